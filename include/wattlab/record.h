@@ -1,0 +1,50 @@
+// Run records: the rows every study writes, `wattlab runs` exports, and
+// analysis and reports read. One row per measured window (run x phase x
+// window). The field names are the CSV/JSON column names; keep them identical
+// everywhere (see docs/schema.md).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wattlab {
+
+struct RunRow {
+  std::string study;
+  int64_t run_id = 0;
+  std::string config_id;      // same for every repetition of one configuration
+  int64_t repetition = 0;
+  std::string model;
+  std::string phase;          // "train", "eval", "infer"
+  std::string window;         // "profile", "full"
+  int64_t batch_size = 0;
+  int64_t threads = 0;
+  std::string precision;      // "fp32", "bf16"
+  int64_t params = 0;
+  int64_t macs = 0;
+  double macs_per_param = 0;
+  std::optional<int64_t> steps;
+  int64_t samples = 0;
+  double duration_s = 0;
+  double energy_j = 0;
+  std::optional<double> energy_above_idle_j;
+  std::optional<double> extrapolated_energy_j;  // profile rows of train: predicted energy of the full length
+  std::optional<double> cpu_util;
+  std::string source;         // sources joined by '+', e.g. "rapl-powercap+nvml"
+  bool estimated = false;
+  std::optional<double> accuracy;
+};
+
+// The export column order, shared by the CSV writer and reader.
+inline const std::vector<std::string>& RunRowColumns() {
+  static const std::vector<std::string> kCols = {
+      "study", "run_id", "config_id", "repetition", "model", "phase", "window", "batch_size",
+      "threads", "precision", "params", "macs", "macs_per_param", "steps", "samples", "duration_s",
+      "energy_j", "energy_above_idle_j", "extrapolated_energy_j", "cpu_util", "source", "estimated",
+      "accuracy"};
+  return kCols;
+}
+
+}  // namespace wattlab

@@ -1,0 +1,140 @@
+// The workload interface: models, counting, training and inference, seen from
+// outside src/workload/ with no libtorch type in sight.
+//
+// The engine lives in a plugin (libwattlab_torch.so) loaded only by commands
+// that run a network, so `meters`, `measure`, `analyze`, ... start without
+// paying for libtorch. The engine knows nothing of the meter: it announces
+// phase, epoch and step boundaries to a WorkloadObserver, and the caller binds
+// meter windows to them.
+//
+// Thread-safety: an engine runs one Train/Infer at a time; observers are
+// called on the calling thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "wattlab/status.h"
+
+namespace wattlab {
+
+struct Shape {
+  int64_t c = 3, h = 32, w = 32;
+  std::string ToString() const { return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w); }
+  bool operator==(const Shape&) const = default;
+};
+// Parses "CxHxW" (e.g. "3x32x32"); InvalidArgument with the allowed form.
+Result<Shape> ParseShape(const std::string& text);
+
+// What a model is: the facts every run records.
+struct ModelFacts {
+  std::string name;  // as given: "resnet18", "imagenet/resnet50", "mlp:depth=3,width=256"
+  Shape input;
+  int64_t classes = 10;
+  int64_t params = 0;  // trainable parameters
+  int64_t macs = 0;    // forward multiply-accumulates per sample (conv, linear, matmul, attention)
+  std::map<std::string, int64_t> macs_by_kind;  // "conv", "linear", "matmul", "norm", "act", "pool", "elementwise"
+  double macs_per_param = 0;
+  std::string counter;  // "analytic" or "traced"
+};
+
+// Called by the engine at boundaries; the default does nothing.
+class WorkloadObserver {
+ public:
+  virtual ~WorkloadObserver() = default;
+  // phase: "train", "eval" or "infer". Setup and warm-up happen before OnPhaseBegin.
+  virtual void OnPhaseBegin(const std::string& phase) { (void)phase; }
+  virtual void OnPhaseEnd(const std::string& phase, int64_t samples) { (void)phase, (void)samples; }
+  virtual void OnEpochBegin(int64_t epoch) { (void)epoch; }
+  virtual void OnEpochEnd(int64_t epoch, int64_t samples, double mean_loss) { (void)epoch, (void)samples, (void)mean_loss; }
+  virtual void OnStepEnd(int64_t step, int64_t samples, double loss) { (void)step, (void)samples, (void)loss; }
+  // Polled between steps; true stops the run early with Status::Interrupted.
+  virtual bool ShouldStop() { return false; }
+};
+
+struct TrainConfig {
+  std::string model;
+  std::string dataset = "fashion-mnist";  // "fashion-mnist", "cifar10:DIR", "synthetic:CxHxW:N"
+  int64_t epochs = 0;       // either epochs or steps (> 0)
+  int64_t steps = 0;
+  int64_t warmup_steps = 1; // outside the measured phase
+  int64_t batch_size = 128;
+  std::string optimizer = "sgd";  // "sgd" | "adam"
+  double lr = 0.001;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  int threads = 0;                 // 0 = all cores; always set explicitly on libtorch
+  std::string precision = "fp32";  // "fp32" | "bf16"
+  uint64_t seed = 1;
+  bool evaluate = true;     // run the eval phase over the test set
+  int64_t eval_samples = 0; // 0 = whole test set
+  int64_t train_samples = 0;  // 0 = whole training set (limits data loaded)
+};
+
+struct TrainResult {
+  ModelFacts model;
+  double setup_s = 0;     // model construction + data loading
+  double warmup_s = 0;
+  int64_t steps = 0;      // measured steps
+  int64_t samples = 0;    // measured training samples
+  double train_duration_s = 0;
+  std::vector<double> step_loss;   // per measured step
+  std::vector<double> epoch_loss;  // mean per epoch
+  std::optional<double> accuracy;  // test accuracy 0..1; absent when not evaluated or meaningless (synthetic)
+  bool accuracy_meaningful = true;
+  int64_t eval_samples = 0;
+  double eval_duration_s = 0;
+  double samples_per_s = 0;
+};
+
+struct InferConfig {
+  std::string model;        // zoo name, or empty when torchscript is set
+  std::string torchscript;  // path to a TorchScript file
+  std::optional<Shape> input;
+  int64_t classes = 10;
+  int64_t batch_size = 1;
+  int64_t samples = 1000;
+  int64_t warmup_batches = 2;
+  int threads = 0;
+  std::string precision = "fp32";
+  uint64_t seed = 1;
+};
+
+struct InferResult {
+  ModelFacts model;
+  double setup_s = 0;
+  double warmup_s = 0;
+  int64_t samples = 0;
+  int64_t batches = 0;
+  double duration_s = 0;
+  double samples_per_s = 0;
+  double latency_p50_ms = 0, latency_p90_ms = 0, latency_p99_ms = 0;  // per batch
+  double checksum = 0;  // sum of outputs of the first batch, for determinism checks
+};
+
+class WorkloadEngine {
+ public:
+  virtual ~WorkloadEngine() = default;
+  // The zoo's names plus example family specs.
+  virtual std::vector<std::string> ModelNames() const = 0;
+  // Counts params and MACs. input/classes default to the model's native form.
+  virtual Result<ModelFacts> Describe(const std::string& model, std::optional<Shape> input,
+                                      std::optional<int64_t> classes) = 0;
+  virtual Result<ModelFacts> DescribeTorchScript(const std::string& path, const Shape& input) = 0;
+  virtual Result<TrainResult> Train(const TrainConfig& config, WorkloadObserver* observer) = 0;
+  virtual Result<InferResult> Infer(const InferConfig& config, WorkloadObserver* observer) = 0;
+  // ("libtorch", "1.13.1"), ("blas", "openblas-openmp"), ...
+  virtual std::vector<std::pair<std::string, std::string>> Versions() const = 0;
+};
+
+// Plugin entry point exported by libwattlab_torch.so (C linkage, no mangling).
+extern "C" {
+typedef WorkloadEngine* (*CreateWorkloadEngineFn)();
+}
+inline constexpr const char* kCreateWorkloadEngineSymbol = "wattlab_create_workload_engine";
+
+}  // namespace wattlab

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every test: the main build (with libtorch), then the
+# modules that do not need libtorch under AddressSanitizer+UBSan, and the
+# sampler under ThreadSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+(cd build && ctest --output-on-failure -j"$(nproc)")
+
+if [[ "${WATTLAB_SKIP_SANITIZERS:-0}" != 1 ]]; then
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Asan -DWATTLAB_WITH_TORCH=OFF >/dev/null
+  cmake --build build-asan -j"$(nproc)"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+     ctest --output-on-failure -j"$(nproc)" -LE torch)
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Tsan -DWATTLAB_WITH_TORCH=OFF >/dev/null
+  cmake --build build-tsan -j"$(nproc)" --target meter_test
+  (cd build-tsan && ctest --output-on-failure -R '^(Sampler|Meter)')
+fi
