@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace wattlab {
@@ -35,6 +36,36 @@ struct RunRow {
   std::string source;         // sources joined by '+', e.g. "rapl-powercap+nvml"
   bool estimated = false;
   std::optional<double> accuracy;
+};
+
+// The context of one study: what every report opens with.
+struct StudyInfo {
+  std::string name;
+  std::string spec_toml;        // the spec as run
+  double started_at_unix_s = 0;
+  std::optional<double> finished_at_unix_s;
+  std::string host, kernel, cpu;
+  std::vector<std::string> gpus;       // "NVIDIA H100 80GB HBM3 (driver 550.54)"
+  std::string libtorch, blas;          // versions
+  std::string wattlab_version;
+  std::vector<std::string> sources;    // meter sources chosen
+  double interval_s = 0.1;
+  bool estimated = false;              // true when any energy figure is estimated
+  std::vector<std::pair<std::string, std::string>> meter_facts;  // TDP used, constants, GPU limits
+  std::vector<std::pair<double, double>> idle_baselines;  // (unix time, idle power W) each measured
+};
+
+// A downsampled power timeline of one run, with its windows.
+struct RunTimeline {
+  int64_t run_id = 0;
+  std::string model;
+  std::vector<double> t_s;      // seconds since the run began
+  std::vector<double> power_w;  // whole-machine power (in_total domains)
+  struct Span {
+    std::string name;  // "warmup", "train", "eval", "infer", "epoch 1"
+    double start_s = 0, end_s = 0;
+  };
+  std::vector<Span> windows;
 };
 
 // The export column order, shared by the CSV writer and reader.
