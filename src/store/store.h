@@ -1,0 +1,146 @@
+// The store: every study's runs in one SQLite file (see docs/schema.md).
+//
+// What it holds: studies (StudyInfo: the context every report opens with,
+// idle baselines), runs (one configuration x repetition, with its full config
+// and model facts as JSON), windows (one RunRow per measured window: run x
+// phase x window), per-window per-domain energy, and a downsampled power
+// timeline per run.
+//
+// Crash safety: the database is in WAL mode and a run is written in ONE
+// transaction (WriteRun), so a crash or SIGKILL leaves either the whole run or
+// none of it. A run that is in the store is complete; `--resume` trusts that.
+//
+// Schema: versioned with PRAGMA user_version; Open(kReadWrite|kCreate)
+// migrates older files forward in a transaction; a file from a newer wattlab
+// is refused (FailedPrecondition), a file that is not a wattlab database is
+// refused (Corruption). kReadOnly never migrates and never writes: a file
+// with an older schema is refused with FailedPrecondition asking to open it
+// read-write once (`wattlab runs --db FILE` on a writable file does that).
+//
+// Ownership and thread-safety: a Store owns its sqlite3 connection. One Store
+// is used by one thread at a time; several processes may read one file while
+// one writes (WAL).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "wattlab/record.h"
+#include "wattlab/status.h"
+
+struct sqlite3;
+
+namespace wattlab {
+
+enum class OpenMode {
+  kReadOnly,   // must exist and be a wattlab database
+  kReadWrite,  // must exist and be a wattlab database (or an empty file); migrated forward
+  kCreate,     // created when missing; migrated forward
+};
+
+// The schema this build writes. History in docs/schema.md.
+inline constexpr int kStoreSchemaVersion = 2;
+
+// Energy of one domain over one window (the per-domain breakdown of a RunRow).
+struct DomainEnergyRow {
+  std::string phase, window;  // the RunRow it belongs to
+  std::string domain;         // "package-0", "dram-0", "gpu-0", "cpu"
+  std::string source;         // kSource* name
+  std::string component;      // "cpu", "dram", "gpu", "platform", "other"
+  bool in_total = true;
+  bool estimated = false;
+  double energy_j = 0;
+  double mean_power_w = 0;
+};
+
+// Things a window records beyond the export columns.
+struct WindowExtra {
+  std::optional<double> loss;          // mean training loss of the window (train rows)
+  std::optional<double> idle_power_w;  // baseline used for energy_above_idle_j
+  double mean_power_w = 0;
+  int64_t meter_samples = 0;           // sampler ticks inside the window
+};
+
+// Everything one completed run writes, in one transaction.
+struct RunRecord {
+  std::string study;
+  int64_t run_id = 0;        // 1-based position in the study's plan (stable across --resume)
+  std::string config_id;
+  int64_t repetition = 0;
+  std::string model;
+  std::string config_json;   // the run's full configuration
+  std::string facts_json;    // ModelFacts incl. macs_by_kind
+  double started_at_unix_s = 0;
+  double finished_at_unix_s = 0;
+  std::vector<RunRow> rows;          // study/run_id/config_id/repetition/model are taken from the record
+  std::vector<WindowExtra> extras;   // parallel to rows (may be empty)
+  std::vector<DomainEnergyRow> domains;
+  std::vector<double> step_loss;     // per measured training step
+  std::optional<RunTimeline> timeline;
+};
+
+// A configuration's repetitions aggregated (energy_above_idle_j when every
+// repetition has it, else energy_j; `metric` says which).
+struct ConfigAggregate {
+  std::string study, config_id, model, phase, window;
+  int64_t batch_size = 0, threads = 0;
+  std::string precision;
+  int64_t n = 0;
+  std::string metric;  // "energy_above_idle_j" | "energy_j"
+  double mean_j = 0, std_j = 0;          // sample standard deviation (n-1); 0 when n == 1
+  double ci95_low_j = 0, ci95_high_j = 0;  // mean -+ t(0.975, n-1) * std / sqrt(n); = mean when n == 1
+  double mean_duration_s = 0;
+  double mean_energy_per_sample_j = 0;
+};
+
+class Store {
+ public:
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Errors: missing file with kReadOnly/kReadWrite -> NotFound "no database at
+  // PATH: run `wattlab study` first or pass --db"; not a wattlab database ->
+  // Corruption naming the file; schema newer than this build ->
+  // FailedPrecondition "database schema vN is newer than this wattlab (vM):
+  // upgrade wattlab"; unwritable path -> IOError saying which path and why.
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, OpenMode mode);
+
+  const std::string& path() const { return path_; }
+  int schema_version() const { return schema_version_; }
+
+  // ---- reads (analysis, report, `wattlab runs`) ----
+  // All studies when `study` is empty; ordered by study, run_id, phase
+  // (train, eval, infer), window (profile, full).
+  Result<std::vector<RunRow>> ReadRows(const std::string& study = "");
+  Result<std::vector<StudyInfo>> ReadStudies();  // ordered by started_at
+  Result<std::optional<StudyInfo>> ReadStudy(const std::string& name);
+  Result<std::vector<RunTimeline>> ReadTimelines(const std::string& study = "");
+  Result<std::vector<DomainEnergyRow>> ReadDomainEnergy(const std::string& study, int64_t run_id);
+  // Mean, std and 95% CI per (config_id, phase, window) over repetitions.
+  Result<std::vector<ConfigAggregate>> ReadAggregates(const std::string& study = "");
+
+  // ---- writes (the study runner) ----
+  // Inserts the study, or (resume) keeps the stored one and refreshes its
+  // context fields. Idle baselines are appended with AddIdleBaseline.
+  Status UpsertStudy(const StudyInfo& info);
+  Status AddIdleBaseline(const std::string& study, double unix_s, double idle_power_w);
+  Status FinishStudy(const std::string& study, double finished_at_unix_s);
+  // run_ids of the study's completed runs (the only kind the store holds).
+  Result<std::set<int64_t>> CompletedRunIds(const std::string& study);
+  // Writes the whole run in one transaction. AlreadyExists-like: writing a
+  // run_id twice for one study is FailedPrecondition (never duplicated).
+  Status WriteRun(const RunRecord& run);
+
+ private:
+  Store(sqlite3* db, std::string path, int schema_version);
+  sqlite3* db_;
+  std::string path_;
+  int schema_version_;
+};
+
+}  // namespace wattlab
