@@ -1,0 +1,701 @@
+// SQLite implementation of the store. Schema and migrations: docs/schema.md.
+#include "store/store.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace wattlab {
+namespace {
+
+using json = nlohmann::json;
+
+// PRAGMA application_id: "WATT". Marks a file as ours before any table is read.
+constexpr int kApplicationId = 0x57415454;
+
+// Migration i takes the schema from version i to i+1 (index 0: empty -> v1).
+const char* const kMigrations[] = {
+    // v1: studies, runs, windows (the export columns).
+    R"sql(
+CREATE TABLE studies (
+  name TEXT PRIMARY KEY,
+  spec_toml TEXT NOT NULL DEFAULT '',
+  started_at REAL NOT NULL DEFAULT 0,
+  finished_at REAL,
+  context_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE runs (
+  study TEXT NOT NULL REFERENCES studies(name),
+  run_id INTEGER NOT NULL,
+  config_id TEXT NOT NULL,
+  repetition INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  config_json TEXT NOT NULL DEFAULT '{}',
+  facts_json TEXT NOT NULL DEFAULT '{}',
+  started_at REAL,
+  finished_at REAL,
+  PRIMARY KEY (study, run_id)
+);
+CREATE TABLE windows (
+  study TEXT NOT NULL,
+  run_id INTEGER NOT NULL,
+  phase TEXT NOT NULL,
+  window TEXT NOT NULL,
+  batch_size INTEGER NOT NULL,
+  threads INTEGER NOT NULL,
+  precision TEXT NOT NULL,
+  params INTEGER NOT NULL,
+  macs INTEGER NOT NULL,
+  macs_per_param REAL NOT NULL,
+  steps INTEGER,
+  samples INTEGER NOT NULL,
+  duration_s REAL NOT NULL,
+  energy_j REAL NOT NULL,
+  energy_above_idle_j REAL,
+  extrapolated_energy_j REAL,
+  cpu_util REAL,
+  source TEXT NOT NULL,
+  estimated INTEGER NOT NULL,
+  accuracy REAL,
+  PRIMARY KEY (study, run_id, phase, window),
+  FOREIGN KEY (study, run_id) REFERENCES runs(study, run_id)
+);
+)sql",
+    // v2: per-domain energy, timelines, idle baselines, window extras, loss.
+    R"sql(
+ALTER TABLE runs ADD COLUMN step_loss_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE windows ADD COLUMN loss REAL;
+ALTER TABLE windows ADD COLUMN idle_power_w REAL;
+ALTER TABLE windows ADD COLUMN mean_power_w REAL;
+ALTER TABLE windows ADD COLUMN meter_samples INTEGER;
+CREATE TABLE domain_energy (
+  study TEXT NOT NULL,
+  run_id INTEGER NOT NULL,
+  phase TEXT NOT NULL,
+  window TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  source TEXT NOT NULL,
+  component TEXT NOT NULL,
+  in_total INTEGER NOT NULL,
+  estimated INTEGER NOT NULL,
+  energy_j REAL NOT NULL,
+  mean_power_w REAL NOT NULL,
+  PRIMARY KEY (study, run_id, phase, window, domain)
+);
+CREATE TABLE timelines (
+  study TEXT NOT NULL,
+  run_id INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  t_s_json TEXT NOT NULL,
+  power_w_json TEXT NOT NULL,
+  spans_json TEXT NOT NULL,
+  PRIMARY KEY (study, run_id)
+);
+CREATE TABLE idle_baselines (
+  study TEXT NOT NULL,
+  unix_s REAL NOT NULL,
+  power_w REAL NOT NULL
+);
+)sql",
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kStoreSchemaVersion);
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  Status status(const std::string& what) const {
+    if (rc_ == SQLITE_OK) return Status::Ok();
+    return Status::IOError(what + ": " + sqlite3_errmsg(db_));
+  }
+  void Bind(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.c_str(), (int)v.size(), SQLITE_TRANSIENT); }
+  void Bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
+  void Bind(int i, double v) {
+    if (std::isfinite(v)) sqlite3_bind_double(s_, i, v);
+    else sqlite3_bind_null(s_, i);
+  }
+  void Bind(int i, bool v) { sqlite3_bind_int(s_, i, v ? 1 : 0); }
+  void BindNull(int i) { sqlite3_bind_null(s_, i); }
+  template <typename T>
+  void Bind(int i, const std::optional<T>& v) {
+    if (v) Bind(i, *v);
+    else BindNull(i);
+  }
+  int Step() { return sqlite3_step(s_); }
+  void Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  std::string Text(int c) const {
+    const unsigned char* t = sqlite3_column_text(s_, c);
+    return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s_, c)) : std::string();
+  }
+  int64_t Int(int c) const { return sqlite3_column_int64(s_, c); }
+  double Real(int c) const { return sqlite3_column_double(s_, c); }
+  bool IsNull(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+  std::optional<double> OptReal(int c) const { return IsNull(c) ? std::nullopt : std::optional<double>(Real(c)); }
+  std::optional<int64_t> OptInt(int c) const { return IsNull(c) ? std::nullopt : std::optional<int64_t>(Int(c)); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+  int rc_;
+};
+
+Status Exec(sqlite3* db, const char* sql, const std::string& what) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    return Status::IOError(what + ": " + m);
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> QueryInt(sqlite3* db, const char* sql, const std::string& what) {
+  Stmt s(db, sql);
+  WATTLAB_RETURN_IF_ERROR(s.status(what));
+  int rc = s.Step();
+  if (rc != SQLITE_ROW) return Status::IOError(what + ": " + sqlite3_errmsg(db));
+  return s.Int(0);
+}
+
+// Rolls back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {}
+  Status Begin() { return Exec(db_, "BEGIN IMMEDIATE", "starting a transaction"); }
+  Status Commit() {
+    WATTLAB_RETURN_IF_ERROR(Exec(db_, "COMMIT", "committing"));
+    done_ = true;
+    return Status::Ok();
+  }
+  ~Transaction() {
+    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+
+ private:
+  sqlite3* db_;
+  bool done_ = false;
+};
+
+int PhaseOrder(const std::string& p) { return p == "train" ? 0 : p == "eval" ? 1 : p == "infer" ? 2 : 3; }
+
+json StudyContextJson(const StudyInfo& s) {
+  json j;
+  j["host"] = s.host;
+  j["kernel"] = s.kernel;
+  j["cpu"] = s.cpu;
+  j["gpus"] = s.gpus;
+  j["libtorch"] = s.libtorch;
+  j["blas"] = s.blas;
+  j["wattlab_version"] = s.wattlab_version;
+  j["sources"] = s.sources;
+  j["interval_s"] = s.interval_s;
+  j["estimated"] = s.estimated;
+  json facts = json::array();
+  for (const auto& [k, v] : s.meter_facts) facts.push_back({k, v});
+  j["meter_facts"] = facts;
+  return j;
+}
+
+void StudyContextFromJson(const json& j, StudyInfo& s) {
+  auto str = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : ""; };
+  s.host = str("host");
+  s.kernel = str("kernel");
+  s.cpu = str("cpu");
+  s.libtorch = str("libtorch");
+  s.blas = str("blas");
+  s.wattlab_version = str("wattlab_version");
+  if (j.contains("gpus") && j["gpus"].is_array())
+    for (const auto& g : j["gpus"]) if (g.is_string()) s.gpus.push_back(g.get<std::string>());
+  if (j.contains("sources") && j["sources"].is_array())
+    for (const auto& g : j["sources"]) if (g.is_string()) s.sources.push_back(g.get<std::string>());
+  if (j.contains("interval_s") && j["interval_s"].is_number()) s.interval_s = j["interval_s"].get<double>();
+  if (j.contains("estimated") && j["estimated"].is_boolean()) s.estimated = j["estimated"].get<bool>();
+  if (j.contains("meter_facts") && j["meter_facts"].is_array())
+    for (const auto& f : j["meter_facts"])
+      if (f.is_array() && f.size() == 2 && f[0].is_string() && f[1].is_string())
+        s.meter_facts.emplace_back(f[0].get<std::string>(), f[1].get<std::string>());
+}
+
+// Student's t at 0.975 for df 1..30; 1.96 beyond.
+double TCritical95(int64_t df) {
+  static const double kT[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                              2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+                              2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+  if (df < 1) return 0;
+  if (df <= 30) return kT[df - 1];
+  return 1.96;
+}
+
+std::string UnwritableMessage(const std::string& path) {
+  std::string dir = path;
+  size_t slash = dir.find_last_of('/');
+  dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0)
+    return "cannot create database " + path + ": directory " + dir + " does not exist; create it or pass another --db";
+  if (::access(dir.c_str(), W_OK) != 0)
+    return "cannot create database " + path + ": directory " + dir + " is not writable (" + std::strerror(EACCES) +
+           "); pass --db with a writable path";
+  return "cannot open database " + path + " for writing; pass --db with a writable path";
+}
+
+}  // namespace
+
+Store::Store(sqlite3* db, std::string path, int schema_version)
+    : db_(db), path_(std::move(path)), schema_version_(schema_version) {}
+
+Store::~Store() { sqlite3_close_v2(db_); }
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, OpenMode mode) {
+  if (path.empty()) return Status::InvalidArgument("empty database path: pass --db FILE");
+  struct stat st;
+  bool exists = ::stat(path.c_str(), &st) == 0;
+  if (!exists && mode != OpenMode::kCreate)
+    return Status::NotFound("no database at " + path + ": run `wattlab study` first or pass --db");
+  if (exists && S_ISDIR(st.st_mode))
+    return Status::InvalidArgument(path + " is a directory, not a database file: pass --db FILE");
+  if (mode != OpenMode::kReadOnly && exists && ::access(path.c_str(), W_OK) != 0)
+    return Status::IOError("database " + path + " is not writable: fix its permissions or pass another --db");
+
+  int flags = mode == OpenMode::kReadOnly ? SQLITE_OPEN_READONLY
+              : mode == OpenMode::kReadWrite ? SQLITE_OPEN_READWRITE
+                                             : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string m = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    if (!exists) return Status::IOError(UnwritableMessage(path) + " (" + m + ")");
+    return Status::IOError("cannot open database " + path + ": " + m);
+  }
+  std::unique_ptr<Store> store(new Store(db, path, 0));
+  sqlite3_busy_timeout(db, 5000);
+
+  // Reading the header is where a non-SQLite file shows itself.
+  auto app = QueryInt(db, "PRAGMA application_id", "reading " + path);
+  if (!app.ok()) {
+    return Status::Corruption(path + " is not a wattlab database (not an SQLite file): pass --db with a file `wattlab study` wrote");
+  }
+  auto ver = QueryInt(db, "PRAGMA user_version", "reading " + path);
+  if (!ver.ok()) return ver.status();
+  auto tables = QueryInt(db, "SELECT count(*) FROM sqlite_master", "reading " + path);
+  if (!tables.ok())
+    return Status::Corruption(path + " is not a wattlab database (" + tables.status().message() + ")");
+  bool empty = *tables == 0 && *ver == 0;
+  if (!empty && *app != kApplicationId)
+    return Status::Corruption(path + " is not a wattlab database (an SQLite file of another application): pass --db with a file `wattlab study` wrote");
+  if (*ver > kStoreSchemaVersion)
+    return Status::FailedPrecondition("database schema v" + std::to_string(*ver) + " is newer than this wattlab (v" +
+                                      std::to_string(kStoreSchemaVersion) + "): upgrade wattlab");
+  if (mode == OpenMode::kReadOnly) {
+    if (empty) return Status::Corruption(path + " is not a wattlab database (an empty SQLite file)");
+    if (*ver < kStoreSchemaVersion)
+      return Status::FailedPrecondition("database " + path + " has schema v" + std::to_string(*ver) +
+                                        ", older than this wattlab's v" + std::to_string(kStoreSchemaVersion) +
+                                        ": open it read-write once (e.g. `wattlab runs --db " + path +
+                                        "` on a writable copy) to migrate it");
+    store->schema_version_ = (int)*ver;
+    return store;
+  }
+
+  // WAL: readers never block the writer, and a killed writer leaves no torn run.
+  {
+    Stmt wal(db, "PRAGMA journal_mode=WAL");
+    WATTLAB_RETURN_IF_ERROR(wal.status("setting WAL mode on " + path));
+    wal.Step();
+  }
+  WATTLAB_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "configuring " + path));
+
+  for (int64_t v = *ver; v < kStoreSchemaVersion; ++v) {
+    Transaction tx(db);
+    Status s = tx.Begin();
+    if (!s.ok()) {
+      if (!exists) return Status::IOError(UnwritableMessage(path));
+      return s.WithContext("migrating " + path);
+    }
+    WATTLAB_RETURN_IF_ERROR(Exec(db, kMigrations[v], "migrating " + path + " to schema v" + std::to_string(v + 1)));
+    std::string pragmas = "PRAGMA application_id=" + std::to_string(kApplicationId) +
+                          "; PRAGMA user_version=" + std::to_string(v + 1);
+    WATTLAB_RETURN_IF_ERROR(Exec(db, pragmas.c_str(), "migrating " + path));
+    WATTLAB_RETURN_IF_ERROR(tx.Commit());
+  }
+  store->schema_version_ = kStoreSchemaVersion;
+  return store;
+}
+
+// ---------------------------------------------------------------- reads
+
+Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
+  std::string sql =
+      "SELECT w.study, w.run_id, r.config_id, r.repetition, r.model, w.phase, w.window, w.batch_size, w.threads,"
+      " w.precision, w.params, w.macs, w.macs_per_param, w.steps, w.samples, w.duration_s, w.energy_j,"
+      " w.energy_above_idle_j, w.extrapolated_energy_j, w.cpu_util, w.source, w.estimated, w.accuracy"
+      " FROM windows w JOIN runs r ON r.study = w.study AND r.run_id = w.run_id"
+      " JOIN studies s ON s.name = w.study";
+  if (!study.empty()) sql += " WHERE w.study = ?1";
+  sql +=
+      " ORDER BY s.started_at, w.study, w.run_id,"
+      " CASE w.phase WHEN 'train' THEN 0 WHEN 'eval' THEN 1 WHEN 'infer' THEN 2 ELSE 3 END,"
+      " CASE w.window WHEN 'profile' THEN 0 WHEN 'full' THEN 1 ELSE 2 END, w.window";
+  Stmt s(db_, sql.c_str());
+  WATTLAB_RETURN_IF_ERROR(s.status("reading runs from " + path_));
+  if (!study.empty()) s.Bind(1, study);
+  std::vector<RunRow> rows;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    RunRow r;
+    r.study = s.Text(0);
+    r.run_id = s.Int(1);
+    r.config_id = s.Text(2);
+    r.repetition = s.Int(3);
+    r.model = s.Text(4);
+    r.phase = s.Text(5);
+    r.window = s.Text(6);
+    r.batch_size = s.Int(7);
+    r.threads = s.Int(8);
+    r.precision = s.Text(9);
+    r.params = s.Int(10);
+    r.macs = s.Int(11);
+    r.macs_per_param = s.Real(12);
+    r.steps = s.OptInt(13);
+    r.samples = s.Int(14);
+    r.duration_s = s.Real(15);
+    r.energy_j = s.Real(16);
+    r.energy_above_idle_j = s.OptReal(17);
+    r.extrapolated_energy_j = s.OptReal(18);
+    r.cpu_util = s.OptReal(19);
+    r.source = s.Text(20);
+    r.estimated = s.Int(21) != 0;
+    r.accuracy = s.OptReal(22);
+    rows.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return Status::IOError("reading runs from " + path_ + ": " + sqlite3_errmsg(db_));
+  return rows;
+}
+
+Result<std::vector<StudyInfo>> Store::ReadStudies() {
+  Stmt s(db_, "SELECT name, spec_toml, started_at, finished_at, context_json FROM studies ORDER BY started_at, name");
+  WATTLAB_RETURN_IF_ERROR(s.status("reading studies from " + path_));
+  std::vector<StudyInfo> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    StudyInfo info;
+    info.name = s.Text(0);
+    info.spec_toml = s.Text(1);
+    info.started_at_unix_s = s.Real(2);
+    info.finished_at_unix_s = s.OptReal(3);
+    json ctx = json::parse(s.Text(4), nullptr, false);
+    if (ctx.is_discarded())
+      return Status::Corruption("study '" + info.name + "' in " + path_ + " has an unreadable context");
+    StudyContextFromJson(ctx, info);
+    out.push_back(std::move(info));
+  }
+  if (rc != SQLITE_DONE) return Status::IOError("reading studies from " + path_ + ": " + sqlite3_errmsg(db_));
+  if (schema_version_ >= 2) {
+    Stmt b(db_, "SELECT study, unix_s, power_w FROM idle_baselines ORDER BY unix_s, rowid");
+    WATTLAB_RETURN_IF_ERROR(b.status("reading idle baselines from " + path_));
+    while (b.Step() == SQLITE_ROW) {
+      std::string name = b.Text(0);
+      for (auto& info : out)
+        if (info.name == name) info.idle_baselines.emplace_back(b.Real(1), b.Real(2));
+    }
+  }
+  return out;
+}
+
+Result<std::optional<StudyInfo>> Store::ReadStudy(const std::string& name) {
+  WATTLAB_ASSIGN_OR_RETURN(auto all, ReadStudies());
+  for (auto& s : all)
+    if (s.name == name) return std::optional<StudyInfo>(std::move(s));
+  return std::optional<StudyInfo>();
+}
+
+Result<std::vector<RunTimeline>> Store::ReadTimelines(const std::string& study) {
+  std::vector<RunTimeline> out;
+  if (schema_version_ < 2) return out;
+  std::string sql = "SELECT run_id, model, t_s_json, power_w_json, spans_json FROM timelines";
+  if (!study.empty()) sql += " WHERE study = ?1";
+  sql += " ORDER BY study, run_id";
+  Stmt s(db_, sql.c_str());
+  WATTLAB_RETURN_IF_ERROR(s.status("reading timelines from " + path_));
+  if (!study.empty()) s.Bind(1, study);
+  while (s.Step() == SQLITE_ROW) {
+    RunTimeline t;
+    t.run_id = s.Int(0);
+    t.model = s.Text(1);
+    json ts = json::parse(s.Text(2), nullptr, false), pw = json::parse(s.Text(3), nullptr, false),
+         sp = json::parse(s.Text(4), nullptr, false);
+    if (!ts.is_array() || !pw.is_array() || !sp.is_array())
+      return Status::Corruption("timeline of run " + std::to_string(t.run_id) + " in " + path_ + " is unreadable");
+    for (const auto& v : ts) t.t_s.push_back(v.is_number() ? v.get<double>() : 0.0);
+    for (const auto& v : pw) t.power_w.push_back(v.is_number() ? v.get<double>() : 0.0);
+    for (const auto& v : sp) {
+      RunTimeline::Span span;
+      span.name = v.value("name", "");
+      span.start_s = v.value("start_s", 0.0);
+      span.end_s = v.value("end_s", 0.0);
+      t.windows.push_back(std::move(span));
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<std::vector<DomainEnergyRow>> Store::ReadDomainEnergy(const std::string& study, int64_t run_id) {
+  std::vector<DomainEnergyRow> out;
+  if (schema_version_ < 2) return out;
+  Stmt s(db_,
+         "SELECT phase, window, domain, source, component, in_total, estimated, energy_j, mean_power_w"
+         " FROM domain_energy WHERE study = ?1 AND run_id = ?2 ORDER BY rowid");
+  WATTLAB_RETURN_IF_ERROR(s.status("reading domain energy from " + path_));
+  s.Bind(1, study);
+  s.Bind(2, run_id);
+  while (s.Step() == SQLITE_ROW) {
+    DomainEnergyRow d;
+    d.phase = s.Text(0);
+    d.window = s.Text(1);
+    d.domain = s.Text(2);
+    d.source = s.Text(3);
+    d.component = s.Text(4);
+    d.in_total = s.Int(5) != 0;
+    d.estimated = s.Int(6) != 0;
+    d.energy_j = s.Real(7);
+    d.mean_power_w = s.Real(8);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<std::vector<ConfigAggregate>> Store::ReadAggregates(const std::string& study) {
+  WATTLAB_ASSIGN_OR_RETURN(auto rows, ReadRows(study));
+  // Group by (study, config_id, phase, window), keeping first-seen order.
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, size_t> index;
+  std::vector<std::vector<const RunRow*>> groups;
+  for (const auto& r : rows) {
+    auto key = std::make_tuple(r.study, r.config_id, r.phase, r.window);
+    auto it = index.find(key);
+    if (it == index.end()) {
+      index.emplace(key, groups.size());
+      groups.push_back({&r});
+    } else {
+      groups[it->second].push_back(&r);
+    }
+  }
+  std::vector<ConfigAggregate> out;
+  for (const auto& g : groups) {
+    const RunRow& f = *g.front();
+    ConfigAggregate a;
+    a.study = f.study;
+    a.config_id = f.config_id;
+    a.model = f.model;
+    a.phase = f.phase;
+    a.window = f.window;
+    a.batch_size = f.batch_size;
+    a.threads = f.threads;
+    a.precision = f.precision;
+    a.n = (int64_t)g.size();
+    bool above = true;
+    for (const RunRow* r : g) above = above && r->energy_above_idle_j.has_value();
+    a.metric = above ? "energy_above_idle_j" : "energy_j";
+    std::vector<double> e;
+    double dur = 0, per_sample = 0;
+    for (const RunRow* r : g) {
+      double v = above ? *r->energy_above_idle_j : r->energy_j;
+      e.push_back(v);
+      dur += r->duration_s;
+      per_sample += r->samples > 0 ? v / (double)r->samples : 0.0;
+    }
+    double n = (double)e.size(), sum = 0;
+    for (double v : e) sum += v;
+    a.mean_j = sum / n;
+    double ss = 0;
+    for (double v : e) ss += (v - a.mean_j) * (v - a.mean_j);
+    a.std_j = e.size() > 1 ? std::sqrt(ss / (n - 1)) : 0.0;
+    double half = e.size() > 1 ? TCritical95(a.n - 1) * a.std_j / std::sqrt(n) : 0.0;
+    a.ci95_low_j = a.mean_j - half;
+    a.ci95_high_j = a.mean_j + half;
+    a.mean_duration_s = dur / n;
+    a.mean_energy_per_sample_j = per_sample / n;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- writes
+
+Status Store::UpsertStudy(const StudyInfo& info) {
+  if (info.name.empty()) return Status::InvalidArgument("a study needs a name");
+  Stmt s(db_,
+         "INSERT INTO studies(name, spec_toml, started_at, finished_at, context_json) VALUES(?1, ?2, ?3, ?4, ?5)"
+         " ON CONFLICT(name) DO UPDATE SET context_json = excluded.context_json, finished_at = NULL");
+  WATTLAB_RETURN_IF_ERROR(s.status("writing study to " + path_));
+  s.Bind(1, info.name);
+  s.Bind(2, info.spec_toml);
+  s.Bind(3, info.started_at_unix_s);
+  s.Bind(4, info.finished_at_unix_s);
+  s.Bind(5, StudyContextJson(info).dump());
+  if (s.Step() != SQLITE_DONE) return Status::IOError("writing study to " + path_ + ": " + sqlite3_errmsg(db_));
+  return Status::Ok();
+}
+
+Status Store::AddIdleBaseline(const std::string& study, double unix_s, double idle_power_w) {
+  Stmt s(db_, "INSERT INTO idle_baselines(study, unix_s, power_w) VALUES(?1, ?2, ?3)");
+  WATTLAB_RETURN_IF_ERROR(s.status("writing idle baseline to " + path_));
+  s.Bind(1, study);
+  s.Bind(2, unix_s);
+  s.Bind(3, idle_power_w);
+  if (s.Step() != SQLITE_DONE) return Status::IOError("writing idle baseline to " + path_ + ": " + sqlite3_errmsg(db_));
+  return Status::Ok();
+}
+
+Status Store::FinishStudy(const std::string& study, double finished_at_unix_s) {
+  Stmt s(db_, "UPDATE studies SET finished_at = ?2 WHERE name = ?1");
+  WATTLAB_RETURN_IF_ERROR(s.status("finishing study in " + path_));
+  s.Bind(1, study);
+  s.Bind(2, finished_at_unix_s);
+  if (s.Step() != SQLITE_DONE) return Status::IOError("finishing study in " + path_ + ": " + sqlite3_errmsg(db_));
+  return Status::Ok();
+}
+
+Result<std::set<int64_t>> Store::CompletedRunIds(const std::string& study) {
+  Stmt s(db_, "SELECT run_id FROM runs WHERE study = ?1");
+  WATTLAB_RETURN_IF_ERROR(s.status("reading runs from " + path_));
+  s.Bind(1, study);
+  std::set<int64_t> ids;
+  while (s.Step() == SQLITE_ROW) ids.insert(s.Int(0));
+  return ids;
+}
+
+Status Store::WriteRun(const RunRecord& run) {
+  if (!run.extras.empty() && run.extras.size() != run.rows.size())
+    return Status::Internal("RunRecord.extras must be empty or parallel to rows");
+  Transaction tx(db_);
+  WATTLAB_RETURN_IF_ERROR(tx.Begin().WithContext(path_));
+  {
+    Stmt e(db_, "SELECT 1 FROM runs WHERE study = ?1 AND run_id = ?2");
+    WATTLAB_RETURN_IF_ERROR(e.status("writing run"));
+    e.Bind(1, run.study);
+    e.Bind(2, run.run_id);
+    if (e.Step() == SQLITE_ROW)
+      return Status::FailedPrecondition("run " + std::to_string(run.run_id) + " of study '" + run.study +
+                                        "' is already in " + path_ + "; a run is never written twice");
+  }
+  {
+    Stmt s(db_,
+           "INSERT INTO runs(study, run_id, config_id, repetition, model, config_json, facts_json, started_at,"
+           " finished_at, step_loss_json) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+    WATTLAB_RETURN_IF_ERROR(s.status("writing run to " + path_));
+    s.Bind(1, run.study);
+    s.Bind(2, run.run_id);
+    s.Bind(3, run.config_id);
+    s.Bind(4, run.repetition);
+    s.Bind(5, run.model);
+    s.Bind(6, run.config_json.empty() ? std::string("{}") : run.config_json);
+    s.Bind(7, run.facts_json.empty() ? std::string("{}") : run.facts_json);
+    s.Bind(8, run.started_at_unix_s);
+    s.Bind(9, run.finished_at_unix_s);
+    json losses = json::array();
+    for (double l : run.step_loss) losses.push_back(std::isfinite(l) ? json(l) : json(nullptr));
+    s.Bind(10, losses.dump());
+    if (s.Step() != SQLITE_DONE)
+      return Status::IOError("writing run to " + path_ + ": " + sqlite3_errmsg(db_) +
+                             " (is the study written first with UpsertStudy?)");
+  }
+  {
+    Stmt s(db_,
+           "INSERT INTO windows(study, run_id, phase, window, batch_size, threads, precision, params, macs,"
+           " macs_per_param, steps, samples, duration_s, energy_j, energy_above_idle_j, extrapolated_energy_j,"
+           " cpu_util, source, estimated, accuracy, loss, idle_power_w, mean_power_w, meter_samples)"
+           " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)");
+    WATTLAB_RETURN_IF_ERROR(s.status("writing windows to " + path_));
+    for (size_t i = 0; i < run.rows.size(); ++i) {
+      const RunRow& r = run.rows[i];
+      if (PhaseOrder(r.phase) == 3)
+        return Status::InvalidArgument("window phase '" + r.phase + "' is not one of train, eval, infer");
+      s.Reset();
+      s.Bind(1, run.study);
+      s.Bind(2, run.run_id);
+      s.Bind(3, r.phase);
+      s.Bind(4, r.window);
+      s.Bind(5, r.batch_size);
+      s.Bind(6, r.threads);
+      s.Bind(7, r.precision);
+      s.Bind(8, r.params);
+      s.Bind(9, r.macs);
+      s.Bind(10, r.macs_per_param);
+      s.Bind(11, r.steps);
+      s.Bind(12, r.samples);
+      s.Bind(13, r.duration_s);
+      s.Bind(14, r.energy_j);
+      s.Bind(15, r.energy_above_idle_j);
+      s.Bind(16, r.extrapolated_energy_j);
+      s.Bind(17, r.cpu_util);
+      s.Bind(18, r.source);
+      s.Bind(19, r.estimated);
+      s.Bind(20, r.accuracy);
+      if (!run.extras.empty()) {
+        const WindowExtra& x = run.extras[i];
+        s.Bind(21, x.loss);
+        s.Bind(22, x.idle_power_w);
+        s.Bind(23, x.mean_power_w);
+        s.Bind(24, x.meter_samples);
+      }
+      if (s.Step() != SQLITE_DONE)
+        return Status::IOError("writing window " + r.phase + "/" + r.window + " to " + path_ + ": " +
+                               sqlite3_errmsg(db_));
+    }
+  }
+  {
+    Stmt s(db_,
+           "INSERT INTO domain_energy(study, run_id, phase, window, domain, source, component, in_total, estimated,"
+           " energy_j, mean_power_w) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+    WATTLAB_RETURN_IF_ERROR(s.status("writing domain energy to " + path_));
+    for (const auto& d : run.domains) {
+      s.Reset();
+      s.Bind(1, run.study);
+      s.Bind(2, run.run_id);
+      s.Bind(3, d.phase);
+      s.Bind(4, d.window);
+      s.Bind(5, d.domain);
+      s.Bind(6, d.source);
+      s.Bind(7, d.component);
+      s.Bind(8, d.in_total);
+      s.Bind(9, d.estimated);
+      s.Bind(10, d.energy_j);
+      s.Bind(11, d.mean_power_w);
+      if (s.Step() != SQLITE_DONE)
+        return Status::IOError("writing domain energy to " + path_ + ": " + sqlite3_errmsg(db_));
+    }
+  }
+  if (run.timeline) {
+    Stmt s(db_,
+           "INSERT INTO timelines(study, run_id, model, t_s_json, power_w_json, spans_json) VALUES(?1,?2,?3,?4,?5,?6)");
+    WATTLAB_RETURN_IF_ERROR(s.status("writing timeline to " + path_));
+    json ts = json::array(), pw = json::array(), sp = json::array();
+    for (double v : run.timeline->t_s) ts.push_back(std::isfinite(v) ? v : 0.0);
+    for (double v : run.timeline->power_w) pw.push_back(std::isfinite(v) ? v : 0.0);
+    for (const auto& w : run.timeline->windows) sp.push_back({{"name", w.name}, {"start_s", w.start_s}, {"end_s", w.end_s}});
+    s.Bind(1, run.study);
+    s.Bind(2, run.run_id);
+    s.Bind(3, run.model);
+    s.Bind(4, ts.dump());
+    s.Bind(5, pw.dump());
+    s.Bind(6, sp.dump());
+    if (s.Step() != SQLITE_DONE) return Status::IOError("writing timeline to " + path_ + ": " + sqlite3_errmsg(db_));
+  }
+  return tx.Commit().WithContext(path_);
+}
+
+}  // namespace wattlab

@@ -1,0 +1,397 @@
+// Store: round trip, migrations from a hand-written v1 file, refusal of
+// newer-schema and foreign files, one-transaction runs, export columns.
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/strings.h"
+#include "store/export.h"
+
+namespace wattlab {
+namespace {
+
+namespace fs = std::filesystem;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("wattlab_store_test_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::permissions(dir_, fs::perms::owner_all, ec);
+    fs::remove_all(dir_, ec);
+  }
+  std::string Path(const std::string& name) { return (dir_ / name).string(); }
+  void ExecSql(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+  fs::path dir_;
+};
+
+StudyInfo MakeStudy(const std::string& name) {
+  StudyInfo s;
+  s.name = name;
+  s.spec_toml = "name = \"" + name + "\"\n";
+  s.started_at_unix_s = 1700000000.5;
+  s.host = "box";
+  s.kernel = "6.1.0";
+  s.cpu = "Intel(R) Core(TM) i7-8700K";
+  s.gpus = {"NVIDIA RTX 3080 (driver 550)"};
+  s.libtorch = "1.13.1";
+  s.blas = "openblas-openmp";
+  s.wattlab_version = "0.1.0";
+  s.sources = {"rapl-powercap", "nvml"};
+  s.interval_s = 0.1;
+  s.estimated = false;
+  s.meter_facts = {{"tdp_w", "95"}};
+  return s;
+}
+
+RunRecord MakeRun(const std::string& study, int64_t run_id) {
+  RunRecord r;
+  r.study = study;
+  r.run_id = run_id;
+  r.config_id = "cfg" + std::to_string(run_id % 2);
+  r.repetition = run_id / 2;
+  r.model = "lenet";
+  r.config_json = R"({"batch_size":8})";
+  r.facts_json = R"({"params":62006})";
+  r.started_at_unix_s = 1700000001;
+  r.finished_at_unix_s = 1700000002;
+  RunRow infer;
+  infer.phase = "infer";
+  infer.window = "full";
+  infer.batch_size = 8;
+  infer.threads = 2;
+  infer.precision = "fp32";
+  infer.params = 62006;
+  infer.macs = 658000;
+  infer.macs_per_param = 10.6;
+  infer.samples = 64;
+  infer.duration_s = 0.5;
+  infer.energy_j = 10.0 + (double)run_id;
+  infer.energy_above_idle_j = 4.0 + (double)run_id;
+  infer.cpu_util = 0.75;
+  infer.source = "rapl-powercap+nvml";
+  RunRow train = infer;
+  train.phase = "train";
+  train.window = "profile";
+  train.steps = 3;
+  train.samples = 24;
+  train.extrapolated_energy_j = 1234.5;
+  train.accuracy = std::nullopt;
+  // Deliberately out of order: reads sort by phase and window.
+  r.rows = {infer, train};
+  r.extras = {WindowExtra{std::nullopt, 12.0, 20.0, 5}, WindowExtra{2.3, 12.0, 30.0, 5}};
+  r.domains = {{"train", "profile", "package-0", "rapl-powercap", "cpu", true, false, 8.0, 16.0},
+               {"train", "profile", "gpu-0", "nvml", "gpu", true, false, 3.0, 6.0}};
+  r.step_loss = {2.3, 2.2, 2.1};
+  RunTimeline t;
+  t.t_s = {0, 0.1, 0.2};
+  t.power_w = {10, 30, 29};
+  t.windows = {{"train", 0.05, 0.2}};
+  r.timeline = t;
+  return r;
+}
+
+TEST_F(StoreTest, RoundTrip) {
+  auto st = Store::Open(Path("a.db"), OpenMode::kCreate);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  auto& s = **st;
+  EXPECT_EQ(s.schema_version(), kStoreSchemaVersion);
+  ASSERT_TRUE(s.UpsertStudy(MakeStudy("pilot")).ok());
+  ASSERT_TRUE(s.AddIdleBaseline("pilot", 1700000000.7, 11.5).ok());
+  ASSERT_TRUE(s.WriteRun(MakeRun("pilot", 2)).ok());
+  ASSERT_TRUE(s.WriteRun(MakeRun("pilot", 1)).ok());
+  ASSERT_TRUE(s.FinishStudy("pilot", 1700000100).ok());
+
+  auto rows = s.ReadRows();
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 4u);
+  EXPECT_EQ((*rows)[0].run_id, 1);
+  EXPECT_EQ((*rows)[0].phase, "train");
+  EXPECT_EQ((*rows)[1].phase, "infer");
+  EXPECT_EQ((*rows)[2].run_id, 2);
+  const RunRow& t = (*rows)[0];
+  EXPECT_EQ(t.study, "pilot");
+  EXPECT_EQ(t.config_id, "cfg1");
+  EXPECT_EQ(t.model, "lenet");
+  EXPECT_EQ(t.steps, 3);
+  EXPECT_EQ(t.extrapolated_energy_j, 1234.5);
+  EXPECT_EQ(t.energy_above_idle_j, 5.0);
+  EXPECT_FALSE(t.accuracy.has_value());
+  EXPECT_FALSE((*rows)[1].steps.has_value());
+  EXPECT_EQ(t.source, "rapl-powercap+nvml");
+
+  auto studies = s.ReadStudies();
+  ASSERT_TRUE(studies.ok());
+  ASSERT_EQ(studies->size(), 1u);
+  const StudyInfo& info = (*studies)[0];
+  EXPECT_EQ(info.cpu, "Intel(R) Core(TM) i7-8700K");
+  EXPECT_EQ(info.gpus.size(), 1u);
+  EXPECT_EQ(info.sources, (std::vector<std::string>{"rapl-powercap", "nvml"}));
+  EXPECT_EQ(info.finished_at_unix_s, 1700000100.0);
+  ASSERT_EQ(info.idle_baselines.size(), 1u);
+  EXPECT_DOUBLE_EQ(info.idle_baselines[0].second, 11.5);
+  ASSERT_EQ(info.meter_facts.size(), 1u);
+
+  auto tl = s.ReadTimelines("pilot");
+  ASSERT_TRUE(tl.ok());
+  ASSERT_EQ(tl->size(), 2u);
+  EXPECT_EQ((*tl)[0].run_id, 1);
+  EXPECT_EQ((*tl)[0].power_w, (std::vector<double>{10, 30, 29}));
+  ASSERT_EQ((*tl)[0].windows.size(), 1u);
+  EXPECT_EQ((*tl)[0].windows[0].name, "train");
+
+  auto dom = s.ReadDomainEnergy("pilot", 1);
+  ASSERT_TRUE(dom.ok());
+  ASSERT_EQ(dom->size(), 2u);
+  EXPECT_EQ((*dom)[1].component, "gpu");
+
+  auto ids = s.CompletedRunIds("pilot");
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, (std::set<int64_t>{1, 2}));
+  // Nothing for another study.
+  auto none = s.ReadRows("other");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(StoreTest, ReadOnlySeesWrittenData) {
+  {
+    auto st = Store::Open(Path("a.db"), OpenMode::kCreate);
+    ASSERT_TRUE(st.ok());
+    ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("s")).ok());
+    ASSERT_TRUE((*st)->WriteRun(MakeRun("s", 1)).ok());
+  }
+  auto ro = Store::Open(Path("a.db"), OpenMode::kReadOnly);
+  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  auto rows = (*ro)->ReadRows("s");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 2u);
+}
+
+TEST_F(StoreTest, RunNeverWrittenTwice) {
+  auto st = Store::Open(Path("a.db"), OpenMode::kCreate);
+  ASSERT_TRUE(st.ok());
+  ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("s")).ok());
+  ASSERT_TRUE((*st)->WriteRun(MakeRun("s", 1)).ok());
+  Status again = (*st)->WriteRun(MakeRun("s", 1));
+  EXPECT_EQ(again.kind(), Status::Kind::kFailedPrecondition);
+  EXPECT_EQ((*st)->ReadRows("s")->size(), 2u);
+}
+
+TEST_F(StoreTest, FailedRunLeavesNothing) {
+  auto st = Store::Open(Path("a.db"), OpenMode::kCreate);
+  ASSERT_TRUE(st.ok());
+  ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("s")).ok());
+  RunRecord bad = MakeRun("s", 1);
+  bad.rows[1].phase = "bogus";  // second window fails after the run row and first window went in
+  EXPECT_FALSE((*st)->WriteRun(bad).ok());
+  EXPECT_TRUE((*st)->ReadRows("s")->empty());
+  EXPECT_TRUE((*st)->CompletedRunIds("s")->empty());
+  EXPECT_TRUE((*st)->ReadTimelines("s")->empty());
+  // And the connection is still usable.
+  EXPECT_TRUE((*st)->WriteRun(MakeRun("s", 1)).ok());
+}
+
+TEST_F(StoreTest, MissingFileIsNotFound) {
+  auto st = Store::Open(Path("none.db"), OpenMode::kReadOnly);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.status().kind(), Status::Kind::kNotFound);
+  EXPECT_NE(st.status().message().find("no database at " + Path("none.db")), std::string::npos);
+  EXPECT_NE(st.status().message().find("wattlab study"), std::string::npos);
+  EXPECT_FALSE(fs::exists(Path("none.db")));
+}
+
+TEST_F(StoreTest, NotAnSqliteFileIsCorruption) {
+  std::ofstream(Path("text.db")) << "hello, this is not a database at all, just some text that is long enough\n";
+  for (OpenMode m : {OpenMode::kReadOnly, OpenMode::kReadWrite, OpenMode::kCreate}) {
+    auto st = Store::Open(Path("text.db"), m);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.status().kind(), Status::Kind::kCorruption) << st.status().ToString();
+    EXPECT_NE(st.status().message().find(Path("text.db")), std::string::npos);
+    EXPECT_NE(st.status().message().find("not a wattlab database"), std::string::npos);
+  }
+}
+
+TEST_F(StoreTest, ForeignSqliteIsCorruption) {
+  ExecSql(Path("other.db"), "CREATE TABLE songs(title TEXT); INSERT INTO songs VALUES('x');");
+  auto st = Store::Open(Path("other.db"), OpenMode::kReadWrite);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.status().kind(), Status::Kind::kCorruption);
+  EXPECT_NE(st.status().message().find("not a wattlab database"), std::string::npos);
+  // Untouched: still no wattlab tables.
+  ExecSql(Path("other.db"), "SELECT title FROM songs;");
+}
+
+TEST_F(StoreTest, NewerSchemaRefused) {
+  {
+    auto st = Store::Open(Path("a.db"), OpenMode::kCreate);
+    ASSERT_TRUE(st.ok());
+  }
+  ExecSql(Path("a.db"), "PRAGMA user_version=" + std::to_string(kStoreSchemaVersion + 5));
+  for (OpenMode m : {OpenMode::kReadOnly, OpenMode::kReadWrite}) {
+    auto st = Store::Open(Path("a.db"), m);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.status().kind(), Status::Kind::kFailedPrecondition);
+    EXPECT_EQ(st.status().message(), "database schema v" + std::to_string(kStoreSchemaVersion + 5) +
+                                         " is newer than this wattlab (v" + std::to_string(kStoreSchemaVersion) +
+                                         "): upgrade wattlab");
+  }
+}
+
+TEST_F(StoreTest, UnwritablePathIsIOError) {
+  auto st = Store::Open(Path("no/such/dir/a.db"), OpenMode::kCreate);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.status().kind(), Status::Kind::kIOError);
+  EXPECT_NE(st.status().message().find("does not exist"), std::string::npos) << st.status().message();
+
+  if (::geteuid() != 0) {  // root writes anywhere; the missing-dir case above still ran
+    fs::create_directories(Path("ro"));
+    fs::permissions(Path("ro"), fs::perms::owner_read | fs::perms::owner_exec);
+    auto ro = Store::Open(Path("ro/a.db"), OpenMode::kCreate);
+    ASSERT_FALSE(ro.ok());
+    EXPECT_EQ(ro.status().kind(), Status::Kind::kIOError);
+    EXPECT_NE(ro.status().message().find("not writable"), std::string::npos) << ro.status().message();
+  }
+}
+
+// A v1 file exactly as the v1 build wrote it (hand SQL), migrated to the
+// current schema with its data intact and the new tables usable.
+TEST_F(StoreTest, MigratesV1) {
+  ExecSql(Path("v1.db"), R"sql(
+PRAGMA application_id = 1463899220;
+CREATE TABLE studies (name TEXT PRIMARY KEY, spec_toml TEXT NOT NULL DEFAULT '', started_at REAL NOT NULL DEFAULT 0,
+  finished_at REAL, context_json TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE runs (study TEXT NOT NULL REFERENCES studies(name), run_id INTEGER NOT NULL, config_id TEXT NOT NULL,
+  repetition INTEGER NOT NULL, model TEXT NOT NULL, config_json TEXT NOT NULL DEFAULT '{}',
+  facts_json TEXT NOT NULL DEFAULT '{}', started_at REAL, finished_at REAL, PRIMARY KEY (study, run_id));
+CREATE TABLE windows (study TEXT NOT NULL, run_id INTEGER NOT NULL, phase TEXT NOT NULL, window TEXT NOT NULL,
+  batch_size INTEGER NOT NULL, threads INTEGER NOT NULL, precision TEXT NOT NULL, params INTEGER NOT NULL,
+  macs INTEGER NOT NULL, macs_per_param REAL NOT NULL, steps INTEGER, samples INTEGER NOT NULL,
+  duration_s REAL NOT NULL, energy_j REAL NOT NULL, energy_above_idle_j REAL, extrapolated_energy_j REAL,
+  cpu_util REAL, source TEXT NOT NULL, estimated INTEGER NOT NULL, accuracy REAL,
+  PRIMARY KEY (study, run_id, phase, window), FOREIGN KEY (study, run_id) REFERENCES runs(study, run_id));
+INSERT INTO studies VALUES('old', 'name = "old"', 1600000000, 1600000100, '{"host":"h","cpu":"c","sources":["estimate"],"estimated":true}');
+INSERT INTO runs VALUES('old', 1, 'c1', 0, 'lenet', '{}', '{}', 1600000001, 1600000002);
+INSERT INTO windows VALUES('old', 1, 'infer', 'full', 1, 2, 'fp32', 62006, 658000, 10.6, NULL, 100, 1.5, 9.0, 3.0,
+  NULL, 0.5, 'estimate', 1, NULL);
+PRAGMA user_version = 1;
+)sql");
+  ASSERT_EQ(1463899220, 0x57415454);
+  // Read-only refuses to migrate, saying how.
+  auto ro = Store::Open(Path("v1.db"), OpenMode::kReadOnly);
+  ASSERT_FALSE(ro.ok());
+  EXPECT_EQ(ro.status().kind(), Status::Kind::kFailedPrecondition);
+
+  auto st = Store::Open(Path("v1.db"), OpenMode::kReadWrite);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ((*st)->schema_version(), kStoreSchemaVersion);
+  auto rows = (*st)->ReadRows();
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].model, "lenet");
+  EXPECT_TRUE((*rows)[0].estimated);
+  EXPECT_EQ((*rows)[0].energy_above_idle_j, 3.0);
+  auto studies = (*st)->ReadStudies();
+  ASSERT_TRUE(studies.ok());
+  EXPECT_TRUE((*studies)[0].estimated);
+  // v2 features work on the migrated file.
+  ASSERT_TRUE((*st)->AddIdleBaseline("old", 1600000000, 7).ok());
+  ASSERT_TRUE((*st)->WriteRun(MakeRun("old", 2)).ok());
+  EXPECT_EQ((*st)->ReadTimelines("old")->size(), 1u);
+  st->reset();
+  auto again = Store::Open(Path("v1.db"), OpenMode::kReadOnly);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->ReadRows()->size(), 3u);
+}
+
+TEST_F(StoreTest, Aggregates) {
+  auto st = Store::Open(Path("a.db"), OpenMode::kCreate);
+  ASSERT_TRUE(st.ok());
+  ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("s")).ok());
+  // cfg1: runs 1, 3, 5 -> infer energy_above_idle 5, 7, 9.
+  for (int id : {1, 2, 3, 5}) ASSERT_TRUE((*st)->WriteRun(MakeRun("s", id)).ok());
+  auto agg = (*st)->ReadAggregates("s");
+  ASSERT_TRUE(agg.ok());
+  const ConfigAggregate* a = nullptr;
+  for (const auto& x : *agg)
+    if (x.config_id == "cfg1" && x.phase == "infer") a = &x;
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->n, 3);
+  EXPECT_EQ(a->metric, "energy_above_idle_j");
+  EXPECT_DOUBLE_EQ(a->mean_j, 7.0);
+  EXPECT_DOUBLE_EQ(a->std_j, 2.0);
+  // t(0.975, 2) = 4.303: half-width 4.303 * 2 / sqrt(3)
+  EXPECT_NEAR(a->ci95_high_j - a->mean_j, 4.303 * 2.0 / std::sqrt(3.0), 1e-9);
+  EXPECT_NEAR(a->mean_energy_per_sample_j, 7.0 / 64.0, 1e-12);
+}
+
+TEST(ExportTest, CsvColumnsExactlyAsRecordH) {
+  RunRow r;
+  r.study = "s,1";  // quoted
+  r.run_id = 3;
+  r.phase = "train";
+  r.window = "profile";
+  r.steps = 3;
+  r.source = "rapl-powercap+nvml";
+  r.estimated = true;
+  r.energy_j = 0.5;
+  std::string csv = RunRowsToCsv({r});
+  std::string err;
+  auto parsed = ParseCsv(csv, &err);
+  ASSERT_TRUE(parsed.has_value()) << err;
+  ASSERT_EQ(parsed->size(), 2u);
+  EXPECT_EQ((*parsed)[0], RunRowColumns());
+  EXPECT_EQ(Join((*parsed)[0], ","),
+            "study,run_id,config_id,repetition,model,phase,window,batch_size,threads,precision,params,macs,"
+            "macs_per_param,steps,samples,duration_s,energy_j,energy_above_idle_j,extrapolated_energy_j,cpu_util,"
+            "source,estimated,accuracy");
+  const auto& f = (*parsed)[1];
+  ASSERT_EQ(f.size(), RunRowColumns().size());
+  EXPECT_EQ(f[0], "s,1");
+  EXPECT_EQ(f[13], "3");
+  EXPECT_EQ(f[16], "0.5");
+  EXPECT_EQ(f[17], "");  // missing -> empty
+  EXPECT_EQ(f[20], "rapl-powercap+nvml");
+  EXPECT_EQ(f[21], "true");
+  EXPECT_EQ(f[22], "");
+}
+
+TEST(ExportTest, JsonKeysInOrderWithNulls) {
+  RunRow r;
+  r.estimated = false;
+  r.accuracy = 0.875;
+  auto j = nlohmann::ordered_json::parse(RunRowsToJson({r}));
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 1u);
+  std::vector<std::string> keys;
+  for (auto it = j[0].begin(); it != j[0].end(); ++it) keys.push_back(it.key());
+  EXPECT_EQ(keys, RunRowColumns());
+  EXPECT_TRUE(j[0]["steps"].is_null());
+  EXPECT_TRUE(j[0]["energy_above_idle_j"].is_null());
+  EXPECT_EQ(j[0]["estimated"], false);
+  EXPECT_EQ(j[0]["accuracy"], 0.875);
+}
+
+}  // namespace
+}  // namespace wattlab
