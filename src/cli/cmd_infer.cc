@@ -1,14 +1,129 @@
-// PLACEHOLDER: replaced by the module that owns 'wattlab infer'.
+// wattlab infer: metered inference of a zoo model or a TorchScript file.
+// Parsing and formatting only; the loop is the engine's, the energy the meter's.
 #include <cstdio>
+#include <iostream>
+#include <thread>
 
 #include "cli/commands.h"
+#include "cli/workload_cli.h"
 
 namespace wattlab::cli {
 
 int CmdInfer(const Args& args) {
-  (void)args;
-  std::fprintf(stderr, "wattlab infer: not built yet\n");
-  return 1;
+  const std::string cmd = "infer";
+  std::string model, torchscript, input, classes, batch, samples, threads, precision = "fp32", seed, idle = "2",
+                                                                            warmup;
+  bool json = false;
+  ArgParser p("wattlab infer", "metered inference of a zoo model or a TorchScript file (setup and warm-up outside)");
+  p.AddOption("model", &model, "NAME", "zoo model or family spec ('wattlab models' lists them)");
+  p.AddOption("torchscript", &torchscript, "FILE", "a TorchScript model (torch.jit.script/trace ... .save); needs --input");
+  p.AddOption("input", &input, "CxHxW", "input shape (default: the model's native input)");
+  p.AddOption("classes", &classes, "N", "output classes of a zoo model (default: the model's native count)");
+  p.AddOption("batch-size", &batch, "B", "samples per forward pass (default 1)");
+  p.AddOption("samples", &samples, "N", "samples to run in the measured window (default 1000)");
+  p.AddOption("threads", &threads, "T", "libtorch threads (default: every core)");
+  p.AddOption("precision", &precision, "fp32|bf16", "number format (default fp32)");
+  p.AddOption("seed", &seed, "S", "seed for weights and inputs (default 1)");
+  p.AddOption("warmup-batches", &warmup, "N", "unmeasured batches before the window (default 2)");
+  p.AddOption("idle-seconds", &idle, "S", "idle baseline measured before the run (default 2; 0 disables)");
+  p.AddFlag("json", &json, "print one JSON object");
+  MeterFlags meter_flags;
+  meter_flags.Register(p);
+  int exit_code = 0;
+  if (!ParseOrExit(p, args, &exit_code)) return exit_code;
+
+  InferConfig cfg;
+  cfg.model = model;
+  cfg.torchscript = torchscript;
+  cfg.precision = precision;
+  int64_t n_threads = 0, n_seed = 1, n_classes = 0;
+  double idle_s = 0;
+  Status st = [&]() -> Status {
+    if (model.empty() == torchscript.empty())
+      return Status::InvalidArgument("give exactly one of --model NAME or --torchscript FILE");
+    if (!torchscript.empty() && input.empty())
+      return Status::InvalidArgument("--torchscript needs --input CxHxW (the model's input shape, e.g. 3x32x32)");
+    if (!torchscript.empty() && !classes.empty())
+      return Status::InvalidArgument("--classes applies to zoo models; a TorchScript model has its own");
+    if (!input.empty()) {
+      WATTLAB_ASSIGN_OR_RETURN(Shape s, ParseShape(input));
+      cfg.input = s;
+    }
+    WATTLAB_RETURN_IF_ERROR(ParseCount("classes", classes, 1, &n_classes));
+    WATTLAB_RETURN_IF_ERROR(ParseCount("batch-size", batch, 1, &cfg.batch_size));
+    WATTLAB_RETURN_IF_ERROR(ParseCount("samples", samples, 1, &cfg.samples));
+    WATTLAB_RETURN_IF_ERROR(ParseCount("threads", threads, 1, &n_threads));
+    WATTLAB_RETURN_IF_ERROR(ParseCount("seed", seed, 0, &n_seed));
+    WATTLAB_RETURN_IF_ERROR(ParseCount("warmup-batches", warmup, 0, &cfg.warmup_batches));
+    if (precision != "fp32" && precision != "bf16")
+      return Status::InvalidArgument("unknown --precision '" + precision + "': use fp32 or bf16");
+    WATTLAB_ASSIGN_OR_RETURN(idle_s, ParseIdleSeconds(idle));
+    return Status::Ok();
+  }();
+  if (!st.ok()) return ReportError(cmd, st);
+  cfg.threads = static_cast<int>(n_threads > 0 ? n_threads : std::max(1u, std::thread::hardware_concurrency()));
+  cfg.seed = static_cast<uint64_t>(n_seed);
+
+  auto session = OpenMeteredSession(meter_flags);
+  if (!session.ok()) return ReportError(cmd, session.status());
+  // Fail on a bad model, shape or file now, before the idle baseline; this
+  // also gives a zoo model its native class count.
+  auto facts = torchscript.empty()
+                   ? session->engine->Describe(cfg.model, cfg.input,
+                                               n_classes > 0 ? std::optional<int64_t>(n_classes) : std::nullopt)
+                   : session->engine->DescribeTorchScript(cfg.torchscript, *cfg.input);
+  if (!facts.ok()) return ReportError(cmd, facts.status());
+  cfg.classes = facts->classes;
+  if (Status idle_st = MeasureIdleBaseline(*session, idle_s); !idle_st.ok()) return ReportError(cmd, idle_st);
+
+  MeteredObserver observer(session->meter.get());
+  auto result = session->engine->Infer(cfg, &observer);
+  Status stop = session->meter->Stop();
+  if (!observer.error().ok()) return ReportError(cmd, observer.error());
+  if (!result.ok()) return ReportError(cmd, result.status());
+  if (!stop.ok()) return ReportError(cmd, stop.WithContext("stopping the meter"));
+  const InferResult& r = *result;
+  const MeteredObserver::Window* win = observer.Phase("infer");
+
+  if (json) {
+    nlohmann::json j;
+    j["command"] = "infer";
+    j["model"] = ModelJson(r.model);
+    j["config"] = {{"batch_size", cfg.batch_size}, {"samples", cfg.samples},     {"threads", cfg.threads},
+                   {"precision", cfg.precision},   {"seed", cfg.seed},           {"warmup_batches", cfg.warmup_batches},
+                   {"torchscript", cfg.torchscript.empty() ? nlohmann::json() : nlohmann::json(cfg.torchscript)}};
+    j["versions"] = VersionsJson(session->engine);
+    j["meter"] = MeterJson(*session);
+    j["sources"] = session->meter->sources();
+    j["estimated"] = session->meter->estimated();
+    j["setup_s"] = r.setup_s;
+    j["warmup_s"] = r.warmup_s;
+    j["samples"] = r.samples;
+    j["batches"] = r.batches;
+    j["duration_s"] = r.duration_s;
+    j["samples_per_s"] = r.samples_per_s;
+    j["latency_ms"] = {{"p50", r.latency_p50_ms}, {"p90", r.latency_p90_ms}, {"p99", r.latency_p99_ms}};
+    j["checksum"] = r.checksum;
+    j["phases"] = nlohmann::json::object();
+    for (const auto& w : observer.phases()) j["phases"][w.name] = WindowJson(w);
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
+
+  const ModelFacts& m = r.model;
+  std::printf("model %s: input %s, %lld classes, %lld params, %lld MACs/sample, %.1f MACs/param (%s count)\n",
+              m.name.c_str(), m.input.ToString().c_str(), static_cast<long long>(m.classes),
+              static_cast<long long>(m.params), static_cast<long long>(m.macs), m.macs_per_param, m.counter.c_str());
+  std::printf("batch %lld, %d threads, %s\n", static_cast<long long>(cfg.batch_size), cfg.threads,
+              cfg.precision.c_str());
+  std::printf("meter: %s%s; idle %s\n", Join(session->meter->sources(), "+").c_str(),
+              session->meter->estimated() ? " (estimated: a model of CPU time, not a measurement)" : "",
+              session->idle_power_w ? (FormatFixed(*session->idle_power_w, 2) + " W").c_str() : "not measured");
+  std::printf("setup %.3f s, warm-up %.3f s (outside the window)\n", r.setup_s, r.warmup_s);
+  if (win) std::printf("%s\n", WindowLine(*win).c_str());
+  std::printf("latency per batch: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms; %.1f samples/s\n", r.latency_p50_ms,
+              r.latency_p90_ms, r.latency_p99_ms, r.samples_per_s);
+  return kExitOk;
 }
 
 }  // namespace wattlab::cli

@@ -1,14 +1,144 @@
-// PLACEHOLDER: replaced by the module that owns 'wattlab train'.
+// wattlab train: trains one model with metered train, epoch and eval windows.
+// Parsing and formatting only; the loop is the engine's, the energy the meter's.
 #include <cstdio>
+#include <iostream>
+#include <thread>
 
 #include "cli/commands.h"
+#include "cli/workload_cli.h"
 
 namespace wattlab::cli {
 
 int CmdTrain(const Args& args) {
-  (void)args;
-  std::fprintf(stderr, "wattlab train: not built yet\n");
-  return 1;
+  const std::string cmd = "train";
+  std::string model, dataset = "fashion-mnist", epochs, steps, batch, optimizer = "sgd", lr, momentum, wd, threads,
+                     precision = "fp32", seed, idle = "2", warmup, train_samples, eval_samples;
+  bool json = false, no_eval = false;
+  ArgParser p("wattlab train", "train a model with metered train and eval windows (setup and warm-up are outside them)");
+  p.AddOption("model", &model, "NAME", "zoo model or family spec ('wattlab models' lists them)");
+  p.AddOption("dataset", &dataset, "SPEC", "fashion-mnist (default), cifar10:DIR or synthetic:CxHxW:N");
+  p.AddOption("epochs", &epochs, "N", "epochs to train (default 1 when --steps is not given)");
+  p.AddOption("steps", &steps, "N", "train for N steps instead of whole epochs");
+  p.AddOption("batch-size", &batch, "B", "samples per step (default 128)");
+  p.AddOption("optimizer", &optimizer, "sgd|adam", "optimizer (default sgd)");
+  p.AddOption("lr", &lr, "X", "learning rate (default 0.001)");
+  p.AddOption("momentum", &momentum, "X", "SGD momentum (default 0.9)");
+  p.AddOption("weight-decay", &wd, "X", "weight decay (default 5e-4)");
+  p.AddOption("threads", &threads, "T", "libtorch threads (default: every core)");
+  p.AddOption("precision", &precision, "fp32|bf16", "number format of weights and activations (default fp32)");
+  p.AddOption("seed", &seed, "S", "seed for initialisation and shuffling (default 1)");
+  p.AddOption("warmup-steps", &warmup, "N", "unmeasured steps before the train window (default 1)");
+  p.AddOption("train-samples", &train_samples, "N", "use only the first N training samples (default all)");
+  p.AddOption("eval-samples", &eval_samples, "N", "evaluate on the first N test samples (default all)");
+  p.AddFlag("no-eval", &no_eval, "skip the eval phase");
+  p.AddOption("idle-seconds", &idle, "S", "idle baseline measured before the run (default 2; 0 disables)");
+  p.AddFlag("json", &json, "print one JSON object");
+  MeterFlags meter_flags;
+  meter_flags.Register(p);
+  int exit_code = 0;
+  if (!ParseOrExit(p, args, &exit_code)) return exit_code;
+
+  TrainConfig cfg;
+  cfg.model = model;
+  cfg.dataset = dataset;
+  cfg.optimizer = optimizer;
+  cfg.precision = precision;
+  cfg.evaluate = !no_eval;
+  int64_t n_threads = 0, n_seed = 1;
+  double idle_s = 0;
+  Status st = [&]() -> Status {
+    if (model.empty()) return Status::InvalidArgument("--model NAME is required ('wattlab models' lists them)");
+    if (!epochs.empty() && !steps.empty()) return Status::InvalidArgument("give --epochs or --steps, not both");
+    WATTLAB_RETURN_IF_ERROR(ParseCount("epochs", epochs, 1, &cfg.epochs));
+    WATTLAB_RETURN_IF_ERROR(ParseCount("steps", steps, 1, &cfg.steps));
+    if (cfg.epochs == 0 && cfg.steps == 0) cfg.epochs = 1;
+    WATTLAB_RETURN_IF_ERROR(ParseCount("batch-size", batch, 1, &cfg.batch_size));
+    WATTLAB_RETURN_IF_ERROR(ParsePositive("lr", lr, false, &cfg.lr));
+    WATTLAB_RETURN_IF_ERROR(ParsePositive("momentum", momentum, true, &cfg.momentum));
+    WATTLAB_RETURN_IF_ERROR(ParsePositive("weight-decay", wd, true, &cfg.weight_decay));
+    WATTLAB_RETURN_IF_ERROR(ParseCount("threads", threads, 1, &n_threads));
+    WATTLAB_RETURN_IF_ERROR(ParseCount("seed", seed, 0, &n_seed));
+    WATTLAB_RETURN_IF_ERROR(ParseCount("warmup-steps", warmup, 0, &cfg.warmup_steps));
+    WATTLAB_RETURN_IF_ERROR(ParseCount("train-samples", train_samples, 1, &cfg.train_samples));
+    WATTLAB_RETURN_IF_ERROR(ParseCount("eval-samples", eval_samples, 1, &cfg.eval_samples));
+    if (optimizer != "sgd" && optimizer != "adam")
+      return Status::InvalidArgument("unknown --optimizer '" + optimizer + "': use sgd or adam");
+    if (precision != "fp32" && precision != "bf16")
+      return Status::InvalidArgument("unknown --precision '" + precision + "': use fp32 or bf16");
+    WATTLAB_ASSIGN_OR_RETURN(idle_s, ParseIdleSeconds(idle));
+    return Status::Ok();
+  }();
+  if (!st.ok()) return ReportError(cmd, st);
+  cfg.threads = static_cast<int>(n_threads > 0 ? n_threads : std::max(1u, std::thread::hardware_concurrency()));
+  cfg.seed = static_cast<uint64_t>(n_seed);
+
+  auto session = OpenMeteredSession(meter_flags);
+  if (!session.ok()) return ReportError(cmd, session.status());
+  // A bad model name fails now, before the idle baseline makes anyone wait.
+  if (auto facts = session->engine->Describe(cfg.model, std::nullopt, std::nullopt); !facts.ok())
+    return ReportError(cmd, facts.status());
+  if (Status idle_st = MeasureIdleBaseline(*session, idle_s); !idle_st.ok()) return ReportError(cmd, idle_st);
+
+  MeteredObserver observer(session->meter.get());
+  auto result = session->engine->Train(cfg, &observer);
+  Status stop = session->meter->Stop();
+  if (!observer.error().ok()) return ReportError(cmd, observer.error());
+  if (!result.ok()) return ReportError(cmd, result.status());
+  if (!stop.ok()) return ReportError(cmd, stop.WithContext("stopping the meter"));
+  const TrainResult& r = *result;
+
+  if (json) {
+    nlohmann::json j;
+    j["command"] = "train";
+    j["model"] = ModelJson(r.model);
+    j["config"] = {{"dataset", cfg.dataset},       {"epochs", cfg.epochs},       {"steps", cfg.steps},
+                   {"batch_size", cfg.batch_size}, {"optimizer", cfg.optimizer}, {"lr", cfg.lr},
+                   {"momentum", cfg.momentum},     {"weight_decay", cfg.weight_decay},
+                   {"threads", cfg.threads},       {"precision", cfg.precision}, {"seed", cfg.seed},
+                   {"warmup_steps", cfg.warmup_steps}};
+    j["versions"] = VersionsJson(session->engine);
+    j["meter"] = MeterJson(*session);
+    j["sources"] = session->meter->sources();
+    j["estimated"] = session->meter->estimated();
+    j["setup_s"] = r.setup_s;
+    j["warmup_s"] = r.warmup_s;
+    j["steps"] = r.steps;
+    j["samples"] = r.samples;
+    j["train_duration_s"] = r.train_duration_s;
+    j["samples_per_s"] = r.samples_per_s;
+    j["phases"] = nlohmann::json::object();
+    for (const auto& w : observer.phases()) j["phases"][w.name] = WindowJson(w);
+    j["epochs"] = nlohmann::json::array();
+    for (const auto& w : observer.epochs()) j["epochs"].push_back(WindowJson(w));
+    j["loss_curve"] = r.step_loss;
+    j["epoch_loss"] = r.epoch_loss;
+    j["accuracy"] = r.accuracy ? nlohmann::json(*r.accuracy) : nlohmann::json();
+    j["accuracy_meaningful"] = r.accuracy_meaningful;
+    j["eval_samples"] = r.eval_samples;
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
+
+  const ModelFacts& m = r.model;
+  std::printf("model %s: input %s, %lld classes, %lld params, %lld MACs/sample, %.1f MACs/param\n", m.name.c_str(),
+              m.input.ToString().c_str(), static_cast<long long>(m.classes), static_cast<long long>(m.params),
+              static_cast<long long>(m.macs), m.macs_per_param);
+  std::printf("data %s, batch %lld, %s lr %g, %d threads, %s, seed %llu\n", cfg.dataset.c_str(),
+              static_cast<long long>(cfg.batch_size), cfg.optimizer.c_str(), cfg.lr, cfg.threads,
+              cfg.precision.c_str(), static_cast<unsigned long long>(cfg.seed));
+  std::printf("meter: %s%s; idle %s\n", Join(session->meter->sources(), "+").c_str(),
+              session->meter->estimated() ? " (estimated: a model of CPU time, not a measurement)" : "",
+              session->idle_power_w ? (FormatFixed(*session->idle_power_w, 2) + " W").c_str() : "not measured");
+  std::printf("setup %.3f s, warm-up %.3f s (outside the windows)\n", r.setup_s, r.warmup_s);
+  for (const auto& w : observer.epochs()) {
+    std::printf("  %s", WindowLine(w).c_str());
+    if (w.mean_loss) std::printf(", mean loss %.4f", *w.mean_loss);
+    std::printf("\n");
+  }
+  for (const auto& w : observer.phases()) std::printf("%s\n", WindowLine(w).c_str());
+  if (r.accuracy) std::printf("test accuracy %.2f%% on %lld samples\n", *r.accuracy * 100, static_cast<long long>(r.eval_samples));
+  else if (!r.accuracy_meaningful) std::printf("test accuracy: not meaningful (synthetic data)\n");
+  return kExitOk;
 }
 
 }  // namespace wattlab::cli

@@ -1,0 +1,116 @@
+// The WorkloadEngine implementation: model names and facts, versions, thread
+// setup. Training and inference live in train.cc and infer.cc.
+#include "workload/engine.h"
+
+#include <dlfcn.h>
+
+#include <ATen/Parallel.h>
+#include <torch/version.h>
+
+#include <climits>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include "workload/torch_util.h"
+#include "workload/zoo/zoo.h"
+
+namespace wattlab::workload {
+
+namespace {
+
+// Which BLAS the process resolved sgemm_ to: Debian picks it through the
+// libblas.so.3 alternative (reference BLAS, openblas-pthread, openblas-openmp,
+// ...), which libtorch's own build info ("BLAS_INFO=generic") cannot tell.
+std::string DetectBlas() {
+  void* sym = ::dlsym(RTLD_DEFAULT, "sgemm_");
+  if (!sym) return "none (sgemm_ not loaded)";
+  Dl_info info{};
+  if (!::dladdr(sym, &info) || !info.dli_fname) return "unknown";
+  std::string path = info.dli_fname;
+  char real[PATH_MAX];
+  if (::realpath(path.c_str(), real)) path = real;
+  std::string kind = "unknown";
+  if (path.find("openblas-openmp") != std::string::npos) kind = "openblas-openmp";
+  else if (path.find("openblas-pthread") != std::string::npos) kind = "openblas-pthread";
+  else if (path.find("openblas-serial") != std::string::npos) kind = "openblas-serial";
+  else if (path.find("openblas") != std::string::npos) kind = "openblas";
+  else if (path.find("blis") != std::string::npos) kind = "blis";
+  else if (path.find("mkl") != std::string::npos) kind = "mkl";
+  else if (path.find("atlas") != std::string::npos) kind = "atlas";
+  else if (path.find("/blas/") != std::string::npos) kind = "reference";
+  return kind + " (" + path + ")";
+}
+
+class TorchEngine : public WorkloadEngine {
+ public:
+  std::vector<std::string> ModelNames() const override { return zoo::Names(); }
+
+  Result<ModelFacts> Describe(const std::string& model, std::optional<Shape> input,
+                              std::optional<int64_t> classes) override {
+    Shape shape;
+    if (input) {
+      shape = *input;
+    } else {
+      WATTLAB_ASSIGN_OR_RETURN(shape, zoo::NativeInput(model));
+    }
+    int64_t n_classes = classes ? *classes : zoo::NativeClasses(model);
+    if (n_classes < 1) return Status::InvalidArgument("--classes must be at least 1");
+    return DescribeZooModel(model, shape, n_classes);
+  }
+
+  Result<ModelFacts> DescribeTorchScript(const std::string& path, const Shape& input) override;
+
+  Result<TrainResult> Train(const TrainConfig& config, WorkloadObserver* observer) override {
+    return RunTraining(config, observer);
+  }
+  Result<InferResult> Infer(const InferConfig& config, WorkloadObserver* observer) override {
+    return RunInference(config, observer);
+  }
+
+  std::vector<std::pair<std::string, std::string>> Versions() const override {
+    return {{"libtorch", TORCH_VERSION}, {"blas", DetectBlas()},
+            {"parallel", FirstLine(at::get_parallel_info())}};
+  }
+};
+
+}  // namespace
+
+// Declared here rather than in engine.h: only the engine needs it, and it
+// keeps torch/script.h (the heaviest header) inside infer.cc.
+Result<ModelFacts> DescribeTorchScriptFile(const std::string& path, const Shape& input);
+
+Result<ModelFacts> TorchEngine::DescribeTorchScript(const std::string& path, const Shape& input) {
+  return DescribeTorchScriptFile(path, input);
+}
+
+Result<ModelFacts> DescribeZooModel(const std::string& model, const Shape& input, int64_t classes) {
+  return CatchTorch("counting " + model, [&]() -> Result<ModelFacts> {
+    return zoo::CountAnalytic(model, input, classes);
+  });
+}
+
+int ConfigureThreads(int threads) {
+  int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // Our networks run one operator after another, so one inter-op thread is
+  // enough; it can be set only once, before any inter-op work starts.
+  static std::once_flag once;
+  std::call_once(once, [] {
+    try {
+      at::set_num_interop_threads(1);
+    } catch (const std::exception&) {
+      // Already started by someone else in this process: keep theirs.
+    }
+  });
+  at::set_num_threads(n);
+  return n;
+}
+
+Status CheckPrecision(const std::string& precision) {
+  if (precision == "fp32" || precision == "bf16") return Status::Ok();
+  return Status::InvalidArgument("unknown precision '" + precision + "': use fp32 or bf16");
+}
+
+std::unique_ptr<WorkloadEngine> NewTorchEngine() { return std::make_unique<TorchEngine>(); }
+
+}  // namespace wattlab::workload
