@@ -306,6 +306,12 @@ struct Carbon {
   std::string basis;             // what energy was converted
   bool estimated = false;
   std::string note;
+  // With --inferences: each model's lifecycle total converted the same way.
+  struct Item {
+    std::string model;
+    double energy_kwh = 0, gco2e = 0;
+  };
+  std::vector<Item> lifecycle;
 };
 
 // gCO2e = kWh x intensity x PUE. InvalidArgument on an unknown region (lists
