@@ -60,6 +60,7 @@ struct CpuInfo {
   int threads = 0;         // logical CPUs ("processor" entries)
   int sockets = 0;         // distinct "physical id" values (1 when none printed)
   int cores = 0;           // physical cores over all sockets ("cpu cores" x sockets; = threads when unknown)
+  bool hypervisor = false; // "hypervisor" in flags: a VM, which may see only a slice of a socket
 };
 
 Result<CpuInfo> ParseCpuInfo(const std::string& text);

@@ -1,0 +1,168 @@
+/* A fake libnvidia-ml for tests: the real NVML symbol names and return
+ * codes, behaviour steered by environment variables read at each call, so a
+ * test can change them between calls with setenv():
+ *
+ *   FAKE_NVML_INIT_RC=4            nvmlInit_v2 returns this code (4 = NO_PERMISSION)
+ *   FAKE_NVML_GPUS=2               number of GPUs (default 1; 0 allowed)
+ *   FAKE_NVML_ENERGY_MJ_FILE=path  text file with the energy counters in mJ,
+ *                                  one number per GPU (the last repeats);
+ *                                  re-read on every call
+ *   FAKE_NVML_ENERGY_MJ=123        counter when no file is given (default 1000000)
+ *   FAKE_NVML_NO_ENERGY=1          total-energy call returns NOT_SUPPORTED
+ *   FAKE_NVML_POWER_MW=150000      nvmlDeviceGetPowerUsage value (default 150000)
+ *   FAKE_NVML_NO_POWER=1           power call returns NOT_SUPPORTED
+ *
+ * fake_nvml_live_inits() returns successful inits minus shutdowns, so a test
+ * can check that a probe which gives up shuts NVML down again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int nvmlReturn_t;
+typedef struct nvmlDevice_st* nvmlDevice_t;
+typedef struct {
+  unsigned int gpu;
+  unsigned int memory;
+} nvmlUtilization_t;
+
+#define NVML_SUCCESS 0
+#define NVML_ERROR_UNINITIALIZED 1
+#define NVML_ERROR_INVALID_ARGUMENT 2
+#define NVML_ERROR_NOT_SUPPORTED 3
+#define NVML_ERROR_NO_PERMISSION 4
+#define NVML_ERROR_INSUFFICIENT_SIZE 7
+
+/* Device handles are addresses inside this array; index = handle - base. */
+static char g_devices[16];
+static int g_live_inits = 0;
+
+static long EnvLong(const char* name, long fallback) {
+  const char* v = getenv(name);
+  if (!v || !*v) return fallback;
+  return strtol(v, NULL, 10);
+}
+
+static int Gpus(void) {
+  long n = EnvLong("FAKE_NVML_GPUS", 1);
+  if (n < 0) n = 0;
+  if (n > 16) n = 16;
+  return (int)n;
+}
+
+static int IndexOf(nvmlDevice_t d) {
+  long i = (long)((char*)d - g_devices);
+  if (!d || i < 0 || i >= Gpus()) return -1;
+  return (int)i;
+}
+
+int fake_nvml_live_inits(void) { return g_live_inits; }
+
+const char* nvmlErrorString(nvmlReturn_t rc) {
+  switch (rc) {
+    case NVML_SUCCESS: return "Success";
+    case NVML_ERROR_UNINITIALIZED: return "Uninitialized";
+    case NVML_ERROR_INVALID_ARGUMENT: return "Invalid Argument";
+    case NVML_ERROR_NOT_SUPPORTED: return "Not Supported";
+    case NVML_ERROR_NO_PERMISSION: return "Insufficient Permissions";
+    case 9: return "Driver Not Loaded";
+    default: return "Unknown Error";
+  }
+}
+
+nvmlReturn_t nvmlInit_v2(void) {
+  nvmlReturn_t rc = (nvmlReturn_t)EnvLong("FAKE_NVML_INIT_RC", 0);
+  if (rc == NVML_SUCCESS) ++g_live_inits;
+  return rc;
+}
+
+nvmlReturn_t nvmlShutdown(void) {
+  if (g_live_inits <= 0) return NVML_ERROR_UNINITIALIZED;
+  --g_live_inits;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlSystemGetDriverVersion(char* buf, unsigned int len) {
+  const char* v = "999.99.01";
+  if (!buf || len < strlen(v) + 1) return NVML_ERROR_INSUFFICIENT_SIZE;
+  strcpy(buf, v);
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int* count) {
+  if (g_live_inits <= 0) return NVML_ERROR_UNINITIALIZED;
+  if (!count) return NVML_ERROR_INVALID_ARGUMENT;
+  *count = (unsigned int)Gpus();
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t* device) {
+  if (g_live_inits <= 0) return NVML_ERROR_UNINITIALIZED;
+  if (!device || (int)index >= Gpus()) return NVML_ERROR_INVALID_ARGUMENT;
+  *device = (nvmlDevice_t)(g_devices + index);
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t d, char* name, unsigned int len) {
+  int i = IndexOf(d);
+  if (i < 0 || !name) return NVML_ERROR_INVALID_ARGUMENT;
+  snprintf(name, len, "Fake GPU %d", i);
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long* energy_mj) {
+  int i = IndexOf(d);
+  if (i < 0 || !energy_mj) return NVML_ERROR_INVALID_ARGUMENT;
+  if (EnvLong("FAKE_NVML_NO_ENERGY", 0)) return NVML_ERROR_NOT_SUPPORTED;
+  const char* path = getenv("FAKE_NVML_ENERGY_MJ_FILE");
+  if (path && *path) {
+    FILE* f = fopen(path, "r");
+    if (!f) return 999; /* NVML_ERROR_UNKNOWN */
+    unsigned long long v = 0, last = 0;
+    int k = 0;
+    while (fscanf(f, "%llu", &v) == 1) {
+      last = v;
+      if (k++ == i) break;
+    }
+    fclose(f);
+    if (k == 0) return 999;
+    *energy_mj = last;
+    return NVML_SUCCESS;
+  }
+  *energy_mj = (unsigned long long)EnvLong("FAKE_NVML_ENERGY_MJ", 1000000);
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int* power_mw) {
+  int i = IndexOf(d);
+  if (i < 0 || !power_mw) return NVML_ERROR_INVALID_ARGUMENT;
+  if (EnvLong("FAKE_NVML_NO_POWER", 0)) return NVML_ERROR_NOT_SUPPORTED;
+  *power_mw = (unsigned int)EnvLong("FAKE_NVML_POWER_MW", 150000);
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t* u) {
+  if (IndexOf(d) < 0 || !u) return NVML_ERROR_INVALID_ARGUMENT;
+  u->gpu = 42;
+  u->memory = 17;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t d, unsigned int* min_mw, unsigned int* max_mw) {
+  if (IndexOf(d) < 0 || !min_mw || !max_mw) return NVML_ERROR_INVALID_ARGUMENT;
+  *min_mw = 100000;
+  *max_mw = 350000;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t d, unsigned int* limit_mw) {
+  if (IndexOf(d) < 0 || !limit_mw) return NVML_ERROR_INVALID_ARGUMENT;
+  *limit_mw = 320000;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t d, unsigned int* limit_mw) {
+  if (IndexOf(d) < 0 || !limit_mw) return NVML_ERROR_INVALID_ARGUMENT;
+  *limit_mw = 300000;
+  return NVML_SUCCESS;
+}
