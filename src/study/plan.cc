@@ -1,0 +1,215 @@
+#include "study/plan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <set>
+
+#include "core/strings.h"
+
+namespace wattlab {
+namespace {
+
+uint32_t Fnv1a(const std::string& s) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+std::string ConfigKey(const PlannedRun& r, const std::string& dataset) {
+  // Everything that changes what is measured; not the repetition or order.
+  return r.model + "|" + std::to_string(r.batch_size) + "|" + std::to_string(r.threads) + "|" + r.precision + "|" +
+         (r.train ? "train" : "") + (r.infer ? "+infer" : "") + "|" + std::to_string(r.profile_steps) + "|" +
+         (r.full_length ? "full" : "profile") + "|" + std::to_string(r.epochs) + "x" +
+         std::to_string(r.steps_per_epoch) + "|" + std::to_string(r.train_samples) + "|" +
+         (r.evaluate ? "eval" + std::to_string(r.eval_samples) : "") + "|" + std::to_string(r.infer_samples) + "|" +
+         r.optimizer + "|" + FormatDouble(r.lr) + "|" + dataset;
+}
+
+int64_t FamilyParam(const std::string& model, const std::string& key, int64_t dflt) {
+  size_t colon = model.find(':');
+  if (colon == std::string::npos) return dflt;
+  for (const auto& part : Split(model.substr(colon + 1), ',')) {
+    auto kv = Split(part, '=');
+    if (kv.size() == 2 && kv[0] == key) {
+      auto v = ParseInt(kv[1]);
+      if (v) return *v;
+    }
+  }
+  return dflt;
+}
+
+std::string FormatDuration(double s) {
+  char buf[32];
+  int64_t t = (int64_t)std::llround(s);
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)(t / 3600), (long long)(t % 3600 / 60));
+  else
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", (long long)(t / 60), (long long)(t % 60));
+  return buf;
+}
+
+}  // namespace
+
+std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
+  std::vector<PlannedRun> configs;
+  std::set<std::string> seen;
+  int64_t dataset_size = DatasetTrainSize(spec.dataset).value_or(60000);
+  for (size_t si = 0; si < spec.sweeps.size(); ++si) {
+    const SweepSpec& sw = spec.sweeps[si];
+    bool train = std::find(sw.phases.begin(), sw.phases.end(), "train") != sw.phases.end();
+    bool infer = std::find(sw.phases.begin(), sw.phases.end(), "infer") != sw.phases.end();
+    for (const auto& model : sw.models)
+      for (int64_t b : sw.batch_sizes)
+        for (int64_t th : sw.threads)
+          for (const auto& prec : sw.precision) {
+            PlannedRun r;
+            r.sweep = si;
+            r.model = model;
+            r.batch_size = b;
+            r.threads = th;
+            r.precision = prec;
+            r.train = train;
+            r.infer = infer;
+            r.full_length = sw.full_length && train;
+            r.evaluate = sw.evaluate && r.full_length;
+            r.profile_steps = train ? sw.profile_steps : 0;
+            r.epochs = train ? sw.epochs : 0;
+            r.train_samples = train ? (sw.train_samples > 0 ? sw.train_samples : dataset_size) : 0;
+            r.steps_per_epoch =
+                train ? (sw.steps_per_epoch > 0 ? sw.steps_per_epoch : (r.train_samples + b - 1) / b) : 0;
+            r.eval_samples = r.evaluate ? sw.eval_samples : 0;
+            r.infer_samples = infer ? sw.infer_samples : 0;
+            r.optimizer = sw.optimizer;
+            r.lr = sw.lr;
+            std::string key = ConfigKey(r, spec.dataset);
+            if (!seen.insert(key).second) continue;  // the same configuration from an earlier sweep
+            char id[16];
+            std::snprintf(id, sizeof id, "c%08x", Fnv1a(key));
+            r.config_id = id;
+            configs.push_back(std::move(r));
+          }
+  }
+  std::vector<PlannedRun> runs;
+  for (int64_t rep = 0; rep < spec.repetitions; ++rep)
+    for (const auto& c : configs) {
+      PlannedRun r = c;
+      r.repetition = rep;
+      runs.push_back(std::move(r));
+    }
+  // Fisher-Yates with an explicit engine and modulo draw: the same order on
+  // every standard library (std::shuffle's algorithm is unspecified).
+  std::mt19937_64 rng(spec.seed);
+  for (size_t i = runs.size(); i > 1; --i) {
+    size_t j = (size_t)(rng() % i);
+    std::swap(runs[i - 1], runs[j]);
+  }
+  for (size_t i = 0; i < runs.size(); ++i) runs[i].run_id = (int64_t)i + 1;
+  return runs;
+}
+
+int64_t ApproxMacs(const std::string& model) {
+  // kuangliu/pytorch-cifar forms at 3x32x32 (approximate: estimates only).
+  static const std::map<std::string, int64_t> kMacs = {
+      {"lenet", 652'000},           {"vgg16", 313'000'000},        {"resnet18", 556'000'000},
+      {"preact_resnet18", 556'000'000}, {"googlenet", 1'530'000'000}, {"densenet121", 898'000'000},
+      {"resnext29_2x64d", 1'420'000'000}, {"mobilenet", 47'000'000}, {"mobilenetv2", 94'000'000},
+      {"dpn26", 670'000'000},       {"shufflenetv2", 45'000'000},   {"senet18", 556'000'000},
+      {"efficientnet_b0", 30'000'000}, {"regnetx_200mf", 200'000'000}, {"simple_dla", 920'000'000},
+      {"pnasnet", 450'000'000},
+      {"imagenet/resnet18", 1'820'000'000}, {"imagenet/resnet50", 4'110'000'000},
+      {"imagenet/mobilenet_v2", 300'000'000}, {"imagenet/vgg16", 15'470'000'000},
+      {"imagenet/efficientnet_b0", 390'000'000}};
+  auto it = kMacs.find(model);
+  if (it != kMacs.end()) return it->second;
+  if (StartsWith(model, "mlp:")) {
+    int64_t d = FamilyParam(model, "depth", 3), w = FamilyParam(model, "width", 256);
+    return 3072 * w + std::max<int64_t>(d - 1, 0) * w * w + w * 10;
+  }
+  if (StartsWith(model, "resnet:")) {
+    int64_t d = FamilyParam(model, "depth", 20), w = FamilyParam(model, "width", 16);
+    int64_t n = std::max<int64_t>((d - 2) / 6, 1);
+    return 55296 * n * w * w + 27 * w * 1024;
+  }
+  if (StartsWith(model, "transformer:")) {
+    int64_t l = FamilyParam(model, "layers", 2), dm = FamilyParam(model, "d_model", 128),
+            s = FamilyParam(model, "seq", 64);
+    return l * (12 * s * dm * dm + 2 * s * s * dm);
+  }
+  return 0;
+}
+
+double EstimateRunSeconds(const PlannedRun& r, const StudySpec& spec, int64_t macs) {
+  if (macs <= 0) macs = 100'000'000;  // unknown: assume a mid-sized CIFAR model
+  double per_train_sample = 3.0 * (double)macs / kEstimateMacsPerSecond;
+  double per_infer_sample = (double)macs / kEstimateMacsPerSecond;
+  // Small batches use the cores worse; a crude factor keeps batch-4 estimates honest.
+  auto eff = [](int64_t b) { return b >= 32 ? 1.0 : b >= 8 ? 1.5 : 2.5; };
+  double s = kEstimateRunOverheadS;
+  if (r.train) {
+    s += (double)((spec.warmup_steps + r.profile_steps) * r.batch_size) * per_train_sample * eff(r.batch_size);
+    if (r.full_length) {
+      s += kEstimateRunOverheadS;
+      s += (double)(spec.warmup_steps * r.batch_size + r.full_steps() * r.batch_size) * per_train_sample *
+           eff(r.batch_size);
+      if (r.evaluate) s += (double)(r.eval_samples > 0 ? r.eval_samples : 10000) * per_infer_sample;
+    }
+  }
+  if (r.infer) s += (double)(r.infer_samples + spec.warmup_steps * r.batch_size) * per_infer_sample * eff(r.batch_size);
+  return s;
+}
+
+double EstimateStudySeconds(const std::vector<PlannedRun>& runs, const StudySpec& spec,
+                            const std::map<std::string, int64_t>& macs_by_model) {
+  double total = 0;
+  for (const auto& r : runs) {
+    auto it = macs_by_model.find(r.model);
+    total += EstimateRunSeconds(r, spec, it != macs_by_model.end() ? it->second : ApproxMacs(r.model));
+    total += spec.cooldown_s;
+  }
+  double idles = 1 + (spec.idle_every_s > 0 ? std::floor(total / spec.idle_every_s) : 0);
+  return total + idles * spec.idle_s;
+}
+
+std::string FormatPlan(const std::vector<PlannedRun>& runs, const StudySpec& spec,
+                       const std::map<std::string, int64_t>& macs_by_model) {
+  std::string out;
+  double total = EstimateStudySeconds(runs, spec, macs_by_model);
+  std::set<std::string> models, configs;
+  for (const auto& r : runs) {
+    models.insert(r.model);
+    configs.insert(r.config_id);
+  }
+  out += "study '" + spec.name + "' (" + spec.file + "): " + std::to_string(runs.size()) + " runs, " +
+         std::to_string(configs.size()) + " configurations, " + std::to_string(models.size()) + " models, " +
+         std::to_string(spec.repetitions) + " repetition(s), seed " + std::to_string(spec.seed) + ", dataset " +
+         spec.dataset + "\n";
+  out += "estimated time: " + FormatDuration(total) + " (from forward MACs at " +
+         FormatDouble(kEstimateMacsPerSecond / 1e9) + " GMAC/s; idle baseline " + FormatDouble(spec.idle_s) +
+         " s every " + FormatDouble(spec.idle_every_s) + " s; cool-down " + FormatDouble(spec.cooldown_s) +
+         " s)\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "%4s  %-9s %-3s %-28s %6s %3s %-5s %-22s %8s\n", "run", "config", "rep", "model",
+                "batch", "thr", "prec", "phases", "est_s");
+  out += line;
+  for (const auto& r : runs) {
+    std::string phases;
+    if (r.train) phases += "train(" + std::to_string(r.profile_steps) + ")";
+    if (r.full_length) phases += "+full(" + std::to_string(r.full_steps()) + ")";
+    if (r.evaluate) phases += "+eval";
+    if (r.infer) phases += std::string(phases.empty() ? "" : "+") + "infer(" + std::to_string(r.infer_samples) + ")";
+    auto it = macs_by_model.find(r.model);
+    double est = EstimateRunSeconds(r, spec, it != macs_by_model.end() ? it->second : ApproxMacs(r.model));
+    std::snprintf(line, sizeof line, "%4lld  %-9s %-3lld %-28s %6lld %3lld %-5s %-22s %8.1f\n", (long long)r.run_id,
+                  r.config_id.c_str(), (long long)r.repetition, r.model.c_str(), (long long)r.batch_size,
+                  (long long)r.threads, r.precision.c_str(), phases.c_str(), est);
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace wattlab

@@ -1,0 +1,73 @@
+// Plan expansion: a StudySpec becomes an ordered list of runs.
+//
+// Each sweep expands to models x batch sizes x threads x precision; each such
+// configuration runs its phases (train profile, full-length train + eval,
+// infer) in one run, `repetitions` times. Identical configurations from two
+// sweeps are kept once. The order is shuffled with the study's seed (a
+// Fisher-Yates over a mt19937_64 stream, so it is the same on every platform
+// and every resume), then run_id = position + 1.
+//
+// Time estimates come from forward MACs per sample (ModelFacts from the
+// engine when known, else a built-in table of the reference models) and a
+// throughput constant; they drive --dry-run and the ETA, nothing else.
+//
+// Pure code; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "study/spec.h"
+
+namespace wattlab {
+
+struct PlannedRun {
+  int64_t run_id = 0;        // 1-based, in run order
+  std::string config_id;     // stable hash of the configuration ("c" + 8 hex digits)
+  int64_t repetition = 0;    // 0-based
+  size_t sweep = 0;          // index into StudySpec::sweeps
+  std::string model;
+  int64_t batch_size = 0;
+  int64_t threads = 0;
+  std::string precision;
+  bool train = false;        // train profile (and full length when full_length)
+  bool infer = false;
+  bool full_length = false;
+  bool evaluate = false;
+  int64_t profile_steps = 0;
+  int64_t epochs = 0;
+  int64_t steps_per_epoch = 0;  // resolved (never 0)
+  int64_t train_samples = 0;    // per epoch, resolved (never 0)
+  int64_t eval_samples = 0;
+  int64_t infer_samples = 0;
+  std::string optimizer;
+  double lr = 0;
+  // The full training length the profile is extrapolated to.
+  int64_t full_steps() const { return epochs * steps_per_epoch; }
+};
+
+// REQUIRES: spec validated by ParseStudySpec.
+std::vector<PlannedRun> ExpandPlan(const StudySpec& spec);
+
+// Throughput assumed for estimates (multiply-accumulates per second): one
+// training step of the 16 reference models at batch 128 took ~4 min here.
+inline constexpr double kEstimateMacsPerSecond = 12e9;
+inline constexpr double kEstimateRunOverheadS = 1.5;  // model build, data, warm-up bookkeeping
+
+// Forward MACs per sample of the reference models in CIFAR form (approximate,
+// for estimates only); 0 when unknown.
+int64_t ApproxMacs(const std::string& model);
+
+// Estimated seconds of one run (without cool-down). macs: forward MACs per sample.
+double EstimateRunSeconds(const PlannedRun& run, const StudySpec& spec, int64_t macs);
+// Whole study: runs + cool-downs + idle baselines. macs_by_model overrides ApproxMacs.
+double EstimateStudySeconds(const std::vector<PlannedRun>& runs, const StudySpec& spec,
+                            const std::map<std::string, int64_t>& macs_by_model = {});
+
+// "Plan: 38 runs (...)" table for --dry-run.
+std::string FormatPlan(const std::vector<PlannedRun>& runs, const StudySpec& spec,
+                       const std::map<std::string, int64_t>& macs_by_model = {});
+
+}  // namespace wattlab

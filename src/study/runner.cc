@@ -1,0 +1,637 @@
+#include "study/runner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/strings.h"
+
+namespace wattlab {
+namespace {
+
+using json = nlohmann::json;
+
+double MonoS(Env* env) { return std::chrono::duration<double>(env->NowMonotonic()).count(); }
+
+std::string Clock(double s) {
+  if (!(s >= 0)) s = 0;
+  int64_t t = (int64_t)std::llround(s);
+  char buf[32];
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", (long long)(t / 3600), (long long)(t % 3600 / 60),
+                  (long long)(t % 60));
+  else
+    std::snprintf(buf, sizeof buf, "%02lld:%02lld", (long long)(t / 60), (long long)(t % 60));
+  return buf;
+}
+
+// Binds meter windows to the engine's announcements. Every window opened is
+// closed (EndWindow) even when the engine fails half-way, so the meter never
+// accumulates open windows across runs.
+class WindowObserver : public WorkloadObserver {
+ public:
+  WindowObserver(Meter* meter, std::function<bool()> stop, std::function<void(const std::string&)> progress)
+      : meter_(meter), stop_(std::move(stop)), progress_(std::move(progress)) {}
+  ~WindowObserver() override { CloseAll(); }
+
+  // Opens the set-up/warm-up span before the engine call.
+  void BeginCall(const std::string& label) {
+    setup_label_ = label;
+    setup_id_ = meter_->BeginWindow(label);
+    setup_open_ = true;
+  }
+  void OnPhaseBegin(const std::string& phase) override {
+    CloseSetup();
+    open_[phase] = meter_->BeginWindow(phase);
+    if (progress_) progress_(phase);
+  }
+  void OnPhaseEnd(const std::string& phase, int64_t samples) override {
+    auto it = open_.find(phase);
+    if (it == open_.end()) return;
+    auto r = meter_->EndWindow(it->second);
+    open_.erase(it);
+    if (!r.ok()) {
+      if (error_.ok()) error_ = r.status();
+      return;
+    }
+    spans_.push_back({phase, r->start_s, r->start_s + r->duration_s});
+    results_[phase] = *r;
+    samples_[phase] = samples;
+  }
+  void OnEpochBegin(int64_t epoch) override { epoch_ids_[epoch] = meter_->BeginWindow("epoch " + std::to_string(epoch)); }
+  void OnEpochEnd(int64_t epoch, int64_t, double) override {
+    auto it = epoch_ids_.find(epoch);
+    if (it == epoch_ids_.end()) return;
+    auto r = meter_->EndWindow(it->second);
+    epoch_ids_.erase(it);
+    if (r.ok()) spans_.push_back({"epoch " + std::to_string(epoch), r->start_s, r->start_s + r->duration_s});
+  }
+  void OnStepEnd(int64_t, int64_t, double loss) override { losses_.push_back(loss); }
+  bool ShouldStop() override { return stop_ && stop_(); }
+
+  // After the engine call returns.
+  void EndCall() { CloseAll(); }
+
+  const std::map<std::string, WindowResult>& results() const { return results_; }
+  const std::map<std::string, int64_t>& samples() const { return samples_; }
+  std::vector<RunTimeline::Span>& spans() { return spans_; }
+  std::vector<double>& losses() { return losses_; }
+  const Status& error() const { return error_; }
+  void ClearPhaseResults() {
+    results_.clear();
+    samples_.clear();
+  }
+
+ private:
+  void CloseSetup() {
+    if (!setup_open_) return;
+    setup_open_ = false;
+    auto r = meter_->EndWindow(setup_id_);
+    if (r.ok()) spans_.push_back({setup_label_, r->start_s, r->start_s + r->duration_s});
+  }
+  void CloseAll() {
+    CloseSetup();
+    for (auto& [name, id] : open_) (void)meter_->EndWindow(id);
+    open_.clear();
+    for (auto& [e, id] : epoch_ids_) (void)meter_->EndWindow(id);
+    epoch_ids_.clear();
+  }
+
+  Meter* meter_;
+  std::function<bool()> stop_;
+  std::function<void(const std::string&)> progress_;
+  std::string setup_label_;
+  Meter::WindowId setup_id_ = 0;
+  bool setup_open_ = false;
+  std::map<std::string, Meter::WindowId> open_;
+  std::map<int64_t, Meter::WindowId> epoch_ids_;
+  std::map<std::string, WindowResult> results_;
+  std::map<std::string, int64_t> samples_;
+  std::vector<RunTimeline::Span> spans_;
+  std::vector<double> losses_;
+  Status error_;
+};
+
+json FactsJson(const ModelFacts& f) {
+  json j;
+  j["name"] = f.name;
+  j["input"] = f.input.ToString();
+  j["classes"] = f.classes;
+  j["params"] = f.params;
+  j["macs"] = f.macs;
+  j["macs_by_kind"] = f.macs_by_kind;
+  j["macs_per_param"] = f.macs_per_param;
+  j["counter"] = f.counter;
+  return j;
+}
+
+json ConfigJson(const PlannedRun& r, const StudySpec& spec) {
+  json j;
+  j["model"] = r.model;
+  j["dataset"] = spec.dataset;
+  j["batch_size"] = r.batch_size;
+  j["threads"] = r.threads;
+  j["precision"] = r.precision;
+  j["train"] = r.train;
+  j["infer"] = r.infer;
+  j["full_length"] = r.full_length;
+  j["evaluate"] = r.evaluate;
+  j["warmup_steps"] = spec.warmup_steps;
+  j["profile_steps"] = r.profile_steps;
+  j["epochs"] = r.epochs;
+  j["steps_per_epoch"] = r.steps_per_epoch;
+  j["train_samples"] = r.train_samples;
+  j["eval_samples"] = r.eval_samples;
+  j["infer_samples"] = r.infer_samples;
+  j["optimizer"] = r.optimizer;
+  j["lr"] = r.lr;
+  j["seed"] = spec.seed;
+  j["repetition"] = r.repetition;
+  j["sweep"] = spec.sweeps[r.sweep].label;
+  return j;
+}
+
+RunRow RowFrom(const PlannedRun& r, const ModelFacts& f, const std::string& phase, const std::string& window,
+               const WindowResult& w, int64_t samples) {
+  RunRow row;
+  row.phase = phase;
+  row.window = window;
+  row.batch_size = r.batch_size;
+  row.threads = r.threads;
+  row.precision = r.precision;
+  row.params = f.params;
+  row.macs = f.macs;
+  row.macs_per_param = f.macs_per_param;
+  row.samples = samples;
+  row.duration_s = w.duration_s;
+  row.energy_j = w.energy_j;
+  row.energy_above_idle_j = w.energy_above_idle_j;
+  if (w.cpu_util > 0) row.cpu_util = w.cpu_util;
+  row.source = Join(w.sources, "+");
+  row.estimated = w.estimated;
+  return row;
+}
+
+WindowExtra ExtraFrom(const WindowResult& w, std::optional<double> loss) {
+  WindowExtra x;
+  x.loss = loss;
+  x.idle_power_w = w.idle_power_w;
+  x.mean_power_w = w.mean_power_w;
+  x.meter_samples = w.samples;
+  return x;
+}
+
+// Same names as ComponentName in the meter library; kept here so the runner
+// (and its tests with a fake meter) need only the meter's header.
+const char* ComponentText(Component c) {
+  switch (c) {
+    case Component::kCpu: return "cpu";
+    case Component::kDram: return "dram";
+    case Component::kGpu: return "gpu";
+    case Component::kPlatform: return "platform";
+    case Component::kOther: return "other";
+  }
+  return "other";
+}
+
+void AddDomains(RunRecord& rec, const std::string& phase, const std::string& window, const WindowResult& w) {
+  for (const auto& d : w.domains) {
+    DomainEnergyRow row;
+    row.phase = phase;
+    row.window = window;
+    row.domain = d.name;
+    row.source = d.source;
+    row.component = ComponentText(d.component);
+    row.in_total = d.in_total;
+    row.estimated = d.estimated;
+    row.energy_j = d.energy_j;
+    row.mean_power_w = d.mean_power_w;
+    rec.domains.push_back(std::move(row));
+  }
+}
+
+std::optional<double> MeanOf(const std::vector<double>& v, size_t from) {
+  if (from >= v.size()) return std::nullopt;
+  double s = 0;
+  size_t n = 0;
+  for (size_t i = from; i < v.size(); ++i)
+    if (std::isfinite(v[i])) s += v[i], ++n;
+  if (n == 0) return std::nullopt;
+  return s / (double)n;
+}
+
+}  // namespace
+
+StudyRunner::StudyRunner(StudySpec spec, WorkloadEngine* engine, Meter* meter, Store* store, Env* env,
+                         RunnerOptions options)
+    : spec_(std::move(spec)),
+      engine_(engine),
+      meter_(meter),
+      store_(store),
+      env_(env),
+      options_(std::move(options)),
+      plan_(ExpandPlan(spec_)) {}
+
+void StudyRunner::Log(const std::string& line) {
+  if (!options_.log) return;
+  if (options_.tty) *options_.log << "\r\033[K";
+  *options_.log << line << "\n";
+  options_.log->flush();
+}
+
+void StudyRunner::Progress(const std::string& what) {
+  if (!options_.log || !options_.tty) return;
+  double elapsed = MonoS(env_) - start_mono_s_;
+  double ratio = est_done_s_ > 0 ? actual_done_s_ / est_done_s_ : 1.0;
+  double eta = std::max(0.0, (est_total_s_ - est_done_s_) * ratio);
+  *options_.log << "\r\033[K[" << progress_index_ << "/" << progress_total_ << "] " << progress_label_ << " "
+                << what << "  elapsed " << Clock(elapsed) << "  ETA " << Clock(eta);
+  options_.log->flush();
+}
+
+Result<std::map<std::string, ModelFacts>> StudyRunner::DescribeModels() {
+  std::map<std::string, ModelFacts> facts;
+  for (const auto& r : plan_) {
+    if (facts.count(r.model)) continue;
+    auto f = engine_->Describe(r.model, std::nullopt, std::nullopt);
+    if (!f.ok())
+      return Status::InvalidArgument(spec_.file + ": model '" + r.model + "': " + f.status().message());
+    facts[r.model] = *f;
+  }
+  facts_ = facts;
+  return facts;
+}
+
+Status StudyRunner::MeasureIdle() {
+  if (spec_.idle_s <= 0) return Status::Ok();
+  Progress("idle baseline");
+  if (!options_.tty) Log("measuring idle power for " + FormatDouble(spec_.idle_s) + " s");
+  auto w = meter_->MeasureIdle(std::chrono::nanoseconds((int64_t)(spec_.idle_s * 1e9)));
+  if (!w.ok()) return w.status().WithContext("idle baseline");
+  last_idle_mono_s_ = MonoS(env_);
+  Log("idle baseline: " + FormatFixed(*w, 2) + " W");
+  return store_->AddIdleBaseline(spec_.name, env_->NowWallSeconds(), *w);
+}
+
+Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
+  StudyOutcome out;
+  out.planned = (int64_t)plan_.size();
+  start_mono_s_ = MonoS(env_);
+
+  WATTLAB_ASSIGN_OR_RETURN(auto existing, store_->ReadStudy(spec_.name));
+  std::set<int64_t> done;
+  if (existing) {
+    WATTLAB_ASSIGN_OR_RETURN(done, store_->CompletedRunIds(spec_.name));
+    if (!options_.resume)
+      return Status::FailedPrecondition("study '" + spec_.name + "' is already in " + store_->path() + " (" +
+                                        std::to_string(done.size()) + " of " + std::to_string(plan_.size()) +
+                                        " runs done): pass --resume to continue it, or use another --db");
+    if (existing->spec_toml != spec_.toml)
+      return Status::FailedPrecondition("study '" + spec_.name + "' in " + store_->path() +
+                                        " was started with a different spec; --resume needs the same spec "
+                                        "(or give the new study another name or --db)");
+  }
+  if (facts_.empty()) WATTLAB_RETURN_IF_ERROR(DescribeModels().status());
+
+  StudyInfo info = context;
+  info.name = spec_.name;
+  info.spec_toml = spec_.toml;
+  info.started_at_unix_s = existing ? existing->started_at_unix_s : env_->NowWallSeconds();
+  info.finished_at_unix_s.reset();
+  WATTLAB_RETURN_IF_ERROR(store_->UpsertStudy(info));
+
+  for (const auto& r : plan_) {
+    if (done.count(r.run_id)) ++out.done_before;
+  }
+  std::map<std::string, int64_t> macs;
+  for (const auto& [m, f] : facts_) macs[m] = f.macs;
+  std::vector<PlannedRun> todo;
+  for (const auto& r : plan_)
+    if (!done.count(r.run_id)) todo.push_back(r);
+  est_total_s_ = EstimateStudySeconds(todo, spec_, macs);
+  if (existing && options_.resume)
+    Log("resuming study '" + spec_.name + "': " + std::to_string(out.done_before) + " of " +
+        std::to_string(out.planned) + " runs already done");
+  Log("study '" + spec_.name + "': " + std::to_string(todo.size()) + " runs to go, estimated " +
+      Clock(est_total_s_) + "; database " + store_->path());
+
+  WATTLAB_RETURN_IF_ERROR(meter_->Start().WithContext("starting the meter"));
+  Status st = todo.empty() ? Status::Ok() : MeasureIdle();
+  progress_total_ = out.planned;
+  for (size_t i = 0; st.ok() && i < todo.size(); ++i) {
+    if (Interrupted()) {
+      out.interrupted = true;
+      break;
+    }
+    const PlannedRun& r = todo[i];
+    if (spec_.idle_every_s > 0 && MonoS(env_) - last_idle_mono_s_ >= spec_.idle_every_s) {
+      st = MeasureIdle();
+      if (!st.ok()) break;
+    }
+    progress_index_ = out.done_before + (int64_t)i + 1;
+    progress_label_ = r.model + " b" + std::to_string(r.batch_size);
+    double est = EstimateRunSeconds(r, spec_, macs[r.model]);
+    double t0 = MonoS(env_);
+    if (!options_.tty)
+      Log("run " + std::to_string(progress_index_) + "/" + std::to_string(out.planned) + " (id " +
+          std::to_string(r.run_id) + "): " + r.model + " batch " + std::to_string(r.batch_size) + " threads " +
+          std::to_string(r.threads) + " " + r.precision + " rep " + std::to_string(r.repetition));
+    auto rec = ExecuteRun(r, facts_[r.model], progress_index_, out.planned);
+    est_done_s_ += est + spec_.cooldown_s;
+    if (!rec.ok()) {
+      if (rec.status().kind() == Status::Kind::kInterrupted || Interrupted()) {
+        out.interrupted = true;
+        Log("interrupted during run " + std::to_string(r.run_id) + " (" + r.model +
+            "): that run is discarded and will be redone by --resume");
+        break;
+      }
+      ++out.failed;
+      std::string msg = "run " + std::to_string(r.run_id) + " (" + r.model + " batch " +
+                        std::to_string(r.batch_size) + "): " + rec.status().ToString();
+      out.failures.push_back(msg);
+      Log("FAILED " + msg);
+    } else {
+      st = store_->WriteRun(*rec);
+      if (!st.ok()) break;
+      ++out.done_now;
+      if (!options_.tty) {
+        std::string line = "  done in " + FormatFixed(MonoS(env_) - t0, 1) + " s:";
+        for (const auto& row : rec->rows)
+          line += " " + row.phase + "/" + row.window + " " + FormatFixed(row.energy_j, 2) + " J";
+        Log(line);
+      }
+    }
+    actual_done_s_ += MonoS(env_) - t0;
+    if (i + 1 < todo.size() && spec_.cooldown_s > 0 && !Interrupted()) {
+      Progress("cool-down");
+      env_->SleepFor(std::chrono::nanoseconds((int64_t)(spec_.cooldown_s * 1e9)));
+      actual_done_s_ += spec_.cooldown_s;
+    }
+  }
+  Status stop = meter_->Stop();
+  if (options_.log && options_.tty) *options_.log << "\r\033[K";
+  out.elapsed_s = MonoS(env_) - start_mono_s_;
+  if (!st.ok()) return st;
+  if (!stop.ok() && !out.interrupted) return stop.WithContext("stopping the meter");
+  WATTLAB_ASSIGN_OR_RETURN(auto ids, store_->CompletedRunIds(spec_.name));
+  out.finished = true;
+  for (const auto& r : plan_)
+    if (!ids.count(r.run_id)) out.finished = false;
+  if (out.finished) WATTLAB_RETURN_IF_ERROR(store_->FinishStudy(spec_.name, env_->NowWallSeconds()));
+  return out;
+}
+
+Result<RunRecord> StudyRunner::ExecuteRun(const PlannedRun& r, const ModelFacts& facts, int64_t, int64_t) {
+  RunRecord rec;
+  rec.study = spec_.name;
+  rec.run_id = r.run_id;
+  rec.config_id = r.config_id;
+  rec.repetition = r.repetition;
+  rec.model = r.model;
+  rec.config_json = ConfigJson(r, spec_).dump();
+  rec.facts_json = FactsJson(facts).dump();
+  rec.started_at_unix_s = env_->NowWallSeconds();
+
+  Meter::WindowId run_id = meter_->BeginWindow("run");
+  // Closes the "run" window on every path out.
+  struct RunWindow {
+    Meter* m;
+    Meter::WindowId id;
+    bool open = true;
+    Result<WindowResult> End() {
+      open = false;
+      return m->EndWindow(id);
+    }
+    ~RunWindow() {
+      if (open) (void)m->EndWindow(id);
+    }
+  } run_window{meter_, run_id};
+
+  auto stop = [this] { return Interrupted(); };
+  auto progress = [this](const std::string& what) { Progress(what); };
+  std::vector<RunTimeline::Span> spans;
+  auto check = [](const WindowObserver& obs, const char* phase) -> Status {
+    if (!obs.error().ok()) return obs.error();
+    if (!obs.results().count(phase))
+      return Status::Internal(std::string("the engine never announced the ") + phase +
+                              " phase (OnPhaseBegin/OnPhaseEnd), so it could not be measured");
+    return Status::Ok();
+  };
+
+  if (r.train) {
+    // Profile: warm-up outside the window, then profile_steps measured steps.
+    TrainConfig tc;
+    tc.model = r.model;
+    tc.dataset = spec_.dataset;
+    tc.steps = r.profile_steps;
+    tc.warmup_steps = spec_.warmup_steps;
+    tc.batch_size = r.batch_size;
+    tc.optimizer = r.optimizer;
+    tc.lr = r.lr;
+    tc.threads = (int)r.threads;
+    tc.precision = r.precision;
+    tc.seed = spec_.seed;
+    tc.evaluate = false;
+    // Load only what the profile consumes: data loading is outside the window but not free.
+    tc.train_samples = std::min(r.train_samples, (spec_.warmup_steps + r.profile_steps) * r.batch_size);
+    WindowObserver obs(meter_, stop, [&](const std::string& p) { progress("train profile " + p); });
+    obs.BeginCall("setup+warmup");
+    auto res = engine_->Train(tc, &obs);
+    obs.EndCall();
+    if (!res.ok()) return res.status();
+    WATTLAB_RETURN_IF_ERROR(check(obs, "train"));
+    const WindowResult& w = obs.results().at("train");
+    int64_t samples = res->samples > 0 ? res->samples : obs.samples().at("train");
+    RunRow row = RowFrom(r, facts, "train", "profile", w, samples);
+    row.steps = res->steps > 0 ? res->steps : r.profile_steps;
+    // Extrapolate by samples (not steps): a partial last batch costs less.
+    int64_t full_samples = r.epochs * std::min(r.train_samples, r.steps_per_epoch * r.batch_size);
+    if (samples > 0) row.extrapolated_energy_j = w.energy_j * (double)full_samples / (double)samples;
+    rec.rows.push_back(row);
+    rec.extras.push_back(ExtraFrom(w, MeanOf(res->step_loss, 0)));
+    AddDomains(rec, "train", "profile", w);
+    for (double l : res->step_loss) rec.step_loss.push_back(l);
+    for (auto& s : obs.spans()) spans.push_back({s.name == "train" ? "train profile" : s.name, s.start_s, s.end_s});
+
+    if (r.full_length) {
+      if (Interrupted()) return Status::Interrupted("interrupted");
+      TrainConfig full = tc;
+      full.steps = 0;
+      full.epochs = r.epochs;
+      full.train_samples = std::min(r.train_samples, r.steps_per_epoch * r.batch_size);
+      full.evaluate = r.evaluate;
+      full.eval_samples = r.eval_samples;
+      WindowObserver fobs(meter_, stop, [&](const std::string& p) { progress("full training " + p); });
+      fobs.BeginCall("setup+warmup");
+      auto fres = engine_->Train(full, &fobs);
+      fobs.EndCall();
+      if (!fres.ok()) return fres.status();
+      WATTLAB_RETURN_IF_ERROR(check(fobs, "train"));
+      const WindowResult& fw = fobs.results().at("train");
+      RunRow frow = RowFrom(r, facts, "train", "full", fw, fres->samples > 0 ? fres->samples : fobs.samples().at("train"));
+      frow.steps = fres->steps;
+      if (fres->accuracy_meaningful) frow.accuracy = fres->accuracy;
+      rec.rows.push_back(frow);
+      rec.extras.push_back(ExtraFrom(fw, fres->epoch_loss.empty() ? MeanOf(fres->step_loss, 0)
+                                                                  : std::optional<double>(fres->epoch_loss.back())));
+      AddDomains(rec, "train", "full", fw);
+      if (r.evaluate) {
+        WATTLAB_RETURN_IF_ERROR(check(fobs, "eval"));
+        const WindowResult& ew = fobs.results().at("eval");
+        RunRow erow = RowFrom(r, facts, "eval", "full", ew,
+                              fres->eval_samples > 0 ? fres->eval_samples : fobs.samples().at("eval"));
+        if (fres->accuracy_meaningful) erow.accuracy = fres->accuracy;
+        rec.rows.push_back(erow);
+        rec.extras.push_back(ExtraFrom(ew, std::nullopt));
+        AddDomains(rec, "eval", "full", ew);
+      }
+      rec.step_loss = fres->step_loss;
+      for (auto& s : fobs.spans()) spans.push_back({s.name == "setup+warmup" ? "setup+warmup (full)" : s.name, s.start_s, s.end_s});
+    }
+  }
+
+  if (r.infer) {
+    if (Interrupted()) return Status::Interrupted("interrupted");
+    InferConfig ic;
+    ic.model = r.model;
+    ic.batch_size = r.batch_size;
+    ic.samples = r.infer_samples;
+    ic.warmup_batches = spec_.warmup_steps;
+    ic.threads = (int)r.threads;
+    ic.precision = r.precision;
+    ic.seed = spec_.seed;
+    WindowObserver obs(meter_, stop, [&](const std::string& p) { progress(p); });
+    obs.BeginCall("setup+warmup");
+    auto res = engine_->Infer(ic, &obs);
+    obs.EndCall();
+    if (!res.ok()) return res.status();
+    WATTLAB_RETURN_IF_ERROR(check(obs, "infer"));
+    const WindowResult& w = obs.results().at("infer");
+    RunRow row = RowFrom(r, facts, "infer", "full", w, res->samples > 0 ? res->samples : obs.samples().at("infer"));
+    row.steps = res->batches;
+    rec.rows.push_back(row);
+    rec.extras.push_back(ExtraFrom(w, std::nullopt));
+    AddDomains(rec, "infer", "full", w);
+    for (auto& s : obs.spans()) spans.push_back({s.name == "setup+warmup" ? "setup+warmup (infer)" : s.name, s.start_s, s.end_s});
+  }
+  if (Interrupted()) return Status::Interrupted("interrupted");
+
+  auto rw = run_window.End();
+  if (!rw.ok()) return rw.status();
+  rec.finished_at_unix_s = env_->NowWallSeconds();
+
+  // Timeline: whole-machine power (in_total domains), downsampled by
+  // averaging into at most timeline_points buckets, times relative to the run.
+  double t0 = rw->start_s, t1 = rw->start_s + rw->duration_s;
+  auto domains = meter_->domains();
+  std::vector<std::pair<double, double>> pts;
+  for (const auto& s : meter_->Timeline()) {
+    if (s.t_s < t0 || s.t_s > t1) continue;
+    double p = 0;
+    for (size_t d = 0; d < s.power_w.size() && d < domains.size(); ++d)
+      if (domains[d].in_total && std::isfinite(s.power_w[d])) p += s.power_w[d];
+    pts.emplace_back(s.t_s - t0, p);
+  }
+  RunTimeline tl;
+  tl.run_id = r.run_id;
+  tl.model = r.model;
+  size_t n = std::max<size_t>(options_.timeline_points, 1);
+  size_t per = (pts.size() + n - 1) / n;
+  if (per == 0) per = 1;
+  for (size_t i = 0; i < pts.size(); i += per) {
+    double ts = 0, ps = 0;
+    size_t k = 0;
+    for (size_t j = i; j < std::min(pts.size(), i + per); ++j, ++k) ts += pts[j].first, ps += pts[j].second;
+    tl.t_s.push_back(ts / (double)k);
+    tl.power_w.push_back(ps / (double)k);
+  }
+  for (auto& s : spans) tl.windows.push_back({s.name, s.start_s - t0, s.end_s - t0});
+  std::sort(tl.windows.begin(), tl.windows.end(),
+            [](const RunTimeline::Span& a, const RunTimeline::Span& b) { return a.start_s < b.start_s; });
+  rec.timeline = std::move(tl);
+  return rec;
+}
+
+// ---------------------------------------------------------------- summary
+
+std::string SummarizeStudy(const std::vector<RunRow>& rows) {
+  std::string out;
+  bool estimated = false, any_above = false;
+  double total_j = 0, total_s = 0;
+  for (const auto& r : rows) {
+    estimated = estimated || r.estimated;
+    any_above = any_above || r.energy_above_idle_j.has_value();
+    total_j += r.energy_j;
+    total_s += r.duration_s;
+  }
+  if (rows.empty()) return "no runs stored yet\n";
+  // Energy per sample: above idle where measured (MISSION.md), else total.
+  auto per_sample = [&](const RunRow& r) -> double {
+    double e = r.energy_above_idle_j ? *r.energy_above_idle_j : r.energy_j;
+    return r.samples > 0 ? e / (double)r.samples : std::numeric_limits<double>::quiet_NaN();
+  };
+  const char* basis = any_above ? "above idle" : "total";
+  out += "measured " + std::to_string(rows.size()) + " windows: " + FormatFixed(total_j, 1) + " J (" +
+         FormatFixed(total_j / 3600.0, 3) + " Wh) over " + FormatFixed(total_s, 1) + " s of measured windows\n";
+
+  // Inference: per model, its best (lowest) energy per sample over batch sizes.
+  for (const std::string phase : {"infer", "train"}) {
+    std::map<std::string, std::map<int64_t, std::vector<double>>> by_model;
+    for (const auto& r : rows) {
+      if (r.phase != phase || (phase == "train" && r.window != "profile")) continue;
+      double e = per_sample(r);
+      if (std::isfinite(e)) by_model[r.model][r.batch_size].push_back(e);
+    }
+    if (by_model.empty()) continue;
+    std::vector<std::tuple<double, std::string, int64_t>> best;  // (J/sample, model, batch)
+    std::vector<std::string> optimal;
+    for (const auto& [model, batches] : by_model) {
+      double b_e = std::numeric_limits<double>::infinity();
+      int64_t b_b = 0;
+      for (const auto& [b, es] : batches) {
+        double m = 0;
+        for (double e : es) m += e;
+        m /= (double)es.size();
+        if (m < b_e) b_e = m, b_b = b;
+      }
+      best.emplace_back(b_e, model, b_b);
+      if (batches.size() >= 2) optimal.push_back(model + " batch " + std::to_string(b_b));
+    }
+    std::sort(best.begin(), best.end());
+    const std::string label = phase == "infer" ? "inference" : "training (profile)";
+    auto fmt = [](double j) { return j >= 0.1 ? FormatFixed(j, 3) + " J" : FormatFixed(j * 1000.0, 3) + " mJ"; };
+    out += label + ": cheapest per sample " + std::get<1>(best.front()) + " (" + fmt(std::get<0>(best.front())) +
+           " " + basis + ", batch " + std::to_string(std::get<2>(best.front())) + "); most expensive " +
+           std::get<1>(best.back()) + " (" + fmt(std::get<0>(best.back())) + ", batch " +
+           std::to_string(std::get<2>(best.back())) + ")";
+    if (best.size() > 1 && std::get<0>(best.front()) > 0)
+      out += ", " + FormatFixed(std::get<0>(best.back()) / std::get<0>(best.front()), 0) + "x apart";
+    out += "\n";
+    if (!optimal.empty()) out += label + ": energy-optimal batch: " + Join(optimal, ", ") + "\n";
+  }
+  // Extrapolation check: profile prediction vs measured full-length training.
+  std::vector<std::string> ex;
+  for (const auto& p : rows) {
+    if (p.phase != "train" || p.window != "profile" || !p.extrapolated_energy_j) continue;
+    for (const auto& f : rows)
+      if (f.phase == "train" && f.window == "full" && f.config_id == p.config_id && f.repetition == p.repetition &&
+          f.study == p.study && f.energy_j > 0) {
+        double err = (*p.extrapolated_energy_j - f.energy_j) / f.energy_j * 100.0;
+        ex.push_back(p.model + " " + (err >= 0 ? "+" : "") + FormatFixed(err, 1) + "%");
+      }
+  }
+  if (!ex.empty()) out += "profile -> full-length extrapolation error: " + Join(ex, ", ") + "\n";
+  for (const auto& r : rows)
+    if (r.accuracy && r.phase == "eval")
+      out += "accuracy: " + r.model + " " + FormatFixed(*r.accuracy * 100.0, 1) + "% after " +
+             (r.steps ? std::to_string(*r.steps) + " steps" : std::string("full training")) + "\n";
+  if (estimated)
+    out += "NOTE: energy figures are ESTIMATED (no energy counters readable): a model of CPU time, not a "
+           "measurement; see `wattlab meters`\n";
+  return out;
+}
+
+}  // namespace wattlab

@@ -1,0 +1,102 @@
+// The study runner: executes a plan against a WorkloadEngine, binds meter
+// windows to the phases the engine announces, and writes each completed run
+// to the store in one transaction.
+//
+// Per study: the meter is started, an idle baseline measured (Meter::
+// MeasureIdle) and re-measured every idle_every_s; runs go in the plan's
+// seeded order, skipping those the store already holds (--resume), with a
+// cool-down between runs. Per run: a training profile (warm-up outside the
+// window, then profile_steps measured steps; extrapolated_energy_j = energy_j
+// x full-length samples / profile samples), then, when configured, the full
+// training (train/full row) and its test-set pass (eval/full row, with
+// accuracy), then inference (infer/full row). A downsampled power timeline
+// with the window spans goes with the run.
+//
+// Interruption: `interrupted` is polled between runs and between steps (via
+// WorkloadObserver::ShouldStop); the current run is discarded (nothing
+// written) and Run returns with outcome.interrupted set. A run that fails
+// for another reason is logged, counted, not written, and the study goes on.
+//
+// Ownership: the runner borrows engine, meter, store and env; all must
+// outlive it. Not thread-safe: one Run at a time, on the calling thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "platform/env.h"
+#include "store/store.h"
+#include "study/plan.h"
+#include "study/spec.h"
+#include "wattlab/meter.h"
+#include "wattlab/record.h"
+#include "wattlab/workload.h"
+
+namespace wattlab {
+
+struct RunnerOptions {
+  bool resume = false;
+  std::ostream* log = nullptr;            // progress and log lines; nullptr: silent
+  bool tty = false;                       // live one-line progress instead of log lines
+  std::function<bool()> interrupted;      // polled; true stops the study
+  size_t timeline_points = 400;           // downsampled timeline length per run
+};
+
+struct StudyOutcome {
+  int64_t planned = 0;
+  int64_t done_before = 0;   // runs already in the store (resume)
+  int64_t done_now = 0;      // runs completed and written by this invocation
+  int64_t failed = 0;
+  bool interrupted = false;
+  bool finished = false;     // every planned run is in the store
+  double elapsed_s = 0;
+  std::vector<std::string> failures;  // "run 7 (resnet18 batch 8): <message>"
+};
+
+class StudyRunner {
+ public:
+  StudyRunner(StudySpec spec, WorkloadEngine* engine, Meter* meter, Store* store, Env* env, RunnerOptions options);
+
+  // Describes every model of the plan once (validating names against the
+  // engine). InvalidArgument naming the spec file and model when one is unknown.
+  Result<std::map<std::string, ModelFacts>> DescribeModels();
+
+  // Runs the study. `context` supplies host, versions and meter facts; its
+  // name, spec and start time are taken from the spec and the clock. Errors:
+  // FailedPrecondition when the study already exists without --resume, or was
+  // started with a different spec; the store's and meter's errors.
+  Result<StudyOutcome> Run(const StudyInfo& context);
+
+  const std::vector<PlannedRun>& plan() const { return plan_; }
+
+ private:
+  Result<RunRecord> ExecuteRun(const PlannedRun& run, const ModelFacts& facts, int64_t index, int64_t total);
+  Status MeasureIdle();
+  void Log(const std::string& line);
+  void Progress(const std::string& what);
+  bool Interrupted() const { return options_.interrupted && options_.interrupted(); }
+
+  StudySpec spec_;
+  WorkloadEngine* engine_;
+  Meter* meter_;
+  Store* store_;
+  Env* env_;
+  RunnerOptions options_;
+  std::vector<PlannedRun> plan_;
+  std::map<std::string, ModelFacts> facts_;
+  double start_mono_s_ = 0, last_idle_mono_s_ = 0;
+  double est_total_s_ = 0, est_done_s_ = 0, actual_done_s_ = 0;
+  int64_t progress_index_ = 0, progress_total_ = 0;
+  std::string progress_label_;
+};
+
+// The findings printed after a study: cheapest and most expensive model per
+// inference sample, energy-optimal batch per model, extrapolation error of the
+// full-length runs, totals. Pure; rows from Store::ReadRows.
+std::string SummarizeStudy(const std::vector<RunRow>& rows);
+
+}  // namespace wattlab

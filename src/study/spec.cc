@@ -1,0 +1,338 @@
+#include "study/spec.h"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "core/strings.h"
+#include "study/presets.h"  // generated from presets/*.toml
+
+namespace wattlab {
+namespace {
+
+const char* TypeName(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "nothing";
+  }
+}
+
+// Builds "FILE:LINE: key 'K': message".
+class Errors {
+ public:
+  explicit Errors(std::string file) : file_(std::move(file)) {}
+  Status At(int line, const std::string& key, const std::string& msg) const {
+    std::string where = file_ + (line > 0 ? ":" + std::to_string(line) : "");
+    return Status::InvalidArgument(where + ": key '" + key + "': " + msg);
+  }
+  Status At(const toml::node& n, const std::string& key, const std::string& msg) const {
+    return At((int)n.source().begin.line, key, msg);
+  }
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+};
+
+std::string Quoted(const std::vector<std::string>& xs) {
+  std::string out;
+  for (size_t i = 0; i < xs.size(); ++i) out += (i ? ", " : "") + xs[i];
+  return out;
+}
+
+Status CheckKeys(const toml::table& t, const std::vector<std::string>& allowed, const std::string& prefix,
+                 const Errors& err) {
+  for (auto&& [k, v] : t) {
+    std::string key(k.str());
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      return err.At((int)k.source().begin.line, prefix + key, "unknown key; allowed keys here: " + Quoted(allowed));
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> GetInt(const toml::node& n, const std::string& key, int64_t min, const Errors& err) {
+  if (!n.is_integer()) return err.At(n, key, std::string("expected an integer, got ") + TypeName(n));
+  int64_t v = n.as_integer()->get();
+  if (v < min) return err.At(n, key, "must be >= " + std::to_string(min) + ", got " + std::to_string(v));
+  return v;
+}
+
+Result<double> GetNumber(const toml::node& n, const std::string& key, double min, const Errors& err) {
+  double v;
+  if (n.is_integer()) v = (double)n.as_integer()->get();
+  else if (n.is_floating_point()) v = n.as_floating_point()->get();
+  else return err.At(n, key, std::string("expected a number, got ") + TypeName(n));
+  if (!(v >= min)) return err.At(n, key, "must be >= " + FormatDouble(min) + ", got " + FormatDouble(v));
+  return v;
+}
+
+Result<bool> GetBool(const toml::node& n, const std::string& key, const Errors& err) {
+  if (!n.is_boolean()) return err.At(n, key, std::string("expected true or false, got ") + TypeName(n));
+  return n.as_boolean()->get();
+}
+
+Result<std::string> GetString(const toml::node& n, const std::string& key, const Errors& err) {
+  if (!n.is_string()) return err.At(n, key, std::string("expected a string, got ") + TypeName(n));
+  return n.as_string()->get();
+}
+
+// A non-empty array of strings (a single string is accepted as a one-element list).
+Result<std::vector<std::string>> GetStrings(const toml::node& n, const std::string& key, const Errors& err) {
+  std::vector<std::string> out;
+  if (n.is_string()) return std::vector<std::string>{n.as_string()->get()};
+  if (!n.is_array()) return err.At(n, key, std::string("expected an array of strings, got ") + TypeName(n));
+  for (const auto& e : *n.as_array()) {
+    if (!e.is_string())
+      return err.At(e, key, std::string("expected an array of strings, found ") + TypeName(e) + " in it");
+    out.push_back(e.as_string()->get());
+  }
+  if (out.empty()) return err.At(n, key, "empty sweep: give at least one value");
+  return out;
+}
+
+Result<std::vector<int64_t>> GetInts(const toml::node& n, const std::string& key, int64_t min, const Errors& err) {
+  std::vector<int64_t> out;
+  if (n.is_integer()) {
+    WATTLAB_ASSIGN_OR_RETURN(int64_t v, GetInt(n, key, min, err));
+    return std::vector<int64_t>{v};
+  }
+  if (!n.is_array()) return err.At(n, key, std::string("expected an array of integers, got ") + TypeName(n));
+  for (const auto& e : *n.as_array()) {
+    WATTLAB_ASSIGN_OR_RETURN(int64_t v, GetInt(e, key, min, err));
+    out.push_back(v);
+  }
+  if (out.empty()) return err.At(n, key, "empty sweep: give at least one value");
+  return out;
+}
+
+Status CheckFamily(const std::string& model, const std::string& family, const std::vector<std::string>& keys) {
+  std::string rest = model.substr(family.size() + 1);
+  std::string form = family + ":" ;
+  for (size_t i = 0; i < keys.size(); ++i) form += (i ? "," : "") + keys[i] + "=N";
+  if (rest.empty()) return Status::InvalidArgument("model '" + model + "' needs parameters: " + form);
+  for (const auto& part : Split(rest, ',')) {
+    auto kv = Split(part, '=');
+    if (kv.size() != 2 || std::find(keys.begin(), keys.end(), kv[0]) == keys.end())
+      return Status::InvalidArgument("model '" + model + "': '" + part + "' is not one of " + form);
+    auto v = ParseInt(kv[1]);
+    if (!v || *v <= 0)
+      return Status::InvalidArgument("model '" + model + "': " + kv[0] + " must be a positive integer");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const std::vector<std::string>& ReferenceModels() {
+  static const std::vector<std::string> k = {
+      "simple_dla", "dpn26",        "densenet121",     "efficientnet_b0", "googlenet",     "lenet",
+      "mobilenet",  "mobilenetv2",  "pnasnet",         "preact_resnet18", "regnetx_200mf", "resnet18",
+      "resnext29_2x64d", "senet18", "shufflenetv2",    "vgg16"};
+  return k;
+}
+
+Status CheckModelName(const std::string& model) {
+  const auto& ref = ReferenceModels();
+  if (std::find(ref.begin(), ref.end(), model) != ref.end()) return Status::Ok();
+  static const std::vector<std::string> kImageNet = {"resnet18", "resnet50", "mobilenet_v2", "vgg16",
+                                                     "efficientnet_b0"};
+  if (StartsWith(model, "imagenet/")) {
+    // The engine may know more ImageNet forms; the static check accepts any
+    // name after the prefix and leaves the rest to Describe.
+    if (model.size() > 9) return Status::Ok();
+  }
+  if (StartsWith(model, "mlp:")) return CheckFamily(model, "mlp", {"depth", "width"});
+  if (StartsWith(model, "resnet:")) return CheckFamily(model, "resnet", {"depth", "width"});
+  if (StartsWith(model, "transformer:"))
+    return CheckFamily(model, "transformer", {"layers", "d_model", "heads", "seq"});
+  return Status::InvalidArgument("unknown model '" + model + "'; allowed: " + Quoted(ref) + ", imagenet/{" +
+                                 Quoted(kImageNet) +
+                                 "}, mlp:depth=D,width=W, resnet:depth=D,width=W, "
+                                 "transformer:layers=L,d_model=D,heads=H,seq=S (see `wattlab models`)");
+}
+
+std::optional<int64_t> DatasetTrainSize(const std::string& dataset) {
+  if (dataset == "fashion-mnist") return 60000;
+  if (StartsWith(dataset, "cifar10:") && dataset.size() > 8) return 50000;
+  if (StartsWith(dataset, "synthetic:")) {
+    auto parts = Split(dataset, ':');
+    if (parts.size() == 3) {
+      auto n = ParseInt(parts[2]);
+      if (n && *n > 0) return *n;
+    }
+  }
+  return std::nullopt;
+}
+
+Status CheckDataset(const std::string& dataset) {
+  if (DatasetTrainSize(dataset)) return Status::Ok();
+  return Status::InvalidArgument("unknown dataset '" + dataset +
+                                 "'; allowed: fashion-mnist, cifar10:DIR, synthetic:CxHxW:N");
+}
+
+Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& file) {
+  Errors err(file);
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidArgument(file + ":" + std::to_string(e.source().begin.line) + ": not valid TOML: " +
+                                   std::string(e.description()));
+  }
+  StudySpec spec;
+  spec.file = file;
+  spec.toml = text;
+  WATTLAB_RETURN_IF_ERROR(CheckKeys(root,
+                                    {"name", "description", "seed", "repetitions", "warmup_steps", "cooldown_s",
+                                     "idle_s", "idle_every_s", "dataset", "sweep"},
+                                    "", err));
+  if (const auto* n = root.get("name")) {
+    WATTLAB_ASSIGN_OR_RETURN(spec.name, GetString(*n, "name", err));
+  }
+  if (spec.name.empty()) return err.At(1, "name", "missing or empty: every study needs a name, e.g. name = \"pilot\"");
+  if (const auto* n = root.get("description")) {
+    WATTLAB_RETURN_IF_ERROR(GetString(*n, "description", err).status());
+  }
+  if (const auto* n = root.get("seed")) {
+    WATTLAB_ASSIGN_OR_RETURN(int64_t s, GetInt(*n, "seed", 0, err));
+    spec.seed = (uint64_t)s;
+  }
+  if (const auto* n = root.get("repetitions")) {
+    WATTLAB_ASSIGN_OR_RETURN(spec.repetitions, GetInt(*n, "repetitions", 1, err));
+  }
+  if (const auto* n = root.get("warmup_steps")) {
+    WATTLAB_ASSIGN_OR_RETURN(spec.warmup_steps, GetInt(*n, "warmup_steps", 1, err));
+  }
+  if (const auto* n = root.get("cooldown_s")) {
+    WATTLAB_ASSIGN_OR_RETURN(spec.cooldown_s, GetNumber(*n, "cooldown_s", 0, err));
+  }
+  if (const auto* n = root.get("idle_s")) {
+    WATTLAB_ASSIGN_OR_RETURN(spec.idle_s, GetNumber(*n, "idle_s", 0, err));
+  }
+  if (const auto* n = root.get("idle_every_s")) {
+    WATTLAB_ASSIGN_OR_RETURN(spec.idle_every_s, GetNumber(*n, "idle_every_s", 0, err));
+  }
+  if (const auto* n = root.get("dataset")) {
+    WATTLAB_ASSIGN_OR_RETURN(spec.dataset, GetString(*n, "dataset", err));
+    Status ds = CheckDataset(spec.dataset);
+    if (!ds.ok()) return err.At(*n, "dataset", ds.message());
+  }
+
+  const toml::node* sweeps = root.get("sweep");
+  if (!sweeps) return err.At(0, "sweep", "missing: a study needs at least one [[sweep]] table");
+  if (!sweeps->is_array_of_tables())
+    return err.At(*sweeps, "sweep", std::string("expected [[sweep]] tables, got ") + TypeName(*sweeps));
+  const auto& arr = *sweeps->as_array();
+  if (arr.empty()) return err.At(*sweeps, "sweep", "empty: a study needs at least one [[sweep]] table");
+  for (size_t i = 0; i < arr.size(); ++i) {
+    const toml::table& t = *arr[i].as_table();
+    std::string p = "sweep[" + std::to_string(i + 1) + "].";
+    SweepSpec sw;
+    sw.line = (int)t.source().begin.line;
+    WATTLAB_RETURN_IF_ERROR(CheckKeys(t,
+                                      {"name", "models", "batch_sizes", "threads", "precision", "phases",
+                                       "profile_steps", "epochs", "steps_per_epoch", "train_samples", "full_length",
+                                       "evaluate", "eval_samples", "infer_samples", "optimizer", "lr"},
+                                      p, err));
+    if (const auto* n = t.get("name")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.label, GetString(*n, p + "name", err));
+    }
+    const auto* models = t.get("models");
+    if (!models) return err.At(sw.line, p + "models", "missing: list the models to sweep, e.g. models = [\"lenet\"]");
+    WATTLAB_ASSIGN_OR_RETURN(sw.models, GetStrings(*models, p + "models", err));
+    for (const auto& m : sw.models) {
+      Status s = CheckModelName(m);
+      if (!s.ok()) return err.At(*models, p + "models", s.message());
+    }
+    const auto* batches = t.get("batch_sizes");
+    if (!batches) return err.At(sw.line, p + "batch_sizes", "missing: e.g. batch_sizes = [32]");
+    WATTLAB_ASSIGN_OR_RETURN(sw.batch_sizes, GetInts(*batches, p + "batch_sizes", 1, err));
+    sw.threads = {0};
+    if (const auto* n = t.get("threads")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.threads, GetInts(*n, p + "threads", 0, err));
+    }
+    sw.precision = {"fp32"};
+    if (const auto* n = t.get("precision")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.precision, GetStrings(*n, p + "precision", err));
+      for (const auto& x : sw.precision)
+        if (x != "fp32" && x != "bf16") return err.At(*n, p + "precision", "'" + x + "' is not allowed; allowed: fp32, bf16");
+    }
+    sw.phases = {"train", "infer"};
+    if (const auto* n = t.get("phases")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.phases, GetStrings(*n, p + "phases", err));
+      for (const auto& x : sw.phases)
+        if (x != "train" && x != "infer")
+          return err.At(*n, p + "phases",
+                        "'" + x + "' is not allowed; allowed: train, infer (eval runs inside train when evaluate = true)");
+    }
+    if (const auto* n = t.get("profile_steps")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.profile_steps, GetInt(*n, p + "profile_steps", 3, err));
+    }
+    if (const auto* n = t.get("epochs")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.epochs, GetInt(*n, p + "epochs", 1, err));
+    }
+    if (const auto* n = t.get("steps_per_epoch")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.steps_per_epoch, GetInt(*n, p + "steps_per_epoch", 0, err));
+    }
+    if (const auto* n = t.get("train_samples")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.train_samples, GetInt(*n, p + "train_samples", 0, err));
+    }
+    if (const auto* n = t.get("full_length")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.full_length, GetBool(*n, p + "full_length", err));
+    }
+    if (const auto* n = t.get("evaluate")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.evaluate, GetBool(*n, p + "evaluate", err));
+      if (sw.evaluate && !sw.full_length)
+        return err.At(*n, p + "evaluate",
+                      "evaluate = true needs full_length = true (accuracy after a few profile steps means nothing)");
+    }
+    if (const auto* n = t.get("eval_samples")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.eval_samples, GetInt(*n, p + "eval_samples", 0, err));
+    }
+    if (const auto* n = t.get("infer_samples")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.infer_samples, GetInt(*n, p + "infer_samples", 1, err));
+    }
+    if (const auto* n = t.get("optimizer")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.optimizer, GetString(*n, p + "optimizer", err));
+      if (sw.optimizer != "sgd" && sw.optimizer != "adam")
+        return err.At(*n, p + "optimizer", "'" + sw.optimizer + "' is not allowed; allowed: sgd, adam");
+    }
+    if (const auto* n = t.get("lr")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.lr, GetNumber(*n, p + "lr", 0, err));
+      if (sw.lr <= 0) return err.At(*n, p + "lr", "must be > 0");
+    }
+    bool trains = std::find(sw.phases.begin(), sw.phases.end(), "train") != sw.phases.end();
+    if (sw.full_length && !trains)
+      return err.At(sw.line, p + "full_length", "full_length = true needs \"train\" in phases");
+    spec.sweeps.push_back(std::move(sw));
+  }
+  return spec;
+}
+
+const std::vector<std::string>& PresetNames() {
+  static const std::vector<std::string> k = {"quick", "default", "paper"};
+  return k;
+}
+
+Result<std::string> PresetText(const std::string& name) {
+  if (name == "quick") return std::string(study_presets::kQuick);
+  if (name == "default") return std::string(study_presets::kDefault);
+  if (name == "paper") return std::string(study_presets::kPaper);
+  return Status::NotFound("unknown preset '" + name + "'; allowed: " + Quoted(PresetNames()));
+}
+
+Result<StudySpec> LoadPreset(const std::string& name) {
+  WATTLAB_ASSIGN_OR_RETURN(std::string text, PresetText(name));
+  return ParseStudySpec(text, "preset:" + name);
+}
+
+}  // namespace wattlab

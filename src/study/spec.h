@@ -1,0 +1,78 @@
+// A study spec: what to sweep and how to measure it, read from TOML (the
+// built-in presets are TOML too, embedded in the binary). Format and every key:
+// docs/study.md.
+//
+// Validation is strict: unknown keys, wrong types, empty sweeps, values out of
+// range and model names of no known form are InvalidArgument errors of the
+// form "FILE:LINE: key 'sweep[2].batch_sizes': <what is wrong>; <what is
+// allowed>". Model names are checked statically here (the 16 CIFAR names,
+// imagenet/<name>, and the mlp:/resnet:/transformer: family forms with their
+// keys); the engine's Describe checks them fully before a study runs.
+//
+// Pure code, no OS calls; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wattlab/status.h"
+
+namespace wattlab {
+
+struct SweepSpec {
+  std::string label;                    // optional `name` of the sweep, for logs
+  int line = 0;                         // where the [[sweep]] table starts
+  std::vector<std::string> models;
+  std::vector<int64_t> batch_sizes;
+  std::vector<int64_t> threads;         // 0 = all cores
+  std::vector<std::string> precision;   // "fp32" | "bf16"
+  std::vector<std::string> phases;      // "train" | "infer"
+  int64_t profile_steps = 3;            // measured training steps of the profile (>= 3)
+  int64_t epochs = 1;                   // full training length the profile is extrapolated to
+  int64_t steps_per_epoch = 0;          // 0: ceil(train_samples / batch_size)
+  int64_t train_samples = 0;            // per epoch; 0: the whole training set
+  bool full_length = false;             // also train the full length (measures extrapolation error)
+  bool evaluate = false;                // test-set accuracy after the full-length training
+  int64_t eval_samples = 0;             // 0: the whole test set
+  int64_t infer_samples = 256;
+  std::string optimizer = "sgd";
+  double lr = 0.001;
+};
+
+struct StudySpec {
+  std::string name;
+  std::string file;            // where it came from ("preset:default", "my.toml")
+  std::string toml;            // the text as read (stored with the study)
+  uint64_t seed = 1;
+  int64_t repetitions = 1;
+  int64_t warmup_steps = 1;    // training warm-up steps (>= 1) and inference warm-up batches
+  double cooldown_s = 1;       // pause between runs
+  double idle_s = 5;           // idle baseline length
+  double idle_every_s = 300;   // re-measure the idle baseline this often (0: only at start)
+  std::string dataset = "fashion-mnist";
+  std::vector<SweepSpec> sweeps;
+};
+
+// Parses and validates. `file` names the source in messages.
+Result<StudySpec> ParseStudySpec(const std::string& toml_text, const std::string& file);
+
+// "quick", "default", "paper".
+const std::vector<std::string>& PresetNames();
+// The embedded TOML text; NotFound (listing the names) for another name.
+Result<std::string> PresetText(const std::string& name);
+Result<StudySpec> LoadPreset(const std::string& name);
+
+// Static check of a model name's form. InvalidArgument saying what is allowed.
+Status CheckModelName(const std::string& model);
+// The 16 reference CIFAR names, in the reference study's order.
+const std::vector<std::string>& ReferenceModels();
+
+// Training set size of a dataset spec ("fashion-mnist" 60000, "cifar10:DIR"
+// 50000, "synthetic:CxHxW:N" N); nullopt for an unknown form.
+std::optional<int64_t> DatasetTrainSize(const std::string& dataset);
+// InvalidArgument for an unknown dataset form, saying the allowed forms.
+Status CheckDataset(const std::string& dataset);
+
+}  // namespace wattlab
