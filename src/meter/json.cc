@@ -1,0 +1,90 @@
+#include "meter/json.h"
+
+#include <cmath>
+
+namespace wattlab {
+
+namespace {
+nlohmann::json NumberOrNull(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json OptionalNumber(const std::optional<double>& v) {
+  return v ? NumberOrNull(*v) : nlohmann::json(nullptr);
+}
+}  // namespace
+
+nlohmann::json DomainInfoToJson(const DomainInfo& d) {
+  nlohmann::json j;
+  j["name"] = d.name;
+  j["component"] = ComponentName(d.component);
+  j["source"] = d.source;
+  j["in_total"] = d.in_total;
+  j["estimated"] = d.estimated;
+  j["kind"] = d.is_counter ? "counter" : "power";
+  j["unit"] = d.is_counter ? "J" : "W";
+  j["max_energy_range_j"] = d.max_energy_range_j > 0 ? NumberOrNull(d.max_energy_range_j) : nlohmann::json(nullptr);
+  j["note"] = d.note;
+  return j;
+}
+
+nlohmann::json AttemptToJson(const SourceAttempt& a) {
+  nlohmann::json j;
+  j["source"] = a.source;
+  j["available"] = a.available;
+  j["chosen"] = a.chosen;
+  j["reason"] = a.reason;
+  j["hint"] = a.hint;
+  j["domains"] = nlohmann::json::array();
+  for (const auto& d : a.domains) j["domains"].push_back(DomainInfoToJson(d));
+  j["facts"] = nlohmann::json::object();
+  for (const auto& [k, v] : a.facts) j["facts"][k] = v;
+  return j;
+}
+
+nlohmann::json MetersToJson(const std::vector<SourceAttempt>& attempts, std::chrono::nanoseconds interval) {
+  nlohmann::json j;
+  j["interval_s"] = std::chrono::duration<double>(interval).count();
+  j["attempts"] = nlohmann::json::array();
+  j["chosen"] = nlohmann::json::array();
+  bool estimated = false;
+  for (const auto& a : attempts) {
+    j["attempts"].push_back(AttemptToJson(a));
+    if (a.chosen) {
+      j["chosen"].push_back(a.source);
+      for (const auto& d : a.domains)
+        if (d.estimated) estimated = true;
+    }
+  }
+  j["estimated"] = estimated;
+  return j;
+}
+
+nlohmann::json WindowToJson(const WindowResult& w) {
+  nlohmann::json j;
+  j["name"] = w.name;
+  j["start_s"] = NumberOrNull(w.start_s);
+  j["duration_s"] = NumberOrNull(w.duration_s);
+  j["energy_j"] = NumberOrNull(w.energy_j);
+  j["mean_power_w"] = NumberOrNull(w.mean_power_w);
+  j["idle_power_w"] = OptionalNumber(w.idle_power_w);
+  j["energy_above_idle_j"] = OptionalNumber(w.energy_above_idle_j);
+  j["estimated"] = w.estimated;
+  j["sources"] = w.sources;
+  j["cpu_util"] = NumberOrNull(w.cpu_util);
+  j["attributed_share"] = OptionalNumber(w.attributed_share);
+  j["attributed_energy_j"] = OptionalNumber(w.attributed_energy_j);
+  j["samples"] = w.samples;
+  j["domains"] = nlohmann::json::array();
+  for (const auto& d : w.domains) {
+    nlohmann::json dj;
+    dj["name"] = d.name;
+    dj["source"] = d.source;
+    dj["component"] = ComponentName(d.component);
+    dj["in_total"] = d.in_total;
+    dj["estimated"] = d.estimated;
+    dj["energy_j"] = NumberOrNull(d.energy_j);
+    dj["mean_power_w"] = NumberOrNull(d.mean_power_w);
+    j["domains"].push_back(std::move(dj));
+  }
+  return j;
+}
+
+}  // namespace wattlab

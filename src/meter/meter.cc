@@ -1,0 +1,298 @@
+// Meter::Create and the Meter implementation: detection, the sampler, named
+// windows, the idle baseline and per-process attribution.
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "core/strings.h"
+#include "meter/detect.h"
+#include "meter/meter_impl.h"
+#include "meter/sampler.h"
+#if WATTLAB_HAVE_PROCFS
+#include "meter/procfs.h"
+#endif
+
+namespace wattlab {
+
+namespace {
+
+struct CpuTicks {
+  uint64_t busy = 0, total = 0;
+};
+
+std::optional<CpuTicks> ReadMachineTicks(Env* env) {
+#if WATTLAB_HAVE_PROCFS
+  auto t = ReadProcStat(env);
+  if (!t.ok()) return std::nullopt;
+  return CpuTicks{t->Busy(), t->Total()};
+#else
+  (void)env;
+  return std::nullopt;
+#endif
+}
+
+std::optional<uint64_t> ReadTreeTicks(Env* env, int pid) {
+#if WATTLAB_HAVE_PROCFS
+  auto t = ReadProcessTreeCpuTicks(env, pid);
+  if (!t.ok()) return std::nullopt;
+  return *t;
+#else
+  (void)env, (void)pid;
+  return std::nullopt;
+#endif
+}
+
+class MeterImpl : public Meter {
+ public:
+  MeterImpl(Env* env, const MeterOptions& options, DetectionReport report)
+      : env_(env), options_(options), attempts_(std::move(report.attempts)), sources_(std::move(report.chosen)) {
+    std::vector<EnergySource*> raw;
+    for (auto& s : sources_) raw.push_back(s.get());
+    sampler_ = std::make_unique<Sampler>(env_, raw, options_.interval, options_.timeline_capacity);
+  }
+  ~MeterImpl() override { (void)sampler_->Stop(); }
+
+  const std::vector<SourceAttempt>& attempts() const override { return attempts_; }
+  std::vector<DomainInfo> domains() const override { return sampler_->domains(); }
+  std::vector<std::string> sources() const override {
+    std::vector<std::string> names;
+    for (const auto& s : sources_)
+      if (std::find(names.begin(), names.end(), s->name()) == names.end()) names.push_back(s->name());
+    return names;
+  }
+  bool estimated() const override {
+    for (const auto& d : sampler_->domains())
+      if (d.estimated && d.in_total) return true;
+    return false;
+  }
+  std::chrono::nanoseconds interval() const override { return options_.interval; }
+
+  Status Start() override {
+    std::lock_guard<std::mutex> lock(start_mu_);
+    if (started_) return Status::FailedPrecondition("meter already started");
+    Status st = sampler_->Start();
+    if (!st.ok()) return st;
+    started_ = true;
+    return Status::Ok();
+  }
+
+  Status Stop() override {
+    std::lock_guard<std::mutex> lock(start_mu_);
+    return sampler_->Stop();
+  }
+
+  WindowId BeginWindow(const std::string& name) override {
+    WindowState w;
+    w.name = name;
+    {
+      std::lock_guard<std::mutex> lock(start_mu_);
+      w.started = started_;
+    }
+    if (w.started) w.begin = sampler_->SampleNow();
+    w.cpu_begin = ReadMachineTicks(env_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      w.pid = attribution_pid_;
+    }
+    if (w.pid) w.pid_ticks_begin = ReadTreeTicks(env_, *w.pid);
+    std::lock_guard<std::mutex> lock(mu_);
+    WindowId id = next_id_++;
+    windows_.emplace(id, std::move(w));
+    return id;
+  }
+
+  Result<WindowResult> EndWindow(WindowId id) override {
+    WindowState w;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = windows_.find(id);
+      if (it == windows_.end())
+        return Status::InvalidArgument("no open window with id " + std::to_string(id) + " (ended twice?)");
+      w = std::move(it->second);
+      windows_.erase(it);
+    }
+    if (!w.started) return Status::FailedPrecondition("window '" + w.name + "' began before the meter was started");
+    EnergySnapshot end = sampler_->SampleNow();
+    std::optional<CpuTicks> cpu_end = ReadMachineTicks(env_);
+    std::optional<uint64_t> pid_ticks_end;
+    if (w.pid) pid_ticks_end = ReadTreeTicks(env_, *w.pid);
+    Status err = sampler_->first_error();
+    if (!err.ok()) return err.WithContext("window '" + w.name + "'");
+
+    std::optional<double> idle_w;
+    std::vector<std::pair<std::string, double>> idle_domains;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      idle_w = idle_power_w_;
+      idle_domains = idle_domain_w_;
+    }
+
+    const auto& domains = sampler_->domains();
+    WindowResult r;
+    r.name = w.name;
+    r.start_s = std::chrono::duration<double>(w.begin.t - sampler_->start_time()).count();
+    r.duration_s = std::chrono::duration<double>(end.t - w.begin.t).count();
+    r.samples = end.ticks - w.begin.ticks;
+    double cpu_energy_j = 0, cpu_idle_w = 0;
+    bool cpu_idle_known = !idle_domains.empty();
+    for (size_t i = 0; i < domains.size(); ++i) {
+      DomainEnergy d;
+      d.name = domains[i].name;
+      d.source = domains[i].source;
+      d.component = domains[i].component;
+      d.in_total = domains[i].in_total;
+      d.estimated = domains[i].estimated;
+      d.energy_j = end.energy_j[i] - w.begin.energy_j[i];
+      d.mean_power_w = r.duration_s > 0 ? d.energy_j / r.duration_s : 0;
+      if (d.in_total) {
+        r.energy_j += d.energy_j;
+        if (d.estimated) r.estimated = true;
+        if (std::find(r.sources.begin(), r.sources.end(), d.source) == r.sources.end()) r.sources.push_back(d.source);
+        if (d.component == Component::kCpu) {
+          cpu_energy_j += d.energy_j;
+          for (const auto& [n, p] : idle_domains)
+            if (n == d.name) cpu_idle_w += p;
+        }
+      }
+      r.domains.push_back(std::move(d));
+    }
+    r.mean_power_w = r.duration_s > 0 ? r.energy_j / r.duration_s : 0;
+    if (idle_w) {
+      r.idle_power_w = *idle_w;
+      r.energy_above_idle_j = r.energy_j - *idle_w * r.duration_s;
+    }
+    if (w.cpu_begin && cpu_end && cpu_end->total > w.cpu_begin->total) {
+      const double busy = static_cast<double>(cpu_end->busy - std::min(cpu_end->busy, w.cpu_begin->busy));
+      const double total = static_cast<double>(cpu_end->total - w.cpu_begin->total);
+      r.cpu_util = std::clamp(busy / total, 0.0, 1.0);
+    }
+    if (w.pid && w.pid_ticks_begin && pid_ticks_end && w.cpu_begin && cpu_end) {
+      const double tree = static_cast<double>(*pid_ticks_end - std::min(*pid_ticks_end, *w.pid_ticks_begin));
+      const double busy = static_cast<double>(cpu_end->busy - std::min(cpu_end->busy, w.cpu_begin->busy));
+      // No machine busy ticks in the window: nothing to share (a window far
+      // shorter than the 10 ms tick); tree ticks without machine ticks can
+      // only come from tick rounding, so the share is 1 then.
+      double share = busy > 0 ? tree / busy : (tree > 0 ? 1.0 : 0.0);
+      share = std::clamp(share, 0.0, 1.0);
+      double dynamic_cpu_j = cpu_energy_j;
+      if (idle_w) {
+        double cpu_idle_j;
+        if (cpu_idle_known) {
+          cpu_idle_j = cpu_idle_w * r.duration_s;
+        } else {
+          // Only the whole-machine idle is known: split it like this
+          // window's energy splits between CPU and the rest.
+          double frac = r.energy_j > 0 ? cpu_energy_j / r.energy_j : 0;
+          cpu_idle_j = *idle_w * frac * r.duration_s;
+        }
+        dynamic_cpu_j = std::max(0.0, cpu_energy_j - cpu_idle_j);
+      }
+      r.attributed_share = share;
+      r.attributed_energy_j = share * dynamic_cpu_j;
+    }
+    return r;
+  }
+
+  void SetIdlePower(double idle_power_w) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_power_w_ = idle_power_w;
+    idle_domain_w_.clear();
+  }
+  std::optional<double> idle_power_w() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return idle_power_w_;
+  }
+  bool SetIdleDomains(const std::vector<std::pair<std::string, double>>& v) {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_domain_w_ = v;
+    return true;
+  }
+  std::vector<std::pair<std::string, double>> IdleDomains() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return idle_domain_w_;
+  }
+
+  Result<double> MeasureIdle(std::chrono::nanoseconds duration) override {
+    if (duration.count() <= 0) return Status::InvalidArgument("idle measurement needs a positive duration");
+    {
+      std::lock_guard<std::mutex> lock(start_mu_);
+      if (!started_) return Status::FailedPrecondition("MeasureIdle needs a started meter: call Start() first");
+    }
+    WindowId id = BeginWindow("idle");
+    env_->SleepFor(duration);
+    auto r = EndWindow(id);
+    if (!r.ok()) return r.status();
+    std::vector<std::pair<std::string, double>> per_domain;
+    for (const auto& d : r->domains)
+      if (d.in_total) per_domain.emplace_back(d.name, d.mean_power_w);
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_power_w_ = r->mean_power_w;
+    idle_domain_w_ = per_domain;
+    return r->mean_power_w;
+  }
+
+  void SetAttributionPid(int pid) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pid > 0) attribution_pid_ = pid;
+    else attribution_pid_.reset();
+  }
+
+  std::vector<TimelineSample> Timeline() const override { return sampler_->Timeline(); }
+
+ private:
+  struct WindowState {
+    std::string name;
+    bool started = false;
+    EnergySnapshot begin;
+    std::optional<CpuTicks> cpu_begin;
+    std::optional<int> pid;
+    std::optional<uint64_t> pid_ticks_begin;
+  };
+
+  Env* const env_;
+  const MeterOptions options_;
+  const std::vector<SourceAttempt> attempts_;
+  std::vector<std::unique_ptr<EnergySource>> sources_;
+  std::unique_ptr<Sampler> sampler_;
+
+  std::mutex start_mu_;
+  bool started_ = false;  // GUARDED_BY(start_mu_)
+
+  mutable std::mutex mu_;
+  std::map<WindowId, WindowState> windows_;                  // GUARDED_BY(mu_)
+  WindowId next_id_ = 1;                                      // GUARDED_BY(mu_)
+  std::optional<double> idle_power_w_;                        // GUARDED_BY(mu_)
+  std::vector<std::pair<std::string, double>> idle_domain_w_;  // GUARDED_BY(mu_)
+  std::optional<int> attribution_pid_;                        // GUARDED_BY(mu_)
+};
+
+}  // namespace
+
+std::unique_ptr<Meter> NewMeterFromDetection(Env* env, const MeterOptions& options, DetectionReport report) {
+  return std::make_unique<MeterImpl>(env, options, std::move(report));
+}
+
+bool SetIdleDomainPowers(Meter* meter, const std::vector<std::pair<std::string, double>>& idle_w_by_domain) {
+  auto* impl = dynamic_cast<MeterImpl*>(meter);
+  return impl != nullptr && impl->SetIdleDomains(idle_w_by_domain);
+}
+
+std::vector<std::pair<std::string, double>> IdleDomainPowers(const Meter* meter) {
+  auto* impl = dynamic_cast<const MeterImpl*>(meter);
+  if (impl == nullptr) return {};
+  return impl->IdleDomains();
+}
+
+Result<std::unique_ptr<Meter>> Meter::Create(Env* env, const MeterOptions& options) {
+  auto report = DetectSources(env, options);
+  if (!report.ok()) return report.status();
+  if (report->chosen.empty()) {
+    std::string why;
+    for (const auto& a : report->attempts) why += "\n  " + a.source + ": " + a.reason;
+    return Status::FailedPrecondition("no energy source is usable on this machine (see 'wattlab meters'):" + why);
+  }
+  std::unique_ptr<Meter> m = NewMeterFromDetection(env, options, std::move(report).value());
+  return m;
+}
+
+}  // namespace wattlab
