@@ -15,6 +15,7 @@
 // out_dirs may run concurrently.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "wattlab/status.h"
@@ -37,6 +38,9 @@ struct ReportOptions {
   bool overwrite = true;
   // Most timelines drawn (one plot each); the rest are named in a note.
   int max_timelines = 3;
+  // When the report says it was generated (Unix seconds); absent: the Env's
+  // wall clock now. Tests pin it so output is byte-for-byte reproducible.
+  std::optional<double> generated_at_unix_s;
 };
 
 // Reads the database at db_path and writes the report into out_dir (created;

@@ -1,0 +1,483 @@
+// Tests for the report module: SVG plotting (ticks, escaping, label
+// placement), the builder on fixture studies (rich, one run, estimated-only,
+// no accuracy), the atomic directory writer, and WriteReport through a real
+// store file.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "core/strings.h"
+#include "fixtures.h"
+#include "html_check.h"
+#include "report/builder.h"
+#include "report/doc.h"
+#include "report/report.h"
+#include "report/svg.h"
+#include "store/store.h"
+
+namespace wattlab::report {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::AnalyzedFixture;
+using testing::CheckWellFormed;
+using testing::ElementTexts;
+using testing::FixtureOptions;
+using testing::Scenario;
+
+fs::path FreshDir(const std::string& name) {
+  fs::path p = fs::path(::testing::TempDir()) / ("wattlab-report-" + std::to_string(::getpid()) + "-" + name);
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+std::string ReadText(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const ReportFile* Find(const std::vector<ReportFile>& files, const std::string& name) {
+  for (const auto& f : files)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+// "nan", "inf", "-inf", "infinity" as whole words (not "inference").
+bool HasNonFinite(const std::string& s) {
+  static const std::regex kBad(R"((^|[^A-Za-z])(nan|-?inf|infinity)([^A-Za-z]|$))", std::regex::icase);
+  return std::regex_search(s, kBad);
+}
+
+// ---- SVG module ----------------------------------------------------------------
+
+TEST(SvgTicks, LogTicksAreDecades) {
+  EXPECT_EQ(LogTicks(0.003, 20), (std::vector<double>{0.01, 0.1, 1, 10}));
+}
+
+TEST(SvgTicks, LogTicksAddTwoAndFiveOnNarrowRanges) {
+  const auto t = LogTicks(4, 256);
+  EXPECT_EQ(t, (std::vector<double>{5, 10, 20, 50, 100, 200}));
+}
+
+TEST(SvgTicks, LogTicksThinWideRanges) {
+  const auto t = LogTicks(1e-3, 1e12);
+  EXPECT_LE(t.size(), 9u);
+  EXPECT_GE(t.size(), 4u);
+  for (size_t i = 1; i < t.size(); ++i) EXPECT_GT(t[i], t[i - 1]);
+}
+
+TEST(SvgTicks, LogTicksInsideOneDecadeFallBackToLinear) {
+  const auto t = LogTicks(1.1, 1.9);
+  ASSERT_GE(t.size(), 2u);
+  for (double v : t) {
+    EXPECT_GE(v, 1.1);
+    EXPECT_LE(v, 1.9);
+  }
+}
+
+TEST(SvgTicks, LinearTicksUseNiceSteps) {
+  EXPECT_EQ(LinearTicks(0, 57), (std::vector<double>{0, 10, 20, 30, 40, 50}));
+  EXPECT_EQ(LinearTicks(-1, 1, 4), (std::vector<double>{-1, -0.5, 0, 0.5, 1}));
+  EXPECT_TRUE(LinearTicks(1, 1).empty());
+}
+
+TEST(SvgTicks, FormatTick) {
+  EXPECT_EQ(FormatTick(0), "0");
+  EXPECT_EQ(FormatTick(0.001), "0.001");
+  EXPECT_EQ(FormatTick(0.25), "0.25");
+  EXPECT_EQ(FormatTick(10), "10");
+  EXPECT_EQ(FormatTick(1e5), "100k");
+  EXPECT_EQ(FormatTick(1e6), "1M");
+  EXPECT_EQ(FormatTick(2.5e9), "2.5G");
+  EXPECT_EQ(FormatTick(1e-5), "1e-05");
+  EXPECT_EQ(FormatTick(std::nan("")), "");
+}
+
+TEST(SvgText, Escapes) {
+  EXPECT_EQ(XmlEscape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
+  EXPECT_EQ(XmlEscape(std::string("x\x01y")), "xy");
+}
+
+PlotSpec Crowded(int n) {
+  PlotSpec spec;
+  spec.id = "crowded";
+  spec.title = "Crowded <plot> & friends";
+  spec.x = {"MACs per parameter (MACs/param)", AxisScale::kLog};
+  spec.y = {"energy per sample (J)", AxisScale::kLog};
+  Series s("models", SeriesKind::kScatter, {}, true, 0, 0);
+  for (int i = 0; i < n; ++i) {
+    // A tight cluster plus a spread, like 16 CIFAR models.
+    const double x = i < n / 2 ? 50 + i : 10 * std::pow(1.6, i);
+    const double y = i < n / 2 ? 0.01 + 0.0003 * i : 0.002 * std::pow(1.4, i);
+    s.points.push_back({x, y, "model_number_" + std::to_string(i)});
+  }
+  spec.series.push_back(s);
+  spec.notes.push_back("Spearman ρ = 0.91, n = " + std::to_string(n));
+  return spec;
+}
+
+TEST(SvgPlot, IsWellFormedAndLabelled) {
+  const std::string svg = RenderSvg(Crowded(20));
+  EXPECT_EQ(CheckWellFormed(svg), "");
+  const auto axes = ElementTexts(svg, "text", "axis-label");
+  ASSERT_EQ(axes.size(), 2u);
+  EXPECT_NE(axes[0].find("(MACs/param)"), std::string::npos);
+  EXPECT_NE(axes[1].find("(J)"), std::string::npos);
+  EXPECT_NE(svg.find("Crowded &lt;plot&gt; &amp; friends"), std::string::npos);
+  EXPECT_FALSE(HasNonFinite(svg));
+}
+
+TEST(SvgPlot, LabelsOfManyPointsDoNotOverlap) {
+  const int n = 24;
+  const std::string svg = RenderSvg(Crowded(n));
+  // Recover each placed label's box from its position and length, with the
+  // same width estimate the placer uses.
+  std::regex re("<text x=\"([-0-9.]+)\" y=\"([-0-9.]+)\" class=\"point-label\">([^<]*)</text>");
+  struct B { double x0, y0, x1, y1; };
+  std::vector<B> boxes;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), re); it != std::sregex_iterator(); ++it) {
+    const double x = std::stod((*it)[1]), y = std::stod((*it)[2]);
+    const double w = (*it)[3].str().size() * 6.6 + 2;
+    boxes.push_back({x - 1, y + 3 - 13, x - 1 + w, y + 3});
+  }
+  const auto numbered = ElementTexts(svg, "text", "point-number");
+  EXPECT_EQ(boxes.size() + numbered.size(), static_cast<size_t>(n));
+  EXPECT_GE(boxes.size(), static_cast<size_t>(n / 2)) << "most labels should find a place";
+  for (size_t i = 0; i < boxes.size(); ++i)
+    for (size_t j = i + 1; j < boxes.size(); ++j) {
+      const bool overlap = boxes[i].x0 < boxes[j].x1 - 0.2 && boxes[j].x0 < boxes[i].x1 - 0.2 &&
+                           boxes[i].y0 < boxes[j].y1 - 0.2 && boxes[j].y0 < boxes[i].y1 - 0.2;
+      EXPECT_FALSE(overlap) << "labels " << i << " and " << j << " overlap";
+    }
+  // Numbered points are listed in the key below the plot.
+  for (size_t k = 0; k < numbered.size(); ++k)
+    EXPECT_NE(svg.find(std::to_string(k + 1) + " = model_number_"), std::string::npos);
+}
+
+TEST(SvgPlot, DropsNonFiniteAndNonPositiveOnLogAxes) {
+  PlotSpec spec;
+  spec.id = "bad";
+  spec.x = {"x (s)", AxisScale::kLog};
+  spec.y = {"y (J)", AxisScale::kLinear};
+  Series s("s", SeriesKind::kLineMarkers, {{1, 1, ""}, {std::nan(""), 2, ""}, {-1, 3, ""},
+                                           {10, std::numeric_limits<double>::infinity(), ""}, {100, 4, ""}},
+           false, 0, 0);
+  spec.series.push_back(s);
+  const std::string svg = RenderSvg(spec);
+  EXPECT_EQ(CheckWellFormed(svg), "");
+  EXPECT_FALSE(HasNonFinite(svg));
+  EXPECT_NE(svg.find("3 point(s) not drawn"), std::string::npos);
+}
+
+TEST(SvgPlot, EmptyPlotStillRenders) {
+  PlotSpec spec;
+  spec.x = {"x (s)", AxisScale::kLog};
+  spec.y = {"y (J)", AxisScale::kLog};
+  const std::string svg = RenderSvg(spec);
+  EXPECT_EQ(CheckWellFormed(svg), "");
+  EXPECT_FALSE(HasNonFinite(svg));
+}
+
+TEST(SvgPlot, SpansAndDiagonal) {
+  PlotSpec spec;
+  spec.id = "spans";
+  spec.x = {"time (s)", AxisScale::kLinear};
+  spec.y = {"power (W)", AxisScale::kLinear, true};
+  spec.series.push_back(Series("power", SeriesKind::kLine, {{0, 10, ""}, {5, 60, ""}, {10, 12, ""}}, false, 4, 0));
+  spec.spans = {{1, 4, "train"}, {4, 4.2, "eval"}, {4.2, 9, "infer"}};
+  spec.diagonal = true;
+  const std::string svg = RenderSvg(spec);
+  EXPECT_EQ(CheckWellFormed(svg), "");
+  EXPECT_EQ(ElementTexts(svg, "text", "span-label").size(), 3u);
+  EXPECT_NE(svg.find(">train</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">infer</text>"), std::string::npos);
+  EXPECT_NE(svg.find("y = x (perfect prediction)"), std::string::npos);
+}
+
+// ---- document pieces ---------------------------------------------------------------
+
+TEST(Doc, NumbersNeverPrintNaN) {
+  EXPECT_EQ(Sig(std::nan("")), "—");
+  EXPECT_EQ(Sig(std::optional<double>()), "—");
+  EXPECT_EQ(Sig(0.012345), "0.0123");
+  EXPECT_EQ(Sig(12345.0), "12345");
+  EXPECT_EQ(Sig(1.234e-5), "1.23e-05");
+  EXPECT_EQ(Fixed(-0.0001, 2), "0.00");
+  EXPECT_EQ(Percent(0.1234), "12.3%");
+  EXPECT_EQ(EnergyText(850), "850 J");
+  EXPECT_EQ(EnergyText(7200), "7.20 kJ (2.00 Wh)");
+  EXPECT_EQ(EnergyText(7.2e6), "7.20 MJ (2.00 kWh)");
+  EXPECT_EQ(CountText(2.5e6), "2.5M");
+}
+
+TEST(Doc, TablesEscape) {
+  Table t;
+  t.header = {"model", "J"};
+  t.numeric = {false, true};
+  t.rows = {{"a|b_c <x>", "1.5"}};
+  const std::string md = TableMarkdown(t);
+  EXPECT_NE(md.find("a\\|b\\_c \\<x\\>"), std::string::npos);
+  EXPECT_NE(md.find("| --- | ---: |"), std::string::npos);
+  const std::string html = TableHtml(t);
+  EXPECT_EQ(CheckWellFormed(html), "");
+  EXPECT_NE(html.find("a|b_c &lt;x&gt;"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">1.5</td>"), std::string::npos);
+}
+
+TEST(Doc, DefaultReportDir) {
+  EXPECT_EQ(DefaultReportDir("runs/study.db"), "runs/study-report");
+  EXPECT_EQ(DefaultReportDir("study.db"), "study-report");
+  EXPECT_EQ(DefaultReportDir("/tmp/x/results.sqlite"), "/tmp/x/results.sqlite-report");
+}
+
+// ---- the builder on fixture studies --------------------------------------------------
+
+class BuilderTest : public ::testing::TestWithParam<Scenario> {};
+
+TEST_P(BuilderTest, WritesEveryFileWellFormedAndFinite) {
+  const ReportInput in = AnalyzedFixture(GetParam());
+  const auto files = BuildReport(in, FixtureOptions());
+  const ReportFile* html = Find(files, "index.html");
+  const ReportFile* md = Find(files, "summary.md");
+  ASSERT_NE(html, nullptr);
+  ASSERT_NE(md, nullptr);
+  EXPECT_EQ(CheckWellFormed(html->content), "");
+  // The same plot CSVs exist whatever the data.
+  for (const char* csv : {"energy_vs_macs_per_param_infer.csv", "energy_vs_macs_infer.csv",
+                          "energy_vs_macs_per_param_train.csv", "train_vs_infer.csv", "accuracy_vs_energy_infer.csv",
+                          "energy_vs_batch_size_infer.csv", "time_vs_batch_size_infer.csv", "lifecycle.csv",
+                          "predicted_vs_measured_infer.csv", "extrapolation.csv"}) {
+    EXPECT_NE(Find(files, csv), nullptr) << csv;
+  }
+  for (const auto& f : files) {
+    EXPECT_FALSE(HasNonFinite(f.content)) << f.name;
+    if (EndsWith(f.name, ".csv")) {
+      std::string err;
+      auto parsed = ParseCsv(f.content, &err);
+      ASSERT_TRUE(parsed.has_value()) << f.name << ": " << err;
+      ASSERT_GE(parsed->size(), 1u) << f.name;
+      for (const auto& row : *parsed) EXPECT_EQ(row.size(), parsed->front().size()) << f.name;
+    }
+  }
+  // Every drawn plot labels both axes with a unit in parentheses.
+  const auto axes = ElementTexts(html->content, "text", "axis-label");
+  EXPECT_EQ(axes.size() % 2, 0u);
+  for (const auto& a : axes) EXPECT_TRUE(std::regex_search(a, std::regex(R"(\([^)]+\))"))) << a;
+  // Self-contained: nothing fetched when opened.
+  EXPECT_EQ(html->content.find("<script"), std::string::npos);
+  EXPECT_EQ(html->content.find("src=\"http"), std::string::npos);
+  EXPECT_EQ(html->content.find("href=\"http"), std::string::npos);
+  EXPECT_EQ(html->content.find("@import"), std::string::npos);
+  // The context block and findings are in both documents.
+  for (const auto* doc : {html, md}) {
+    EXPECT_NE(doc->content.find("Headline findings"), std::string::npos);
+    EXPECT_NE(doc->content.find("i7-8700K"), std::string::npos);
+    EXPECT_NE(doc->content.find("OpenBLAS"), std::string::npos);
+    EXPECT_NE(doc->content.find("idle baseline"), std::string::npos);
+  }
+  // Deterministic: the same input gives the same bytes.
+  const auto again = BuildReport(in, FixtureOptions());
+  ASSERT_EQ(again.size(), files.size());
+  for (size_t i = 0; i < files.size(); ++i) EXPECT_EQ(again[i].content, files[i].content) << files[i].name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, BuilderTest,
+                         ::testing::Values(Scenario::kRich, Scenario::kOneRun, Scenario::kEstimatedOnly,
+                                           Scenario::kNoAccuracy),
+                         [](const auto& info) {
+                           std::string n = testing::ScenarioName(info.param);
+                           n.erase(std::remove(n.begin(), n.end(), '-'), n.end());
+                           return n;
+                         });
+
+TEST(BuilderRich, DrawsEveryPlotAndComputesFindings) {
+  const ReportInput in = AnalyzedFixture(Scenario::kRich);
+  ASSERT_TRUE(in.analysis.has_value()) << in.analysis_error;
+  const auto files = BuildReport(in, FixtureOptions());
+  const std::string& html = Find(files, "index.html")->content;
+  for (const char* id : {"corr-macsperparam-infer", "corr-macs-infer", "train-vs-infer", "pareto-infer",
+                         "energy-batch-infer", "time-batch-infer", "timeline-1", "lifecycle", "pred-infer",
+                         "extrapolation"}) {
+    EXPECT_NE(html.find(std::string("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" id=\"") + id + "\""),
+              std::string::npos)
+        << id;
+  }
+  EXPECT_NE(html.find("MEASURED"), std::string::npos);
+  EXPECT_EQ(html.find("ESTIMATED"), std::string::npos);
+  const auto findings = HeadlineFindings(in, FixtureOptions());
+  std::string all;
+  for (const auto& f : findings) {
+    all += f.text + "\n";
+    EXPECT_FALSE(f.estimated) << f.text;
+  }
+  EXPECT_NE(all.find("energy-optimal for resnet18"), std::string::npos) << all;
+  EXPECT_NE(all.find("Spearman ρ between MACs/param and inference energy per sample"), std::string::npos) << all;
+  EXPECT_NE(all.find("of the best accuracy"), std::string::npos) << all;
+  EXPECT_NE(all.find("Short profiles predicted"), std::string::npos) << all;
+  // The fixture's resnet18 batch sweep is U-shaped with its minimum at 64..128.
+  EXPECT_TRUE(all.find("batch 64 is energy-optimal for resnet18") != std::string::npos ||
+              all.find("batch 128 is energy-optimal for resnet18") != std::string::npos)
+      << all;
+  // 16 models: the per-run table lists every window.
+  EXPECT_NE(html.find("Every measured window"), std::string::npos);
+}
+
+TEST(BuilderEdge, OneRunExplainsEmptySections) {
+  const ReportInput in = AnalyzedFixture(Scenario::kOneRun);
+  const auto files = BuildReport(in, FixtureOptions());
+  const std::string& html = Find(files, "index.html")->content;
+  const std::string& md = Find(files, "summary.md")->content;
+  for (const char* section : {"id=\"correlation\"", "id=\"prediction\"", "id=\"batch-size\"", "id=\"lifecycle\"",
+                              "id=\"recommendations\"", "id=\"carbon\"", "id=\"runs\""})
+    EXPECT_NE(html.find(section), std::string::npos) << section;
+  EXPECT_NE(html.find("no data:"), std::string::npos);
+  EXPECT_NE(html.find("batch sweep"), std::string::npos);
+  EXPECT_NE(html.find("too few models"), std::string::npos);
+  EXPECT_NE(md.find("no data:"), std::string::npos);
+  // The one run's timeline is still drawn.
+  EXPECT_NE(html.find("id=\"timeline-1\""), std::string::npos);
+}
+
+TEST(BuilderEdge, EstimatedOnlySaysSoEverywhere) {
+  const ReportInput in = AnalyzedFixture(Scenario::kEstimatedOnly);
+  const auto files = BuildReport(in, FixtureOptions());
+  const std::string& html = Find(files, "index.html")->content;
+  EXPECT_NE(html.find("<div class=\"banner estimated\" id=\"energy-basis\">ESTIMATED"), std::string::npos);
+  EXPECT_NE(html.find("TDP used"), std::string::npos);
+  const auto findings = HeadlineFindings(in, FixtureOptions());
+  ASSERT_FALSE(findings.empty());
+  for (const auto& f : findings) EXPECT_TRUE(f.estimated) << f.text;
+  EXPECT_NE(Find(files, "summary.md")->content.find("rests on estimated energy"), std::string::npos);
+}
+
+TEST(BuilderEdge, NoAccuracySaysWhy) {
+  const ReportInput in = AnalyzedFixture(Scenario::kNoAccuracy);
+  const auto files = BuildReport(in, FixtureOptions());
+  const std::string& html = Find(files, "index.html")->content;
+  EXPECT_NE(html.find("no accuracy was recorded"), std::string::npos);
+  EXPECT_EQ(html.find("id=\"pareto-infer\""), std::string::npos);
+  // Energy sections still work without accuracy.
+  EXPECT_NE(html.find("id=\"corr-macsperparam-infer\""), std::string::npos);
+}
+
+TEST(BuilderEdge, NoAnalysisRepeatsTheReason) {
+  ReportInput in = testing::FixtureInput(Scenario::kOneRun);
+  in.rows.clear();
+  in.analysis_error = "the database holds no measured windows";
+  const auto files = BuildReport(in, FixtureOptions());
+  const std::string& html = Find(files, "index.html")->content;
+  EXPECT_EQ(CheckWellFormed(html), "");
+  EXPECT_NE(html.find("NO ENERGY DATA"), std::string::npos);
+  EXPECT_NE(html.find("the database holds no measured windows"), std::string::npos);
+}
+
+// ---- atomic writing ------------------------------------------------------------------
+
+TEST(WriteFiles, WritesThenReplacesAReport) {
+  const fs::path root = FreshDir("atomic");
+  const fs::path out = root / "r";
+  ASSERT_TRUE(WriteFilesAtomically({{"index.html", "a"}, {"summary.md", "b"}}, out.string(), true).ok());
+  EXPECT_EQ(ReadText(out / "index.html"), "a");
+  ASSERT_TRUE(WriteFilesAtomically({{"index.html", "c"}, {"summary.md", "d"}}, out.string(), true).ok());
+  EXPECT_EQ(ReadText(out / "index.html"), "c");
+  // No temporary or old directories are left beside it.
+  int entries = 0;
+  for (const auto& e : fs::directory_iterator(root)) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
+  const Status st = WriteFilesAtomically({{"index.html", "e"}, {"summary.md", "f"}}, out.string(), false);
+  EXPECT_EQ(st.kind(), Status::Kind::kFailedPrecondition);
+  EXPECT_EQ(ReadText(out / "index.html"), "c");
+}
+
+TEST(WriteFiles, RefusesToReplaceSomethingElse) {
+  const fs::path root = FreshDir("refuse");
+  std::ofstream(root / "precious.txt") << "keep me";
+  const Status st = WriteFilesAtomically({{"index.html", "a"}, {"summary.md", "b"}}, root.string(), true);
+  EXPECT_EQ(st.kind(), Status::Kind::kFailedPrecondition);
+  EXPECT_NE(st.message().find("not a wattlab report"), std::string::npos);
+  EXPECT_EQ(ReadText(root / "precious.txt"), "keep me");
+}
+
+TEST(WriteFiles, FailureLeavesNothingHalfWritten) {
+  const fs::path root = FreshDir("fail");
+  const fs::path out = root / "r";
+  const Status st = WriteFilesAtomically({{"index.html", "a"}, {"../escape", "b"}}, out.string(), true);
+  EXPECT_FALSE(st.ok());
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_TRUE(fs::is_empty(root));
+}
+
+// ---- WriteReport through a real store file ---------------------------------------------
+
+Status FillStore(const std::string& db, const ReportInput& in) {
+  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(db, OpenMode::kCreate));
+  for (const auto& st : in.studies) {
+    StudyInfo s = st;
+    s.idle_baselines.clear();
+    WATTLAB_RETURN_IF_ERROR(store->UpsertStudy(s));
+    for (const auto& [t, w] : st.idle_baselines) WATTLAB_RETURN_IF_ERROR(store->AddIdleBaseline(st.name, t, w));
+  }
+  std::map<int64_t, RunRecord> runs;
+  for (const auto& r : in.rows) {
+    RunRecord& rec = runs[r.run_id];
+    rec.study = r.study;
+    rec.run_id = r.run_id;
+    rec.config_id = r.config_id;
+    rec.repetition = r.repetition;
+    rec.model = r.model;
+    rec.config_json = "{}";
+    rec.facts_json = "{}";
+    rec.started_at_unix_s = 1795770000 + r.run_id;
+    rec.finished_at_unix_s = rec.started_at_unix_s + 1;
+    rec.rows.push_back(r);
+  }
+  for (const auto& tl : in.timelines) runs[tl.run_id].timeline = tl;
+  for (auto& [id, rec] : runs) WATTLAB_RETURN_IF_ERROR(store->WriteRun(rec));
+  return Status::Ok();
+}
+
+TEST(WriteReportTest, FromADatabase) {
+  const fs::path root = FreshDir("db");
+  const std::string db = (root / "study.db").string();
+  ASSERT_TRUE(FillStore(db, testing::FixtureInput(Scenario::kRich)).ok());
+  ReportOptions opt = FixtureOptions();
+  const std::string out = DefaultReportDir(db);
+  const Status st = WriteReport(db, out, opt);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  const std::string html = ReadText(fs::path(out) / "index.html");
+  EXPECT_EQ(CheckWellFormed(html), "");
+  EXPECT_NE(html.find("fixture-rich"), std::string::npos);
+  EXPECT_NE(html.find("id=\"corr-macsperparam-infer\""), std::string::npos);
+  EXPECT_TRUE(fs::exists(fs::path(out) / "summary.md"));
+  EXPECT_TRUE(fs::exists(fs::path(out) / "lifecycle.csv"));
+
+  opt.study = "no-such-study";
+  const Status bad = WriteReport(db, (root / "other").string(), opt);
+  EXPECT_EQ(bad.kind(), Status::Kind::kInvalidArgument);
+  EXPECT_NE(bad.message().find("fixture-rich"), std::string::npos) << bad.message();
+  EXPECT_FALSE(fs::exists(root / "other"));
+}
+
+TEST(WriteReportTest, MissingDatabaseIsNotFound) {
+  const fs::path root = FreshDir("nodb");
+  const Status st = WriteReport((root / "absent.db").string(), (root / "out").string(), FixtureOptions());
+  EXPECT_EQ(st.kind(), Status::Kind::kNotFound);
+  EXPECT_FALSE(fs::exists(root / "out"));
+}
+
+}  // namespace
+}  // namespace wattlab::report
