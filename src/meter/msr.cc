@@ -61,6 +61,7 @@ class MsrSource : public rapl::SourceBase {
     regs_.push_back(d);
   }
   void AddFact(std::string key, std::string value) { facts_.emplace_back(std::move(key), std::move(value)); }
+  std::vector<DomainInfo>& mutable_domains() { return domains_; }
 
   Status Read(std::vector<Reading>& out) override {
     for (size_t i = 0; i < regs_.size(); ++i) {
@@ -86,7 +87,6 @@ std::string Hex(uint64_t v) {
 }  // namespace
 
 ProbeResult ProbeMsr(Env* env, const MeterOptions& options) {
-  (void)options;
   ProbeResult r;
   r.attempt.source = kSourceRaplMsr;
   const std::string load_hint = "load the msr module: `sudo modprobe msr` (and run as root or with CAP_SYS_RAWIO)";
@@ -172,7 +172,7 @@ ProbeResult ProbeMsr(Env* env, const MeterOptions& options) {
       };
       if (first_package)
         candidates.push_back({msr::kIntelPsysEnergy, "psys", Component::kPlatform, false, false,
-                              "whole platform: overlaps package and dram; reported, not summed", unit_j});
+                              "", unit_j});  // in_total and note: ApplyIncludePsys below
     } else {
       candidates = {{msr::kAmdPkgEnergy, "package-" + n, Component::kCpu, true, true, "", unit_j}};
     }
@@ -204,6 +204,7 @@ ProbeResult ProbeMsr(Env* env, const MeterOptions& options) {
     first_package = false;
   }
 
+  rapl::ApplyIncludePsys(src->mutable_domains(), options.include_psys);
   r.attempt.available = true;
   r.attempt.domains = src->domains();
   r.attempt.facts = src->Facts();

@@ -79,7 +79,6 @@ Result<uint64_t> ParsePerfEventConfig(const std::string& text) {
 }
 
 ProbeResult ProbePerf(Env* env, const MeterOptions& options) {
-  (void)options;  // psys is never summed here: detection reads include_psys from powercap only
   ProbeResult r;
   r.attempt.source = kSourceRaplPerf;
   const std::string pmu = kPmuDir;
@@ -172,8 +171,7 @@ ProbeResult ProbePerf(Env* env, const MeterOptions& options) {
       d.max_energy_range_j = std::ldexp(*scale_j, 64);
       std::string number = std::to_string(pkg);
       if (k.once) {
-        d.name = k.domain;
-        d.note = "whole platform: overlaps package and dram; reported, not summed";
+        d.name = k.domain;  // in_total and note: ApplyIncludePsys below
       } else {
         d.name = std::string(k.domain) + "-" + number;
         if (*k.note) d.note = k.note + number;
@@ -188,6 +186,7 @@ ProbeResult ProbePerf(Env* env, const MeterOptions& options) {
     r.attempt.hint = "use rapl-powercap or rapl-msr";
     return r;
   }
+  rapl::ApplyIncludePsys(src->mutable_domains(), options.include_psys);
   r.attempt.available = true;
   r.attempt.domains = src->domains();
   r.attempt.facts = src->Facts();

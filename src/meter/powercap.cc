@@ -157,7 +157,6 @@ ProbeResult ProbePowercap(Env* env, const MeterOptions& options) {
   auto src = std::make_unique<PowercapSource>();
   std::set<std::string> seen_domains;
   std::map<std::string, std::string> zone_of_domain;
-  bool has_psys = false;
   for (const PowercapZone& z : *zones) {
     if (seen_domains.count(z.domain)) {
       // intel-rapl-mmio:0 "package-0" is intel-rapl:0's counter read over MMIO.
@@ -202,14 +201,7 @@ ProbeResult ProbePowercap(Env* env, const MeterOptions& options) {
     } else if (z.kind == "dram") {
       d.component = Component::kDram;
     } else if (z.kind == "psys") {
-      d.component = Component::kPlatform;
-      has_psys = true;
-      if (options.include_psys) {
-        notes.push_back("whole platform (SoC, package and dram); summed instead of them (include_psys)");
-      } else {
-        d.in_total = false;
-        notes.push_back("whole platform: overlaps package and dram; reported, not summed (set include_psys to use it)");
-      }
+      d.component = Component::kPlatform;  // in_total and note: ApplyIncludePsys below
     } else {
       d.component = Component::kOther;
       d.in_total = false;
@@ -226,14 +218,7 @@ ProbeResult ProbePowercap(Env* env, const MeterOptions& options) {
     src->Add(std::move(d), std::move(*file));
   }
 
-  if (options.include_psys && has_psys) {
-    for (DomainInfo& d : src->mutable_domains()) {
-      if (d.in_total && (d.component == Component::kCpu || d.component == Component::kDram)) {
-        d.in_total = false;
-        d.note += std::string(d.note.empty() ? "" : "; ") + "covered by psys (include_psys)";
-      }
-    }
-  }
+  rapl::ApplyIncludePsys(src->mutable_domains(), options.include_psys);
 
   if (src->domains().empty()) {
     r.attempt.reason = "no readable RAPL zones under " + env->Resolve(kPowercapDir);

@@ -167,6 +167,26 @@ std::string PerfPermissionHint() {
          "(CAP_SYS_ADMIN before Linux 5.8), or run as root";
 }
 
+bool ApplyIncludePsys(std::vector<DomainInfo>& domains, bool include_psys) {
+  auto add_note = [](DomainInfo& d, const std::string& n) { d.note += (d.note.empty() ? "" : "; ") + n; };
+  bool has_psys = false;
+  for (DomainInfo& d : domains) {
+    if (d.component != Component::kPlatform) continue;
+    has_psys = true;
+    d.in_total = include_psys;
+    add_note(d, include_psys ? "whole platform (SoC, package and dram); summed instead of them (include_psys)"
+                             : "whole platform: overlaps package and dram; reported, not summed (set include_psys to use it)");
+  }
+  if (!include_psys || !has_psys) return false;
+  for (DomainInfo& d : domains) {
+    if (d.in_total && (d.component == Component::kCpu || d.component == Component::kDram)) {
+      d.in_total = false;
+      add_note(d, "covered by psys (include_psys)");
+    }
+  }
+  return true;
+}
+
 std::string Num(double v) { return FormatDouble(v); }
 
 std::string SanitizeName(const std::string& s) {

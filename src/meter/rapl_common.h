@@ -83,6 +83,12 @@ std::string PowercapPermissionHint();
 std::string PerfParanoidText(Env* env);
 std::string PerfPermissionHint();
 
+// psys covers the whole platform, packages and dram included. Without
+// include_psys it is reported, not summed; with it (and a psys domain present)
+// psys is summed and the cpu/dram domains it covers are not. Adjusts in_total
+// and notes; returns whether psys is summed.
+bool ApplyIncludePsys(std::vector<DomainInfo>& domains, bool include_psys);
+
 // Formats a double for facts and notes ("125", "0.0009765625").
 std::string Num(double v);
 

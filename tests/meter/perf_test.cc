@@ -80,6 +80,22 @@ TEST(PerfTest, LaptopHasAllFiveEventsOnOneCpu) {
   EXPECT_EQ(ReadOnce(*r.source)[0], 10.125);
 }
 
+TEST(PerfTest, IncludePsysSumsPsysOnly) {
+  auto real = EnvAt(FixturesDir() / "perf");
+  HookEnv env(real.get());
+  FakePmu pmu;
+  pmu.Install(env);
+  MeterOptions o;
+  o.include_psys = true;
+  ProbeResult r = ProbePerf(&env, o);
+  ASSERT_TRUE(r.attempt.available);
+  Names summed;
+  for (const DomainInfo& d : r.source->domains())
+    if (d.in_total) summed.push_back(d.name);
+  EXPECT_EQ(summed, (Names{"psys"}));
+  EXPECT_EQ(r.attempt.domains[0].in_total, false);  // the attempt shows the same flags
+}
+
 TEST(PerfTest, TwoSocketsOneCpuEachFromCpumask) {
   auto real = EnvAt(FixturesDir() / "intel-2s");
   HookEnv env(real.get());
