@@ -261,30 +261,27 @@ std::vector<Finding> ComputeFindings(const Context& c) {
     if (!others.empty()) text += "; " + Join(others, ", ");
     f.push_back({text + ".", mpp->estimated});
   }
-  // Energy-optimal batch sizes.
-  {
+  // Energy-optimal batch sizes, one finding per phase.
+  for (const std::string phase : {"infer", "train"}) {
     std::vector<std::string> parts;
-    bool est = a->pareto.estimated;
     for (const auto& ob : a->pareto.optimal_batch) {
-      if (ob.series.size() < 2) continue;
+      if (ob.phase != phase || ob.series.size() < 2) continue;
       double worst = 0;
       int64_t worst_b = 0;
       for (const auto& bp : ob.series)
         if (bp.energy_per_sample_j > worst) worst = bp.energy_per_sample_j, worst_b = bp.batch_size;
-      std::string t = "batch " + std::to_string(ob.best_batch_size) + " is energy-optimal for " + ob.model + " (" +
-                      PhaseName(ob.phase);
-      if (worst > 0 && Finite(ob.best_energy_per_sample_j))
-        t += ", " + Fixed((1 - ob.best_energy_per_sample_j / worst) * 100, 0) + "% less energy per sample than batch " +
-             std::to_string(worst_b);
-      parts.push_back(t + ")");
+      std::string t = "batch " + std::to_string(ob.best_batch_size) + " is energy-optimal for " + ob.model;
+      if (worst > 0 && Finite(ob.best_energy_per_sample_j) && worst_b != ob.best_batch_size)
+        t += " (" + Fixed((1 - ob.best_energy_per_sample_j / worst) * 100, 0) + "% less energy per sample than batch " +
+             std::to_string(worst_b) + ")";
+      parts.push_back(t);
     }
-    if (!parts.empty()) {
-      const size_t shown = std::min<size_t>(parts.size(), 4);
-      std::string text = Join(std::vector<std::string>(parts.begin(), parts.begin() + shown), "; ");
-      if (parts.size() > shown) text += "; and " + std::to_string(parts.size() - shown) + " more in the batch-size section";
-      text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
-      f.push_back({text + ".", est});
-    }
+    if (parts.empty()) continue;
+    const size_t shown = std::min<size_t>(parts.size(), 3);
+    std::string text = PhaseName(phase) + ": " + Join(std::vector<std::string>(parts.begin(), parts.begin() + shown), "; ");
+    if (parts.size() > shown) text += "; " + std::to_string(parts.size() - shown) + " more in the batch-size section";
+    text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+    f.push_back({text + ".", a->pareto.estimated});
   }
   // Accuracy for a fraction of the energy (Pareto).
   for (const std::string phase : {"infer", "train"}) {
@@ -391,7 +388,7 @@ Section CorrelationSection(const Context& c) {
         s.plots.push_back(std::move(b));
         continue;
       }
-      Series pts{"configurations", SeriesKind::kScatter, {}, true, 4, 0};
+      Series pts{"configurations", SeriesKind::kScatter, {}, true, 3, 0};
       std::vector<std::pair<double, double>> xy;
       for (const auto& p : corr->points) {
         pts.points.push_back({p.x, p.energy_per_sample_j, p.model});
@@ -409,7 +406,7 @@ Section CorrelationSection(const Context& c) {
         double lo = 1e300, hi = 0;
         for (const auto& [px, py] : xy)
           if (px > 0) lo = std::min(lo, px), hi = std::max(hi, px);
-        Series line{"least-squares fit (log-log)", SeriesKind::kDashed, {}, false, 5, 0};
+        Series line{"least-squares fit (log-log)", SeriesKind::kDashed, {}, false, 4, 0};
         for (double px : {lo, hi}) line.points.push_back({px, std::pow(10.0, fit->intercept + fit->slope * std::log10(px)), ""});
         b.spec.series.push_back(std::move(line));
         b.spec.notes.push_back("fit: energy ∝ " + FeatureName(x) + "^" + Fixed(fit->slope, 2));
@@ -460,7 +457,7 @@ Section TrainInferSection(const Context& c) {
                                 (c.a->train_vs_infer.note.empty() ? "" : " (" + c.a->train_vs_infer.note + ")");
   } else {
     const auto& tv = c.a->train_vs_infer;
-    Series pts{"models", SeriesKind::kScatter, {}, true, 4, 0};
+    Series pts{"models", SeriesKind::kScatter, {}, true, 3, 0};
     double lo = 1e300, hi = 0;
     for (const auto& m : tv.models) {
       pts.points.push_back({m.infer_energy_per_sample_j, m.train_energy_per_sample_j, m.model});
@@ -534,7 +531,7 @@ Section ParetoSection(const Context& c) {
       continue;
     }
     Series all{"configurations", SeriesKind::kScatter, {}, pts.size() <= 24, 1, 0};
-    Series front{"Pareto front", SeriesKind::kLineMarkers, {}, true, 5, 0, true};
+    Series front{"Pareto front", SeriesKind::kLineMarkers, {}, true, 4, 0, true};
     std::vector<const analysis::ParetoPoint*> fp;
     for (const auto* p : pts) {
       const PlotPoint pp{p->energy_per_sample_j, AccuracyPct(p->accuracy), p->model};
@@ -701,16 +698,25 @@ Section LifecycleSection(const Context& c) {
     return s;
   }
   constexpr size_t kMaxDrawn = 8;
-  Series be{"break-even", SeriesKind::kScatter, {}, false, 7, 0, true};
+  // Curves drawn from each model's two figures, N log-spaced from 1/100 of
+  // its break-even to 100x it (or the planned N): the analysis' series is
+  // linear in N and would leave a log axis empty where the curves bend.
+  Series be{"break-even (inference energy = training energy)", SeriesKind::kScatter, {}, false, 7, 0, true};
   for (size_t i = 0; i < ms.size(); ++i) {
     const auto& m = *ms[i];
     Series line{m.model, SeriesKind::kLine, {}, false, static_cast<int>(i % 7), 0};
-    for (const auto& p : m.series) {
-      b.csv.rows.push_back({m.model, CsvNum(p.inferences), CsvNum(p.training_j), CsvNum(p.inference_j), CsvNum(p.total_j)});
-      if (p.inferences > 0) line.points.push_back({p.inferences, p.total_j, ""});
+    const double per = m.inference_energy_per_sample_j, train = m.training_energy_j;
+    const double be_n = m.break_even_n && *m.break_even_n > 0 ? *m.break_even_n : 1e6;
+    const double lo = std::max(1.0, be_n / 100), hi = std::max(be_n * 100, m.inferences.value_or(0.0));
+    constexpr int kSteps = 40;
+    for (int k = 0; k <= kSteps; ++k) {
+      const double n = lo * std::pow(hi / lo, static_cast<double>(k) / kSteps);
+      const double inf_j = n * per;
+      b.csv.rows.push_back({m.model, CsvNum(n), CsvNum(train), CsvNum(inf_j), CsvNum(train + inf_j)});
+      line.points.push_back({n, train + inf_j, ""});
     }
     if (i < kMaxDrawn) {
-      if (m.break_even_n && *m.break_even_n > 0) be.points.push_back({*m.break_even_n, 2 * m.training_energy_j, ""});
+      if (m.break_even_n && *m.break_even_n > 0) be.points.push_back({*m.break_even_n, 2 * train, ""});
       b.spec.series.push_back(std::move(line));
     }
   }
@@ -773,7 +779,7 @@ Section PredictionSection(const Context& c) {
       s.plots.push_back(std::move(b));
       continue;
     }
-    Series ser{"held-out configurations", SeriesKind::kScatter, {}, true, 4, 0};
+    Series ser{"held-out configurations", SeriesKind::kScatter, {}, true, 3, 0};
     for (const auto& p : *pts) {
       ser.points.push_back({p.measured_j, p.predicted_j, p.model});
       b.csv.rows.push_back({p.model, p.config_id, CsvNum(p.measured_j), CsvNum(p.predicted_j), CsvNum(p.ape_pct),
@@ -1016,7 +1022,7 @@ std::string RenderHtml(const std::string& title, const std::string& banner, bool
         << HtmlEscape(b.csv_name) << "</a></figcaption>\n</figure>\n";
     }
     for (const auto& [caption, table] : s.tables) {
-      if (s.collapsed) {
+      if (s.collapsed || table.rows.size() > 25) {
         o << "<details><summary>" << HtmlEscape(caption) << " (" << table.rows.size() << " rows)</summary>\n"
           << TableHtml(table) << "</details>\n";
       } else {

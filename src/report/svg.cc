@@ -151,8 +151,9 @@ std::vector<std::vector<size_t>> WrapRows(const std::vector<double>& widths, dou
 }  // namespace
 
 const std::vector<std::string>& Palette() {
-  static const std::vector<std::string> kColors = {"#E69F00", "#56B4E9", "#009E73", "#F0E442",
-                                                   "#0072B2", "#D55E00", "#CC79A7", "#777777"};
+  // Yellow comes late: it is the palette's weakest colour on white.
+  static const std::vector<std::string> kColors = {"#E69F00", "#56B4E9", "#009E73", "#0072B2",
+                                                   "#D55E00", "#CC79A7", "#F0E442", "#777777"};
   return kColors;
 }
 
@@ -294,7 +295,9 @@ std::string RenderSvg(const PlotSpec& spec) {
     double a = std::clamp(mx(std::max(sp.x0, xlo)), area.x0, area.x1);
     double b = std::clamp(mx(std::min(sp.x1, xhi)), area.x0, area.x1);
     if (b < a) std::swap(a, b);
-    const std::string& color = Palette()[i % Palette().size()];
+    // Light fills that stay clear of the vermillion a timeline's line uses.
+    static const int kSpanColors[] = {1, 2, 6, 0, 5, 3};
+    const std::string& color = Palette()[kSpanColors[i % 6]];
     body << "<rect x=\"" << Num(a) << "\" y=\"" << Num(area.y0) << "\" width=\"" << Num(std::max(b - a, 0.5))
          << "\" height=\"" << Num(area.y1 - area.y0) << "\" fill=\"" << color
          << "\" fill-opacity=\"0.16\" stroke=\"" << color << "\" stroke-opacity=\"0.6\"/>\n";

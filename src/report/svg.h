@@ -80,14 +80,14 @@ struct PlotSpec {
   std::vector<Span> spans;
   std::vector<std::string> notes;  // short lines drawn in the top-left corner
   bool diagonal = false;           // y = x reference (predicted vs measured)
-  int width = 760, height = 460;
+  int width = 960, height = 500;
 };
 
 // Renders the plot as an <svg> element (with a viewBox, so it scales).
 std::string RenderSvg(const PlotSpec& spec);
 
-// The Okabe-Ito palette without black: orange, sky blue, bluish green,
-// yellow, blue, vermillion, reddish purple, grey.
+// The Okabe-Ito palette without black: orange, sky blue, bluish green, blue,
+// vermillion, reddish purple, yellow, grey (index 7 is the neutral grey).
 const std::vector<std::string>& Palette();
 
 // Tick positions. Log: decades, thinned to at most ~8, with 2 and 5 added
