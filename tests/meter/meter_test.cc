@@ -1,0 +1,253 @@
+// Meter tests: windows (nested, overlapping), idle subtraction, MeasureIdle,
+// cpu_util and per-process attribution from a procfs tree written at test
+// time, with fake sources and a virtual clock.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "meter/detect.h"
+#include "meter/meter_impl.h"
+#include "meter_fakes.h"
+
+namespace wattlab {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Dom;
+using testing::FakeSource;
+using testing::Ms;
+using testing::VirtualClockEnv;
+using std::chrono::nanoseconds;
+
+class MeterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() /
+            ("wattlab-meter-test-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(root_ / "proc/4242");
+    WriteProc("cpu  100 0 100 800 0 0 0 0 0 0\n", "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 10 5 0 0 20 0 1 0 1 0 0\n");
+    Roots r;
+    r.proc = (root_ / "proc").string();
+    real_ = NewRealEnv(r);
+    env_ = std::make_unique<VirtualClockEnv>(real_.get());
+  }
+  void TearDown() override {
+    meter_.reset();
+    fs::remove_all(root_);
+  }
+  void WriteProc(const std::string& stat, const std::string& pid_stat) {
+    std::ofstream(root_ / "proc/stat") << stat;
+    std::ofstream(root_ / "proc/4242/stat") << pid_stat;
+  }
+  // Builds a meter over a package (10 W counter) and a dram (3 W counter).
+  void MakeMeter(nanoseconds interval = Ms(100)) {
+    DetectionReport rep;
+    rep.chosen.push_back(std::make_unique<FakeSource>(
+        env_.get(), "rapl-powercap",
+        std::vector<FakeSource::Domain>{{Dom("package-0", Component::kCpu), 10.0, 0},
+                                        {Dom("core-0", Component::kCpu, true, 0, /*in_total=*/false), 6.0, 0},
+                                        {Dom("dram-0", Component::kDram), 3.0, 0}}));
+    SourceAttempt a;
+    a.source = "rapl-powercap";
+    a.available = a.chosen = true;
+    rep.attempts.push_back(a);
+    MeterOptions o;
+    o.interval = interval;
+    meter_ = NewMeterFromDetection(env_.get(), o, std::move(rep));
+  }
+  void Finish() {
+    env_->FreeRun();
+    ASSERT_TRUE(meter_->Stop().ok());
+  }
+
+  fs::path root_;
+  std::unique_ptr<Env> real_;
+  std::unique_ptr<VirtualClockEnv> env_;
+  std::unique_ptr<Meter> meter_;
+};
+
+TEST_F(MeterTest, NestedAndOverlappingWindows) {
+  MakeMeter();
+  ASSERT_TRUE(meter_->Start().ok());
+  auto outer = meter_->BeginWindow("train");
+  env_->RunUntil(Ms(1000));
+  auto inner = meter_->BeginWindow("epoch 1");
+  env_->RunUntil(Ms(1500));
+  auto overlap = meter_->BeginWindow("eval");
+  env_->RunUntil(Ms(2000));
+  auto ri = meter_->EndWindow(inner);
+  env_->RunUntil(Ms(2500));
+  auto ro = meter_->EndWindow(overlap);
+  env_->RunUntil(Ms(3000));
+  auto rt = meter_->EndWindow(outer);
+  Finish();
+  ASSERT_TRUE(ri.ok() && ro.ok() && rt.ok()) << rt.status().ToString();
+  EXPECT_EQ(ri->name, "epoch 1");
+  EXPECT_NEAR(ri->duration_s, 1.0, 1e-12);
+  EXPECT_NEAR(ri->start_s, 1.0, 1e-12);
+  EXPECT_NEAR(ri->energy_j, 13.0, 1e-9);  // package 10 + dram 3; core is nested, not summed
+  EXPECT_NEAR(ri->mean_power_w, 13.0, 1e-9);
+  EXPECT_EQ(ri->samples, 10);
+  EXPECT_NEAR(ro->energy_j, 13.0, 1e-9);
+  EXPECT_NEAR(rt->energy_j, 39.0, 1e-9);
+  EXPECT_NEAR(rt->duration_s, 3.0, 1e-12);
+  ASSERT_EQ(rt->domains.size(), 3u);
+  EXPECT_EQ(rt->domains[1].name, "core-0");
+  EXPECT_FALSE(rt->domains[1].in_total);
+  EXPECT_NEAR(rt->domains[1].energy_j, 18.0, 1e-9);
+  EXPECT_NEAR(rt->domains[2].mean_power_w, 3.0, 1e-9);
+  EXPECT_EQ(rt->sources, std::vector<std::string>{"rapl-powercap"});
+  EXPECT_FALSE(rt->estimated);
+  EXPECT_FALSE(rt->idle_power_w.has_value());
+  EXPECT_FALSE(rt->energy_above_idle_j.has_value());
+  EXPECT_FALSE(rt->attributed_share.has_value());
+}
+
+TEST_F(MeterTest, UnknownOrRepeatedWindowIsAnError) {
+  MakeMeter();
+  auto early = meter_->BeginWindow("before start");
+  EXPECT_EQ(meter_->EndWindow(early).status().kind(), Status::Kind::kFailedPrecondition);
+  ASSERT_TRUE(meter_->Start().ok());
+  auto w = meter_->BeginWindow("x");
+  EXPECT_TRUE(meter_->EndWindow(w).ok());
+  EXPECT_EQ(meter_->EndWindow(w).status().kind(), Status::Kind::kInvalidArgument);
+  EXPECT_EQ(meter_->EndWindow(12345).status().kind(), Status::Kind::kInvalidArgument);
+  Finish();
+}
+
+TEST_F(MeterTest, SubtractsIdlePower) {
+  MakeMeter();
+  ASSERT_TRUE(meter_->Start().ok());
+  meter_->SetIdlePower(5.0);
+  auto w = meter_->BeginWindow("infer");
+  env_->RunUntil(Ms(2000));
+  auto r = meter_->EndWindow(w);
+  Finish();
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r->energy_above_idle_j.has_value());
+  EXPECT_NEAR(*r->idle_power_w, 5.0, 1e-12);
+  EXPECT_NEAR(*r->energy_above_idle_j, 26.0 - 10.0, 1e-9);
+}
+
+TEST_F(MeterTest, MeasureIdleSetsTheBaseline) {
+  MakeMeter();
+  ASSERT_TRUE(meter_->Start().ok());
+  env_->FreeRun();  // MeasureIdle sleeps on this thread
+  auto idle = meter_->MeasureIdle(Ms(500));
+  ASSERT_TRUE(idle.ok()) << idle.status().ToString();
+  EXPECT_NEAR(*idle, 13.0, 1e-9);
+  EXPECT_NEAR(*meter_->idle_power_w(), 13.0, 1e-9);
+  auto per_domain = IdleDomainPowers(meter_.get());
+  ASSERT_EQ(per_domain.size(), 2u);  // in_total domains only
+  EXPECT_EQ(per_domain[0].first, "package-0");
+  EXPECT_NEAR(per_domain[0].second, 10.0, 1e-9);
+  ASSERT_TRUE(meter_->Stop().ok());
+}
+
+TEST_F(MeterTest, MeasureIdleNeedsAStartedMeter) {
+  MakeMeter();
+  EXPECT_EQ(meter_->MeasureIdle(Ms(10)).status().kind(), Status::Kind::kFailedPrecondition);
+  EXPECT_EQ(meter_->MeasureIdle(Ms(0)).status().kind(), Status::Kind::kInvalidArgument);
+}
+
+// /proc/stat: busy 200 -> 500 (+300), total 1000 -> 1500 (+500): util 0.6.
+// pid 4242: utime+stime 15 -> 105 (+90): share 90/300 = 0.3.
+// Package (the only in_total cpu domain): 10 W x 2 s = 20 J; dram 6 J.
+class MeterAttributionTest : public MeterTest {
+ protected:
+  Result<WindowResult> RunWindow() {
+    MakeMeter();
+    EXPECT_TRUE(meter_->Start().ok());
+    meter_->SetAttributionPid(4242);
+    auto w = meter_->BeginWindow("train");
+    WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n", "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
+    env_->RunUntil(Ms(2000));
+    auto r = meter_->EndWindow(w);
+    Finish();
+    return r;
+  }
+};
+
+TEST_F(MeterAttributionTest, ShareOfCpuEnergyWithoutIdle) {
+  auto r = RunWindow();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NEAR(r->cpu_util, 0.6, 1e-12);
+  ASSERT_TRUE(r->attributed_share.has_value());
+  EXPECT_NEAR(*r->attributed_share, 0.3, 1e-12);
+  EXPECT_NEAR(*r->attributed_energy_j, 0.3 * 20.0, 1e-9);
+}
+
+TEST_F(MeterAttributionTest, ShareOfDynamicCpuEnergyWithPerDomainIdle) {
+  MakeMeter();
+  meter_->SetIdlePower(7.0);
+  ASSERT_TRUE(SetIdleDomainPowers(meter_.get(), {{"package-0", 4.0}, {"dram-0", 3.0}}));
+  ASSERT_TRUE(meter_->Start().ok());
+  meter_->SetAttributionPid(4242);
+  auto w = meter_->BeginWindow("train");
+  WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n", "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
+  env_->RunUntil(Ms(2000));
+  auto r = meter_->EndWindow(w);
+  Finish();
+  ASSERT_TRUE(r.ok());
+  EXPECT_NEAR(*r->energy_above_idle_j, 26.0 - 14.0, 1e-9);
+  EXPECT_NEAR(*r->attributed_energy_j, 0.3 * (20.0 - 8.0), 1e-9);  // package idle 4 W x 2 s
+}
+
+TEST_F(MeterAttributionTest, WholeMachineIdleIsSplitLikeTheWindow) {
+  MakeMeter();
+  meter_->SetIdlePower(6.5);  // 13 J over 2 s; cpu part 20/26 of it = 10 J
+  ASSERT_TRUE(meter_->Start().ok());
+  meter_->SetAttributionPid(4242);
+  auto w = meter_->BeginWindow("train");
+  WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n", "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
+  env_->RunUntil(Ms(2000));
+  auto r = meter_->EndWindow(w);
+  Finish();
+  ASSERT_TRUE(r.ok());
+  EXPECT_NEAR(*r->attributed_energy_j, 0.3 * 10.0, 1e-9);
+}
+
+TEST_F(MeterAttributionTest, ShareIsClampedToOne) {
+  MakeMeter();
+  ASSERT_TRUE(meter_->Start().ok());
+  meter_->SetAttributionPid(4242);
+  auto w = meter_->BeginWindow("train");
+  // Machine +10 busy ticks, the tree +90 (tick rounding across CPUs).
+  WriteProc("cpu  110 0 100 1290 0 0 0 0 0 0\n", "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
+  env_->RunUntil(Ms(1000));
+  auto r = meter_->EndWindow(w);
+  Finish();
+  ASSERT_TRUE(r.ok());
+  EXPECT_NEAR(*r->attributed_share, 1.0, 1e-12);
+  EXPECT_NEAR(*r->attributed_energy_j, 10.0, 1e-9);
+}
+
+TEST_F(MeterTest, ReportsSourcesAndEstimatedFlag) {
+  DetectionReport rep;
+  rep.chosen.push_back(std::make_unique<FakeSource>(
+      env_.get(), "nvml", std::vector<FakeSource::Domain>{{Dom("gpu-0", Component::kGpu), 100.0, 0}}));
+  rep.chosen.push_back(std::make_unique<FakeSource>(
+      env_.get(), "estimate",
+      std::vector<FakeSource::Domain>{{Dom("cpu", Component::kCpu, false, 0, true, true), 20.0, 0}}, Ms(10)));
+  MeterOptions o;
+  meter_ = NewMeterFromDetection(env_.get(), o, std::move(rep));
+  EXPECT_EQ(meter_->sources(), (std::vector<std::string>{"nvml", "estimate"}));
+  EXPECT_TRUE(meter_->estimated());
+  ASSERT_TRUE(meter_->Start().ok());
+  auto w = meter_->BeginWindow("infer");
+  env_->RunUntil(Ms(1000));
+  auto r = meter_->EndWindow(w);
+  Finish();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->estimated);
+  EXPECT_EQ(r->sources, (std::vector<std::string>{"nvml", "estimate"}));
+  EXPECT_NEAR(r->energy_j, 120.0, 1e-9);
+  ASSERT_FALSE(meter_->Timeline().empty());
+  EXPECT_NEAR(meter_->Timeline().back().power_w[1], 20.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace wattlab

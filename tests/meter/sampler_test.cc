@@ -1,0 +1,177 @@
+// Sampler tests with a virtual clock: exact joules, wrap correction, 1 ms
+// sampling, min_interval, edge samples, first error, bounded timeline.
+#include "meter/sampler.h"
+
+#include <gtest/gtest.h>
+
+#include "meter_fakes.h"
+
+namespace wattlab {
+namespace {
+
+using testing::Dom;
+using testing::FakeSource;
+using testing::Ms;
+using testing::VirtualClockEnv;
+
+class SamplerTest : public ::testing::Test {
+ protected:
+  SamplerTest() : real_(NewRealEnv()), env_(real_.get()) {}
+  std::unique_ptr<Env> real_;
+  VirtualClockEnv env_;
+};
+
+TEST_F(SamplerTest, IntegratesCountersExactly) {
+  FakeSource src(&env_, "rapl-powercap",
+                 {{Dom("package-0", Component::kCpu), 10.0, 1000.0}, {Dom("dram-0", Component::kDram), 3.0, 5.0}});
+  Sampler s(&env_, {&src}, Ms(100), 1000);
+  ASSERT_TRUE(s.Start().ok());
+  env_.RunUntil(Ms(1000));
+  EnergySnapshot a = s.SampleNow();
+  env_.RunUntil(Ms(3000));
+  EnergySnapshot b = s.SampleNow();
+  env_.FreeRun();
+  ASSERT_TRUE(s.Stop().ok());
+  EXPECT_EQ(a.t, Ms(1000));
+  EXPECT_NEAR(a.energy_j[0], 10.0, 1e-9);
+  EXPECT_NEAR(a.energy_j[1], 3.0, 1e-9);
+  EXPECT_NEAR(b.energy_j[0] - a.energy_j[0], 20.0, 1e-9);
+  EXPECT_NEAR(b.energy_j[1] - a.energy_j[1], 6.0, 1e-9);
+  EXPECT_EQ(b.ticks - a.ticks, 20);
+  EXPECT_EQ(s.domains()[0].source, "rapl-powercap");
+}
+
+TEST_F(SamplerTest, CorrectsWrapAcrossASample) {
+  // Range 100 J, starts at 95 J, 20 W: wraps between the reads at 0.2 s and 0.3 s.
+  FakeSource src(&env_, "rapl-powercap", {{Dom("package-0", Component::kCpu, true, 100.0), 20.0, 95.0}});
+  Sampler s(&env_, {&src}, Ms(100), 1000);
+  ASSERT_TRUE(s.Start().ok());
+  env_.RunUntil(Ms(1000));
+  EnergySnapshot e = s.SampleNow();
+  env_.FreeRun();
+  ASSERT_TRUE(s.Stop().ok());
+  EXPECT_NEAR(e.energy_j[0], 20.0, 1e-9);
+  for (const auto& t : s.Timeline()) EXPECT_NEAR(t.power_w[0], 20.0, 1e-6) << "at " << t.t_s;
+}
+
+TEST_F(SamplerTest, ScriptedWrapUsesMaxRange) {
+  FakeSource src(&env_, "rapl-msr", {{Dom("package-0", Component::kCpu, true, 262144.0), 0, 0}});
+  // 262143 -> 1: (262144 - 262143) + 1 = 2 J.
+  src.Script({{262140.0}, {262143.0}, {1.0}});
+  Sampler s(&env_, {&src}, Ms(100), 1000);
+  ASSERT_TRUE(s.Start().ok());
+  EnergySnapshot a = s.SampleNow();
+  EnergySnapshot b = s.SampleNow();
+  EXPECT_NEAR(a.energy_j[0], 3.0, 1e-9);
+  EXPECT_NEAR(b.energy_j[0], 5.0, 1e-9);
+  env_.FreeRun();
+  EXPECT_TRUE(s.Stop().ok());
+}
+
+TEST_F(SamplerTest, DropWithUnknownRangeIsAResetAndReported) {
+  FakeSource src(&env_, "hwmon", {{Dom("Esocket0", Component::kCpu), 0, 0}});
+  src.Script({{50.0}, {60.0}, {5.0}});
+  Sampler s(&env_, {&src}, Ms(100), 1000);
+  ASSERT_TRUE(s.Start().ok());
+  s.SampleNow();
+  EnergySnapshot b = s.SampleNow();
+  EXPECT_NEAR(b.energy_j[0], 15.0, 1e-9);  // 10 J, then 5 J since the reset
+  EXPECT_EQ(s.first_error().kind(), Status::Kind::kCorruption);
+  EXPECT_NE(s.first_error().message().find("Esocket0"), std::string::npos);
+  env_.FreeRun();
+  EXPECT_EQ(s.Stop().kind(), Status::Kind::kCorruption);
+}
+
+TEST_F(SamplerTest, SustainsOneMillisecond) {
+  FakeSource src(&env_, "rapl-powercap", {{Dom("package-0", Component::kCpu, true, 1e6), 42.0, 0}});
+  Sampler s(&env_, {&src}, Ms(1), 100000);
+  ASSERT_TRUE(s.Start().ok());
+  env_.RunUntil(Ms(1000));
+  EXPECT_EQ(s.ticks(), 1000);
+  EXPECT_EQ(src.reads(), 1001);  // the first reading at Start, then one per millisecond
+  auto tl = s.Timeline();
+  ASSERT_EQ(tl.size(), 1000u);
+  EXPECT_NEAR(tl.front().t_s, 0.001, 1e-12);
+  EXPECT_NEAR(tl.back().t_s, 1.0, 1e-12);
+  for (const auto& t : tl) ASSERT_NEAR(t.power_w[0], 42.0, 1e-6);
+  env_.FreeRun();
+  ASSERT_TRUE(s.Stop().ok());
+}
+
+TEST_F(SamplerTest, ReadsEachSourceNoFasterThanItsMinInterval) {
+  FakeSource counter(&env_, "rapl-powercap", {{Dom("package-0", Component::kCpu), 10.0, 0}}, Ms(1));
+  FakeSource power(&env_, "estimate", {{Dom("dram", Component::kDram, false, 0, true, true), 4.0, 0}}, Ms(10));
+  Sampler s(&env_, {&counter, &power}, Ms(1), 100000);
+  EXPECT_EQ(s.tick_period(), Ms(1));
+  ASSERT_TRUE(s.Start().ok());
+  env_.RunUntil(Ms(1000));
+  EXPECT_EQ(counter.reads(), 1001);
+  EXPECT_EQ(power.reads(), 101);
+  EnergySnapshot e = s.SampleNow();
+  EXPECT_NEAR(e.energy_j[0], 10.0, 1e-9);
+  EXPECT_NEAR(e.energy_j[1], 4.0, 1e-9);
+  env_.FreeRun();
+  ASSERT_TRUE(s.Stop().ok());
+}
+
+TEST_F(SamplerTest, EdgeSamplesMakeShortWindowsExact) {
+  // 100 ms interval, a 30 ms window between two ticks: counters read at the
+  // edges give the exact energy; a power source is extrapolated.
+  FakeSource counter(&env_, "rapl-powercap", {{Dom("package-0", Component::kCpu), 10.0, 0}});
+  FakeSource power(&env_, "nvml", {{Dom("gpu-0", Component::kGpu, false), 200.0, 0}}, Ms(20));
+  Sampler s(&env_, {&counter, &power}, Ms(100), 1000);
+  ASSERT_TRUE(s.Start().ok());
+  env_.RunUntil(Ms(1010));
+  EnergySnapshot a = s.SampleNow();
+  env_.RunUntil(Ms(1040));
+  EnergySnapshot b = s.SampleNow();
+  EXPECT_EQ(b.t - a.t, Ms(30));
+  EXPECT_EQ(b.ticks, a.ticks);  // no background tick inside
+  EXPECT_NEAR(b.energy_j[0] - a.energy_j[0], 0.3, 1e-9);
+  EXPECT_NEAR(b.energy_j[1] - a.energy_j[1], 6.0, 1e-9);
+  env_.FreeRun();
+  ASSERT_TRUE(s.Stop().ok());
+}
+
+TEST_F(SamplerTest, KeepsTheFirstError) {
+  FakeSource src(&env_, "rapl-powercap", {{Dom("package-0", Component::kCpu), 10.0, 0}});
+  src.FailOnRead(3, "first failure");
+  src.FailOnRead(5, "second failure");
+  Sampler s(&env_, {&src}, Ms(100), 1000);
+  ASSERT_TRUE(s.Start().ok());
+  env_.RunUntil(Ms(1000));
+  EXPECT_NE(s.first_error().message().find("first failure"), std::string::npos);
+  // The counter lost nothing: the next good read covers the failed ones.
+  EXPECT_NEAR(s.SampleNow().energy_j[0], 10.0, 1e-9);
+  env_.FreeRun();
+  Status st = s.Stop();
+  EXPECT_EQ(st.kind(), Status::Kind::kIOError);
+  EXPECT_NE(st.message().find("first failure"), std::string::npos);
+  EXPECT_EQ(st.message().find("second failure"), std::string::npos);
+}
+
+TEST_F(SamplerTest, FirstReadingErrorFailsStart) {
+  FakeSource src(&env_, "rapl-powercap", {{Dom("package-0", Component::kCpu), 10.0, 0}});
+  src.FailOnRead(1, "EACCES");
+  Sampler s(&env_, {&src}, Ms(100), 1000);
+  Status st = s.Start();
+  EXPECT_FALSE(st.ok());
+  EXPECT_FALSE(s.running());
+  EXPECT_TRUE(s.Stop().ok());
+}
+
+TEST_F(SamplerTest, TimelineIsBounded) {
+  FakeSource src(&env_, "rapl-powercap", {{Dom("package-0", Component::kCpu), 10.0, 0}});
+  Sampler s(&env_, {&src}, Ms(10), 10);
+  ASSERT_TRUE(s.Start().ok());
+  env_.RunUntil(Ms(1000));
+  auto tl = s.Timeline();
+  ASSERT_EQ(tl.size(), 10u);
+  EXPECT_EQ(s.timeline_dropped(), 90);
+  EXPECT_NEAR(tl.back().t_s, 1.0, 1e-12);  // the newest are kept
+  env_.FreeRun();
+  ASSERT_TRUE(s.Stop().ok());
+}
+
+}  // namespace
+}  // namespace wattlab
