@@ -1,0 +1,154 @@
+#!/usr/bin/python3
+"""Side-by-side workload benchmark: wattlab's engine (through the real
+`wattlab train|infer --json`) against the same loop in /usr/bin/python3 with
+Debian's python3-torch (py_baseline.py), same model, batch, threads and
+libtorch, alternating sides run by run so machine noise hits both alike.
+
+Prints a Markdown report and writes every raw run as JSON (--out).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY = "/usr/bin/python3"
+
+
+def run_json(cmd):
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        sys.exit("failed (%d): %s\n%s%s" % (p.returncode, " ".join(cmd), p.stdout, p.stderr))
+    return json.loads(p.stdout), wall
+
+
+def ours_train(a, m, batch, steps, warmup, precision="fp32"):
+    j, _ = run_json([a.wattlab, "train", "--model", m, "--dataset", "synthetic:3x32x32:%d" % a.train_samples,
+                     "--steps", str(steps), "--batch-size", str(batch), "--threads", str(a.threads),
+                     "--warmup-steps", str(warmup), "--no-eval", "--idle-seconds", "0", "--lr", "0.001",
+                     "--precision", precision, "--json"])
+    return {"samples_per_s": j["samples_per_s"], "params": j["model"]["params"], "macs": j["model"]["macs"],
+            "versions": j["versions"]}
+
+
+def py_train(a, m, batch, steps, warmup):
+    j, _ = run_json([PY, os.path.join(HERE, "py_baseline.py"), "train", "--model", m, "--batch", str(batch),
+                     "--threads", str(a.threads), "--steps", str(steps), "--warmup", str(warmup),
+                     "--train-samples", str(a.train_samples)])
+    return j
+
+
+def ours_infer(a, m, batch, samples, precision="fp32"):
+    j, _ = run_json([a.wattlab, "infer", "--model", m, "--batch-size", str(batch), "--samples", str(samples),
+                     "--threads", str(a.threads), "--warmup-batches", "5", "--idle-seconds", "0",
+                     "--precision", precision, "--json"])
+    return {"samples_per_s": j["samples_per_s"], "params": j["model"]["params"], "macs": j["model"]["macs"],
+            "latency_p50_ms": j["latency_ms"]["p50"]}
+
+
+def py_infer(a, m, batch, samples):
+    j, _ = run_json([PY, os.path.join(HERE, "py_baseline.py"), "infer", "--model", m, "--batch", str(batch),
+                     "--threads", str(a.threads), "--samples", str(samples), "--warmup", "5"])
+    return j
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--wattlab", required=True)
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--train-samples", type=int, default=4096)
+    p.add_argument("--quick", action="store_true", help="tiny sizes, to check the script runs")
+    p.add_argument("--out", default="")
+    a = p.parse_args()
+    q = a.quick
+    train_cfg = [("lenet", 128, 8 if q else 60, 3), ("mobilenetv2", 32, 2 if q else 6, 2),
+                 ("resnet18", 32, 2 if q else 5, 2)]
+    infer_cfg = [("lenet", 1, 100 if q else 3000), ("mlp:depth=3,width=256", 1, 100 if q else 3000),
+                 ("mobilenetv2", 32, 32 if q else 128), ("resnet18", 32, 32 if q else 128)]
+    raw = {"threads": a.threads, "reps": a.reps, "train": {}, "infer": {}, "epoch": [], "peak": None}
+    t_start = time.time()
+
+    peak, _ = run_json([PY, os.path.join(HERE, "py_baseline.py"), "peak", "--threads", str(a.threads),
+                        "--seconds", "0.5" if q else "2"])
+    raw["peak"] = peak
+    for rep in range(a.reps):
+        ours_first = rep % 2 == 0
+        for m, b, steps, w in train_cfg:
+            pair = {}
+            for side in (["ours", "py"] if ours_first else ["py", "ours"]):
+                pair[side] = ours_train(a, m, b, steps, w) if side == "ours" else py_train(a, m, b, steps, w)
+            raw["train"].setdefault("%s/b%d" % (m, b), []).append(pair)
+        for m, b, n in infer_cfg:
+            pair = {}
+            for side in (["ours", "py"] if ours_first else ["py", "ours"]):
+                pair[side] = ours_infer(a, m, b, n) if side == "ours" else py_infer(a, m, b, n)
+            raw["infer"].setdefault("%s/b%d" % (m, b), []).append(pair)
+    # A whole LeNet epoch on Fashion-MNIST, process start to exit, data loading included.
+    for rep in range(1 if q else 2):
+        pair = {}
+        for side in (["ours", "py"] if rep % 2 == 0 else ["py", "ours"]):
+            if side == "ours":
+                cmd = [a.wattlab, "train", "--model", "lenet", "--epochs", "1", "--batch-size", "128", "--threads",
+                       str(a.threads), "--no-eval", "--idle-seconds", "0", "--warmup-steps", "0", "--json"]
+                if q:
+                    cmd[cmd.index("--epochs"):cmd.index("--epochs") + 2] = ["--steps", "20"]
+            else:
+                cmd = [PY, os.path.join(HERE, "py_baseline.py"), "epoch", "--threads", str(a.threads), "--batch", "128"]
+            _, wall = run_json(cmd)
+            pair[side] = wall
+        raw["epoch"].append(pair)
+    # What bf16 changes (ours only; the Python loop would run the same kernels).
+    raw["bf16"] = {
+        "resnet18/b32 train": ours_train(a, "resnet18", 32, 2 if q else 4, 1, "bf16")["samples_per_s"],
+        "resnet18/b32 infer": ours_infer(a, "resnet18", 32, 32 if q else 128, "bf16")["samples_per_s"],
+    }
+    raw["elapsed_s"] = time.time() - t_start
+
+    # ---- report ----
+    pk = raw["peak"]
+    print("## Workload engine vs Python (same libtorch), %d threads, %d alternating repetitions\n" % (a.threads, a.reps))
+    print("matmul peak (1024x1024 mm): fp32 %.1f GMAC/s, bf16 %.1f GMAC/s; BLAS loaded: %s\n" %
+          (pk["fp32_gmacs"], pk["bf16_gmacs"], ", ".join(pk["blas_libraries"]) or "none"))
+    first = next(iter(raw["train"].values()))[0]["ours"]
+    print("wattlab engine versions: %s\n" % json.dumps(first["versions"]))
+    print("| training | params (ours / py) | ours samples/s | python samples/s | median ratio | ours GMAC/s (3x fwd) | % of fp32 peak |")
+    print("|---|---|---|---|---|---|---|")
+    for k, runs in raw["train"].items():
+        o = statistics.median(r["ours"]["samples_per_s"] for r in runs)
+        y = statistics.median(r["py"]["samples_per_s"] for r in runs)
+        ratio = statistics.median(r["ours"]["samples_per_s"] / r["py"]["samples_per_s"] for r in runs)
+        gm = 3 * runs[0]["ours"]["macs"] * o / 1e9
+        print("| %s | %d / %d | %.1f | %.1f | %.3f | %.2f | %.1f%% |" % (
+            k, runs[0]["ours"]["params"], runs[0]["py"]["params"], o, y, ratio, gm, 100 * gm / pk["fp32_gmacs"]))
+    print()
+    print("| inference | params (ours / py) | ours samples/s | python samples/s | median ratio | ours p50 ms | ours GMAC/s | % of fp32 peak |")
+    print("|---|---|---|---|---|---|---|---|")
+    for k, runs in raw["infer"].items():
+        o = statistics.median(r["ours"]["samples_per_s"] for r in runs)
+        y = statistics.median(r["py"]["samples_per_s"] for r in runs)
+        ratio = statistics.median(r["ours"]["samples_per_s"] / r["py"]["samples_per_s"] for r in runs)
+        p50 = statistics.median(r["ours"]["latency_p50_ms"] for r in runs)
+        gm = runs[0]["ours"]["macs"] * o / 1e9
+        print("| %s | %d / %d | %.1f | %.1f | %.3f | %.3f | %.2f | %.1f%% |" % (
+            k, runs[0]["ours"]["params"], runs[0]["py"]["params"], o, y, ratio, p50, gm, 100 * gm / pk["fp32_gmacs"]))
+    print()
+    ep = raw["epoch"]
+    print("LeNet, one Fashion-MNIST epoch (60,000 samples, batch 128), process start to exit incl. data loading:")
+    for i, e in enumerate(ep):
+        print("  run %d: ours %.2f s, python %.2f s, ratio (python/ours) %.3f" % (i + 1, e["ours"], e["py"], e["py"] / e["ours"]))
+    print("\nbf16 (ours): resnet18/b32 train %.1f samples/s, infer %.1f samples/s" % (
+        raw["bf16"]["resnet18/b32 train"], raw["bf16"]["resnet18/b32 infer"]))
+    print("\nelapsed %.0f s" % raw["elapsed_s"])
+    if a.out:
+        with open(a.out, "w") as f:
+            json.dump(raw, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

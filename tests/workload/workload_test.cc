@@ -1,0 +1,551 @@
+// workload_test: the engine's data readers, training, inference and TorchScript
+// support through the WorkloadEngine interface (no libtorch include here),
+// the plugin entry point through dlopen, and end-to-end runs of `wattlab`.
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "workload/data.h"
+#include "workload/engine.h"
+
+namespace wattlab::workload {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh temporary directory per test, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/wattlab-workload-XXXXXX";
+    path_ = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string Gzip(const std::string& raw) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, raw.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
+  zs.avail_in = static_cast<uInt>(raw.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string Be32(uint32_t v) {
+  return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                     static_cast<char>(v)};
+}
+
+// An idx file: magic 0x0000080R, big-endian dims, bytes.
+std::string Idx(const std::vector<uint32_t>& dims, const std::string& data) {
+  std::string s = Be32(0x800u | static_cast<uint32_t>(dims.size()));
+  for (uint32_t d : dims) s += Be32(d);
+  return s + data;
+}
+
+// n images 28x28 whose pixels are (i + y + x) % 256, labels i % 10.
+void WriteFashionSplit(const std::string& dir, const std::string& split, uint32_t n) {
+  std::string pixels, labels;
+  for (uint32_t i = 0; i < n; ++i) {
+    labels.push_back(static_cast<char>(i % 10));
+    for (int y = 0; y < 28; ++y)
+      for (int x = 0; x < 28; ++x) pixels.push_back(static_cast<char>((i + y + x) % 256));
+  }
+  WriteFile(dir + "/" + split + "-images-idx3-ubyte.gz", Gzip(Idx({n, 28, 28}, pixels)));
+  WriteFile(dir + "/" + split + "-labels-idx1-ubyte.gz", Gzip(Idx({n}, labels)));
+}
+
+TEST(Gzip, RoundTripAndErrors) {
+  std::string raw(100000, 'x');
+  for (size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<char>(i * 7919 % 251);
+  std::string gz = Gzip(raw);
+  auto back = Gunzip(gz, "mem");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, raw);
+
+  auto truncated = Gunzip(gz.substr(0, gz.size() / 2), "half.gz");
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_EQ(truncated.status().kind(), Status::Kind::kCorruption);
+  EXPECT_NE(truncated.status().message().find("truncated"), std::string::npos) << truncated.status().message();
+  EXPECT_NE(truncated.status().message().find("half.gz"), std::string::npos);
+
+  auto garbage = Gunzip("this is not gzip at all", "plain.txt");
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.status().kind(), Status::Kind::kCorruption);
+  EXPECT_NE(garbage.status().message().find("not valid gzip"), std::string::npos) << garbage.status().message();
+}
+
+TEST(Idx, ParsesAndRejectsBadFiles) {
+  auto ok = ParseIdx(Idx({2, 3, 4}, std::string(24, '\x07')), 3, "img");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->dims, (std::vector<int64_t>{2, 3, 4}));
+  EXPECT_EQ(ok->data.size(), 24u);
+
+  // Labels magic (rank 1) where images (rank 3) are expected.
+  auto wrong = ParseIdx(Idx({24}, std::string(24, '\0')), 3, "img");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().kind(), Status::Kind::kCorruption);
+  EXPECT_NE(wrong.status().message().find("wrong idx magic 0x00000801"), std::string::npos)
+      << wrong.status().message();
+
+  auto short_data = ParseIdx(Idx({2, 3, 4}, std::string(23, '\0')), 3, "img");
+  ASSERT_FALSE(short_data.ok());
+  EXPECT_NE(short_data.status().message().find("truncated idx data"), std::string::npos);
+
+  auto extra = ParseIdx(Idx({2}, std::string(3, '\0')), 1, "lbl");
+  ASSERT_FALSE(extra.ok());
+  EXPECT_NE(extra.status().message().find("unexpected bytes"), std::string::npos);
+
+  EXPECT_FALSE(ParseIdx("ab", 1, "tiny").ok());
+  EXPECT_FALSE(ParseIdx(Idx({2, 3}, ""), 3, "hdr").ok());  // header cut short
+}
+
+TEST(FashionMnist, LoadsGeneratedFilesAndExplainsFailures) {
+  TempDir dir;
+  WriteFashionSplit(dir.path(), "train", 12);
+  WriteFashionSplit(dir.path(), "t10k", 5);
+  auto split = LoadDataset("fashion-mnist:" + dir.path(), 1, 10, 0);
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  EXPECT_EQ(split->train.size(), 10);  // limited
+  EXPECT_EQ(split->test.size(), 5);
+  EXPECT_EQ(split->train.shape, (Shape{1, 28, 28}));
+  EXPECT_EQ(split->train.labels[7], 7);
+  EXPECT_EQ(split->train.pixels[3 * 784 + 28 * 2 + 5], 3 + 2 + 5);
+  EXPECT_TRUE(split->train.accuracy_meaningful);
+
+  // Missing package: say which one to install.
+  auto missing = LoadDataset("fashion-mnist:" + dir.path() + "/nowhere", 1, 0, 0);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().kind(), Status::Kind::kNotFound);
+  EXPECT_NE(missing.status().message().find("apt-get install dataset-fashion-mnist"), std::string::npos);
+
+  // A truncated image file.
+  std::string gz = Gzip(Idx({5, 28, 28}, std::string(5 * 784, '\0')));
+  WriteFile(dir / "t10k-images-idx3-ubyte.gz", gz.substr(0, gz.size() - 9));
+  auto truncated = LoadFashionMnist(dir.path(), "t10k", 0);
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_EQ(truncated.status().kind(), Status::Kind::kCorruption);
+  EXPECT_NE(truncated.status().message().find("t10k-images-idx3-ubyte.gz"), std::string::npos);
+
+  // Labels where images belong: wrong magic.
+  WriteFile(dir / "t10k-images-idx3-ubyte.gz", Gzip(Idx({5}, std::string(5, '\0'))));
+  auto magic = LoadFashionMnist(dir.path(), "t10k", 0);
+  ASSERT_FALSE(magic.ok());
+  EXPECT_NE(magic.status().message().find("wrong idx magic"), std::string::npos) << magic.status().message();
+
+  // Image and label counts that disagree.
+  WriteFashionSplit(dir.path(), "t10k", 5);
+  WriteFile(dir / "t10k-labels-idx1-ubyte.gz", Gzip(Idx({4}, std::string(4, '\1'))));
+  auto count = LoadFashionMnist(dir.path(), "t10k", 0);
+  ASSERT_FALSE(count.ok());
+  EXPECT_NE(count.status().message().find("4 labels"), std::string::npos) << count.status().message();
+}
+
+TEST(Cifar10, ReadsBinaryRecordsAndRejectsBadFiles) {
+  TempDir dir;
+  std::string bytes;
+  for (int r = 0; r < 3; ++r) {
+    bytes.push_back(static_cast<char>(r + 4));
+    for (int i = 0; i < 3072; ++i) bytes.push_back(static_cast<char>((r * 3072 + i) % 256));
+  }
+  WriteFile(dir / "test_batch.bin", bytes);
+  for (int i = 1; i <= 5; ++i) WriteFile(dir / ("data_batch_" + std::to_string(i) + ".bin"), bytes);
+  auto split = LoadDataset("cifar10:" + dir.path(), 1, 0, 0);
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  EXPECT_EQ(split->train.size(), 15);
+  EXPECT_EQ(split->test.size(), 3);
+  EXPECT_EQ(split->test.shape, (Shape{3, 32, 32}));
+  EXPECT_EQ(split->test.labels, (std::vector<int64_t>{4, 5, 6}));
+  EXPECT_EQ(split->test.pixels[3072 + 10], (3072 + 10) % 256);
+
+  WriteFile(dir / "test_batch.bin", bytes.substr(0, 3073 + 100));
+  auto cut = LoadCifar10({dir / "test_batch.bin"}, "t", 0);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.status().kind(), Status::Kind::kCorruption);
+  EXPECT_NE(cut.status().message().find("3073 bytes each"), std::string::npos);
+
+  std::string bad_label = bytes.substr(0, 3073);
+  bad_label[0] = 12;
+  WriteFile(dir / "test_batch.bin", bad_label);
+  EXPECT_EQ(LoadCifar10({dir / "test_batch.bin"}, "t", 0).status().kind(), Status::Kind::kCorruption);
+
+  auto missing = LoadDataset("cifar10:" + dir.path() + "/none", 1, 0, 0);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().kind(), Status::Kind::kNotFound);
+  EXPECT_NE(missing.status().message().find("data_batch_1.bin"), std::string::npos);
+}
+
+TEST(Synthetic, SeededAndMarkedMeaningless) {
+  auto a = LoadDataset("synthetic:2x5x7:50", 9, 0, 0);
+  auto b = LoadDataset("synthetic:2x5x7:50", 9, 0, 0);
+  auto c = LoadDataset("synthetic:2x5x7:50", 10, 0, 0);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(a->train.size(), 50);
+  EXPECT_EQ(a->test.size(), 10);
+  EXPECT_EQ(a->train.shape, (Shape{2, 5, 7}));
+  EXPECT_FALSE(a->train.accuracy_meaningful);
+  EXPECT_EQ(a->train.pixels, b->train.pixels);
+  EXPECT_EQ(a->train.labels, b->train.labels);
+  EXPECT_NE(a->train.pixels, c->train.pixels);
+  for (int64_t l : a->train.labels) EXPECT_TRUE(l >= 0 && l < 10);
+
+  for (const char* bad : {"synthetic:3x32x32", "synthetic:3x32:10", "synthetic:3x32x32:0", "synthetic:3x32x32:x",
+                          "imagenet", "cifar10:"}) {
+    auto r = LoadDataset(bad, 1, 0, 0);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().kind(), Status::Kind::kInvalidArgument) << bad;
+  }
+}
+
+TEST(FillBatch, PadsCentresAndRepeatsGreyChannel) {
+  Dataset ds = MakeSynthetic(Shape{1, 2, 2}, 2, 10, 3, "s");
+  ds.pixels = {0, 255, 51, 102, 10, 20, 30, 40};
+  ds.mean = {0.5f};
+  ds.std = {0.5f};
+  ASSERT_TRUE(CheckAdaptable(ds.shape, Shape{3, 4, 4}).ok());
+  EXPECT_FALSE(CheckAdaptable(Shape{3, 32, 32}, Shape{1, 32, 32}).ok());
+  EXPECT_FALSE(CheckAdaptable(Shape{1, 40, 40}, Shape{3, 32, 32}).ok());
+  EXPECT_EQ(AdaptedShape(Shape{1, 28, 28}, Shape{3, 32, 32}), (Shape{3, 32, 32}));
+  EXPECT_EQ(AdaptedShape(Shape{3, 64, 64}, Shape{3, 32, 32}), (Shape{3, 64, 64}));
+  std::vector<int64_t> order = {1, 0};
+  std::vector<float> out(2 * 3 * 16, 99.f);
+  std::vector<int64_t> labels(2);
+  FillBatch(ds, order, 0, 2, Shape{3, 4, 4}, out.data(), labels.data());
+  EXPECT_EQ(labels[0], ds.labels[1]);
+  EXPECT_EQ(labels[1], ds.labels[0]);
+  // Sample 0 of the batch is dataset sample 1; pixel (0,0) lands at (1,1).
+  for (int c = 0; c < 3; ++c) {
+    const float* plane = out.data() + c * 16;
+    EXPECT_FLOAT_EQ(plane[0], -1.0f);  // padding = background pixel 0
+    EXPECT_FLOAT_EQ(plane[1 * 4 + 1], (10 / 255.f - 0.5f) / 0.5f);
+    EXPECT_FLOAT_EQ(plane[2 * 4 + 2], (40 / 255.f - 0.5f) / 0.5f);
+    EXPECT_FLOAT_EQ(plane[3 * 4 + 3], -1.0f);
+  }
+  EXPECT_FLOAT_EQ(out[48 + 1 * 4 + 2], 1.0f);  // dataset sample 0, pixel (0,1) = 255
+}
+
+TEST(Permutation, SeededAndComplete) {
+  std::mt19937_64 a(5), b(5);
+  auto p = Permutation(1000, a);
+  EXPECT_EQ(p, Permutation(1000, b));
+  std::set<int64_t> seen(p.begin(), p.end());
+  EXPECT_EQ(seen.size(), 1000u);
+  EXPECT_EQ(*seen.begin(), 0);
+  EXPECT_EQ(*seen.rbegin(), 999);
+}
+
+// Records the order of observer calls.
+class Recorder : public WorkloadObserver {
+ public:
+  std::vector<std::string> events;
+  int64_t steps = 0, step_samples = 0;
+  void OnPhaseBegin(const std::string& p) override { events.push_back("begin " + p); }
+  void OnPhaseEnd(const std::string& p, int64_t n) override { events.push_back("end " + p + " " + std::to_string(n)); }
+  void OnEpochBegin(int64_t e) override { events.push_back("epoch " + std::to_string(e)); }
+  void OnEpochEnd(int64_t e, int64_t n, double) override {
+    events.push_back("epoch end " + std::to_string(e) + " " + std::to_string(n));
+  }
+  void OnStepEnd(int64_t, int64_t n, double) override {
+    ++steps;
+    step_samples += n;
+  }
+};
+
+TEST(Train, LenetLearnsFashionMnist) {
+  if (!fs::exists(std::string(kFashionMnistDir) + "/train-images-idx3-ubyte.gz"))
+    FAIL() << "install dataset-fashion-mnist: apt-get install dataset-fashion-mnist";
+  auto engine = NewTorchEngine();
+  TrainConfig cfg;
+  cfg.model = "lenet";
+  cfg.steps = 300;
+  cfg.batch_size = 64;
+  cfg.optimizer = "adam";
+  cfg.lr = 2e-3;
+  cfg.weight_decay = 0;
+  cfg.threads = 2;
+  cfg.train_samples = 19200;
+  cfg.eval_samples = 2000;
+  Recorder rec;
+  auto r = engine->Train(cfg, &rec);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->model.input, (Shape{3, 32, 32}));  // padded and repeated into the reference LeNet
+  EXPECT_EQ(r->model.params, 62006);
+  EXPECT_EQ(r->steps, 300);
+  EXPECT_EQ(r->samples, 300 * 64);
+  EXPECT_EQ(r->step_loss.size(), 300u);
+  EXPECT_EQ(r->eval_samples, 2000);
+  ASSERT_TRUE(r->accuracy.has_value());
+  EXPECT_GT(*r->accuracy, 0.6);
+  EXPECT_LT(r->step_loss.back(), r->step_loss.front());
+  EXPECT_EQ(rec.steps, 300);
+  EXPECT_EQ(rec.step_samples, 300 * 64);
+  std::vector<std::string> want = {"begin train", "epoch 1", "epoch end 1 19200", "end train 19200", "begin eval",
+                                   "end eval 2000"};
+  EXPECT_EQ(rec.events, want);
+}
+
+TEST(Train, SyntheticIsDeterministicAndHasNoAccuracy) {
+  auto engine = NewTorchEngine();
+  TrainConfig cfg;
+  cfg.model = "lenet";
+  cfg.dataset = "synthetic:1x28x28:40";
+  cfg.steps = 3;
+  cfg.batch_size = 16;
+  cfg.threads = 2;
+  cfg.seed = 7;
+  auto a = engine->Train(cfg, nullptr);
+  auto b = engine->Train(cfg, nullptr);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->step_loss, b->step_loss);
+  EXPECT_FALSE(a->accuracy.has_value());
+  EXPECT_FALSE(a->accuracy_meaningful);
+  EXPECT_EQ(a->samples, 16 + 16 + 8);  // 40 samples: the third step is the partial last batch
+  EXPECT_EQ(a->epoch_loss.size(), 1u);
+
+  cfg.precision = "bf16";
+  auto bf = engine->Train(cfg, nullptr);
+  ASSERT_TRUE(bf.ok()) << bf.status().ToString();
+  EXPECT_EQ(bf->steps, 3);
+}
+
+TEST(Train, RejectsBadInput) {
+  auto engine = NewTorchEngine();
+  TrainConfig cfg;
+  cfg.model = "no_such_net";
+  cfg.steps = 1;
+  auto r = engine->Train(cfg, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), Status::Kind::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("resnet18"), std::string::npos) << "should list valid names: "
+                                                                      << r.status().message();
+  cfg.model = "lenet";
+  cfg.epochs = 1;  // both epochs and steps
+  EXPECT_EQ(engine->Train(cfg, nullptr).status().kind(), Status::Kind::kInvalidArgument);
+  cfg.epochs = 0;
+  cfg.precision = "fp8";
+  EXPECT_EQ(engine->Train(cfg, nullptr).status().kind(), Status::Kind::kInvalidArgument);
+  cfg.precision = "fp32";
+  cfg.optimizer = "lbfgs";
+  EXPECT_EQ(engine->Train(cfg, nullptr).status().kind(), Status::Kind::kInvalidArgument);
+}
+
+TEST(Infer, DeterministicChecksumAndPercentiles) {
+  auto engine = NewTorchEngine();
+  InferConfig cfg;
+  cfg.model = "lenet";
+  cfg.batch_size = 4;
+  cfg.samples = 10;
+  cfg.threads = 2;
+  Recorder rec;
+  auto a = engine->Infer(cfg, &rec);
+  auto b = engine->Infer(cfg, nullptr);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->checksum, b->checksum);
+  EXPECT_NE(a->checksum, 0.0);
+  EXPECT_EQ(a->samples, 10);
+  EXPECT_EQ(a->batches, 3);
+  EXPECT_LE(a->latency_p50_ms, a->latency_p90_ms);
+  EXPECT_LE(a->latency_p90_ms, a->latency_p99_ms);
+  EXPECT_GT(a->samples_per_s, 0);
+  EXPECT_EQ(rec.events, (std::vector<std::string>{"begin infer", "end infer 10"}));
+  EXPECT_EQ(rec.step_samples, 10);
+
+  cfg.seed = 2;
+  auto c = engine->Infer(cfg, nullptr);
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(c->checksum, a->checksum);
+
+  cfg.model = "imagenet/nope";
+  EXPECT_FALSE(engine->Infer(cfg, nullptr).ok());
+}
+
+TEST(TorchScript, ScriptedAtTestTimeIsCountedAndRun) {
+  TempDir dir;
+  std::string file = dir / "tiny.pt";
+  std::string cmd = std::string("/usr/bin/python3 ") + WATTLAB_MAKE_TORCHSCRIPT + " " + file;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd << " failed (needs python3-torch)";
+  auto engine = NewTorchEngine();
+  auto facts = engine->DescribeTorchScript(file, Shape{3, 32, 32});
+  ASSERT_TRUE(facts.ok()) << facts.status().ToString();
+  EXPECT_EQ(facts->params, 137);
+  EXPECT_EQ(facts->classes, 5);
+  EXPECT_EQ(facts->counter, "traced");
+  EXPECT_EQ(facts->macs_by_kind.at("conv"), 4 * 3 * 9 * 32 * 32);
+  EXPECT_EQ(facts->macs_by_kind.at("linear"), 20);
+  EXPECT_EQ(facts->macs, 4 * 3 * 9 * 32 * 32 + 20);
+
+  InferConfig cfg;
+  cfg.torchscript = file;
+  cfg.input = Shape{3, 32, 32};
+  cfg.batch_size = 2;
+  cfg.samples = 6;
+  cfg.threads = 2;
+  auto a = engine->Infer(cfg, nullptr);
+  auto b = engine->Infer(cfg, nullptr);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->model.params, 137);
+  EXPECT_EQ(a->samples, 6);
+  EXPECT_EQ(a->checksum, b->checksum);
+
+  WriteFile(dir / "junk.pt", "definitely not a zip archive");
+  auto junk = engine->DescribeTorchScript(dir / "junk.pt", Shape{3, 32, 32});
+  ASSERT_FALSE(junk.ok());
+  EXPECT_EQ(junk.status().kind(), Status::Kind::kInvalidArgument);
+  EXPECT_NE(junk.status().message().find("not a loadable TorchScript file"), std::string::npos);
+  EXPECT_EQ(engine->DescribeTorchScript(dir / "absent.pt", Shape{3, 32, 32}).status().kind(),
+            Status::Kind::kNotFound);
+  auto wrong_shape = engine->DescribeTorchScript(file, Shape{5, 32, 32});  // conv wants 3 channels
+  ASSERT_FALSE(wrong_shape.ok());
+  EXPECT_EQ(wrong_shape.status().kind(), Status::Kind::kInvalidArgument);
+}
+
+TEST(Plugin, EntryPointLoadsThroughDlopen) {
+  void* h = ::dlopen(WATTLAB_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(h, nullptr) << ::dlerror();
+  auto create = reinterpret_cast<CreateWorkloadEngineFn>(::dlsym(h, kCreateWorkloadEngineSymbol));
+  ASSERT_NE(create, nullptr);
+  WorkloadEngine* engine = create();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_EQ(create(), engine);  // one engine per process
+  auto names = engine->ModelNames();
+  EXPECT_NE(std::find(names.begin(), names.end(), "lenet"), names.end());
+  auto facts = engine->Describe("resnet18", std::nullopt, std::nullopt);
+  ASSERT_TRUE(facts.ok()) << facts.status().ToString();
+  EXPECT_EQ(facts->params, 11173962);
+  bool has_libtorch = false;
+  for (const auto& [k, v] : engine->Versions()) has_libtorch |= (k == "libtorch" && !v.empty());
+  EXPECT_TRUE(has_libtorch);
+}
+
+// Runs the real binary; returns exit status and stdout. Meter roots point at
+// empty folders and NVML at a missing library, so the only source is the
+// labelled estimate on every machine.
+struct Run {
+  int status = -1;
+  std::string out;
+};
+Run RunWattlab(const std::string& args) {
+  std::string cmd = std::string(WATTLAB_BINARY) + " " + args + " 2>&1";
+  Run r;
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+std::string IsolatedMeter(const TempDir& empty) {
+  return " --sysfs-root " + empty.path() + " --dev-root " + empty.path() + " --nvml-library " + empty.path() +
+         "/libnvidia-ml.so.1";
+}
+
+TEST(E2E, ModelsJsonListsEveryModel) {
+  Run r = RunWattlab("models --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j["models"].is_array());
+  std::set<std::string> names;
+  for (const auto& m : j["models"]) {
+    names.insert(m["name"].get<std::string>());
+    if (m.contains("error")) continue;
+    EXPECT_GT(m["params"].get<int64_t>(), 0) << m.dump();
+    EXPECT_TRUE(m["macs_by_kind"].contains("conv")) << m.dump();
+    EXPECT_TRUE(m["macs_by_kind"].contains("linear")) << m.dump();
+    EXPECT_NEAR(m["macs_per_param"].get<double>(),
+                m["macs"].get<double>() / m["params"].get<double>(), 1e-6 * m["macs_per_param"].get<double>());
+  }
+  for (const char* want : {"lenet", "resnet18", "mobilenetv2", "vgg16", "densenet121"}) EXPECT_TRUE(names.count(want)) << want;
+
+  Run bad = RunWattlab("models --model no_such_net");
+  EXPECT_EQ(bad.status, 2) << bad.out;
+  EXPECT_NE(bad.out.find("resnet18"), std::string::npos) << bad.out;
+}
+
+TEST(E2E, TrainStepsOnSyntheticDataWithEstimateMeter) {
+  TempDir empty;
+  Run r = RunWattlab("train --model lenet --dataset synthetic:3x32x32:64 --steps 3 --batch-size 16 --threads 2 "
+                     "--idle-seconds 0.2 --interval 10ms --json" + IsolatedMeter(empty));
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["sources"], nlohmann::json::array({"estimate"}));
+  EXPECT_EQ(j["estimated"], true);
+  EXPECT_EQ(j["steps"], 3);
+  EXPECT_EQ(j["samples"], 48);
+  EXPECT_TRUE(j["accuracy"].is_null());
+  EXPECT_EQ(j["accuracy_meaningful"], false);
+  EXPECT_EQ(j["loss_curve"].size(), 3u);
+  ASSERT_TRUE(j["phases"].contains("train"));
+  ASSERT_TRUE(j["phases"].contains("eval"));
+  const auto& train = j["phases"]["train"];
+  EXPECT_EQ(train["samples"], 48);
+  EXPECT_GE(train["energy_j"].get<double>(), 0);
+  EXPECT_EQ(train["estimated"], true);
+  EXPECT_EQ(train["energy_per_sample_basis"], "energy_above_idle_j");
+  EXPECT_EQ(j["epochs"].size(), 1u);
+  EXPECT_EQ(j["model"]["params"], 62006);
+
+  Run bad = RunWattlab("train --model lenet --steps 1 --epochs 1");
+  EXPECT_EQ(bad.status, 2) << bad.out;
+  Run missing = RunWattlab("train --model lenet --steps 1 --idle-seconds 0 --dataset cifar10:/nonexistent" +
+                           IsolatedMeter(empty));
+  EXPECT_EQ(missing.status, 1) << missing.out;
+  EXPECT_NE(missing.out.find("data_batch_1.bin"), std::string::npos) << missing.out;
+}
+
+TEST(E2E, InferReportsLatencyAndEnergy) {
+  TempDir empty;
+  Run r = RunWattlab("infer --model lenet --samples 20 --batch-size 2 --threads 2 --idle-seconds 0 --json" +
+                     IsolatedMeter(empty));
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["samples"], 20);
+  EXPECT_EQ(j["batches"], 10);
+  EXPECT_TRUE(j["latency_ms"].contains("p99"));
+  ASSERT_TRUE(j["phases"].contains("infer"));
+  EXPECT_EQ(j["phases"]["infer"]["energy_per_sample_basis"], "energy_j");  // no idle baseline
+  EXPECT_EQ(j["estimated"], true);
+
+  Run ts = RunWattlab("infer --torchscript /nonexistent.pt --input 3x32x32 --idle-seconds 0" + IsolatedMeter(empty));
+  EXPECT_EQ(ts.status, 1) << ts.out;
+  EXPECT_NE(ts.out.find("/nonexistent.pt"), std::string::npos) << ts.out;
+  Run no_input = RunWattlab("infer --torchscript x.pt");
+  EXPECT_EQ(no_input.status, 2) << no_input.out;
+}
+
+}  // namespace
+}  // namespace wattlab::workload
