@@ -321,7 +321,7 @@ Result<Prediction> PredictEnergy(const std::vector<RunRow>& rows, const PredictR
   const auto models = ModelsOf(pts);
   if (models.size() < static_cast<size_t>(kMinModelsForPredict)) {
     std::string msg = "predict needs " + request.phase + " runs of at least " + std::to_string(kMinModelsForPredict) +
-                      " different models to fit and cross-validate (the database has " +
+                      " different models to fit and cross-validate (the input has " +
                       std::to_string(models.size()) + ")";
     if (!models.empty()) msg += ": " + Join(std::vector<std::string>(models.begin(), models.end()), ", ");
     msg += "; run a study with more models first";

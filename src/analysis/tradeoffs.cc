@@ -198,6 +198,9 @@ Recommendations Recommend(const Pareto& pareto, std::optional<double> min_accura
     out.items.push_back(std::move(r));
   }
   if (phases.empty()) notes.push_back("no configuration has an accuracy: nothing to recommend");
+  else if (!min_accuracy && !max_energy_j)
+    notes.push_back("no constraint given: each item is the cheapest configuration overall; give --min-accuracy A "
+                    "and/or --max-energy-j E");
   if (out.estimated) notes.push_back(kEstimatedNote);
   out.note = Join(notes, "; ");
   return out;

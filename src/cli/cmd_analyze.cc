@@ -1,14 +1,212 @@
-// PLACEHOLDER: replaced by the module that owns 'wattlab analyze'.
+// wattlab analyze: correlations, training vs inference, energy predictor,
+// extrapolation check, trade-offs, lifecycle and carbon over stored runs (or
+// a `wattlab runs --csv` file). Parsing and formatting only; the analysis is
+// src/analysis/.
+#include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <tuple>
 
+#include "analysis/analysis.h"
 #include "cli/commands.h"
+#include "cli/common.h"
+#include "core/strings.h"
+#include "store/store.h"
 
 namespace wattlab::cli {
 
+namespace {
+
+constexpr const char* kDefaultDb = "wattlab.db";
+
+Result<std::vector<RunRow>> LoadRowsForAnalysis(const std::string& db, const std::string& csv) {
+  if (!db.empty() && !csv.empty()) return Status::InvalidArgument("give either --db FILE or --csv FILE, not both");
+  if (!csv.empty()) {
+    std::stringstream ss;
+    if (csv == "-") {
+      ss << std::cin.rdbuf();
+    } else {
+      std::ifstream in(csv, std::ios::binary);
+      if (!in) return Status::NotFound("cannot read --csv " + csv + ": no such file or not readable");
+      ss << in.rdbuf();
+    }
+    auto rows = analysis::ReadRunsCsv(ss.str());
+    if (!rows.ok()) return rows.status().WithContext(csv == "-" ? "stdin" : csv);
+    return rows;
+  }
+  const std::string path = db.empty() ? kDefaultDb : db;
+  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(path, OpenMode::kReadOnly));
+  return store->ReadRows();
+}
+
+Status ParseNum(const std::string& flag, const std::string& text, std::optional<double>* out) {
+  if (text.empty()) return Status::Ok();
+  auto v = ParseNumber(text);
+  if (!v || !std::isfinite(*v) || *v < 0)
+    return Status::InvalidArgument("invalid --" + flag + " '" + text + "': give a non-negative number");
+  *out = *v;
+  return Status::Ok();
+}
+
+std::string Fmt(const std::optional<double>& v, int digits = 3) {
+  if (!v) return "-";
+  return FormatFixed(*v, digits);
+}
+
+std::string Sci(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+void PrintNote(const std::string& note) {
+  if (!note.empty()) std::printf("  note: %s\n", note.c_str());
+}
+
+void PrintTables(const analysis::AnalysisResult& r) {
+  std::printf("wattlab analyze: %lld rows, %lld configurations (repetitions averaged)%s\n",
+              static_cast<long long>(r.rows_read), static_cast<long long>(r.configs_used),
+              r.estimated ? " [ESTIMATED energy: a model of CPU time]" : "");
+  for (const auto& n : r.notes) std::printf("  %s\n", n.c_str());
+
+  std::printf("\nCorrelations of energy per sample (95%% CI by Fisher z)\n");
+  std::printf("  %-6s %-15s %4s %8s %10s %18s %9s %10s\n", "phase", "x", "n", "pearson", "p", "ci95", "spearman", "p");
+  for (const auto& c : r.correlations) {
+    std::string ci = c.pearson_ci_low ? "[" + FormatFixed(*c.pearson_ci_low, 2) + ", " + FormatFixed(*c.pearson_ci_high, 2) + "]" : "-";
+    std::printf("  %-6s %-15s %4lld %8s %10s %18s %9s %10s\n", c.phase.c_str(), c.x.c_str(),
+                static_cast<long long>(c.n), Fmt(c.pearson).c_str(), c.pearson_p ? Sci(*c.pearson_p).c_str() : "-",
+                ci.c_str(), Fmt(c.spearman).c_str(), c.spearman_p ? Sci(*c.spearman_p).c_str() : "-");
+  }
+
+  const auto& t = r.train_vs_infer;
+  std::printf("\nTraining vs inference (per sample, %lld models)\n", static_cast<long long>(t.n_models));
+  if (t.n_models > 0) {
+    std::printf("  median ratio train/infer: time %s, energy %s; correlation of energy across models: pearson %s, spearman %s\n",
+                Fmt(t.median_time_ratio, 2).c_str(), Fmt(t.median_energy_ratio, 2).c_str(),
+                Fmt(t.energy_pearson).c_str(), Fmt(t.energy_spearman).c_str());
+  }
+  PrintNote(t.note);
+
+  for (const auto& p : r.predictor) {
+    std::printf("\nEnergy predictor, phase %s (log-log least squares, leave-one-model-out)\n", p.phase.c_str());
+    std::printf("  %-40s %6s %10s %12s %7s\n", "features", "n", "MAPE %", "median APE %", "R2");
+    for (const auto& s : p.sets)
+      std::printf("  %-40s %6lld %10s %12s %7s%s\n", s.set.name.c_str(), static_cast<long long>(s.n_points),
+                  Fmt(s.mape_pct, 1).c_str(), Fmt(s.median_ape_pct, 1).c_str(), Fmt(s.r2).c_str(),
+                  s.set.name == p.selected ? "  <- selected" : "");
+    if (p.nested_mape_pct)
+      std::printf("  selected set's honest error (nested CV): MAPE %s%%, median APE %s%%\n",
+                  Fmt(p.nested_mape_pct, 1).c_str(), Fmt(p.nested_median_ape_pct, 1).c_str());
+    PrintNote(p.note);
+  }
+
+  const auto& e = r.extrapolation;
+  std::printf("\nExtrapolation check (profile -> full run), %lld pairs\n", static_cast<long long>(e.n));
+  if (e.n > 0)
+    std::printf("  error: mean |e| %s%%, median |e| %s%%, max |e| %s%%, mean (signed) %s%%\n",
+                Fmt(e.mean_abs_error_pct, 1).c_str(), Fmt(e.median_abs_error_pct, 1).c_str(),
+                Fmt(e.max_abs_error_pct, 1).c_str(), Fmt(e.mean_error_pct, 1).c_str());
+  PrintNote(e.note);
+
+  std::printf("\nAccuracy vs energy (Pareto front)\n");
+  for (const auto& p : r.pareto.points)
+    if (p.on_front)
+      std::printf("  %-6s %-24s batch %-5lld accuracy %.4f  %s J/sample\n", p.phase.c_str(), p.model.c_str(),
+                  static_cast<long long>(p.batch_size), p.accuracy, Sci(p.energy_per_sample_j).c_str());
+  std::printf("  energy-optimal batch size:\n");
+  for (const auto& o : r.pareto.optimal_batch)
+    if (o.series.size() > 1)
+      std::printf("    %-6s %-24s batch %lld (%s J/sample, %zu batch sizes measured)\n", o.phase.c_str(),
+                  o.model.c_str(), static_cast<long long>(o.best_batch_size), Sci(o.best_energy_per_sample_j).c_str(),
+                  o.series.size());
+  PrintNote(r.pareto.note);
+
+  std::printf("\nRecommendations\n");
+  for (const auto& x : r.recommendations.items) std::printf("  %s\n", x.text.c_str());
+  PrintNote(r.recommendations.note);
+
+  std::printf("\nLifecycle%s\n",
+              r.lifecycle.inferences ? (" (N = " + Sci(*r.lifecycle.inferences) + " inferences)").c_str() : "");
+  for (const auto& m : r.lifecycle.models) {
+    std::printf("  %-24s training %s J, inference %s J/sample, break-even N %s", m.model.c_str(),
+                Sci(m.training_energy_j).c_str(), Sci(m.inference_energy_per_sample_j).c_str(),
+                m.break_even_n ? Sci(*m.break_even_n).c_str() : "-");
+    if (m.total_j)
+      std::printf(", total %s J (training %s%%, inference %s%%)", Sci(*m.total_j).c_str(),
+                  Fmt(m.training_share ? std::optional<double>(*m.training_share * 100) : std::nullopt, 1).c_str(),
+                  Fmt(m.inference_share ? std::optional<double>(*m.inference_share * 100) : std::nullopt, 1).c_str());
+    std::printf("\n");
+  }
+  PrintNote(r.lifecycle.note);
+
+  const auto& c = r.carbon;
+  std::printf("\nCarbon: %s kWh x %s g/kWh x PUE %s = %s gCO2e\n", Sci(c.energy_kwh).c_str(),
+              FormatDouble(c.intensity_g_per_kwh).c_str(), FormatDouble(c.pue).c_str(), Sci(c.gco2e).c_str());
+  std::printf("  energy: %s\n  intensity: %s\n", c.basis.c_str(), c.intensity_source.c_str());
+  for (const auto& i : c.lifecycle)
+    std::printf("  lifecycle %-24s %s kWh, %s gCO2e\n", i.model.c_str(), Sci(i.energy_kwh).c_str(), Sci(i.gco2e).c_str());
+  PrintNote(c.note);
+}
+
+}  // namespace
+
 int CmdAnalyze(const Args& args) {
-  (void)args;
-  std::fprintf(stderr, "wattlab analyze: not built yet\n");
-  return 1;
+  const std::string cmd = "analyze";
+  std::string db, csv, phase, energy = "above-idle", min_acc, max_e, inferences, rpd, days, intensity, region, pue;
+  bool json = false;
+  ArgParser p("wattlab analyze",
+              "correlations, train vs infer, energy predictor with cross-validated error, extrapolation check, "
+              "trade-offs, lifecycle and carbon over stored runs");
+  p.AddOption("db", &db, "FILE", "wattlab database to read (default wattlab.db)");
+  p.AddOption("csv", &csv, "FILE", "read a `wattlab runs --csv` file instead ('-' = stdin)");
+  p.AddOption("phase", &phase, "train|infer", "only this phase");
+  p.AddOption("energy", &energy, "above-idle|total", "energy per sample from energy_above_idle_j (default) or energy_j");
+  p.AddOption("min-accuracy", &min_acc, "A", "recommend only configurations with accuracy >= A (0..1)");
+  p.AddOption("max-energy-j", &max_e, "E", "recommend only configurations with energy per sample <= E joules");
+  p.AddOption("inferences", &inferences, "N", "lifecycle: inferences served over the model's life");
+  p.AddOption("requests-per-day", &rpd, "R", "lifecycle: requests per day (with --days)");
+  p.AddOption("days", &days, "D", "lifecycle: days in service (with --requests-per-day)");
+  p.AddOption("intensity", &intensity, "G", "carbon intensity in gCO2e/kWh (default 475, world average)");
+  p.AddOption("region", &region, "CODE", "carbon intensity from the built-in yearly table (e.g. DE, FR, WORLD)");
+  p.AddOption("pue", &pue, "P", "power usage effectiveness (default 1.0; ~1.58 for a typical data centre)");
+  p.AddFlag("json", &json, "print one JSON object");
+  int exit_code = 0;
+  if (!ParseOrExit(p, args, &exit_code)) return exit_code;
+
+  analysis::AnalysisOptions o;
+  if (!phase.empty() && phase != "train" && phase != "infer")
+    return ReportError(cmd, Status::InvalidArgument("invalid --phase '" + phase + "': give train or infer"));
+  o.phase = phase;
+  if (energy == "above-idle") o.energy = analysis::EnergyBasis::kAboveIdle;
+  else if (energy == "total") o.energy = analysis::EnergyBasis::kTotal;
+  else return ReportError(cmd, Status::InvalidArgument("invalid --energy '" + energy + "': give above-idle or total"));
+  std::optional<double> pue_v;
+  for (auto [flag, text, out] : {std::tuple{"min-accuracy", &min_acc, &o.min_accuracy},
+                                 std::tuple{"max-energy-j", &max_e, &o.max_energy_j},
+                                 std::tuple{"inferences", &inferences, &o.inferences},
+                                 std::tuple{"requests-per-day", &rpd, &o.requests_per_day},
+                                 std::tuple{"days", &days, &o.days},
+                                 std::tuple{"intensity", &intensity, &o.intensity_g_per_kwh},
+                                 std::tuple{"pue", &pue, &pue_v}}) {
+    if (Status st = ParseNum(flag, *text, out); !st.ok()) return ReportError(cmd, st);
+  }
+  if (pue_v) o.pue = *pue_v;
+  if (!intensity.empty() && !region.empty())
+    return ReportError(cmd, Status::InvalidArgument("give either --intensity or --region, not both"));
+  o.region = region;
+
+  auto rows = LoadRowsForAnalysis(db, csv);
+  if (!rows.ok()) return ReportError(cmd, rows.status());
+  auto res = analysis::Analyze(*rows, o);
+  if (!res.ok()) return ReportError(cmd, res.status());
+  if (json) {
+    std::cout << analysis::ToJson(*res).dump(2) << "\n";
+  } else {
+    PrintTables(*res);
+  }
+  return kExitOk;
 }
 
 }  // namespace wattlab::cli

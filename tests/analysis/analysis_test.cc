@@ -346,7 +346,7 @@ TEST(Predict, PureFunctionWithIntervalAndRefusals) {
   auto few = PredictEnergy(SyntheticStudy(3), req);
   ASSERT_FALSE(few.ok());
   EXPECT_NE(few.status().message().find("at least 4"), std::string::npos);
-  EXPECT_NE(few.status().message().find("has 3"), std::string::npos);
+  EXPECT_NE(few.status().message().find("input has 3"), std::string::npos);
 }
 
 TEST(Predict, DatasetSizes) {
@@ -611,6 +611,36 @@ TEST(Analyze, DegenerateInputs) {
   auto lc = Analyze(SyntheticStudy(), rpd);
   ASSERT_TRUE(lc.ok());
   EXPECT_DOUBLE_EQ(*lc->lifecycle.inferences, 365000);
+}
+
+TEST(Analyze, FixtureStudyFromCsv) {
+  std::ifstream in(std::string(WATTLAB_FIXTURES) + "/analysis/runs.csv");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto rows = ReadRunsCsv(ss.str());
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->size(), 42u);
+  AnalysisOptions o;
+  o.min_accuracy = 0.92;
+  auto r = Analyze(*rows, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // make_runs_csv.py: profiles are off by -3% (even model index) or +2% (odd).
+  EXPECT_EQ(r->extrapolation.n, 12);
+  EXPECT_NEAR(*r->extrapolation.median_abs_error_pct, 2.5, 1e-3);
+  EXPECT_NEAR(*r->extrapolation.max_abs_error_pct, 3.0, 1e-3);
+  // vgg16 (0.92) is the cheapest model with accuracy >= 0.92.
+  ASSERT_EQ(r->recommendations.items.size(), 2u);
+  EXPECT_EQ(r->recommendations.items[0].model, "vgg16");
+  EXPECT_EQ(r->recommendations.items[0].baseline_model, "densenet121");
+  // resnet18 was swept over batch sizes: 128 is the cheapest (factors 1.6, 1.1, 1.0, 1.05).
+  bool seen = false;
+  for (const auto& ob : r->pareto.optimal_batch)
+    if (ob.model == "resnet18" && ob.phase == "infer") {
+      seen = true;
+      EXPECT_EQ(ob.best_batch_size, 128);
+    }
+  EXPECT_TRUE(seen);
+  EXPECT_NEAR(*r->train_vs_infer.median_energy_ratio, 3.0, 1e-3);
 }
 
 TEST(Analyze, PhaseFilter) {
