@@ -1,14 +1,51 @@
-// PLACEHOLDER: replaced by the module that owns 'wattlab runs'.
+// wattlab runs: export stored runs, one row per measured window, with exactly
+// the columns of RunRowColumns() (include/wattlab/record.h).
 #include <cstdio>
+#include <iostream>
 
 #include "cli/commands.h"
+#include "cli/common.h"
+#include "store/export.h"
+#include "store/store.h"
 
 namespace wattlab::cli {
 
 int CmdRuns(const Args& args) {
-  (void)args;
-  std::fprintf(stderr, "wattlab runs: not built yet\n");
-  return 1;
+  ArgParser p("runs", "export stored runs (one row per measured window: run x phase x window) as CSV or JSON");
+  std::string db = "wattlab.db", study;
+  bool csv = false, as_json = false;
+  p.AddOption("db", &db, "FILE", "database to read (default wattlab.db)");
+  p.AddOption("study", &study, "NAME", "only this study (default: every study in the database)");
+  p.AddFlag("csv", &csv, "CSV with a header line (the default)");
+  p.AddFlag("json", &as_json, "a JSON array of objects with the same keys (missing values null)");
+  int code = 0;
+  if (!ParseOrExit(p, args, &code)) return code;
+  if (csv && as_json) return ReportError("runs", Status::InvalidArgument("choose one of --csv and --json"));
+
+  auto store = Store::Open(db, OpenMode::kReadOnly);
+  if (!store.ok() && store.status().kind() == Status::Kind::kFailedPrecondition &&
+      store.status().message().find("older than") != std::string::npos) {
+    store = Store::Open(db, OpenMode::kReadWrite);  // migrates an older schema forward, once
+  }
+  if (!store.ok()) return ReportError("runs", store.status());
+  if (!study.empty()) {
+    auto info = (*store)->ReadStudy(study);
+    if (!info.ok()) return ReportError("runs", info.status());
+    if (!info->has_value()) {
+      auto all = (*store)->ReadStudies();
+      std::string names;
+      if (all.ok())
+        for (const auto& s : *all) names += (names.empty() ? "" : ", ") + s.name;
+      return ReportError("runs", Status::InvalidArgument("no study '" + study + "' in " + db + " (studies: " +
+                                                         (names.empty() ? "none" : names) + ")"));
+    }
+  }
+  auto rows = (*store)->ReadRows(study);
+  if (!rows.ok()) return ReportError("runs", rows.status());
+  std::string out = as_json ? RunRowsToJson(*rows) : RunRowsToCsv(*rows);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  if (std::fflush(stdout) != 0) return ReportError("runs", Status::IOError("could not write to stdout"));
+  return kExitOk;
 }
 
 }  // namespace wattlab::cli

@@ -1,14 +1,228 @@
-// PLACEHOLDER: replaced by the module that owns 'wattlab study'.
+// wattlab study: the main job. Parses flags, builds the spec, engine, meter
+// and store, and hands them to the StudyRunner (src/study/runner.h).
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
 
 #include "cli/commands.h"
+#include "cli/common.h"
+#include "core/strings.h"
+#include "meter/procfs.h"
+#include "platform/plugin.h"
+#include "store/store.h"
+#include "study/plan.h"
+#include "study/runner.h"
+#include "study/spec.h"
+
+#if __has_include("report/report.h")
+#include "report/report.h"
+// Weak so `wattlab` links while the report library is still a placeholder;
+// once report.cc is linked in (cmd_report references it) the call is real.
+namespace wattlab {
+Status WriteReport(const std::string& db_path, const std::string& out_dir, const ReportOptions& options)
+    __attribute__((weak));
+}  // namespace wattlab
+#define WATTLAB_HAVE_REPORT_HEADER 1
+#endif
 
 namespace wattlab::cli {
+namespace {
+
+constexpr int kExitInterrupted = 130;
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void OnSigint(int) { g_interrupted.store(true); }
+
+void InstallSigint() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnSigint;
+  sigemptyset(&sa.sa_mask);
+  // A second Ctrl-C kills at once (the default action); the store is safe either way.
+  sa.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::string ReportDirFor(const std::string& db) {
+  std::string base = EndsWith(db, ".db") ? db.substr(0, db.size() - 3) : db;
+  return base + "-report";
+}
+
+std::string FirstLine(Env* env, const std::string& path) {
+  auto t = env->ReadFile(path);
+  return t.ok() ? TrimCopy(*t) : "";
+}
+
+StudyInfo Context(Env* env, Meter* meter, WorkloadEngine* engine, const MeterOptions& mo) {
+  StudyInfo info;
+  info.host = FirstLine(env, "/proc/sys/kernel/hostname");
+  info.kernel = FirstLine(env, "/proc/sys/kernel/osrelease");
+  if (auto cpu = ReadCpuInfo(env); cpu.ok()) {
+    info.cpu = cpu->model_name;
+    if (cpu->threads > 0) info.cpu += " (" + std::to_string(cpu->threads) + " threads)";
+  }
+  for (const auto& [k, v] : engine->Versions()) {
+    if (k == "libtorch") info.libtorch = v;
+    else if (k == "blas") info.blas = v;
+    else info.meter_facts.emplace_back("engine " + k, v);
+  }
+  info.wattlab_version = WattlabVersion();
+  info.sources = meter->sources();
+  info.interval_s = std::chrono::duration<double>(mo.interval).count();
+  info.estimated = meter->estimated();
+  for (const auto& a : meter->attempts()) {
+    if (!a.chosen) continue;
+    for (const auto& [k, v] : a.facts) {
+      info.meter_facts.emplace_back(a.source + " " + k, v);
+      if (a.source == kSourceNvml && (EndsWith(k, "name") || EndsWith(k, "gpu"))) info.gpus.push_back(v);
+    }
+  }
+  return info;
+}
+
+}  // namespace
 
 int CmdStudy(const Args& args) {
-  (void)args;
-  std::fprintf(stderr, "wattlab study: not built yet\n");
-  return 1;
+  ArgParser p("study",
+              "run a study (default: the built-in pilot study), store every run, print the findings and write "
+              "the report");
+  std::string db = "wattlab.db", preset, spec_file, dataset;
+  bool resume = false, dry_run = false, no_report = false;
+  MeterFlags mf;
+  p.AddOption("db", &db, "FILE", "database to write (default wattlab.db in the working directory)");
+  p.AddOption("preset", &preset, "NAME", "built-in study: quick (< 2 min), default (<= 10 min), paper (needs --dataset cifar10:DIR)");
+  p.AddOption("spec", &spec_file, "FILE.toml", "study spec file (see docs/study.md); instead of --preset");
+  p.AddOption("dataset", &dataset, "DATA", "fashion-mnist (default), cifar10:DIR or synthetic:CxHxW:N; overrides the spec");
+  p.AddFlag("resume", &resume, "continue an interrupted study in --db: completed runs are kept, the rest run");
+  p.AddFlag("dry-run", &dry_run, "print the plan (runs, estimated time) and exit");
+  p.AddFlag("no-report", &no_report, "do not write the report after the study");
+  mf.Register(p);
+  int code = 0;
+  if (!ParseOrExit(p, args, &code)) return code;
+
+  if (!preset.empty() && !spec_file.empty())
+    return ReportError("study", Status::InvalidArgument("give --preset or --spec, not both"));
+  Result<StudySpec> spec = Status::Internal("unset");
+  if (!spec_file.empty()) {
+    std::ifstream in(spec_file);
+    if (!in) return ReportError("study", Status::InvalidArgument("cannot read spec file " + spec_file +
+                                                                 ": check the path (see docs/study.md for the format)"));
+    std::stringstream text;
+    text << in.rdbuf();
+    spec = ParseStudySpec(text.str(), spec_file);
+  } else {
+    spec = LoadPreset(preset.empty() ? "default" : preset);
+    if (!spec.ok() && spec.status().kind() == Status::Kind::kNotFound)
+      return ReportError("study", Status::InvalidArgument(spec.status().message()));
+  }
+  if (!spec.ok()) return ReportError("study", spec.status());
+  if (!dataset.empty()) {
+    Status ds = CheckDataset(dataset);
+    if (!ds.ok()) return ReportError("study", Status::InvalidArgument("--dataset: " + ds.message()));
+    spec->dataset = dataset;
+    // Recorded with the spec, so --resume with another dataset is refused.
+    spec->toml += "\n# wattlab study --dataset " + dataset + "\n";
+  }
+  if (spec->dataset == "cifar10:REQUIRED")
+    return ReportError("study", Status::InvalidArgument(
+                                    "the paper preset trains on CIFAR-10: pass --dataset cifar10:DIR with the "
+                                    "directory holding data_batch_1.bin ... test_batch.bin"));
+
+  auto roots = mf.ResolveRoots();
+  if (!roots.ok()) return ReportError("study", roots.status());
+  auto env = NewRealEnv(*roots);
+  auto mo = mf.ResolveOptions(env.get());
+  if (!mo.ok()) return ReportError("study", mo.status());
+
+  std::vector<PlannedRun> plan = ExpandPlan(*spec);
+  if (dry_run) {
+    std::map<std::string, int64_t> macs;
+    auto engine = LoadWorkloadEngine(env.get());
+    std::string note;
+    if (engine.ok()) {
+      for (const auto& r : plan) {
+        if (macs.count(r.model)) continue;
+        auto f = (*engine)->Describe(r.model, std::nullopt, std::nullopt);
+        if (!f.ok())
+          return ReportError("study", Status::InvalidArgument(spec->file + ": model '" + r.model + "': " +
+                                                              f.status().message()));
+        macs[r.model] = f->macs;
+      }
+    } else {
+      note = "note: the workload engine is not loadable (" + engine.status().message() +
+             "), so model names were checked by form only and MACs are built-in approximations\n";
+    }
+    std::cout << FormatPlan(plan, *spec, macs) << note;
+    return kExitOk;
+  }
+
+  auto engine = LoadWorkloadEngine(env.get());
+  if (!engine.ok()) return ReportError("study", engine.status());
+  auto meter = Meter::Create(env.get(), *mo);
+  if (!meter.ok()) return ReportError("study", meter.status());
+  (*meter)->SetAttributionPid((int)::getpid());
+
+  bool tty = ::isatty(::fileno(stderr)) == 1;
+  RunnerOptions ro;
+  ro.resume = resume;
+  ro.log = &std::cerr;
+  ro.tty = tty;
+  ro.interrupted = [] { return g_interrupted.load(); };
+  StudyRunner runner(*spec, *engine, meter->get(), nullptr, env.get(), ro);
+  // Unknown models fail here, before a database is created.
+  if (auto f = runner.DescribeModels(); !f.ok()) return ReportError("study", f.status());
+
+  auto store = Store::Open(db, OpenMode::kCreate);
+  if (!store.ok()) return ReportError("study", store.status());
+  runner.set_store(store->get());
+  InstallSigint();
+  auto out = runner.Run(Context(env.get(), meter->get(), *engine, *mo));
+  if (!out.ok()) return ReportError("study", out.status());
+
+  std::string resume_cmd = "wattlab study";
+  for (const auto& a : args) resume_cmd += " " + a;
+  if (!resume) resume_cmd += " --resume";
+  auto rows = (*store)->ReadRows(spec->name);
+  std::cout << "\nstudy '" << spec->name << "': " << (out->done_before + out->done_now) << " of " << out->planned
+            << " runs stored in " << db << " (" << out->done_now << " this time, "
+            << FormatFixed(out->elapsed_s, 0) << " s)\n";
+  if (rows.ok()) std::cout << SummarizeStudy(*rows);
+  for (const auto& f : out->failures) std::cout << "failed: " << f << "\n";
+  std::cout << "export: wattlab runs --db " << db << " --study " << spec->name << " [--csv|--json]\n";
+
+  if (out->interrupted) {
+    std::fprintf(stderr, "wattlab study: interrupted; the run in progress was discarded. Continue with: %s\n",
+                 resume_cmd.c_str());
+    return kExitInterrupted;
+  }
+  if (!no_report) {
+    std::string dir = ReportDirFor(db);
+#ifdef WATTLAB_HAVE_REPORT_HEADER
+    if (&WriteReport != nullptr) {
+      ReportOptions opts;
+      opts.study = spec->name;
+      Status rs = WriteReport(db, dir, opts);
+      if (rs.ok()) std::cout << "report: " << dir << "/index.html (and summary.md)\n";
+      else std::fprintf(stderr, "wattlab study: the report could not be written: %s\n", rs.message().c_str());
+    } else {
+      std::cout << "report: not built into this wattlab yet; run `wattlab report --db " << db << "` later\n";
+    }
+#else
+    // TODO(report): call WriteReport(db, dir) once src/report/report.h exists.
+    std::cout << "report: not built into this wattlab yet (" << dir << ")\n";
+#endif
+  }
+  if (out->failed > 0) {
+    std::fprintf(stderr, "wattlab study: %lld run(s) failed (listed above); rerun with --resume to retry them: %s\n",
+                 (long long)out->failed, resume_cmd.c_str());
+    return kExitFailure;
+  }
+  return kExitOk;
 }
 
 }  // namespace wattlab::cli

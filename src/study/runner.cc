@@ -277,6 +277,7 @@ Status StudyRunner::MeasureIdle() {
 }
 
 Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
+  if (!store_) return Status::Internal("StudyRunner::Run without a store");
   StudyOutcome out;
   out.planned = (int64_t)plan_.size();
   start_mono_s_ = MonoS(env_);

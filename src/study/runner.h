@@ -72,6 +72,9 @@ class StudyRunner {
   Result<StudyOutcome> Run(const StudyInfo& context);
 
   const std::vector<PlannedRun>& plan() const { return plan_; }
+  // The store may be attached after DescribeModels, so a spec with an
+  // unknown model never creates a database. REQUIRES: set before Run.
+  void set_store(Store* store) { store_ = store; }
 
  private:
   Result<RunRecord> ExecuteRun(const PlannedRun& run, const ModelFacts& facts, int64_t index, int64_t total);
