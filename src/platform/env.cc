@@ -109,6 +109,9 @@ class FdFile : public ReadableFile {
   Result<size_t> PRead(uint64_t offset, void* buf, size_t n) override {
     for (;;) {
       ssize_t r = ::pread(fd_, buf, n, static_cast<off_t>(offset));
+      // perf_event fds are not seekable (pread gives ESPIPE); read(2) returns
+      // their current count every time, which is what offset 0 means there.
+      if (r < 0 && errno == ESPIPE && offset == 0) r = ::read(fd_, buf, n);
       if (r >= 0) return static_cast<size_t>(r);
       if (errno == EINTR) continue;
       return StatusFromErrno(errno, "cannot read", path_);
