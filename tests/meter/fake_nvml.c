@@ -9,6 +9,7 @@
  *                                  re-read on every call
  *   FAKE_NVML_ENERGY_MJ=123        counter when no file is given (default 1000000)
  *   FAKE_NVML_NO_ENERGY=1          total-energy call returns NOT_SUPPORTED
+ *   FAKE_NVML_NO_ENERGY_GPU=1      ... only for this GPU index (a mixed machine)
  *   FAKE_NVML_POWER_MW=150000      nvmlDeviceGetPowerUsage value (default 150000)
  *   FAKE_NVML_NO_POWER=1           power call returns NOT_SUPPORTED
  *
@@ -114,6 +115,7 @@ nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long l
   int i = IndexOf(d);
   if (i < 0 || !energy_mj) return NVML_ERROR_INVALID_ARGUMENT;
   if (EnvLong("FAKE_NVML_NO_ENERGY", 0)) return NVML_ERROR_NOT_SUPPORTED;
+  if (EnvLong("FAKE_NVML_NO_ENERGY_GPU", -1) == i) return NVML_ERROR_NOT_SUPPORTED;
   const char* path = getenv("FAKE_NVML_ENERGY_MJ_FILE");
   if (path && *path) {
     FILE* f = fopen(path, "r");

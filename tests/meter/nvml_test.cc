@@ -20,7 +20,7 @@ namespace {
 
 const char* kFakeVars[] = {"FAKE_NVML_INIT_RC",   "FAKE_NVML_GPUS",     "FAKE_NVML_ENERGY_MJ_FILE",
                            "FAKE_NVML_ENERGY_MJ", "FAKE_NVML_NO_ENERGY", "FAKE_NVML_POWER_MW",
-                           "FAKE_NVML_NO_POWER"};
+                           "FAKE_NVML_NO_POWER",  "FAKE_NVML_NO_ENERGY_GPU"};
 
 std::string Fact(const SourceAttempt& a, const std::string& key) {
   for (const auto& [k, v] : a.facts)
@@ -124,6 +124,27 @@ TEST_F(NvmlTest, PowerOnlyModeReadsWatts) {
   setenv("FAKE_NVML_POWER_MW", "200000", 1);
   ASSERT_TRUE(r.source->Read(out).ok());
   EXPECT_DOUBLE_EQ(out[0].value, 200);
+}
+
+TEST_F(NvmlTest, MixedMachineHasOneModePerGpu) {
+  setenv("FAKE_NVML_GPUS", "2", 1);
+  setenv("FAKE_NVML_NO_ENERGY_GPU", "1", 1);
+  setenv("FAKE_NVML_POWER_MW", "75500", 1);
+  WriteEnergy("42000\n");
+  ProbeResult r = ProbeNvml(env_.get(), options_);
+  ASSERT_TRUE(r.attempt.available) << r.attempt.reason;
+  const auto& d = r.source->domains();
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_TRUE(d[0].is_counter);
+  EXPECT_FALSE(d[1].is_counter);
+  // Power sampling on any GPU sets the floor for the whole source.
+  EXPECT_EQ(r.source->min_interval(), std::chrono::milliseconds(20));
+  std::vector<Reading> out(2);
+  ASSERT_TRUE(r.source->Read(out).ok());
+  EXPECT_DOUBLE_EQ(out[0].value, 42.0);
+  EXPECT_DOUBLE_EQ(out[1].value, 75.5);
+  EXPECT_EQ(Fact(r.attempt, "gpu-0.mode"), "energy counter");
+  EXPECT_EQ(Fact(r.attempt, "gpu-1.mode"), "power sampling");
 }
 
 TEST_F(NvmlTest, ReadErrorIsTranslated) {
