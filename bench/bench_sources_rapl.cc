@@ -57,9 +57,10 @@ class BenchTree {
       fs::copy(fs::path(WATTLAB_RAPL_FIXTURES_DIR) / f, root_ / f, fs::copy_options::recursive);
     for (int cpu = 0; cpu < 4; ++cpu) {
       const uint64_t pkg = cpu % 2 == 0 ? 100 * 16384 : 7;
-      WriteMsr(root_ / "intel-2s/dev/cpu" / std::to_string(cpu) / "msr",
-               {{msr::kIntelPowerUnit, 0xA0E03}, {msr::kIntelPkgEnergy, pkg}, {msr::kIntelPp0Energy, 40 * 16384},
-                {msr::kIntelDramEnergy, 1000000}});
+      WriteMsr(root_ / "intel-2s/dev/cpu" / std::to_string(cpu) / "msr", {{msr::kIntelPowerUnit, 0xA0E03},
+                                                                          {msr::kIntelPkgEnergy, pkg},
+                                                                          {msr::kIntelPp0Energy, 40 * 16384},
+                                                                          {msr::kIntelDramEnergy, 1000000}});
     }
   }
   static void WriteMsr(const fs::path& path, const std::map<uint64_t, uint64_t>& regs) {
@@ -73,7 +74,8 @@ class BenchTree {
   fs::path root_;
 };
 
-void RunSource(benchmark::State& state, ProbeResult (*probe)(Env*, const MeterOptions&), const char* fixture) {
+void RunSource(benchmark::State& state, ProbeResult (*probe)(Env*, const MeterOptions&),
+               const char* fixture) {
   auto env = BenchTree::Get().EnvFor(fixture);
   ProbeResult r = probe(env.get(), MeterOptions{});
   if (!r.source) {
@@ -93,7 +95,8 @@ void RunSource(benchmark::State& state, ProbeResult (*probe)(Env*, const MeterOp
 }
 
 // The floor: open every file once, then one bare pread per file per sample.
-void RunFloor(benchmark::State& state, const std::vector<std::pair<fs::path, uint64_t>>& reads, size_t bytes) {
+void RunFloor(benchmark::State& state, const std::vector<std::pair<fs::path, uint64_t>>& reads,
+              size_t bytes) {
   std::map<fs::path, int> fds;
   for (auto& [p, off] : reads) {
     (void)off;
@@ -123,8 +126,9 @@ void BM_PowercapRead(benchmark::State& state) { RunSource(state, ProbePowercap, 
 void BM_PowercapPreadFloor(benchmark::State& state) {
   const fs::path z = BenchTree::Get().root() / "intel-2s/sys/class/powercap";
   std::vector<std::pair<fs::path, uint64_t>> reads;
-  for (const char* zone : {"intel-rapl:0", "intel-rapl:0:0", "intel-rapl:0:1", "intel-rapl:0:2", "intel-rapl:1",
-                           "intel-rapl:1:0", "intel-rapl:1:1", "intel-rapl:1:2", "intel-rapl:2"})
+  for (const char* zone :
+       {"intel-rapl:0", "intel-rapl:0:0", "intel-rapl:0:1", "intel-rapl:0:2", "intel-rapl:1",
+        "intel-rapl:1:0", "intel-rapl:1:1", "intel-rapl:1:2", "intel-rapl:2"})
     reads.emplace_back(z / zone / "energy_uj", 0);
   RunFloor(state, reads, 32);
 }

@@ -17,7 +17,8 @@ constexpr const char* kHwmonDir = "/sys/class/hwmon";
 
 // "energy12_input" with prefix "energy" and suffix "_input" -> 12.
 std::optional<int> SensorNumber(const std::string& f, const std::string& prefix, const std::string& suffix) {
-  if (!StartsWith(f, prefix) || !EndsWith(f, suffix) || f.size() <= prefix.size() + suffix.size()) return std::nullopt;
+  if (!StartsWith(f, prefix) || !EndsWith(f, suffix) || f.size() <= prefix.size() + suffix.size())
+    return std::nullopt;
   auto v = ParseInt(f.substr(prefix.size(), f.size() - prefix.size() - suffix.size()));
   if (!v || *v < 0) return std::nullopt;
   return static_cast<int>(*v);
@@ -125,7 +126,8 @@ ProbeResult ProbeHwmon(Env* env, const MeterOptions& options) {
     DomainInfo d;
     d.source = kSourceHwmon;
     d.is_counter = s.is_energy;
-    std::string chip_name = s.chip + (dirs_of_chip[s.chip].size() > 1 ? std::to_string(chip_ordinal[s.chip][s.dir]) : "");
+    std::string chip_name =
+        s.chip + (dirs_of_chip[s.chip].size() > 1 ? std::to_string(chip_ordinal[s.chip][s.dir]) : "");
     if (s.chip == "amd_energy") {
       if (StartsWith(s.label, "Ecore")) {
         ++skipped_cores[s.dir];
@@ -167,9 +169,11 @@ ProbeResult ProbeHwmon(Env* env, const MeterOptions& options) {
       // Power is sampled: reading faster than the driver updates it only
       // repeats the same value.
       std::chrono::nanoseconds interval = std::chrono::milliseconds(10);
-      for (const std::string& f : {s.dir + "/update_interval", path.substr(0, path.rfind('_')) + "_average_interval"}) {
+      for (const std::string& f :
+           {s.dir + "/update_interval", path.substr(0, path.rfind('_')) + "_average_interval"}) {
         if (auto t = rapl::ReadTrimmed(env, f); t.ok())
-          if (auto ms = ParseInt(*t); ms && *ms > 0) interval = std::max(interval, std::chrono::nanoseconds(*ms * 1000000));
+          if (auto ms = ParseInt(*t); ms && *ms > 0)
+            interval = std::max(interval, std::chrono::nanoseconds(*ms * 1000000));
       }
       min_interval = std::max(min_interval, interval);
     }
@@ -178,13 +182,15 @@ ProbeResult ProbeHwmon(Env* env, const MeterOptions& options) {
     src->Add(std::move(d), std::move(*file));
   }
   for (auto& [dir, n] : skipped_cores)
-    src->AddFact("amd_energy.cores_skipped", std::to_string(n) + " per-core counters (Ecore*) nested in the sockets");
+    src->AddFact("amd_energy.cores_skipped",
+                 std::to_string(n) + " per-core counters (Ecore*) nested in the sockets");
   src->set_min_interval(min_interval);
 
   const std::string amd_denied = "amd_energy counters are root-only since CVE-2020-12912: cannot read " +
                                  (denied.empty() ? std::string() : denied.front());
   const std::string amd_hint =
-      "run as root, or `sudo chmod o+r /sys/class/hwmon/hwmon*/energy*_input` (reset at boot), or use rapl-perf / "
+      "run as root, or `sudo chmod o+r /sys/class/hwmon/hwmon*/energy*_input` (reset at boot), or use "
+      "rapl-perf / "
       "rapl-powercap";
   if (src->domains().empty()) {
     if (!denied.empty()) {

@@ -30,10 +30,10 @@
 namespace wattlab {
 
 struct HwmonSensor {
-  std::string chip;     // contents of `name`: "amd_energy", "amdgpu"
-  std::string dir;      // "/sys/class/hwmon/hwmon2" (or .../device)
-  std::string file;     // "energy1_input", "power1_average"
-  std::string label;    // "Esocket0", "PPT", "" when there is no label
+  std::string chip;   // contents of `name`: "amd_energy", "amdgpu"
+  std::string dir;    // "/sys/class/hwmon/hwmon2" (or .../device)
+  std::string file;   // "energy1_input", "power1_average"
+  std::string label;  // "Esocket0", "PPT", "" when there is no label
   bool is_energy = true;
 };
 

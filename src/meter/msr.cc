@@ -43,7 +43,7 @@ bool IntelDramHasFixedUnit(int family, int model) {
 namespace {
 
 struct MsrDomain {
-  size_t file;    // index into files_
+  size_t file;  // index into files_
   uint64_t reg;
   double unit_j;
 };
@@ -89,7 +89,8 @@ std::string Hex(uint64_t v) {
 ProbeResult ProbeMsr(Env* env, const MeterOptions& options) {
   ProbeResult r;
   r.attempt.source = kSourceRaplMsr;
-  const std::string load_hint = "load the msr module: `sudo modprobe msr` (and run as root or with CAP_SYS_RAWIO)";
+  const std::string load_hint =
+      "load the msr module: `sudo modprobe msr` (and run as root or with CAP_SYS_RAWIO)";
 
   rapl::CpuIdent ident = rapl::ReadCpuIdent(env);
   if (!ident.IsIntel() && !ident.IsAmd()) {
@@ -124,7 +125,8 @@ ProbeResult ProbeMsr(Env* env, const MeterOptions& options) {
     auto file = env->OpenForRead(path);
     if (!file.ok()) {
       if (file.status().kind() == Status::Kind::kPermissionDenied) {
-        r.attempt.reason = "cannot open " + env->Resolve(path) + ": permission denied (" + file.status().message() + ")";
+        r.attempt.reason =
+            "cannot open " + env->Resolve(path) + ": permission denied (" + file.status().message() + ")";
         r.attempt.hint =
             "run as root, or `sudo setcap cap_sys_rawio+ep $(command -v wattlab)` and make /dev/cpu/*/msr "
             "readable to your group; or use rapl-perf (perf_event_paranoid <= 0 or CAP_PERFMON)";
@@ -138,8 +140,8 @@ ProbeResult ProbeMsr(Env* env, const MeterOptions& options) {
     ReadableFile& f = src->file(fi);
     auto unit_raw = f.ReadU64(unit_reg);
     if (!unit_raw.ok()) {
-      r.attempt.reason = "cannot read the RAPL unit register " + Hex(unit_reg) + " on cpu " + std::to_string(cpu) +
-                         ": " + unit_raw.status().message();
+      r.attempt.reason = "cannot read the RAPL unit register " + Hex(unit_reg) + " on cpu " +
+                         std::to_string(cpu) + ": " + unit_raw.status().message();
       r.attempt.hint = unit_raw.status().kind() == Status::Kind::kPermissionDenied
                            ? "run as root or `sudo setcap cap_sys_rawio+ep $(command -v wattlab)`"
                            : "this CPU may not have RAPL; use rapl-powercap, rapl-perf or the estimate";
@@ -161,18 +163,20 @@ ProbeResult ProbeMsr(Env* env, const MeterOptions& options) {
     };
     std::vector<Candidate> candidates;
     if (intel) {
-      double dram_unit_j = msr::IntelDramHasFixedUnit(ident.family, ident.model) ? msr::kIntelServerDramUnitJ : unit_j;
+      double dram_unit_j =
+          msr::IntelDramHasFixedUnit(ident.family, ident.model) ? msr::kIntelServerDramUnitJ : unit_j;
       candidates = {
           {msr::kIntelPkgEnergy, "package-" + n, Component::kCpu, true, true, "", unit_j},
-          {msr::kIntelPp0Energy, "core-" + n, Component::kCpu, false, false, "nested in package-" + n, unit_j},
+          {msr::kIntelPp0Energy, "core-" + n, Component::kCpu, false, false, "nested in package-" + n,
+           unit_j},
           {msr::kIntelPp1Energy, "uncore-" + n, Component::kCpu, false, false,
            "nested in package-" + n + "; PP1: integrated graphics on client chips", unit_j},
           {msr::kIntelDramEnergy, "dram-" + n, Component::kDram, true, false,
            dram_unit_j != unit_j ? "server DRAM unit 15.3 uJ" : "", dram_unit_j},
       };
       if (first_package)
-        candidates.push_back({msr::kIntelPsysEnergy, "psys", Component::kPlatform, false, false,
-                              "", unit_j});  // in_total and note: ApplyIncludePsys below
+        candidates.push_back({msr::kIntelPsysEnergy, "psys", Component::kPlatform, false, false, "",
+                              unit_j});  // in_total and note: ApplyIncludePsys below
     } else {
       candidates = {{msr::kAmdPkgEnergy, "package-" + n, Component::kCpu, true, true, "", unit_j}};
     }
@@ -200,7 +204,8 @@ ProbeResult ProbeMsr(Env* env, const MeterOptions& options) {
       src->Add(std::move(d), MsrDomain{fi, c.reg, c.unit_j});
     }
     if (!intel && first_package)
-      src->AddFact("core_energy", "per-core counters (" + Hex(msr::kAmdCoreEnergy) + ") not read: nested in the package");
+      src->AddFact("core_energy",
+                   "per-core counters (" + Hex(msr::kAmdCoreEnergy) + ") not read: nested in the package");
     first_package = false;
   }
 

@@ -66,7 +66,8 @@ Result<uint64_t> ParsePerfEventConfig(const std::string& text) {
     auto eq = term.find('=');
     std::string key = Trim(term.substr(0, eq));
     std::string value = eq == std::string::npos ? "" : Trim(term.substr(eq + 1));
-    if (key != "event") return Status::NotSupported("unsupported perf event term '" + term + "' in '" + text + "'");
+    if (key != "event")
+      return Status::NotSupported("unsupported perf event term '" + term + "' in '" + text + "'");
     char* end = nullptr;
     errno = 0;
     unsigned long long v = std::strtoull(value.c_str(), &end, 0);  // "0x02" or "2"
@@ -85,7 +86,8 @@ ProbeResult ProbePerf(Env* env, const MeterOptions& options) {
 
   auto type_text = rapl::ReadTrimmed(env, pmu + "/type");
   if (!type_text.ok()) {
-    r.attempt.reason = "no power PMU (" + env->Resolve(pmu + "/type") + ": " + type_text.status().message() + ")";
+    r.attempt.reason =
+        "no power PMU (" + env->Resolve(pmu + "/type") + ": " + type_text.status().message() + ")";
     r.attempt.hint =
         "the kernel exposes RAPL to perf on Intel since Linux 3.14 and on AMD since 5.11; virtual machines "
         "usually have none: use rapl-powercap, rapl-msr or the estimate";
@@ -118,7 +120,8 @@ ProbeResult ProbePerf(Env* env, const MeterOptions& options) {
   src->AddFact("pmu_type", std::to_string(*type));
   {
     std::vector<std::string> parts;
-    for (auto& [pkg, cpu] : cpu_of_package) parts.push_back("package-" + std::to_string(pkg) + ":cpu" + std::to_string(cpu));
+    for (auto& [pkg, cpu] : cpu_of_package)
+      parts.push_back("package-" + std::to_string(pkg) + ":cpu" + std::to_string(cpu));
     src->AddFact("cpus", Join(parts, ","));
   }
   for (const PerfEventKind& k : kEvents) {
@@ -138,7 +141,8 @@ ProbeResult ProbePerf(Env* env, const MeterOptions& options) {
     auto scale_text = rapl::ReadTrimmed(env, ev + ".scale");
     std::optional<double> scale_j;
     if (scale_text.ok())
-      if (auto v = ParseDouble(*scale_text, ev + ".scale"); v.ok() && *v > 0 && std::isfinite(*v)) scale_j = *v;
+      if (auto v = ParseDouble(*scale_text, ev + ".scale"); v.ok() && *v > 0 && std::isfinite(*v))
+        scale_j = *v;
     if (!scale_j) {
       src->AddFact(std::string(k.event) + ".skipped", "no usable " + std::string(k.event) + ".scale");
       continue;

@@ -124,7 +124,8 @@ Result<std::vector<PowercapZone>> ListPowercapZones(Env* env) {
       if (z.index.size() > 1) {
         std::vector<int> parent_index(z.index.begin(), z.index.end() - 1);
         auto it = by_index.find(parent_index);
-        std::string number = it != by_index.end() ? PackageNumber(*it->second) : std::to_string(z.index.front());
+        std::string number =
+            it != by_index.end() ? PackageNumber(*it->second) : std::to_string(z.index.front());
         if (it != by_index.end()) z.parent_domain = it->second->domain;
         z.domain = HasNumberSuffix(z.raw_name) ? z.raw_name : z.raw_name + "-" + number;
       } else if (HasNumberSuffix(z.raw_name) || z.kind == "psys") {
@@ -144,12 +145,13 @@ ProbeResult ProbePowercap(Env* env, const MeterOptions& options) {
   r.attempt.source = kSourceRaplPowercap;
   const std::string no_zones_hint =
       "load the RAPL driver: `sudo modprobe intel_rapl_msr` (AMD needs Linux >= 5.8); virtual machines and "
-      "containers usually have no RAPL: point --sysfs-root at a folder the hypervisor fills, or use rapl-perf, "
+      "containers usually have no RAPL: point --sysfs-root at a folder the hypervisor fills, or use "
+      "rapl-perf, "
       "rapl-msr or the estimate";
   auto zones = ListPowercapZones(env);
   if (!zones.ok()) {
-    r.attempt.reason = "no powercap class (" + env->Resolve(kPowercapDir) + " not readable: " +
-                       zones.status().message() + ")";
+    r.attempt.reason = "no powercap class (" + env->Resolve(kPowercapDir) +
+                       " not readable: " + zones.status().message() + ")";
     r.attempt.hint = no_zones_hint;
     return r;
   }
@@ -172,8 +174,8 @@ ProbeResult ProbePowercap(Env* env, const MeterOptions& options) {
         continue;
       }
       if (st.kind() == Status::Kind::kPermissionDenied) {
-        r.attempt.reason = "energy_uj is root-only since CVE-2020-8694: cannot read " + env->Resolve(energy_path) +
-                           " (" + st.message() + ")";
+        r.attempt.reason = "energy_uj is root-only since CVE-2020-8694: cannot read " +
+                           env->Resolve(energy_path) + " (" + st.message() + ")";
         r.attempt.hint = rapl::PowercapPermissionHint();
       } else {
         r.attempt.reason = "cannot read " + env->Resolve(energy_path) + ": " + st.ToString();
@@ -208,7 +210,8 @@ ProbeResult ProbePowercap(Env* env, const MeterOptions& options) {
       notes.push_back("unknown RAPL zone '" + z.raw_name + "'; reported, not summed");
     }
     if (z.mmio) notes.push_back("read through intel-rapl-mmio");
-    if (d.max_energy_range_j == 0) notes.push_back("max_energy_range_uj missing: wraparound cannot be corrected");
+    if (d.max_energy_range_j == 0)
+      notes.push_back("max_energy_range_uj missing: wraparound cannot be corrected");
     d.note = Join(notes, "; ");
 
     if (z.index.size() == 1) AddConstraintFacts(env, z, *src);

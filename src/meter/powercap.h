@@ -23,13 +23,13 @@
 namespace wattlab {
 
 struct PowercapZone {
-  std::string id;        // "intel-rapl:0:1", "intel-rapl-mmio:0"
-  std::string dir;       // "/sys/class/powercap/intel-rapl:0:1"
-  bool mmio = false;     // intel-rapl-mmio:*
-  std::vector<int> index;  // {0, 1} for intel-rapl:0:1
-  std::string raw_name;  // contents of `name`: "package-0", "core", "dram", "psys"
-  std::string domain;    // wattlab's domain name: "package-0", "core-0", "dram-1", "psys"
-  std::string kind;      // "package", "core", "uncore", "dram", "psys" or the raw kind
+  std::string id;             // "intel-rapl:0:1", "intel-rapl-mmio:0"
+  std::string dir;            // "/sys/class/powercap/intel-rapl:0:1"
+  bool mmio = false;          // intel-rapl-mmio:*
+  std::vector<int> index;     // {0, 1} for intel-rapl:0:1
+  std::string raw_name;       // contents of `name`: "package-0", "core", "dram", "psys"
+  std::string domain;         // wattlab's domain name: "package-0", "core-0", "dram-1", "psys"
+  std::string kind;           // "package", "core", "uncore", "dram", "psys" or the raw kind
   std::string parent_domain;  // "package-0" for subzones, "" for top-level zones
 };
 

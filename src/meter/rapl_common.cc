@@ -78,7 +78,8 @@ Result<std::vector<int>> OnlineCpus(Env* env) {
 }
 
 std::optional<int> PackageOfCpu(Env* env, int cpu) {
-  auto t = ReadTrimmed(env, "/sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/physical_package_id");
+  auto t =
+      ReadTrimmed(env, "/sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/physical_package_id");
   if (!t.ok()) return std::nullopt;
   auto v = ParseInt(*t);
   if (!v || *v < 0) return std::nullopt;
@@ -149,7 +150,8 @@ CpuIdent ReadCpuIdent(Env* env) {
 
 std::string PowercapPermissionHint() {
   return "run as root; or make the counters readable (reset at boot): "
-         "`sudo chmod o+r /sys/class/powercap/intel-rapl:*/energy_uj /sys/class/powercap/intel-rapl:*:*/energy_uj`, "
+         "`sudo chmod o+r /sys/class/powercap/intel-rapl:*/energy_uj "
+         "/sys/class/powercap/intel-rapl:*:*/energy_uj`, "
          "or for good with a udev rule: ACTION==\"add\", SUBSYSTEM==\"powercap\", "
          "RUN+=\"/bin/chmod o+r /sys%p/energy_uj\"; "
          "or use rapl-perf instead: `sudo sysctl kernel.perf_event_paranoid=0` or "
@@ -174,8 +176,11 @@ bool ApplyIncludePsys(std::vector<DomainInfo>& domains, bool include_psys) {
     if (d.component != Component::kPlatform) continue;
     has_psys = true;
     d.in_total = include_psys;
-    add_note(d, include_psys ? "whole platform (SoC, package and dram); summed instead of them (include_psys)"
-                             : "whole platform: overlaps package and dram; reported, not summed (set include_psys to use it)");
+    add_note(
+        d,
+        include_psys
+            ? "whole platform (SoC, package and dram); summed instead of them (include_psys)"
+            : "whole platform: overlaps package and dram; reported, not summed (set include_psys to use it)");
   }
   if (!include_psys || !has_psys) return false;
   for (DomainInfo& d : domains) {

@@ -1,8 +1,9 @@
 // hwmon against fixture trees: amd_energy sockets and cores on the AMD
 // machine, and GPU, ACPI power meter and board-rail sensors.
+#include "meter/hwmon.h"
+
 #include <gtest/gtest.h>
 
-#include "meter/hwmon.h"
 #include "meter/sources.h"
 #include "rapl_testing.h"
 
@@ -65,7 +66,8 @@ TEST(HwmonTest, GpuPlatformAndBoardSensors) {
 
   // The ACPI meter averages over 1000 ms: reading faster only repeats it.
   EXPECT_EQ(r.source->min_interval(), std::chrono::milliseconds(1000));
-  EXPECT_TRUE(Contains(FindFact(r.source->Facts(), "power_meter-power1.file"), "hwmon2/device/power1_average"));
+  EXPECT_TRUE(
+      Contains(FindFact(r.source->Facts(), "power_meter-power1.file"), "hwmon2/device/power1_average"));
 }
 
 TEST(HwmonTest, PowerSensorsAloneSampleAtLeastEvery10ms) {
@@ -98,7 +100,8 @@ TEST(HwmonTest, RootOnlyAmdEnergyNamesTheCve) {
   auto real = EnvAt(FixturesDir() / "amd");
   HookEnv env(real.get());
   env.deny_path = [](const std::string& p) {
-    return p.find("energy") != std::string::npos && p.find("_input") != std::string::npos ? Denied(p) : Status::Ok();
+    return p.find("energy") != std::string::npos && p.find("_input") != std::string::npos ? Denied(p)
+                                                                                          : Status::Ok();
   };
   ProbeResult r = ProbeHwmon(&env, MeterOptions{});
   EXPECT_FALSE(r.attempt.available);

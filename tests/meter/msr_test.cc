@@ -1,11 +1,12 @@
 // rapl-msr against /dev/cpu/N/msr files made at test time as sparse files
 // (8 bytes at each register's offset, e.g. 0xC001029B), on the intel-2s and
 // amd fixture trees and on a client-laptop tree built here.
+#include "meter/msr.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "meter/msr.h"
 #include "meter/sources.h"
 #include "rapl_testing.h"
 
@@ -73,7 +74,9 @@ TEST(MsrTest, ClientLaptopHasPp1AndPsys) {
             "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 140\n\n"
             "processor\t: 1\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 140\n\n");
   for (int c : {0, 1})
-    WriteText(tmp.path() / ("sys/devices/system/cpu/cpu" + std::to_string(c) + "/topology/physical_package_id"), "0\n");
+    WriteText(
+        tmp.path() / ("sys/devices/system/cpu/cpu" + std::to_string(c) + "/topology/physical_package_id"),
+        "0\n");
   WriteText(tmp.path() / "sys/devices/system/cpu/online", "0-1\n");
   WriteMsrFile(tmp.path() / "dev/cpu/0/msr", {{msr::kIntelPowerUnit, kEsu14},
                                               {msr::kIntelPkgEnergy, 5 * kJ14},
@@ -102,9 +105,11 @@ TEST(MsrTest, AmdPackageRegisters) {
   // 0xC0010299 overlap 8 bytes at 0xC001029B: written in register order the
   // package value keeps the unit's low two bytes (ESU is bits 12:8) intact.
   // The per-core register 0xC001029A is not read, so it is left out.
-  WriteMsrFile(tmp.path() / "dev/cpu/0/msr", {{msr::kAmdPowerUnit, kEsu16}, {msr::kAmdPkgEnergy, 4000 * j16}});
+  WriteMsrFile(tmp.path() / "dev/cpu/0/msr",
+               {{msr::kAmdPowerUnit, kEsu16}, {msr::kAmdPkgEnergy, 4000 * j16}});
   WriteMsrFile(tmp.path() / "dev/cpu/1/msr", {{msr::kAmdPowerUnit, kEsu16}, {msr::kAmdPkgEnergy, 1 * j16}});
-  WriteMsrFile(tmp.path() / "dev/cpu/2/msr", {{msr::kAmdPowerUnit, kEsu16}, {msr::kAmdPkgEnergy, 5000 * j16}});
+  WriteMsrFile(tmp.path() / "dev/cpu/2/msr",
+               {{msr::kAmdPowerUnit, kEsu16}, {msr::kAmdPkgEnergy, 5000 * j16}});
   WriteMsrFile(tmp.path() / "dev/cpu/3/msr", {{msr::kAmdPowerUnit, kEsu16}, {msr::kAmdPkgEnergy, 1 * j16}});
   auto env = EnvAt(tmp.path());
   ProbeResult r = ProbeMsr(env.get(), MeterOptions{});
@@ -121,8 +126,8 @@ TEST(MsrTest, ThirtyTwoBitCounterWraps) {
   CopyFixture("intel-2s", tmp.path());
   WriteIntel2sMsrs(tmp.path());
   // Upper bits are reserved: they must be masked off, not read as energy.
-  WriteMsrFile(tmp.path() / "dev/cpu/0/msr", {{msr::kIntelPowerUnit, kEsu14},
-                                              {msr::kIntelPkgEnergy, 0xABCD0000FFFFC000ull}});
+  WriteMsrFile(tmp.path() / "dev/cpu/0/msr",
+               {{msr::kIntelPowerUnit, kEsu14}, {msr::kIntelPkgEnergy, 0xABCD0000FFFFC000ull}});
   auto env = EnvAt(tmp.path());
   ProbeResult r = ProbeMsr(env.get(), MeterOptions{});
   ASSERT_TRUE(r.attempt.available) << r.attempt.reason;
@@ -151,7 +156,9 @@ TEST(MsrTest, PermissionDeniedSaysRootOrSetcap) {
   WriteIntel2sMsrs(tmp.path());
   auto real = EnvAt(tmp.path());
   HookEnv env(real.get());
-  env.deny_path = [](const std::string& p) { return p.find("/msr") != std::string::npos ? Denied(p) : Status::Ok(); };
+  env.deny_path = [](const std::string& p) {
+    return p.find("/msr") != std::string::npos ? Denied(p) : Status::Ok();
+  };
   ProbeResult r = ProbeMsr(&env, MeterOptions{});
   EXPECT_FALSE(r.attempt.available);
   EXPECT_TRUE(Contains(r.attempt.reason, "permission denied"));

@@ -1,12 +1,13 @@
 // rapl-perf against fixture PMU descriptions (a laptop with all five events,
 // a 2-socket server with pkg and ram); perf_event_open is faked through a
 // ForwardingEnv that hands out counters the test sets.
+#include "meter/perf.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <set>
 
-#include "meter/perf.h"
 #include "meter/sources.h"
 #include "rapl_testing.h"
 
@@ -30,8 +31,8 @@ struct FakePmu {
     env.perf = [this](uint32_t type, uint64_t config, int cpu) -> Result<std::unique_ptr<ReadableFile>> {
       if (fail) WATTLAB_RETURN_IF_ERROR(fail(config, cpu));
       opened.emplace_back(type, config, cpu);
-      return std::unique_ptr<ReadableFile>(
-          new FakeCounterFile(Counter(config, cpu), "perf " + std::to_string(config) + " cpu " + std::to_string(cpu)));
+      return std::unique_ptr<ReadableFile>(new FakeCounterFile(
+          Counter(config, cpu), "perf " + std::to_string(config) + " cpu " + std::to_string(cpu)));
     };
   }
 };
@@ -43,11 +44,11 @@ TEST(PerfTest, LaptopHasAllFiveEventsOnOneCpu) {
   HookEnv env(real.get());
   FakePmu pmu;
   pmu.Install(env);
-  *pmu.Counter(0x02, 0) = static_cast<uint64_t>(10 * kTwoPow32);   // 10 J
-  *pmu.Counter(0x01, 0) = static_cast<uint64_t>(kTwoPow32 / 2);    // 0.5 J
-  *pmu.Counter(0x04, 0) = static_cast<uint64_t>(kTwoPow32 / 4);    // 0.25 J
-  *pmu.Counter(0x03, 0) = static_cast<uint64_t>(3 * kTwoPow32);    // 3 J
-  *pmu.Counter(0x05, 0) = static_cast<uint64_t>(20 * kTwoPow32);   // 20 J
+  *pmu.Counter(0x02, 0) = static_cast<uint64_t>(10 * kTwoPow32);  // 10 J
+  *pmu.Counter(0x01, 0) = static_cast<uint64_t>(kTwoPow32 / 2);   // 0.5 J
+  *pmu.Counter(0x04, 0) = static_cast<uint64_t>(kTwoPow32 / 4);   // 0.25 J
+  *pmu.Counter(0x03, 0) = static_cast<uint64_t>(3 * kTwoPow32);   // 3 J
+  *pmu.Counter(0x05, 0) = static_cast<uint64_t>(20 * kTwoPow32);  // 20 J
 
   ProbeResult r = ProbePerf(&env, MeterOptions{});
   ASSERT_TRUE(r.attempt.available) << r.attempt.reason << " / " << r.attempt.hint;
@@ -137,7 +138,9 @@ TEST(PerfTest, PermissionDeniedNamesParanoidAndCapPerfmon) {
   auto real = EnvAt(FixturesDir() / "perf");
   HookEnv env(real.get());
   FakePmu pmu;
-  pmu.fail = [](uint64_t, int) { return Status::PermissionDenied("cannot open perf_event: Permission denied"); };
+  pmu.fail = [](uint64_t, int) {
+    return Status::PermissionDenied("cannot open perf_event: Permission denied");
+  };
   pmu.Install(env);
   ProbeResult r = ProbePerf(&env, MeterOptions{});
   EXPECT_FALSE(r.attempt.available);

@@ -2,9 +2,10 @@
 // zone kind and an intel-rapl-mmio duplicate, an AMD machine, a counter just
 // below its range, and a root-only energy_uj injected through a ForwardingEnv
 // (tests run as root, so chmod would not stop them).
+#include "meter/powercap.h"
+
 #include <gtest/gtest.h>
 
-#include "meter/powercap.h"
 #include "meter/sources.h"
 #include "rapl_testing.h"
 
@@ -22,7 +23,7 @@ TEST(PowercapTest, Intel2SocketDomainsRangesAndJoules) {
   EXPECT_EQ(r.source->name(), "rapl-powercap");
   const auto& ds = r.source->domains();
   EXPECT_EQ(DomainNames(ds), (Names{"package-0", "core-0", "uncore-0", "dram-0", "package-1", "core-1",
-                                           "uncore-1", "dram-1", "psys"}));
+                                    "uncore-1", "dram-1", "psys"}));
   EXPECT_EQ(DomainNames(r.attempt.domains), DomainNames(ds));
 
   EXPECT_EQ(ReadOnce(*r.source), (Joules{123.456789, 50.0, 1.0, 20.0, 223.456789, 60.0, 2.0, 30.0, 500.0}));
@@ -94,7 +95,7 @@ TEST(PowercapTest, CountersAreReadAgainFromOpenFiles) {
   ProbeResult r = ProbePowercap(env.get(), MeterOptions{});
   ASSERT_TRUE(r.attempt.available);
   auto zones = tmp.path() / "sys/class/powercap";
-  WriteText(zones / "intel-rapl:0/energy_uj", "128456789\n");  // +5 J
+  WriteText(zones / "intel-rapl:0/energy_uj", "128456789\n");   // +5 J
   WriteText(zones / "intel-rapl:0:2/energy_uj", "22000000\n");  // +2 J
   auto v = ReadOnce(*r.source);
   EXPECT_DOUBLE_EQ(v[0], 128.456789);

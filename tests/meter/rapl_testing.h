@@ -91,7 +91,8 @@ inline void WriteMsrFile(const fs::path& path, const std::map<uint64_t, uint64_t
 // A perf counter whose value the test sets.
 class FakeCounterFile : public ReadableFile {
  public:
-  FakeCounterFile(std::shared_ptr<uint64_t> value, std::string path) : value_(std::move(value)), path_(std::move(path)) {}
+  FakeCounterFile(std::shared_ptr<uint64_t> value, std::string path)
+      : value_(std::move(value)), path_(std::move(path)) {}
   Result<size_t> PRead(uint64_t offset, void* buf, size_t n) override {
     if (offset != 0 || n < 8) return Status::InvalidArgument("perf counters are read as 8 bytes at offset 0");
     std::memcpy(buf, value_.get(), 8);
@@ -144,7 +145,8 @@ inline const DomainInfo* FindDomain(const std::vector<DomainInfo>& ds, const std
   return nullptr;
 }
 
-inline std::string FindFact(const std::vector<std::pair<std::string, std::string>>& facts, const std::string& key) {
+inline std::string FindFact(const std::vector<std::pair<std::string, std::string>>& facts,
+                            const std::string& key) {
   for (auto& [k, v] : facts)
     if (k == key) return v;
   return "<missing " + key + ">";
