@@ -89,7 +89,8 @@ ProbeResult ProbePerf(Env* env, const MeterOptions& options) {
     r.attempt.reason =
         "no power PMU (" + env->Resolve(pmu + "/type") + ": " + type_text.status().message() + ")";
     r.attempt.hint =
-        "the kernel exposes RAPL to perf on Intel since Linux 3.14 and on AMD since 5.11; virtual machines "
+        "the kernel exposes RAPL to perf on Intel since Linux 3.14 and on AMD Zen since 5.8 (Zen 3: 5.11); "
+        "virtual machines "
         "usually have none: use rapl-powercap, rapl-msr or the estimate";
     return r;
   }
