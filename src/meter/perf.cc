@@ -162,7 +162,11 @@ ProbeResult ProbePerf(Env* env, const MeterOptions& options) {
         }
         if (std::string(k.event) == "energy-pkg") {
           r.attempt.reason = "cannot open energy-pkg on cpu " + std::to_string(cpu) + ": " + st.ToString();
-          r.attempt.hint = "use rapl-powercap or rapl-msr";
+          r.attempt.hint =
+              st.kind() == Status::Kind::kNotFound
+                  ? "the running kernel has no such power PMU event (a --sysfs-root tree from another "
+                    "machine cannot provide perf events); use rapl-powercap or rapl-msr"
+                  : "use rapl-powercap or rapl-msr";
           return r;
         }
         src->AddFact(std::string(k.event) + ".skipped", "cpu " + std::to_string(cpu) + ": " + st.message());

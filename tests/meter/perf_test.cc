@@ -187,6 +187,17 @@ TEST(PerfTest, PackageEventFailingIsUnavailable) {
   EXPECT_TRUE(Contains(r.attempt.reason, "energy-pkg"));
 }
 
+TEST(PerfTest, PmuDescribedButNotInThisKernel) {
+  // A --sysfs-root tree from another machine describes a PMU the running
+  // kernel does not have: perf_event_open says ENOENT.
+  auto real = EnvAt(FixturesDir() / "intel-2s");
+  HookEnv env(real.get());  // no perf hook: every open is NotFound
+  ProbeResult r = ProbePerf(&env, MeterOptions{});
+  EXPECT_FALSE(r.attempt.available);
+  EXPECT_TRUE(Contains(r.attempt.reason, "energy-pkg"));
+  EXPECT_TRUE(Contains(r.attempt.hint, "--sysfs-root"));
+}
+
 TEST(PerfTest, WrongUnitIsRefused) {
   TempDir tmp;
   CopyFixture("perf", tmp.path());
