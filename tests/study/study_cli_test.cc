@@ -1,0 +1,211 @@
+// End to end through the real `wattlab` binary with the fake engine plugin
+// (WATTLAB_TORCH_PLUGIN) and the real meter of this machine: `study`
+// (dry-run, run, SIGKILL mid-study, --resume, SIGINT), and `runs` exports.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "core/strings.h"
+#include "store/store.h"
+#include "wattlab/record.h"
+
+extern char** environ;
+
+namespace wattlab {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kSpec = R"(name = "e2e"
+seed = 5
+cooldown_s = 0.05
+idle_s = 0.3
+idle_every_s = 0
+
+[[sweep]]
+models = ["lenet", "mlp:depth=2,width=64"]
+batch_sizes = [16, 32]
+threads = [1]
+phases = ["train", "infer"]
+profile_steps = 3
+epochs = 1
+train_samples = 320
+infer_samples = 64
+
+[[sweep]]
+models = ["lenet"]
+batch_sizes = [32]
+threads = [1]
+phases = ["train"]
+train_samples = 320
+full_length = true
+evaluate = true
+eval_samples = 64
+)";
+constexpr size_t kRuns = 5, kRows = 4 * 2 + 3;
+
+class StudyCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("wattlab_study_cli_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = (dir_ / "e2e.db").string();
+    spec_ = (dir_ / "e2e.toml").string();
+    std::ofstream(spec_) << kSpec;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Starts wattlab with args; stdout/stderr to files in dir_.
+  pid_t Spawn(const std::vector<std::string>& args, const std::string& tag) {
+    std::vector<std::string> all = {WATTLAB_BIN};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> envs = {"WATTLAB_TORCH_PLUGIN=" FAKE_PLUGIN, "WATTLAB_FAKE_S_PER_SAMPLE=0.002"};
+    for (char** e = environ; *e; ++e)
+      if (!StartsWith(*e, "WATTLAB_TORCH_PLUGIN=")) envs.push_back(*e);
+    std::vector<char*> envp;
+    for (auto& e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    std::string out = (dir_ / (tag + ".out")).string(), err = (dir_ / (tag + ".err")).string();
+    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addchdir_np(&fa, dir_.c_str());
+    pid_t pid = 0;
+    EXPECT_EQ(posix_spawn(&pid, WATTLAB_BIN, &fa, nullptr, argv.data(), envp.data()), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+  }
+  int Wait(pid_t pid) {
+    int status = 0;
+    EXPECT_EQ(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  int Run(const std::vector<std::string>& args, const std::string& tag) { return Wait(Spawn(args, tag)); }
+  std::string Read(const std::string& tag, const char* ext) {
+    std::ifstream in(dir_ / (tag + ext));
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  size_t CompletedRuns() {
+    auto st = Store::Open(db_, OpenMode::kReadOnly);
+    if (!st.ok()) return 0;
+    auto ids = (*st)->CompletedRunIds("e2e");
+    return ids.ok() ? ids->size() : 0;
+  }
+  // Waits until at least n runs are stored (or the process is gone).
+  bool WaitForRuns(pid_t pid, size_t n) {
+    for (int i = 0; i < 3000; ++i) {
+      if (CompletedRuns() >= n) return true;
+      if (waitpid(pid, nullptr, WNOHANG) == pid) return false;
+      usleep(5000);
+    }
+    return false;
+  }
+
+  fs::path dir_;
+  std::string db_, spec_;
+};
+
+TEST_F(StudyCliTest, DryRunPrintsPlanAndCreatesNothing) {
+  ASSERT_EQ(Run({"study", "--spec", spec_, "--db", db_, "--dry-run"}, "dry"), 0) << Read("dry", ".err");
+  std::string out = Read("dry", ".out");
+  EXPECT_NE(out.find("5 runs"), std::string::npos) << out;
+  EXPECT_NE(out.find("estimated time"), std::string::npos);
+  EXPECT_FALSE(fs::exists(db_));
+}
+
+TEST_F(StudyCliTest, BadInputExitsNonZeroWithoutDatabase) {
+  std::ofstream(dir_ / "bad.toml") << "name = \"x\"\n[[sweep]]\nmodels = [\"lenet\"]\nbatch_sizes = [0]\n";
+  EXPECT_EQ(Run({"study", "--spec", (dir_ / "bad.toml").string(), "--db", db_}, "bad"), 2);
+  EXPECT_NE(Read("bad", ".err").find("bad.toml:4: key 'sweep[1].batch_sizes': must be >= 1"), std::string::npos)
+      << Read("bad", ".err");
+  // Known form, unknown to the engine: refused before a database exists.
+  std::ofstream(dir_ / "unk.toml") << "name = \"x\"\n[[sweep]]\nmodels = [\"vgg16\"]\nbatch_sizes = [1]\n";
+  EXPECT_EQ(Run({"study", "--spec", (dir_ / "unk.toml").string(), "--db", db_}, "unk"), 2);
+  EXPECT_NE(Read("unk", ".err").find("model 'vgg16'"), std::string::npos) << Read("unk", ".err");
+  EXPECT_FALSE(fs::exists(db_));
+  EXPECT_EQ(Run({"runs", "--db", db_}, "nodb"), 1);
+  EXPECT_NE(Read("nodb", ".err").find("no database at"), std::string::npos);
+  std::ofstream(dir_ / "junk.db") << "this is not a database, only text, long enough to have a header\n";
+  EXPECT_EQ(Run({"runs", "--db", (dir_ / "junk.db").string()}, "junk"), 1);
+  EXPECT_NE(Read("junk", ".err").find("not a wattlab database"), std::string::npos) << Read("junk", ".err");
+}
+
+TEST_F(StudyCliTest, KillResumeThenExport) {
+  pid_t pid = Spawn({"study", "--spec", spec_, "--db", db_, "--no-report"}, "first");
+  ASSERT_TRUE(WaitForRuns(pid, 2)) << Read("first", ".err");
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_EQ(Wait(pid), 128 + SIGKILL);
+  size_t at_kill = CompletedRuns();
+  ASSERT_GE(at_kill, 2u);
+  ASSERT_LT(at_kill, kRuns) << "finished before the kill: the test proves nothing";
+
+  // Without --resume the existing study is refused.
+  EXPECT_EQ(Run({"study", "--spec", spec_, "--db", db_, "--no-report"}, "again"), 1);
+  EXPECT_NE(Read("again", ".err").find("--resume"), std::string::npos) << Read("again", ".err");
+
+  ASSERT_EQ(Run({"study", "--spec", spec_, "--db", db_, "--no-report", "--resume"}, "resume"), 0)
+      << Read("resume", ".err") << Read("resume", ".out");
+  EXPECT_NE(Read("resume", ".err").find("resuming study 'e2e'"), std::string::npos) << Read("resume", ".err");
+  std::string summary = Read("resume", ".out");
+  EXPECT_NE(summary.find("5 of 5 runs stored"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("cheapest per sample"), std::string::npos) << summary;
+
+  ASSERT_EQ(Run({"runs", "--db", db_, "--csv"}, "csv"), 0) << Read("csv", ".err");
+  std::string err;
+  auto csv = ParseCsv(Read("csv", ".out"), &err);
+  ASSERT_TRUE(csv.has_value()) << err;
+  ASSERT_EQ(csv->size(), 1 + kRows);
+  EXPECT_EQ((*csv)[0], RunRowColumns());
+  std::set<std::string> keys;
+  std::set<std::string> run_ids;
+  for (size_t i = 1; i < csv->size(); ++i) {
+    const auto& f = (*csv)[i];
+    ASSERT_EQ(f.size(), RunRowColumns().size());
+    EXPECT_TRUE(keys.insert(f[1] + "/" + f[5] + "/" + f[6]).second) << "duplicate window " << f[1];
+    run_ids.insert(f[1]);
+    EXPECT_TRUE(f[21] == "true" || f[21] == "false");
+    EXPECT_FALSE(f[20].empty());  // source
+  }
+  EXPECT_EQ(run_ids.size(), kRuns);
+
+  ASSERT_EQ(Run({"runs", "--db", db_, "--json", "--study", "e2e"}, "json"), 0) << Read("json", ".err");
+  auto j = nlohmann::json::parse(Read("json", ".out"));
+  ASSERT_EQ(j.size(), kRows);
+  EXPECT_EQ(Run({"runs", "--db", db_, "--study", "nope"}, "nostudy"), 2);
+  EXPECT_NE(Read("nostudy", ".err").find("studies: e2e"), std::string::npos) << Read("nostudy", ".err");
+}
+
+TEST_F(StudyCliTest, SigintDiscardsCurrentRunExits130WithHint) {
+  pid_t pid = Spawn({"study", "--spec", spec_, "--db", db_, "--no-report"}, "int");
+  ASSERT_TRUE(WaitForRuns(pid, 1)) << Read("int", ".err");
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  int code = Wait(pid);
+  size_t stored = CompletedRuns();
+  ASSERT_LT(stored, kRuns) << "the study finished before SIGINT landed: make the fake steps slower";
+  EXPECT_EQ(code, 130) << Read("int", ".err");
+  EXPECT_NE(Read("int", ".err").find("--resume"), std::string::npos) << Read("int", ".err");
+  ASSERT_EQ(Run({"study", "--spec", spec_, "--db", db_, "--no-report", "--resume"}, "int2"), 0)
+      << Read("int2", ".err");
+  EXPECT_EQ(CompletedRuns(), kRuns);
+}
+
+}  // namespace
+}  // namespace wattlab
