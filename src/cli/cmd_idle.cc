@@ -1,14 +1,83 @@
-// PLACEHOLDER: replaced by the module that owns 'wattlab idle'.
+// wattlab idle [--seconds N] [--json]: measures the machine's idle power and
+// stores it (keyed by host and sources, with its date) for
+// `wattlab measure --subtract-idle`.
 #include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/common.h"
+#include "core/strings.h"
+#include "meter/idle_store.h"
+#include "meter/meter_impl.h"
 
 namespace wattlab::cli {
 
 int CmdIdle(const Args& args) {
-  (void)args;
-  std::fprintf(stderr, "wattlab idle: not built yet\n");
-  return 1;
+  ArgParser p("idle",
+              "Measure idle power (keep the machine quiet meanwhile) and remember it for "
+              "'wattlab measure --subtract-idle'.");
+  bool json = false;
+  std::string seconds_text = "10";
+  MeterFlags flags;
+  p.AddOption("seconds", &seconds_text, "N", "how long to measure, in seconds (default 10)");
+  p.AddFlag("json", &json, "print one JSON object instead of text");
+  flags.Register(p);
+  int code = 0;
+  if (!ParseOrExit(p, args, &code)) return code;
+  auto seconds = ParseNumber(seconds_text);
+  if (!seconds || *seconds <= 0 || *seconds > 3600)
+    return ReportError("idle", Status::InvalidArgument("invalid --seconds '" + seconds_text +
+                                                       "': give a number of seconds between 0 and 3600, e.g. --seconds 10"));
+  auto roots = flags.ResolveRoots();
+  if (!roots.ok()) return ReportError("idle", roots.status());
+  auto env = NewRealEnv(*roots);
+  auto options = flags.ResolveOptions(env.get());
+  if (!options.ok()) return ReportError("idle", options.status());
+  auto path = IdleStatePath(env.get());
+  if (!path.ok()) return ReportError("idle", path.status());
+  auto meter = Meter::Create(env.get(), *options);
+  if (!meter.ok()) return ReportError("idle", meter.status());
+  Status st = (*meter)->Start();
+  if (!st.ok()) return ReportError("idle", st.WithContext("cannot start the meter"));
+  if (!json) std::fprintf(stderr, "wattlab idle: measuring for %s s; keep the machine quiet...\n", FormatDouble(*seconds).c_str());
+  auto idle = (*meter)->MeasureIdle(std::chrono::nanoseconds(static_cast<int64_t>(*seconds * 1e9)));
+  Status stop = (*meter)->Stop();
+  if (!idle.ok()) return ReportError("idle", idle.status());
+  if (!stop.ok()) return ReportError("idle", stop);
+
+  IdleEntry e;
+  e.host = HostName(env.get());
+  e.sources = (*meter)->sources();
+  e.idle_power_w = *idle;
+  e.domains_w = IdleDomainPowers(meter->get());
+  e.measured_at_s = env->NowWallSeconds();
+  e.duration_s = *seconds;
+  e.estimated = (*meter)->estimated();
+  st = SaveIdleEntry(env.get(), *path, e);
+  if (!st.ok()) return ReportError("idle", st.WithContext("cannot save the idle baseline"));
+
+  if (json) {
+    nlohmann::json j;
+    j["idle_power_w"] = e.idle_power_w;
+    j["duration_s"] = e.duration_s;
+    j["host"] = e.host;
+    j["sources"] = e.sources;
+    j["estimated"] = e.estimated;
+    j["measured_at_s"] = e.measured_at_s;
+    j["domains"] = nlohmann::json::array();
+    for (const auto& [n, w] : e.domains_w) j["domains"].push_back({{"name", n}, {"power_w", w}});
+    j["path"] = *path;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::printf("idle power: %s W over %s s (%s%s)\n", FormatFixed(e.idle_power_w, 3).c_str(),
+                FormatDouble(e.duration_s).c_str(), Join(e.sources, " + ").c_str(),
+                e.estimated ? ", ESTIMATED" : ", measured");
+    for (const auto& [n, w] : e.domains_w) std::printf("  %-12s %s W\n", n.c_str(), FormatFixed(w, 3).c_str());
+    std::printf("saved for host %s in %s\n", e.host.c_str(), path->c_str());
+  }
+  return kExitOk;
 }
 
 }  // namespace wattlab::cli

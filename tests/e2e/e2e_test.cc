@@ -1,0 +1,247 @@
+// End-to-end: `wattlab meters`, `measure` and `idle` as a user runs them,
+// on tests/fixtures/e2e-powercap copied to a temp folder.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string Quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+struct Ran {
+  int rc = -1;
+  std::string out, err;
+};
+
+class E2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("wattlab-e2e-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "state");
+    fs::copy(fs::path(E2E_FIXTURES) / "e2e-powercap", dir_ / "tree", fs::copy_options::recursive);
+    sys_ = (dir_ / "tree/sys").string();
+    pkg_ = (dir_ / "tree/sys/class/powercap/intel-rapl:0/energy_uj").string();
+    dram_ = (dir_ / "tree/sys/class/powercap/intel-rapl:0:0/energy_uj").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs wattlab with args (each quoted), a private state folder, and the
+  // meter pointed at the fixture unless `fixture` is false.
+  Ran Wattlab(const std::vector<std::string>& args) {
+    std::string cmd = "env XDG_STATE_HOME=" + Quote((dir_ / "state").string()) + " " + Quote(WATTLAB_BINARY);
+    for (const auto& a : args) cmd += " " + Quote(a);
+    cmd += " >" + Quote((dir_ / "out").string()) + " 2>" + Quote((dir_ / "err").string());
+    int st = std::system(cmd.c_str());
+    Ran r;
+    r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.out = Slurp(dir_ / "out");
+    r.err = Slurp(dir_ / "err");
+    return r;
+  }
+  std::vector<std::string> Measure(std::vector<std::string> opts, const std::string& shell) {
+    std::vector<std::string> a = {"measure", "--sysfs-root", sys_};
+    a.insert(a.end(), opts.begin(), opts.end());
+    a.insert(a.end(), {"--", "sh", "-c", shell});
+    return a;
+  }
+  static json Domain(const json& j, const std::string& name) {
+    for (const auto& d : j.at("domains"))
+      if (d.at("name") == name) return d;
+    ADD_FAILURE() << "no domain " << name << " in " << j.dump();
+    return json::object();
+  }
+
+  fs::path dir_;
+  std::string sys_, pkg_, dram_;
+};
+
+TEST_F(E2E, MeasureReportsExactJoulesFromTheCounters) {
+  // package-0 1000 J -> 1005 J, dram 500 J -> 502 J while the command runs.
+  Ran r = Wattlab(Measure({"--json"}, "echo 1005000000 > '" + pkg_ + "'; echo 502000000 > '" + dram_ +
+                                          "'; echo hello; exit 3"));
+  ASSERT_EQ(r.rc, 3) << r.err;
+  EXPECT_EQ(r.out, "hello\n");  // the command's stdout is untouched, the summary is on stderr
+  json j = json::parse(r.err);
+  EXPECT_EQ(j.at("exit_code"), 3);
+  EXPECT_NEAR(j.at("total_energy_j").get<double>(), 7.0, 1e-9);
+  EXPECT_NEAR(Domain(j, "package-0").at("energy_j").get<double>(), 5.0, 1e-9);
+  EXPECT_NEAR(Domain(j, "dram-0").at("energy_j").get<double>(), 2.0, 1e-9);
+  EXPECT_EQ(Domain(j, "package-0").at("source"), "rapl-powercap");
+  EXPECT_EQ(j.at("sources"), json::array({"rapl-powercap"}));
+  EXPECT_EQ(j.at("estimated"), false);
+  EXPECT_GT(j.at("duration_s").get<double>(), 0.0);
+  const double mean = Domain(j, "package-0").at("mean_power_w").get<double>();
+  EXPECT_NEAR(mean * j.at("duration_s").get<double>(), 5.0, 1e-6);
+  EXPECT_TRUE(j.contains("energy_above_idle_j"));
+  EXPECT_TRUE(j.at("energy_above_idle_j").is_null());
+  for (const char* k : {"cpu_util", "attributed_share", "attributed_energy_j", "idle_power_w", "idle_age_s"})
+    EXPECT_TRUE(j.contains(k)) << k;
+}
+
+TEST_F(E2E, MeasureCorrectsAWrapDuringTheCommand) {
+  // 1 J below the 262143.328850 J range, then 1 J past zero: 2 J.
+  std::ofstream(pkg_) << "262142328850\n";
+  Ran r = Wattlab(Measure({"--json"}, "echo 1000000 > '" + pkg_ + "'"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.err);
+  EXPECT_NEAR(Domain(j, "package-0").at("energy_j").get<double>(), 2.0, 1e-6);
+  EXPECT_NEAR(j.at("total_energy_j").get<double>(), 2.0, 1e-6);
+}
+
+TEST_F(E2E, MeasureWritesSummaryAndTimelineFiles) {
+  const std::string out = (dir_ / "summary.json").string(), tl = (dir_ / "timeline.csv").string();
+  Ran r = Wattlab(Measure({"--json", "-o", out, "--timeline", tl, "--interval", "1ms"},
+                          "sleep 0.05; echo 1003000000 > '" + pkg_ + "'"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  json j = json::parse(Slurp(out));
+  EXPECT_NEAR(j.at("total_energy_j").get<double>(), 3.0, 1e-9);
+  EXPECT_NEAR(j.at("interval_s").get<double>(), 0.001, 1e-12);
+  EXPECT_GT(j.at("samples").get<int>(), 5);
+  std::string csv = Slurp(tl);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "t_s,rapl-powercap:package-0_power_w,rapl-powercap:dram-0_power_w");
+  EXPECT_GT(std::count(csv.begin(), csv.end(), '\n'), 5);
+  for (const auto& e : fs::directory_iterator(dir_))  // atomic writes leave no temp files
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+}
+
+TEST_F(E2E, MeasureTextSummaryOnStderr) {
+  Ran r = Wattlab(Measure({}, "echo 1004000000 > '" + pkg_ + "'"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("4.000 J"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("rapl-powercap (measured)"), std::string::npos) << r.err;
+}
+
+TEST_F(E2E, ExitCodesFollowEnv) {
+  Ran missing = Wattlab({"measure", "--sysfs-root", sys_, "--", "wattlab-no-such-command-xyz"});
+  EXPECT_EQ(missing.rc, 127);
+  EXPECT_NE(missing.err.find("'wattlab-no-such-command-xyz': No such file or directory"), std::string::npos)
+      << missing.err;
+  std::ofstream(dir_ / "not-executable") << "#!/bin/sh\n";
+  Ran noexec = Wattlab({"measure", "--sysfs-root", sys_, "--", (dir_ / "not-executable").string()});
+  EXPECT_EQ(noexec.rc, 126);
+  EXPECT_NE(noexec.err.find("Permission denied"), std::string::npos) << noexec.err;
+  Ran sig = Wattlab(Measure({"--json"}, "kill -TERM $$"));
+  EXPECT_EQ(sig.rc, 128 + 15) << sig.err;
+  EXPECT_EQ(json::parse(sig.err).at("exit_code"), 143);
+}
+
+TEST_F(E2E, MeterThatCannotStartIs125AndTheCommandDoesNotRun) {
+  const std::string marker = (dir_ / "ran").string();
+  Ran bad = Wattlab(Measure({"--interval", "10us"}, "touch '" + marker + "'"));
+  EXPECT_EQ(bad.rc, 125);
+  EXPECT_NE(bad.err.find("interval"), std::string::npos) << bad.err;
+  Ran garbage = Wattlab(Measure({"--interval", "fast"}, "touch '" + marker + "'"));
+  EXPECT_EQ(garbage.rc, 125);
+  Ran unknown = Wattlab(Measure({"--no-such-flag"}, "touch '" + marker + "'"));
+  EXPECT_EQ(unknown.rc, 125);
+  Ran none = Wattlab({"measure", "--sysfs-root", sys_});
+  EXPECT_EQ(none.rc, 125);
+  EXPECT_NE(none.err.find("no command given"), std::string::npos);
+  EXPECT_FALSE(fs::exists(marker));
+}
+
+TEST_F(E2E, SubtractIdleNeedsABaseline) {
+  Ran r = Wattlab(Measure({"--subtract-idle"}, "true"));
+  EXPECT_EQ(r.rc, 125);
+  EXPECT_NE(r.err.find("run `wattlab idle` first"), std::string::npos) << r.err;
+}
+
+TEST_F(E2E, IdleThenMeasureSubtractsIt) {
+  // The fixture's counters stand still while idle is measured: 0 W.
+  Ran idle = Wattlab({"idle", "--sysfs-root", sys_, "--seconds", "0.2", "--json"});
+  ASSERT_EQ(idle.rc, 0) << idle.err;
+  json ij = json::parse(idle.out);
+  EXPECT_NEAR(ij.at("idle_power_w").get<double>(), 0.0, 1e-12);
+  EXPECT_EQ(ij.at("sources"), json::array({"rapl-powercap"}));
+  const fs::path state = dir_ / "state/wattlab/idle.json";
+  ASSERT_TRUE(fs::exists(state));
+  // Raise the stored baseline to 10 W (package 8 W, dram 2 W), an hour old.
+  json sj = json::parse(Slurp(state));
+  auto& e = sj.at("entries").at(0);
+  e["idle_power_w"] = 10.0;
+  e["domains"] = json::array({{{"name", "package-0"}, {"power_w", 8.0}}, {{"name", "dram-0"}, {"power_w", 2.0}}});
+  e["measured_at_s"] = e["measured_at_s"].get<double>() - 3600;
+  std::ofstream(state) << sj.dump();
+  Ran r = Wattlab(Measure({"--json", "--subtract-idle"}, "echo 1005000000 > '" + pkg_ + "'"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.err);
+  const double d = j.at("duration_s").get<double>();
+  EXPECT_NEAR(j.at("idle_power_w").get<double>(), 10.0, 1e-12);
+  EXPECT_NEAR(j.at("energy_above_idle_j").get<double>(), 5.0 - 10.0 * d, 1e-9);
+  EXPECT_GT(j.at("idle_age_s").get<double>(), 3599.0);
+  EXPECT_LT(j.at("idle_age_s").get<double>(), 3700.0);
+}
+
+TEST_F(E2E, MetersJsonListsEveryAttempt) {
+  Ran r = Wattlab({"meters", "--json", "--sysfs-root", sys_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  const auto& a = j.at("attempts");
+  ASSERT_EQ(a.size(), 6u);
+  const char* order[] = {"rapl-powercap", "rapl-perf", "rapl-msr", "hwmon", "nvml", "estimate"};
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(a[i].at("source"), order[i]);
+  EXPECT_EQ(a[0].at("chosen"), true);
+  ASSERT_EQ(a[0].at("domains").size(), 2u);
+  EXPECT_EQ(a[0].at("domains")[0].at("name"), "package-0");
+  EXPECT_EQ(a[0].at("domains")[0].at("unit"), "J");
+  EXPECT_NEAR(a[0].at("domains")[0].at("max_energy_range_j").get<double>(), 262143.32885, 1e-6);
+  EXPECT_EQ(a[0].at("domains")[1].at("name"), "dram-0");
+  EXPECT_EQ(a[5].at("available"), true);
+  EXPECT_EQ(a[5].at("chosen"), false);
+  EXPECT_EQ(a[5].at("reason"), "cpu, dram already measured by rapl-powercap");
+  EXPECT_EQ(j.at("chosen"), json::array({"rapl-powercap"}));
+  EXPECT_EQ(j.at("estimated"), false);
+  EXPECT_NEAR(j.at("interval_s").get<double>(), 0.1, 1e-12);
+  for (const auto& x : a) {
+    for (const char* k : {"available", "chosen", "reason", "hint", "domains", "facts"}) EXPECT_TRUE(x.contains(k)) << k;
+  }
+}
+
+TEST_F(E2E, MetersTextAndBadOptions) {
+  Ran r = Wattlab({"meters", "--sysfs-root", sys_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("measuring with: rapl-powercap (measured)"), std::string::npos) << r.out;
+  Ran bad = Wattlab({"meters", "--cpu-tdp-w", "-5"});
+  EXPECT_EQ(bad.rc, 2);
+  Ran idle = Wattlab({"idle", "--seconds", "zero"});
+  EXPECT_EQ(idle.rc, 2);
+  EXPECT_NE(idle.err.find("--seconds"), std::string::npos);
+}
+
+TEST_F(E2E, BinaryDoesNotLinkLibtorch) {
+  // Start-up under 50 ms depends on never loading libtorch's ~290 libraries.
+  std::string cmd = "ldd " + Quote(WATTLAB_BINARY) + " > " + Quote((dir_ / "ldd").string());
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::string libs = Slurp(dir_ / "ldd");
+  EXPECT_EQ(libs.find("torch"), std::string::npos) << libs;
+  EXPECT_EQ(libs.find("libc10"), std::string::npos) << libs;
+}
+
+}  // namespace
