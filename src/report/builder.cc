@@ -340,7 +340,7 @@ std::vector<Finding> ComputeFindings(const Context& c) {
   }
   // Recommendations.
   for (const auto& r : a->recommendations.items) {
-    if (!r.text.empty()) f.push_back({r.text, a->recommendations.estimated});
+    if (!r.text.empty()) f.push_back({EndsWith(r.text, ".") ? r.text : r.text + ".", a->recommendations.estimated});
   }
   // Carbon.
   if (a->carbon.energy_j > 0) {
