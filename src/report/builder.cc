@@ -340,6 +340,8 @@ std::vector<Finding> ComputeFindings(const Context& c) {
   }
   // Recommendations.
   for (const auto& r : a->recommendations.items) {
+    // One candidate is its own baseline: nothing was traded, so no finding.
+    if (r.config_id == r.baseline_config_id && r.model == r.baseline_model) continue;
     if (!r.text.empty()) f.push_back({EndsWith(r.text, ".") ? r.text : r.text + ".", a->recommendations.estimated});
   }
   // Carbon.
@@ -381,10 +383,13 @@ Section CorrelationSection(const Context& c) {
       if (c.a)
         for (const auto& k : c.a->correlations)
           if (k.phase == phase && k.x == x) corr = &k;
-      if (!corr || corr->points.empty()) {
+      if (!corr || corr->points.size() < 3 || !corr->spearman) {
         b.empty_reason = !c.a ? NoAnalysisReason(c)
-                              : "no " + PhaseName(phase) + " windows with positive energy per sample" +
-                                    (corr && !corr->note.empty() ? " (" + corr->note + ")" : "");
+                         : !corr || corr->points.empty()
+                             ? "no " + PhaseName(phase) + " windows with positive energy per sample"
+                             : "a correlation needs at least 3 configurations that differ in " + FeatureName(x) +
+                                   "; this study has " + std::to_string(corr->points.size());
+        if (c.a && corr && !corr->note.empty()) b.empty_reason += " (" + corr->note + ")";
         s.plots.push_back(std::move(b));
         continue;
       }

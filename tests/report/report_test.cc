@@ -344,6 +344,11 @@ TEST(BuilderEdge, OneRunExplainsEmptySections) {
   EXPECT_NE(html.find("no data:"), std::string::npos);
   EXPECT_NE(html.find("batch sweep"), std::string::npos);
   EXPECT_NE(html.find("too few models"), std::string::npos);
+  EXPECT_NE(html.find("a correlation needs at least 3 configurations"), std::string::npos);
+  EXPECT_EQ(html.find("id=\"corr-macsperparam-infer\""), std::string::npos);
+  // One configuration is its own baseline: no "0% less energy" finding.
+  for (const auto& f : HeadlineFindings(in, FixtureOptions()))
+    EXPECT_EQ(f.text.find("less energy per sample than the most accurate"), std::string::npos) << f.text;
   EXPECT_NE(md.find("no data:"), std::string::npos);
   // The one run's timeline is still drawn.
   EXPECT_NE(html.find("id=\"timeline-1\""), std::string::npos);
