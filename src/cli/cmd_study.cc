@@ -195,6 +195,7 @@ int CmdStudy(const Args& args) {
   for (const auto& f : out->failures) std::cout << "failed: " << f << "\n";
   std::cout << "export: wattlab runs --db " << db << " --study " << spec->name << " [--csv|--json]\n";
 
+  std::cout.flush();  // the findings are out even if something later fails
   if (out->interrupted) {
     std::fprintf(stderr, "wattlab study: interrupted; the run in progress was discarded. Continue with: %s\n",
                  resume_cmd.c_str());

@@ -159,6 +159,7 @@ double EstimateRunSeconds(const PlannedRun& r, const StudySpec& spec, int64_t ma
       if (r.evaluate) s += (double)(r.eval_samples > 0 ? r.eval_samples : 10000) * per_infer_sample;
     }
   }
+  if (r.infer) s += kEstimateRunOverheadS / 4;  // inference set-up builds the model only
   if (r.infer) s += (double)(r.infer_samples + spec.warmup_steps * r.batch_size) * per_infer_sample * eff(r.batch_size);
   return s;
 }

@@ -569,17 +569,24 @@ std::string SummarizeStudy(const std::vector<RunRow>& rows) {
     total_s += r.duration_s;
   }
   if (rows.empty()) return "no runs stored yet\n";
-  // Energy per sample: above idle where measured (MISSION.md), else total.
-  auto per_sample = [&](const RunRow& r) -> double {
-    double e = r.energy_above_idle_j ? *r.energy_above_idle_j : r.energy_j;
-    return r.samples > 0 ? e / (double)r.samples : std::numeric_limits<double>::quiet_NaN();
-  };
-  const char* basis = any_above ? "above idle" : "total";
   out += "measured " + std::to_string(rows.size()) + " windows: " + FormatFixed(total_j, 1) + " J (" +
          FormatFixed(total_j / 3600.0, 3) + " Wh) over " + FormatFixed(total_s, 1) + " s of measured windows\n";
-
+  // Energy per sample above idle (MISSION.md) when every window of the phase
+  // has a positive figure; otherwise total energy, and the summary says so
+  // (a busy machine can leave nothing above its idle baseline).
+  auto above_ok = [&](const std::string& phase) {
+    for (const auto& r : rows)
+      if (r.phase == phase && (!r.energy_above_idle_j || !(*r.energy_above_idle_j > 0))) return false;
+    return true;
+  };
   // Inference: per model, its best (lowest) energy per sample over batch sizes.
   for (const std::string phase : {"infer", "train"}) {
+    bool above = any_above && above_ok(phase);
+    const std::string basis = above ? "above idle" : "total";
+    auto per_sample = [&](const RunRow& r) -> double {
+      double e = above ? *r.energy_above_idle_j : r.energy_j;
+      return r.samples > 0 ? e / (double)r.samples : std::numeric_limits<double>::quiet_NaN();
+    };
     std::map<std::string, std::map<int64_t, std::vector<double>>> by_model;
     for (const auto& r : rows) {
       if (r.phase != phase || (phase == "train" && r.window != "profile")) continue;
@@ -611,6 +618,9 @@ std::string SummarizeStudy(const std::vector<RunRow>& rows) {
     if (best.size() > 1 && std::get<0>(best.front()) > 0)
       out += ", " + FormatFixed(std::get<0>(best.back()) / std::get<0>(best.front()), 0) + "x apart";
     out += "\n";
+    if (any_above && !above)
+      out += label + ": per-sample figures use total energy: some windows had nothing above the idle baseline "
+             "(was the machine busy while idle was measured?)\n";
     if (!optimal.empty()) out += label + ": energy-optimal batch: " + Join(optimal, ", ") + "\n";
   }
   // Extrapolation check: profile prediction vs measured full-length training.
@@ -625,10 +635,24 @@ std::string SummarizeStudy(const std::vector<RunRow>& rows) {
       }
   }
   if (!ex.empty()) out += "profile -> full-length extrapolation error: " + Join(ex, ", ") + "\n";
-  for (const auto& r : rows)
-    if (r.accuracy && r.phase == "eval")
-      out += "accuracy: " + r.model + " " + FormatFixed(*r.accuracy * 100.0, 1) + "% after " +
-             (r.steps ? std::to_string(*r.steps) + " steps" : std::string("full training")) + "\n";
+  // Test accuracy per configuration, mean over repetitions.
+  std::map<std::string, std::pair<std::string, std::vector<double>>> acc;
+  std::map<std::string, int64_t> train_samples;
+  for (const auto& r : rows) {
+    if (r.accuracy && r.phase == "eval") {
+      acc[r.config_id].first = r.model + " batch " + std::to_string(r.batch_size);
+      acc[r.config_id].second.push_back(*r.accuracy);
+    }
+    if (r.phase == "train" && r.window == "full") train_samples[r.config_id] = r.samples;
+  }
+  for (const auto& [cfg, a] : acc) {
+    double m = 0;
+    for (double v : a.second) m += v;
+    m /= (double)a.second.size();
+    out += "accuracy: " + a.first + " " + FormatFixed(m * 100.0, 1) + "% after " +
+           std::to_string(train_samples[cfg]) + " training samples" +
+           (a.second.size() > 1 ? " (mean of " + std::to_string(a.second.size()) + ")" : "") + "\n";
+  }
   if (estimated)
     out += "NOTE: energy figures are ESTIMATED (no energy counters readable): a model of CPU time, not a "
            "measurement; see `wattlab meters`\n";
