@@ -1,10 +1,12 @@
 #include "fixtures.h"
 
 #include <cmath>
+#include <map>
 #include <utility>
 #include <vector>
 
 #include "analysis/analysis.h"
+#include "store/store.h"
 
 namespace wattlab::report::testing {
 namespace {
@@ -181,6 +183,33 @@ ReportInput AnalyzedFixture(Scenario scenario) {
     in.analysis_error = res.status().message();
   }
   return in;
+}
+
+Status FillStore(const std::string& db, const ReportInput& in) {
+  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(db, OpenMode::kCreate));
+  for (const auto& st : in.studies) {
+    StudyInfo s = st;
+    s.idle_baselines.clear();
+    WATTLAB_RETURN_IF_ERROR(store->UpsertStudy(s));
+    for (const auto& [t, w] : st.idle_baselines) WATTLAB_RETURN_IF_ERROR(store->AddIdleBaseline(st.name, t, w));
+  }
+  std::map<int64_t, RunRecord> runs;
+  for (const auto& r : in.rows) {
+    RunRecord& rec = runs[r.run_id];
+    rec.study = r.study;
+    rec.run_id = r.run_id;
+    rec.config_id = r.config_id;
+    rec.repetition = r.repetition;
+    rec.model = r.model;
+    rec.config_json = "{}";
+    rec.facts_json = "{}";
+    rec.started_at_unix_s = 1795770000 + r.run_id;
+    rec.finished_at_unix_s = rec.started_at_unix_s + 1;
+    rec.rows.push_back(r);
+  }
+  for (const auto& tl : in.timelines) runs[tl.run_id].timeline = tl;
+  for (auto& [id, rec] : runs) WATTLAB_RETURN_IF_ERROR(store->WriteRun(rec));
+  return Status::Ok();
 }
 
 }  // namespace wattlab::report::testing

@@ -25,4 +25,8 @@ ReportOptions FixtureOptions();
 
 const char* ScenarioName(Scenario scenario);
 
+// Writes the input's studies, idle baselines, rows and timelines into a store
+// file (created), one run per run_id, as the study runner would.
+Status FillStore(const std::string& db_path, const ReportInput& input);
+
 }  // namespace wattlab::report::testing

@@ -1,5 +1,7 @@
 // Writes a fixture report to a directory, for the browser test:
 //   report_fixture_tool rich|one-run|estimated-only|no-accuracy OUT_DIR
+// or, for the CLI test, a store file holding the rich study:
+//   report_fixture_tool --db FILE
 #include <cstdio>
 #include <string>
 
@@ -13,6 +15,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string name = argv[1];
+  if (name == "--db") {
+    const wattlab::Status st = testing::FillStore(argv[2], testing::FixtureInput(Scenario::kRich));
+    if (!st.ok()) {
+      std::fprintf(stderr, "report_fixture_tool: %s\n", st.ToString().c_str());
+      return 1;
+    }
+    return 0;
+  }
   Scenario s;
   if (name == "rich") s = Scenario::kRich;
   else if (name == "one-run") s = Scenario::kOneRun;

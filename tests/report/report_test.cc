@@ -9,7 +9,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -428,37 +427,10 @@ TEST(WriteFiles, FailureLeavesNothingHalfWritten) {
 
 // ---- WriteReport through a real store file ---------------------------------------------
 
-Status FillStore(const std::string& db, const ReportInput& in) {
-  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(db, OpenMode::kCreate));
-  for (const auto& st : in.studies) {
-    StudyInfo s = st;
-    s.idle_baselines.clear();
-    WATTLAB_RETURN_IF_ERROR(store->UpsertStudy(s));
-    for (const auto& [t, w] : st.idle_baselines) WATTLAB_RETURN_IF_ERROR(store->AddIdleBaseline(st.name, t, w));
-  }
-  std::map<int64_t, RunRecord> runs;
-  for (const auto& r : in.rows) {
-    RunRecord& rec = runs[r.run_id];
-    rec.study = r.study;
-    rec.run_id = r.run_id;
-    rec.config_id = r.config_id;
-    rec.repetition = r.repetition;
-    rec.model = r.model;
-    rec.config_json = "{}";
-    rec.facts_json = "{}";
-    rec.started_at_unix_s = 1795770000 + r.run_id;
-    rec.finished_at_unix_s = rec.started_at_unix_s + 1;
-    rec.rows.push_back(r);
-  }
-  for (const auto& tl : in.timelines) runs[tl.run_id].timeline = tl;
-  for (auto& [id, rec] : runs) WATTLAB_RETURN_IF_ERROR(store->WriteRun(rec));
-  return Status::Ok();
-}
-
 TEST(WriteReportTest, FromADatabase) {
   const fs::path root = FreshDir("db");
   const std::string db = (root / "study.db").string();
-  ASSERT_TRUE(FillStore(db, testing::FixtureInput(Scenario::kRich)).ok());
+  ASSERT_TRUE(testing::FillStore(db, testing::FixtureInput(Scenario::kRich)).ok());
   ReportOptions opt = FixtureOptions();
   const std::string out = DefaultReportDir(db);
   const Status st = WriteReport(db, out, opt);
