@@ -33,8 +33,13 @@ std::vector<ConfigPoint> AggregateConfigs(const std::vector<RunRow>& rows, Energ
   std::map<std::string, std::vector<const RunRow*>> groups;
   std::vector<std::string> order;
   std::map<std::string, int64_t> dropped;  // reason -> count
+  // Keys that have full windows: their profile rows only feed the
+  // extrapolation check.
+  std::set<std::string> has_full;
+  for (const RunRow& r : rows)
+    if (r.window != "profile") has_full.insert(ConfigKey(r));
   for (const RunRow& r : rows) {
-    if (r.window == "profile") continue;  // profiles only feed the extrapolation check
+    if (r.window == "profile" && has_full.count(ConfigKey(r))) continue;
     if (r.samples <= 0) {
       ++dropped["samples is 0 (no per-sample energy)"];
       continue;
@@ -81,7 +86,8 @@ std::vector<ConfigPoint> AggregateConfigs(const std::vector<RunRow>& rows, Energ
     c.params = f.params;
     c.macs = f.macs;
     c.macs_per_param = f.macs_per_param;
-    std::vector<double> eps, tps, samples, dur, util, acc;
+    c.window = f.window;
+    std::vector<double> eps, tps, samples, dur, util, acc, full_len;
     std::set<std::string> sources;
     for (const RunRow* r : g) {
       const double e = basis == EnergyBasis::kAboveIdle ? *r->energy_above_idle_j : r->energy_j;
@@ -95,7 +101,11 @@ std::vector<ConfigPoint> AggregateConfigs(const std::vector<RunRow>& rows, Energ
       c.estimated = c.estimated || r->estimated;
       if (!r->source.empty()) sources.insert(r->source);
       c.run_ids.push_back(r->run_id);
+      if (r->window == "profile" && r->extrapolated_energy_j && r->energy_j > 0 &&
+          std::isfinite(*r->extrapolated_energy_j))
+        full_len.push_back(n * *r->extrapolated_energy_j / r->energy_j);
     }
+    if (!full_len.empty()) c.full_length_samples = Mean(full_len);
     c.energy_per_sample_j = Mean(eps);
     c.energy_per_sample_sd_j = SampleStdDev(eps);
     c.time_per_sample_s = Mean(tps);

@@ -59,6 +59,7 @@ inline constexpr const char* kEstimatedNote =
 // One configuration of one phase, repetitions averaged.
 struct ConfigPoint {
   std::string phase, config_id, model, precision;
+  std::string window;  // "full" (or ""), or "profile" when the config has only profile windows
   int64_t batch_size = 0, threads = 0;
   int64_t params = 0, macs = 0;
   double macs_per_param = 0;
@@ -73,10 +74,15 @@ struct ConfigPoint {
   bool estimated = false;
   std::string source;
   std::vector<int64_t> run_ids;
+  // Profile-only training configs: the full length the profile stands for
+  // (samples x extrapolated_energy_j / energy_j), mean over repetitions.
+  std::optional<double> full_length_samples;
 };
 
-// Groups usable rows (window "full" or empty, samples > 0, finite energy) into
-// configurations. Rows with zero/negative energy are dropped and counted in
+// Groups usable rows (samples > 0, finite energy) into configurations. A
+// configuration's window=full (or empty) rows are used; when it has none, its
+// window=profile rows stand in (a short profile is still a measurement of
+// energy per sample). Rows with zero/negative energy are dropped and counted in
 // *dropped_reasons (one line per kind of problem) when given.
 std::vector<ConfigPoint> AggregateConfigs(const std::vector<RunRow>& rows, EnergyBasis basis,
                                           std::vector<std::string>* dropped_reasons = nullptr);
@@ -265,7 +271,7 @@ struct LifecyclePoint {
 
 struct LifecycleModel {
   std::string model;
-  double training_energy_j = 0;             // the training window(s) of the best-measured full run
+  double training_energy_j = 0;             // the longest training run, or a profile's extrapolated full length
   double inference_energy_per_sample_j = 0; // cheapest infer config of the model
   std::optional<double> inferences;         // N, when given
   std::optional<double> total_j, training_share, inference_share;

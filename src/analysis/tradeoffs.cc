@@ -227,8 +227,9 @@ Lifecycle ComputeLifecycle(const std::vector<RunRow>& rows, const std::vector<Co
     auto& slot = c.phase == "train" ? train[c.model] : infer[c.model];
     if (c.phase == "train") {
       // The model's main training run: the most samples; then the cheapest.
-      if (!slot || c.samples > slot->samples ||
-          (c.samples == slot->samples && c.energy_per_sample_j < slot->energy_per_sample_j))
+      const double len = c.full_length_samples.value_or(c.samples);
+      const double slot_len = slot ? slot->full_length_samples.value_or(slot->samples) : 0;
+      if (!slot || len > slot_len || (len == slot_len && c.energy_per_sample_j < slot->energy_per_sample_j))
         slot = &c;
     } else if (!slot || c.energy_per_sample_j < slot->energy_per_sample_j) {
       slot = &c;
@@ -241,7 +242,8 @@ Lifecycle ComputeLifecycle(const std::vector<RunRow>& rows, const std::vector<Co
     out.estimated = out.estimated || t.estimated || i.estimated;
     LifecycleModel lm;
     lm.model = m;
-    lm.training_energy_j = t.energy_per_sample_j * t.samples;
+    // A profile stands for its extrapolated full length (same energy basis).
+    lm.training_energy_j = t.energy_per_sample_j * t.full_length_samples.value_or(t.samples);
     lm.inference_energy_per_sample_j = i.energy_per_sample_j;
     lm.break_even_n = BreakEvenInferences(lm.training_energy_j, lm.inference_energy_per_sample_j);
     if (inferences) {
@@ -267,8 +269,9 @@ Lifecycle ComputeLifecycle(const std::vector<RunRow>& rows, const std::vector<Co
   if (out.models.empty()) notes.push_back("no model has both a train and an infer run: no lifecycle");
   if (!inferences) notes.push_back("give --inferences N or --requests-per-day R --days D for totals and shares");
   if (!out.models.empty())
-    notes.push_back("training energy = the model's longest measured training window; inference = its cheapest "
-                    "inference configuration per sample");
+    notes.push_back("training energy = the model's longest measured training window (a profile-only training "
+                    "counts as its extrapolated full length); inference = its cheapest inference configuration per "
+                    "sample");
   if (out.estimated) notes.push_back(kEstimatedNote);
   out.note = Join(notes, "; ");
   return out;

@@ -439,6 +439,31 @@ TEST(Lifecycle, BreakEvenArithmetic) {
   EXPECT_DOUBLE_EQ(x.series.back().inferences, 540000);
 }
 
+TEST(Lifecycle, ProfileOnlyTrainingStandsForItsFullLength) {
+  // The study's default: training measured by a profile only, extrapolated.
+  const Model& m = kModels[0];
+  RunRow prof = MakeRow(m, "train", 0.1, 600);  // 60 J above idle, 90 J total
+  prof.window = "profile";
+  prof.extrapolated_energy_j = prof.energy_j * 100;  // full length = 60000 samples
+  std::vector<RunRow> rows = {prof, MakeRow(m, "infer", 0.01, 1000)};
+  auto cfg = AggregateConfigs(rows, EnergyBasis::kAboveIdle);
+  ASSERT_EQ(cfg.size(), 2u);
+  EXPECT_EQ(cfg[0].window, "profile");
+  EXPECT_NEAR(*cfg[0].full_length_samples, 60000, 1e-6);
+  auto lc = ComputeLifecycle(rows, cfg, std::nullopt, EnergyBasis::kAboveIdle);
+  ASSERT_EQ(lc.models.size(), 1u);
+  EXPECT_NEAR(lc.models[0].training_energy_j, 6000, 1e-6);
+  EXPECT_NEAR(*lc.models[0].break_even_n, 600000, 1e-3);
+  // With a full window present the profile is not counted as a configuration.
+  RunRow full = MakeRow(m, "train", 0.2, 60000);
+  full.config_id = prof.config_id;
+  rows.push_back(full);
+  cfg = AggregateConfigs(rows, EnergyBasis::kAboveIdle);
+  ASSERT_EQ(cfg.size(), 2u);
+  EXPECT_EQ(cfg[0].window, "full");
+  EXPECT_DOUBLE_EQ(cfg[0].energy_per_sample_j, 0.2);
+}
+
 TEST(Carbon, Arithmetic) {
   AnalysisOptions o;
   auto c = ComputeCarbon(3.6e6, o, "x");  // 1 kWh
