@@ -88,13 +88,15 @@ class MeterImpl : public Meter {
       std::lock_guard<std::mutex> lock(start_mu_);
       w.started = started_;
     }
-    if (w.started) w.begin = sampler_->SampleNow();
+    // /proc first, the energy edge last (and first at the end), so the
+    // process-tree scan's own time stays outside the energy window.
     w.cpu_begin = ReadMachineTicks(env_);
     {
       std::lock_guard<std::mutex> lock(mu_);
       w.pid = attribution_pid_;
     }
     if (w.pid) w.pid_ticks_begin = ReadTreeTicks(env_, *w.pid);
+    if (w.started) w.begin = sampler_->SampleNow();
     std::lock_guard<std::mutex> lock(mu_);
     WindowId id = next_id_++;
     windows_.emplace(id, std::move(w));

@@ -12,9 +12,9 @@ namespace wattlab {
 
 namespace {
 // The thread never sleeps longer than this at once, so Stop() returns
-// promptly even at a 60 s interval. 20 ms keeps wake-ups cheap at 10 Hz
-// (measured in bench/bench_sampler.cc).
-constexpr std::chrono::nanoseconds kMaxSleepChunk = std::chrono::milliseconds(20);
+// within 100 ms even at a 60 s interval, while 10 Hz sampling still wakes
+// once per sample (its CPU cost is measured in bench/bench_sampler.cc).
+constexpr std::chrono::nanoseconds kMaxSleepChunk = std::chrono::milliseconds(100);
 
 double Seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 }  // namespace
@@ -158,14 +158,19 @@ EnergySnapshot Sampler::SampleNow() {
 }
 
 void Sampler::AppendTimelineLocked(std::chrono::nanoseconds now) {
-  TimelineSample sample;
-  sample.t_s = Seconds(now - start_time_);
-  sample.power_w = last_power_w_;
-  if (timeline_.size() >= timeline_capacity_) {
-    timeline_.pop_front();
+  const size_t width = 1 + domains_.size();
+  double* row;
+  if (timeline_rows_ < timeline_capacity_) {
+    timeline_.resize(timeline_.size() + width);
+    row = timeline_.data() + timeline_rows_ * width;
+    ++timeline_rows_;
+  } else {
+    row = timeline_.data() + timeline_head_ * width;
+    timeline_head_ = (timeline_head_ + 1) % timeline_capacity_;
     ++timeline_dropped_;
   }
-  timeline_.push_back(std::move(sample));
+  row[0] = Seconds(now - start_time_);
+  std::copy(last_power_w_.begin(), last_power_w_.end(), row + 1);
 }
 
 void Sampler::Run() {
@@ -202,7 +207,17 @@ void Sampler::Run() {
 
 std::vector<TimelineSample> Sampler::Timeline() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return std::vector<TimelineSample>(timeline_.begin(), timeline_.end());
+  const size_t width = 1 + domains_.size();
+  std::vector<TimelineSample> out;
+  out.reserve(timeline_rows_);
+  for (size_t k = 0; k < timeline_rows_; ++k) {
+    const double* row = timeline_.data() + ((timeline_head_ + k) % timeline_rows_) * width;
+    TimelineSample s;
+    s.t_s = row[0];
+    s.power_w.assign(row + 1, row + width);
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 int64_t Sampler::timeline_dropped() const {

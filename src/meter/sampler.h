@@ -25,7 +25,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -103,7 +102,11 @@ class Sampler {
   std::vector<SourceState> states_;          // GUARDED_BY(mu_)
   std::vector<double> energy_j_;             // GUARDED_BY(mu_) cumulative per domain at each domain's last read
   std::vector<double> last_power_w_;         // GUARDED_BY(mu_) mean power over each domain's last read interval
-  std::deque<TimelineSample> timeline_;      // GUARDED_BY(mu_)
+  // The timeline as a ring of fixed-size rows (t, then one power per
+  // domain), flat so a tick appends without allocating once it is full.
+  std::vector<double> timeline_;             // GUARDED_BY(mu_)
+  size_t timeline_rows_ = 0;                 // GUARDED_BY(mu_)
+  size_t timeline_head_ = 0;                 // GUARDED_BY(mu_) oldest row once full
   int64_t timeline_dropped_ = 0;             // GUARDED_BY(mu_)
   Status first_error_;                       // GUARDED_BY(mu_)
   int64_t ticks_ = 0;                        // GUARDED_BY(mu_)
