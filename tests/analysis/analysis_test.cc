@@ -77,7 +77,8 @@ TEST(Stats, CorrelationsMatchScipy) {
 }
 
 TEST(Stats, IncompleteBetaMatchesScipy) {
-  for (const auto& b : LoadReference()["betainc"]) {
+  const json ref = LoadReference();  // kept alive: a range-for over a temporary's member dangles
+  for (const auto& b : ref["betainc"]) {
     const double want = b["value"].get<double>();
     EXPECT_NEAR(RegularizedIncompleteBeta(b["a"], b["b"], b["x"]), want, 1e-12 + 1e-10 * want)
         << b.dump();
