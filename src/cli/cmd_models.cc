@@ -34,6 +34,7 @@ int CmdModels(const Args& args) {
     n_classes = n;
   }
 
+  PreferPassiveOpenMpWait();
   std::unique_ptr<Env> env = NewRealEnv(Roots::FromEnvironment());
   auto engine = LoadWorkloadEngine(env.get());
   if (!engine.ok()) return ReportError(cmd, engine.status());

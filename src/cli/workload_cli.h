@@ -8,6 +8,7 @@
 // Thread-safety: one command, one thread.
 #pragma once
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -46,8 +47,18 @@ inline Result<double> ParseIdleSeconds(const std::string& text) {
   return *v;
 }
 
+// libgomp reads OMP_WAIT_POLICY once, when libtorch's plugin loads it; by
+// default its idle threads spin. On a shared or oversubscribed machine a
+// spinning thread waits for a descheduled peer: we measured LeNet training at
+// 2 threads 18x slower with spinning than with passive waiting under load, and
+// the spinning is CPU time the meter then charges to the run. So wattlab
+// waits passively unless the user chose a policy (OMP_WAIT_POLICY=active).
+// Must run before LoadWorkloadEngine.
+inline void PreferPassiveOpenMpWait() { ::setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0); }
+
 inline Result<MeteredSession> OpenMeteredSession(const MeterFlags& flags) {
   MeteredSession s;
+  PreferPassiveOpenMpWait();
   WATTLAB_ASSIGN_OR_RETURN(Roots roots, flags.ResolveRoots());
   s.env = NewRealEnv(roots);
   WATTLAB_ASSIGN_OR_RETURN(MeterOptions options, flags.ResolveOptions(s.env.get()));

@@ -286,29 +286,29 @@ TEST(Train, LenetLearnsFashionMnist) {
   auto engine = NewTorchEngine();
   TrainConfig cfg;
   cfg.model = "lenet";
-  cfg.steps = 300;
-  cfg.batch_size = 64;
+  cfg.steps = 200;
+  cfg.batch_size = 32;
   cfg.optimizer = "adam";
   cfg.lr = 2e-3;
   cfg.weight_decay = 0;
   cfg.threads = 2;
-  cfg.train_samples = 19200;
+  cfg.train_samples = 6400;
   cfg.eval_samples = 2000;
   Recorder rec;
   auto r = engine->Train(cfg, &rec);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->model.input, (Shape{3, 32, 32}));  // padded and repeated into the reference LeNet
   EXPECT_EQ(r->model.params, 62006);
-  EXPECT_EQ(r->steps, 300);
-  EXPECT_EQ(r->samples, 300 * 64);
-  EXPECT_EQ(r->step_loss.size(), 300u);
+  EXPECT_EQ(r->steps, 200);
+  EXPECT_EQ(r->samples, 200 * 32);
+  EXPECT_EQ(r->step_loss.size(), 200u);
   EXPECT_EQ(r->eval_samples, 2000);
   ASSERT_TRUE(r->accuracy.has_value());
   EXPECT_GT(*r->accuracy, 0.6);
   EXPECT_LT(r->step_loss.back(), r->step_loss.front());
-  EXPECT_EQ(rec.steps, 300);
-  EXPECT_EQ(rec.step_samples, 300 * 64);
-  std::vector<std::string> want = {"begin train", "epoch 1", "epoch end 1 19200", "end train 19200", "begin eval",
+  EXPECT_EQ(rec.steps, 200);
+  EXPECT_EQ(rec.step_samples, 200 * 32);
+  std::vector<std::string> want = {"begin train", "epoch 1", "epoch end 1 6400", "end train 6400", "begin eval",
                                    "end eval 2000"};
   EXPECT_EQ(rec.events, want);
 }
@@ -452,13 +452,13 @@ TEST(Plugin, EntryPointLoadsThroughDlopen) {
 // Runs the real binary; returns exit status and stdout. Meter roots point at
 // empty folders and NVML at a missing library, so the only source is the
 // labelled estimate on every machine.
-struct Run {
+struct CliRun {
   int status = -1;
   std::string out;
 };
-Run RunWattlab(const std::string& args) {
+CliRun RunWattlab(const std::string& args) {
   std::string cmd = std::string(WATTLAB_BINARY) + " " + args + " 2>&1";
-  Run r;
+  CliRun r;
   std::FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return r;
   char buf[4096];
@@ -475,7 +475,7 @@ std::string IsolatedMeter(const TempDir& empty) {
 }
 
 TEST(E2E, ModelsJsonListsEveryModel) {
-  Run r = RunWattlab("models --json");
+  CliRun r = RunWattlab("models --json");
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   ASSERT_TRUE(j["models"].is_array());
@@ -491,14 +491,14 @@ TEST(E2E, ModelsJsonListsEveryModel) {
   }
   for (const char* want : {"lenet", "resnet18", "mobilenetv2", "vgg16", "densenet121"}) EXPECT_TRUE(names.count(want)) << want;
 
-  Run bad = RunWattlab("models --model no_such_net");
+  CliRun bad = RunWattlab("models --model no_such_net");
   EXPECT_EQ(bad.status, 2) << bad.out;
   EXPECT_NE(bad.out.find("resnet18"), std::string::npos) << bad.out;
 }
 
 TEST(E2E, TrainStepsOnSyntheticDataWithEstimateMeter) {
   TempDir empty;
-  Run r = RunWattlab("train --model lenet --dataset synthetic:3x32x32:64 --steps 3 --batch-size 16 --threads 2 "
+  CliRun r = RunWattlab("train --model lenet --dataset synthetic:3x32x32:64 --steps 3 --batch-size 16 --threads 2 "
                      "--idle-seconds 0.2 --interval 10ms --json" + IsolatedMeter(empty));
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
@@ -519,9 +519,9 @@ TEST(E2E, TrainStepsOnSyntheticDataWithEstimateMeter) {
   EXPECT_EQ(j["epochs"].size(), 1u);
   EXPECT_EQ(j["model"]["params"], 62006);
 
-  Run bad = RunWattlab("train --model lenet --steps 1 --epochs 1");
+  CliRun bad = RunWattlab("train --model lenet --steps 1 --epochs 1");
   EXPECT_EQ(bad.status, 2) << bad.out;
-  Run missing = RunWattlab("train --model lenet --steps 1 --idle-seconds 0 --dataset cifar10:/nonexistent" +
+  CliRun missing = RunWattlab("train --model lenet --steps 1 --idle-seconds 0 --dataset cifar10:/nonexistent" +
                            IsolatedMeter(empty));
   EXPECT_EQ(missing.status, 1) << missing.out;
   EXPECT_NE(missing.out.find("data_batch_1.bin"), std::string::npos) << missing.out;
@@ -529,7 +529,7 @@ TEST(E2E, TrainStepsOnSyntheticDataWithEstimateMeter) {
 
 TEST(E2E, InferReportsLatencyAndEnergy) {
   TempDir empty;
-  Run r = RunWattlab("infer --model lenet --samples 20 --batch-size 2 --threads 2 --idle-seconds 0 --json" +
+  CliRun r = RunWattlab("infer --model lenet --samples 20 --batch-size 2 --threads 2 --idle-seconds 0 --json" +
                      IsolatedMeter(empty));
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
@@ -540,10 +540,10 @@ TEST(E2E, InferReportsLatencyAndEnergy) {
   EXPECT_EQ(j["phases"]["infer"]["energy_per_sample_basis"], "energy_j");  // no idle baseline
   EXPECT_EQ(j["estimated"], true);
 
-  Run ts = RunWattlab("infer --torchscript /nonexistent.pt --input 3x32x32 --idle-seconds 0" + IsolatedMeter(empty));
+  CliRun ts = RunWattlab("infer --torchscript /nonexistent.pt --input 3x32x32 --idle-seconds 0" + IsolatedMeter(empty));
   EXPECT_EQ(ts.status, 1) << ts.out;
   EXPECT_NE(ts.out.find("/nonexistent.pt"), std::string::npos) << ts.out;
-  Run no_input = RunWattlab("infer --torchscript x.pt");
+  CliRun no_input = RunWattlab("infer --torchscript x.pt");
   EXPECT_EQ(no_input.status, 2) << no_input.out;
 }
 
