@@ -53,7 +53,7 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec);
 
 // Throughput assumed for estimates (multiply-accumulates per second): one
 // training step of the 16 reference models at batch 128 took ~4 min here.
-inline constexpr double kEstimateMacsPerSecond = 12e9;
+inline constexpr double kEstimateMacsPerSecond = 10e9;
 inline constexpr double kEstimateRunOverheadS = 2.0;  // per engine call: model build, data loading, warm-up
 
 // Forward MACs per sample of the reference models in CIFAR form (approximate,
