@@ -58,9 +58,14 @@ std::vector<ConfigPoint> AggregateConfigs(const std::vector<RunRow>& rows, Energ
       ++dropped["energy or duration is not a finite number"];
       continue;
     }
-    if (e <= 0) {
+    // Above idle, a value within round-off of zero (the baseline equalled
+    // the window's power, e.g. a saturated shared machine under the estimate)
+    // is zero, not a tiny positive energy.
+    const bool zero = basis == EnergyBasis::kAboveIdle ? e <= kAboveIdleZeroFraction * std::fabs(r.energy_j) : e <= 0;
+    if (zero) {
       ++dropped[basis == EnergyBasis::kAboveIdle
-                    ? "energy_above_idle_j is zero or negative (the window was within idle noise)"
+                    ? "energy_above_idle_j is zero, negative or round-off (the window was within idle noise; "
+                      "--energy total uses energy_j)"
                     : "energy_j is zero or negative"];
       continue;
     }

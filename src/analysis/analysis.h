@@ -79,6 +79,12 @@ struct ConfigPoint {
   std::optional<double> full_length_samples;
 };
 
+// energy_above_idle_j at or below this fraction of energy_j counts as zero.
+inline constexpr double kAboveIdleZeroFraction = 1e-6;
+// Below this median share of energy_j, Analyze warns that the idle baseline
+// was nearly as busy as the runs.
+inline constexpr double kAboveIdleLowShare = 0.01;
+
 // Groups usable rows (samples > 0, finite energy) into configurations. A
 // configuration's window=full (or empty) rows are used; when it has none, its
 // window=profile rows stand in (a short profile is still a measurement of

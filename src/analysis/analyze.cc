@@ -52,6 +52,16 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
     if (!res.notes.empty()) why += ": " + Join(res.notes, "; ");
     return Status::FailedPrecondition(why);
   }
+  if (opts.energy == EnergyBasis::kAboveIdle) {
+    std::vector<double> share;
+    for (const auto& r : rows)
+      if (r.energy_above_idle_j && r.energy_j > 0 && r.window != "profile")
+        share.push_back(*r.energy_above_idle_j / r.energy_j);
+    if (!share.empty() && Median(share) < kAboveIdleLowShare)
+      res.notes.push_back("energy above idle is a median " + FormatFixed(Median(share) * 100, 3) +
+                          "% of the total: the idle baseline was about as busy as the runs (a shared or saturated "
+                          "machine?); findings above idle are mostly noise; compare with --energy total");
+  }
   for (const auto& c : res.configs) res.estimated = res.estimated || c.estimated;
   if (res.estimated) res.notes.push_back(kEstimatedNote);
 

@@ -59,11 +59,12 @@ std::optional<double> Pearson(const std::vector<double>& x, const std::vector<do
     sxx += (x[i] - mx) * (x[i] - mx);
     syy += (y[i] - my) * (y[i] - my);
   }
-  // A constant column has no correlation; relative threshold guards against
-  // round-off making a constant column look barely variable.
-  const double scale_x = std::max(1.0, mx * mx) * static_cast<double>(x.size());
-  const double scale_y = std::max(1.0, my * my) * static_cast<double>(y.size());
-  if (sxx <= 1e-24 * scale_x || syy <= 1e-24 * scale_y) return std::nullopt;
+  // A constant column has no correlation. The threshold is relative to the
+  // column's own magnitude (sum of squares), so round-off in a constant
+  // column is caught while tiny but genuinely varying values are not.
+  double qx = 0, qy = 0;
+  for (size_t i = 0; i < x.size(); ++i) qx += x[i] * x[i], qy += y[i] * y[i];
+  if (sxx <= 1e-20 * qx || syy <= 1e-20 * qy) return std::nullopt;
   double r = sxy / std::sqrt(sxx * syy);
   return std::clamp(r, -1.0, 1.0);
 }

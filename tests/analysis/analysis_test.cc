@@ -12,6 +12,7 @@
 
 #include "analysis/analysis.h"
 #include "analysis/stats.h"
+#include "core/strings.h"
 
 namespace wattlab::analysis {
 namespace {
@@ -139,6 +140,11 @@ TEST(Stats, DegenerateInputsGiveNoValue) {
   EXPECT_EQ(exact->dof, 0);
   EXPECT_NEAR(exact->beta[1], 2.0, 1e-12);
   EXPECT_EQ(*CorrelationPValue(1.0, 5), 0.0);
+  // Tiny but varying values are not constant; a constant with round-off is.
+  auto tiny = Pearson({1e-15, 2e-15, 3e-15, 4e-15}, {1, 2, 3, 5});
+  ASSERT_TRUE(tiny);
+  EXPECT_GT(*tiny, 0.9);
+  EXPECT_FALSE(Pearson({0.1 + 0.2, 0.3, 0.3000000000000001, 0.3}, {1, 2, 3, 4}));
 }
 
 // ---- synthetic studies --------------------------------------------------------
@@ -217,7 +223,7 @@ TEST(Aggregate, ZeroEnergyAndMissingIdleAreDroppedWithReasons) {
   ASSERT_EQ(cfg.size(), 1u);
   EXPECT_EQ(cfg[0].repetitions, 1);
   ASSERT_EQ(why.size(), 2u);
-  EXPECT_NE((why[0] + why[1]).find("zero or negative"), std::string::npos);
+  EXPECT_NE((why[0] + why[1]).find("zero, negative"), std::string::npos);
   EXPECT_NE((why[0] + why[1]).find("--energy total"), std::string::npos);
 }
 
@@ -609,7 +615,7 @@ TEST(Analyze, DegenerateInputs) {
   for (auto& r : rows) *r.energy_above_idle_j = 0;
   auto zero = Analyze(rows, {});
   ASSERT_FALSE(zero.ok());
-  EXPECT_NE(zero.status().message().find("zero or negative"), std::string::npos);
+  EXPECT_NE(zero.status().message().find("zero, negative"), std::string::npos);
 
   // Two models, NaN-free output with nulls and reasons.
   auto small = Analyze(SyntheticStudy(2), {});
@@ -667,6 +673,21 @@ TEST(Analyze, FixtureStudyFromCsv) {
     }
   EXPECT_TRUE(seen);
   EXPECT_NEAR(*r->train_vs_infer.median_energy_ratio, 3.0, 1e-3);
+}
+
+TEST(Analyze, AboveIdleRoundOffIsZeroAndBusyBaselineIsFlagged) {
+  auto rows = SyntheticStudy();
+  for (auto& r : rows) r.energy_j = *r.energy_above_idle_j * 200;  // above idle = 0.5% of total
+  auto r = Analyze(rows, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(Join(r->notes, "|").find("idle baseline was about as busy"), std::string::npos);
+  for (auto& x : rows) x.energy_above_idle_j = x.energy_j * 1e-13;  // round-off of a subtraction
+  auto z = Analyze(rows, {});
+  ASSERT_FALSE(z.ok());
+  EXPECT_NE(z.status().message().find("round-off"), std::string::npos);
+  AnalysisOptions total;
+  total.energy = EnergyBasis::kTotal;
+  EXPECT_TRUE(Analyze(rows, total).ok());
 }
 
 TEST(Analyze, PhaseFilter) {
