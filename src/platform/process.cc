@@ -1,6 +1,7 @@
 #include "platform/process.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,13 +16,22 @@ namespace {
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 std::atomic<pid_t> g_child{-1};
+// A signal that arrived after fork but before the parent knew the child's
+// pid (on a loaded machine the child often runs first, far enough to exec
+// the command). The parent forwards it once g_child is set.
+std::atomic<int> g_pending{0};
 struct sigaction g_old[sizeof(kForwarded) / sizeof(kForwarded[0])];
 
 void ForwardSignal(int sig, siginfo_t* info, void*) {
   // si_code <= 0: sent by a process (kill, sigqueue, tkill). Signals the
   // kernel raised for the terminal (SI_KERNEL) already reached the child.
+  if (info == nullptr || info->si_code > 0) return;
+  // Pending first, then the pid: either this handler sees the pid, or the
+  // parent sees the pending signal after publishing the pid. Never neither
+  // (at worst, in a tiny window, both: the child gets it twice).
+  g_pending.store(sig);
   pid_t child = g_child.load();
-  if (child > 0 && info != nullptr && info->si_code <= 0) kill(child, sig);
+  if (child > 0) kill(child, sig);
 }
 
 void InstallForwarding() {
@@ -54,18 +64,28 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const std::vector<std:
   if (pipe2(fds, O_CLOEXEC) != 0) return Status::IOError(std::string("pipe: ") + std::strerror(errno));
   // Installed before fork so a signal sent right after the child exists is
   // forwarded; g_child stays -1 until the pid is known.
+  g_pending = 0;
   InstallForwarding();
+  // This thread blocks the forwarded signals across fork, so the child
+  // cannot run our handler before it resets them (it would swallow them).
+  sigset_t block, old_mask;
+  sigemptyset(&block);
+  for (int sig : kForwarded) sigaddset(&block, sig);
+  pthread_sigmask(SIG_BLOCK, &block, &old_mask);
   pid_t pid = fork();
   if (pid < 0) {
     int err = errno;
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     close(fds[0]);
     close(fds[1]);
     RestoreSignals();
     return Status::IOError(std::string("fork: ") + std::strerror(err));
   }
   if (pid == 0) {
-    // Child: default dispositions for the forwarded signals, then exec.
+    // Child: default dispositions for the forwarded signals, the caller's
+    // mask back, then exec.
     for (int sig : kForwarded) signal(sig, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     close(fds[0]);
     execvp(cargv[0], cargv.data());
     int err = errno;
@@ -74,6 +94,8 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const std::vector<std:
     _exit(err == ENOENT ? 127 : 126);
   }
   g_child = pid;
+  if (int sig = g_pending.exchange(0); sig != 0) kill(pid, sig);
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   close(fds[1]);
   int child_errno = 0;
   ssize_t n;

@@ -1,6 +1,8 @@
 // End-to-end: `wattlab meters`, `measure` and `idle` as a user runs them,
 // on tests/fixtures/e2e-powercap copied to a temp folder.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -150,6 +152,30 @@ TEST_F(E2E, ExitCodesFollowEnv) {
   Ran sig = Wattlab(Measure({"--json"}, "kill -TERM $$"));
   EXPECT_EQ(sig.rc, 128 + 15) << sig.err;
   EXPECT_EQ(json::parse(sig.err).at("exit_code"), 143);
+}
+
+TEST_F(E2E, SignalsSentToWattlabReachTheCommand) {
+  // wattlab gets SIGTERM from kill(2) while the command sleeps: it forwards
+  // it, the command dies of it, and wattlab still reports (exit 128+15).
+  // Sent as soon as the command runs: on a loaded machine that can be
+  // before wattlab's own fork() has returned (a signal once lost that way).
+  const std::string marker = (dir_ / "started").string();
+  std::string script = "exec " + Quote(WATTLAB_BINARY) + " measure --json --sysfs-root " + Quote(sys_) +
+                       " -- sh -c " + Quote("touch " + Quote(marker) + "; exec sleep 30") + " 2>" +
+                       Quote((dir_ / "err").string());
+  const char* argv[] = {"sh", "-c", script.c_str(), nullptr};
+  pid_t pid;
+  ASSERT_EQ(posix_spawnp(&pid, "sh", nullptr, nullptr, const_cast<char**>(argv), environ), 0);
+  for (int i = 0; i < 500 && !fs::exists(marker); ++i) usleep(10000);  // the command is running
+  ASSERT_TRUE(fs::exists(marker));
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st)) << "wattlab itself was killed";
+  EXPECT_EQ(WEXITSTATUS(st), 143);
+  json j = json::parse(Slurp(dir_ / "err"));
+  EXPECT_EQ(j.at("exit_code"), 143);
+  EXPECT_LT(j.at("duration_s").get<double>(), 20.0);
 }
 
 TEST_F(E2E, MeterThatCannotStartIs125AndTheCommandDoesNotRun) {
