@@ -40,6 +40,8 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
   (void)carbon_probe;
 
   res.configs = AggregateConfigs(rows, opts.energy, &res.notes);
+  // Lifecycle always weighs training against inference, whatever --phase shows.
+  const std::vector<ConfigPoint> all_configs = res.configs;
   if (!opts.phase.empty()) {
     std::vector<ConfigPoint> keep;
     for (auto& c : res.configs)
@@ -74,7 +76,7 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
   res.extrapolation = CheckExtrapolation(ex_rows);
   res.pareto = ParetoAndBatches(res.configs, opts.phase);
   res.recommendations = Recommend(res.pareto, opts.min_accuracy, opts.max_energy_j);
-  res.lifecycle = ComputeLifecycle(rows, res.configs, inferences, opts.energy);
+  res.lifecycle = ComputeLifecycle(rows, all_configs, inferences, opts.energy);
 
   // The study's own footprint: every measured window's whole energy (profile
   // windows lie inside full runs and are not counted twice).

@@ -80,6 +80,8 @@ void PrintTables(const analysis::AnalysisResult& r) {
                 ci.c_str(), Fmt(c.spearman).c_str(), c.spearman_p ? Sci(*c.spearman_p).c_str() : "-");
   }
 
+  std::printf("  (-: fewer than 3 configurations, a constant column, or a missing column; --json gives each reason)\n");
+
   const auto& t = r.train_vs_infer;
   std::printf("\nTraining vs inference (per sample, %lld models)\n", static_cast<long long>(t.n_models));
   if (t.n_models > 0) {

@@ -697,6 +697,7 @@ TEST(Analyze, PhaseFilter) {
   ASSERT_TRUE(r.ok());
   for (const auto& c : r->correlations) EXPECT_EQ(c.phase, "infer");
   EXPECT_EQ(r->predictor.size(), 1u);
+  EXPECT_EQ(r->lifecycle.models.size(), 8u);  // lifecycle still weighs both phases
 }
 
 }  // namespace
