@@ -96,7 +96,10 @@ class MeterImpl : public Meter {
       w.pid = attribution_pid_;
     }
     if (w.pid) w.pid_ticks_begin = ReadTreeTicks(env_, *w.pid);
-    if (w.started) w.begin = sampler_->SampleNow();
+    if (w.started) {
+      w.errors_begin = sampler_->error_count();
+      w.begin = sampler_->SampleNow();
+    }
     std::lock_guard<std::mutex> lock(mu_);
     WindowId id = next_id_++;
     windows_.emplace(id, std::move(w));
@@ -118,7 +121,9 @@ class MeterImpl : public Meter {
     std::optional<CpuTicks> cpu_end = ReadMachineTicks(env_);
     std::optional<uint64_t> pid_ticks_end;
     if (w.pid) pid_ticks_end = ReadTreeTicks(env_, *w.pid);
-    Status err = sampler_->first_error();
+    // Only errors met during this window make it fail: one bad read an hour
+    // ago does not void every later window of a long study.
+    Status err = sampler_->FirstErrorSince(w.errors_begin);
     if (!err.ok()) return err.WithContext("window '" + w.name + "'");
 
     std::optional<double> idle_w;
@@ -246,6 +251,7 @@ class MeterImpl : public Meter {
     std::string name;
     bool started = false;
     EnergySnapshot begin;
+    int64_t errors_begin = 0;
     std::optional<CpuTicks> cpu_begin;
     std::optional<int> pid;
     std::optional<uint64_t> pid_ticks_begin;

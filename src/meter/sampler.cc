@@ -15,6 +15,8 @@ namespace {
 // within 100 ms even at a 60 s interval, while 10 Hz sampling still wakes
 // once per sample (its CPU cost is measured in bench/bench_sampler.cc).
 constexpr std::chrono::nanoseconds kMaxSleepChunk = std::chrono::milliseconds(100);
+// Errors kept one by one (for windows); the count goes on past it.
+constexpr size_t kMaxKeptErrors = 64;
 
 double Seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 }  // namespace
@@ -82,7 +84,22 @@ Status Sampler::Stop() {
 bool Sampler::running() const { return thread_.joinable() && !stop_; }
 
 void Sampler::NoteErrorLocked(const Status& st) {
-  if (first_error_.ok() && !st.ok()) first_error_ = st;
+  if (st.ok()) return;
+  if (first_error_.ok()) first_error_ = st;
+  if (errors_.size() < kMaxKeptErrors) errors_.push_back(st);
+  ++error_count_;
+}
+
+int64_t Sampler::error_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_count_;
+}
+
+Status Sampler::FirstErrorSince(int64_t count) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (error_count_ <= count) return Status::Ok();
+  // Past the kept ones, the last kept error stands for the rest.
+  return errors_[std::min<size_t>(static_cast<size_t>(count), errors_.size() - 1)];
 }
 
 void Sampler::ReadSourceLocked(SourceState& s, std::chrono::nanoseconds now, bool initial) {

@@ -67,6 +67,10 @@ class Sampler {
   std::vector<TimelineSample> Timeline() const;
   int64_t timeline_dropped() const;  // oldest samples dropped past capacity
   Status first_error() const;
+  // Errors met so far, and the first one met after `count` errors (OK when
+  // none): a window that began at count n fails only for its own errors.
+  int64_t error_count() const;
+  Status FirstErrorSince(int64_t count) const;
   int64_t ticks() const;
   // CPU time the sampler thread has used (CLOCK_THREAD_CPUTIME_ID), for the
   // overhead benchmark; 0 when not available.
@@ -109,6 +113,8 @@ class Sampler {
   size_t timeline_head_ = 0;                 // GUARDED_BY(mu_) oldest row once full
   int64_t timeline_dropped_ = 0;             // GUARDED_BY(mu_)
   Status first_error_;                       // GUARDED_BY(mu_)
+  std::vector<Status> errors_;               // GUARDED_BY(mu_) the first kMaxKeptErrors
+  int64_t error_count_ = 0;                  // GUARDED_BY(mu_)
   int64_t ticks_ = 0;                        // GUARDED_BY(mu_)
   bool started_ = false;                     // GUARDED_BY(mu_)
   std::atomic<bool> stop_{false};

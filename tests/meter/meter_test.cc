@@ -225,6 +225,29 @@ TEST_F(MeterAttributionTest, ShareIsClampedToOne) {
   EXPECT_NEAR(*r->attributed_energy_j, 10.0, 1e-9);
 }
 
+TEST_F(MeterTest, AReadErrorFailsOnlyTheWindowsItFallsIn) {
+  DetectionReport rep;
+  auto src = std::make_unique<FakeSource>(
+      env_.get(), "rapl-powercap", std::vector<FakeSource::Domain>{{Dom("package-0", Component::kCpu), 10.0, 0}});
+  FakeSource* fake = src.get();
+  rep.chosen.push_back(std::move(src));
+  meter_ = NewMeterFromDetection(env_.get(), MeterOptions{}, std::move(rep));
+  ASSERT_TRUE(meter_->Start().ok());
+  fake->FailOnRead(4, "transient EIO");  // reads: 1 Start, 2 begin edge, 3 at 0.1 s, 4 at 0.2 s
+  auto hit = meter_->BeginWindow("hit");
+  env_->RunUntil(Ms(500));
+  auto r1 = meter_->EndWindow(hit);
+  EXPECT_EQ(r1.status().kind(), Status::Kind::kIOError);
+  EXPECT_NE(r1.status().message().find("window 'hit'"), std::string::npos);
+  auto later = meter_->BeginWindow("later");
+  env_->RunUntil(Ms(1000));
+  auto r2 = meter_->EndWindow(later);
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  EXPECT_NEAR(r2->energy_j, 5.0, 1e-9);
+  env_->FreeRun();
+  EXPECT_EQ(meter_->Stop().kind(), Status::Kind::kIOError);  // Stop still reports it
+}
+
 TEST_F(MeterTest, ReportsSourcesAndEstimatedFlag) {
   DetectionReport rep;
   rep.chosen.push_back(std::make_unique<FakeSource>(
