@@ -77,9 +77,14 @@ StudyInfo Context(Env* env, Meter* meter, WorkloadEngine* engine, const MeterOpt
   info.estimated = meter->estimated();
   for (const auto& a : meter->attempts()) {
     if (!a.chosen) continue;
+    std::string driver;
+    for (const auto& [k, v] : a.facts)
+      if (k == "nvml.driver_version") driver = v;
     for (const auto& [k, v] : a.facts) {
       info.meter_facts.emplace_back(a.source + " " + k, v);
-      if (a.source == kSourceNvml && (EndsWith(k, "name") || EndsWith(k, "gpu"))) info.gpus.push_back(v);
+      // "gpu-0.name" style keys: "NVIDIA H100 80GB HBM3 (driver 550.54)"
+      if (a.source == kSourceNvml && EndsWith(k, ".name"))
+        info.gpus.push_back(v + (driver.empty() ? "" : " (driver " + driver + ")"));
     }
   }
   return info;

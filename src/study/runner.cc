@@ -69,7 +69,10 @@ class WindowObserver : public WorkloadObserver {
     epoch_ids_.erase(it);
     if (r.ok()) spans_.push_back({"epoch " + std::to_string(epoch), r->start_s, r->start_s + r->duration_s});
   }
-  void OnStepEnd(int64_t, int64_t, double loss) override { losses_.push_back(loss); }
+  void OnStepEnd(int64_t step, int64_t, double loss) override {
+    losses_.push_back(loss);
+    if (progress_) progress_("step " + std::to_string(step));
+  }
   bool ShouldStop() override { return stop_ && stop_(); }
 
   // After the engine call returns.
@@ -438,7 +441,7 @@ Result<RunRecord> StudyRunner::ExecuteRun(const PlannedRun& r, const ModelFacts&
     tc.evaluate = false;
     // Load only what the profile consumes: data loading is outside the window but not free.
     tc.train_samples = std::min(r.train_samples, (spec_.warmup_steps + r.profile_steps) * r.batch_size);
-    WindowObserver obs(meter_, stop, [&](const std::string& p) { progress("train profile " + p); });
+    WindowObserver obs(meter_, stop, [&](const std::string& p) { progress("train profile: " + p); });
     obs.BeginCall("setup+warmup");
     auto res = engine_->Train(tc, &obs);
     obs.EndCall();
@@ -465,7 +468,7 @@ Result<RunRecord> StudyRunner::ExecuteRun(const PlannedRun& r, const ModelFacts&
       full.train_samples = std::min(r.train_samples, r.steps_per_epoch * r.batch_size);
       full.evaluate = r.evaluate;
       full.eval_samples = r.eval_samples;
-      WindowObserver fobs(meter_, stop, [&](const std::string& p) { progress("full training " + p); });
+      WindowObserver fobs(meter_, stop, [&](const std::string& p) { progress("full training: " + p); });
       fobs.BeginCall("setup+warmup");
       auto fres = engine_->Train(full, &fobs);
       fobs.EndCall();
@@ -504,7 +507,7 @@ Result<RunRecord> StudyRunner::ExecuteRun(const PlannedRun& r, const ModelFacts&
     ic.threads = (int)r.threads;
     ic.precision = r.precision;
     ic.seed = spec_.seed;
-    WindowObserver obs(meter_, stop, [&](const std::string& p) { progress(p); });
+    WindowObserver obs(meter_, stop, [&](const std::string& p) { progress("infer: " + p); });
     obs.BeginCall("setup+warmup");
     auto res = engine_->Infer(ic, &obs);
     obs.EndCall();

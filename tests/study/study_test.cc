@@ -354,6 +354,25 @@ TEST_F(RunnerTest, RunsEveryPlannedRunOnceWithRowsAndTimelines) {
   EXPECT_NE(summary.find("extrapolation error: lenet +0.0%"), std::string::npos) << summary;
 }
 
+TEST_F(RunnerTest, TtyProgressShowsRunModelPhaseElapsedEta) {
+  FakeClockEnv env;
+  FakeMeter meter(&env);
+  FakeEngine engine(&env);
+  auto store = OpenStore();
+  std::ostringstream log;
+  RunnerOptions opt;
+  opt.log = &log;
+  opt.tty = true;
+  ASSERT_TRUE(StudyRunner(Tiny(), &engine, &meter, store.get(), &env, opt).Run({}).ok());
+  std::string s = log.str();
+  EXPECT_NE(s.find("\r\033[K[1/10] "), std::string::npos);
+  EXPECT_NE(s.find("[10/10] "), std::string::npos);
+  EXPECT_NE(s.find("train profile: step 2  elapsed "), std::string::npos) << s.substr(0, 400);
+  EXPECT_NE(s.find("infer: infer  elapsed"), std::string::npos);
+  EXPECT_NE(s.find("  ETA "), std::string::npos);
+  EXPECT_EQ(s.find("run 1/10 (id"), std::string::npos);  // no plain log lines on a terminal
+}
+
 TEST_F(RunnerTest, RunOrderFollowsThePlan) {
   FakeClockEnv env;
   FakeMeter meter(&env);
