@@ -381,7 +381,8 @@ std::string RenderSvg(const PlotSpec& spec) {
       const int shape = s.marker >= 0 ? s.marker : static_cast<int>(si);
       for (const auto& [x, y] : px) {
         body << MarkerSvg(shape, x, y, color, s.highlight) << "\n";
-        obstacles.push_back({x - kMarkerR - 1, y - kMarkerR - 1, x + kMarkerR + 1, y + kMarkerR + 1});
+        const double r = (s.highlight ? kMarkerR + 1.5 : kMarkerR) + 1;
+        obstacles.push_back({x - r, y - r, x + r, y + r});
       }
     }
   }

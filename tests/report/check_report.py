@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Checks for the report's browser test (stdlib, numpy used when present).
+"""Checks for the report's browser test (Python standard library only).
 
   check_report.py html FILE...    well formed (html.parser), self-contained
   check_report.py console LOG     no console errors in Chromium's stderr log

@@ -60,23 +60,23 @@ bool HasNonFinite(const std::string& s) {
 
 // ---- SVG module ----------------------------------------------------------------
 
-TEST(SvgTicks, LogTicksAreDecades) {
+TEST(ReportSvgTicks, LogTicksAreDecades) {
   EXPECT_EQ(LogTicks(0.003, 20), (std::vector<double>{0.01, 0.1, 1, 10}));
 }
 
-TEST(SvgTicks, LogTicksAddTwoAndFiveOnNarrowRanges) {
+TEST(ReportSvgTicks, LogTicksAddTwoAndFiveOnNarrowRanges) {
   const auto t = LogTicks(4, 256);
   EXPECT_EQ(t, (std::vector<double>{5, 10, 20, 50, 100, 200}));
 }
 
-TEST(SvgTicks, LogTicksThinWideRanges) {
+TEST(ReportSvgTicks, LogTicksThinWideRanges) {
   const auto t = LogTicks(1e-3, 1e12);
   EXPECT_LE(t.size(), 9u);
   EXPECT_GE(t.size(), 4u);
   for (size_t i = 1; i < t.size(); ++i) EXPECT_GT(t[i], t[i - 1]);
 }
 
-TEST(SvgTicks, LogTicksInsideOneDecadeFallBackToLinear) {
+TEST(ReportSvgTicks, LogTicksInsideOneDecadeFallBackToLinear) {
   const auto t = LogTicks(1.1, 1.9);
   ASSERT_GE(t.size(), 2u);
   for (double v : t) {
@@ -85,13 +85,13 @@ TEST(SvgTicks, LogTicksInsideOneDecadeFallBackToLinear) {
   }
 }
 
-TEST(SvgTicks, LinearTicksUseNiceSteps) {
+TEST(ReportSvgTicks, LinearTicksUseNiceSteps) {
   EXPECT_EQ(LinearTicks(0, 57), (std::vector<double>{0, 10, 20, 30, 40, 50}));
   EXPECT_EQ(LinearTicks(-1, 1, 4), (std::vector<double>{-1, -0.5, 0, 0.5, 1}));
   EXPECT_TRUE(LinearTicks(1, 1).empty());
 }
 
-TEST(SvgTicks, FormatTick) {
+TEST(ReportSvgTicks, FormatTick) {
   EXPECT_EQ(FormatTick(0), "0");
   EXPECT_EQ(FormatTick(0.001), "0.001");
   EXPECT_EQ(FormatTick(0.25), "0.25");
@@ -103,7 +103,7 @@ TEST(SvgTicks, FormatTick) {
   EXPECT_EQ(FormatTick(std::nan("")), "");
 }
 
-TEST(SvgText, Escapes) {
+TEST(ReportSvgText, Escapes) {
   EXPECT_EQ(XmlEscape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
   EXPECT_EQ(XmlEscape(std::string("x\x01y")), "xy");
 }
@@ -126,7 +126,7 @@ PlotSpec Crowded(int n) {
   return spec;
 }
 
-TEST(SvgPlot, IsWellFormedAndLabelled) {
+TEST(ReportSvgPlot, IsWellFormedAndLabelled) {
   const std::string svg = RenderSvg(Crowded(20));
   EXPECT_EQ(CheckWellFormed(svg), "");
   const auto axes = ElementTexts(svg, "text", "axis-label");
@@ -137,7 +137,7 @@ TEST(SvgPlot, IsWellFormedAndLabelled) {
   EXPECT_FALSE(HasNonFinite(svg));
 }
 
-TEST(SvgPlot, LabelsOfManyPointsDoNotOverlap) {
+TEST(ReportSvgPlot, LabelsOfManyPointsDoNotOverlap) {
   const int n = 24;
   const std::string svg = RenderSvg(Crowded(n));
   // Recover each placed label's box from its position and length, with the
@@ -164,7 +164,7 @@ TEST(SvgPlot, LabelsOfManyPointsDoNotOverlap) {
     EXPECT_NE(svg.find(std::to_string(k + 1) + " = model_number_"), std::string::npos);
 }
 
-TEST(SvgPlot, DropsNonFiniteAndNonPositiveOnLogAxes) {
+TEST(ReportSvgPlot, DropsNonFiniteAndNonPositiveOnLogAxes) {
   PlotSpec spec;
   spec.id = "bad";
   spec.x = {"x (s)", AxisScale::kLog};
@@ -179,7 +179,7 @@ TEST(SvgPlot, DropsNonFiniteAndNonPositiveOnLogAxes) {
   EXPECT_NE(svg.find("3 point(s) not drawn"), std::string::npos);
 }
 
-TEST(SvgPlot, EmptyPlotStillRenders) {
+TEST(ReportSvgPlot, EmptyPlotStillRenders) {
   PlotSpec spec;
   spec.x = {"x (s)", AxisScale::kLog};
   spec.y = {"y (J)", AxisScale::kLog};
@@ -188,7 +188,7 @@ TEST(SvgPlot, EmptyPlotStillRenders) {
   EXPECT_FALSE(HasNonFinite(svg));
 }
 
-TEST(SvgPlot, SpansAndDiagonal) {
+TEST(ReportSvgPlot, SpansAndDiagonal) {
   PlotSpec spec;
   spec.id = "spans";
   spec.x = {"time (s)", AxisScale::kLinear};
@@ -206,7 +206,7 @@ TEST(SvgPlot, SpansAndDiagonal) {
 
 // ---- document pieces ---------------------------------------------------------------
 
-TEST(Doc, NumbersNeverPrintNaN) {
+TEST(ReportDoc, NumbersNeverPrintNaN) {
   EXPECT_EQ(Sig(std::nan("")), "—");
   EXPECT_EQ(Sig(std::optional<double>()), "—");
   EXPECT_EQ(Sig(0.012345), "0.0123");
@@ -220,7 +220,7 @@ TEST(Doc, NumbersNeverPrintNaN) {
   EXPECT_EQ(CountText(2.5e6), "2.5M");
 }
 
-TEST(Doc, TablesEscape) {
+TEST(ReportDoc, TablesEscape) {
   Table t;
   t.header = {"model", "J"};
   t.numeric = {false, true};
@@ -234,7 +234,7 @@ TEST(Doc, TablesEscape) {
   EXPECT_NE(html.find("<td class=\"num\">1.5</td>"), std::string::npos);
 }
 
-TEST(Doc, DefaultReportDir) {
+TEST(ReportDoc, DefaultReportDir) {
   EXPECT_EQ(DefaultReportDir("runs/study.db"), "runs/study-report");
   EXPECT_EQ(DefaultReportDir("study.db"), "study-report");
   EXPECT_EQ(DefaultReportDir("/tmp/x/results.sqlite"), "/tmp/x/results.sqlite-report");
@@ -242,9 +242,9 @@ TEST(Doc, DefaultReportDir) {
 
 // ---- the builder on fixture studies --------------------------------------------------
 
-class BuilderTest : public ::testing::TestWithParam<Scenario> {};
+class ReportBuilderTest : public ::testing::TestWithParam<Scenario> {};
 
-TEST_P(BuilderTest, WritesEveryFileWellFormedAndFinite) {
+TEST_P(ReportBuilderTest, WritesEveryFileWellFormedAndFinite) {
   const ReportInput in = AnalyzedFixture(GetParam());
   const auto files = BuildReport(in, FixtureOptions());
   const ReportFile* html = Find(files, "index.html");
@@ -291,7 +291,7 @@ TEST_P(BuilderTest, WritesEveryFileWellFormedAndFinite) {
   for (size_t i = 0; i < files.size(); ++i) EXPECT_EQ(again[i].content, files[i].content) << files[i].name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, BuilderTest,
+INSTANTIATE_TEST_SUITE_P(Scenarios, ReportBuilderTest,
                          ::testing::Values(Scenario::kRich, Scenario::kOneRun, Scenario::kEstimatedOnly,
                                            Scenario::kNoAccuracy),
                          [](const auto& info) {
@@ -300,7 +300,7 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, BuilderTest,
                            return n;
                          });
 
-TEST(BuilderRich, DrawsEveryPlotAndComputesFindings) {
+TEST(ReportBuilderRich, DrawsEveryPlotAndComputesFindings) {
   const ReportInput in = AnalyzedFixture(Scenario::kRich);
   ASSERT_TRUE(in.analysis.has_value()) << in.analysis_error;
   const auto files = BuildReport(in, FixtureOptions());
@@ -332,7 +332,7 @@ TEST(BuilderRich, DrawsEveryPlotAndComputesFindings) {
   EXPECT_NE(html.find("Every measured window"), std::string::npos);
 }
 
-TEST(BuilderEdge, OneRunExplainsEmptySections) {
+TEST(ReportBuilderEdge, OneRunExplainsEmptySections) {
   const ReportInput in = AnalyzedFixture(Scenario::kOneRun);
   const auto files = BuildReport(in, FixtureOptions());
   const std::string& html = Find(files, "index.html")->content;
@@ -353,7 +353,7 @@ TEST(BuilderEdge, OneRunExplainsEmptySections) {
   EXPECT_NE(html.find("id=\"timeline-1\""), std::string::npos);
 }
 
-TEST(BuilderEdge, EstimatedOnlySaysSoEverywhere) {
+TEST(ReportBuilderEdge, EstimatedOnlySaysSoEverywhere) {
   const ReportInput in = AnalyzedFixture(Scenario::kEstimatedOnly);
   const auto files = BuildReport(in, FixtureOptions());
   const std::string& html = Find(files, "index.html")->content;
@@ -365,7 +365,7 @@ TEST(BuilderEdge, EstimatedOnlySaysSoEverywhere) {
   EXPECT_NE(Find(files, "summary.md")->content.find("rests on estimated energy"), std::string::npos);
 }
 
-TEST(BuilderEdge, NoAccuracySaysWhy) {
+TEST(ReportBuilderEdge, NoAccuracySaysWhy) {
   const ReportInput in = AnalyzedFixture(Scenario::kNoAccuracy);
   const auto files = BuildReport(in, FixtureOptions());
   const std::string& html = Find(files, "index.html")->content;
@@ -375,7 +375,7 @@ TEST(BuilderEdge, NoAccuracySaysWhy) {
   EXPECT_NE(html.find("id=\"corr-macsperparam-infer\""), std::string::npos);
 }
 
-TEST(BuilderEdge, NoAnalysisRepeatsTheReason) {
+TEST(ReportBuilderEdge, NoAnalysisRepeatsTheReason) {
   ReportInput in = testing::FixtureInput(Scenario::kOneRun);
   in.rows.clear();
   in.analysis_error = "the database holds no measured windows";
@@ -388,7 +388,7 @@ TEST(BuilderEdge, NoAnalysisRepeatsTheReason) {
 
 // ---- atomic writing ------------------------------------------------------------------
 
-TEST(WriteFiles, WritesThenReplacesAReport) {
+TEST(ReportWriteFiles, WritesThenReplacesAReport) {
   const fs::path root = FreshDir("atomic");
   const fs::path out = root / "r";
   ASSERT_TRUE(WriteFilesAtomically({{"index.html", "a"}, {"summary.md", "b"}}, out.string(), true).ok());
@@ -407,7 +407,7 @@ TEST(WriteFiles, WritesThenReplacesAReport) {
   EXPECT_EQ(ReadText(out / "index.html"), "c");
 }
 
-TEST(WriteFiles, RefusesToReplaceSomethingElse) {
+TEST(ReportWriteFiles, RefusesToReplaceSomethingElse) {
   const fs::path root = FreshDir("refuse");
   std::ofstream(root / "precious.txt") << "keep me";
   const Status st = WriteFilesAtomically({{"index.html", "a"}, {"summary.md", "b"}}, root.string(), true);
@@ -416,7 +416,7 @@ TEST(WriteFiles, RefusesToReplaceSomethingElse) {
   EXPECT_EQ(ReadText(root / "precious.txt"), "keep me");
 }
 
-TEST(WriteFiles, FailureLeavesNothingHalfWritten) {
+TEST(ReportWriteFiles, FailureLeavesNothingHalfWritten) {
   const fs::path root = FreshDir("fail");
   const fs::path out = root / "r";
   const Status st = WriteFilesAtomically({{"index.html", "a"}, {"../escape", "b"}}, out.string(), true);
@@ -427,7 +427,7 @@ TEST(WriteFiles, FailureLeavesNothingHalfWritten) {
 
 // ---- WriteReport through a real store file ---------------------------------------------
 
-TEST(WriteReportTest, FromADatabase) {
+TEST(ReportWriteReport, FromADatabase) {
   const fs::path root = FreshDir("db");
   const std::string db = (root / "study.db").string();
   ASSERT_TRUE(testing::FillStore(db, testing::FixtureInput(Scenario::kRich)).ok());
@@ -449,7 +449,7 @@ TEST(WriteReportTest, FromADatabase) {
   EXPECT_FALSE(fs::exists(root / "other"));
 }
 
-TEST(WriteReportTest, MissingDatabaseIsNotFound) {
+TEST(ReportWriteReport, MissingDatabaseIsNotFound) {
   const fs::path root = FreshDir("nodb");
   const Status st = WriteReport((root / "absent.db").string(), (root / "out").string(), FixtureOptions());
   EXPECT_EQ(st.kind(), Status::Kind::kNotFound);
