@@ -291,7 +291,7 @@ TEST_P(ReportBuilderTest, WritesEveryFileWellFormedAndFinite) {
   for (size_t i = 0; i < files.size(); ++i) EXPECT_EQ(again[i].content, files[i].content) << files[i].name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, ReportBuilderTest,
+INSTANTIATE_TEST_SUITE_P(ReportScenarios, ReportBuilderTest,
                          ::testing::Values(Scenario::kRich, Scenario::kOneRun, Scenario::kEstimatedOnly,
                                            Scenario::kNoAccuracy),
                          [](const auto& info) {
