@@ -39,6 +39,16 @@ fs::path FreshDir(const std::string& name) {
   return p;
 }
 
+// A fresh directory removed again when the test ends.
+struct ScopedDir {
+  explicit ScopedDir(const std::string& name) : path(FreshDir(name)) {}
+  ~ScopedDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  fs::path path;
+};
+
 std::string ReadText(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
@@ -389,7 +399,8 @@ TEST(ReportBuilderEdge, NoAnalysisRepeatsTheReason) {
 // ---- atomic writing ------------------------------------------------------------------
 
 TEST(ReportWriteFiles, WritesThenReplacesAReport) {
-  const fs::path root = FreshDir("atomic");
+  const ScopedDir scoped("atomic");
+  const fs::path& root = scoped.path;
   const fs::path out = root / "r";
   ASSERT_TRUE(WriteFilesAtomically({{"index.html", "a"}, {"summary.md", "b"}}, out.string(), true).ok());
   EXPECT_EQ(ReadText(out / "index.html"), "a");
@@ -408,7 +419,8 @@ TEST(ReportWriteFiles, WritesThenReplacesAReport) {
 }
 
 TEST(ReportWriteFiles, RefusesToReplaceSomethingElse) {
-  const fs::path root = FreshDir("refuse");
+  const ScopedDir scoped("refuse");
+  const fs::path& root = scoped.path;
   std::ofstream(root / "precious.txt") << "keep me";
   const Status st = WriteFilesAtomically({{"index.html", "a"}, {"summary.md", "b"}}, root.string(), true);
   EXPECT_EQ(st.kind(), Status::Kind::kFailedPrecondition);
@@ -417,7 +429,8 @@ TEST(ReportWriteFiles, RefusesToReplaceSomethingElse) {
 }
 
 TEST(ReportWriteFiles, FailureLeavesNothingHalfWritten) {
-  const fs::path root = FreshDir("fail");
+  const ScopedDir scoped("fail");
+  const fs::path& root = scoped.path;
   const fs::path out = root / "r";
   const Status st = WriteFilesAtomically({{"index.html", "a"}, {"../escape", "b"}}, out.string(), true);
   EXPECT_FALSE(st.ok());
@@ -428,7 +441,8 @@ TEST(ReportWriteFiles, FailureLeavesNothingHalfWritten) {
 // ---- WriteReport through a real store file ---------------------------------------------
 
 TEST(ReportWriteReport, FromADatabase) {
-  const fs::path root = FreshDir("db");
+  const ScopedDir scoped("db");
+  const fs::path& root = scoped.path;
   const std::string db = (root / "study.db").string();
   ASSERT_TRUE(testing::FillStore(db, testing::FixtureInput(Scenario::kRich)).ok());
   ReportOptions opt = FixtureOptions();
@@ -450,7 +464,8 @@ TEST(ReportWriteReport, FromADatabase) {
 }
 
 TEST(ReportWriteReport, MissingDatabaseIsNotFound) {
-  const fs::path root = FreshDir("nodb");
+  const ScopedDir scoped("nodb");
+  const fs::path& root = scoped.path;
   const Status st = WriteReport((root / "absent.db").string(), (root / "out").string(), FixtureOptions());
   EXPECT_EQ(st.kind(), Status::Kind::kNotFound);
   EXPECT_FALSE(fs::exists(root / "out"));
