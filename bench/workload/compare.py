@@ -18,9 +18,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PY = "/usr/bin/python3"
 
 
+ENV = dict(os.environ)
+
+
 def run_json(cmd):
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         sys.exit("failed (%d): %s\n%s%s" % (p.returncode, " ".join(cmd), p.stdout, p.stderr))
@@ -65,10 +68,13 @@ def main():
     p.add_argument("--train-samples", type=int, default=4096)
     p.add_argument("--quick", action="store_true", help="tiny sizes, to check the script runs")
     p.add_argument("--out", default="")
+    p.add_argument("--omp-wait-policy", default="PASSIVE",
+                   help="OMP_WAIT_POLICY given to both sides alike (wattlab's own default is PASSIVE)")
     a = p.parse_args()
+    ENV["OMP_WAIT_POLICY"] = a.omp_wait_policy
     q = a.quick
-    train_cfg = [("lenet", 128, 8 if q else 60, 3), ("mobilenetv2", 32, 2 if q else 6, 2),
-                 ("resnet18", 32, 2 if q else 5, 2)]
+    train_cfg = [("lenet", 128, 8 if q else 60, 3), ("mobilenetv2", 32, 2 if q else 5, 2),
+                 ("resnet18", 32, 2 if q else 4, 2)]
     infer_cfg = [("lenet", 1, 100 if q else 3000), ("mlp:depth=3,width=256", 1, 100 if q else 3000),
                  ("mobilenetv2", 32, 32 if q else 128), ("resnet18", 32, 32 if q else 128)]
     raw = {"threads": a.threads, "reps": a.reps, "train": {}, "infer": {}, "epoch": [], "peak": None}
@@ -108,11 +114,24 @@ def main():
         "resnet18/b32 train": ours_train(a, "resnet18", 32, 2 if q else 4, 1, "bf16")["samples_per_s"],
         "resnet18/b32 infer": ours_infer(a, "resnet18", 32, 32 if q else 128, "bf16")["samples_per_s"],
     }
+    # What libopenblas0-openmp changes: the same runs with the reference BLAS
+    # (Debian's libblas3) put first on the library path for these processes only.
+    saved = dict(ENV)
+    ENV["LD_LIBRARY_PATH"] = "/usr/lib/x86_64-linux-gnu/blas"
+    ref_peak, _ = run_json([PY, os.path.join(HERE, "py_baseline.py"), "peak", "--threads", str(a.threads),
+                            "--seconds", "0.5"])
+    ref_train = ours_train(a, "lenet", 128, 8 if q else 30, 2)
+    ref_mlp = ours_infer(a, "mlp:depth=3,width=256", 1, 100 if q else 1000)
+    ENV.clear()
+    ENV.update(saved)
+    raw["reference_blas"] = {"peak": ref_peak, "lenet/b128 train": ref_train["samples_per_s"],
+                             "mlp/b1 infer": ref_mlp["samples_per_s"], "versions": ref_train["versions"]}
     raw["elapsed_s"] = time.time() - t_start
 
     # ---- report ----
     pk = raw["peak"]
-    print("## Workload engine vs Python (same libtorch), %d threads, %d alternating repetitions\n" % (a.threads, a.reps))
+    print("## Workload engine vs Python (same libtorch), %d threads, %d alternating repetitions, OMP_WAIT_POLICY=%s\n"
+          % (a.threads, a.reps, a.omp_wait_policy))
     print("matmul peak (1024x1024 mm): fp32 %.1f GMAC/s, bf16 %.1f GMAC/s; BLAS loaded: %s\n" %
           (pk["fp32_gmacs"], pk["bf16_gmacs"], ", ".join(pk["blas_libraries"]) or "none"))
     first = next(iter(raw["train"].values()))[0]["ours"]
@@ -127,16 +146,18 @@ def main():
         print("| %s | %d / %d | %.1f | %.1f | %.3f | %.2f | %.1f%% |" % (
             k, runs[0]["ours"]["params"], runs[0]["py"]["params"], o, y, ratio, gm, 100 * gm / pk["fp32_gmacs"]))
     print()
-    print("| inference | params (ours / py) | ours samples/s | python samples/s | median ratio | ours p50 ms | ours GMAC/s | % of fp32 peak |")
+    print("| inference | params (ours / py) | ours samples/s | python samples/s | median ratio | p50 ms ours / py | ours GMAC/s | % of fp32 peak |")
     print("|---|---|---|---|---|---|---|---|")
     for k, runs in raw["infer"].items():
         o = statistics.median(r["ours"]["samples_per_s"] for r in runs)
         y = statistics.median(r["py"]["samples_per_s"] for r in runs)
         ratio = statistics.median(r["ours"]["samples_per_s"] / r["py"]["samples_per_s"] for r in runs)
         p50 = statistics.median(r["ours"]["latency_p50_ms"] for r in runs)
+        p50_py = statistics.median(r["py"]["latency_p50_ms"] for r in runs)
         gm = runs[0]["ours"]["macs"] * o / 1e9
-        print("| %s | %d / %d | %.1f | %.1f | %.3f | %.3f | %.2f | %.1f%% |" % (
-            k, runs[0]["ours"]["params"], runs[0]["py"]["params"], o, y, ratio, p50, gm, 100 * gm / pk["fp32_gmacs"]))
+        print("| %s | %d / %d | %.1f | %.1f | %.3f | %.3f / %.3f | %.2f | %.1f%% |" % (
+            k, runs[0]["ours"]["params"], runs[0]["py"]["params"], o, y, ratio, p50, p50_py, gm,
+            100 * gm / pk["fp32_gmacs"]))
     print()
     ep = raw["epoch"]
     print("LeNet, one Fashion-MNIST epoch (60,000 samples, batch 128), process start to exit incl. data loading:")
@@ -144,6 +165,14 @@ def main():
         print("  run %d: ours %.2f s, python %.2f s, ratio (python/ours) %.3f" % (i + 1, e["ours"], e["py"], e["py"] / e["ours"]))
     print("\nbf16 (ours): resnet18/b32 train %.1f samples/s, infer %.1f samples/s" % (
         raw["bf16"]["resnet18/b32 train"], raw["bf16"]["resnet18/b32 infer"]))
+    rb = raw["reference_blas"]
+    lenet_o = statistics.median(r["ours"]["samples_per_s"] for r in raw["train"]["lenet/b128"])
+    mlp_o = statistics.median(r["ours"]["samples_per_s"] for r in raw["infer"]["mlp:depth=3,width=256/b1"])
+    print("\nreference BLAS instead of openblas-openmp (LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/blas; sgemm_ from %s):"
+          % rb["versions"]["blas"])
+    print("  fp32 mm %.2f GMAC/s (openblas %.1f); lenet/b128 train %.1f samples/s (openblas %.1f); "
+          "mlp/b1 infer %.1f samples/s (openblas %.1f)" % (rb["peak"]["fp32_gmacs"], pk["fp32_gmacs"],
+                                                           rb["lenet/b128 train"], lenet_o, rb["mlp/b1 infer"], mlp_o))
     print("\nelapsed %.0f s" % raw["elapsed_s"])
     if a.out:
         with open(a.out, "w") as f:

@@ -16,6 +16,7 @@ network. Like wattlab, threads are set explicitly (intra-op T, inter-op 1).
 import argparse
 import gzip
 import json
+import re
 import sys
 import time
 
@@ -299,7 +300,7 @@ def cmd_peak(a):
         dt = time.perf_counter() - t0
         out[name + "_gmacs"] = reps * n ** 3 / dt / 1e9
     out["blas_libraries"] = blas_library()
-    out["torch_config_blas"] = [l.strip() for l in torch.__config__.show().split(",") if "BLAS_INFO" in l]
+    out["torch_config_blas"] = re.findall(r"BLAS_INFO=(\w+)", torch.__config__.show())
     print(json.dumps(out))
 
 

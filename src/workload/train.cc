@@ -113,10 +113,12 @@ Result<TrainResult> TrainImpl(const TrainConfig& cfg, WorkloadObserver* obs) {
       step(MakeBatch(train, warm_order, begin, end, shape, dtype));
     }
   }
-  const auto t_train = Clock::now();
-  r.warmup_s = Seconds(t_warm, t_train);
+  r.warmup_s = Seconds(t_warm, Clock::now());
 
   obs->OnPhaseBegin("train");
+  // train_duration_s excludes the phase's own edge work (meter readings);
+  // epoch edges inside it are included.
+  const auto t_train = Clock::now();
   int64_t done = 0;
   for (int64_t e = 1; e <= epochs && done < total_steps; ++e) {
     obs->OnEpochBegin(e);
@@ -141,8 +143,8 @@ Result<TrainResult> TrainImpl(const TrainConfig& cfg, WorkloadObserver* obs) {
     r.samples += epoch_samples;
     obs->OnEpochEnd(e, epoch_samples, mean_loss);
   }
-  obs->OnPhaseEnd("train", r.samples);
   const auto t_train_end = Clock::now();
+  obs->OnPhaseEnd("train", r.samples);
   r.steps = done;
   r.train_duration_s = Seconds(t_train, t_train_end);
   r.samples_per_s = r.train_duration_s > 0 ? static_cast<double>(r.samples) / r.train_duration_s : 0;
