@@ -18,8 +18,9 @@
 //
 // Ownership: Build returns a shared_ptr the caller owns. Nothing is cached.
 // Thread-safety: Build/CountAnalytic are reentrant. CountTraced installs a
-// process-global callback for its duration and counts only operators run on
-// the calling thread; do not run two CountTraced calls at once.
+// thread-local operator callback for its duration and counts only operators
+// dispatched on the calling thread, so calls on different threads are
+// independent; a `forward` that hands work to other threads is undercounted.
 // libtorch exceptions never escape: they become Status values.
 //
 // Only included inside src/workload/ (it exposes torch types).
