@@ -76,7 +76,7 @@ def main():
     train_cfg = [("lenet", 128, 8 if q else 60, 3), ("mobilenetv2", 32, 2 if q else 5, 2),
                  ("resnet18", 32, 2 if q else 4, 2)]
     infer_cfg = [("lenet", 1, 100 if q else 3000), ("mlp:depth=3,width=256", 1, 100 if q else 3000),
-                 ("mobilenetv2", 32, 32 if q else 128), ("resnet18", 32, 32 if q else 128)]
+                 ("mobilenetv2", 32, 32 if q else 256), ("resnet18", 32, 32 if q else 256)]
     raw = {"threads": a.threads, "reps": a.reps, "train": {}, "infer": {}, "epoch": [], "peak": None}
     t_start = time.time()
 
