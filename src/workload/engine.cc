@@ -69,8 +69,11 @@ class TorchEngine : public WorkloadEngine {
   }
 
   std::vector<std::pair<std::string, std::string>> Versions() const override {
-    return {{"libtorch", TORCH_VERSION}, {"blas", DetectBlas()},
-            {"parallel", FirstLine(at::get_parallel_info())}};
+    const char* wait = std::getenv("OMP_WAIT_POLICY");
+    return {{"libtorch", TORCH_VERSION},
+            {"blas", DetectBlas()},
+            {"intra_op_threads", std::to_string(at::get_num_threads())},
+            {"omp_wait_policy", wait ? wait : "default (spinning)"}};
   }
 };
 
