@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Workload benchmark: wattlab's engine vs the same loops in /usr/bin/python3
-# (python3-torch), side by side, alternating. Results: docs/benchmarks-workload.md.
+# (python3-torch), side by side, alternating. Results: docs/benchmarks.md.
 #
 #   bench/workload/run.sh [BUILD_DIR] [extra compare.py flags, e.g. --reps 3 --quick]
 #
