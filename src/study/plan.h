@@ -53,8 +53,8 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec);
 
 // Throughput assumed for estimates (multiply-accumulates per second): one
 // training step of the 16 reference models at batch 128 took ~4 min here.
-inline constexpr double kEstimateMacsPerSecond = 10e9;
-inline constexpr double kEstimateRunOverheadS = 2.0;  // per engine call: model build, data loading, warm-up
+inline constexpr double kEstimateMacsPerSecond = 40e9;  // calibrated: see docs/study.md
+inline constexpr double kEstimateRunOverheadS = 0.5;  // per engine call: model build, data loading, warm-up
 
 // Forward MACs per sample of the reference models in CIFAR form (approximate,
 // for estimates only); 0 when unknown.
