@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -143,6 +144,12 @@ int CmdStudy(const Args& args) {
   auto env = NewRealEnv(*roots);
   auto mo = mf.ResolveOptions(env.get());
   if (!mo.ok()) return ReportError("study", mo.status());
+
+  // libgomp reads OMP_WAIT_POLICY once, when the plugin loads libtorch:
+  // spinning worker threads burn CPU the meter charges to the run and slow
+  // everything else on a small machine (see docs/benchmarks.md). Passive unless
+  // the user chose a policy, as train/infer/models do.
+  ::setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
 
   std::vector<PlannedRun> plan = ExpandPlan(*spec);
   if (dry_run) {
