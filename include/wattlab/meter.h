@@ -9,8 +9,9 @@
 //
 // Ownership: the Meter owns its sources and thread. The Env passed in must
 // outlive it. Thread-safety: all public methods may be called from any
-// thread; the sampler keeps the first error it meets and returns it from
-// EndWindow/Stop.
+// thread. A read error fails only the windows open while it happened (their
+// EndWindow returns it), so one bad read does not void a long study; Stop
+// returns the first error the sampler met.
 #pragma once
 
 #include <chrono>
