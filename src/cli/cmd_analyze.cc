@@ -12,34 +12,13 @@
 #include "analysis/analysis.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/run_input.h"
 #include "core/strings.h"
 #include "store/store.h"
 
 namespace wattlab::cli {
 
 namespace {
-
-constexpr const char* kDefaultDb = "wattlab.db";
-
-Result<std::vector<RunRow>> LoadRowsForAnalysis(const std::string& db, const std::string& csv) {
-  if (!db.empty() && !csv.empty()) return Status::InvalidArgument("give either --db FILE or --csv FILE, not both");
-  if (!csv.empty()) {
-    std::stringstream ss;
-    if (csv == "-") {
-      ss << std::cin.rdbuf();
-    } else {
-      std::ifstream in(csv, std::ios::binary);
-      if (!in) return Status::NotFound("cannot read --csv " + csv + ": no such file or not readable");
-      ss << in.rdbuf();
-    }
-    auto rows = analysis::ReadRunsCsv(ss.str());
-    if (!rows.ok()) return rows.status().WithContext(csv == "-" ? "stdin" : csv);
-    return rows;
-  }
-  const std::string path = db.empty() ? kDefaultDb : db;
-  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(path, OpenMode::kReadOnly));
-  return store->ReadRows();
-}
 
 Status ParseNum(const std::string& flag, const std::string& text, std::optional<double>* out) {
   if (text.empty()) return Status::Ok();
@@ -156,13 +135,14 @@ void PrintTables(const analysis::AnalysisResult& r) {
 
 int CmdAnalyze(const Args& args) {
   const std::string cmd = "analyze";
-  std::string db, csv, phase, energy = "above-idle", min_acc, max_e, inferences, rpd, days, intensity, region, pue;
+  std::string db, csv, study, phase, energy = "above-idle", min_acc, max_e, inferences, rpd, days, intensity, region, pue;
   bool json = false;
   ArgParser p("wattlab analyze",
               "correlations, train vs infer, energy predictor with cross-validated error, extrapolation check, "
               "trade-offs, lifecycle and carbon over stored runs");
   p.AddOption("db", &db, "FILE", "wattlab database to read (default wattlab.db)");
   p.AddOption("csv", &csv, "FILE", "read a `wattlab runs --csv` file instead ('-' = stdin)");
+  p.AddOption("study", &study, "NAME", "only the runs of this study (default: every study in the input)");
   p.AddOption("phase", &phase, "train|infer", "only this phase");
   p.AddOption("energy", &energy, "above-idle|total", "energy per sample from energy_above_idle_j (default) or energy_j");
   p.AddOption("min-accuracy", &min_acc, "A", "recommend only configurations with accuracy >= A (0..1)");
@@ -199,7 +179,7 @@ int CmdAnalyze(const Args& args) {
     return ReportError(cmd, Status::InvalidArgument("give either --intensity or --region, not both"));
   o.region = region;
 
-  auto rows = LoadRowsForAnalysis(db, csv);
+  auto rows = LoadRunRows(db, csv, study);
   if (!rows.ok()) return ReportError(cmd, rows.status());
   auto res = analysis::Analyze(*rows, o);
   if (!res.ok()) return ReportError(cmd, res.status());

@@ -11,6 +11,7 @@
 #include "analysis/analysis.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/run_input.h"
 #include "core/strings.h"
 #include "platform/env.h"
 #include "platform/plugin.h"
@@ -19,28 +20,6 @@
 namespace wattlab::cli {
 
 namespace {
-
-constexpr const char* kDefaultDb = "wattlab.db";
-
-// Same input rules as `wattlab analyze`.
-Result<std::vector<RunRow>> LoadRowsForPredict(const std::string& db, const std::string& csv) {
-  if (!db.empty() && !csv.empty()) return Status::InvalidArgument("give either --db FILE or --csv FILE, not both");
-  if (!csv.empty()) {
-    std::stringstream ss;
-    if (csv == "-") {
-      ss << std::cin.rdbuf();
-    } else {
-      std::ifstream in(csv, std::ios::binary);
-      if (!in) return Status::NotFound("cannot read --csv " + csv + ": no such file or not readable");
-      ss << in.rdbuf();
-    }
-    auto rows = analysis::ReadRunsCsv(ss.str());
-    if (!rows.ok()) return rows.status().WithContext(csv == "-" ? "stdin" : csv);
-    return rows;
-  }
-  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(db.empty() ? kDefaultDb : db, OpenMode::kReadOnly));
-  return store->ReadRows();
-}
 
 Status ParseWhole(const std::string& flag, const std::string& text, int64_t min, int64_t* out) {
   if (text.empty()) return Status::Ok();
@@ -61,7 +40,7 @@ std::string Sci(double v) {
 
 int CmdPredict(const Args& args) {
   const std::string cmd = "predict";
-  std::string model, input, batch, threads, phase = "infer", samples, epochs, dataset, db, csv, params, macs, energy = "above-idle";
+  std::string model, input, batch, threads, phase = "infer", samples, epochs, dataset, db, csv, study, params, macs, energy = "above-idle";
   bool json = false;
   ArgParser p("wattlab predict",
               "predict the energy of a model never run here, from its params/MACs and the runs in the database");
@@ -75,6 +54,7 @@ int CmdPredict(const Args& args) {
   p.AddOption("dataset", &dataset, "NAME", "dataset for --epochs: fashion-mnist (default), mnist, cifar10");
   p.AddOption("db", &db, "FILE", "wattlab database with the measured runs (default wattlab.db)");
   p.AddOption("csv", &csv, "FILE", "read a `wattlab runs --csv` file instead ('-' = stdin)");
+  p.AddOption("study", &study, "NAME", "only the runs of this study (default: every study in the input)");
   p.AddOption("energy", &energy, "above-idle|total", "predict energy above idle (default) or total energy");
   p.AddOption("params", &params, "N", "use this parameter count instead of asking the workload engine (with --macs)");
   p.AddOption("macs", &macs, "N", "use this forward MAC count per sample instead of asking the engine (with --params)");
@@ -120,7 +100,7 @@ int CmdPredict(const Args& args) {
   }
 
   // The runs first: refusing for too few runs should not wait for libtorch.
-  auto rows = LoadRowsForPredict(db, csv);
+  auto rows = LoadRunRows(db, csv, study);
   if (!rows.ok()) return ReportError(cmd, rows.status());
 
   if (n_params > 0) {
