@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs wattlab's build and run dependencies from Debian's archive and
 # builds it into build/. Idempotent: a second run only rebuilds what changed.
+# Recommended packages are installed too: the build was developed and CI'd
+# with them (libtorch-dev's recommends among them), so a fresh machine gets
+# the same set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +25,7 @@ if ((${#missing[@]})); then
   [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   echo "setup: installing ${missing[*]}" >&2
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 BUILD_DIR=${WATTLAB_BUILD_DIR:-build}
