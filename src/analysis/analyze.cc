@@ -78,12 +78,13 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
   res.recommendations = Recommend(res.pareto, opts.min_accuracy, opts.max_energy_j);
   res.lifecycle = ComputeLifecycle(rows, all_configs, inferences, opts.energy);
 
-  // The study's own footprint: every measured window's whole energy (profile
-  // windows lie inside full runs and are not counted twice).
+  // The study's own footprint: every measured window's whole energy. A train
+  // profile is its own short training, run before (not inside) the
+  // full-length one, so both are electricity the study used.
   double study_j = 0;
   bool study_est = false;
   for (const auto& r : ex_rows) {
-    if (r.window == "profile" || !std::isfinite(r.energy_j) || r.energy_j <= 0) continue;
+    if (!std::isfinite(r.energy_j) || r.energy_j <= 0) continue;
     study_j += r.energy_j;
     study_est = study_est || r.estimated;
   }

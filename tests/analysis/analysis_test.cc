@@ -596,6 +596,33 @@ TEST(Analyze, JsonTopLevelKeysExactly) {
   EXPECT_FALSE(r->estimated);
 }
 
+// A train profile is its own short training before the full-length one, so
+// the study's footprint counts every window, profiles included.
+TEST(Analyze, CarbonCountsEveryWindowIncludingProfiles) {
+  auto rows = SyntheticStudy();
+  // A profile of the first training configuration, as the study runner writes it.
+  for (const auto& r : SyntheticStudy()) {
+    if (r.phase != "train") continue;
+    RunRow prof = r;
+    prof.window = "profile";
+    prof.samples = r.samples / 10;
+    prof.energy_j = r.energy_j / 9;
+    prof.extrapolated_energy_j = prof.energy_j * 10;
+    rows.push_back(prof);
+    break;
+  }
+  double all_j = 0;
+  bool has_profile = false;
+  for (const auto& r : rows) {
+    all_j += r.energy_j;
+    has_profile = has_profile || r.window == "profile";
+  }
+  ASSERT_TRUE(has_profile) << "the synthetic study must hold profile windows for this test to mean anything";
+  auto r = Analyze(rows, AnalysisOptions{});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NEAR(r->carbon.energy_j, all_j, 1e-9 * all_j);
+}
+
 TEST(Analyze, EstimatedFindingsSaySo) {
   auto rows = SyntheticStudy();
   for (auto& r : rows) r.estimated = true, r.source = "estimate";
