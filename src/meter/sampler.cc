@@ -102,8 +102,7 @@ Status Sampler::FirstErrorSince(int64_t count) const {
   return errors_[std::min<size_t>(static_cast<size_t>(count), errors_.size() - 1)];
 }
 
-void Sampler::ReadSourceLocked(SourceState& s, std::chrono::nanoseconds now, bool initial) {
-  (void)initial;
+void Sampler::ReadSourceLocked(SourceState& s, std::chrono::nanoseconds now) {
   Status st = s.source->Read(s.readings);
   if (!st.ok()) {
     // Keep prev_raw and last_read: the next good read covers the gap.
@@ -169,7 +168,7 @@ EnergySnapshot Sampler::SampleNow() {
   for (auto& s : states_) {
     // Counters are always read at an edge (re-reading a cumulative counter
     // is harmless); a power source is not read faster than it resolves.
-    if (s.counter_source || now - s.last_read >= s.source->min_interval()) ReadSourceLocked(s, now, false);
+    if (s.counter_source || now - s.last_read >= s.source->min_interval()) ReadSourceLocked(s, now);
   }
   return SnapshotLocked(now);
 }
@@ -193,22 +192,20 @@ void Sampler::AppendTimelineLocked(std::chrono::nanoseconds now) {
 void Sampler::Run() {
   pthread_setname_np(pthread_self(), "wattlab-sampler");
   while (!stop_.load(std::memory_order_relaxed)) {
-    std::chrono::nanoseconds now = env_->NowMonotonic();
+    // One lock per wake-up: find what is due and read it under the same lock.
+    std::unique_lock<std::mutex> lock(mu_);
+    const std::chrono::nanoseconds now = env_->NowMonotonic();
     std::chrono::nanoseconds next_due = std::chrono::nanoseconds::max();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (const auto& s : states_) next_due = std::min(next_due, s.next_due);
-    }
+    for (const auto& s : states_) next_due = std::min(next_due, s.next_due);
     if (next_due > now) {
+      lock.unlock();
       env_->SleepFor(std::min(next_due - now, kMaxSleepChunk));
       continue;
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    now = env_->NowMonotonic();
     bool any = false;
     for (auto& s : states_) {
       if (s.next_due > now) continue;
-      ReadSourceLocked(s, now, false);
+      ReadSourceLocked(s, now);
       any = true;
       s.next_due += s.period;
       // Fell behind (machine busy, process stopped): skip the missed slots

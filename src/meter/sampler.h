@@ -90,7 +90,7 @@ class Sampler {
 
   void Run();
   // Reads source s at `now` and folds it into cumulative energy. Caller holds mu_.
-  void ReadSourceLocked(SourceState& s, std::chrono::nanoseconds now, bool initial);
+  void ReadSourceLocked(SourceState& s, std::chrono::nanoseconds now);
   void NoteErrorLocked(const Status& st);
   EnergySnapshot SnapshotLocked(std::chrono::nanoseconds now) const;
   void AppendTimelineLocked(std::chrono::nanoseconds now);
