@@ -102,16 +102,20 @@ Result<uint64_t> ReadableFile::ReadU64(uint64_t offset) {
 
 namespace {
 
+// A file read at explicit offsets. perf_event fds are not seekable (pread
+// fails with ESPIPE); read(2) returns their current count every time, which is
+// what offset 0 means there, so they are opened as counters and read that way
+// from the start instead of failing a pread on every sample.
 class FdFile : public ReadableFile {
  public:
-  FdFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  enum class Kind { kSeekable, kCounter };
+  FdFile(int fd, std::string path, Kind kind = Kind::kSeekable) : fd_(fd), kind_(kind), path_(std::move(path)) {}
   ~FdFile() override { ::close(fd_); }
   Result<size_t> PRead(uint64_t offset, void* buf, size_t n) override {
+    if (kind_ == Kind::kCounter && offset != 0)
+      return Status::NotSupported("cannot read at offset " + std::to_string(offset) + " of the counter " + path_);
     for (;;) {
-      ssize_t r = ::pread(fd_, buf, n, static_cast<off_t>(offset));
-      // perf_event fds are not seekable (pread gives ESPIPE); read(2) returns
-      // their current count every time, which is what offset 0 means there.
-      if (r < 0 && errno == ESPIPE && offset == 0) r = ::read(fd_, buf, n);
+      ssize_t r = kind_ == Kind::kCounter ? ::read(fd_, buf, n) : ::pread(fd_, buf, n, static_cast<off_t>(offset));
       if (r >= 0) return static_cast<size_t>(r);
       if (errno == EINTR) continue;
       return StatusFromErrno(errno, "cannot read", path_);
@@ -121,6 +125,7 @@ class FdFile : public ReadableFile {
 
  private:
   int fd_;
+  Kind kind_;
   std::string path_;
 };
 
@@ -177,7 +182,7 @@ class RealEnv : public Env {
     long fd = ::syscall(SYS_perf_event_open, &attr, /*pid=*/-1, cpu, /*group_fd=*/-1, PERF_FLAG_FD_CLOEXEC);
     std::string what = "perf_event type " + std::to_string(type) + " config 0x" + ToHex(config) + " cpu " + std::to_string(cpu);
     if (fd < 0) return StatusFromErrno(errno, "cannot open", what);
-    return std::unique_ptr<ReadableFile>(new FdFile(static_cast<int>(fd), what));
+    return std::unique_ptr<ReadableFile>(new FdFile(static_cast<int>(fd), what, FdFile::Kind::kCounter));
   }
 
   Result<void*> DlOpen(const std::string& library) override {
