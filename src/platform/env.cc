@@ -1,5 +1,7 @@
 #include "platform/env.h"
 
+#include "core/strings.h"
+
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -24,12 +26,7 @@ Roots Roots::FromEnvironment() {
   return r;
 }
 
-std::string Trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
+std::string Trim(const std::string& s) { return TrimCopy(s); }
 
 Result<uint64_t> ParseU64(const std::string& text, const std::string& path) {
   std::string t = Trim(text);
