@@ -20,16 +20,7 @@
 #include "study/runner.h"
 #include "study/spec.h"
 
-#if __has_include("report/report.h")
 #include "report/report.h"
-// Weak so `wattlab` links while the report library is still a placeholder;
-// once report.cc is linked in (cmd_report references it) the call is real.
-namespace wattlab {
-Status WriteReport(const std::string& db_path, const std::string& out_dir, const ReportOptions& options)
-    __attribute__((weak));
-}  // namespace wattlab
-#define WATTLAB_HAVE_REPORT_HEADER 1
-#endif
 
 namespace wattlab::cli {
 namespace {
@@ -215,20 +206,11 @@ int CmdStudy(const Args& args) {
   }
   if (!no_report) {
     std::string dir = ReportDirFor(db);
-#ifdef WATTLAB_HAVE_REPORT_HEADER
-    if (&WriteReport != nullptr) {
-      ReportOptions opts;
-      opts.study = spec->name;
-      Status rs = WriteReport(db, dir, opts);
-      if (rs.ok()) std::cout << "report: " << dir << "/index.html (and summary.md)\n";
-      else std::fprintf(stderr, "wattlab study: the report could not be written: %s\n", rs.message().c_str());
-    } else {
-      std::cout << "report: not built into this wattlab yet; run `wattlab report --db " << db << "` later\n";
-    }
-#else
-    // TODO(report): call WriteReport(db, dir) once src/report/report.h exists.
-    std::cout << "report: not built into this wattlab yet (" << dir << ")\n";
-#endif
+    ReportOptions opts;
+    opts.study = spec->name;
+    Status rs = WriteReport(db, dir, opts);
+    if (rs.ok()) std::cout << "report: " << dir << "/index.html (and summary.md)\n";
+    else std::fprintf(stderr, "wattlab study: the report could not be written: %s\n", rs.message().c_str());
   }
   if (out->failed > 0) {
     std::fprintf(stderr, "wattlab study: %lld run(s) failed (listed above); rerun with --resume to retry them: %s\n",
