@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "platform/real_env.h"
 #include "meter/sampler.h"
 #include "meter/sources.h"
 

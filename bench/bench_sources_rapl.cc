@@ -21,7 +21,8 @@
 
 #include "meter/msr.h"
 #include "meter/sources.h"
-#include "platform/env.h"
+#include "core/env.h"
+#include "platform/real_env.h"
 
 namespace {
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "platform/real_env.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"

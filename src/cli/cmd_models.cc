@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "platform/real_env.h"
 #include "cli/commands.h"
 #include "cli/workload_cli.h"
 
@@ -35,7 +36,7 @@ int CmdModels(const Args& args) {
   }
 
   PreferPassiveOpenMpWait();
-  std::unique_ptr<Env> env = NewRealEnv(Roots::FromEnvironment());
+  std::unique_ptr<Env> env = NewRealEnv(RootsFromProcessEnvironment());
   auto engine = LoadWorkloadEngine(env.get());
   if (!engine.ok()) return ReportError(cmd, engine.status());
   std::vector<std::string> names = only.empty() ? (*engine)->ModelNames() : only;

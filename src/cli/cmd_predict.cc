@@ -13,7 +13,8 @@
 #include "cli/common.h"
 #include "cli/run_input.h"
 #include "core/strings.h"
-#include "platform/env.h"
+#include "core/env.h"
+#include "platform/real_env.h"
 #include "platform/plugin.h"
 #include "store/store.h"
 
@@ -111,7 +112,7 @@ int CmdPredict(const Args& args) {
     req.facts.counter = "given";
     if (shape) req.facts.input = *shape;
   } else {
-    std::unique_ptr<Env> env = NewRealEnv(Roots::FromEnvironment());
+    std::unique_ptr<Env> env = NewRealEnv(RootsFromProcessEnvironment());
     auto engine = LoadWorkloadEngine(env.get());
     if (!engine.ok())
       return ReportError(cmd, engine.status().WithContext("counting " + model +

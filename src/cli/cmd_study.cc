@@ -10,6 +10,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "platform/real_env.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"

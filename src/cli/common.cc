@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "platform/real_env.h"
 #include "core/strings.h"
 
 #ifndef WATTLAB_VERSION
@@ -24,7 +25,7 @@ void MeterFlags::Register(ArgParser& p, bool with_interval) {
 }
 
 Result<Roots> MeterFlags::ResolveRoots() const {
-  Roots r = Roots::FromEnvironment();
+  Roots r = RootsFromProcessEnvironment();
   if (!sysfs_root.empty()) r.sysfs = sysfs_root;
   if (!proc_root.empty()) r.proc = proc_root;
   if (!dev_root.empty()) r.dev = dev_root;

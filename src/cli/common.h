@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cli/args.h"
-#include "platform/env.h"
+#include "core/env.h"
 #include "wattlab/meter.h"
 
 namespace wattlab::cli {

@@ -23,7 +23,8 @@
 
 #include "cli/common.h"
 #include "core/strings.h"
-#include "platform/env.h"
+#include "core/env.h"
+#include "platform/real_env.h"
 #include "platform/plugin.h"
 #include "wattlab/meter.h"
 #include "wattlab/workload.h"

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/env.h"
+#include "core/env.h"
 #include "wattlab/meter.h"
 
 namespace wattlab {

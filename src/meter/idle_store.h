@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "platform/env.h"
+#include "core/env.h"
 #include "wattlab/status.h"
 
 namespace wattlab {

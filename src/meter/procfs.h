@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <string>
 
-#include "platform/env.h"
+#include "core/env.h"
 #include "wattlab/status.h"
 
 namespace wattlab {

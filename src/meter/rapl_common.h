@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "platform/env.h"
+#include "core/env.h"
 #include "wattlab/meter.h"
 
 namespace wattlab {

@@ -29,7 +29,7 @@
 #include <thread>
 #include <vector>
 
-#include "platform/env.h"
+#include "core/env.h"
 #include "wattlab/meter.h"
 
 namespace wattlab {

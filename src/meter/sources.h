@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "platform/env.h"
+#include "core/env.h"
 #include "wattlab/meter.h"
 
 namespace wattlab {

@@ -1,4 +1,4 @@
-#include "platform/env.h"
+#include "platform/real_env.h"
 
 #include "core/strings.h"
 
@@ -6,6 +6,8 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -14,47 +16,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
+#include <mutex>
 #include <thread>
 
 namespace wattlab {
-
-Roots Roots::FromEnvironment() {
-  Roots r;
-  if (const char* v = std::getenv("WATTLAB_SYSFS_ROOT"); v && *v) r.sysfs = v;
-  if (const char* v = std::getenv("WATTLAB_PROC_ROOT"); v && *v) r.proc = v;
-  if (const char* v = std::getenv("WATTLAB_DEV_ROOT"); v && *v) r.dev = v;
-  return r;
-}
-
-std::string Trim(const std::string& s) { return TrimCopy(s); }
-
-Result<uint64_t> ParseU64(const std::string& text, const std::string& path) {
-  std::string t = Trim(text);
-  if (t.empty() || !std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return Status::Corruption(path + ": expected an unsigned integer, found '" + t + "'");
-  errno = 0;
-  unsigned long long v = std::strtoull(t.c_str(), nullptr, 10);
-  if (errno == ERANGE) return Status::Corruption(path + ": integer out of range: " + t);
-  return static_cast<uint64_t>(v);
-}
-
-Result<int64_t> ParseI64(const std::string& text, const std::string& path) {
-  std::string t = Trim(text);
-  char* end = nullptr;
-  errno = 0;
-  long long v = std::strtoll(t.c_str(), &end, 10);
-  if (t.empty() || *end != '\0' || errno == ERANGE)
-    return Status::Corruption(path + ": expected an integer, found '" + t + "'");
-  return static_cast<int64_t>(v);
-}
-
-Result<double> ParseDouble(const std::string& text, const std::string& path) {
-  std::string t = Trim(text);
-  char* end = nullptr;
-  double v = std::strtod(t.c_str(), &end);
-  if (t.empty() || *end != '\0') return Status::Corruption(path + ": expected a number, found '" + t + "'");
-  return v;
-}
 
 Status StatusFromErrno(int err, const std::string& what, const std::string& path) {
   std::string m = what + " " + path + ": " + std::strerror(err);
@@ -73,28 +39,6 @@ Status StatusFromErrno(int err, const std::string& what, const std::string& path
     default:
       return Status::IOError(m);
   }
-}
-
-Result<std::string> ReadableFile::ReadAllText() {
-  std::string out;
-  char buf[4096];
-  uint64_t off = 0;
-  for (;;) {
-    auto n = PRead(off, buf, sizeof buf);
-    if (!n.ok()) return n.status();
-    if (*n == 0) break;
-    out.append(buf, *n);
-    off += *n;
-  }
-  return out;
-}
-
-Result<uint64_t> ReadableFile::ReadU64(uint64_t offset) {
-  uint64_t v = 0;
-  auto n = PRead(offset, &v, sizeof v);
-  if (!n.ok()) return n.status();
-  if (*n != sizeof v) return Status::IOError("short read of 8 bytes at offset " + std::to_string(offset) + " in " + path());
-  return v;
 }
 
 namespace {
@@ -125,6 +69,104 @@ class FdFile : public ReadableFile {
   Kind kind_;
   std::string path_;
 };
+
+class RwFile : public RandomRWFile {
+ public:
+  RwFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~RwFile() override { ::close(fd_); }
+  Result<size_t> PRead(uint64_t offset, void* buf, size_t n) override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::pread(fd_, static_cast<char*>(buf) + done, n - done, static_cast<off_t>(offset + done));
+      if (r == 0) break;
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return StatusFromErrno(errno, "cannot read", path_);
+      }
+      done += static_cast<size_t>(r);
+    }
+    return done;
+  }
+  Status PWrite(uint64_t offset, const void* buf, size_t n) override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::pwrite(fd_, static_cast<const char*>(buf) + done, n - done, static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return StatusFromErrno(errno, "cannot write", path_);
+      }
+      done += static_cast<size_t>(r);
+    }
+    return Status::Ok();
+  }
+  Status Truncate(uint64_t size) override {
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return StatusFromErrno(errno, "cannot truncate", path_);
+    return Status::Ok();
+  }
+  Status Sync() override {
+    if (::fdatasync(fd_) != 0) return StatusFromErrno(errno, "cannot sync", path_);
+    return Status::Ok();
+  }
+  Result<uint64_t> Size() override {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return StatusFromErrno(errno, "cannot stat", path_);
+    return static_cast<uint64_t>(st.st_size);
+  }
+  const std::string& path() const override { return path_; }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+
+Status WriteAll(int fd, const std::string& data, const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t r = ::write(fd, data.data() + done, data.size() - done);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return StatusFromErrno(errno, "cannot write", path);
+    }
+    done += static_cast<size_t>(r);
+  }
+  return Status::Ok();
+}
+
+std::string ParentDir(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// Signal delivery for WatchSignals: one process-wide flag (handlers are
+// process-wide too). Only the store of a lock-free atomic happens in the
+// handler.
+std::atomic<std::atomic<int>*> g_signal_flag{nullptr};
+
+extern "C" void WattlabSignalHandler(int signo) {
+  std::atomic<int>* flag = g_signal_flag.load();
+  if (!flag) return;
+  int v = 0;
+  switch (signo) {
+    case SIGINT: v = 1; break;
+    case SIGTERM: v = 2; break;
+    case SIGHUP: v = 3; break;
+    case SIGQUIT: v = 4; break;
+    default: v = 0;
+  }
+  flag->store(v);
+}
+
+int SignalNumber(Signal s) {
+  switch (s) {
+    case Signal::kInt: return SIGINT;
+    case Signal::kTerm: return SIGTERM;
+    case Signal::kHup: return SIGHUP;
+    case Signal::kQuit: return SIGQUIT;
+  }
+  return SIGTERM;
+}
 
 bool HasPrefix(const std::string& s, const std::string& p) {
   return s.size() >= p.size() && s.compare(0, p.size(), p) == 0 && (s.size() == p.size() || s[p.size()] == '/');
@@ -206,9 +248,140 @@ class RealEnv : public Env {
     return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
   }
   std::optional<std::string> GetEnvVar(const std::string& name) override {
+    std::lock_guard<std::mutex> lock(env_mu_);
     const char* v = std::getenv(name.c_str());
     if (!v) return std::nullopt;
     return std::string(v);
+  }
+  Status SetEnvVar(const std::string& name, const std::string& value, bool overwrite) override {
+    std::lock_guard<std::mutex> lock(env_mu_);
+    if (::setenv(name.c_str(), value.c_str(), overwrite ? 1 : 0) != 0)
+      return StatusFromErrno(errno, "cannot set environment variable", name);
+    return Status::Ok();
+  }
+
+  Status WriteFileInPlace(const std::string& path, const std::string& data) override {
+    std::string real = Resolve(path);
+    int fd = ::open(real.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return StatusFromErrno(errno, "cannot open for writing", real);
+    Status st = WriteAll(fd, data, real);
+    if (::close(fd) != 0 && st.ok()) st = StatusFromErrno(errno, "cannot write", real);
+    return st;
+  }
+
+  Status WriteFileAtomically(const std::string& path, const std::string& data) override {
+    std::string real = Resolve(path);
+    std::string tmp = real + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(tmp_counter_++);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return StatusFromErrno(errno, "cannot create", tmp);
+    Status st = WriteAll(fd, data, tmp);
+    if (st.ok() && ::fsync(fd) != 0) st = StatusFromErrno(errno, "cannot sync", tmp);
+    if (::close(fd) != 0 && st.ok()) st = StatusFromErrno(errno, "cannot write", tmp);
+    if (st.ok() && ::rename(tmp.c_str(), real.c_str()) != 0) st = StatusFromErrno(errno, "cannot rename onto", real);
+    if (!st.ok()) ::unlink(tmp.c_str());
+    return st;
+  }
+
+  Status AppendToFile(const std::string& path, const std::string& data) override {
+    std::string real = Resolve(path);
+    int fd = ::open(real.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return StatusFromErrno(errno, "cannot open for appending", real);
+    Status st = WriteAll(fd, data, real);
+    if (::close(fd) != 0 && st.ok()) st = StatusFromErrno(errno, "cannot write", real);
+    return st;
+  }
+
+  Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, bool create, bool read_only) override {
+    std::string real = Resolve(path);
+    int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | (create && !read_only ? O_CREAT : 0);
+    int fd = ::open(real.c_str(), flags, 0644);
+    if (fd < 0) return StatusFromErrno(errno, "cannot open", real);
+    return std::unique_ptr<RandomRWFile>(new RwFile(fd, real));
+  }
+
+  Status Rename(const std::string& from, const std::string& to) override {
+    std::string a = Resolve(from), b = Resolve(to);
+    if (::rename(a.c_str(), b.c_str()) != 0) return StatusFromErrno(errno, "cannot rename " + a + " to", b);
+    return Status::Ok();
+  }
+  Status RemoveFile(const std::string& path) override {
+    std::string real = Resolve(path);
+    if (::unlink(real.c_str()) != 0) return StatusFromErrno(errno, "cannot remove", real);
+    return Status::Ok();
+  }
+  Status RemoveTree(const std::string& path) override {
+    std::error_code ec;
+    std::filesystem::remove_all(Resolve(path), ec);
+    if (ec) return StatusFromErrno(ec.value(), "cannot remove", Resolve(path));
+    return Status::Ok();
+  }
+  Status CreateDirs(const std::string& path) override {
+    std::error_code ec;
+    std::filesystem::create_directories(Resolve(path), ec);
+    if (ec) return StatusFromErrno(ec.value(), "cannot create directory", Resolve(path));
+    return Status::Ok();
+  }
+  Result<std::string> MakeTempDir(const std::string& parent, const std::string& prefix) override {
+    std::string tmpl = Resolve(parent) + "/" + prefix + "XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (!::mkdtemp(buf.data())) return StatusFromErrno(errno, "cannot create a temporary directory in", Resolve(parent));
+    return std::string(buf.data());
+  }
+  Result<FileInfo> Stat(const std::string& path) override {
+    std::string real = Resolve(path);
+    struct stat st;
+    FileInfo info;
+    if (::stat(real.c_str(), &st) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return info;
+      return StatusFromErrno(errno, "cannot stat", real);
+    }
+    info.kind = S_ISREG(st.st_mode) ? FileKind::kRegular : S_ISDIR(st.st_mode) ? FileKind::kDirectory : FileKind::kOther;
+    info.size_bytes = static_cast<uint64_t>(st.st_size);
+    info.modified_unix_s = static_cast<double>(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec * 1e-9;
+    return info;
+  }
+  Status CheckWritable(const std::string& path) override {
+    std::string real = Resolve(path);
+    if (::access(real.c_str(), F_OK) == 0) {
+      if (::access(real.c_str(), W_OK) != 0) return StatusFromErrno(errno, "cannot write", real);
+      return Status::Ok();
+    }
+    std::string dir = ParentDir(real);
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0) return StatusFromErrno(errno, "no such directory for", real);
+    if (!S_ISDIR(st.st_mode)) return Status::NotFound("cannot create " + real + ": " + dir + " is not a directory");
+    if (::access(dir.c_str(), W_OK | X_OK) != 0) return StatusFromErrno(errno, "cannot create files in", dir);
+    return Status::Ok();
+  }
+
+  int Pid() override { return static_cast<int>(::getpid()); }
+  std::string HostName() override {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof(buf) - 1) == 0 && buf[0] != '\0') return buf;
+    return "unknown";
+  }
+  bool IsTerminal(int fd) override { return ::isatty(fd) == 1; }
+  int64_t ClockTicksPerSecond() override {
+    long t = ::sysconf(_SC_CLK_TCK);
+    return t > 0 ? t : 100;
+  }
+  int OnlineCpuCount() override {
+    long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? static_cast<int>(n) : 1;
+  }
+
+  Status WatchSignals(const std::vector<Signal>& signals, std::atomic<int>* flag, bool reset_after_first) override {
+    g_signal_flag.store(flag);
+    for (Signal s : signals) {
+      struct sigaction sa = {};
+      sa.sa_handler = flag ? WattlabSignalHandler : SIG_DFL;
+      sigemptyset(&sa.sa_mask);
+      sa.sa_flags = reset_after_first ? SA_RESETHAND : 0;
+      if (::sigaction(SignalNumber(s), &sa, nullptr) != 0)
+        return StatusFromErrno(errno, "cannot install a handler for signal", std::to_string(SignalNumber(s)));
+    }
+    return Status::Ok();
   }
 
  private:
@@ -218,10 +391,17 @@ class RealEnv : public Env {
     return b;
   }
   Roots roots_;
+  std::mutex env_mu_;  // getenv/setenv are not thread-safe against each other
+  std::atomic<uint64_t> tmp_counter_{0};
 };
 
 }  // namespace
 
 std::unique_ptr<Env> NewRealEnv(const Roots& roots) { return std::make_unique<RealEnv>(roots); }
+
+Roots RootsFromProcessEnvironment() {
+  RealEnv bootstrap{Roots{}};
+  return Roots::FromEnvironment(&bootstrap);
+}
 
 }  // namespace wattlab

@@ -5,7 +5,7 @@
 // executable, then ../lib/wattlab/ beside it.
 #pragma once
 
-#include "platform/env.h"
+#include "core/env.h"
 #include "wattlab/workload.h"
 
 namespace wattlab {

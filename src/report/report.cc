@@ -12,7 +12,8 @@
 
 #include "analysis/analysis.h"
 #include "core/strings.h"
-#include "platform/env.h"
+#include "core/env.h"
+#include "platform/real_env.h"
 #include "report/builder.h"
 #include "store/store.h"
 

@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/env.h"
+#include "core/env.h"
 #include "store/store.h"
 #include "study/plan.h"
 #include "study/spec.h"

@@ -3,6 +3,7 @@
 // covers, never two sources for one component, every attempt kept.
 #include <gtest/gtest.h>
 
+#include "platform/real_env.h"
 #include "meter/detect.h"
 #include "meter_fakes.h"
 

@@ -9,7 +9,8 @@
 #include <string>
 
 #include "meter/cpu_tdp_table.h"
-#include "platform/env.h"
+#include "core/env.h"
+#include "platform/real_env.h"
 
 namespace wattlab {
 namespace {

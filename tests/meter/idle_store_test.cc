@@ -1,4 +1,5 @@
 // Idle store: path rules, round trip, replacement by key, corrupt files.
+#include "platform/real_env.h"
 #include "meter/idle_store.h"
 
 #include <gtest/gtest.h>

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "platform/real_env.h"
 #include "meter/detect.h"
 #include "meter/meter_impl.h"
 #include "meter_fakes.h"

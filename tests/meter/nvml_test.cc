@@ -13,7 +13,8 @@
 #include <string>
 
 #include "meter/sources.h"
-#include "platform/env.h"
+#include "core/env.h"
+#include "platform/real_env.h"
 
 namespace wattlab {
 namespace {

@@ -1,6 +1,7 @@
 // rapl-perf against fixture PMU descriptions (a laptop with all five events,
 // a 2-socket server with pkg and ram); perf_event_open is faked through a
 // ForwardingEnv that hands out counters the test sets.
+#include "platform/real_env.h"
 #include "meter/perf.h"
 
 #include <gtest/gtest.h>

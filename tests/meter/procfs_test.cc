@@ -6,7 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "platform/env.h"
+#include "core/env.h"
+#include "platform/real_env.h"
 
 namespace wattlab {
 namespace {

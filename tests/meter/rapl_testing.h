@@ -16,7 +16,8 @@
 #include <memory>
 #include <string>
 
-#include "platform/env.h"
+#include "core/env.h"
+#include "platform/real_env.h"
 #include "wattlab/meter.h"
 
 namespace wattlab {

@@ -1,5 +1,6 @@
 // Sampler tests with a virtual clock: exact joules, wrap correction, 1 ms
 // sampling, min_interval, edge samples, first error, bounded timeline.
+#include "platform/real_env.h"
 #include "meter/sampler.h"
 
 #include <gtest/gtest.h>

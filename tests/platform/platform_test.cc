@@ -4,7 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "platform/env.h"
+#include "core/env.h"
+#include "platform/real_env.h"
 
 namespace wattlab {
 namespace {

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "platform/env.h"
+#include "core/env.h"
 #include "wattlab/meter.h"
 #include "wattlab/workload.h"
 
@@ -40,6 +40,30 @@ class FakeClockEnv : public Env {
   void SleepFor(std::chrono::nanoseconds d) override { now_ += d; }
   double NowWallSeconds() override { return 1.7e9 + std::chrono::duration<double>(now_).count(); }
   std::optional<std::string> GetEnvVar(const std::string&) override { return std::nullopt; }
+  Status SetEnvVar(const std::string& n, const std::string&, bool) override { return Status::NotSupported("fake: " + n); }
+  Status WriteFileInPlace(const std::string& p, const std::string&) override { return Status::NotSupported("fake: " + p); }
+  Status WriteFileAtomically(const std::string& p, const std::string&) override {
+    return Status::NotSupported("fake: " + p);
+  }
+  Status AppendToFile(const std::string& p, const std::string&) override { return Status::NotSupported("fake: " + p); }
+  Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& p, bool, bool) override {
+    return Status::NotSupported("fake: " + p);
+  }
+  Status Rename(const std::string& f, const std::string&) override { return Status::NotSupported("fake: " + f); }
+  Status RemoveFile(const std::string& p) override { return Status::NotSupported("fake: " + p); }
+  Status RemoveTree(const std::string& p) override { return Status::NotSupported("fake: " + p); }
+  Status CreateDirs(const std::string& p) override { return Status::NotSupported("fake: " + p); }
+  Result<std::string> MakeTempDir(const std::string& p, const std::string&) override {
+    return Status::NotSupported("fake: " + p);
+  }
+  Result<FileInfo> Stat(const std::string&) override { return FileInfo{}; }
+  Status CheckWritable(const std::string& p) override { return Status::NotSupported("fake: " + p); }
+  int Pid() override { return 4242; }
+  std::string HostName() override { return "fakehost"; }
+  bool IsTerminal(int) override { return false; }
+  int64_t ClockTicksPerSecond() override { return 100; }
+  int OnlineCpuCount() override { return 2; }
+  Status WatchSignals(const std::vector<Signal>&, std::atomic<int>*, bool) override { return Status::Ok(); }
 
  private:
   std::chrono::nanoseconds now_ = std::chrono::seconds(1000);

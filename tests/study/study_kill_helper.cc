@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "platform/real_env.h"
 #include "fakes.h"
 #include "store/store.h"
 #include "study/runner.h"
