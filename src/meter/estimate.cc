@@ -11,8 +11,27 @@
 namespace wattlab {
 
 double EstimateCpuPowerW(double tdp_w, double utilisation) {
-  double u = std::clamp(utilisation, 0.0, 1.0);
-  return tdp_w * (kIdleFractionOfTdp + (1.0 - kIdleFractionOfTdp) * u * u * u);
+  double u = utilisation >= 0 ? std::min(utilisation, 1.0) : 0.0;  // NaN -> 0
+  double rise = std::min(1.0, u / kSaturationUtilisation);
+  // min(): the stated maximum holds exactly, whatever the rounding of i + (m - i).
+  return tdp_w * std::min(kFullLoadFractionOfTdp,
+                          kIdleFractionOfTdp + (kFullLoadFractionOfTdp - kIdleFractionOfTdp) * rise);
+}
+
+namespace {
+// Constants as people write them: 0.635 - 0.095 prints "0.54", not "0.54000000000000004".
+std::string Constant(double v) { return FormatDouble(std::round(v * 1e6) / 1e6); }
+}  // namespace
+
+std::string EstimateCurveText() {
+  return "P = TDP x (" + Constant(kIdleFractionOfTdp) + " + " + Constant(kFullLoadFractionOfTdp - kIdleFractionOfTdp) +
+         " x min(1, u / " + Constant(kSaturationUtilisation) + ")), fitted to RAPL load profiles of " +
+         std::to_string(kEstimateMeasuredCpus) + " CPUs (docs/measurement.md)";
+}
+
+std::string EstimateErrorBandLine() {
+  return "the estimate has erred by about ±" + std::to_string(kEstimateErrorBandPct) + "% against RAPL on " +
+         std::to_string(kEstimateMeasuredCpus) + " measured CPUs";
 }
 
 std::optional<double> UtilisationBetween(const CpuTimes& before, const CpuTimes& after) {
@@ -137,11 +156,11 @@ ProbeResult ProbeEstimate(Env* env, const MeterOptions& options) {
   a.facts.emplace_back("estimate.cpu_tdp_w", FormatDouble(tdp.tdp_w));
   a.facts.emplace_back("estimate.cpu_tdp_method", tdp.method);
   a.facts.emplace_back("estimate.cpu_tdp", tdp.explanation);
-  a.facts.emplace_back("estimate.cpu_model",
-                       "P = TDP x (0.1 + 0.9 u^3), u = busy/total ticks of /proc/stat between reads "
-                       "(CodeCarbon's load model); idle 10% of TDP = " +
-                           FormatDouble(tdp.tdp_w * kIdleFractionOfTdp) + " W, full load " + FormatDouble(tdp.tdp_w) +
-                           " W");
+  a.facts.emplace_back("estimate.cpu_model", EstimateCurveText() +
+                                                 ", u = busy/total ticks of /proc/stat between reads; idle " +
+                                                 FormatDouble(EstimateCpuPowerW(tdp.tdp_w, 0)) + " W, full load " +
+                                                 FormatDouble(EstimateCpuPowerW(tdp.tdp_w, 1)) + " W");
+  a.facts.emplace_back("estimate.error_band", EstimateErrorBandLine());
 
   DomainInfo cpu;
   cpu.name = "cpu";
@@ -150,7 +169,7 @@ ProbeResult ProbeEstimate(Env* env, const MeterOptions& options) {
   cpu.in_total = true;
   cpu.estimated = true;
   cpu.is_counter = false;
-  cpu.note = "estimate: " + tdp.explanation + "; P = TDP x (0.1 + 0.9 u^3)";
+  cpu.note = "estimate: " + tdp.explanation + "; " + EstimateCurveText();
   std::vector<DomainInfo> domains = {cpu};
 
   std::optional<double> dram_w;

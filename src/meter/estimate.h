@@ -3,11 +3,15 @@
 // Linux (it needs only /proc/stat), used where no counter can be read (VMs,
 // containers, this project's build machine).
 //
-// Model (CodeCarbon's fallback, the form named in MISSION.md):
-//   cpu:  P = TDP x (0.1 + 0.9 x u^3)
-//         i.e. idle = 10% of TDP, rising with the cube of utilisation u
-//         (busy ticks / all ticks of /proc/stat between two reads), so a
-//         half-loaded CPU draws 21% of TDP, a fully loaded one its TDP.
+// Model (fitted to measured RAPL profiles, docs/measurement.md and
+// bench/estimate/fit.py):
+//   cpu:  P = TDP x (i + (m - i) x min(1, u / s)),  i = 0.095, m = 0.635, s = 0.81
+//         i.e. idle = 9.5% of TDP, rising linearly with utilisation u (busy
+//         ticks / all ticks of /proc/stat between two reads) to 63.5% of TDP
+//         at u = 0.81, flat above: measured packages rise fast and flatten
+//         before full load, and draw 0.51-0.93 of TDP at full load. Never
+//         above m x TDP. Against RAPL on 4 CPUs it has erred by about
+//         +-kEstimateErrorBandPct percent (out of sample).
 //   dram: P = 0.375 W per GiB of MemTotal, constant (DRAM power barely
 //         follows load at this level of modelling).
 // TDP comes from ResolveCpuTdp (override, table, generation, 4 W/thread).
@@ -24,17 +28,37 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "meter/cpu_tdp_table.h"
 #include "meter/sources.h"
 
 namespace wattlab {
 
-inline constexpr double kIdleFractionOfTdp = 0.1;
+// The curve's constants, fitted by bench/estimate/fit.py (grid search, mean
+// over CPUs of each CPU's MAPE) on CodeCarbon's RAPL load profiles of four
+// CPUs; change them only together with that script's output and the docs.
+inline constexpr double kIdleFractionOfTdp = 0.095;      // P at u = 0, over TDP
+inline constexpr double kFullLoadFractionOfTdp = 0.635;  // P at u >= saturation, over TDP (the maximum)
+inline constexpr double kSaturationUtilisation = 0.81;   // u at which power stops rising
+// The error the estimate is stated with: the smallest 5% step covering >= 80%
+// of the measured points of every CPU left out of the fit (leave-one-CPU-out),
+// and how many measured CPUs that rests on.
+inline constexpr int kEstimateErrorBandPct = 60;
+inline constexpr int kEstimateMeasuredCpus = 4;
 inline constexpr double kDramWattsPerGiB = 0.375;
 
-// The load model: tdp_w x (0.1 + 0.9 u^3). u is clamped to [0, 1].
+// The load model: tdp_w x (0.095 + 0.54 min(1, u / 0.81)). u is clamped to
+// [0, 1] (NaN counts as 0); the result never exceeds 0.635 x tdp_w.
 double EstimateCpuPowerW(double tdp_w, double utilisation);
+
+// The curve in words, for facts and notes: "P = TDP x (0.095 + 0.54 x
+// min(1, u / 0.81)) ...".
+std::string EstimateCurveText();
+
+// The one line every output resting on the estimate states: "the estimate
+// has erred by about ±60% against RAPL on 4 measured CPUs".
+std::string EstimateErrorBandLine();
 
 // Utilisation between two /proc/stat snapshots: busy delta / total delta,
 // nullopt when no tick passed (or the counters went backwards).

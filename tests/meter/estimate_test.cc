@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -48,12 +50,39 @@ std::string Fact(const SourceAttempt& a, const std::string& key) {
   return "";
 }
 
-TEST(EstimateModelTest, LoadModelIsCodeCarbons) {
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 0), 10);
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 0.5), 21.25);
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 1), 100);
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 2), 100);   // clamped
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, -1), 10);   // clamped
+// The fitted curve: 9.5% of TDP idle, linear to 63.5% of TDP at u = 0.81,
+// flat above (values worked out by hand from bench/estimate/fit.py's constants).
+TEST(EstimateModelTest, FittedCurveExactValues) {
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 0), 9.5);
+  EXPECT_NEAR(EstimateCpuPowerW(100, 0.405), 36.5, 1e-9);   // half way to saturation
+  EXPECT_NEAR(EstimateCpuPowerW(100, 0.162), 20.3, 1e-9);   // a fifth of the way: 9.5 + 54 / 5
+  EXPECT_NEAR(EstimateCpuPowerW(200, 0.5), 2 * (9.5 + 54 * 0.5 / 0.81), 1e-9);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 0.81), 63.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 0.9), 63.5);       // flat above saturation
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 1), 63.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(0, 0.7), 0);
+}
+
+TEST(EstimateModelTest, UtilisationIsClampedAndPowerNeverAboveItsMaximum) {
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 2), 63.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 1e300), 63.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, -1), 9.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, std::nan("")), 9.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, std::numeric_limits<double>::infinity()), 63.5);
+  double prev = 0;
+  for (int i = -10; i <= 120; ++i) {
+    double p = EstimateCpuPowerW(137, i / 100.0);
+    EXPECT_LE(p, kFullLoadFractionOfTdp * 137) << i;
+    EXPECT_GE(p, kIdleFractionOfTdp * 137) << i;
+    EXPECT_GE(p, prev) << i;  // never falls as load rises
+    prev = p;
+  }
+}
+
+TEST(EstimateModelTest, ErrorBandLineAndCurveText) {
+  EXPECT_EQ(EstimateErrorBandLine(), "the estimate has erred by about ±60% against RAPL on 4 measured CPUs");
+  EXPECT_NE(EstimateCurveText().find("P = TDP x (0.095 + 0.54 x min(1, u / 0.81))"), std::string::npos)
+      << EstimateCurveText();
 }
 
 TEST(EstimateModelTest, UtilisationBetweenSnapshots) {
@@ -103,14 +132,14 @@ TEST(EstimateSourceTest, ExactWattsAsProcStatChanges) {
   const double dram_w = 0.375 * 32768000.0 / (1024 * 1024);  // 31.25 GiB
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 21.25);
+  EXPECT_NEAR(out[0].value, 9.5 + 54 * 0.5 / 0.81, 1e-9);
   EXPECT_DOUBLE_EQ(out[1].value, dram_w);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 100);
+  EXPECT_DOUBLE_EQ(out[0].value, 63.5);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 100);
+  EXPECT_DOUBLE_EQ(out[0].value, 63.5);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 10);
+  EXPECT_DOUBLE_EQ(out[0].value, 9.5);
   EXPECT_DOUBLE_EQ(out[1].value, 11.71875);
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "override");
 }
@@ -123,12 +152,14 @@ TEST(EstimateSourceTest, TableTdpAndInformativeFacts) {
   ASSERT_TRUE(r.attempt.available);
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 95 * (0.1 + 0.9 * 0.125));
+  EXPECT_NEAR(out[0].value, 95 * (0.095 + 0.54 * 0.5 / 0.81), 1e-9);
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_w"), "95");
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "table");
   EXPECT_NE(Fact(r.attempt, "estimate.cpu_tdp").find("table row 'Core i7-8700K'"), std::string::npos);
   EXPECT_NE(Fact(r.attempt, "estimate.cpu_tdp").find("source:"), std::string::npos);
-  EXPECT_NE(Fact(r.attempt, "estimate.cpu_model").find("idle 10% of TDP = 9.5 W"), std::string::npos);
+  EXPECT_NE(Fact(r.attempt, "estimate.cpu_model").find("idle 9.025 W, full load 60.325 W"), std::string::npos)
+      << Fact(r.attempt, "estimate.cpu_model");
+  EXPECT_EQ(Fact(r.attempt, "estimate.error_band"), EstimateErrorBandLine());
   EXPECT_NE(Fact(r.attempt, "estimate.dram").find("0.375 W/GiB x 31.25 GiB"), std::string::npos);
   EXPECT_EQ(Fact(r.attempt, "cpu.model_name"), "Intel(R) Core(TM) i7-8700K CPU @ 3.70GHz");
   EXPECT_NE(r.source->domains()[0].note.find("Core i7-8700K"), std::string::npos);
@@ -144,7 +175,7 @@ TEST(EstimateSourceTest, FirstReadAveragesSinceProbeNotSinceBoot) {
   ProbeResult r = ProbeEstimate(&env, opt);
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 5);
+  EXPECT_DOUBLE_EQ(out[0].value, 4.75);
 }
 
 TEST(EstimateSourceTest, EpycVmUsesGenerationPerThread) {
