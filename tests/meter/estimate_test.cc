@@ -12,6 +12,7 @@
 
 #include "meter/cpu_tdp_table.h"
 #include "core/env.h"
+#include "core/strings.h"
 #include "platform/real_env.h"
 
 namespace wattlab {
@@ -182,7 +183,7 @@ TEST(EstimateSourceTest, EpycVmUsesGenerationPerThread) {
   auto env = ProcEnv("proc-epyc-vm");
   ProbeResult r = ProbeEstimate(env.get(), MeterOptions{});
   ASSERT_TRUE(r.attempt.available);
-  EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "generation");
+  EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "generation rule");
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_w"), "3.75");  // 360 W / 192 threads x 2
   EXPECT_NE(Fact(r.attempt, "estimate.cpu_tdp").find("Genoa"), std::string::npos);
   EXPECT_EQ(Fact(r.attempt, "cpu.virtual_machine"), "yes");
@@ -225,7 +226,7 @@ TEST(EstimateSourceTest, DegradesWithoutCpuInfoAndMemInfo) {
   ProbeResult r = ProbeEstimate(&env, MeterOptions{});
   ASSERT_TRUE(r.attempt.available);
   ASSERT_EQ(r.source->domains().size(), 1u);
-  EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "per-thread default");
+  EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "default 4 W per thread");
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_w"), "48");  // 12 cpuN lines x 4 W
   EXPECT_NE(Fact(r.attempt, "estimate.dram").find("not estimated"), std::string::npos);
   std::vector<Reading> out(1);
@@ -363,15 +364,123 @@ TEST(ResolveCpuTdpTest, ResolutionOrder) {
   EXPECT_NE(v.explanation.find("this VM sees"), std::string::npos);
   // 3. generation, when the name has no model number
   auto g = ResolveCpuTdp(Info("GenuineIntel", "Intel Xeon Processor (Icelake)", 6, 0x6A, 4, 1, true), std::nullopt);
-  EXPECT_EQ(g.method, "generation");
+  EXPECT_EQ(g.method, "generation rule");
   EXPECT_DOUBLE_EQ(g.tdp_w, 270.0 / 80 * 4);
   EXPECT_NE(g.explanation.find("family 0x6 model 0x6A"), std::string::npos) << g.explanation;
   // 4. per-thread default
   auto d = ResolveCpuTdp(Info("", "", -1, -1, 6, 1, false), std::nullopt);
-  EXPECT_EQ(d.method, "per-thread default");
+  EXPECT_EQ(d.method, "default 4 W per thread");
   EXPECT_DOUBLE_EQ(d.tdp_w, 24);
   EXPECT_NE(d.explanation.find("--cpu-tdp-w"), std::string::npos);
 }
 
+
+// ---- Lines added for issue 18: each with a real cpuinfo spelling.
+TEST(CpuTdpTableTest, ServerLinesUsersRun) {
+  const ModelCase cases[] = {
+      {"AMD EPYC 8024P 8-Core Processor", "EPYC 8024P", 90},
+      {"AMD EPYC 8534PN 64-Core Processor", "EPYC 8534PN", 175},
+      {"AMD EPYC 9754 128-Core Processor", "EPYC 9754", 360},
+      {"AMD EPYC 9734 112-Core Processor", "EPYC 9734", 340},
+      {"AMD EPYC 4564P 16-Core Processor", "EPYC 4564P", 170},
+      {"AMD EPYC 4484PX 12-Core Processor", "EPYC 4484PX", 120},
+      {"Intel(R) Xeon(R) CPU E3-1240 V2 @ 3.40GHz", "Xeon E3-1240 v2", 69},
+      {"Intel(R) Xeon(R) CPU E3-1230 v3 @ 3.30GHz", "Xeon E3-1230 v3", 80},
+      {"Intel(R) Xeon(R) CPU E3-1240 v6 @ 3.70GHz", "Xeon E3-1240 v6", 72},
+      {"Intel(R) Xeon(R) CPU E31230 @ 3.20GHz", "Xeon E3-1230 v1", 80},            // Sandy Bridge spelling
+      {"Intel(R) Xeon(R) CPU E5-2670 0 @ 2.60GHz", "Xeon E5-2670 v1", 115},         // Sandy Bridge-EP spelling
+      {"Intel(R) Xeon(R) CPU E5-2430L 0 @ 2.00GHz", nullptr, 0},                    // not in the table: no v2 row
+      {"Intel(R) Xeon(R) CPU E5-2670 v2 @ 2.50GHz", "Xeon E5-2670 v2", 115},
+      {"Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz", "Xeon E5-2620 v3", 85},
+      {"Intel(R) Xeon(R) CPU E7- 4870  @ 2.40GHz", "Xeon E7-4870 v1", 130},         // Westmere-EX spelling
+      {"Intel(R) Xeon(R) CPU E7-8890 v4 @ 2.20GHz", "Xeon E7-8890 v4", 165},
+      {"Intel(R) Xeon(R) CPU D-1541 @ 2.10GHz", "Xeon D-1541", 45},
+      {"Intel(R) Xeon(R) D-2146NT CPU @ 2.30GHz", "Xeon D-2146NT", 80},
+      {"Intel(R) Xeon(R) Gold 6142 CPU @ 2.60GHz", "Xeon Gold 6142", 150},
+      {"Intel(R) Core(TM) i7-6700K CPU @ 4.00GHz", "Core i7-6700K", 91},
+      {"Intel(R) Core(TM) i7-7500U CPU @ 2.70GHz", "Core i7-7500U", 15},
+      {"AMD Ryzen 7 7840U w/ Radeon  780M Graphics", "Ryzen 7 7840U", 28},
+  };
+  for (const ModelCase& c : cases) {
+    const CpuTdpRow* row = FindCpuTdpRow(c.cpuinfo_name);
+    if (c.row == nullptr) {
+      EXPECT_EQ(row, nullptr) << c.cpuinfo_name << " matched " << (row ? row->model : "");
+      continue;
+    }
+    ASSERT_NE(row, nullptr) << c.cpuinfo_name;
+    EXPECT_STREQ(row->model, c.row) << c.cpuinfo_name;
+    EXPECT_DOUBLE_EQ(row->tdp_w, c.tdp_w) << c.cpuinfo_name;
+  }
+  // A v1 row never matches another version of the same number, nor the reverse.
+  EXPECT_EQ(FindCpuTdpRow("Intel(R) Xeon(R) CPU E5-2690 v2 @ 3.00GHz")->tdp_w, 130);
+  EXPECT_EQ(FindCpuTdpRow("Intel(R) Xeon(R) CPU E5-2690 0 @ 2.90GHz")->tdp_w, 135);
+}
+
+TEST(CpuTdpTableTest, EveryRowCitesItsManufacturersPage) {
+  for (const CpuTdpRow& r : CpuTdpTable()) {
+    std::string c = CpuTdpRowCitation(r);
+    EXPECT_NE(c.find(StartsWith(r.model, "EPYC") || StartsWith(r.model, "Ryzen") ? "AMD product page" : "Intel ARK"),
+              std::string::npos)
+        << r.model << ": " << c;
+  }
+  EXPECT_EQ(CpuTdpRowCitation(*FindCpuTdpRow("AMD EPYC 8024P 8-Core Processor")),
+            "AMD product page 'AMD EPYC 8024P', specifications: Default TDP");
+  EXPECT_EQ(CpuTdpRowCitation(*FindCpuTdpRow("Intel(R) Xeon(R) CPU E5-2670 0 @ 2.60GHz")),
+            "Intel ARK 'Intel Xeon E5-2670 Processor' product specifications: TDP");
+  EXPECT_EQ(CpuTdpRowCitation(*FindCpuTdpRow("Intel(R) Xeon(R) Platinum 8480+")),
+            "Intel ARK 'Intel Xeon Platinum 8480+ Processor' product specifications: Processor Base Power");
+}
+
+// Siena (EPYC 8004) and Bergamo (EPYC 97x4) are the same Zen 4c silicon:
+// family 19h, model A0h-AFh for both. The table decides for a named part;
+// the generation rule decides by the name's line, or says it cannot tell.
+TEST(CpuGenerationTest, SienaAndBergamoShareAModelNumber) {
+  // The issue's case: an EPYC 8024P (bare metal, 16 threads) is Siena, 90 W.
+  auto siena = ResolveCpuTdp(Info("AuthenticAMD", "AMD EPYC 8024P 8-Core Processor", 0x19, 0xA0, 16, 1, false),
+                             std::nullopt);
+  EXPECT_EQ(siena.method, "table");
+  EXPECT_DOUBLE_EQ(siena.tdp_w, 90);
+  auto bergamo = ResolveCpuTdp(Info("AuthenticAMD", "AMD EPYC 9754 128-Core Processor", 0x19, 0xA0, 256, 1, false),
+                               std::nullopt);
+  EXPECT_EQ(bergamo.method, "table");
+  EXPECT_DOUBLE_EQ(bergamo.tdp_w, 360);
+  // Parts missing from the table: the name's line decides.
+  const CpuGeneration* s = FindCpuGeneration("AuthenticAMD", 0x19, 0xA0, "AMD EPYC 8044P 12-Core Processor");
+  ASSERT_NE(s, nullptr);
+  EXPECT_NE(std::string(s->name).find("Siena"), std::string::npos) << s->name;
+  EXPECT_EQ(std::string(s->name).find("Bergamo"), std::string::npos) << s->name;
+  const CpuGeneration* b = FindCpuGeneration("AuthenticAMD", 0x19, 0xA2, "AMD EPYC 9774 120-Core Processor");
+  ASSERT_NE(b, nullptr);
+  EXPECT_NE(std::string(b->name).find("Bergamo"), std::string::npos) << b->name;
+  EXPECT_EQ(std::string(b->name).find("Siena"), std::string::npos) << b->name;
+  // A VM that prints only "AMD EPYC": the numbers cannot tell, and it says so.
+  auto vm = ResolveCpuTdp(Info("AuthenticAMD", "AMD EPYC Processor", 0x19, 0xA0, 16, 1, true), std::nullopt);
+  EXPECT_EQ(vm.method, "generation rule");
+  EXPECT_NE(vm.explanation.find("cannot tell"), std::string::npos) << vm.explanation;
+  EXPECT_NE(vm.explanation.find("Siena"), std::string::npos);
+  EXPECT_NE(vm.explanation.find("Bergamo"), std::string::npos);
+  EXPECT_DOUBLE_EQ(vm.tdp_w, 200.0 / 128 * 16);
+}
+
+TEST(CpuGenerationTest, NameDecidesOtherSharedModelNumbers) {
+  EXPECT_NE(std::string(FindCpuGeneration("AuthenticAMD", 0x19, 0x61, "AMD EPYC 4999P")->name).find("EPYC 4004"),
+            std::string::npos);
+  EXPECT_NE(std::string(FindCpuGeneration("AuthenticAMD", 0x19, 0x61, "AMD Ryzen 5 7999")->name).find("Ryzen 7000"),
+            std::string::npos);
+  EXPECT_NE(std::string(FindCpuGeneration("AuthenticAMD", 0x17, 0x31, "AMD Ryzen Threadripper 3999X")->name)
+                .find("Castle Peak"),
+            std::string::npos);
+  EXPECT_NE(std::string(FindCpuGeneration("AuthenticAMD", 0x17, 0x31, "AMD EPYC Processor")->name).find("Rome"),
+            std::string::npos);
+  EXPECT_NE(std::string(FindCpuGeneration("GenuineIntel", 6, 0x4F, "Intel(R) Xeon(R) CPU E7-8899 v4")->name)
+                .find("Broadwell-EX"),
+            std::string::npos);
+  EXPECT_NE(std::string(FindCpuGeneration("GenuineIntel", 6, 0x4F, "Intel Xeon Processor (Broadwell)")->name)
+                .find("Broadwell-EP"),
+            std::string::npos);
+  EXPECT_NE(std::string(FindCpuGeneration("GenuineIntel", 6, 0x9E, "Intel(R) Xeon(R) CPU E3-1299 v6")->name)
+                .find("E3 v6"),
+            std::string::npos);
+}
 }  // namespace
 }  // namespace wattlab
