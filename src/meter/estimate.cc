@@ -34,6 +34,53 @@ std::string EstimateErrorBandLine() {
          std::to_string(kEstimateMeasuredCpus) + " measured CPUs";
 }
 
+Result<CpuEstimate> EstimateForCpu(const EstimateQuery& q) {
+  if (TrimCopy(q.cpu_model).empty())
+    return Status::InvalidArgument("give the CPU's model name, as /proc/cpuinfo prints it (e.g. \"AMD EPYC 8024P\")");
+  if (q.load && !(*q.load >= 0 && *q.load <= 1))
+    return Status::InvalidArgument("load must be a utilisation between 0 and 1 (0.5 = half of all threads busy), got " +
+                                   FormatDouble(*q.load));
+  if (q.threads && *q.threads < 1)
+    return Status::InvalidArgument("threads must be at least 1, got " + std::to_string(*q.threads));
+  if (q.sockets < 1) return Status::InvalidArgument("sockets must be at least 1, got " + std::to_string(q.sockets));
+  if (q.cpu_tdp_w && !(std::isfinite(*q.cpu_tdp_w) && *q.cpu_tdp_w > 0))
+    return Status::InvalidArgument("a TDP override must be a positive number of watts, got " +
+                                   FormatDouble(*q.cpu_tdp_w));
+  const CpuTdpRow* row = FindCpuTdpRow(q.cpu_model);
+  CpuInfo info;
+  info.model_name = q.cpu_model;
+  info.vendor = q.vendor;
+  info.family = q.family;
+  info.model = q.model;
+  info.sockets = q.sockets;
+  info.hypervisor = false;  // a whole machine, not a VM's slice
+  if (q.threads) {
+    info.threads = *q.threads;
+  } else if (row != nullptr && row->threads > 0) {
+    info.threads = row->threads * q.sockets;
+  } else if (row != nullptr || q.cpu_tdp_w) {
+    info.threads = 1;  // the table's TDP (or the override) does not depend on it
+  } else {
+    return Status::InvalidArgument("CPU '" + q.cpu_model +
+                                   "' is not in the TDP table, so the fallback (generation rule or " +
+                                   FormatDouble(kDefaultWattsPerThread) +
+                                   " W per thread) needs the thread count: give threads (--threads N)");
+  }
+  info.cores = info.threads;
+  CpuTdpResolution tdp = ResolveCpuTdp(info, q.cpu_tdp_w);
+  CpuEstimate e;
+  e.cpu_model = q.cpu_model;
+  e.tdp_w = tdp.tdp_w;
+  e.tdp_method = tdp.method;
+  e.tdp_explanation = tdp.explanation;
+  if (q.load) {
+    e.points.push_back({*q.load, EstimateCpuPowerW(tdp.tdp_w, *q.load)});
+  } else {
+    for (int i = 0; i <= 10; ++i) e.points.push_back({i / 10.0, EstimateCpuPowerW(tdp.tdp_w, i / 10.0)});
+  }
+  return e;
+}
+
 std::optional<double> UtilisationBetween(const CpuTimes& before, const CpuTimes& after) {
   if (after.Total() <= before.Total() || after.Busy() < before.Busy()) return std::nullopt;
   double total = static_cast<double>(after.Total() - before.Total());

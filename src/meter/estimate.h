@@ -29,6 +29,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "meter/cpu_tdp_table.h"
 #include "meter/sources.h"
@@ -59,6 +60,40 @@ std::string EstimateCurveText();
 // The one line every output resting on the estimate states: "the estimate
 // has erred by about ±60% against RAPL on 4 measured CPUs".
 std::string EstimateErrorBandLine();
+
+// ---- "What would the estimate say for CPU X?" (wattlab estimate, place)
+// A pure function over the TDP table and the curve: the CPU need not be
+// this machine's.
+struct EstimateQuery {
+  std::string cpu_model;             // cpuinfo-style name: "AMD EPYC 8024P 8-Core Processor"
+  std::optional<int> threads;        // logical CPUs of the whole machine; needed when the table lacks the CPU
+  int sockets = 1;                   // multiplies a table row's per-socket TDP
+  std::optional<double> load;        // one point at this utilisation (0..1); none: 0, 0.1, ..., 1
+  std::optional<double> cpu_tdp_w;   // an override, as --cpu-tdp-w
+  // Optional cpuinfo numbers for the generation rule (-1: unknown).
+  std::string vendor;                // "GenuineIntel", "AuthenticAMD"
+  int family = -1;
+  int model = -1;
+};
+
+struct EstimatePoint {
+  double load = 0;          // utilisation, 0..1
+  double cpu_power_w = 0;   // estimated CPU package power at that load
+};
+
+struct CpuEstimate {
+  std::string cpu_model;
+  double tdp_w = 0;
+  std::string tdp_method;       // kTdpMethod*: "table", "generation rule", "default 4 W per thread", "override"
+  std::string tdp_explanation;  // which row (and its citation), rule or fallback
+  int error_band_pct = kEstimateErrorBandPct;
+  std::vector<EstimatePoint> points;
+};
+
+// InvalidArgument (with what to give instead) for a load outside 0..1, a
+// non-positive thread or socket count or override, an empty model name, or
+// a model missing from the table when no thread count is given.
+Result<CpuEstimate> EstimateForCpu(const EstimateQuery& query);
 
 // Utilisation between two /proc/stat snapshots: busy delta / total delta,
 // nullopt when no tick passed (or the counters went backwards).

@@ -482,5 +482,91 @@ TEST(CpuGenerationTest, NameDecidesOtherSharedModelNumbers) {
                 .find("E3 v6"),
             std::string::npos);
 }
+
+// ---- EstimateForCpu: what the estimate says for a CPU that need not be ours.
+TEST(EstimateForCpuTest, TableCpuGivesElevenPointsFromTheCurve) {
+  EstimateQuery q;
+  q.cpu_model = "AMD EPYC 8024P 8-Core Processor";
+  auto e = EstimateForCpu(q);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->cpu_model, q.cpu_model);
+  EXPECT_DOUBLE_EQ(e->tdp_w, 90);
+  EXPECT_EQ(e->tdp_method, "table");
+  EXPECT_NE(e->tdp_explanation.find("AMD product page"), std::string::npos) << e->tdp_explanation;
+  EXPECT_EQ(e->error_band_pct, 60);
+  ASSERT_EQ(e->points.size(), 11u);
+  EXPECT_DOUBLE_EQ(e->points[0].load, 0);
+  EXPECT_DOUBLE_EQ(e->points[0].cpu_power_w, 90 * 0.095);
+  EXPECT_DOUBLE_EQ(e->points[3].load, 0.3);
+  EXPECT_NEAR(e->points[3].cpu_power_w, 90 * (0.095 + 0.54 * 0.3 / 0.81), 1e-9);
+  EXPECT_DOUBLE_EQ(e->points[10].load, 1);
+  EXPECT_DOUBLE_EQ(e->points[10].cpu_power_w, 90 * 0.635);
+}
+
+TEST(EstimateForCpuTest, OneLoadSocketsAndOverride) {
+  EstimateQuery q;
+  q.cpu_model = "Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz";
+  q.sockets = 2;
+  q.load = 0.5;
+  auto e = EstimateForCpu(q);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_DOUBLE_EQ(e->tdp_w, 170);
+  ASSERT_EQ(e->points.size(), 1u);
+  EXPECT_NEAR(e->points[0].cpu_power_w, 170 * (0.095 + 0.54 * 0.5 / 0.81), 1e-9);
+  q.cpu_tdp_w = 100;
+  e = EstimateForCpu(q);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->tdp_method, "override");
+  EXPECT_DOUBLE_EQ(e->tdp_w, 100);
+}
+
+TEST(EstimateForCpuTest, UnknownModelSaysWhichFallback) {
+  EstimateQuery q;
+  q.cpu_model = "Frobnicator 9000";
+  auto missing = EstimateForCpu(q);  // no threads: the fallback cannot be sized
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().kind(), Status::Kind::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("--threads"), std::string::npos) << missing.status().message();
+  q.threads = 6;
+  auto e = EstimateForCpu(q);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->tdp_method, "default 4 W per thread");
+  EXPECT_DOUBLE_EQ(e->tdp_w, 24);
+  EXPECT_NE(e->tdp_explanation.find("neither in the table nor a known generation"), std::string::npos);
+  // With cpuinfo numbers, a VM-style name gets the generation rule.
+  q.cpu_model = "AMD EPYC Processor";
+  q.vendor = "AuthenticAMD";
+  q.family = 0x19;
+  q.model = 0xA0;
+  q.threads = 16;
+  e = EstimateForCpu(q);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->tdp_method, "generation rule");
+  EXPECT_NE(e->tdp_explanation.find("cannot tell"), std::string::npos);
+}
+
+TEST(EstimateForCpuTest, BadInputIsRefusedWithAReason) {
+  EstimateQuery q;
+  q.cpu_model = "AMD EPYC 8024P";
+  for (double bad : {-0.1, 1.5, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    q.load = bad;
+    auto e = EstimateForCpu(q);
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.status().kind(), Status::Kind::kInvalidArgument);
+    EXPECT_NE(e.status().message().find("between 0 and 1"), std::string::npos) << e.status().message();
+  }
+  q.load.reset();
+  q.sockets = 0;
+  EXPECT_FALSE(EstimateForCpu(q).ok());
+  q.sockets = 1;
+  q.threads = 0;
+  EXPECT_FALSE(EstimateForCpu(q).ok());
+  q.threads.reset();
+  q.cpu_tdp_w = -3;
+  EXPECT_FALSE(EstimateForCpu(q).ok());
+  q.cpu_tdp_w.reset();
+  q.cpu_model = "  ";
+  EXPECT_FALSE(EstimateForCpu(q).ok());
+}
 }  // namespace
 }  // namespace wattlab
