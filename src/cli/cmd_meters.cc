@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"
+#include "meter/estimate.h"
 #include "meter/json.h"
 
 namespace wattlab::cli {
@@ -41,6 +42,7 @@ void PrintText(const DetectionReport& rep, std::chrono::nanoseconds interval) {
                 !estimated  ? " (measured)"
                 : measured ? " (partly ESTIMATED: the estimated part is a model, not a measurement)"
                            : " (ESTIMATED: a model of CPU time, not a measurement)");
+  if (estimated) std::printf("%s\n", EstimateErrorBandLine().c_str());
 }
 
 struct MetersOptions {

@@ -413,6 +413,20 @@ TEST_F(E2E, EstimateForACpuModel) {
   EXPECT_EQ(u.at("tdp_w"), 32.0);
 }
 
+TEST_F(E2E, MetersStatesTheEstimatesErrorBand) {
+  // No counters under an empty sysfs root: the estimate is chosen, and says how wrong it has been.
+  fs::create_directories(dir_ / "empty-sys");
+  Ran r = Wattlab({"meters", "--sysfs-root", (dir_ / "empty-sys").string(), "--dev-root",
+                   (dir_ / "empty-sys").string(), "--nvml-library", "/nonexistent/libnvidia-ml.so.1"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("(ESTIMATED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nthe estimate has erred by about ±60% against RAPL on 4 measured CPUs\n"), std::string::npos)
+      << r.out;
+  Ran measured = Wattlab({"meters", "--sysfs-root", sys_});
+  // Measured: no band line (the estimate attempt's facts still carry it).
+  EXPECT_EQ(measured.out.find("\nthe estimate has erred"), std::string::npos) << measured.out;
+}
+
 TEST_F(E2E, EstimateRefusesBadInput) {
   Ran high = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P", "--load", "1.5"});
   EXPECT_EQ(high.rc, 2);
