@@ -42,7 +42,16 @@ void PrintText(const DetectionReport& rep, std::chrono::nanoseconds interval) {
                 !estimated  ? " (measured)"
                 : measured ? " (partly ESTIMATED: the estimated part is a model, not a measurement)"
                            : " (ESTIMATED: a model of CPU time, not a measurement)");
-  if (estimated) std::printf("%s\n", EstimateErrorBandLine().c_str());
+  if (estimated) {
+    std::string profile;
+    for (const auto& a : rep.attempts)
+      for (const auto& [k, v] : a.facts)
+        if (a.chosen && k == "estimate.profile") profile = v;
+    if (profile.empty())
+      std::printf("%s\n", EstimateErrorBandLine().c_str());
+    else
+      std::printf("the estimate uses a %s, not the fitted curve\n", profile.c_str());
+  }
 }
 
 struct MetersOptions {

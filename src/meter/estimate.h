@@ -95,6 +95,30 @@ struct CpuEstimate {
 // a model missing from the table when no thread count is given.
 Result<CpuEstimate> EstimateForCpu(const EstimateQuery& query);
 
+// ---- A measured curve (--estimate-profile FILE): where a machine with
+// counters has once measured a CPU model's power against load, counter-less
+// VMs of the same model reuse that curve instead of the fitted one. JSON:
+//   {"cpu_model": "AMD EPYC 8024P 8-Core Processor", "threads": 16,
+//    "points": [{"load": 0, "cpu_power_w": 18.3}, ..., {"load": 1, "cpu_power_w": 46.2}]}
+// `threads` (optional) is the logical CPUs the curve was measured over: a VM
+// that sees fewer gets the per-thread share. Power between points is
+// interpolated linearly and held flat beyond the first and last point.
+struct CpuLoadProfile {
+  std::string cpu_model;
+  std::optional<int> threads;
+  std::vector<EstimatePoint> points;  // >= 2, loads strictly increasing in [0, 1], power finite >= 0
+};
+
+// InvalidArgument naming what is wrong (not JSON, a missing key, a load
+// outside 0..1 or repeated, a negative or non-finite power, < 2 points).
+Result<CpuLoadProfile> ParseCpuLoadProfile(const std::string& json_text);
+// Reads path through env; every error is InvalidArgument and names the file.
+Result<CpuLoadProfile> LoadCpuLoadProfile(Env* env, const std::string& path);
+// The profile's power at utilisation u (clamped to [0, 1], NaN as 0).
+double ProfilePowerW(const CpuLoadProfile& profile, double utilisation);
+// The JSON text ParseCpuLoadProfile reads (for the recording side).
+std::string CpuLoadProfileToJson(const CpuLoadProfile& profile);
+
 // Utilisation between two /proc/stat snapshots: busy delta / total delta,
 // nullopt when no tick passed (or the counters went backwards).
 std::optional<double> UtilisationBetween(const CpuTimes& before, const CpuTimes& after);

@@ -427,6 +427,25 @@ TEST_F(E2E, MetersStatesTheEstimatesErrorBand) {
   EXPECT_EQ(measured.out.find("\nthe estimate has erred"), std::string::npos) << measured.out;
 }
 
+TEST_F(E2E, EstimateProfileFlag) {
+  fs::create_directories(dir_ / "empty-sys");
+  const std::string empty = (dir_ / "empty-sys").string();
+  const std::string profiles = std::string(E2E_FIXTURES) + "/estimate-profile/";
+  Ran good = Wattlab({"meters", "--sysfs-root", empty, "--dev-root", empty, "--nvml-library", "/nonexistent/x.so",
+                      "--estimate-profile", profiles + "epyc-8024p.json"});
+  ASSERT_EQ(good.rc, 0) << good.err;
+  EXPECT_NE(good.out.find("the estimate uses a measured profile " + profiles + "epyc-8024p.json"), std::string::npos)
+      << good.out;
+  EXPECT_EQ(good.out.find("\nthe estimate has erred"), std::string::npos) << good.out;
+  Ran bad = Wattlab({"meters", "--estimate-profile", profiles + "bad-load.json"});
+  EXPECT_EQ(bad.rc, 2);
+  EXPECT_NE(bad.err.find("bad-load.json"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("outside 0..1"), std::string::npos) << bad.err;
+  Ran from_env = Wattlab({"meters"}, {"WATTLAB_ESTIMATE_PROFILE=" + profiles + "bad-one-point.json"});
+  EXPECT_EQ(from_env.rc, 2);
+  EXPECT_NE(from_env.err.find("at least 2 points"), std::string::npos) << from_env.err;
+}
+
 TEST_F(E2E, EstimateRefusesBadInput) {
   Ran high = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P", "--load", "1.5"});
   EXPECT_EQ(high.rc, 2);

@@ -568,5 +568,99 @@ TEST(EstimateForCpuTest, BadInputIsRefusedWithAReason) {
   q.cpu_model = "  ";
   EXPECT_FALSE(EstimateForCpu(q).ok());
 }
+
+// ---- Measured profiles (--estimate-profile FILE)
+std::string ProfilePath(const std::string& name) {
+  return std::string(NVML_TEST_FIXTURES) + "/estimate-profile/" + name;
+}
+
+TEST(EstimateProfileTest, GoodFileParsesSortedAndInterpolates) {
+  auto env = ProcEnv("proc-i7-8700k");
+  auto p = LoadCpuLoadProfile(env.get(), ProfilePath("epyc-8024p.json"));
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->cpu_model, "AMD EPYC 8024P 8-Core Processor");
+  ASSERT_TRUE(p->threads.has_value());
+  EXPECT_EQ(*p->threads, 16);
+  ASSERT_EQ(p->points.size(), 4u);
+  EXPECT_DOUBLE_EQ(p->points[0].load, 0);  // sorted by load
+  EXPECT_DOUBLE_EQ(p->points[3].load, 1);
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, 0), 18);
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, 0.1), 28);    // half way from 18 to 38
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, 0.2), 38);
+  EXPECT_NEAR(ProfilePowerW(*p, 0.35), 43, 1e-12);
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, 0.75), 47);   // falling after its peak, as measured
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, 1), 46);
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, 7), 46);      // clamped
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, -1), 18);
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, std::nan("")), 18);
+  // Round trip through the writer.
+  auto again = ParseCpuLoadProfile(CpuLoadProfileToJson(*p));
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->cpu_model, p->cpu_model);
+  EXPECT_EQ(again->points.size(), 4u);
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*again, 0.35), ProfilePowerW(*p, 0.35));
+}
+
+TEST(EstimateProfileTest, BadFilesAreRefusedWithTheReason) {
+  auto env = ProcEnv("proc-i7-8700k");
+  const std::pair<const char*, const char*> cases[] = {
+      {"bad-load.json", "outside 0..1"},          {"bad-repeated-load.json", "given twice"},
+      {"bad-no-model.json", "cpu_model"},         {"bad-negative-power.json", "not a power >= 0"},
+      {"bad-one-point.json", "at least 2 points"}, {"bad-threads.json", "threads"},
+      {"bad-not-json.json", "not valid JSON"},    {"does-not-exist.json", "cannot read the estimate profile"},
+  };
+  for (const auto& [file, why] : cases) {
+    auto p = LoadCpuLoadProfile(env.get(), ProfilePath(file));
+    ASSERT_FALSE(p.ok()) << file;
+    EXPECT_EQ(p.status().kind(), Status::Kind::kInvalidArgument) << file;
+    EXPECT_NE(p.status().message().find(why), std::string::npos) << file << ": " << p.status().message();
+    EXPECT_NE(p.status().message().find(file), std::string::npos) << "names the file: " << p.status().message();
+  }
+}
+
+TEST(EstimateSourceTest, MeasuredProfileReplacesTheCurve) {
+  auto fixture = ProcEnv("proc-i7-8700k");
+  ScriptedStatEnv env(fixture.get());
+  env.stats = {StatLine(1000, 500, 8000), StatLine(1010, 500, 8090), StatLine(1110, 500, 8090)};  // u 0.1, then 1
+  MeterOptions opt;
+  opt.estimate_profile = ProfilePath("epyc-8024p.json");
+  ProbeResult r = ProbeEstimate(&env, opt);
+  ASSERT_TRUE(r.attempt.available) << r.attempt.reason;
+  std::vector<Reading> out(2);
+  ASSERT_TRUE(r.source->Read(out).ok());
+  EXPECT_DOUBLE_EQ(out[0].value, 28);
+  ASSERT_TRUE(r.source->Read(out).ok());
+  EXPECT_DOUBLE_EQ(out[0].value, 46);
+  EXPECT_NE(Fact(r.attempt, "estimate.profile").find("epyc-8024p.json"), std::string::npos);
+  EXPECT_NE(r.source->domains()[0].note.find("measured profile"), std::string::npos);
+  // Measured on an EPYC, used on an i7: said, not hidden.
+  EXPECT_NE(Fact(r.attempt, "estimate.profile_mismatch").find("AMD EPYC 8024P"), std::string::npos);
+}
+
+TEST(EstimateSourceTest, ProfileInAVmIsScaledToItsThreads) {
+  auto fixture = ProcEnv("proc-epyc-vm");  // 2 vCPUs, hypervisor flag
+  ScriptedStatEnv env(fixture.get());
+  env.stats = {StatLine(0, 0, 0), StatLine(0, 0, 100)};  // idle
+  MeterOptions opt;
+  opt.estimate_profile = ProfilePath("epyc-8024p.json");
+  ProbeResult r = ProbeEstimate(&env, opt);
+  ASSERT_TRUE(r.attempt.available) << r.attempt.reason;
+  std::vector<Reading> out(2);
+  ASSERT_TRUE(r.source->Read(out).ok());
+  EXPECT_DOUBLE_EQ(out[0].value, 18.0 * 2 / 16);
+  EXPECT_NE(Fact(r.attempt, "estimate.profile").find("2 of its 16 threads"), std::string::npos)
+      << Fact(r.attempt, "estimate.profile");
+}
+
+TEST(EstimateSourceTest, BadProfileMakesTheEstimateUnavailableWithTheReason) {
+  auto env = ProcEnv("proc-i7-8700k");
+  MeterOptions opt;
+  opt.estimate_profile = ProfilePath("bad-load.json");
+  ProbeResult r = ProbeEstimate(env.get(), opt);
+  EXPECT_FALSE(r.attempt.available);
+  EXPECT_EQ(r.source, nullptr);
+  EXPECT_NE(r.attempt.reason.find("outside 0..1"), std::string::npos) << r.attempt.reason;
+  EXPECT_NE(r.attempt.hint.find("--estimate-profile"), std::string::npos);
+}
 }  // namespace
 }  // namespace wattlab
