@@ -21,7 +21,7 @@
 #include "study/runner.h"
 #include "study/spec.h"
 
-#include "report/report.h"
+#include "cli/cmd_report.h"
 
 namespace wattlab::cli {
 namespace {
@@ -39,11 +39,6 @@ void InstallSigint() {
   sa.sa_flags = SA_RESETHAND;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-}
-
-std::string ReportDirFor(const std::string& db) {
-  std::string base = EndsWith(db, ".db") ? db.substr(0, db.size() - 3) : db;
-  return base + "-report";
 }
 
 std::string FirstLine(Env* env, const std::string& path) {
@@ -206,10 +201,10 @@ int CmdStudy(const Args& args) {
     return kExitInterrupted;
   }
   if (!no_report) {
-    std::string dir = ReportDirFor(db);
+    std::string dir = DefaultReportDir(db);
     ReportOptions opts;
     opts.study = spec->name;
-    Status rs = WriteReport(db, dir, opts);
+    Status rs = WriteReportFromDatabase(env.get(), db, dir, opts);
     if (rs.ok()) std::cout << "report: " << dir << "/index.html (and summary.md)\n";
     else std::fprintf(stderr, "wattlab study: the report could not be written: %s\n", rs.message().c_str());
   }
