@@ -58,6 +58,7 @@ check "--inferences-per-day is still accepted as an alias ($out)" test "$rc" -eq
 check "the alias reaches the lifecycle too" grep -q "2M inferences a day" "$work/rpd/summary.md"
 out=$("$wattlab" report --db "$work/study.db" --out "$work/bad" --requests-per-day 1 --inferences-per-day 2 2>&1); rc=$?
 check "both spellings at once is a usage error (exit 2: $out)" test "$rc" -eq 2
+check "nothing written when both spellings are given" test ! -e "$work/bad"
 
 # analyze --json and the report state the same findings, word for word.
 "$wattlab" analyze --db "$work/study.db" --requests-per-day 1e6 --days 365 --json > "$work/analyze.json" 2>&1
