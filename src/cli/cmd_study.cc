@@ -14,7 +14,7 @@
 #include "study/runner.h"
 #include "study/spec.h"
 
-#include "report/report.h"
+#include "cli/cmd_report.h"
 
 namespace wattlab::cli {
 namespace {
@@ -23,11 +23,6 @@ constexpr int kExitInterrupted = 130;
 // Set by the Env's signal handler on SIGINT/SIGTERM (lives for the process,
 // as the handler may fire at any time).
 std::atomic<int> g_interrupted{0};
-
-std::string ReportDirFor(const std::string& db) {
-  std::string base = EndsWith(db, ".db") ? db.substr(0, db.size() - 3) : db;
-  return base + "-report";
-}
 
 std::string FirstLine(Env* env, const std::string& path) {
   auto t = env->ReadFile(path);
@@ -198,10 +193,10 @@ int Study::Run(const std::vector<std::string>& args) {
     return kExitInterrupted;
   }
   if (!no_report) {
-    std::string dir = ReportDirFor(db);
+    std::string dir = DefaultReportDir(db);
     ReportOptions opts;
     opts.study = spec->name;
-    Status rs = WriteReport(db, dir, opts);
+    Status rs = WriteReportFromDatabase(env.get(), db, dir, opts);
     if (rs.ok()) std::cout << "report: " << dir << "/index.html (and summary.md)\n";
     else std::fprintf(stderr, "wattlab study: the report could not be written: %s\n", rs.message().c_str());
   }
