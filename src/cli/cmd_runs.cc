@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "platform/real_env.h"
 #include "store/export.h"
 #include "store/store.h"
 
@@ -22,10 +23,11 @@ int CmdRuns(const Args& args) {
   if (!ParseOrExit(p, args, &code)) return code;
   if (csv && as_json) return ReportError("runs", Status::InvalidArgument("choose one of --csv and --json"));
 
-  auto store = Store::Open(db, OpenMode::kReadOnly);
+  auto env = NewRealEnv();
+  auto store = Store::Open(env.get(), db, OpenMode::kReadOnly);
   if (!store.ok() && store.status().kind() == Status::Kind::kFailedPrecondition &&
       store.status().message().find("older than") != std::string::npos) {
-    store = Store::Open(db, OpenMode::kReadWrite);  // migrates an older schema forward, once
+    store = Store::Open(env.get(), db, OpenMode::kReadWrite);  // migrates an older schema forward, once
   }
   if (!store.ok()) return ReportError("runs", store.status());
   if (!study.empty()) {

@@ -181,7 +181,7 @@ int CmdStudy(const Args& args) {
   // Unknown models fail here, before a database is created.
   if (auto f = runner.DescribeModels(); !f.ok()) return ReportError("study", f.status());
 
-  auto store = Store::Open(db, OpenMode::kCreate);
+  auto store = Store::Open(env.get(), db, OpenMode::kCreate);
   if (!store.ok()) return ReportError("study", store.status());
   runner.set_store(store->get());
   InstallSigint();

@@ -7,6 +7,7 @@
 
 #include "analysis/analysis.h"
 #include "core/strings.h"
+#include "platform/real_env.h"
 #include "store/store.h"
 
 namespace wattlab::cli {
@@ -48,7 +49,8 @@ Result<std::vector<RunRow>> LoadRunRows(const std::string& db, const std::string
     return kept;
   }
   const std::string path = db.empty() ? kDefaultDb : db;
-  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(path, OpenMode::kReadOnly));
+  auto env = NewRealEnv();
+  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(env.get(), path, OpenMode::kReadOnly));
   if (!study.empty()) {
     WATTLAB_ASSIGN_OR_RETURN(auto info, store->ReadStudy(study));
     if (!info.has_value()) {

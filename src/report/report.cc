@@ -112,7 +112,8 @@ std::string DefaultReportDir(const std::string& db_path) {
 }
 
 Status WriteReport(const std::string& db_path, const std::string& out_dir, const ReportOptions& options) {
-  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(db_path, OpenMode::kReadOnly));
+  auto env = NewRealEnv();
+  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(env.get(), db_path, OpenMode::kReadOnly));
   report::ReportInput in;
   WATTLAB_ASSIGN_OR_RETURN(std::vector<StudyInfo> studies, store->ReadStudies());
   if (!options.study.empty()) {
