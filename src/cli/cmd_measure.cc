@@ -201,13 +201,13 @@ int CmdMeasure(const Args& raw_args) {
     summary = Human(*result, exit_code, command, idle_age_s);
   }
   if (!timeline.empty()) {
-    Status ts = WriteFileAtomically(timeline, TimelineCsv(meter.domains(), meter.Timeline()));
+    Status ts = env->WriteFileAtomically(timeline, TimelineCsv(meter.domains(), meter.Timeline()));
     if (!ts.ok()) std::fprintf(stderr, "wattlab measure: %s\n", ts.message().c_str());
   }
   if (output.empty()) {
     std::fputs(summary.c_str(), stderr);
   } else {
-    Status os = WriteFileAtomically(output, summary);
+    Status os = env->WriteFileAtomically(output, summary);
     if (!os.ok()) {
       std::fprintf(stderr, "wattlab measure: %s\n", os.message().c_str());
       std::fputs(summary.c_str(), stderr);
