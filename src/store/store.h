@@ -30,13 +30,14 @@
 #include <vector>
 
 #include "core/env.h"
-#include "store/env_vfs.h"
 #include "wattlab/record.h"
 #include "wattlab/status.h"
 
 struct sqlite3;
 
 namespace wattlab {
+
+class EnvVfs;  // store/env_vfs.h
 
 enum class OpenMode {
   kReadOnly,   // must exist and be a wattlab database
