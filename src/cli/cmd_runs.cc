@@ -5,7 +5,6 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "platform/real_env.h"
 #include "store/export.h"
 #include "store/store.h"
 
@@ -35,7 +34,7 @@ CommandFn AddRuns(CLI::App* root) {
 int Runs::Run() {
   if (csv && as_json) return ReportError("runs", Status::InvalidArgument("choose one of --csv and --json"));
 
-  auto env = NewRealEnv();
+  auto env = OpenDefaultEnv();
   auto store = Store::Open(env.get(), db, OpenMode::kReadOnly);
   if (!store.ok() && store.status().kind() == Status::Kind::kFailedPrecondition &&
       store.status().message().find("older than") != std::string::npos) {

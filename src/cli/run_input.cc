@@ -7,7 +7,6 @@
 #include "analysis/analysis.h"
 #include "cli/common.h"
 #include "core/strings.h"
-#include "platform/real_env.h"
 #include "store/store.h"
 
 namespace wattlab::cli {
@@ -48,8 +47,7 @@ Result<std::vector<RunRow>> LoadRunRows(Env* env, const std::string& db, const s
     return kept;
   }
   const std::string path = db.empty() ? kDefaultDb : db;
-  auto env = NewRealEnv();
-  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(env.get(), path, OpenMode::kReadOnly));
+  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(env, path, OpenMode::kReadOnly));
   if (!study.empty()) {
     WATTLAB_ASSIGN_OR_RETURN(auto info, store->ReadStudy(study));
     if (!info.has_value()) {
