@@ -165,7 +165,7 @@ int Study::Run(const std::vector<std::string>& args) {
   // Unknown models fail here, before a database is created.
   if (auto f = runner.DescribeModels(); !f.ok()) return ReportError("study", f.status());
 
-  auto store = Store::Open(db, OpenMode::kCreate);
+  auto store = Store::Open(env.get(), db, OpenMode::kCreate);
   if (!store.ok()) return ReportError("study", store.status());
   runner.set_store(store->get());
   // A second Ctrl-C kills at once (the default action); the store is safe either way.
