@@ -13,6 +13,7 @@ PACKAGES=(
   dataset-fashion-mnist
   libsqlite3-dev libtomlplusplus-dev nlohmann-json3-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3 clang-format-14
   chromium
 )
 
