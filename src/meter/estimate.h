@@ -3,7 +3,7 @@
 // Linux (it needs only /proc/stat), used where no counter can be read (VMs,
 // containers, this project's build machine).
 //
-// Model (CodeCarbon's fallback, the form named in MISSION.md):
+// Model (CodeCarbon's fallback; docs/measurement.md, docs/conventions.md):
 //   cpu:  P = TDP x (0.1 + 0.9 x u^3)
 //         i.e. idle = 10% of TDP, rising with the cube of utilisation u
 //         (busy ticks / all ticks of /proc/stat between two reads), so a
