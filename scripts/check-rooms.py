@@ -177,7 +177,8 @@ def check_file(rel, text):
             allowed = ", ".join(sorted(ROOM_DEPS[room])) or "nothing"
             out.append((ln, "room", '"%s": %s may depend on %s only' % (header, room, allowed)))
         elif room not in ROOM_DEPS:
-            out.append((ln, "room", "src/%s/ is not in the room table of scripts/check-rooms.py" % room))
+            where = "src/%s/" % room if room else "a file directly in src/"
+            out.append((ln, "room", "%s is not in the room table of scripts/check-rooms.py" % where))
 
     if not in_platform:
         for m in CALL_RE.finditer(code):
