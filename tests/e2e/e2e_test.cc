@@ -54,8 +54,10 @@ class E2E : public ::testing::Test {
 
   // Runs wattlab with args (each quoted), a private state folder, and the
   // meter pointed at the fixture unless `fixture` is false.
-  Ran Wattlab(const std::vector<std::string>& args) {
-    std::string cmd = "env XDG_STATE_HOME=" + Quote((dir_ / "state").string()) + " " + Quote(WATTLAB_BINARY);
+  Ran Wattlab(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+    std::string cmd = "env XDG_STATE_HOME=" + Quote((dir_ / "state").string());
+    for (const auto& e : env) cmd += " " + Quote(e);
+    cmd += " " + Quote(WATTLAB_BINARY);
     for (const auto& a : args) cmd += " " + Quote(a);
     cmd += " >" + Quote((dir_ / "out").string()) + " 2>" + Quote((dir_ / "err").string());
     int st = std::system(cmd.c_str());
@@ -259,6 +261,119 @@ TEST_F(E2E, MetersTextAndBadOptions) {
   Ran idle = Wattlab({"idle", "--seconds", "zero"});
   EXPECT_EQ(idle.rc, 2);
   EXPECT_NE(idle.err.find("--seconds"), std::string::npos);
+}
+
+// The option parser (CLI11 subcommands, src/cli/args.h): help, counts
+// written 1e6, one message form for ranges, unknown flags.
+
+TEST_F(E2E, SubcommandHelpNamesTheCommandOnce) {
+  Ran r = Wattlab({"train", "--help"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("Usage: wattlab train [OPTIONS]"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("wattlab wattlab"), std::string::npos) << r.out;
+  Ran m = Wattlab({"measure", "-h"});
+  ASSERT_EQ(m.rc, 0) << m.err;
+  EXPECT_NE(m.out.find("Usage: wattlab measure [OPTIONS] -- CMD [ARGS...]"), std::string::npos) << m.out;
+}
+
+TEST_F(E2E, EveryCommandStillTakesItsFlags) {
+  // The flags each command took before CLI11; each must be in its --help.
+  const std::vector<std::pair<std::string, std::vector<std::string>>> flags = {
+      {"meters", {"--json"}},
+      {"measure", {"--json", "-o,--output", "--timeline", "--subtract-idle"}},
+      {"idle", {"--seconds", "--json"}},
+      {"models", {"--input", "--classes", "--model", "--json"}},
+      {"train", {"--model", "--dataset", "--epochs", "--steps", "--batch-size", "--optimizer", "--lr", "--momentum",
+                 "--weight-decay", "--threads", "--precision", "--seed", "--warmup-steps", "--train-samples",
+                 "--eval-samples", "--no-eval", "--idle-seconds", "--json"}},
+      {"infer", {"--model", "--torchscript", "--input", "--classes", "--batch-size", "--samples", "--threads",
+                 "--precision", "--seed", "--warmup-batches", "--idle-seconds", "--json"}},
+      {"study", {"--db", "--preset", "--spec", "--dataset", "--resume", "--dry-run", "--no-report"}},
+      {"runs", {"--db", "--study", "--csv", "--json"}},
+      {"analyze", {"--db", "--csv", "--study", "--phase", "--energy", "--min-accuracy", "--max-energy-j",
+                   "--inferences", "--requests-per-day", "--days", "--intensity", "--region", "--pue", "--json"}},
+      {"predict", {"--model", "--input", "--batch-size", "--threads", "--phase", "--samples", "--epochs", "--dataset",
+                   "--db", "--csv", "--study", "--energy", "--params", "--macs", "--json"}},
+      {"report", {"--db", "--out", "--study", "--title", "--intensity", "--pue", "--inferences-per-day"}},
+  };
+  const std::vector<std::string> meter = {"--sysfs-root", "--proc-root", "--dev-root", "--cpu-tdp-w", "--nvml-library",
+                                          "--interval"};
+  for (const auto& [cmd, list] : flags) {
+    Ran r = Wattlab({cmd, "--help"});
+    ASSERT_EQ(r.rc, 0) << cmd << ": " << r.err;
+    std::vector<std::string> want = list;
+    if (cmd == "meters" || cmd == "measure" || cmd == "idle" || cmd == "train" || cmd == "infer" || cmd == "study")
+      want.insert(want.end(), meter.begin(), meter.end());
+    for (const auto& f : want) EXPECT_NE(r.out.find("  " + f + " "), std::string::npos) << cmd << " " << f << "\n" << r.out;
+  }
+}
+
+TEST_F(E2E, CountsAcceptExponentForm) {
+  // --params 1e6 was refused while --inferences 1e6 was accepted: one parser now.
+  const std::string runs = std::string(E2E_FIXTURES) + "/analysis/runs.csv";
+  Ran r = Wattlab({"predict", "--model", "googlenet", "--params", "6.16625e6", "--macs", "1.53e9", "--csv", runs,
+                   "--samples", "1e4", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j.at("params"), 6166250);
+  EXPECT_EQ(j.at("macs"), 1530000000);
+  Ran round = Wattlab({"predict", "--model", "googlenet", "--params", "1e6", "--macs", "1e9", "--csv", runs});
+  EXPECT_EQ(round.rc, 0) << round.err;
+  Ran fraction = Wattlab({"predict", "--model", "googlenet", "--params", "1.5", "--macs", "1e9", "--csv", runs});
+  EXPECT_EQ(fraction.rc, 2);
+  EXPECT_EQ(fraction.err, "wattlab predict: --params must be a whole number, got 1.5\n");
+}
+
+TEST_F(E2E, RangeErrorsHaveOneForm) {
+  Ran half = Wattlab({"report", "--pue", "0.5", "--out", (dir_ / "r").string()});
+  EXPECT_EQ(half.rc, 2);
+  EXPECT_EQ(half.err, "wattlab report: --pue must be ≥ 1.0, got 0.5\n");
+  Ran negative = Wattlab({"report", "--pue", "-1", "--out", (dir_ / "r").string()});
+  EXPECT_EQ(negative.rc, 2);
+  EXPECT_EQ(negative.err, "wattlab report: --pue must be ≥ 1.0, got -1\n");
+  Ran analyze = Wattlab({"analyze", "--pue", "0.5"});
+  EXPECT_EQ(analyze.rc, 2);
+  EXPECT_EQ(analyze.err, "wattlab analyze: --pue must be ≥ 1.0, got 0.5\n");
+  EXPECT_FALSE(fs::exists(dir_ / "r"));
+  // The message states the rule that refuses the value.
+  Ran zero = Wattlab({"idle", "--seconds", "0"});
+  EXPECT_EQ(zero.rc, 2);
+  EXPECT_EQ(zero.err, "wattlab idle: --seconds must be > 0.0 and ≤ 3600.0, got 0\n");
+  Ran batch = Wattlab({"predict", "--model", "x", "--batch-size", "0"});
+  EXPECT_EQ(batch.rc, 2);
+  EXPECT_EQ(batch.err, "wattlab predict: --batch-size must be ≥ 1, got 0\n");
+  Ran word = Wattlab({"analyze", "--days", "many"});
+  EXPECT_EQ(word.rc, 2);
+  EXPECT_EQ(word.err, "wattlab analyze: --days must be a number, got 'many'\n");
+}
+
+TEST_F(E2E, UnknownFlagsAndArgumentsAreNamed) {
+  Ran r = Wattlab({"report", "--bogus"});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_EQ(r.err, "wattlab report: unknown option --bogus; see 'wattlab report --help'\n");
+  Ran extra = Wattlab({"runs", "stray"});
+  EXPECT_EQ(extra.rc, 2);
+  EXPECT_EQ(extra.err, "wattlab runs: unexpected argument 'stray'; see 'wattlab runs --help'\n");
+  Ran missing = Wattlab({"analyze", "--pue"});
+  EXPECT_EQ(missing.rc, 2);
+  EXPECT_NE(missing.err.find("--pue needs a value"), std::string::npos) << missing.err;
+  Ran measure = Wattlab(Measure({"--bogus"}, "true"));
+  EXPECT_EQ(measure.rc, 125);  // measure's own code for "wattlab failed before running the command"
+  EXPECT_EQ(measure.err, "wattlab measure: unknown option --bogus; see 'wattlab measure --help'\n");
+  Ran command = Wattlab({"bogus"});
+  EXPECT_EQ(command.rc, 2);
+  EXPECT_NE(command.err.find("unknown command 'bogus'"), std::string::npos) << command.err;
+}
+
+TEST_F(E2E, EnvironmentVariablesStillApply) {
+  Ran r = Wattlab({"meters", "--json"}, {"WATTLAB_SYSFS_ROOT=" + sys_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out).at("chosen"), json::array({"rapl-powercap"}));
+  Ran bad = Wattlab({"meters"}, {"WATTLAB_CPU_TDP_W=abc"});
+  EXPECT_EQ(bad.rc, 2);
+  EXPECT_EQ(bad.err, "wattlab meters: $WATTLAB_CPU_TDP_W must be a number, got 'abc'\n");
+  Ran flag_wins = Wattlab({"meters", "--cpu-tdp-w", "65"}, {"WATTLAB_CPU_TDP_W=abc"});
+  EXPECT_EQ(flag_wins.rc, 0) << flag_wins.err;
 }
 
 TEST_F(E2E, BinaryDoesNotLinkLibtorch) {
