@@ -3,7 +3,7 @@
 // globals beyond constant tables. `wattlab analyze`, `wattlab predict` and the
 // report module (plots and tables) all read the structs below.
 //
-// Conventions (../shared/MISSION.md):
+// Conventions (docs/conventions.md):
 //  - Energy per sample = energy_above_idle_j / samples (EnergyBasis::kTotal
 //    uses energy_j). Repetitions of one configuration (same phase and
 //    config_id; model+batch+threads+precision when config_id is empty) are
@@ -55,7 +55,7 @@ struct AnalysisOptions {
   double pue = 1.0;
 };
 
-inline constexpr double kDefaultIntensityGPerKwh = 475.0;  // world average, MISSION.md
+inline constexpr double kDefaultIntensityGPerKwh = 475.0;  // world average, docs/conventions.md
 inline constexpr const char* kEstimatedNote =
     "energy is estimated (a model of CPU time, not a measurement): findings describe CPU time";
 
@@ -321,7 +321,7 @@ struct Carbon {
   double pue = 1.0;
   double gco2e = 0;
   std::string region;            // "" when not chosen by region
-  std::string intensity_source;  // "default (world average, MISSION.md)", "--intensity", or the table's source
+  std::string intensity_source;  // "default: world average 475 g/kWh", "--intensity", or the table's source
   std::string basis;             // what energy was converted
   bool estimated = false;
   std::string note;

@@ -126,7 +126,7 @@ class MeteredObserver : public WorkloadObserver {
   Status error_;
 };
 
-// Energy per sample: above idle when a baseline exists (MISSION.md), else the
+// Energy per sample: above idle when a baseline exists (docs/conventions.md), else the
 // whole energy, and the JSON says which.
 inline double EnergyPerSample(const WindowResult& w, int64_t samples, std::string* basis) {
   if (samples <= 0) return 0;

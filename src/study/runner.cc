@@ -574,7 +574,7 @@ std::string SummarizeStudy(const std::vector<RunRow>& rows) {
   if (rows.empty()) return "no runs stored yet\n";
   out += "measured " + std::to_string(rows.size()) + " windows: " + FormatFixed(total_j, 1) + " J (" +
          FormatFixed(total_j / 3600.0, 3) + " Wh) over " + FormatFixed(total_s, 1) + " s of measured windows\n";
-  // Energy per sample above idle (MISSION.md) when every window of the phase
+  // Energy per sample above idle (docs/conventions.md) when every window of the phase
   // has a positive figure; otherwise total energy, and the summary says so
   // (a busy machine can leave nothing above its idle baseline).
   auto above_ok = [&](const std::string& phase) {
