@@ -52,7 +52,7 @@ int CmdPredict(const Args& args) {
   p.AddOption("phase", &phase, "train|infer", "phase to predict (default infer)");
   p.AddOption("samples", &samples, "N", "samples to process: also predicts whole-run energy and time");
   p.AddOption("epochs", &epochs, "E", "training epochs over --dataset (instead of --samples)");
-  p.AddOption("dataset", &dataset, "NAME", "dataset for --epochs: fashion-mnist (default), mnist, cifar10");
+  p.AddOption("dataset", &dataset, "NAME", "dataset for --epochs: fashion-mnist (default), cifar10");
   p.AddOption("db", &db, "FILE", "wattlab database with the measured runs (default wattlab.db)");
   p.AddOption("csv", &csv, "FILE", "read a `wattlab runs --csv` file instead ('-' = stdin)");
   p.AddOption("study", &study, "NAME", "only the runs of this study (default: every study in the input)");
