@@ -166,7 +166,7 @@ ReportInput FixtureInput(Scenario scenario) {
     }
     in.timelines.push_back(std::move(tl));
   }
-  in.generated_at = FormatUtc(*FixtureOptions().generated_at_unix_s);
+  in.generated_at = FormatUtc(FixtureOptions().generated_at_unix_s);
   in.wattlab_version = "0.1.0 (git test)";
   return in;
 }
