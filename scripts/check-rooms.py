@@ -41,10 +41,11 @@ ROOM_DEPS = {
     "workload": {"core", "catalog"},
     "catalog": {"core"},
     "store": {"core"},
-    "analysis": {"core"},
+    "analysis": {"core", "catalog"},
     "report": {"core", "analysis"},
-    "study": {"core", "meter", "store"},
-    "cli": {"core", "platform", "meter", "workload", "catalog", "store", "analysis", "report", "study"},
+    "study": {"core", "meter", "store", "catalog"},
+    "caps": {"core", "meter"},
+    "cli": {"core", "platform", "meter", "workload", "catalog", "store", "analysis", "report", "study", "caps"},
 }
 PUBLIC_API = "wattlab"  # include/wattlab/: for every room
 

@@ -414,8 +414,8 @@ Result<Prediction> PredictEnergy(const std::vector<RunRow>& rows, const PredictR
                                  EnergyBasis basis = EnergyBasis::kAboveIdle);
 nlohmann::json ToJson(const Prediction& prediction);
 
-// Training samples of a known dataset ("fashion-mnist" 60000, "cifar10" 50000,
-// "mnist" 60000); NotFound otherwise.
+// Training samples of a known dataset, from the catalog ("fashion-mnist"
+// 60000, "cifar10" 50000, or any dataset spec); NotFound otherwise.
 Result<int64_t> DatasetTrainSamples(const std::string& name);
 
 // ---- input --------------------------------------------------------------------

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "catalog/catalog.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"
@@ -110,7 +111,7 @@ int Study::Run(const std::vector<std::string>& args) {
   }
   if (!spec.ok()) return ReportError("study", spec.status());
   if (!dataset.empty()) {
-    Status ds = CheckDataset(dataset);
+    Status ds = catalog::CheckDataset(dataset);
     if (!ds.ok()) return ReportError("study", Status::InvalidArgument("--dataset: " + ds.message()));
     spec->dataset = dataset;
     // Recorded with the spec, so --resume with another dataset is refused.
@@ -129,23 +130,17 @@ int Study::Run(const std::vector<std::string>& args) {
 
   std::vector<PlannedRun> plan = ExpandPlan(*spec);
   if (dry_run) {
+    // Counted by the catalog: a dry run never loads libtorch nor builds a model.
     std::map<std::string, int64_t> macs;
-    auto engine = LoadWorkloadEngine(env.get());
-    std::string note;
-    if (engine.ok()) {
-      for (const auto& r : plan) {
-        if (macs.count(r.model)) continue;
-        auto f = (*engine)->Describe(r.model, std::nullopt, std::nullopt);
-        if (!f.ok())
-          return ReportError("study", Status::InvalidArgument(spec->file + ": model '" + r.model + "': " +
-                                                              f.status().message()));
-        macs[r.model] = f->macs;
-      }
-    } else {
-      note = "note: the workload engine is not loadable (" + engine.status().message() +
-             "), so model names were checked by form only and MACs are built-in approximations\n";
+    for (const auto& r : plan) {
+      if (macs.count(r.model)) continue;
+      auto f = catalog::CountModel(r.model);
+      if (!f.ok())
+        return ReportError("study", Status::InvalidArgument(spec->file + ": model '" + r.model + "': " +
+                                                            f.status().message()));
+      macs[r.model] = f->macs;
     }
-    std::cout << FormatPlan(plan, *spec, macs) << note;
+    std::cout << FormatPlan(plan, *spec, macs);
     return kExitOk;
   }
 

@@ -187,19 +187,6 @@ WindowExtra ExtraFrom(const WindowResult& w, std::optional<double> loss) {
   return x;
 }
 
-// Same names as ComponentName in the meter library; kept here so the runner
-// (and its tests with a fake meter) need only the meter's header.
-const char* ComponentText(Component c) {
-  switch (c) {
-    case Component::kCpu: return "cpu";
-    case Component::kDram: return "dram";
-    case Component::kGpu: return "gpu";
-    case Component::kPlatform: return "platform";
-    case Component::kOther: return "other";
-  }
-  return "other";
-}
-
 void AddDomains(RunRecord& rec, const std::string& phase, const std::string& window, const WindowResult& w) {
   for (const auto& d : w.domains) {
     DomainEnergyRow row;
@@ -207,7 +194,7 @@ void AddDomains(RunRecord& rec, const std::string& phase, const std::string& win
     row.window = window;
     row.domain = d.name;
     row.source = d.source;
-    row.component = ComponentText(d.component);
+    row.component = ComponentName(d.component);
     row.in_total = d.in_total;
     row.estimated = d.estimated;
     row.energy_j = d.energy_j;
