@@ -2,6 +2,9 @@
 
 #include <chrono>
 
+#include "core/strings.h"
+#include "meter/procfs.h"
+
 namespace wattlab {
 
 MeterContext CollectMeterContext(const Meter& meter, const WorkloadEngine& engine) {
@@ -12,6 +15,46 @@ MeterContext CollectMeterContext(const Meter& meter, const WorkloadEngine& engin
   c.idle_power_w = meter.idle_power_w();
   c.versions = engine.Versions();
   return c;
+}
+
+namespace {
+std::string FirstLine(Env* env, const std::string& path) {
+  auto t = env->ReadFile(path);
+  return t.ok() ? TrimCopy(*t) : "";
+}
+}  // namespace
+
+StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine& engine,
+                              const std::string& wattlab_version) {
+  StudyInfo info;
+  info.host = FirstLine(env, "/proc/sys/kernel/hostname");
+  info.kernel = FirstLine(env, "/proc/sys/kernel/osrelease");
+  if (auto cpu = ReadCpuInfo(env); cpu.ok()) {
+    info.cpu = cpu->model_name;
+    if (cpu->threads > 0) info.cpu += " (" + std::to_string(cpu->threads) + " threads)";
+  }
+  for (const auto& [k, v] : engine.Versions()) {
+    if (k == "libtorch") info.libtorch = v;
+    else if (k == "blas") info.blas = v;
+    else info.meter_facts.emplace_back("engine " + k, v);
+  }
+  info.wattlab_version = wattlab_version;
+  info.sources = meter.sources();
+  info.interval_s = std::chrono::duration<double>(meter.interval()).count();
+  info.estimated = meter.estimated();
+  for (const auto& a : meter.attempts()) {
+    if (!a.chosen) continue;
+    std::string driver;
+    for (const auto& [k, v] : a.facts)
+      if (k == "nvml.driver_version") driver = v;
+    for (const auto& [k, v] : a.facts) {
+      info.meter_facts.emplace_back(a.source + " " + k, v);
+      // "gpu-0.name" style keys: "NVIDIA H100 80GB HBM3 (driver 550.54)"
+      if (a.source == kSourceNvml && EndsWith(k, ".name"))
+        info.gpus.push_back(v + (driver.empty() ? "" : " (driver " + driver + ")"));
+    }
+  }
+  return info;
 }
 
 Status MeasureIdleBaseline(Meter* meter, double idle_s, MeterContext* context) {

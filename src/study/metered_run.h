@@ -32,6 +32,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/env.h"
 #include "wattlab/meter.h"
 #include "wattlab/record.h"
 #include "wattlab/workload.h"
@@ -64,6 +65,11 @@ struct MeterContext {
 
 // Reads the context of a started meter and its engine.
 MeterContext CollectMeterContext(const Meter& meter, const WorkloadEngine& engine);
+// The context block a study opens with: host, kernel and CPU (read through
+// env), the engine's versions, the meter's sources, interval and facts (GPU
+// names with their driver). Name, spec and times are the runner's to fill.
+StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine& engine,
+                              const std::string& wattlab_version);
 // Measures the idle baseline for idle_s seconds (0 or less: none) on a started
 // meter, which uses it for energy_above_idle_j from then on, and notes it in
 // *context. Errors say "measuring the idle baseline".

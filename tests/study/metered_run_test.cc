@@ -187,5 +187,15 @@ TEST_F(MeteredRunTest, IdleBaselineAndContext) {
   EXPECT_NEAR(*t.energy_above_idle_j, (30 - 10) * 0.128, 1e-9);
 }
 
+TEST_F(MeteredRunTest, StudyContextNamesEngineVersionsAndMeter) {
+  StudyInfo info = CollectStudyContext(&env_, meter_, engine_, "9.9.9 (git test)");
+  EXPECT_EQ(info.libtorch, "fake");
+  EXPECT_EQ(info.wattlab_version, "9.9.9 (git test)");
+  EXPECT_EQ(info.sources, std::vector<std::string>{kSourceRaplPowercap});
+  EXPECT_DOUBLE_EQ(info.interval_s, 0.1);
+  EXPECT_FALSE(info.estimated);
+  EXPECT_EQ(info.host, "");  // the fake Env has no /proc: empty, not an error
+}
+
 }  // namespace
 }  // namespace wattlab
