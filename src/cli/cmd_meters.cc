@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"
+#include "meter/estimate.h"
 #include "meter/json.h"
 
 namespace wattlab::cli {
@@ -41,6 +42,16 @@ void PrintText(const DetectionReport& rep, std::chrono::nanoseconds interval) {
                 !estimated  ? " (measured)"
                 : measured ? " (partly ESTIMATED: the estimated part is a model, not a measurement)"
                            : " (ESTIMATED: a model of CPU time, not a measurement)");
+  if (estimated) {
+    std::string profile;
+    for (const auto& a : rep.attempts)
+      for (const auto& [k, v] : a.facts)
+        if (a.chosen && k == "estimate.profile") profile = v;
+    if (profile.empty())
+      std::printf("%s\n", EstimateErrorBandLine().c_str());
+    else
+      std::printf("the estimate uses a %s, not the fitted curve\n", profile.c_str());
+  }
 }
 
 struct MetersOptions {

@@ -33,5 +33,6 @@ CommandFn AddRuns(CLI::App* root);
 CommandFn AddAnalyze(CLI::App* root);
 CommandFn AddPredict(CLI::App* root);
 CommandFn AddReport(CLI::App* root);
+CommandFn AddEstimate(CLI::App* root);
 
 }  // namespace wattlab::cli

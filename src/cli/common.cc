@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/strings.h"
+#include "meter/estimate.h"
 #include "platform/real_env.h"
 
 #ifndef WATTLAB_VERSION
@@ -27,6 +28,9 @@ void MeterFlags::Register(CLI::App* cmd, bool with_interval) {
   AddString(cmd, "--dev-root", &dev_root, "DIR", "read /dev from DIR (default $WATTLAB_DEV_ROOT or /dev)");
   AddNumber(cmd, "--cpu-tdp-w", &cpu_tdp_w, kTdpRange, "W",
             "CPU TDP in watts for the estimate (default $WATTLAB_CPU_TDP_W or the table)");
+  AddString(cmd, "--estimate-profile", &estimate_profile, "FILE",
+            "a measured CPU power-vs-load curve (JSON) for the estimate to use instead of TDP x the fitted curve "
+            "(default $WATTLAB_ESTIMATE_PROFILE)");
   AddString(cmd, "--nvml-library", &nvml_library, "PATH",
             "NVML library to load (default $WATTLAB_NVML_LIBRARY or libnvidia-ml.so.1)");
   if (with_interval)
@@ -52,6 +56,13 @@ Result<MeterOptions> MeterFlags::ResolveOptions(Env* env) const {
   if (!nvml_library.empty()) o.nvml_library = nvml_library;
   else if (auto v = env->GetEnvVar("WATTLAB_NVML_LIBRARY"); v && !v->empty()) o.nvml_library = *v;
   if (interval) o.interval = *interval;
+  if (!estimate_profile.empty()) o.estimate_profile = estimate_profile;
+  else if (auto v = env->GetEnvVar("WATTLAB_ESTIMATE_PROFILE"); v && !v->empty()) o.estimate_profile = *v;
+  if (!o.estimate_profile.empty()) {
+    // A bad file is a usage error now, not a silently unavailable estimate later.
+    auto profile = LoadCpuLoadProfile(env, o.estimate_profile);
+    if (!profile.ok()) return profile.status();
+  }
   return o;
 }
 

@@ -26,10 +26,11 @@ inline constexpr int kExitCannotStart = 125;
 // The database every command reads or writes unless --db says otherwise.
 inline constexpr const char* kDefaultDb = "wattlab.db";
 
-// --sysfs-root, --proc-root, --dev-root, --cpu-tdp-w, --interval, --nvml-library
-// (each also from WATTLAB_* environment variables; flags win).
+// --sysfs-root, --proc-root, --dev-root, --cpu-tdp-w, --estimate-profile,
+// --interval, --nvml-library (each also from WATTLAB_* environment
+// variables; flags win).
 struct MeterFlags {
-  std::string sysfs_root, proc_root, dev_root, nvml_library;
+  std::string sysfs_root, proc_root, dev_root, nvml_library, estimate_profile;
   std::optional<double> cpu_tdp_w;
   std::optional<std::chrono::nanoseconds> interval;
   void Register(CLI::App* cmd, bool with_interval = true);

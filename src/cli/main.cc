@@ -43,6 +43,7 @@ const Command kCommands[] = {
     {"analyze", wattlab::cli::AddAnalyze, "correlations, predictor error, trade-offs, lifecycle, carbon"},
     {"predict", wattlab::cli::AddPredict, "predict energy of a model never run here"},
     {"report", wattlab::cli::AddReport, "write an HTML + Markdown report of a study"},
+    {"estimate", wattlab::cli::AddEstimate, "what the CPU estimate would say for a CPU model, with its error band"},
 };
 
 void PrintUsage(FILE* out) {

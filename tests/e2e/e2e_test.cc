@@ -473,6 +473,93 @@ TEST_F(E2E, EnvironmentVariablesStillApply) {
   EXPECT_EQ(flag_wins.rc, 0) << flag_wins.err;
 }
 
+// wattlab estimate: what the CPU estimate says for any CPU model.
+TEST_F(E2E, EstimateForACpuModel) {
+  Ran r = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P 8-Core Processor", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  // Exactly these keys (nlohmann::json lists them sorted).
+  EXPECT_EQ(keys, (std::vector<std::string>{"cpu_model", "error_band_pct", "points", "tdp_method", "tdp_w"}));
+  EXPECT_EQ(j.at("cpu_model"), "AMD EPYC 8024P 8-Core Processor");
+  EXPECT_EQ(j.at("tdp_w"), 90.0);  // Siena, from the table: not Bergamo's 22.5 W
+  EXPECT_EQ(j.at("tdp_method"), "table");
+  EXPECT_EQ(j.at("error_band_pct"), 60);
+  ASSERT_EQ(j.at("points").size(), 11u);
+  EXPECT_EQ(j.at("points")[0].at("load"), 0.0);
+  EXPECT_NEAR(j.at("points")[0].at("cpu_power_w").get<double>(), 8.55, 1e-9);
+  EXPECT_EQ(j.at("points")[10].at("load"), 1.0);
+  EXPECT_NEAR(j.at("points")[10].at("cpu_power_w").get<double>(), 57.15, 1e-9);
+
+  Ran one = Wattlab({"estimate", "--cpu-model", "Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz", "--sockets", "2",
+                     "--load", "0.81", "--json"});
+  ASSERT_EQ(one.rc, 0) << one.err;
+  json k = json::parse(one.out);
+  EXPECT_EQ(k.at("tdp_w"), 170.0);
+  ASSERT_EQ(k.at("points").size(), 1u);
+  EXPECT_NEAR(k.at("points")[0].at("cpu_power_w").get<double>(), 170 * 0.635, 1e-9);
+
+  Ran text = Wattlab({"estimate", "--cpu-model", "Frobnicator 9000", "--threads", "8"});
+  ASSERT_EQ(text.rc, 0) << text.err;
+  EXPECT_NE(text.out.find("the fallback used: default 4 W per thread"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("the estimate has erred by about ±60% against RAPL on 4 measured CPUs"), std::string::npos)
+      << text.out;
+  json u = json::parse(Wattlab({"estimate", "--cpu-model", "Frobnicator 9000", "--threads", "8", "--json"}).out);
+  EXPECT_EQ(u.at("tdp_method"), "default 4 W per thread");
+  EXPECT_EQ(u.at("tdp_w"), 32.0);
+}
+
+TEST_F(E2E, MetersStatesTheEstimatesErrorBand) {
+  // No counters under an empty sysfs root: the estimate is chosen, and says how wrong it has been.
+  fs::create_directories(dir_ / "empty-sys");
+  Ran r = Wattlab({"meters", "--sysfs-root", (dir_ / "empty-sys").string(), "--dev-root",
+                   (dir_ / "empty-sys").string(), "--nvml-library", "/nonexistent/libnvidia-ml.so.1"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("(ESTIMATED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nthe estimate has erred by about ±60% against RAPL on 4 measured CPUs\n"), std::string::npos)
+      << r.out;
+  Ran measured = Wattlab({"meters", "--sysfs-root", sys_});
+  // Measured: no band line (the estimate attempt's facts still carry it).
+  EXPECT_EQ(measured.out.find("\nthe estimate has erred"), std::string::npos) << measured.out;
+}
+
+TEST_F(E2E, EstimateProfileFlag) {
+  fs::create_directories(dir_ / "empty-sys");
+  const std::string empty = (dir_ / "empty-sys").string();
+  const std::string profiles = std::string(E2E_FIXTURES) + "/estimate-profile/";
+  Ran good = Wattlab({"meters", "--sysfs-root", empty, "--dev-root", empty, "--nvml-library", "/nonexistent/x.so",
+                      "--estimate-profile", profiles + "epyc-8024p.json"});
+  ASSERT_EQ(good.rc, 0) << good.err;
+  EXPECT_NE(good.out.find("the estimate uses a measured profile " + profiles + "epyc-8024p.json"), std::string::npos)
+      << good.out;
+  EXPECT_EQ(good.out.find("\nthe estimate has erred"), std::string::npos) << good.out;
+  Ran bad = Wattlab({"meters", "--estimate-profile", profiles + "bad-load.json"});
+  EXPECT_EQ(bad.rc, 2);
+  EXPECT_NE(bad.err.find("bad-load.json"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("outside 0..1"), std::string::npos) << bad.err;
+  Ran from_env = Wattlab({"meters"}, {"WATTLAB_ESTIMATE_PROFILE=" + profiles + "bad-one-point.json"});
+  EXPECT_EQ(from_env.rc, 2);
+  EXPECT_NE(from_env.err.find("at least 2 points"), std::string::npos) << from_env.err;
+}
+
+TEST_F(E2E, EstimateRefusesBadInput) {
+  Ran high = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P", "--load", "1.5"});
+  EXPECT_EQ(high.rc, 2);
+  EXPECT_EQ(high.err, "wattlab estimate: --load must be ≥ 0.0 and ≤ 1.0, got 1.5\n");
+  Ran low = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P", "--load", "-0.1"});
+  EXPECT_EQ(low.rc, 2);
+  EXPECT_NE(low.err.find("--load must be"), std::string::npos) << low.err;
+  Ran none = Wattlab({"estimate"});
+  EXPECT_EQ(none.rc, 2);
+  EXPECT_NE(none.err.find("--cpu-model NAME is required"), std::string::npos) << none.err;
+  Ran unsized = Wattlab({"estimate", "--cpu-model", "Frobnicator 9000"});
+  EXPECT_EQ(unsized.rc, 2);
+  EXPECT_NE(unsized.err.find("--threads N"), std::string::npos) << unsized.err;
+  Ran zero = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P", "--sockets", "0"});
+  EXPECT_EQ(zero.rc, 2);
+}
+
 TEST_F(E2E, BinaryDoesNotLinkLibtorch) {
   // Start-up under 50 ms depends on never loading libtorch's ~290 libraries.
   std::string cmd = "ldd " + Quote(WATTLAB_BINARY) + " > " + Quote((dir_ / "ldd").string());
