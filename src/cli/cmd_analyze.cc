@@ -31,6 +31,9 @@ void PrintTables(const analysis::AnalysisResult& r) {
               r.estimated ? " [ESTIMATED energy: a model of CPU time]" : "");
   for (const auto& n : r.notes) std::printf("  %s\n", n.c_str());
 
+  std::printf("\nHeadline findings (the report opens with the same)\n");
+  for (const auto& f : r.findings) std::printf("  - %s%s\n", f.text.c_str(), f.estimated ? " [ESTIMATED]" : "");
+
   std::printf("\nCorrelations of energy per sample (95%% CI by Fisher z)\n");
   std::printf("  %-6s %-15s %4s %8s %10s %18s %9s %10s\n", "phase", "x", "n", "pearson", "p", "ci95", "spearman", "p");
   for (const auto& c : r.correlations) {

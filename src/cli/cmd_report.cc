@@ -3,10 +3,12 @@
 // the report is src/report/.
 #include <cstdio>
 
+#include "cli/cmd_report.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"
 #include "report/report.h"
+#include "store/store.h"
 
 namespace wattlab::cli {
 
@@ -15,10 +17,36 @@ namespace {
 struct Report {
   std::string db, out;
   ReportOptions opt;
+  const CLI::Option* per_day = nullptr;
+  const CLI::Option* per_day_alias = nullptr;
   int Run();
 };
 
 }  // namespace
+
+Status WriteReportFromDatabase(Env* env, const std::string& db_path, const std::string& out_dir,
+                               ReportOptions options) {
+  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(env, db_path, OpenMode::kReadOnly));
+  ReportData data;
+  WATTLAB_ASSIGN_OR_RETURN(std::vector<StudyInfo> studies, store->ReadStudies());
+  if (!options.study.empty()) {
+    std::vector<std::string> names;
+    for (auto& st : studies) {
+      names.push_back(st.name);
+      if (st.name == options.study) data.studies.push_back(st);
+    }
+    if (data.studies.empty()) {
+      return Status::InvalidArgument("no study '" + options.study + "' in " + db_path + " (studies: " +
+                                     (names.empty() ? std::string("none") : Join(names, ", ")) + ")");
+    }
+  } else {
+    data.studies = std::move(studies);
+  }
+  WATTLAB_ASSIGN_OR_RETURN(data.rows, store->ReadRows(options.study));
+  WATTLAB_ASSIGN_OR_RETURN(data.timelines, store->ReadTimelines(options.study));
+  if (options.generated_at_unix_s <= 0) options.generated_at_unix_s = env->NowWallSeconds();
+  return WriteReport(data, options, out_dir, env);
+}
 
 CommandFn AddReport(CLI::App* root) {
   auto c = std::make_shared<Report>();
@@ -36,18 +64,26 @@ CommandFn AddReport(CLI::App* root) {
             "grid carbon intensity for gCO2e (default 475, world average)");
   AddNumber(p, "--pue", &opt.pue, Range::AtLeast(1), "X",
             "power usage effectiveness for gCO2e (default 1.0; data centres ~1.58)");
-  AddNumber(p, "--inferences-per-day", &opt.inferences_per_day, Range::AtLeast(0), "N",
-            "inference traffic assumed by the lifecycle section (default 1000000)");
+  // One name for inference traffic in report and analyze; the report's
+  // earlier name stays as an alias (its own help line, so --help shows both).
+  c->per_day = AddNumber(p, "--requests-per-day", &opt.inferences_per_day, Range::AtLeast(0), "N",
+                         "inference traffic assumed by the lifecycle section (default 1000000)");
+  c->per_day_alias = AddNumber(p, "--inferences-per-day", &opt.inferences_per_day, Range::AtLeast(0), "N",
+                               "alias of --requests-per-day");
   return [c](const Invocation&) { return c->Run(); };
 }
 
 int Report::Run() {
+  if (Given(per_day) && Given(per_day_alias))
+    return ReportError("report", Status::InvalidArgument(
+                                     "give --requests-per-day or its alias --inferences-per-day, not both"));
   const std::string db_path = db.empty() ? kDefaultDb : db;
   const std::string out_dir = out.empty() ? DefaultReportDir(db_path) : out;
-  Status st = WriteReport(db_path, out_dir, opt);
+  auto env = OpenDefaultEnv();
+  Status st = WriteReportFromDatabase(env.get(), db_path, out_dir, opt);
   if (!st.ok()) return ReportError("report", st);
   int csvs = 0;
-  if (auto names = OpenDefaultEnv()->ListDir(out_dir); names.ok())
+  if (auto names = env->ListDir(out_dir); names.ok())
     for (const auto& n : *names)
       if (EndsWith(n, ".csv")) ++csvs;
   std::printf("wrote %s/index.html, summary.md and %d plot CSVs\n", out_dir.c_str(), csvs);

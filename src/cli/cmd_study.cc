@@ -14,7 +14,7 @@
 #include "study/runner.h"
 #include "study/spec.h"
 
-#include "report/report.h"
+#include "cli/cmd_report.h"
 
 namespace wattlab::cli {
 namespace {
@@ -23,11 +23,6 @@ constexpr int kExitInterrupted = 130;
 // Set by the Env's signal handler on SIGINT/SIGTERM (lives for the process,
 // as the handler may fire at any time).
 std::atomic<int> g_interrupted{0};
-
-std::string ReportDirFor(const std::string& db) {
-  std::string base = EndsWith(db, ".db") ? db.substr(0, db.size() - 3) : db;
-  return base + "-report";
-}
 
 struct Study {
   std::string db = kDefaultDb, preset, spec_file, dataset;
@@ -133,7 +128,7 @@ int Study::Run(const std::vector<std::string>& args) {
   // Unknown models fail here, before a database is created.
   if (auto f = runner.DescribeModels(); !f.ok()) return ReportError("study", f.status());
 
-  auto store = Store::Open(db, OpenMode::kCreate);
+  auto store = Store::Open(env.get(), db, OpenMode::kCreate);
   if (!store.ok()) return ReportError("study", store.status());
   runner.set_store(store->get());
   // A second Ctrl-C kills at once (the default action); the store is safe either way.
@@ -161,10 +156,10 @@ int Study::Run(const std::vector<std::string>& args) {
     return kExitInterrupted;
   }
   if (!no_report) {
-    std::string dir = ReportDirFor(db);
+    std::string dir = DefaultReportDir(db);
     ReportOptions opts;
     opts.study = spec->name;
-    Status rs = WriteReport(db, dir, opts);
+    Status rs = WriteReportFromDatabase(env.get(), db, dir, opts);
     if (rs.ok()) std::cout << "report: " << dir << "/index.html (and summary.md)\n";
     else std::fprintf(stderr, "wattlab study: the report could not be written: %s\n", rs.message().c_str());
   }

@@ -391,7 +391,8 @@ TEST_F(E2E, EveryCommandStillTakesItsFlags) {
                    "--inferences", "--requests-per-day", "--days", "--intensity", "--region", "--pue", "--json"}},
       {"predict", {"--model", "--input", "--batch-size", "--threads", "--phase", "--samples", "--epochs", "--dataset",
                    "--db", "--csv", "--study", "--energy", "--params", "--macs", "--json"}},
-      {"report", {"--db", "--out", "--study", "--title", "--intensity", "--pue", "--inferences-per-day"}},
+      {"report", {"--db", "--out", "--study", "--title", "--intensity", "--pue", "--requests-per-day",
+                  "--inferences-per-day"}},
   };
   const std::vector<std::string> meter = {"--sysfs-root", "--proc-root", "--dev-root", "--cpu-tdp-w", "--nvml-library",
                                           "--interval"};
