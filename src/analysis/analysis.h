@@ -30,13 +30,14 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/stats.h"
+#include "core/energy_basis.h"
 #include "wattlab/record.h"
 #include "wattlab/status.h"
 #include "wattlab/workload.h"
 
 namespace wattlab::analysis {
 
-enum class EnergyBasis { kAboveIdle, kTotal };  // --energy above-idle | total
+using EnergyBasis = ::wattlab::EnergyBasis;  // core/energy_basis.h: --energy above-idle | total
 
 struct AnalysisOptions {
   std::string phase;  // "" = every phase present; else "train" or "infer"
