@@ -138,8 +138,11 @@ class CapSession::Impl {
     if (!added.empty()) {
       Status st = WriteJournalFile(env_, journal_path_, journal);
       if (!st.ok())
-        return st.WithContext("cannot write the caps journal " + journal_path_ +
-                              " (set " + kJournalEnvVar + " to put it elsewhere); nothing was changed");
+        return WithSuffix(st.WithContext("cannot write the caps journal " + journal_path_ + " (set " +
+                                         kJournalEnvVar + " to put it elsewhere); nothing was changed"),
+                          st.kind() == Status::Kind::kPermissionDenied
+                              ? "; changing power caps and clocks needs root (or CAP_SYS_ADMIN)"
+                              : "");
     }
     for (size_t i = 0; i < changes.size(); ++i) {
       Status st = changes[i].apply();

@@ -237,31 +237,34 @@ int Cap::Set(Env* env, const caps::CapsOptions& o) {
     if (!back.ok()) std::fprintf(stderr, "wattlab cap: %s\n", back.message().c_str());
     return ReportError("cap", st);
   }
-  // What is in force now, read back.
+  // What is in force now, read back. With --json the JSON is stdout and the
+  // sentences go to stderr.
+  FILE* say = json ? stderr : stdout;
   if (gpu_w) {
     std::vector<int> list = *gpus;
     if (list.empty())
       for (const auto& g : caps::ReadKnobs(env, o).gpus) list.push_back(static_cast<int>(g.index));
     for (int g : list)
-      std::printf("GPU %d power limit: %s\n", g, OptW(s.GpuPowerLimitW(g), "W").c_str());
+      std::fprintf(say, "GPU %d power limit: %s\n", g, OptW(s.GpuPowerLimitW(g), "W").c_str());
   }
   if (cpu_w) {
     caps::Knobs k = caps::ReadKnobs(env, o);
     for (const auto& p : k.packages) {
       if (!packages->empty() && std::find(packages->begin(), packages->end(), p.package) == packages->end()) continue;
-      std::printf("%s %s power limit: %s\n", p.name.c_str(), constraint.c_str(),
+      std::fprintf(say, "%s %s power limit: %s\n", p.name.c_str(), constraint.c_str(),
                   OptW(s.PackagePowerLimitW(p.package, constraint), "W").c_str());
     }
   }
-  if (freq_mhz) std::printf("CPU maximum frequency: %s\n", OptW(s.CpuMaxFreqMhz(), "MHz").c_str());
+  if (freq_mhz) std::fprintf(say, "CPU maximum frequency: %s\n", OptW(s.CpuMaxFreqMhz(), "MHz").c_str());
 
+  if (json) std::cout << KnobsJson(caps::ReadKnobs(env, o)).dump(2) << "\n";
   if (!hold) {
-    std::printf("originals saved in %s; `%s` puts them back\n", s.journal_path().c_str(), caps::kRestoreCommand);
-    if (json) std::cout << KnobsJson(caps::ReadKnobs(env, o)).dump(2) << "\n";
+    std::fprintf(say, "originals saved in %s; `%s` puts them back\n", s.journal_path().c_str(), caps::kRestoreCommand);
     return kExitOk;
   }
-  std::printf("holding for %s s (SIGINT or SIGTERM restores at once)\n",
+  std::fprintf(say, "holding for %s s (SIGINT or SIGTERM restores at once)\n",
               FormatDouble(std::chrono::duration<double>(*hold).count()).c_str());
+  std::fflush(say);
   std::fflush(stdout);
   const auto end = env->NowMonotonic() + *hold;
   while (g_cap_signal.load() == 0) {
@@ -273,7 +276,7 @@ int Cap::Set(Env* env, const caps::CapsOptions& o) {
   Status back = s.Restore();
   env->WatchSignals({Signal::kInt, Signal::kTerm}, nullptr, false);
   if (!back.ok()) return ReportError("cap", back);
-  std::printf("restored the values found before%s\n", sig ? " (on a signal)" : "");
+  std::fprintf(json ? stderr : stdout, "restored the values found before%s\n", sig ? " (on a signal)" : "");
   if (sig == 1) return kExitSigInt;
   if (sig == 2) return kExitSigTerm;
   return kExitOk;

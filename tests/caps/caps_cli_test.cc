@@ -269,6 +269,17 @@ TEST_F(CapCli, OutOfRangeNamesTheRangeAndALaterFailureUndoesAnEarlierKind) {
   EXPECT_FALSE(fs::exists(journal_));
 }
 
+TEST_F(CapCli, SetWithJsonPrintsOnlyJsonOnStdout) {
+  Ran r = Wattlab({"cap", "--cpu-max-freq-mhz", "2000", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);  // nothing but the JSON
+  EXPECT_EQ(j["cpufreq"]["max_freq_mhz"], 2000.0);
+  EXPECT_EQ(j["journal"], journal_.string());
+  EXPECT_NE(r.err.find("CPU maximum frequency: 2000 MHz"), std::string::npos) << r.err;
+  EXPECT_EQ(Wattlab({"cap", "--restore"}).rc, 0);
+  EXPECT_EQ(Trimmed(cpu0_), "4900000");
+}
+
 TEST_F(CapCli, UsageErrors) {
   Ran r = Wattlab({"cap", "--restore", "--gpu-power-limit-w", "200"});
   EXPECT_EQ(r.rc, 2);
