@@ -76,7 +76,7 @@ class Window:
     energy_above_idle_j: Optional[float] = dataclasses.field(default=None, repr=False)
     mean_power_w: Optional[float] = dataclasses.field(default=None, repr=False)
     energy_per_sample_j: Optional[float] = dataclasses.field(default=None, repr=False)
-    sources: List[str] = dataclasses.field(default_factory=list)
+    sources: List[str] = dataclasses.field(default_factory=list, repr=False)
     estimated: Optional[bool] = None
     start_unix_s: Optional[float] = dataclasses.field(default=None, repr=False)
     # The meter's whole record (meter/json.h's window shape) in-process.
