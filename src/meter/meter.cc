@@ -7,10 +7,8 @@
 #include "core/strings.h"
 #include "meter/detect.h"
 #include "meter/meter_impl.h"
-#include "meter/sampler.h"
-#if WATTLAB_HAVE_PROCFS
 #include "meter/procfs.h"
-#endif
+#include "meter/sampler.h"
 
 namespace wattlab {
 
@@ -21,25 +19,15 @@ struct CpuTicks {
 };
 
 std::optional<CpuTicks> ReadMachineTicks(Env* env) {
-#if WATTLAB_HAVE_PROCFS
   auto t = ReadProcStat(env);
   if (!t.ok()) return std::nullopt;
   return CpuTicks{t->Busy(), t->Total()};
-#else
-  (void)env;
-  return std::nullopt;
-#endif
 }
 
 std::optional<uint64_t> ReadTreeTicks(Env* env, int pid) {
-#if WATTLAB_HAVE_PROCFS
   auto t = ReadProcessTreeCpuTicks(env, pid);
   if (!t.ok()) return std::nullopt;
   return *t;
-#else
-  (void)env, (void)pid;
-  return std::nullopt;
-#endif
 }
 
 class MeterImpl : public Meter {

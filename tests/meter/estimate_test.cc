@@ -17,7 +17,7 @@ namespace {
 
 std::unique_ptr<Env> ProcEnv(const std::string& fixture) {
   Roots roots;
-  roots.proc = std::string(NVML_TEST_FIXTURES) + "/" + fixture;
+  roots.proc = std::string(WATTLAB_FIXTURES_DIR) + "/" + fixture;
   return NewRealEnv(roots);
 }
 
@@ -170,7 +170,7 @@ TEST(EstimateSourceTest, BadOverrideIsReportedNotUsed) {
 
 TEST(EstimateSourceTest, MissingProcStatIsUnavailableWithReason) {
   Roots roots;
-  roots.proc = std::string(NVML_TEST_FIXTURES) + "/does-not-exist";
+  roots.proc = std::string(WATTLAB_FIXTURES_DIR) + "/does-not-exist";
   auto env = NewRealEnv(roots);
   ProbeResult r = ProbeEstimate(env.get(), MeterOptions{});
   EXPECT_FALSE(r.attempt.available);

@@ -14,7 +14,7 @@ namespace {
 
 std::unique_ptr<Env> ProcEnv(const std::string& fixture) {
   Roots roots;
-  roots.proc = std::string(NVML_TEST_FIXTURES) + "/" + fixture;
+  roots.proc = std::string(WATTLAB_FIXTURES_DIR) + "/" + fixture;
   return NewRealEnv(roots);
 }
 

@@ -25,15 +25,8 @@ namespace rapl_testing {
 
 namespace fs = std::filesystem;
 
-// tests/fixtures, found from this header's own path so it works whatever
-// binary or working directory runs the tests.
-inline fs::path FixturesDir() {
-#ifdef WATTLAB_FIXTURES_DIR
-  return fs::path(WATTLAB_FIXTURES_DIR);
-#else
-  return fs::path(__FILE__).parent_path().parent_path() / "fixtures";
-#endif
-}
+// tests/fixtures (WATTLAB_FIXTURES_DIR comes from tests/meter/CMakeLists.txt).
+inline fs::path FixturesDir() { return fs::path(WATTLAB_FIXTURES_DIR); }
 
 inline Roots RootsAt(const fs::path& root) {
   Roots r;
