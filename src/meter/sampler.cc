@@ -1,7 +1,6 @@
 #include "meter/sampler.h"
 
 #include <pthread.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cmath>
@@ -247,18 +246,6 @@ Status Sampler::first_error() const {
 int64_t Sampler::ticks() const {
   std::lock_guard<std::mutex> lock(mu_);
   return ticks_;
-}
-
-std::chrono::nanoseconds Sampler::thread_cpu_time() const {
-  // Accounting for the overhead benchmark only, not a measurement clock, so
-  // it reads the thread's CPU clock directly rather than through the Env.
-  if (!thread_.joinable()) return std::chrono::nanoseconds(0);
-  clockid_t cid;
-  if (pthread_getcpuclockid(const_cast<std::thread&>(thread_).native_handle(), &cid) != 0)
-    return std::chrono::nanoseconds(0);
-  timespec ts{};
-  if (clock_gettime(cid, &ts) != 0) return std::chrono::nanoseconds(0);
-  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
 }
 
 }  // namespace wattlab

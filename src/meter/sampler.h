@@ -72,9 +72,6 @@ class Sampler {
   int64_t error_count() const;
   Status FirstErrorSince(int64_t count) const;
   int64_t ticks() const;
-  // CPU time the sampler thread has used (CLOCK_THREAD_CPUTIME_ID), for the
-  // overhead benchmark; 0 when not available.
-  std::chrono::nanoseconds thread_cpu_time() const;
 
  private:
   struct SourceState {

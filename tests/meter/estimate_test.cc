@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "meter/cpu_tdp_table.h"
 #include "core/env.h"
@@ -199,6 +200,29 @@ TEST(EstimateSourceTest, DegradesWithoutCpuInfoAndMemInfo) {
   EXPECT_NE(Fact(r.attempt, "estimate.dram").find("not estimated"), std::string::npos);
   std::vector<Reading> out(1);
   EXPECT_TRUE(r.source->Read(out).ok());
+}
+
+// The source reads no faster than one /proc/stat tick, whose length the Env
+// says (USER_HZ); 10 ms when the Env cannot tell.
+class TicksEnv : public ForwardingEnv {
+ public:
+  TicksEnv(Env* target, int64_t ticks) : ForwardingEnv(target), ticks_(ticks) {}
+  int64_t ClockTicksPerSecond() override { return ticks_; }
+
+ private:
+  int64_t ticks_;
+};
+
+TEST(EstimateSourceTest, MinIntervalIsOneTickOfTheEnv) {
+  auto fixture = ProcEnv("proc-i7-8700k");
+  for (auto [ticks, want] : {std::pair<int64_t, std::chrono::nanoseconds>{100, std::chrono::milliseconds(10)},
+                             {1000, std::chrono::milliseconds(1)},
+                             {0, std::chrono::milliseconds(10)}}) {
+    TicksEnv env(fixture.get(), ticks);
+    ProbeResult r = ProbeEstimate(&env, MeterOptions{});
+    ASSERT_NE(r.source, nullptr) << r.attempt.reason;
+    EXPECT_EQ(r.source->min_interval(), want) << ticks << " ticks/s";
+  }
 }
 
 // ---- TDP table
