@@ -11,7 +11,6 @@
 #include "cli/common.h"
 #include "core/strings.h"
 #include "meter/idle_store.h"
-#include "meter/meter_impl.h"
 
 namespace wattlab::cli {
 
@@ -52,7 +51,7 @@ int CmdIdle(const Args& args) {
   e.host = HostName(env.get());
   e.sources = (*meter)->sources();
   e.idle_power_w = *idle;
-  e.domains_w = IdleDomainPowers(meter->get());
+  e.domains_w = (*meter)->idle_domain_powers_w();
   e.measured_at_s = env->NowWallSeconds();
   e.duration_s = *seconds;
   e.estimated = (*meter)->estimated();

@@ -20,7 +20,6 @@
 #include "core/strings.h"
 #include "meter/idle_store.h"
 #include "meter/json.h"
-#include "meter/meter_impl.h"
 #include "platform/process.h"
 
 namespace wattlab::cli {
@@ -146,7 +145,7 @@ int CmdMeasure(const Args& raw_args) {
       return Fail("no idle baseline for host " + host + " with sources " + Join(meter.sources(), "+") + " in " + *path +
                   ": run `wattlab idle` first (same meter options)");
     meter.SetIdlePower((*entry)->idle_power_w);
-    SetIdleDomainPowers(&meter, (*entry)->domains_w);
+    meter.SetIdleDomainPowers((*entry)->domains_w);
     idle_age_s = env->NowWallSeconds() - (*entry)->measured_at_s;
   }
 

@@ -197,12 +197,11 @@ class MeterImpl : public Meter {
     std::lock_guard<std::mutex> lock(mu_);
     return idle_power_w_;
   }
-  bool SetIdleDomains(const std::vector<std::pair<std::string, double>>& v) {
+  void SetIdleDomainPowers(const std::vector<std::pair<std::string, double>>& idle_w_by_domain) override {
     std::lock_guard<std::mutex> lock(mu_);
-    idle_domain_w_ = v;
-    return true;
+    idle_domain_w_ = idle_w_by_domain;
   }
-  std::vector<std::pair<std::string, double>> IdleDomains() const {
+  std::vector<std::pair<std::string, double>> idle_domain_powers_w() const override {
     std::lock_guard<std::mutex> lock(mu_);
     return idle_domain_w_;
   }
@@ -266,17 +265,6 @@ class MeterImpl : public Meter {
 
 std::unique_ptr<Meter> NewMeterFromDetection(Env* env, const MeterOptions& options, DetectionReport report) {
   return std::make_unique<MeterImpl>(env, options, std::move(report));
-}
-
-bool SetIdleDomainPowers(Meter* meter, const std::vector<std::pair<std::string, double>>& idle_w_by_domain) {
-  auto* impl = dynamic_cast<MeterImpl*>(meter);
-  return impl != nullptr && impl->SetIdleDomains(idle_w_by_domain);
-}
-
-std::vector<std::pair<std::string, double>> IdleDomainPowers(const Meter* meter) {
-  auto* impl = dynamic_cast<const MeterImpl*>(meter);
-  if (impl == nullptr) return {};
-  return impl->IdleDomains();
 }
 
 Result<std::unique_ptr<Meter>> Meter::Create(Env* env, const MeterOptions& options) {
