@@ -52,13 +52,27 @@ struct DomainInfo {
   std::string note;        // e.g. "nested in package-0", "TDP 65 W from table"
 };
 
-// One raw reading of one domain.
+// One raw reading of one domain. A source sets exactly the field its
+// domain's kind calls for (DomainInfo::is_counter); the sampler treats the
+// other one, or neither, as the source's bug (an Internal error).
 struct Reading {
-  // For counters: raw cumulative energy in joules, may wrap at the domain's
-  // max_energy_range_j. For power sources: mean power in watts over the
-  // interval since the previous reading (or instantaneous when the source
-  // cannot tell).
-  double value = 0;
+  // Counters: raw cumulative energy in joules; may wrap at the domain's
+  // max_energy_range_j.
+  std::optional<double> energy_j;
+  // Power sources: mean power in watts over the interval since the previous
+  // reading (or instantaneous when the source cannot tell).
+  std::optional<double> power_w;
+
+  static Reading Energy(double joules) {
+    Reading r;
+    r.energy_j = joules;
+    return r;
+  }
+  static Reading Power(double watts) {
+    Reading r;
+    r.power_w = watts;
+    return r;
+  }
 };
 
 // An energy source: a set of domains read together.

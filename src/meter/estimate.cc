@@ -75,8 +75,8 @@ class EstimateSource : public EnergySource {
       prev_ = now;  // counters reset (e.g. a checkpointed VM): restart from here
     }
     last_util_pub_.store(last_util_, std::memory_order_relaxed);
-    out[0].value = EstimateCpuPowerW(tdp_w_, last_util_);
-    if (dram_w_) out[1].value = *dram_w_;
+    out[0] = Reading::Power(EstimateCpuPowerW(tdp_w_, last_util_));
+    if (dram_w_) out[1] = Reading::Power(*dram_w_);
     return Status::Ok();
   }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <deque>
 #include <memory>
 #include <string>
@@ -104,15 +105,15 @@ TEST(EstimateSourceTest, ExactWattsAsProcStatChanges) {
   const double dram_w = 0.375 * 32768000.0 / (1024 * 1024);  // 31.25 GiB
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 21.25);
-  EXPECT_DOUBLE_EQ(out[1].value, dram_w);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 21.25);
+  EXPECT_DOUBLE_EQ(out[1].power_w.value_or(NAN), dram_w);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 100);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 100);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 100);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 100);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 10);
-  EXPECT_DOUBLE_EQ(out[1].value, 11.71875);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 10);
+  EXPECT_DOUBLE_EQ(out[1].power_w.value_or(NAN), 11.71875);
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "override");
 }
 
@@ -124,7 +125,7 @@ TEST(EstimateSourceTest, TableTdpAndInformativeFacts) {
   ASSERT_TRUE(r.attempt.available);
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 95 * (0.1 + 0.9 * 0.125));
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 95 * (0.1 + 0.9 * 0.125));
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_w"), "95");
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "table");
   EXPECT_NE(Fact(r.attempt, "estimate.cpu_tdp").find("table row 'Core i7-8700K'"), std::string::npos);
@@ -145,7 +146,7 @@ TEST(EstimateSourceTest, FirstReadAveragesSinceProbeNotSinceBoot) {
   ProbeResult r = ProbeEstimate(&env, opt);
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 5);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 5);
 }
 
 TEST(EstimateSourceTest, EpycVmUsesGenerationPerThread) {
