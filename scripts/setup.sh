@@ -11,7 +11,8 @@ PACKAGES=(
   build-essential cmake pkg-config git
   libtorch-dev libopenblas0-openmp python3-torch
   dataset-fashion-mnist
-  libsqlite3-dev libtomlplusplus-dev nlohmann-json3-dev zlib1g-dev
+  libsqlite3-dev libtomlplusplus-dev nlohmann-json3-dev zlib1g-dev libcli11-dev
+  libeigen3-dev libboost-math-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium
 )

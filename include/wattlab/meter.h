@@ -104,6 +104,7 @@ struct SourceAttempt {
 struct MeterOptions {
   std::chrono::nanoseconds interval = std::chrono::milliseconds(100);
   std::optional<double> cpu_tdp_w;      // --cpu-tdp-w / WATTLAB_CPU_TDP_W
+  std::string estimate_profile;         // --estimate-profile / WATTLAB_ESTIMATE_PROFILE: a measured CPU curve (JSON)
   std::string nvml_library = "libnvidia-ml.so.1";  // overridable for tests (WATTLAB_NVML_LIBRARY)
   bool include_psys = false;            // psys overlaps package+dram; reported, not summed, unless asked
   size_t timeline_capacity = 1 << 20;   // samples kept in memory

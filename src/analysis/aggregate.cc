@@ -33,6 +33,7 @@ std::vector<ConfigPoint> AggregateConfigs(const std::vector<RunRow>& rows, Energ
   std::map<std::string, std::vector<const RunRow*>> groups;
   std::vector<std::string> order;
   std::map<std::string, int64_t> dropped;  // reason -> count
+  int64_t bad_accuracy = 0;                 // rows whose accuracy is not a fraction
   // Keys that have full windows: their profile rows only feed the
   // extrapolation check.
   std::set<std::string> has_full;
@@ -69,6 +70,7 @@ std::vector<ConfigPoint> AggregateConfigs(const std::vector<RunRow>& rows, Energ
                     : "energy_j is zero or negative"];
       continue;
     }
+    if (r.accuracy && !(*r.accuracy >= 0 && *r.accuracy <= 1)) ++bad_accuracy;
     const std::string key = ConfigKey(r);
     if (!groups.count(key)) order.push_back(key);
     groups[key].push_back(&r);
@@ -76,6 +78,10 @@ std::vector<ConfigPoint> AggregateConfigs(const std::vector<RunRow>& rows, Energ
   if (dropped_reasons) {
     for (const auto& [why, n] : dropped)
       dropped_reasons->push_back(std::to_string(n) + " row(s) left out: " + why);
+    if (bad_accuracy > 0)
+      dropped_reasons->push_back(std::to_string(bad_accuracy) +
+                                 " row(s) have an accuracy outside 0..1 (accuracy is a fraction, not a percent): "
+                                 "their accuracy is ignored");
   }
   std::vector<ConfigPoint> out;
   for (const std::string& key : order) {
@@ -102,7 +108,7 @@ std::vector<ConfigPoint> AggregateConfigs(const std::vector<RunRow>& rows, Energ
       samples.push_back(n);
       dur.push_back(r->duration_s);
       if (r->cpu_util && std::isfinite(*r->cpu_util)) util.push_back(*r->cpu_util);
-      if (r->accuracy && std::isfinite(*r->accuracy)) acc.push_back(*r->accuracy);
+      if (r->accuracy && *r->accuracy >= 0 && *r->accuracy <= 1) acc.push_back(*r->accuracy);
       c.estimated = c.estimated || r->estimated;
       if (!r->source.empty()) sources.insert(r->source);
       c.run_ids.push_back(r->run_id);
@@ -192,6 +198,7 @@ std::vector<Correlation> Correlations(const std::vector<ConfigPoint>& configs, c
         }
         if (c.spearman) c.spearman_p = CorrelationPValue(*c.spearman, c.n);
       }
+      c.power_law = FitPowerLaw(xs, ys);
       if (c.estimated) notes.push_back(kEstimatedNote);
       c.note = Join(notes, "; ");
       out.push_back(std::move(c));

@@ -11,6 +11,9 @@
 //  - A statistic that cannot be computed is std::nullopt with a reason in the
 //    matching `note`; no NaN or infinity ever leaves this module, and ToJson
 //    writes null for an absent value.
+//  - Accuracy is a fraction 0..1 everywhere (rows, configurations, JSON); a
+//    row whose accuracy lies outside 0..1 has its accuracy ignored, with a
+//    note, rather than being guessed to be a percent.
 //  - Every section carries `estimated`: true when any energy figure behind it
 //    came (even partly) from the estimate source, in which case its note says
 //    that energy is a model of CPU time, not a measurement.
@@ -107,6 +110,9 @@ struct Correlation {
   int64_t n = 0;
   std::optional<double> pearson, pearson_p, pearson_ci_low, pearson_ci_high;  // CI: Fisher z, 95%
   std::optional<double> spearman, spearman_p;
+  // energy per sample = 10^b x^exponent, least squares on logs (points with
+  // x > 0); absent with fewer than 2 such points or a constant x.
+  std::optional<PowerLaw> power_law;
   bool estimated = false;
   std::string note;  // why a value is absent; the estimate caveat
   std::vector<CorrelationPoint> points;
@@ -166,6 +172,7 @@ struct FeatureSetScore {
   int64_t n_points = 0, n_models = 0;
   std::optional<double> mape_pct, median_ape_pct;  // leave-one-model-out
   std::optional<double> r2;                        // in-sample, log space
+  std::optional<double> f_p;                       // in-sample F test of the fit (every slope zero)
   std::vector<double> coefficients;                // full-data fit, intercept first
   std::string note;
   std::vector<LomoPoint> points;
@@ -332,8 +339,28 @@ Result<Carbon> ComputeCarbon(double energy_j, const AnalysisOptions& opts, std::
 
 // ---- everything -------------------------------------------------------------
 
+// ---- headline findings ------------------------------------------------------
+
+// One headline finding: a sentence a reader can act on, with what it rests on.
+struct Finding {
+  // predictor, correlation, optimal_batch, accuracy_for_energy,
+  // train_vs_infer, extrapolation, break_even, recommendation, carbon, or
+  // none (no comparison was possible; the text says why).
+  std::string kind;
+  std::string phase;  // "train" / "infer" when the finding is about one phase, else ""
+  std::string text;   // one sentence, ending with a full stop
+  bool estimated = false;  // rests on estimated energy
+};
+
+struct AnalysisResult;
+// The headline findings of an analysis, most decision-relevant first; never
+// empty. Uses opts.requests_per_day (when given) to turn the break-even point
+// into days. Analyze stores them in AnalysisResult::findings.
+std::vector<Finding> HeadlineFindings(const AnalysisResult& result, const AnalysisOptions& opts);
+
 struct AnalysisResult {
   int64_t rows_read = 0, configs_used = 0;
+  int64_t runs_read = 0;  // distinct run_id among the rows
   bool estimated = false;
   std::vector<std::string> notes;  // dropped rows, disabled sections
   std::vector<ConfigPoint> configs;
@@ -345,6 +372,7 @@ struct AnalysisResult {
   Recommendations recommendations;
   Lifecycle lifecycle;
   Carbon carbon;
+  std::vector<Finding> findings;  // HeadlineFindings(*this, opts)
 };
 
 // InvalidArgument for bad options (phase, negative N, PUE < 1, unknown region);
@@ -352,7 +380,7 @@ struct AnalysisResult {
 Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOptions& opts);
 
 // Top-level keys exactly: correlations, train_vs_infer, predictor,
-// extrapolation, pareto, recommendations, lifecycle, carbon.
+// extrapolation, pareto, recommendations, lifecycle, carbon, findings.
 nlohmann::json ToJson(const AnalysisResult& result);
 
 // ---- prediction for an unseen model ------------------------------------------

@@ -33,6 +33,11 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
 
   AnalysisResult res;
   res.rows_read = static_cast<int64_t>(rows.size());
+  {
+    std::set<int64_t> runs;
+    for (const auto& r : rows) runs.insert(r.run_id);
+    res.runs_read = static_cast<int64_t>(runs.size());
+  }
   if (rows.empty()) return Status::FailedPrecondition("no runs to analyse: the input has no rows");
   // Validate the pieces that do not depend on the rows first, so a bad option
   // fails before any work.
@@ -95,6 +100,7 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
   for (const auto& m : res.lifecycle.models)
     if (m.total_j) res.carbon.lifecycle.push_back({m.model, *m.total_j / 3.6e6, *m.total_j / 3.6e6 * factor});
   if (res.carbon.estimated) res.carbon.note = kEstimatedNote;
+  res.findings = HeadlineFindings(res, opts);
   return res;
 }
 
@@ -139,6 +145,11 @@ nlohmann::json ToJson(const AnalysisResult& r) {
                                                       : json(nullptr)},
                     {"spearman", Opt(c.spearman)},
                     {"spearman_p", Opt(c.spearman_p)},
+                    {"power_law", c.power_law ? json{{"exponent", Num(c.power_law->exponent)},
+                                                     {"log10_coefficient", Num(c.power_law->log10_coefficient)},
+                                                     {"r2_log", Num(c.power_law->r2)},
+                                                     {"n", c.power_law->n}}
+                                              : json(nullptr)},
                     {"estimated", c.estimated},
                     {"note", NoteOrNull(c.note)},
                     {"points", pts}});
@@ -181,6 +192,7 @@ nlohmann::json ToJson(const AnalysisResult& r) {
                       {"mape_pct", Opt(s.mape_pct)},
                       {"median_ape_pct", Opt(s.median_ape_pct)},
                       {"r2", Opt(s.r2)},
+                      {"f_p", Opt(s.f_p)},
                       {"coefficients", coef},
                       {"note", NoteOrNull(s.note)},
                       {"points", LomoJson(s.points)}});
@@ -272,6 +284,14 @@ nlohmann::json ToJson(const AnalysisResult& r) {
                  {"estimated", c.estimated},
                  {"note", NoteOrNull(c.note)},
                  {"lifecycle", cl}};
+
+  json fs = json::array();
+  for (const auto& f : r.findings)
+    fs.push_back({{"kind", f.kind},
+                  {"phase", f.phase.empty() ? json(nullptr) : json(f.phase)},
+                  {"text", f.text},
+                  {"estimated", f.estimated}});
+  j["findings"] = fs;
   return j;
 }
 

@@ -219,7 +219,10 @@ std::vector<PhasePredictor> ComparePredictors(const std::vector<ConfigPoint>& co
           x.push_back(*lx);
           y.push_back(std::log(p.energy_per_sample_j));
         }
-        if (auto f = LeastSquares(x, y)) sc.r2 = f->r2;
+        if (auto f = LeastSquares(x, y)) {
+          sc.r2 = f->r2;
+          sc.f_p = f->f_p;
+        }
       }
       auto lomo = Lomo(pts, s, EnergyTarget);
       if (lomo.ok()) {

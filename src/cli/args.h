@@ -1,54 +1,92 @@
-// A small, strict command-line parser: `--name value`, `--name=value`,
-// boolean `--flag`, positionals, and everything after `--` kept verbatim.
-// Unknown options are errors that name the command and point at --help.
+// Command-line options over CLI11 (Debian's libcli11-dev). Every command
+// declares its options with these helpers, so each kind of value has one
+// parser and one message form:
+//
+//   counts     whole numbers, also written 1e6 or 2.5e3 (exact integers only)
+//   numbers    finite decimals, range-checked
+//   durations  core's ParseDurationNs ("100ms", "1ms", "2s")
+//   choices    one of a fixed list
+//
+//   "--pue must be ≥ 1.0, got 0.5"
+//   "--params must be a whole number, got 1.5"
+//   "--optimizer must be one of sgd, adam, got 'rmsprop'"
+//
+// The parsers are plain functions (fuzzable, testable without CLI11); the
+// Add* helpers bind them to CLI11 options that throw CLI::ValidationError
+// with exactly that message. Only args.cc and main.cc include CLI11.
 #pragma once
 
-#include <functional>
-#include <map>
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wattlab/status.h"
 
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
+
 namespace wattlab::cli {
 
-class ArgParser {
- public:
-  ArgParser(std::string command, std::string summary);
+// The interval a numeric option must lie in; an absent side is unbounded.
+struct Range {
+  std::optional<double> min, max;
+  bool min_exclusive = false, max_exclusive = false;
 
-  void AddFlag(const std::string& name, bool* out, const std::string& help);
-  void AddOption(const std::string& name, std::string* out, const std::string& value_name, const std::string& help);
-  // Repeatable option: every occurrence appended.
-  void AddMulti(const std::string& name, std::vector<std::string>* out, const std::string& value_name,
-                const std::string& help);
-  // Allows positionals (otherwise a positional is an error).
-  void AllowPositionals(std::vector<std::string>* out, const std::string& usage);
-  // Everything after "--" goes to *out (measure's command).
-  void AllowRest(std::vector<std::string>* out);
-
-  // Returns InvalidArgument for unknown options or missing values. Sets
-  // help_requested() on --help/-h.
-  Status Parse(const std::vector<std::string>& args);
-  bool help_requested() const { return help_; }
-  std::string Help() const;
-  // True when the option was given on the command line.
-  bool Given(const std::string& name) const { return given_.count(name) > 0; }
-
- private:
-  struct Spec {
-    enum Kind { kFlag, kOption, kMulti } kind;
-    bool* flag = nullptr;
-    std::string* value = nullptr;
-    std::vector<std::string>* multi = nullptr;
-    std::string value_name, help;
-  };
-  std::string command_, summary_, positional_usage_;
-  std::vector<std::string> order_;
-  std::map<std::string, Spec> specs_;
-  std::vector<std::string>* positionals_ = nullptr;
-  std::vector<std::string>* rest_ = nullptr;
-  std::map<std::string, int> given_;
-  bool help_ = false;
+  static Range AtLeast(double lo);                 // lo ≤ x
+  static Range Above(double lo);                   // lo < x
+  static Range Between(double lo, double hi);      // lo ≤ x ≤ hi
+  static Range AboveUpTo(double lo, double hi);    // lo < x ≤ hi
+  bool Contains(double v) const;
+  // "≥ 1.0", "> 0.0 and ≤ 3600.0"; whole=true prints bounds as integers.
+  std::string Describe(bool whole = false) const;
 };
+
+// A whole number written in decimal ("1000000", "-3") or in decimal or
+// exponent form that is exactly an integer ("1e6", "2.5e3", "1.0"), without
+// rounding; nullopt for anything else ("1.5", "1e-3", "0x10", overflow).
+std::optional<int64_t> ParseWholeNumber(std::string_view text);
+
+// `name` is how the value was given ("--pue", "$WATTLAB_CPU_TDP_W"); errors
+// are InvalidArgument in the form above.
+Result<int64_t> ParseCountValue(const std::string& name, const std::string& text, int64_t min);
+Result<double> ParseNumberValue(const std::string& name, const std::string& text, const Range& range);
+Result<std::chrono::nanoseconds> ParseDurationValue(const std::string& name, const std::string& text,
+                                                    std::chrono::nanoseconds min, std::chrono::nanoseconds max);
+Status CheckChoice(const std::string& name, const std::string& text, const std::vector<std::string>& choices);
+
+// Declares subcommand `name` of root; its --help shows `description`.
+CLI::App* AddCommand(CLI::App* root, const std::string& name, const std::string& description);
+
+// Option declarations. `names` is CLI11's "-o,--output" form; `value_name`
+// is shown in --help ("FILE", "N"). Out-pointers must outlive parsing; an
+// option not given leaves its target untouched (so it holds the default).
+// Given twice, the last value wins.
+CLI::Option* AddFlag(CLI::App* cmd, const std::string& names, bool* out, const std::string& help);
+CLI::Option* AddString(CLI::App* cmd, const std::string& names, std::string* out, const std::string& value_name,
+                       const std::string& help);
+// Repeatable: every occurrence appended, one value each.
+CLI::Option* AddStrings(CLI::App* cmd, const std::string& names, std::vector<std::string>* out,
+                        const std::string& value_name, const std::string& help);
+CLI::Option* AddChoice(CLI::App* cmd, const std::string& names, std::string* out, std::vector<std::string> choices,
+                       const std::string& help);
+CLI::Option* AddCount(CLI::App* cmd, const std::string& names, int64_t* out, int64_t min,
+                      const std::string& value_name, const std::string& help);
+CLI::Option* AddCount(CLI::App* cmd, const std::string& names, std::optional<int64_t>* out, int64_t min,
+                      const std::string& value_name, const std::string& help);
+CLI::Option* AddNumber(CLI::App* cmd, const std::string& names, double* out, Range range,
+                       const std::string& value_name, const std::string& help);
+CLI::Option* AddNumber(CLI::App* cmd, const std::string& names, std::optional<double>* out, Range range,
+                       const std::string& value_name, const std::string& help);
+CLI::Option* AddDuration(CLI::App* cmd, const std::string& names, std::optional<std::chrono::nanoseconds>* out,
+                         std::chrono::nanoseconds min, std::chrono::nanoseconds max, const std::string& value_name,
+                         const std::string& help);
+
+// True when the option was given on the command line.
+bool Given(const CLI::Option* option);
 
 }  // namespace wattlab::cli

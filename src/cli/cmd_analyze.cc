@@ -2,12 +2,8 @@
 // extrapolation check, trade-offs, lifecycle and carbon over stored runs (or
 // a `wattlab runs --csv` file). Parsing and formatting only; the analysis is
 // src/analysis/.
-#include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
-#include <tuple>
 
 #include "analysis/analysis.h"
 #include "cli/commands.h"
@@ -20,24 +16,9 @@ namespace wattlab::cli {
 
 namespace {
 
-Status ParseNum(const std::string& flag, const std::string& text, std::optional<double>* out) {
-  if (text.empty()) return Status::Ok();
-  auto v = ParseNumber(text);
-  if (!v || !std::isfinite(*v) || *v < 0)
-    return Status::InvalidArgument("invalid --" + flag + " '" + text + "': give a non-negative number");
-  *out = *v;
-  return Status::Ok();
-}
-
 std::string Fmt(const std::optional<double>& v, int digits = 3) {
   if (!v) return "-";
   return FormatFixed(*v, digits);
-}
-
-std::string Sci(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
 }
 
 void PrintNote(const std::string& note) {
@@ -49,6 +30,9 @@ void PrintTables(const analysis::AnalysisResult& r) {
               static_cast<long long>(r.rows_read), static_cast<long long>(r.configs_used),
               r.estimated ? " [ESTIMATED energy: a model of CPU time]" : "");
   for (const auto& n : r.notes) std::printf("  %s\n", n.c_str());
+
+  std::printf("\nHeadline findings (the report opens with the same)\n");
+  for (const auto& f : r.findings) std::printf("  - %s%s\n", f.text.c_str(), f.estimated ? " [ESTIMATED]" : "");
 
   std::printf("\nCorrelations of energy per sample (95%% CI by Fisher z)\n");
   std::printf("  %-6s %-15s %4s %8s %10s %18s %9s %10s\n", "phase", "x", "n", "pearson", "p", "ci95", "spearman", "p");
@@ -131,55 +115,54 @@ void PrintTables(const analysis::AnalysisResult& r) {
   PrintNote(c.note);
 }
 
+struct Analyze {
+  std::string db, csv, study, energy = "above-idle";
+  std::optional<int64_t> inferences;
+  bool json = false;
+  analysis::AnalysisOptions o;
+  int Run();
+};
+
 }  // namespace
 
-int CmdAnalyze(const Args& args) {
+CommandFn AddAnalyze(CLI::App* root) {
+  auto c = std::make_shared<Analyze>();
+  analysis::AnalysisOptions& o = c->o;
+  CLI::App* p = AddCommand(root, "analyze",
+                           "correlations, train vs infer, energy predictor with cross-validated error, extrapolation "
+                           "check, trade-offs, lifecycle and carbon over stored runs");
+  AddString(p, "--db", &c->db, "FILE", "wattlab database to read (default wattlab.db)");
+  AddString(p, "--csv", &c->csv, "FILE", "read a `wattlab runs --csv` file instead ('-' = stdin)");
+  AddString(p, "--study", &c->study, "NAME", "only the runs of this study (default: every study in the input)");
+  AddChoice(p, "--phase", &o.phase, {"train", "infer"}, "only this phase");
+  AddChoice(p, "--energy", &c->energy, {"above-idle", "total"},
+            "energy per sample from energy_above_idle_j (default) or energy_j");
+  AddNumber(p, "--min-accuracy", &o.min_accuracy, Range::Between(0, 1), "A",
+            "recommend only configurations with accuracy >= A (0..1)");
+  AddNumber(p, "--max-energy-j", &o.max_energy_j, Range::AtLeast(0), "E",
+            "recommend only configurations with energy per sample <= E joules");
+  AddCount(p, "--inferences", &c->inferences, 0, "N", "lifecycle: inferences served over the model's life");
+  AddNumber(p, "--requests-per-day", &o.requests_per_day, Range::AtLeast(0), "R",
+            "lifecycle: requests per day (with --days)");
+  AddNumber(p, "--days", &o.days, Range::AtLeast(0), "D", "lifecycle: days in service (with --requests-per-day)");
+  AddNumber(p, "--intensity", &o.intensity_g_per_kwh, Range::AtLeast(0), "G",
+            "carbon intensity in gCO2e/kWh (default 475, world average)");
+  AddString(p, "--region", &o.region, "CODE", "carbon intensity from the built-in yearly table (e.g. DE, FR, WORLD)");
+  AddNumber(p, "--pue", &o.pue, Range::AtLeast(1), "P",
+            "power usage effectiveness (default 1.0; ~1.58 for a typical data centre)");
+  AddFlag(p, "--json", &c->json, "print one JSON object");
+  return [c](const Invocation&) { return c->Run(); };
+}
+
+int Analyze::Run() {
   const std::string cmd = "analyze";
-  std::string db, csv, study, phase, energy = "above-idle", min_acc, max_e, inferences, rpd, days, intensity, region, pue;
-  bool json = false;
-  ArgParser p("wattlab analyze",
-              "correlations, train vs infer, energy predictor with cross-validated error, extrapolation check, "
-              "trade-offs, lifecycle and carbon over stored runs");
-  p.AddOption("db", &db, "FILE", "wattlab database to read (default wattlab.db)");
-  p.AddOption("csv", &csv, "FILE", "read a `wattlab runs --csv` file instead ('-' = stdin)");
-  p.AddOption("study", &study, "NAME", "only the runs of this study (default: every study in the input)");
-  p.AddOption("phase", &phase, "train|infer", "only this phase");
-  p.AddOption("energy", &energy, "above-idle|total", "energy per sample from energy_above_idle_j (default) or energy_j");
-  p.AddOption("min-accuracy", &min_acc, "A", "recommend only configurations with accuracy >= A (0..1)");
-  p.AddOption("max-energy-j", &max_e, "E", "recommend only configurations with energy per sample <= E joules");
-  p.AddOption("inferences", &inferences, "N", "lifecycle: inferences served over the model's life");
-  p.AddOption("requests-per-day", &rpd, "R", "lifecycle: requests per day (with --days)");
-  p.AddOption("days", &days, "D", "lifecycle: days in service (with --requests-per-day)");
-  p.AddOption("intensity", &intensity, "G", "carbon intensity in gCO2e/kWh (default 475, world average)");
-  p.AddOption("region", &region, "CODE", "carbon intensity from the built-in yearly table (e.g. DE, FR, WORLD)");
-  p.AddOption("pue", &pue, "P", "power usage effectiveness (default 1.0; ~1.58 for a typical data centre)");
-  p.AddFlag("json", &json, "print one JSON object");
-  int exit_code = 0;
-  if (!ParseOrExit(p, args, &exit_code)) return exit_code;
-
-  analysis::AnalysisOptions o;
-  if (!phase.empty() && phase != "train" && phase != "infer")
-    return ReportError(cmd, Status::InvalidArgument("invalid --phase '" + phase + "': give train or infer"));
-  o.phase = phase;
-  if (energy == "above-idle") o.energy = analysis::EnergyBasis::kAboveIdle;
-  else if (energy == "total") o.energy = analysis::EnergyBasis::kTotal;
-  else return ReportError(cmd, Status::InvalidArgument("invalid --energy '" + energy + "': give above-idle or total"));
-  std::optional<double> pue_v;
-  for (auto [flag, text, out] : {std::tuple{"min-accuracy", &min_acc, &o.min_accuracy},
-                                 std::tuple{"max-energy-j", &max_e, &o.max_energy_j},
-                                 std::tuple{"inferences", &inferences, &o.inferences},
-                                 std::tuple{"requests-per-day", &rpd, &o.requests_per_day},
-                                 std::tuple{"days", &days, &o.days},
-                                 std::tuple{"intensity", &intensity, &o.intensity_g_per_kwh},
-                                 std::tuple{"pue", &pue, &pue_v}}) {
-    if (Status st = ParseNum(flag, *text, out); !st.ok()) return ReportError(cmd, st);
-  }
-  if (pue_v) o.pue = *pue_v;
-  if (!intensity.empty() && !region.empty())
+  o.energy = energy == "total" ? analysis::EnergyBasis::kTotal : analysis::EnergyBasis::kAboveIdle;
+  if (inferences) o.inferences = static_cast<double>(*inferences);
+  if (o.intensity_g_per_kwh && !o.region.empty())
     return ReportError(cmd, Status::InvalidArgument("give either --intensity or --region, not both"));
-  o.region = region;
 
-  auto rows = LoadRunRows(db, csv, study);
+  std::unique_ptr<Env> env = OpenDefaultEnv();
+  auto rows = LoadRunRows(env.get(), db, csv, study);
   if (!rows.ok()) return ReportError(cmd, rows.status());
   auto res = analysis::Analyze(*rows, o);
   if (!res.ok()) return ReportError(cmd, res.status());

@@ -6,7 +6,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "platform/real_env.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"
@@ -14,25 +13,33 @@
 
 namespace wattlab::cli {
 
-int CmdIdle(const Args& args) {
-  ArgParser p("idle",
-              "Measure idle power (keep the machine quiet meanwhile) and remember it for "
-              "'wattlab measure --subtract-idle'.");
+namespace {
+
+struct Idle {
   bool json = false;
-  std::string seconds_text = "10";
+  double seconds = 10;
   MeterFlags flags;
-  p.AddOption("seconds", &seconds_text, "N", "how long to measure, in seconds (default 10)");
-  p.AddFlag("json", &json, "print one JSON object instead of text");
-  flags.Register(p);
-  int code = 0;
-  if (!ParseOrExit(p, args, &code)) return code;
-  auto seconds = ParseNumber(seconds_text);
-  if (!seconds || *seconds <= 0 || *seconds > 3600)
-    return ReportError("idle", Status::InvalidArgument("invalid --seconds '" + seconds_text +
-                                                       "': give a number of seconds between 0 and 3600, e.g. --seconds 10"));
-  auto roots = flags.ResolveRoots();
-  if (!roots.ok()) return ReportError("idle", roots.status());
-  auto env = NewRealEnv(*roots);
+  int Run();
+};
+
+}  // namespace
+
+CommandFn AddIdle(CLI::App* root) {
+  auto c = std::make_shared<Idle>();
+  CLI::App* p = AddCommand(root, "idle",
+                           "Measure idle power (keep the machine quiet meanwhile) and remember it for "
+                           "'wattlab measure --subtract-idle'.");
+  AddNumber(p, "--seconds", &c->seconds, Range::AboveUpTo(0, 3600), "N",
+            "how long to measure, in seconds (default 10)");
+  AddFlag(p, "--json", &c->json, "print one JSON object instead of text");
+  c->flags.Register(p);
+  return [c](const Invocation&) { return c->Run(); };
+}
+
+int Idle::Run() {
+  auto opened = OpenEnv(flags);
+  if (!opened.ok()) return ReportError("idle", opened.status());
+  std::unique_ptr<Env> env = std::move(*opened);
   auto options = flags.ResolveOptions(env.get());
   if (!options.ok()) return ReportError("idle", options.status());
   auto path = IdleStatePath(env.get());
@@ -41,8 +48,8 @@ int CmdIdle(const Args& args) {
   if (!meter.ok()) return ReportError("idle", meter.status());
   Status st = (*meter)->Start();
   if (!st.ok()) return ReportError("idle", st.WithContext("cannot start the meter"));
-  if (!json) std::fprintf(stderr, "wattlab idle: measuring for %s s; keep the machine quiet...\n", FormatDouble(*seconds).c_str());
-  auto idle = (*meter)->MeasureIdle(std::chrono::nanoseconds(static_cast<int64_t>(*seconds * 1e9)));
+  if (!json) std::fprintf(stderr, "wattlab idle: measuring for %s s; keep the machine quiet...\n", FormatDouble(seconds).c_str());
+  auto idle = (*meter)->MeasureIdle(std::chrono::nanoseconds(static_cast<int64_t>(seconds * 1e9)));
   Status stop = (*meter)->Stop();
   if (!idle.ok()) return ReportError("idle", idle.status());
   if (!stop.ok()) return ReportError("idle", stop);
@@ -53,7 +60,7 @@ int CmdIdle(const Args& args) {
   e.idle_power_w = *idle;
   e.domains_w = (*meter)->idle_domain_powers_w();
   e.measured_at_s = env->NowWallSeconds();
-  e.duration_s = *seconds;
+  e.duration_s = seconds;
   e.estimated = (*meter)->estimated();
   st = SaveIdleEntry(env.get(), *path, e);
   if (!st.ok()) return ReportError("idle", st.WithContext("cannot save the idle baseline"));

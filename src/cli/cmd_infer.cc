@@ -9,55 +9,57 @@
 
 namespace wattlab::cli {
 
-int CmdInfer(const Args& args) {
-  const std::string cmd = "infer";
-  std::string model, torchscript, input, classes, batch, samples, threads, precision = "fp32", seed, idle = "2",
-                                                                            warmup;
-  bool json = false;
-  ArgParser p("wattlab infer", "metered inference of a zoo model or a TorchScript file (setup and warm-up outside)");
-  p.AddOption("model", &model, "NAME", "zoo model or family spec ('wattlab models' lists them)");
-  p.AddOption("torchscript", &torchscript, "FILE", "a TorchScript model (torch.jit.script/trace ... .save); needs --input");
-  p.AddOption("input", &input, "CxHxW", "input shape (default: the model's native input)");
-  p.AddOption("classes", &classes, "N", "output classes of a zoo model (default: the model's native count)");
-  p.AddOption("batch-size", &batch, "B", "samples per forward pass (default 1)");
-  p.AddOption("samples", &samples, "N", "samples to run in the measured window (default 1000)");
-  p.AddOption("threads", &threads, "T", "libtorch threads (default: every core)");
-  p.AddOption("precision", &precision, "fp32|bf16", "number format (default fp32)");
-  p.AddOption("seed", &seed, "S", "seed for weights and inputs (default 1)");
-  p.AddOption("warmup-batches", &warmup, "N", "unmeasured batches before the window (default 2)");
-  p.AddOption("idle-seconds", &idle, "S", "idle baseline measured before the run (default 2; 0 disables)");
-  p.AddFlag("json", &json, "print one JSON object");
-  MeterFlags meter_flags;
-  meter_flags.Register(p);
-  int exit_code = 0;
-  if (!ParseOrExit(p, args, &exit_code)) return exit_code;
+namespace {
 
+struct Infer {
   InferConfig cfg;
-  cfg.model = model;
-  cfg.torchscript = torchscript;
-  cfg.precision = precision;
+  std::string input;
   int64_t n_threads = 0, n_seed = 1, n_classes = 0;
-  double idle_s = 0;
+  double idle_s = 2;
+  bool json = false;
+  MeterFlags meter_flags;
+  int Run();
+};
+
+}  // namespace
+
+CommandFn AddInfer(CLI::App* root) {
+  auto c = std::make_shared<Infer>();
+  InferConfig& cfg = c->cfg;
+  CLI::App* p =
+      AddCommand(root, "infer", "metered inference of a zoo model or a TorchScript file (setup and warm-up outside)");
+  AddString(p, "--model", &cfg.model, "NAME", "zoo model or family spec ('wattlab models' lists them)");
+  AddString(p, "--torchscript", &cfg.torchscript, "FILE",
+            "a TorchScript model (torch.jit.script/trace ... .save); needs --input");
+  AddString(p, "--input", &c->input, "CxHxW", "input shape (default: the model's native input)");
+  AddCount(p, "--classes", &c->n_classes, 1, "N", "output classes of a zoo model (default: the model's native count)");
+  AddCount(p, "--batch-size", &cfg.batch_size, 1, "B", "samples per forward pass (default 1)");
+  AddCount(p, "--samples", &cfg.samples, 1, "N", "samples to run in the measured window (default 1000)");
+  AddCount(p, "--threads", &c->n_threads, 1, "T", "libtorch threads (default: every core)");
+  AddChoice(p, "--precision", &cfg.precision, {"fp32", "bf16"}, "number format (default fp32)");
+  AddCount(p, "--seed", &c->n_seed, 0, "S", "seed for weights and inputs (default 1)");
+  AddCount(p, "--warmup-batches", &cfg.warmup_batches, 0, "N", "unmeasured batches before the window (default 2)");
+  AddIdleSeconds(p, &c->idle_s);
+  AddFlag(p, "--json", &c->json, "print one JSON object");
+  c->meter_flags.Register(p);
+  return [c](const Invocation&) { return c->Run(); };
+}
+
+int Infer::Run() {
+  const std::string cmd = "infer";
+  const std::string& model = cfg.model;
+  const std::string& torchscript = cfg.torchscript;
   Status st = [&]() -> Status {
     if (model.empty() == torchscript.empty())
       return Status::InvalidArgument("give exactly one of --model NAME or --torchscript FILE");
     if (!torchscript.empty() && input.empty())
       return Status::InvalidArgument("--torchscript needs --input CxHxW (the model's input shape, e.g. 3x32x32)");
-    if (!torchscript.empty() && !classes.empty())
+    if (!torchscript.empty() && n_classes > 0)
       return Status::InvalidArgument("--classes applies to zoo models; a TorchScript model has its own");
     if (!input.empty()) {
       WATTLAB_ASSIGN_OR_RETURN(Shape s, ParseShape(input));
       cfg.input = s;
     }
-    WATTLAB_RETURN_IF_ERROR(ParseCount("classes", classes, 1, &n_classes));
-    WATTLAB_RETURN_IF_ERROR(ParseCount("batch-size", batch, 1, &cfg.batch_size));
-    WATTLAB_RETURN_IF_ERROR(ParseCount("samples", samples, 1, &cfg.samples));
-    WATTLAB_RETURN_IF_ERROR(ParseCount("threads", threads, 1, &n_threads));
-    WATTLAB_RETURN_IF_ERROR(ParseCount("seed", seed, 0, &n_seed));
-    WATTLAB_RETURN_IF_ERROR(ParseCount("warmup-batches", warmup, 0, &cfg.warmup_batches));
-    if (precision != "fp32" && precision != "bf16")
-      return Status::InvalidArgument("unknown --precision '" + precision + "': use fp32 or bf16");
-    WATTLAB_ASSIGN_OR_RETURN(idle_s, ParseIdleSeconds(idle));
     return Status::Ok();
   }();
   if (!st.ok()) return ReportError(cmd, st);

@@ -6,15 +6,12 @@
 // the command's own code (128+N when signal N ended it); 125 when wattlab
 // itself fails before running it (bad options, meter cannot start, no idle
 // baseline); 126 found but not executable; 127 not found.
-#include <unistd.h>
-
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
-#include "platform/real_env.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"
@@ -26,32 +23,9 @@ namespace wattlab::cli {
 
 namespace {
 
-constexpr int kExitCannotStart = 125;
-
 int Fail(const std::string& message) {
   std::fprintf(stderr, "wattlab measure: %s\n", message.c_str());
   return kExitCannotStart;
-}
-
-// ArgParser knows long options only: `-o FILE` / `-oFILE` before `--`
-// become `--output FILE`.
-Args TranslateShortOptions(const Args& args) {
-  Args out;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--") {
-      out.insert(out.end(), args.begin() + static_cast<long>(i), args.end());
-      break;
-    }
-    if (args[i] == "-o") {
-      out.push_back("--output");
-    } else if (args[i].size() > 2 && args[i].compare(0, 2, "-o") == 0) {
-      out.push_back("--output");
-      out.push_back(args[i].substr(2));
-    } else {
-      out.push_back(args[i]);
-    }
-  }
-  return out;
 }
 
 std::string TimelineCsv(const std::vector<DomainInfo>& domains, const std::vector<TimelineSample>& tl) {
@@ -101,33 +75,35 @@ std::string Human(const WindowResult& r, int exit_code, const std::vector<std::s
   return o;
 }
 
-}  // namespace
-
-int CmdMeasure(const Args& raw_args) {
-  ArgParser p("measure",
-              "Run CMD and report the energy used meanwhile (summary on stderr, or -o FILE). "
-              "Exit code: CMD's own; 125 wattlab failed; 126 not executable; 127 not found.");
+struct Measure {
   bool json = false, subtract_idle = false;
   std::string output, timeline;
-  std::vector<std::string> command;
   MeterFlags flags;
-  p.AddFlag("json", &json, "write the summary as one JSON object");
-  p.AddOption("output", &output, "FILE", "write the summary to FILE instead of stderr (also -o FILE)");
-  p.AddOption("timeline", &timeline, "FILE.csv", "write the power timeline (one row per sample) as CSV");
-  p.AddFlag("subtract-idle", &subtract_idle, "report energy above the idle baseline stored by 'wattlab idle'");
-  flags.Register(p);
-  p.AllowRest(&command);
-  Status st = p.Parse(TranslateShortOptions(raw_args));
-  if (p.help_requested()) {
-    std::cout << p.Help();
-    return kExitOk;
-  }
-  if (!st.ok()) return Fail(st.message());
+  int Run(const std::vector<std::string>& command);
+};
+
+}  // namespace
+
+CommandFn AddMeasure(CLI::App* root) {
+  auto c = std::make_shared<Measure>();
+  CLI::App* p = AddCommand(root, "measure",
+                           "Run CMD and report the energy used meanwhile (summary on stderr, or -o FILE). "
+                           "Exit code: CMD's own; 125 wattlab failed; 126 not executable; 127 not found.");
+  AddFlag(p, "--json", &c->json, "write the summary as one JSON object");
+  AddString(p, "-o,--output", &c->output, "FILE", "write the summary to FILE instead of stderr (also -o FILE)");
+  AddString(p, "--timeline", &c->timeline, "FILE.csv", "write the power timeline (one row per sample) as CSV");
+  AddFlag(p, "--subtract-idle", &c->subtract_idle,
+          "report energy above the idle baseline stored by 'wattlab idle'");
+  c->flags.Register(p);
+  return [c](const Invocation& inv) { return c->Run(inv.rest); };
+}
+
+int Measure::Run(const std::vector<std::string>& command) {
   if (command.empty()) return Fail("no command given; usage: wattlab measure [options] -- CMD [ARGS...]");
 
-  auto roots = flags.ResolveRoots();
-  if (!roots.ok()) return Fail(roots.status().message());
-  auto env = NewRealEnv(*roots);
+  auto opened = OpenEnv(flags);
+  if (!opened.ok()) return Fail(opened.status().message());
+  std::unique_ptr<Env> env = std::move(*opened);
   auto options = flags.ResolveOptions(env.get());
   if (!options.ok()) return Fail(options.status().message());
   auto created = Meter::Create(env.get(), *options);
@@ -151,8 +127,8 @@ int CmdMeasure(const Args& raw_args) {
 
   // Our own process tree: the command is our child, and once waited for its
   // CPU time moves into our cutime/cstime, so it is still counted at the end.
-  meter.SetAttributionPid(static_cast<int>(::getpid()));
-  st = meter.Start();
+  meter.SetAttributionPid(env->Pid());
+  Status st = meter.Start();
   if (!st.ok()) return Fail("cannot start the meter: " + st.message());
   Meter::WindowId w = meter.BeginWindow("measure");
   auto child = ChildProcess::Spawn(command);
@@ -200,13 +176,13 @@ int CmdMeasure(const Args& raw_args) {
     summary = Human(*result, exit_code, command, idle_age_s);
   }
   if (!timeline.empty()) {
-    Status ts = WriteFileAtomically(timeline, TimelineCsv(meter.domains(), meter.Timeline()));
+    Status ts = env->WriteFileAtomically(timeline, TimelineCsv(meter.domains(), meter.Timeline()));
     if (!ts.ok()) std::fprintf(stderr, "wattlab measure: %s\n", ts.message().c_str());
   }
   if (output.empty()) {
     std::fputs(summary.c_str(), stderr);
   } else {
-    Status os = WriteFileAtomically(output, summary);
+    Status os = env->WriteFileAtomically(output, summary);
     if (!os.ok()) {
       std::fprintf(stderr, "wattlab measure: %s\n", os.message().c_str());
       std::fputs(summary.c_str(), stderr);

@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <iostream>
 
-#include "platform/real_env.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"
+#include "meter/estimate.h"
 #include "meter/json.h"
 
 namespace wattlab::cli {
@@ -42,31 +42,46 @@ void PrintText(const DetectionReport& rep, std::chrono::nanoseconds interval) {
                 !estimated  ? " (measured)"
                 : measured ? " (partly ESTIMATED: the estimated part is a model, not a measurement)"
                            : " (ESTIMATED: a model of CPU time, not a measurement)");
+  if (estimated) {
+    std::string profile;
+    for (const auto& a : rep.attempts)
+      for (const auto& [k, v] : a.facts)
+        if (a.chosen && k == "estimate.profile") profile = v;
+    if (profile.empty())
+      std::printf("%s\n", EstimateErrorBandLine().c_str());
+    else
+      std::printf("the estimate uses a %s, not the fitted curve\n", profile.c_str());
+  }
 }
 
-}  // namespace
-
-int CmdMeters(const Args& args) {
-  ArgParser p("meters", "List every energy source wattlab tries, whether it is available and chosen, and why.");
+struct MetersOptions {
   bool json = false;
-  MeterFlags flags;
-  p.AddFlag("json", &json, "print one JSON object instead of text");
-  flags.Register(p);
-  int code = 0;
-  if (!ParseOrExit(p, args, &code)) return code;
-  auto roots = flags.ResolveRoots();
-  if (!roots.ok()) return ReportError("meters", roots.status());
-  auto env = NewRealEnv(*roots);
-  auto options = flags.ResolveOptions(env.get());
+  MeterFlags meter;
+};
+
+int RunMeters(const MetersOptions& o) {
+  auto env = OpenEnv(o.meter);
+  if (!env.ok()) return ReportError("meters", env.status());
+  auto options = o.meter.ResolveOptions(env->get());
   if (!options.ok()) return ReportError("meters", options.status());
-  auto rep = DetectSources(env.get(), *options);
+  auto rep = DetectSources(env->get(), *options);
   if (!rep.ok()) return ReportError("meters", rep.status());
-  if (json) {
+  if (o.json) {
     std::cout << MetersToJson(rep->attempts, options->interval).dump(2) << "\n";
   } else {
     PrintText(*rep, options->interval);
   }
   return kExitOk;
+}
+
+}  // namespace
+
+CommandFn AddMeters(CLI::App* root) {
+  auto o = std::make_shared<MetersOptions>();
+  CLI::App* cmd = AddCommand(root, "meters", "List every energy source wattlab tries, whether it is available and chosen, and why.");
+  AddFlag(cmd, "--json", &o->json, "print one JSON object instead of text");
+  o->meter.Register(cmd);
+  return [o](const Invocation&) { return RunMeters(*o); };
 }
 
 }  // namespace wattlab::cli

@@ -3,40 +3,44 @@
 #include <cstdio>
 #include <iostream>
 
-#include "platform/real_env.h"
 #include "cli/commands.h"
 #include "cli/workload_cli.h"
 
 namespace wattlab::cli {
 
-int CmdModels(const Args& args) {
-  const std::string cmd = "models";
-  std::string input, classes;
+namespace {
+
+struct Models {
+  std::string input;
+  std::optional<int64_t> n_classes;
   std::vector<std::string> only;
   bool json = false;
-  ArgParser p("wattlab models", "list models with params, MACs (forward, per sample) and MACs/param");
-  p.AddOption("input", &input, "CxHxW", "count at this input shape (default: each model's native input)");
-  p.AddOption("classes", &classes, "N", "count with N output classes (default: each model's native count)");
-  p.AddMulti("model", &only, "NAME", "only this model or family spec (repeatable)");
-  p.AddFlag("json", &json, "print one JSON object");
-  int exit_code = 0;
-  if (!ParseOrExit(p, args, &exit_code)) return exit_code;
+  int Run();
+};
 
+}  // namespace
+
+CommandFn AddModels(CLI::App* root) {
+  auto c = std::make_shared<Models>();
+  CLI::App* p = AddCommand(root, "models", "list models with params, MACs (forward, per sample) and MACs/param");
+  AddString(p, "--input", &c->input, "CxHxW", "count at this input shape (default: each model's native input)");
+  AddCount(p, "--classes", &c->n_classes, 1, "N", "count with N output classes (default: each model's native count)");
+  AddStrings(p, "--model", &c->only, "NAME", "only this model or family spec (repeatable)");
+  AddFlag(p, "--json", &c->json, "print one JSON object");
+  return [c](const Invocation&) { return c->Run(); };
+}
+
+int Models::Run() {
+  const std::string cmd = "models";
   std::optional<Shape> shape;
-  std::optional<int64_t> n_classes;
   if (!input.empty()) {
     auto s = ParseShape(input);
     if (!s.ok()) return ReportError(cmd, s.status());
     shape = *s;
   }
-  if (!classes.empty()) {
-    int64_t n = 0;
-    if (Status st = ParseCount("classes", classes, 1, &n); !st.ok()) return ReportError(cmd, st);
-    n_classes = n;
-  }
 
-  PreferPassiveOpenMpWait();
-  std::unique_ptr<Env> env = NewRealEnv(RootsFromProcessEnvironment());
+  std::unique_ptr<Env> env = OpenDefaultEnv();
+  PreferPassiveOpenMpWait(env.get());
   auto engine = LoadWorkloadEngine(env.get());
   if (!engine.ok()) return ReportError(cmd, engine.status());
   std::vector<std::string> names = only.empty() ? (*engine)->ModelNames() : only;

@@ -1,12 +1,8 @@
 // wattlab predict: energy (and time) of a model never run on this machine,
 // from its counted params and MACs and the predictor fitted on stored runs.
 // Parsing and formatting only; the prediction is analysis::PredictEnergy.
-#include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
-#include <tuple>
 
 #include "analysis/analysis.h"
 #include "cli/commands.h"
@@ -14,7 +10,6 @@
 #include "cli/run_input.h"
 #include "core/strings.h"
 #include "core/env.h"
-#include "platform/real_env.h"
 #include "platform/plugin.h"
 #include "store/store.h"
 
@@ -22,72 +17,56 @@ namespace wattlab::cli {
 
 namespace {
 
-Status ParseWhole(const std::string& flag, const std::string& text, int64_t min, int64_t* out) {
-  if (text.empty()) return Status::Ok();
-  auto v = ParseInt(text);
-  if (!v || *v < min)
-    return Status::InvalidArgument("invalid --" + flag + " '" + text + "': give a whole number >= " + std::to_string(min));
-  *out = *v;
-  return Status::Ok();
-}
-
-std::string Sci(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
+struct Predict {
+  std::string model, input, phase = "infer", dataset, db, csv, study, energy = "above-idle";
+  std::optional<int64_t> samples, epochs, params, macs;
+  bool json = false;
+  analysis::PredictRequest req;
+  int Run();
+};
 
 }  // namespace
 
-int CmdPredict(const Args& args) {
-  const std::string cmd = "predict";
-  std::string model, input, batch, threads, phase = "infer", samples, epochs, dataset, db, csv, study, params, macs, energy = "above-idle";
-  bool json = false;
-  ArgParser p("wattlab predict",
-              "predict the energy of a model never run here, from its params/MACs and the runs in the database");
-  p.AddOption("model", &model, "NAME", "model to predict (zoo name or family spec, as `wattlab models` lists)");
-  p.AddOption("input", &input, "CxHxW", "input shape for counting MACs (default: the model's native input)");
-  p.AddOption("batch-size", &batch, "B", "batch size (default: the most common one measured)");
-  p.AddOption("threads", &threads, "T", "threads (default: the most common count measured)");
-  p.AddOption("phase", &phase, "train|infer", "phase to predict (default infer)");
-  p.AddOption("samples", &samples, "N", "samples to process: also predicts whole-run energy and time");
-  p.AddOption("epochs", &epochs, "E", "training epochs over --dataset (instead of --samples)");
-  p.AddOption("dataset", &dataset, "NAME", "dataset for --epochs: fashion-mnist (default), mnist, cifar10");
-  p.AddOption("db", &db, "FILE", "wattlab database with the measured runs (default wattlab.db)");
-  p.AddOption("csv", &csv, "FILE", "read a `wattlab runs --csv` file instead ('-' = stdin)");
-  p.AddOption("study", &study, "NAME", "only the runs of this study (default: every study in the input)");
-  p.AddOption("energy", &energy, "above-idle|total", "predict energy above idle (default) or total energy");
-  p.AddOption("params", &params, "N", "use this parameter count instead of asking the workload engine (with --macs)");
-  p.AddOption("macs", &macs, "N", "use this forward MAC count per sample instead of asking the engine (with --params)");
-  p.AddFlag("json", &json, "print one JSON object");
-  int exit_code = 0;
-  if (!ParseOrExit(p, args, &exit_code)) return exit_code;
+CommandFn AddPredict(CLI::App* root) {
+  auto c = std::make_shared<Predict>();
+  CLI::App* p = AddCommand(root, "predict",
+                           "predict the energy of a model never run here, from its params/MACs and the runs in the "
+                           "database");
+  AddString(p, "--model", &c->model, "NAME", "model to predict (zoo name or family spec, as `wattlab models` lists)");
+  AddString(p, "--input", &c->input, "CxHxW", "input shape for counting MACs (default: the model's native input)");
+  AddCount(p, "--batch-size", &c->req.batch_size, 1, "B", "batch size (default: the most common one measured)");
+  AddCount(p, "--threads", &c->req.threads, 1, "T", "threads (default: the most common count measured)");
+  AddChoice(p, "--phase", &c->phase, {"train", "infer"}, "phase to predict (default infer)");
+  AddCount(p, "--samples", &c->samples, 1, "N", "samples to process: also predicts whole-run energy and time");
+  AddCount(p, "--epochs", &c->epochs, 1, "E", "training epochs over --dataset (instead of --samples)");
+  AddString(p, "--dataset", &c->dataset, "NAME", "dataset for --epochs: fashion-mnist (default), mnist, cifar10");
+  AddString(p, "--db", &c->db, "FILE", "wattlab database with the measured runs (default wattlab.db)");
+  AddString(p, "--csv", &c->csv, "FILE", "read a `wattlab runs --csv` file instead ('-' = stdin)");
+  AddString(p, "--study", &c->study, "NAME", "only the runs of this study (default: every study in the input)");
+  AddChoice(p, "--energy", &c->energy, {"above-idle", "total"}, "predict energy above idle (default) or total energy");
+  AddCount(p, "--params", &c->params, 1, "N",
+           "use this parameter count instead of asking the workload engine (with --macs)");
+  AddCount(p, "--macs", &c->macs, 1, "N",
+           "use this forward MAC count per sample instead of asking the engine (with --params)");
+  AddFlag(p, "--json", &c->json, "print one JSON object");
+  return [c](const Invocation&) { return c->Run(); };
+}
 
+int Predict::Run() {
+  const std::string cmd = "predict";
   if (model.empty()) return ReportError(cmd, Status::InvalidArgument("--model NAME is required (see `wattlab models`)"));
-  if (phase != "train" && phase != "infer")
-    return ReportError(cmd, Status::InvalidArgument("invalid --phase '" + phase + "': give train or infer"));
-  analysis::EnergyBasis basis = analysis::EnergyBasis::kAboveIdle;
-  if (energy == "total") basis = analysis::EnergyBasis::kTotal;
-  else if (energy != "above-idle")
-    return ReportError(cmd, Status::InvalidArgument("invalid --energy '" + energy + "': give above-idle or total"));
-  if (!samples.empty() && !epochs.empty())
+  const analysis::EnergyBasis basis =
+      energy == "total" ? analysis::EnergyBasis::kTotal : analysis::EnergyBasis::kAboveIdle;
+  if (samples && epochs)
     return ReportError(cmd, Status::InvalidArgument("give either --samples N or --epochs E, not both"));
-  if (!dataset.empty() && epochs.empty())
+  if (!dataset.empty() && !epochs)
     return ReportError(cmd, Status::InvalidArgument("--dataset goes with --epochs E"));
-  if (params.empty() != macs.empty())
+  if (params.has_value() != macs.has_value())
     return ReportError(cmd, Status::InvalidArgument("--params and --macs go together"));
 
-  analysis::PredictRequest req;
   req.phase = phase;
-  int64_t n_epochs = 0, n_params = 0, n_macs = 0;
-  for (auto [flag, text, min, out] : {std::tuple{"batch-size", &batch, int64_t{1}, &req.batch_size},
-                                      std::tuple{"threads", &threads, int64_t{1}, &req.threads},
-                                      std::tuple{"samples", &samples, int64_t{1}, &req.samples},
-                                      std::tuple{"epochs", &epochs, int64_t{1}, &n_epochs},
-                                      std::tuple{"params", &params, int64_t{1}, &n_params},
-                                      std::tuple{"macs", &macs, int64_t{1}, &n_macs}}) {
-    if (Status st = ParseWhole(flag, *text, min, out); !st.ok()) return ReportError(cmd, st);
-  }
+  if (samples) req.samples = *samples;
+  const int64_t n_epochs = epochs.value_or(0), n_params = params.value_or(0), n_macs = macs.value_or(0);
   if (n_epochs > 0) {
     auto per_epoch = analysis::DatasetTrainSamples(dataset.empty() ? "fashion-mnist" : dataset);
     if (!per_epoch.ok()) return ReportError(cmd, Status::InvalidArgument(per_epoch.status().message()));
@@ -99,9 +78,10 @@ int CmdPredict(const Args& args) {
     if (!s.ok()) return ReportError(cmd, s.status());
     shape = *s;
   }
+  std::unique_ptr<Env> env = OpenDefaultEnv();
 
   // The runs first: refusing for too few runs should not wait for libtorch.
-  auto rows = LoadRunRows(db, csv, study);
+  auto rows = LoadRunRows(env.get(), db, csv, study);
   if (!rows.ok()) return ReportError(cmd, rows.status());
 
   if (n_params > 0) {
@@ -112,7 +92,6 @@ int CmdPredict(const Args& args) {
     req.facts.counter = "given";
     if (shape) req.facts.input = *shape;
   } else {
-    std::unique_ptr<Env> env = NewRealEnv(RootsFromProcessEnvironment());
     auto engine = LoadWorkloadEngine(env.get());
     if (!engine.ok())
       return ReportError(cmd, engine.status().WithContext("counting " + model +

@@ -10,22 +10,35 @@
 
 namespace wattlab::cli {
 
-int CmdRuns(const Args& args) {
-  ArgParser p("runs", "export stored runs (one row per measured window: run x phase x window) as CSV or JSON");
-  std::string db = "wattlab.db", study;
+namespace {
+
+struct Runs {
+  std::string db = kDefaultDb, study;
   bool csv = false, as_json = false;
-  p.AddOption("db", &db, "FILE", "database to read (default wattlab.db)");
-  p.AddOption("study", &study, "NAME", "only this study (default: every study in the database)");
-  p.AddFlag("csv", &csv, "CSV with a header line (the default)");
-  p.AddFlag("json", &as_json, "a JSON array of objects with the same keys (missing values null)");
-  int code = 0;
-  if (!ParseOrExit(p, args, &code)) return code;
+  int Run();
+};
+
+}  // namespace
+
+CommandFn AddRuns(CLI::App* root) {
+  auto c = std::make_shared<Runs>();
+  CLI::App* p =
+      AddCommand(root, "runs", "export stored runs (one row per measured window: run x phase x window) as CSV or JSON");
+  AddString(p, "--db", &c->db, "FILE", "database to read (default wattlab.db)");
+  AddString(p, "--study", &c->study, "NAME", "only this study (default: every study in the database)");
+  AddFlag(p, "--csv", &c->csv, "CSV with a header line (the default)");
+  AddFlag(p, "--json", &c->as_json, "a JSON array of objects with the same keys (missing values null)");
+  return [c](const Invocation&) { return c->Run(); };
+}
+
+int Runs::Run() {
   if (csv && as_json) return ReportError("runs", Status::InvalidArgument("choose one of --csv and --json"));
 
-  auto store = Store::Open(db, OpenMode::kReadOnly);
+  auto env = OpenDefaultEnv();
+  auto store = Store::Open(env.get(), db, OpenMode::kReadOnly);
   if (!store.ok() && store.status().kind() == Status::Kind::kFailedPrecondition &&
       store.status().message().find("older than") != std::string::npos) {
-    store = Store::Open(db, OpenMode::kReadWrite);  // migrates an older schema forward, once
+    store = Store::Open(env.get(), db, OpenMode::kReadWrite);  // migrates an older schema forward, once
   }
   if (!store.ok()) return ReportError("runs", store.status());
   if (!study.empty()) {

@@ -1,16 +1,9 @@
 // wattlab study: the main job. Parses flags, builds the spec, engine, meter
 // and store, and hands them to the StudyRunner (src/study/runner.h).
-#include <signal.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <cstdlib>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
-#include "platform/real_env.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"
@@ -21,30 +14,15 @@
 #include "study/runner.h"
 #include "study/spec.h"
 
-#include "report/report.h"
+#include "cli/cmd_report.h"
 
 namespace wattlab::cli {
 namespace {
 
 constexpr int kExitInterrupted = 130;
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void OnSigint(int) { g_interrupted.store(true); }
-
-void InstallSigint() {
-  struct sigaction sa = {};
-  sa.sa_handler = OnSigint;
-  sigemptyset(&sa.sa_mask);
-  // A second Ctrl-C kills at once (the default action); the store is safe either way.
-  sa.sa_flags = SA_RESETHAND;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
-
-std::string ReportDirFor(const std::string& db) {
-  std::string base = EndsWith(db, ".db") ? db.substr(0, db.size() - 3) : db;
-  return base + "-report";
-}
+// Set by the Env's signal handler on SIGINT/SIGTERM (lives for the process,
+// as the handler may fire at any time).
+std::atomic<int> g_interrupted{0};
 
 std::string FirstLine(Env* env, const std::string& path) {
   auto t = env->ReadFile(path);
@@ -83,36 +61,48 @@ StudyInfo Context(Env* env, Meter* meter, WorkloadEngine* engine, const MeterOpt
   return info;
 }
 
-}  // namespace
-
-int CmdStudy(const Args& args) {
-  ArgParser p("study",
-              "run a study (default: the built-in pilot study), store every run, print the findings and write "
-              "the report");
-  std::string db = "wattlab.db", preset, spec_file, dataset;
+struct Study {
+  std::string db = kDefaultDb, preset, spec_file, dataset;
   bool resume = false, dry_run = false, no_report = false;
   MeterFlags mf;
-  p.AddOption("db", &db, "FILE", "database to write (default wattlab.db in the working directory)");
-  p.AddOption("preset", &preset, "NAME", "built-in study: quick (< 2 min), default (<= 10 min), paper (needs --dataset cifar10:DIR)");
-  p.AddOption("spec", &spec_file, "FILE.toml", "study spec file (see docs/study.md); instead of --preset");
-  p.AddOption("dataset", &dataset, "DATA", "fashion-mnist (default), cifar10:DIR or synthetic:CxHxW:N; overrides the spec");
-  p.AddFlag("resume", &resume, "continue an interrupted study in --db: completed runs are kept, the rest run");
-  p.AddFlag("dry-run", &dry_run, "print the plan (runs, estimated time) and exit");
-  p.AddFlag("no-report", &no_report, "do not write the report after the study");
-  mf.Register(p);
-  int code = 0;
-  if (!ParseOrExit(p, args, &code)) return code;
+  int Run(const std::vector<std::string>& args);
+};
 
+}  // namespace
+
+CommandFn AddStudy(CLI::App* root) {
+  auto c = std::make_shared<Study>();
+  CLI::App* p = AddCommand(root, "study",
+                           "run a study (default: the built-in pilot study), store every run, print the findings and "
+                           "write the report");
+  AddString(p, "--db", &c->db, "FILE", "database to write (default wattlab.db in the working directory)");
+  AddString(p, "--preset", &c->preset, "NAME",
+            "built-in study: quick (< 2 min), default (<= 10 min), paper (needs --dataset cifar10:DIR)");
+  AddString(p, "--spec", &c->spec_file, "FILE.toml", "study spec file (see docs/study.md); instead of --preset");
+  AddString(p, "--dataset", &c->dataset, "DATA",
+            "fashion-mnist (default), cifar10:DIR or synthetic:CxHxW:N; overrides the spec");
+  AddFlag(p, "--resume", &c->resume, "continue an interrupted study in --db: completed runs are kept, the rest run");
+  AddFlag(p, "--dry-run", &c->dry_run, "print the plan (runs, estimated time) and exit");
+  AddFlag(p, "--no-report", &c->no_report, "do not write the report after the study");
+  c->mf.Register(p);
+  return [c](const Invocation& inv) { return c->Run(inv.args); };
+}
+
+int Study::Run(const std::vector<std::string>& args) {
   if (!preset.empty() && !spec_file.empty())
     return ReportError("study", Status::InvalidArgument("give --preset or --spec, not both"));
+  auto opened = OpenEnv(mf);
+  if (!opened.ok()) return ReportError("study", opened.status());
+  std::unique_ptr<Env> env = std::move(*opened);
+  auto mo = mf.ResolveOptions(env.get());
+  if (!mo.ok()) return ReportError("study", mo.status());
+
   Result<StudySpec> spec = Status::Internal("unset");
   if (!spec_file.empty()) {
-    std::ifstream in(spec_file);
-    if (!in) return ReportError("study", Status::InvalidArgument("cannot read spec file " + spec_file +
-                                                                 ": check the path (see docs/study.md for the format)"));
-    std::stringstream text;
-    text << in.rdbuf();
-    spec = ParseStudySpec(text.str(), spec_file);
+    auto text = env->ReadFile(spec_file);
+    if (!text.ok()) return ReportError("study", Status::InvalidArgument("cannot read spec file " + spec_file +
+                                                                        ": check the path (see docs/study.md for the format)"));
+    spec = ParseStudySpec(*text, spec_file);
   } else {
     spec = LoadPreset(preset.empty() ? "default" : preset);
     if (!spec.ok() && spec.status().kind() == Status::Kind::kNotFound)
@@ -131,17 +121,11 @@ int CmdStudy(const Args& args) {
                                     "the paper preset trains on CIFAR-10: pass --dataset cifar10:DIR with the "
                                     "directory holding data_batch_1.bin ... test_batch.bin"));
 
-  auto roots = mf.ResolveRoots();
-  if (!roots.ok()) return ReportError("study", roots.status());
-  auto env = NewRealEnv(*roots);
-  auto mo = mf.ResolveOptions(env.get());
-  if (!mo.ok()) return ReportError("study", mo.status());
-
   // libgomp reads OMP_WAIT_POLICY once, when the plugin loads libtorch:
   // spinning worker threads burn CPU the meter charges to the run and slow
   // everything else on a small machine (see docs/benchmarks.md). Passive unless
   // the user chose a policy, as train/infer/models do.
-  ::setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
+  (void)env->SetEnvVar("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/false);
 
   std::vector<PlannedRun> plan = ExpandPlan(*spec);
   if (dry_run) {
@@ -169,22 +153,25 @@ int CmdStudy(const Args& args) {
   if (!engine.ok()) return ReportError("study", engine.status());
   auto meter = Meter::Create(env.get(), *mo);
   if (!meter.ok()) return ReportError("study", meter.status());
-  (*meter)->SetAttributionPid((int)::getpid());
+  (*meter)->SetAttributionPid(env->Pid());
 
-  bool tty = ::isatty(::fileno(stderr)) == 1;
+  bool tty = env->IsTerminal(2);
   RunnerOptions ro;
   ro.resume = resume;
   ro.log = &std::cerr;
   ro.tty = tty;
-  ro.interrupted = [] { return g_interrupted.load(); };
+  ro.interrupted = [] { return g_interrupted.load() != 0; };
   StudyRunner runner(*spec, *engine, meter->get(), nullptr, env.get(), ro);
   // Unknown models fail here, before a database is created.
   if (auto f = runner.DescribeModels(); !f.ok()) return ReportError("study", f.status());
 
-  auto store = Store::Open(db, OpenMode::kCreate);
+  auto store = Store::Open(env.get(), db, OpenMode::kCreate);
   if (!store.ok()) return ReportError("study", store.status());
   runner.set_store(store->get());
-  InstallSigint();
+  // A second Ctrl-C kills at once (the default action); the store is safe either way.
+  if (Status ws = env->WatchSignals({Signal::kInt, Signal::kTerm}, &g_interrupted, /*reset_after_first=*/true);
+      !ws.ok())
+    return ReportError("study", ws);
   auto out = runner.Run(Context(env.get(), meter->get(), *engine, *mo));
   if (!out.ok()) return ReportError("study", out.status());
 
@@ -206,10 +193,10 @@ int CmdStudy(const Args& args) {
     return kExitInterrupted;
   }
   if (!no_report) {
-    std::string dir = ReportDirFor(db);
+    std::string dir = DefaultReportDir(db);
     ReportOptions opts;
     opts.study = spec->name;
-    Status rs = WriteReport(db, dir, opts);
+    Status rs = WriteReportFromDatabase(env.get(), db, dir, opts);
     if (rs.ok()) std::cout << "report: " << dir << "/index.html (and summary.md)\n";
     else std::fprintf(stderr, "wattlab study: the report could not be written: %s\n", rs.message().c_str());
   }

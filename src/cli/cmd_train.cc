@@ -9,66 +9,55 @@
 
 namespace wattlab::cli {
 
-int CmdTrain(const Args& args) {
-  const std::string cmd = "train";
-  std::string model, dataset = "fashion-mnist", epochs, steps, batch, optimizer = "sgd", lr, momentum, wd, threads,
-                     precision = "fp32", seed, idle = "2", warmup, train_samples, eval_samples;
-  bool json = false, no_eval = false;
-  ArgParser p("wattlab train", "train a model with metered train and eval windows (setup and warm-up are outside them)");
-  p.AddOption("model", &model, "NAME", "zoo model or family spec ('wattlab models' lists them)");
-  p.AddOption("dataset", &dataset, "SPEC", "fashion-mnist (default), cifar10:DIR or synthetic:CxHxW:N");
-  p.AddOption("epochs", &epochs, "N", "epochs to train (default 1 when --steps is not given)");
-  p.AddOption("steps", &steps, "N", "train for N steps instead of whole epochs");
-  p.AddOption("batch-size", &batch, "B", "samples per step (default 128)");
-  p.AddOption("optimizer", &optimizer, "sgd|adam", "optimizer (default sgd)");
-  p.AddOption("lr", &lr, "X", "learning rate (default 0.001)");
-  p.AddOption("momentum", &momentum, "X", "SGD momentum (default 0.9)");
-  p.AddOption("weight-decay", &wd, "X", "weight decay (default 5e-4)");
-  p.AddOption("threads", &threads, "T", "libtorch threads (default: every core)");
-  p.AddOption("precision", &precision, "fp32|bf16", "number format of weights and activations (default fp32)");
-  p.AddOption("seed", &seed, "S", "seed for initialisation and shuffling (default 1)");
-  p.AddOption("warmup-steps", &warmup, "N", "unmeasured steps before the train window (default 1)");
-  p.AddOption("train-samples", &train_samples, "N", "use only the first N training samples (default all)");
-  p.AddOption("eval-samples", &eval_samples, "N", "evaluate on the first N test samples (default all)");
-  p.AddFlag("no-eval", &no_eval, "skip the eval phase");
-  p.AddOption("idle-seconds", &idle, "S", "idle baseline measured before the run (default 2; 0 disables)");
-  p.AddFlag("json", &json, "print one JSON object");
-  MeterFlags meter_flags;
-  meter_flags.Register(p);
-  int exit_code = 0;
-  if (!ParseOrExit(p, args, &exit_code)) return exit_code;
+namespace {
 
+struct Train {
   TrainConfig cfg;
-  cfg.model = model;
-  cfg.dataset = dataset;
-  cfg.optimizer = optimizer;
-  cfg.precision = precision;
-  cfg.evaluate = !no_eval;
   int64_t n_threads = 0, n_seed = 1;
-  double idle_s = 0;
-  Status st = [&]() -> Status {
-    if (model.empty()) return Status::InvalidArgument("--model NAME is required ('wattlab models' lists them)");
-    if (!epochs.empty() && !steps.empty()) return Status::InvalidArgument("give --epochs or --steps, not both");
-    WATTLAB_RETURN_IF_ERROR(ParseCount("epochs", epochs, 1, &cfg.epochs));
-    WATTLAB_RETURN_IF_ERROR(ParseCount("steps", steps, 1, &cfg.steps));
-    if (cfg.epochs == 0 && cfg.steps == 0) cfg.epochs = 1;
-    WATTLAB_RETURN_IF_ERROR(ParseCount("batch-size", batch, 1, &cfg.batch_size));
-    WATTLAB_RETURN_IF_ERROR(ParsePositive("lr", lr, false, &cfg.lr));
-    WATTLAB_RETURN_IF_ERROR(ParsePositive("momentum", momentum, true, &cfg.momentum));
-    WATTLAB_RETURN_IF_ERROR(ParsePositive("weight-decay", wd, true, &cfg.weight_decay));
-    WATTLAB_RETURN_IF_ERROR(ParseCount("threads", threads, 1, &n_threads));
-    WATTLAB_RETURN_IF_ERROR(ParseCount("seed", seed, 0, &n_seed));
-    WATTLAB_RETURN_IF_ERROR(ParseCount("warmup-steps", warmup, 0, &cfg.warmup_steps));
-    WATTLAB_RETURN_IF_ERROR(ParseCount("train-samples", train_samples, 1, &cfg.train_samples));
-    WATTLAB_RETURN_IF_ERROR(ParseCount("eval-samples", eval_samples, 1, &cfg.eval_samples));
-    if (optimizer != "sgd" && optimizer != "adam")
-      return Status::InvalidArgument("unknown --optimizer '" + optimizer + "': use sgd or adam");
-    if (precision != "fp32" && precision != "bf16")
-      return Status::InvalidArgument("unknown --precision '" + precision + "': use fp32 or bf16");
-    WATTLAB_ASSIGN_OR_RETURN(idle_s, ParseIdleSeconds(idle));
-    return Status::Ok();
-  }();
-  if (!st.ok()) return ReportError(cmd, st);
+  double idle_s = 2;
+  bool json = false, no_eval = false;
+  MeterFlags meter_flags;
+  int Run();
+};
+
+}  // namespace
+
+CommandFn AddTrain(CLI::App* root) {
+  auto c = std::make_shared<Train>();
+  TrainConfig& cfg = c->cfg;
+  CLI::App* p =
+      AddCommand(root, "train", "train a model with metered train and eval windows (setup and warm-up are outside them)");
+  AddString(p, "--model", &cfg.model, "NAME", "zoo model or family spec ('wattlab models' lists them)");
+  AddString(p, "--dataset", &cfg.dataset, "SPEC", "fashion-mnist (default), cifar10:DIR or synthetic:CxHxW:N");
+  AddCount(p, "--epochs", &cfg.epochs, 1, "N", "epochs to train (default 1 when --steps is not given)");
+  AddCount(p, "--steps", &cfg.steps, 1, "N", "train for N steps instead of whole epochs");
+  AddCount(p, "--batch-size", &cfg.batch_size, 1, "B", "samples per step (default 128)");
+  AddChoice(p, "--optimizer", &cfg.optimizer, {"sgd", "adam"}, "optimizer (default sgd)");
+  AddNumber(p, "--lr", &cfg.lr, Range::Above(0), "X", "learning rate (default 0.001)");
+  AddNumber(p, "--momentum", &cfg.momentum, Range::AtLeast(0), "X", "SGD momentum (default 0.9)");
+  AddNumber(p, "--weight-decay", &cfg.weight_decay, Range::AtLeast(0), "X", "weight decay (default 5e-4)");
+  AddCount(p, "--threads", &c->n_threads, 1, "T", "libtorch threads (default: every core)");
+  AddChoice(p, "--precision", &cfg.precision, {"fp32", "bf16"},
+            "number format of weights and activations (default fp32)");
+  AddCount(p, "--seed", &c->n_seed, 0, "S", "seed for initialisation and shuffling (default 1)");
+  AddCount(p, "--warmup-steps", &cfg.warmup_steps, 0, "N", "unmeasured steps before the train window (default 1)");
+  AddCount(p, "--train-samples", &cfg.train_samples, 1, "N", "use only the first N training samples (default all)");
+  AddCount(p, "--eval-samples", &cfg.eval_samples, 1, "N", "evaluate on the first N test samples (default all)");
+  AddFlag(p, "--no-eval", &c->no_eval, "skip the eval phase");
+  AddIdleSeconds(p, &c->idle_s);
+  AddFlag(p, "--json", &c->json, "print one JSON object");
+  c->meter_flags.Register(p);
+  return [c](const Invocation&) { return c->Run(); };
+}
+
+int Train::Run() {
+  const std::string cmd = "train";
+  cfg.evaluate = !no_eval;
+  if (cfg.model.empty())
+    return ReportError(cmd, Status::InvalidArgument("--model NAME is required ('wattlab models' lists them)"));
+  if (cfg.epochs > 0 && cfg.steps > 0)
+    return ReportError(cmd, Status::InvalidArgument("give --epochs or --steps, not both"));
+  if (cfg.epochs == 0 && cfg.steps == 0) cfg.epochs = 1;
   cfg.threads = static_cast<int>(n_threads > 0 ? n_threads : std::max(1u, std::thread::hardware_concurrency()));
   cfg.seed = static_cast<uint64_t>(n_seed);
 

@@ -1,23 +1,38 @@
-// One function per subcommand, each in its own cmd_<name>.cc.
-// args are the arguments after the subcommand's name.
+// One subcommand per cmd_<name>.cc. Add<Name> declares subcommand `name`
+// with its options on the root CLI::App and returns what runs it once the
+// command line has parsed; main.cc parses and dispatches.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace wattlab::cli {
 
-using Args = std::vector<std::string>;
-int CmdMeters(const Args& args);
-int CmdMeasure(const Args& args);
-int CmdIdle(const Args& args);
-int CmdModels(const Args& args);
-int CmdTrain(const Args& args);
-int CmdInfer(const Args& args);
-int CmdStudy(const Args& args);
-int CmdRuns(const Args& args);
-int CmdAnalyze(const Args& args);
-int CmdPredict(const Args& args);
-int CmdReport(const Args& args);
+struct Invocation {
+  // The arguments after the subcommand's name, as typed (study repeats them
+  // in its --resume hint).
+  std::vector<std::string> args;
+  // Everything after the first "--" (measure's command).
+  std::vector<std::string> rest;
+};
+using CommandFn = std::function<int(const Invocation&)>;
+
+CommandFn AddMeters(CLI::App* root);
+CommandFn AddMeasure(CLI::App* root);
+CommandFn AddIdle(CLI::App* root);
+CommandFn AddModels(CLI::App* root);
+CommandFn AddTrain(CLI::App* root);
+CommandFn AddInfer(CLI::App* root);
+CommandFn AddStudy(CLI::App* root);
+CommandFn AddRuns(CLI::App* root);
+CommandFn AddAnalyze(CLI::App* root);
+CommandFn AddPredict(CLI::App* root);
+CommandFn AddReport(CLI::App* root);
+CommandFn AddEstimate(CLI::App* root);
 
 }  // namespace wattlab::cli

@@ -1,9 +1,12 @@
 // Shared plumbing for subcommands: the meter flags every measuring command
-// takes, building the Env and Meter from them, and error printing.
-// Parsing only; logic lives in the modules.
+// takes, building the Env and Meter from them, error printing, and the few
+// constants and formats more than one command uses. Parsing only; logic
+// lives in the modules.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,24 +20,37 @@ namespace wattlab::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+// `measure` only: wattlab failed before running the command (env(1)'s 125).
+inline constexpr int kExitCannotStart = 125;
 
-// --sysfs-root, --proc-root, --dev-root, --cpu-tdp-w, --interval, --nvml-library
-// (each also from WATTLAB_* environment variables; flags win).
+// The database every command reads or writes unless --db says otherwise.
+inline constexpr const char* kDefaultDb = "wattlab.db";
+
+// --sysfs-root, --proc-root, --dev-root, --cpu-tdp-w, --estimate-profile,
+// --interval, --nvml-library (each also from WATTLAB_* environment
+// variables; flags win).
 struct MeterFlags {
-  std::string sysfs_root, proc_root, dev_root, cpu_tdp_w, interval, nvml_library;
-  void Register(ArgParser& p, bool with_interval = true);
+  std::string sysfs_root, proc_root, dev_root, nvml_library, estimate_profile;
+  std::optional<double> cpu_tdp_w;
+  std::optional<std::chrono::nanoseconds> interval;
+  void Register(CLI::App* cmd, bool with_interval = true);
   Result<Roots> ResolveRoots() const;
   // Uses env for WATTLAB_CPU_TDP_W / WATTLAB_NVML_LIBRARY defaults.
   Result<MeterOptions> ResolveOptions(Env* env) const;
 };
 
+// The whole machine, with /sys, /proc and /dev where the meter flags (or
+// WATTLAB_*_ROOT) put them.
+Result<std::unique_ptr<Env>> OpenEnv(const MeterFlags& flags);
+// The whole machine at its real roots (WATTLAB_*_ROOT still apply).
+std::unique_ptr<Env> OpenDefaultEnv();
+
 // Prints "wattlab CMD: message" to stderr and returns the exit code for it
 // (kExitUsage for InvalidArgument, kExitFailure otherwise).
 int ReportError(const std::string& command, const Status& status);
 
-// Parses args; on --help prints help and returns 0 via *exit_code; on error
-// prints it and sets *exit_code. Returns true when the command should go on.
-bool ParseOrExit(ArgParser& p, const std::vector<std::string>& args, int* exit_code);
+// Four significant digits, exponent when needed ("0.0123", "1.235e+06").
+std::string Sci(double v);
 
 std::string WattlabVersion();  // "0.1.0 (git abc1234)"
 

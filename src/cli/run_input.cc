@@ -1,19 +1,17 @@
 #include "cli/run_input.h"
 
-#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <set>
-#include <sstream>
 
 #include "analysis/analysis.h"
+#include "cli/common.h"
 #include "core/strings.h"
 #include "store/store.h"
 
 namespace wattlab::cli {
 
 namespace {
-
-constexpr const char* kDefaultDb = "wattlab.db";
 
 Status UnknownStudy(const std::string& study, const std::string& where, const std::set<std::string>& names) {
   std::vector<std::string> list(names.begin(), names.end());
@@ -23,19 +21,20 @@ Status UnknownStudy(const std::string& study, const std::string& where, const st
 
 }  // namespace
 
-Result<std::vector<RunRow>> LoadRunRows(const std::string& db, const std::string& csv, const std::string& study) {
+Result<std::vector<RunRow>> LoadRunRows(Env* env, const std::string& db, const std::string& csv,
+                                        const std::string& study) {
   if (!db.empty() && !csv.empty()) return Status::InvalidArgument("give either --db FILE or --csv FILE, not both");
   if (!csv.empty()) {
-    std::stringstream ss;
+    std::string text;
     if (csv == "-") {
-      ss << std::cin.rdbuf();
+      text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     } else {
-      std::ifstream in(csv, std::ios::binary);
-      if (!in) return Status::NotFound("cannot read --csv " + csv + ": no such file or not readable");
-      ss << in.rdbuf();
+      auto read = env->ReadFile(csv);
+      if (!read.ok()) return Status::NotFound("cannot read --csv " + csv + ": no such file or not readable");
+      text = std::move(*read);
     }
     const std::string where = csv == "-" ? "stdin" : csv;
-    auto rows = analysis::ReadRunsCsv(ss.str());
+    auto rows = analysis::ReadRunsCsv(text);
     if (!rows.ok()) return rows.status().WithContext(where);
     if (study.empty()) return rows;
     std::vector<RunRow> kept;
@@ -48,7 +47,7 @@ Result<std::vector<RunRow>> LoadRunRows(const std::string& db, const std::string
     return kept;
   }
   const std::string path = db.empty() ? kDefaultDb : db;
-  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(path, OpenMode::kReadOnly));
+  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(env, path, OpenMode::kReadOnly));
   if (!study.empty()) {
     WATTLAB_ASSIGN_OR_RETURN(auto info, store->ReadStudy(study));
     if (!info.has_value()) {

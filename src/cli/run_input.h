@@ -6,13 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "core/env.h"
 #include "wattlab/record.h"
 #include "wattlab/status.h"
 
 namespace wattlab::cli {
 
-// Errors: both or neither source clash (InvalidArgument), missing files
-// (NotFound), an unknown study (InvalidArgument listing the studies there).
-Result<std::vector<RunRow>> LoadRunRows(const std::string& db, const std::string& csv, const std::string& study);
+// The CSV file is read through env. Errors: both sources given
+// (InvalidArgument), missing files (NotFound), an unknown study
+// (InvalidArgument listing the studies there).
+Result<std::vector<RunRow>> LoadRunRows(Env* env, const std::string& db, const std::string& csv,
+                                        const std::string& study);
 
 }  // namespace wattlab::cli

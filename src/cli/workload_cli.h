@@ -1,5 +1,4 @@
-// Shared plumbing of `wattlab train` and `wattlab infer` (header-only, so the
-// CLI's CMake list stays as it is): loading the workload plugin, building and
+// Shared plumbing of `wattlab train` and `wattlab infer`: loading the workload plugin, building and
 // starting a Meter from the meter flags, measuring the idle baseline, and an
 // observer that binds meter windows to the engine's phases (train, eval,
 // infer) and epochs ("epoch N", nested in train). Parsing and formatting only;
@@ -7,9 +6,6 @@
 //
 // Thread-safety: one command, one thread.
 #pragma once
-
-#include <stdlib.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -24,7 +20,6 @@
 #include "cli/common.h"
 #include "core/strings.h"
 #include "core/env.h"
-#include "platform/real_env.h"
 #include "platform/plugin.h"
 #include "wattlab/meter.h"
 #include "wattlab/workload.h"
@@ -40,12 +35,10 @@ struct MeteredSession {
   double idle_measured_s = 0;
 };
 
-// Parses --idle-seconds text (0 disables).
-inline Result<double> ParseIdleSeconds(const std::string& text) {
-  auto v = ParseNumber(text);
-  if (!v || *v < 0 || *v > 3600 || !std::isfinite(*v))
-    return Status::InvalidArgument("invalid --idle-seconds '" + text + "': give seconds between 0 and 3600 (0 = no idle baseline)");
-  return *v;
+// --idle-seconds S (0 disables), the same for train and infer.
+inline void AddIdleSeconds(CLI::App* cmd, double* out) {
+  AddNumber(cmd, "--idle-seconds", out, Range::Between(0, 3600), "S",
+            "idle baseline measured before the run (default 2; 0 disables)");
 }
 
 // libgomp reads OMP_WAIT_POLICY once, when libtorch's plugin loads it; by
@@ -55,19 +48,18 @@ inline Result<double> ParseIdleSeconds(const std::string& text) {
 // the spinning is CPU time the meter then charges to the run. So wattlab
 // waits passively unless the user chose a policy (OMP_WAIT_POLICY=active).
 // Must run before LoadWorkloadEngine.
-inline void PreferPassiveOpenMpWait() { ::setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0); }
+inline void PreferPassiveOpenMpWait(Env* env) { (void)env->SetEnvVar("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/false); }
 
 inline Result<MeteredSession> OpenMeteredSession(const MeterFlags& flags) {
   MeteredSession s;
-  PreferPassiveOpenMpWait();
-  WATTLAB_ASSIGN_OR_RETURN(Roots roots, flags.ResolveRoots());
-  s.env = NewRealEnv(roots);
+  WATTLAB_ASSIGN_OR_RETURN(s.env, OpenEnv(flags));
+  PreferPassiveOpenMpWait(s.env.get());
   WATTLAB_ASSIGN_OR_RETURN(MeterOptions options, flags.ResolveOptions(s.env.get()));
   // The engine first: loading libtorch is start-up work, not idle time.
   WATTLAB_ASSIGN_OR_RETURN(s.engine, LoadWorkloadEngine(s.env.get()));
   WATTLAB_ASSIGN_OR_RETURN(s.meter, Meter::Create(s.env.get(), options));
   WATTLAB_RETURN_IF_ERROR(s.meter->Start());
-  s.meter->SetAttributionPid(static_cast<int>(::getpid()));
+  s.meter->SetAttributionPid(s.env->Pid());
   return s;
 }
 
@@ -202,27 +194,6 @@ inline std::string WindowLine(const MeteredObserver::Window& w) {
   line += ", " + FormatFixed(per * 1e3, 4) + " mJ/sample" + (basis == "energy_j" ? " (no idle baseline)" : "");
   if (w.result.estimated) line += " [estimated]";
   return line;
-}
-
-// Strict positive integer flag; empty keeps *out.
-inline Status ParseCount(const std::string& flag, const std::string& text, int64_t min, int64_t* out) {
-  if (text.empty()) return Status::Ok();
-  auto v = ParseInt(text);
-  if (!v || *v < min)
-    return Status::InvalidArgument("invalid --" + flag + " '" + text + "': give a whole number >= " +
-                                   std::to_string(min));
-  *out = *v;
-  return Status::Ok();
-}
-
-inline Status ParsePositive(const std::string& flag, const std::string& text, bool allow_zero, double* out) {
-  if (text.empty()) return Status::Ok();
-  auto v = ParseNumber(text);
-  if (!v || !std::isfinite(*v) || *v < 0 || (!allow_zero && *v == 0))
-    return Status::InvalidArgument("invalid --" + flag + " '" + text + "': give a " +
-                                   (allow_zero ? "non-negative" : "positive") + " number");
-  *out = *v;
-  return Status::Ok();
 }
 
 }  // namespace wattlab::cli

@@ -11,7 +11,8 @@
 //      VM sees (a 4-vCPU slice of a 64-core EPYC is not 280 W);
 //   3. when the name carries no model number (VMs print "AMD EPYC" or "Intel
 //      Xeon Processor"): the CPU generation from vendor + family + model
-//      number, with the W per thread of that generation's flagship part;
+//      number (and the name, where two lines share the numbers), with the
+//      W per thread of that generation's flagship part;
 //   4. CodeCarbon's fallback: 4 W per logical CPU.
 // Every result says which rule and constants were used, for the facts.
 //
@@ -37,9 +38,15 @@ struct CpuTdpRow {
 // All rows, in table order.
 std::span<const CpuTdpRow> CpuTdpTable();
 
+// The manufacturer's spec page a row was written from, by name: "Intel ARK
+// 'Intel Xeon E5-2620 v3 Processor' product specifications: TDP" or "AMD
+// product page 'AMD EPYC 8024P', specifications: Default TDP".
+std::string CpuTdpRowCitation(const CpuTdpRow& row);
+
 // Lower-cased tokens of a model name with trademarks, clock speed, core-count
 // words and filler removed: "Intel(R) Xeon(R) CPU E5-2690 v4 @ 2.60GHz" ->
-// {"intel","xeon","e5-2690","v4"}. Exposed for tests.
+// {"intel","xeon","e5-2690","v4"}; first-generation Xeon E3/E5/E7 spellings
+// ("E31230", "E5-2670 0", "E7- 4870") become "e3-1230","v1" etc. Exposed for tests.
 std::vector<std::string> NormalizeCpuModelTokens(const std::string& model_name);
 
 // The row whose tokens appear as a contiguous run in the model name's tokens
@@ -55,13 +62,25 @@ struct CpuGeneration {
   int reference_threads;      // its threads per socket
   double WattsPerThread() const { return reference_tdp_w / reference_threads; }
 };
-const CpuGeneration* FindCpuGeneration(const std::string& vendor, int family, int model);
+// model_name (cpuinfo's, may be empty) decides between product lines that
+// share family and model numbers (EPYC 8004 Siena / 97x4 Bergamo, both 19h
+// A0h-AFh); when it does not name the line, the generation found says that
+// the rule cannot tell them apart.
+const CpuGeneration* FindCpuGeneration(const std::string& vendor, int family, int model,
+                                       const std::string& model_name = "");
 
 inline constexpr double kDefaultWattsPerThread = 4.0;  // CodeCarbon's fallback for unknown CPUs
 
+// How a TDP was found (CpuTdpResolution::method, fact estimate.cpu_tdp_method,
+// `tdp_method` of `wattlab estimate --json`).
+inline constexpr const char* kTdpMethodOverride = "override";
+inline constexpr const char* kTdpMethodTable = "table";
+inline constexpr const char* kTdpMethodGeneration = "generation rule";
+inline constexpr const char* kTdpMethodDefault = "default 4 W per thread";
+
 struct CpuTdpResolution {
   double tdp_w = 0;          // for all the CPUs this system sees
-  std::string method;        // "override", "table", "generation", "per-thread default"
+  std::string method;        // one of kTdpMethod*
   std::string explanation;   // "TDP 95 W from table row 'Core i7-8700K' x 1 socket (source: ...)"
 };
 

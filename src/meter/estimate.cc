@@ -5,14 +5,150 @@
 #include <cmath>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "core/strings.h"
 #include "meter/procfs.h"
 
 namespace wattlab {
 
 double EstimateCpuPowerW(double tdp_w, double utilisation) {
-  double u = std::clamp(utilisation, 0.0, 1.0);
-  return tdp_w * (kIdleFractionOfTdp + (1.0 - kIdleFractionOfTdp) * u * u * u);
+  double u = utilisation >= 0 ? std::min(utilisation, 1.0) : 0.0;  // NaN -> 0
+  double rise = std::min(1.0, u / kSaturationUtilisation);
+  // min(): the stated maximum holds exactly, whatever the rounding of i + (m - i).
+  return tdp_w * std::min(kFullLoadFractionOfTdp,
+                          kIdleFractionOfTdp + (kFullLoadFractionOfTdp - kIdleFractionOfTdp) * rise);
+}
+
+namespace {
+// Constants as people write them: 0.635 - 0.095 prints "0.54", not "0.54000000000000004".
+std::string Constant(double v) { return FormatDouble(std::round(v * 1e6) / 1e6); }
+}  // namespace
+
+std::string EstimateCurveText() {
+  return "P = TDP x (" + Constant(kIdleFractionOfTdp) + " + " + Constant(kFullLoadFractionOfTdp - kIdleFractionOfTdp) +
+         " x min(1, u / " + Constant(kSaturationUtilisation) + ")), fitted to RAPL load profiles of " +
+         std::to_string(kEstimateMeasuredCpus) + " CPUs (docs/measurement.md)";
+}
+
+std::string EstimateErrorBandLine() {
+  return "the estimate has erred by about ±" + std::to_string(kEstimateErrorBandPct) + "% against RAPL on " +
+         std::to_string(kEstimateMeasuredCpus) + " measured CPUs";
+}
+
+Result<CpuEstimate> EstimateForCpu(const EstimateQuery& q) {
+  if (TrimCopy(q.cpu_model).empty())
+    return Status::InvalidArgument("give the CPU's model name, as /proc/cpuinfo prints it (e.g. \"AMD EPYC 8024P\")");
+  if (q.load && !(*q.load >= 0 && *q.load <= 1))
+    return Status::InvalidArgument("load must be a utilisation between 0 and 1 (0.5 = half of all threads busy), got " +
+                                   FormatDouble(*q.load));
+  if (q.threads && *q.threads < 1)
+    return Status::InvalidArgument("threads must be at least 1, got " + std::to_string(*q.threads));
+  if (q.sockets < 1) return Status::InvalidArgument("sockets must be at least 1, got " + std::to_string(q.sockets));
+  if (q.cpu_tdp_w && !(std::isfinite(*q.cpu_tdp_w) && *q.cpu_tdp_w > 0))
+    return Status::InvalidArgument("a TDP override must be a positive number of watts, got " +
+                                   FormatDouble(*q.cpu_tdp_w));
+  const CpuTdpRow* row = FindCpuTdpRow(q.cpu_model);
+  CpuInfo info;
+  info.model_name = q.cpu_model;
+  info.vendor = q.vendor;
+  info.family = q.family;
+  info.model = q.model;
+  info.sockets = q.sockets;
+  info.hypervisor = false;  // a whole machine, not a VM's slice
+  if (q.threads) {
+    info.threads = *q.threads;
+  } else if (row != nullptr && row->threads > 0) {
+    info.threads = row->threads * q.sockets;
+  } else if (row != nullptr || q.cpu_tdp_w) {
+    info.threads = 1;  // the table's TDP (or the override) does not depend on it
+  } else {
+    return Status::InvalidArgument("CPU '" + q.cpu_model +
+                                   "' is not in the TDP table, so the fallback (generation rule or " +
+                                   FormatDouble(kDefaultWattsPerThread) +
+                                   " W per thread) needs the thread count: give threads (--threads N)");
+  }
+  info.cores = info.threads;
+  CpuTdpResolution tdp = ResolveCpuTdp(info, q.cpu_tdp_w);
+  CpuEstimate e;
+  e.cpu_model = q.cpu_model;
+  e.tdp_w = tdp.tdp_w;
+  e.tdp_method = tdp.method;
+  e.tdp_explanation = tdp.explanation;
+  if (q.load) {
+    e.points.push_back({*q.load, EstimateCpuPowerW(tdp.tdp_w, *q.load)});
+  } else {
+    for (int i = 0; i <= 10; ++i) e.points.push_back({i / 10.0, EstimateCpuPowerW(tdp.tdp_w, i / 10.0)});
+  }
+  return e;
+}
+
+Result<CpuLoadProfile> ParseCpuLoadProfile(const std::string& json_text) {
+  auto bad = [](const std::string& what) {
+    return Status::InvalidArgument("estimate profile: " + what +
+                                   " (expected {\"cpu_model\": NAME, \"points\": [{\"load\": 0..1, "
+                                   "\"cpu_power_w\": W}, ...]})");
+  };
+  nlohmann::json j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return bad("not valid JSON");
+  if (!j.is_object()) return bad("not a JSON object");
+  CpuLoadProfile p;
+  if (!j.contains("cpu_model") || !j["cpu_model"].is_string() || TrimCopy(j["cpu_model"].get<std::string>()).empty())
+    return bad("\"cpu_model\" must be the CPU's model name");
+  p.cpu_model = j["cpu_model"].get<std::string>();
+  if (j.contains("threads")) {
+    if (!j["threads"].is_number_integer() || j["threads"].get<int64_t>() < 1)
+      return bad("\"threads\" must be a whole number >= 1");
+    p.threads = static_cast<int>(j["threads"].get<int64_t>());
+  }
+  if (!j.contains("points") || !j["points"].is_array()) return bad("\"points\" must be an array");
+  for (const auto& pt : j["points"]) {
+    if (!pt.is_object() || !pt.contains("load") || !pt.contains("cpu_power_w") || !pt["load"].is_number() ||
+        !pt["cpu_power_w"].is_number())
+      return bad("every point needs numbers \"load\" and \"cpu_power_w\"");
+    double load = pt["load"].get<double>(), w = pt["cpu_power_w"].get<double>();
+    if (!(load >= 0 && load <= 1)) return bad("load " + FormatDouble(load) + " is outside 0..1");
+    if (!(std::isfinite(w) && w >= 0)) return bad("cpu_power_w " + FormatDouble(w) + " is not a power >= 0");
+    p.points.push_back({load, w});
+  }
+  if (p.points.size() < 2) return bad("at least 2 points are needed");
+  std::sort(p.points.begin(), p.points.end(),
+            [](const EstimatePoint& a, const EstimatePoint& b) { return a.load < b.load; });
+  for (size_t i = 1; i < p.points.size(); ++i)
+    if (p.points[i].load == p.points[i - 1].load)
+      return bad("load " + FormatDouble(p.points[i].load) + " is given twice");
+  return p;
+}
+
+Result<CpuLoadProfile> LoadCpuLoadProfile(Env* env, const std::string& path) {
+  auto text = env->ReadFile(path);
+  if (!text.ok())
+    return Status::InvalidArgument("cannot read the estimate profile " + path + ": " + text.status().message());
+  auto p = ParseCpuLoadProfile(*text);
+  if (!p.ok()) return Status::InvalidArgument(path + ": " + p.status().message());
+  return p;
+}
+
+double ProfilePowerW(const CpuLoadProfile& profile, double utilisation) {
+  const auto& pts = profile.points;
+  if (pts.empty()) return 0;
+  double u = utilisation >= 0 ? std::min(utilisation, 1.0) : 0.0;  // NaN -> 0
+  if (u <= pts.front().load) return pts.front().cpu_power_w;
+  if (u >= pts.back().load) return pts.back().cpu_power_w;
+  auto hi = std::upper_bound(pts.begin(), pts.end(), u,
+                             [](double v, const EstimatePoint& p) { return v < p.load; });
+  auto lo = hi - 1;
+  double f = (u - lo->load) / (hi->load - lo->load);
+  return lo->cpu_power_w + f * (hi->cpu_power_w - lo->cpu_power_w);
+}
+
+std::string CpuLoadProfileToJson(const CpuLoadProfile& profile) {
+  nlohmann::ordered_json j;
+  j["cpu_model"] = profile.cpu_model;
+  if (profile.threads) j["threads"] = *profile.threads;
+  j["points"] = nlohmann::ordered_json::array();
+  for (const auto& p : profile.points) j["points"].push_back({{"load", p.load}, {"cpu_power_w", p.cpu_power_w}});
+  return j.dump(2) + "\n";
 }
 
 std::optional<double> UtilisationBetween(const CpuTimes& before, const CpuTimes& after) {
@@ -53,10 +189,11 @@ std::chrono::nanoseconds TickLength(Env* env) {
 
 class EstimateSource : public EnergySource {
  public:
-  EstimateSource(Env* env, CpuTimes start, double tdp_w, std::optional<double> dram_w,
-                 std::vector<DomainInfo> domains, std::vector<std::pair<std::string, std::string>> facts)
-      : env_(env), prev_(start), tick_(TickLength(env)), tdp_w_(tdp_w), dram_w_(dram_w), domains_(std::move(domains)),
-        facts_(std::move(facts)) {}
+  EstimateSource(Env* env, CpuTimes start, double tdp_w, std::optional<CpuLoadProfile> profile, double profile_scale,
+                 std::optional<double> dram_w, std::vector<DomainInfo> domains,
+                 std::vector<std::pair<std::string, std::string>> facts)
+      : env_(env), prev_(start), tick_(TickLength(env)), tdp_w_(tdp_w), profile_(std::move(profile)),
+        profile_scale_(profile_scale), dram_w_(dram_w), domains_(std::move(domains)), facts_(std::move(facts)) {}
 
   const std::string& name() const override { return name_; }
   const std::vector<DomainInfo>& domains() const override { return domains_; }
@@ -75,7 +212,7 @@ class EstimateSource : public EnergySource {
       prev_ = now;  // counters reset (e.g. a checkpointed VM): restart from here
     }
     last_util_pub_.store(last_util_, std::memory_order_relaxed);
-    out[0] = Reading::Power(EstimateCpuPowerW(tdp_w_, last_util_));
+    out[0] = Reading::Power(CpuPowerW(last_util_));
     if (dram_w_) out[1] = Reading::Power(*dram_w_);
     return Status::Ok();
   }
@@ -87,6 +224,11 @@ class EstimateSource : public EnergySource {
   }
 
  private:
+  // The measured profile when one was given, else the fitted curve.
+  double CpuPowerW(double u) const {
+    return profile_ ? profile_scale_ * ProfilePowerW(*profile_, u) : EstimateCpuPowerW(tdp_w_, u);
+  }
+
   const std::string name_ = kSourceEstimate;
   Env* env_;
   CpuTimes prev_;
@@ -94,6 +236,8 @@ class EstimateSource : public EnergySource {
   double last_util_ = 0;  // before any tick: idle, the conservative guess
   std::atomic<double> last_util_pub_{0};
   double tdp_w_;
+  std::optional<CpuLoadProfile> profile_;
+  double profile_scale_ = 1;
   std::optional<double> dram_w_;
   std::vector<DomainInfo> domains_;
   std::vector<std::pair<std::string, std::string>> facts_;
@@ -145,11 +289,40 @@ ProbeResult ProbeEstimate(Env* env, const MeterOptions& options) {
   a.facts.emplace_back("estimate.cpu_tdp_w", FormatDouble(tdp.tdp_w));
   a.facts.emplace_back("estimate.cpu_tdp_method", tdp.method);
   a.facts.emplace_back("estimate.cpu_tdp", tdp.explanation);
-  a.facts.emplace_back("estimate.cpu_model",
-                       "P = TDP x (0.1 + 0.9 u^3), u = busy/total ticks of /proc/stat between reads "
-                       "(CodeCarbon's load model); idle 10% of TDP = " +
-                           FormatDouble(tdp.tdp_w * kIdleFractionOfTdp) + " W, full load " + FormatDouble(tdp.tdp_w) +
-                           " W");
+  a.facts.emplace_back("estimate.cpu_model", EstimateCurveText() +
+                                                 ", u = busy/total ticks of /proc/stat between reads; idle " +
+                                                 FormatDouble(EstimateCpuPowerW(tdp.tdp_w, 0)) + " W, full load " +
+                                                 FormatDouble(EstimateCpuPowerW(tdp.tdp_w, 1)) + " W");
+  a.facts.emplace_back("estimate.error_band", EstimateErrorBandLine());
+
+  // A measured profile replaces the fitted curve (the TDP facts stay, for reference).
+  std::optional<CpuLoadProfile> profile;
+  double profile_scale = 1;
+  std::string profile_text;
+  if (!options.estimate_profile.empty()) {
+    auto loaded = LoadCpuLoadProfile(env, options.estimate_profile);
+    if (!loaded.ok()) {
+      a.reason = loaded.status().message();
+      a.hint = "fix or drop --estimate-profile / WATTLAB_ESTIMATE_PROFILE";
+      return r;
+    }
+    profile = std::move(*loaded);
+    if (info.hypervisor && profile->threads && info.threads < *profile->threads)
+      profile_scale = static_cast<double>(info.threads) / *profile->threads;
+    profile_text = "measured profile " + options.estimate_profile + " ('" + profile->cpu_model + "', " +
+                   std::to_string(profile->points.size()) + " points, linear between them" +
+                   (profile_scale != 1 ? ", x " + FormatFixed(profile_scale, 4) + " = " +
+                                             std::to_string(info.threads) + " of its " +
+                                             std::to_string(*profile->threads) + " threads"
+                                       : std::string()) +
+                   "); idle " + FormatDouble(profile_scale * ProfilePowerW(*profile, 0)) + " W, full load " +
+                   FormatDouble(profile_scale * ProfilePowerW(*profile, 1)) + " W";
+    a.facts.emplace_back("estimate.profile", profile_text);
+    if (NormalizeCpuModelTokens(profile->cpu_model) != NormalizeCpuModelTokens(info.model_name))
+      a.facts.emplace_back("estimate.profile_mismatch", "the profile was measured on '" + profile->cpu_model +
+                                                            "', this CPU reads '" + info.model_name +
+                                                            "': used as given");
+  }
 
   DomainInfo cpu;
   cpu.name = "cpu";
@@ -158,7 +331,7 @@ ProbeResult ProbeEstimate(Env* env, const MeterOptions& options) {
   cpu.in_total = true;
   cpu.estimated = true;
   cpu.is_counter = false;
-  cpu.note = "estimate: " + tdp.explanation + "; P = TDP x (0.1 + 0.9 u^3)";
+  cpu.note = profile ? "estimate: " + profile_text : "estimate: " + tdp.explanation + "; " + EstimateCurveText();
   std::vector<DomainInfo> domains = {cpu};
 
   std::optional<double> dram_w;
@@ -184,7 +357,7 @@ ProbeResult ProbeEstimate(Env* env, const MeterOptions& options) {
 
   a.available = true;
   a.domains = domains;
-  r.source = std::make_unique<EstimateSource>(env, *start, tdp.tdp_w, dram_w, std::move(domains), a.facts);
+  r.source = std::make_unique<EstimateSource>(env, *start, tdp.tdp_w, std::move(profile), profile_scale, dram_w, std::move(domains), a.facts);
   return r;
 }
 

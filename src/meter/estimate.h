@@ -3,11 +3,15 @@
 // Linux (it needs only /proc/stat), used where no counter can be read (VMs,
 // containers, this project's build machine).
 //
-// Model (CodeCarbon's fallback, the form named in MISSION.md):
-//   cpu:  P = TDP x (0.1 + 0.9 x u^3)
-//         i.e. idle = 10% of TDP, rising with the cube of utilisation u
-//         (busy ticks / all ticks of /proc/stat between two reads), so a
-//         half-loaded CPU draws 21% of TDP, a fully loaded one its TDP.
+// Model (fitted to measured RAPL profiles, docs/measurement.md and
+// bench/estimate/fit.py):
+//   cpu:  P = TDP x (i + (m - i) x min(1, u / s)),  i = 0.095, m = 0.635, s = 0.81
+//         i.e. idle = 9.5% of TDP, rising linearly with utilisation u (busy
+//         ticks / all ticks of /proc/stat between two reads) to 63.5% of TDP
+//         at u = 0.81, flat above: measured packages rise fast and flatten
+//         before full load, and draw 0.51-0.93 of TDP at full load. Never
+//         above m x TDP. Against RAPL on 4 CPUs it has erred by about
+//         +-kEstimateErrorBandPct percent (out of sample).
 //   dram: P = 0.375 W per GiB of MemTotal, constant (DRAM power barely
 //         follows load at this level of modelling).
 // TDP comes from ResolveCpuTdp (override, table, generation, 4 W/thread).
@@ -24,17 +28,96 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "meter/cpu_tdp_table.h"
 #include "meter/sources.h"
 
 namespace wattlab {
 
-inline constexpr double kIdleFractionOfTdp = 0.1;
+// The curve's constants, fitted by bench/estimate/fit.py (grid search, mean
+// over CPUs of each CPU's MAPE) on CodeCarbon's RAPL load profiles of four
+// CPUs; change them only together with that script's output and the docs.
+inline constexpr double kIdleFractionOfTdp = 0.095;      // P at u = 0, over TDP
+inline constexpr double kFullLoadFractionOfTdp = 0.635;  // P at u >= saturation, over TDP (the maximum)
+inline constexpr double kSaturationUtilisation = 0.81;   // u at which power stops rising
+// The error the estimate is stated with: the smallest 5% step covering >= 80%
+// of the measured points of every CPU left out of the fit (leave-one-CPU-out),
+// and how many measured CPUs that rests on.
+inline constexpr int kEstimateErrorBandPct = 60;
+inline constexpr int kEstimateMeasuredCpus = 4;
 inline constexpr double kDramWattsPerGiB = 0.375;
 
-// The load model: tdp_w x (0.1 + 0.9 u^3). u is clamped to [0, 1].
+// The load model: tdp_w x (0.095 + 0.54 min(1, u / 0.81)). u is clamped to
+// [0, 1] (NaN counts as 0); the result never exceeds 0.635 x tdp_w.
 double EstimateCpuPowerW(double tdp_w, double utilisation);
+
+// The curve in words, for facts and notes: "P = TDP x (0.095 + 0.54 x
+// min(1, u / 0.81)) ...".
+std::string EstimateCurveText();
+
+// The one line every output resting on the estimate states: "the estimate
+// has erred by about ±60% against RAPL on 4 measured CPUs".
+std::string EstimateErrorBandLine();
+
+// ---- "What would the estimate say for CPU X?" (wattlab estimate, place)
+// A pure function over the TDP table and the curve: the CPU need not be
+// this machine's.
+struct EstimateQuery {
+  std::string cpu_model;             // cpuinfo-style name: "AMD EPYC 8024P 8-Core Processor"
+  std::optional<int> threads;        // logical CPUs of the whole machine; needed when the table lacks the CPU
+  int sockets = 1;                   // multiplies a table row's per-socket TDP
+  std::optional<double> load;        // one point at this utilisation (0..1); none: 0, 0.1, ..., 1
+  std::optional<double> cpu_tdp_w;   // an override, as --cpu-tdp-w
+  // Optional cpuinfo numbers for the generation rule (-1: unknown).
+  std::string vendor;                // "GenuineIntel", "AuthenticAMD"
+  int family = -1;
+  int model = -1;
+};
+
+struct EstimatePoint {
+  double load = 0;          // utilisation, 0..1
+  double cpu_power_w = 0;   // estimated CPU package power at that load
+};
+
+struct CpuEstimate {
+  std::string cpu_model;
+  double tdp_w = 0;
+  std::string tdp_method;       // kTdpMethod*: "table", "generation rule", "default 4 W per thread", "override"
+  std::string tdp_explanation;  // which row (and its citation), rule or fallback
+  int error_band_pct = kEstimateErrorBandPct;
+  std::vector<EstimatePoint> points;
+};
+
+// InvalidArgument (with what to give instead) for a load outside 0..1, a
+// non-positive thread or socket count or override, an empty model name, or
+// a model missing from the table when no thread count is given.
+Result<CpuEstimate> EstimateForCpu(const EstimateQuery& query);
+
+// ---- A measured curve (--estimate-profile FILE): where a machine with
+// counters has once measured a CPU model's power against load, counter-less
+// VMs of the same model reuse that curve instead of the fitted one. JSON:
+//   {"cpu_model": "AMD EPYC 8024P 8-Core Processor", "threads": 16,
+//    "points": [{"load": 0, "cpu_power_w": 18.3}, ..., {"load": 1, "cpu_power_w": 46.2}]}
+// `threads` (optional) is the logical CPUs the curve was measured over: a VM
+// that sees fewer gets the per-thread share. Power between points is
+// interpolated linearly and held flat beyond the first and last point.
+struct CpuLoadProfile {
+  std::string cpu_model;
+  std::optional<int> threads;
+  std::vector<EstimatePoint> points;  // >= 2, loads strictly increasing in [0, 1], power finite >= 0
+};
+
+// InvalidArgument naming what is wrong (not JSON, a missing key, a load
+// outside 0..1 or repeated, a negative or non-finite power, < 2 points).
+Result<CpuLoadProfile> ParseCpuLoadProfile(const std::string& json_text);
+// Reads path through env; every error is InvalidArgument and names the file.
+Result<CpuLoadProfile> LoadCpuLoadProfile(Env* env, const std::string& path);
+// The profile's power at utilisation u (clamped to [0, 1], NaN as 0).
+double ProfilePowerW(const CpuLoadProfile& profile, double utilisation);
+// The JSON text ParseCpuLoadProfile reads (for the recording side).
+std::string CpuLoadProfileToJson(const CpuLoadProfile& profile);
 
 // Utilisation between two /proc/stat snapshots: busy delta / total delta,
 // nullopt when no tick passed (or the counters went backwards).

@@ -1,12 +1,12 @@
 // The report builder: a pure function from (rows, studies, timelines,
 // analysis result) to the report's files, so it is tested from fixtures
-// without a database. WriteReport (report.cc) reads the store, runs the
-// analysis and hands the result here, then writes the files atomically.
+// without a database. WriteReport (report.cc) runs the analysis and hands the
+// result here, then writes the files atomically (writer.cc).
 //
 // Every section is always present: one with no data says why (one run,
 // estimated energy only, no accuracy, no batch sweep) instead of vanishing.
-// Headline findings are computed from the data; each one that rests on an
-// estimated energy figure says so.
+// Headline findings are the analysis' own (analysis::HeadlineFindings); each
+// one that rests on an estimated energy figure says so.
 //
 // Thread-safety: BuildReport is pure; WriteFilesAtomically touches only the
 // given directory and a temporary sibling of it.
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "analysis/analysis.h"
+#include "core/env.h"
 #include "report/report.h"
 #include "wattlab/record.h"
 #include "wattlab/status.h"
@@ -40,23 +41,25 @@ struct ReportFile {
   std::string content;
 };
 
-struct Finding {
-  std::string text;
-  bool estimated = false;  // rests on estimated energy
-};
+using Finding = analysis::Finding;
 
-// The headline findings, most decision-relevant first.
+// The headline findings, most decision-relevant first: the analysis' findings,
+// or one that says why there are none when the analysis did not run.
 std::vector<Finding> HeadlineFindings(const ReportInput& input, const ReportOptions& options);
 
 // index.html, summary.md and one CSV per plot (always the same plot CSVs, a
 // header-only CSV when the plot has no data; one timeline CSV per drawn run).
 std::vector<ReportFile> BuildReport(const ReportInput& input, const ReportOptions& options);
 
-// Writes files into a fresh temporary sibling of out_dir, then renames it onto
-// out_dir (replacing an existing report when overwrite is true, else
-// FailedPrecondition). On any error the temporary directory is removed and
-// out_dir is untouched. Errors: IOError naming the path and the reason.
-Status WriteFilesAtomically(const std::vector<ReportFile>& files, const std::string& out_dir, bool overwrite);
+// Writes files through env into a fresh temporary sibling of out_dir, then
+// renames it onto out_dir (replacing an existing report when overwrite is
+// true, else FailedPrecondition; a directory that is not a report is never
+// replaced). On any error the temporary directory is removed and an earlier
+// report in out_dir stays whole. Errors name the path and what happened
+// (disk full, a rename refused, a directory that vanished).
+// REQUIRES: env != nullptr.
+Status WriteFilesAtomically(const std::vector<ReportFile>& files, const std::string& out_dir, bool overwrite,
+                            Env* env);
 
 // "YYYY-MM-DD HH:MM UTC" for a Unix time; "—" when not finite or <= 0.
 std::string FormatUtc(double unix_s);

@@ -1,6 +1,6 @@
 // Document pieces shared by the HTML and Markdown writers: a table of text
-// cells rendered both ways, number formatting that never prints NaN, and
-// escaping. The report builder fills these; the writers only format them.
+// cells rendered both ways, and escaping. The report builder fills these;
+// the writers only format them.
 //
 // Thread-safety: pure functions over values.
 #pragma once
@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "analysis/text.h"
 
 namespace wattlab::report {
 
@@ -29,16 +31,12 @@ std::string HtmlEscape(const std::string& s);
 // "a_b_c" print as written.
 std::string MarkdownEscape(const std::string& s);
 
-// Number text for tables and findings. Never "nan"/"inf": a non-finite or
-// absent value prints as "—".
-std::string Sig(double v, int digits = 3);               // "0.0123", "1.23e-05", "12300"
-std::string Sig(const std::optional<double>& v, int digits = 3);
-std::string Fixed(double v, int digits);                 // "12.35"
-std::string Fixed(const std::optional<double>& v, int digits);
-std::string Percent(double fraction, int digits = 1);    // 0.1234 -> "12.3%"
-// Human energy: "850 J", "12.4 kJ", "3.1 MJ"; with Wh/kWh alongside when large.
-std::string EnergyText(double joules);
-// "1.2k", "3.4M", "2.0G" for counts (MACs, parameters, inferences).
-std::string CountText(double n);
+// Number text (Sig, Fixed, Percent, EnergyText, CountText) is the
+// analysis' own, so a figure reads the same in a finding and in a table.
+using analysis::CountText;
+using analysis::EnergyText;
+using analysis::Fixed;
+using analysis::Percent;
+using analysis::Sig;
 
 }  // namespace wattlab::report

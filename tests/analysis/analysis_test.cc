@@ -77,17 +77,6 @@ TEST(Stats, CorrelationsMatchScipy) {
   }
 }
 
-TEST(Stats, IncompleteBetaMatchesScipy) {
-  const json ref = LoadReference();  // kept alive: a range-for over a temporary's member dangles
-  for (const auto& b : ref["betainc"]) {
-    const double want = b["value"].get<double>();
-    EXPECT_NEAR(RegularizedIncompleteBeta(b["a"], b["b"], b["x"]), want, 1e-12 + 1e-10 * want)
-        << b.dump();
-  }
-  EXPECT_EQ(RegularizedIncompleteBeta(2, 3, 0), 0);
-  EXPECT_EQ(RegularizedIncompleteBeta(2, 3, 1), 1);
-}
-
 TEST(Stats, StudentTMatchesScipy) {
   const json ref = LoadReference();
   for (const auto& t : ref["t_sf2"])
@@ -96,6 +85,26 @@ TEST(Stats, StudentTMatchesScipy) {
     EXPECT_NEAR(StudentTQuantile(t["p"], t["dof"]), t["q"].get<double>(), 1e-8) << t.dump();
   // Hand-worked: with 1 dof, t is Cauchy: P(|T| > 1) = 0.5.
   EXPECT_NEAR(StudentTTwoSidedP(1.0, 1.0), 0.5, 1e-14);
+  EXPECT_EQ(StudentTTwoSidedP(INFINITY, 4), 0);
+  EXPECT_TRUE(std::isnan(StudentTTwoSidedP(1.0, 0)));  // no dof: undefined, not an exception
+  EXPECT_TRUE(std::isnan(StudentTQuantile(0.975, -1)));
+}
+
+TEST(Stats, FDistributionMatchesScipyAndClosedForms) {
+  // F(1, d) is t(d) squared: P(F > t^2) is scipy's two-sided t p-value.
+  const json ref = LoadReference();
+  for (const auto& t : ref["t_sf2"]) {
+    const double tv = t["t"].get<double>();
+    if (tv == 0) continue;
+    EXPECT_NEAR(FUpperTailP(tv * tv, 1, t["dof"]), t["p"].get<double>(), 1e-12) << t.dump();
+  }
+  // F(2, d): P(F > f) = (1 + 2 f / d)^(-d/2) exactly.
+  for (double d : {3.0, 7.0, 20.0})
+    for (double f : {0.5, 1.0, 4.0, 12.0})
+      EXPECT_NEAR(FUpperTailP(f, 2, d), std::pow(1 + 2 * f / d, -d / 2), 1e-14) << f << " " << d;
+  EXPECT_EQ(FUpperTailP(0, 3, 5), 1);
+  EXPECT_EQ(FUpperTailP(INFINITY, 3, 5), 0);
+  EXPECT_TRUE(std::isnan(FUpperTailP(1, 0, 5)));
 }
 
 TEST(Stats, NormalQuantileAndFisherMatchScipy) {
@@ -124,6 +133,12 @@ TEST(Stats, LeastSquaresMatchesNumpy) {
   for (size_t a = 0; a < 3; ++a)
     for (size_t b = 0; b < 3; ++b) EXPECT_NEAR(fit->xtx_inverse[a][b], o["xtx_inv"][a][b].get<double>(), 1e-10);
   EXPECT_EQ(fit->dof, 12 - 3);
+  // Overall F test from numpy's R²: F = R²/(1-R²) x dof/k, and with k = 2
+  // P(F > f) = (1 + 2f/dof)^(-dof/2).
+  const double r2 = o["r2"].get<double>(), dof = 9, f = r2 / (1 - r2) * dof / 2;
+  ASSERT_TRUE(fit->f_statistic && fit->f_p);
+  EXPECT_NEAR(*fit->f_statistic, f, 1e-8 * f);
+  EXPECT_NEAR(*fit->f_p, std::pow(1 + 2 * f / dof, -dof / 2), 1e-12);
 }
 
 TEST(Stats, DegenerateInputsGiveNoValue) {
@@ -587,7 +602,7 @@ TEST(Analyze, JsonTopLevelKeysExactly) {
   std::set<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.insert(it.key());
   EXPECT_EQ(keys, (std::set<std::string>{"correlations", "train_vs_infer", "predictor", "extrapolation", "pareto",
-                                         "recommendations", "lifecycle", "carbon"}));
+                                         "recommendations", "lifecycle", "carbon", "findings"}));
   for (const auto& c : j["correlations"])
     for (const char* k : {"phase", "x", "pearson", "spearman", "n"}) EXPECT_TRUE(c.contains(k)) << k;
   EXPECT_FALSE(HasNonFinite(j));
@@ -634,6 +649,98 @@ TEST(Analyze, EstimatedFindingsSaySo) {
   EXPECT_NE(j["correlations"][0]["note"].get<std::string>().find("estimated"), std::string::npos);
   EXPECT_NE(j["predictor"][0]["note"].get<std::string>().find("CPU time"), std::string::npos);
   EXPECT_TRUE(j["carbon"]["estimated"].get<bool>());
+}
+
+TEST(Stats, PowerLawRecoversAnExactLaw) {
+  // y = 2 x^0.7, plus points a log axis cannot hold (left out).
+  std::vector<double> x = {1, 10, 100, 1000, 0, -5}, y;
+  for (double v : x) y.push_back(v > 0 ? 2 * std::pow(v, 0.7) : 1);
+  auto law = FitPowerLaw(x, y);
+  ASSERT_TRUE(law);
+  EXPECT_NEAR(law->exponent, 0.7, 1e-12);
+  EXPECT_NEAR(law->log10_coefficient, std::log10(2.0), 1e-12);
+  EXPECT_EQ(law->n, 4);
+  EXPECT_NEAR(law->At(50), 2 * std::pow(50.0, 0.7), 1e-9);
+  EXPECT_FALSE(FitPowerLaw({5, 5, 5}, {1, 2, 3}));  // constant x: no slope
+  EXPECT_FALSE(FitPowerLaw({5, 0}, {1, 2}));        // one usable point
+}
+
+TEST(Correlations, CarryThePowerLawFit) {
+  auto corr = Correlations(AggregateConfigs(SyntheticStudy(), EnergyBasis::kAboveIdle), "infer");
+  const Correlation* macs = nullptr;
+  for (const auto& c : corr)
+    if (c.x == "macs") macs = &c;
+  ASSERT_NE(macs, nullptr);
+  ASSERT_TRUE(macs->power_law);
+  // The true law is macs^0.8 x mpp^0.3: on macs alone the exponent is near 0.8.
+  EXPECT_GT(macs->power_law->exponent, 0.5);
+  EXPECT_LT(macs->power_law->exponent, 1.2);
+  EXPECT_EQ(macs->power_law->n, 8);
+}
+
+TEST(Aggregate, AccuracyOutsideAFractionIsIgnoredNotGuessed) {
+  const Model& m = kModels[0];
+  std::vector<RunRow> rows = {MakeRow(m, "infer", 1.0, 100, 0, 128, 0.9), MakeRow(m, "infer", 1.0, 100, 1, 128, 93.5)};
+  std::vector<std::string> why;
+  auto cfg = AggregateConfigs(rows, EnergyBasis::kAboveIdle, &why);
+  ASSERT_EQ(cfg.size(), 1u);
+  ASSERT_TRUE(cfg[0].accuracy);
+  EXPECT_DOUBLE_EQ(*cfg[0].accuracy, 0.9);  // the percent-looking value is not averaged in
+  ASSERT_EQ(why.size(), 1u);
+  EXPECT_NE(why[0].find("outside 0..1"), std::string::npos) << why[0];
+}
+
+TEST(Findings, StatedOnceAndPrintedInJson) {
+  AnalysisOptions o;
+  o.requests_per_day = 1e6;
+  o.days = 365;
+  auto r = Analyze(SyntheticStudy(), o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_FALSE(r->findings.empty());
+  std::set<std::string> kinds;
+  for (const auto& f : r->findings) {
+    kinds.insert(f.kind);
+    EXPECT_FALSE(f.estimated) << f.text;
+    EXPECT_TRUE(EndsWith(f.text, ".")) << f.text;
+  }
+  for (const char* k : {"predictor", "correlation", "train_vs_infer", "break_even", "carbon"})
+    EXPECT_TRUE(kinds.count(k)) << k;
+  // The same findings, computed again from the result, and in the JSON.
+  const auto again = HeadlineFindings(*r, o);
+  ASSERT_EQ(again.size(), r->findings.size());
+  const json j = ToJson(*r)["findings"];
+  ASSERT_EQ(j.size(), r->findings.size());
+  for (size_t i = 0; i < again.size(); ++i) {
+    EXPECT_EQ(again[i].text, r->findings[i].text);
+    EXPECT_EQ(j[i]["text"].get<std::string>(), r->findings[i].text);
+    EXPECT_EQ(j[i]["kind"].get<std::string>(), r->findings[i].kind);
+  }
+  // Requests per day turn the break-even point into days.
+  bool days = false;
+  for (const auto& f : r->findings) days = days || (f.kind == "break_even" && f.text.find("days at 1M") != std::string::npos);
+  EXPECT_TRUE(days);
+}
+
+TEST(Findings, EstimatedOrSingleRunSaySo) {
+  auto rows = SyntheticStudy();
+  for (auto& r : rows) r.estimated = true, r.source = "estimate";
+  auto est = Analyze(rows, {});
+  ASSERT_TRUE(est.ok());
+  for (const auto& f : est->findings) EXPECT_TRUE(f.estimated) << f.text;
+
+  // Nothing to compare: one finding that says why.
+  AnalysisResult empty;
+  empty.runs_read = 1;
+  auto f1 = HeadlineFindings(empty, {});
+  ASSERT_EQ(f1.size(), 1u);
+  EXPECT_EQ(f1[0].kind, "none");
+  EXPECT_NE(f1[0].text.find("one run"), std::string::npos) << f1[0].text;
+  empty.runs_read = 5;
+  empty.estimated = true;
+  auto f5 = HeadlineFindings(empty, {});
+  ASSERT_EQ(f5.size(), 1u);
+  EXPECT_NE(f5[0].text.find("do not vary"), std::string::npos) << f5[0].text;
+  EXPECT_TRUE(f5[0].estimated);
 }
 
 TEST(Analyze, DegenerateInputs) {

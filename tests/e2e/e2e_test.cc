@@ -54,8 +54,10 @@ class E2E : public ::testing::Test {
 
   // Runs wattlab with args (each quoted), a private state folder, and the
   // meter pointed at the fixture unless `fixture` is false.
-  Ran Wattlab(const std::vector<std::string>& args) {
-    std::string cmd = "env XDG_STATE_HOME=" + Quote((dir_ / "state").string()) + " " + Quote(WATTLAB_BINARY);
+  Ran Wattlab(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+    std::string cmd = "env XDG_STATE_HOME=" + Quote((dir_ / "state").string());
+    for (const auto& e : env) cmd += " " + Quote(e);
+    cmd += " " + Quote(WATTLAB_BINARY);
     for (const auto& a : args) cmd += " " + Quote(a);
     cmd += " >" + Quote((dir_ / "out").string()) + " 2>" + Quote((dir_ / "err").string());
     int st = std::system(cmd.c_str());
@@ -259,6 +261,207 @@ TEST_F(E2E, MetersTextAndBadOptions) {
   Ran idle = Wattlab({"idle", "--seconds", "zero"});
   EXPECT_EQ(idle.rc, 2);
   EXPECT_NE(idle.err.find("--seconds"), std::string::npos);
+}
+
+// The option parser (CLI11 subcommands, src/cli/args.h): help, counts
+// written 1e6, one message form for ranges, unknown flags.
+
+TEST_F(E2E, SubcommandHelpNamesTheCommandOnce) {
+  Ran r = Wattlab({"train", "--help"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("Usage: wattlab train [OPTIONS]"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("wattlab wattlab"), std::string::npos) << r.out;
+  Ran m = Wattlab({"measure", "-h"});
+  ASSERT_EQ(m.rc, 0) << m.err;
+  EXPECT_NE(m.out.find("Usage: wattlab measure [OPTIONS] -- CMD [ARGS...]"), std::string::npos) << m.out;
+}
+
+TEST_F(E2E, EveryCommandStillTakesItsFlags) {
+  // The flags each command took before CLI11; each must be in its --help.
+  const std::vector<std::pair<std::string, std::vector<std::string>>> flags = {
+      {"meters", {"--json"}},
+      {"measure", {"--json", "-o,--output", "--timeline", "--subtract-idle"}},
+      {"idle", {"--seconds", "--json"}},
+      {"models", {"--input", "--classes", "--model", "--json"}},
+      {"train", {"--model", "--dataset", "--epochs", "--steps", "--batch-size", "--optimizer", "--lr", "--momentum",
+                 "--weight-decay", "--threads", "--precision", "--seed", "--warmup-steps", "--train-samples",
+                 "--eval-samples", "--no-eval", "--idle-seconds", "--json"}},
+      {"infer", {"--model", "--torchscript", "--input", "--classes", "--batch-size", "--samples", "--threads",
+                 "--precision", "--seed", "--warmup-batches", "--idle-seconds", "--json"}},
+      {"study", {"--db", "--preset", "--spec", "--dataset", "--resume", "--dry-run", "--no-report"}},
+      {"runs", {"--db", "--study", "--csv", "--json"}},
+      {"analyze", {"--db", "--csv", "--study", "--phase", "--energy", "--min-accuracy", "--max-energy-j",
+                   "--inferences", "--requests-per-day", "--days", "--intensity", "--region", "--pue", "--json"}},
+      {"predict", {"--model", "--input", "--batch-size", "--threads", "--phase", "--samples", "--epochs", "--dataset",
+                   "--db", "--csv", "--study", "--energy", "--params", "--macs", "--json"}},
+      {"report", {"--db", "--out", "--study", "--title", "--intensity", "--pue", "--requests-per-day",
+                  "--inferences-per-day"}},
+  };
+  const std::vector<std::string> meter = {"--sysfs-root", "--proc-root", "--dev-root", "--cpu-tdp-w", "--nvml-library",
+                                          "--interval"};
+  for (const auto& [cmd, list] : flags) {
+    Ran r = Wattlab({cmd, "--help"});
+    ASSERT_EQ(r.rc, 0) << cmd << ": " << r.err;
+    std::vector<std::string> want = list;
+    if (cmd == "meters" || cmd == "measure" || cmd == "idle" || cmd == "train" || cmd == "infer" || cmd == "study")
+      want.insert(want.end(), meter.begin(), meter.end());
+    for (const auto& f : want) EXPECT_NE(r.out.find("  " + f + " "), std::string::npos) << cmd << " " << f << "\n" << r.out;
+  }
+}
+
+TEST_F(E2E, CountsAcceptExponentForm) {
+  // --params 1e6 was refused while --inferences 1e6 was accepted: one parser now.
+  const std::string runs = std::string(E2E_FIXTURES) + "/analysis/runs.csv";
+  Ran r = Wattlab({"predict", "--model", "googlenet", "--params", "6.16625e6", "--macs", "1.53e9", "--csv", runs,
+                   "--samples", "1e4", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j.at("params"), 6166250);
+  EXPECT_EQ(j.at("macs"), 1530000000);
+  Ran round = Wattlab({"predict", "--model", "googlenet", "--params", "1e6", "--macs", "1e9", "--csv", runs});
+  EXPECT_EQ(round.rc, 0) << round.err;
+  Ran fraction = Wattlab({"predict", "--model", "googlenet", "--params", "1.5", "--macs", "1e9", "--csv", runs});
+  EXPECT_EQ(fraction.rc, 2);
+  EXPECT_EQ(fraction.err, "wattlab predict: --params must be a whole number, got 1.5\n");
+}
+
+TEST_F(E2E, RangeErrorsHaveOneForm) {
+  Ran half = Wattlab({"report", "--pue", "0.5", "--out", (dir_ / "r").string()});
+  EXPECT_EQ(half.rc, 2);
+  EXPECT_EQ(half.err, "wattlab report: --pue must be ≥ 1.0, got 0.5\n");
+  Ran negative = Wattlab({"report", "--pue", "-1", "--out", (dir_ / "r").string()});
+  EXPECT_EQ(negative.rc, 2);
+  EXPECT_EQ(negative.err, "wattlab report: --pue must be ≥ 1.0, got -1\n");
+  Ran analyze = Wattlab({"analyze", "--pue", "0.5"});
+  EXPECT_EQ(analyze.rc, 2);
+  EXPECT_EQ(analyze.err, "wattlab analyze: --pue must be ≥ 1.0, got 0.5\n");
+  EXPECT_FALSE(fs::exists(dir_ / "r"));
+  // The message states the rule that refuses the value.
+  Ran zero = Wattlab({"idle", "--seconds", "0"});
+  EXPECT_EQ(zero.rc, 2);
+  EXPECT_EQ(zero.err, "wattlab idle: --seconds must be > 0.0 and ≤ 3600.0, got 0\n");
+  Ran batch = Wattlab({"predict", "--model", "x", "--batch-size", "0"});
+  EXPECT_EQ(batch.rc, 2);
+  EXPECT_EQ(batch.err, "wattlab predict: --batch-size must be ≥ 1, got 0\n");
+  Ran word = Wattlab({"analyze", "--days", "many"});
+  EXPECT_EQ(word.rc, 2);
+  EXPECT_EQ(word.err, "wattlab analyze: --days must be a number, got 'many'\n");
+}
+
+TEST_F(E2E, UnknownFlagsAndArgumentsAreNamed) {
+  Ran r = Wattlab({"report", "--bogus"});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_EQ(r.err, "wattlab report: unknown option --bogus; see 'wattlab report --help'\n");
+  Ran extra = Wattlab({"runs", "stray"});
+  EXPECT_EQ(extra.rc, 2);
+  EXPECT_EQ(extra.err, "wattlab runs: unexpected argument 'stray'; see 'wattlab runs --help'\n");
+  Ran missing = Wattlab({"analyze", "--pue"});
+  EXPECT_EQ(missing.rc, 2);
+  EXPECT_NE(missing.err.find("--pue needs a value"), std::string::npos) << missing.err;
+  Ran measure = Wattlab(Measure({"--bogus"}, "true"));
+  EXPECT_EQ(measure.rc, 125);  // measure's own code for "wattlab failed before running the command"
+  EXPECT_EQ(measure.err, "wattlab measure: unknown option --bogus; see 'wattlab measure --help'\n");
+  Ran command = Wattlab({"bogus"});
+  EXPECT_EQ(command.rc, 2);
+  EXPECT_NE(command.err.find("unknown command 'bogus'"), std::string::npos) << command.err;
+}
+
+TEST_F(E2E, EnvironmentVariablesStillApply) {
+  Ran r = Wattlab({"meters", "--json"}, {"WATTLAB_SYSFS_ROOT=" + sys_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out).at("chosen"), json::array({"rapl-powercap"}));
+  Ran bad = Wattlab({"meters"}, {"WATTLAB_CPU_TDP_W=abc"});
+  EXPECT_EQ(bad.rc, 2);
+  EXPECT_EQ(bad.err, "wattlab meters: $WATTLAB_CPU_TDP_W must be a number, got 'abc'\n");
+  Ran flag_wins = Wattlab({"meters", "--cpu-tdp-w", "65"}, {"WATTLAB_CPU_TDP_W=abc"});
+  EXPECT_EQ(flag_wins.rc, 0) << flag_wins.err;
+}
+
+// wattlab estimate: what the CPU estimate says for any CPU model.
+TEST_F(E2E, EstimateForACpuModel) {
+  Ran r = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P 8-Core Processor", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  // Exactly these keys (nlohmann::json lists them sorted).
+  EXPECT_EQ(keys, (std::vector<std::string>{"cpu_model", "error_band_pct", "points", "tdp_method", "tdp_w"}));
+  EXPECT_EQ(j.at("cpu_model"), "AMD EPYC 8024P 8-Core Processor");
+  EXPECT_EQ(j.at("tdp_w"), 90.0);  // Siena, from the table: not Bergamo's 22.5 W
+  EXPECT_EQ(j.at("tdp_method"), "table");
+  EXPECT_EQ(j.at("error_band_pct"), 60);
+  ASSERT_EQ(j.at("points").size(), 11u);
+  EXPECT_EQ(j.at("points")[0].at("load"), 0.0);
+  EXPECT_NEAR(j.at("points")[0].at("cpu_power_w").get<double>(), 8.55, 1e-9);
+  EXPECT_EQ(j.at("points")[10].at("load"), 1.0);
+  EXPECT_NEAR(j.at("points")[10].at("cpu_power_w").get<double>(), 57.15, 1e-9);
+
+  Ran one = Wattlab({"estimate", "--cpu-model", "Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz", "--sockets", "2",
+                     "--load", "0.81", "--json"});
+  ASSERT_EQ(one.rc, 0) << one.err;
+  json k = json::parse(one.out);
+  EXPECT_EQ(k.at("tdp_w"), 170.0);
+  ASSERT_EQ(k.at("points").size(), 1u);
+  EXPECT_NEAR(k.at("points")[0].at("cpu_power_w").get<double>(), 170 * 0.635, 1e-9);
+
+  Ran text = Wattlab({"estimate", "--cpu-model", "Frobnicator 9000", "--threads", "8"});
+  ASSERT_EQ(text.rc, 0) << text.err;
+  EXPECT_NE(text.out.find("the fallback used: default 4 W per thread"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("the estimate has erred by about ±60% against RAPL on 4 measured CPUs"), std::string::npos)
+      << text.out;
+  json u = json::parse(Wattlab({"estimate", "--cpu-model", "Frobnicator 9000", "--threads", "8", "--json"}).out);
+  EXPECT_EQ(u.at("tdp_method"), "default 4 W per thread");
+  EXPECT_EQ(u.at("tdp_w"), 32.0);
+}
+
+TEST_F(E2E, MetersStatesTheEstimatesErrorBand) {
+  // No counters under an empty sysfs root: the estimate is chosen, and says how wrong it has been.
+  fs::create_directories(dir_ / "empty-sys");
+  Ran r = Wattlab({"meters", "--sysfs-root", (dir_ / "empty-sys").string(), "--dev-root",
+                   (dir_ / "empty-sys").string(), "--nvml-library", "/nonexistent/libnvidia-ml.so.1"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("(ESTIMATED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nthe estimate has erred by about ±60% against RAPL on 4 measured CPUs\n"), std::string::npos)
+      << r.out;
+  Ran measured = Wattlab({"meters", "--sysfs-root", sys_});
+  // Measured: no band line (the estimate attempt's facts still carry it).
+  EXPECT_EQ(measured.out.find("\nthe estimate has erred"), std::string::npos) << measured.out;
+}
+
+TEST_F(E2E, EstimateProfileFlag) {
+  fs::create_directories(dir_ / "empty-sys");
+  const std::string empty = (dir_ / "empty-sys").string();
+  const std::string profiles = std::string(E2E_FIXTURES) + "/estimate-profile/";
+  Ran good = Wattlab({"meters", "--sysfs-root", empty, "--dev-root", empty, "--nvml-library", "/nonexistent/x.so",
+                      "--estimate-profile", profiles + "epyc-8024p.json"});
+  ASSERT_EQ(good.rc, 0) << good.err;
+  EXPECT_NE(good.out.find("the estimate uses a measured profile " + profiles + "epyc-8024p.json"), std::string::npos)
+      << good.out;
+  EXPECT_EQ(good.out.find("\nthe estimate has erred"), std::string::npos) << good.out;
+  Ran bad = Wattlab({"meters", "--estimate-profile", profiles + "bad-load.json"});
+  EXPECT_EQ(bad.rc, 2);
+  EXPECT_NE(bad.err.find("bad-load.json"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("outside 0..1"), std::string::npos) << bad.err;
+  Ran from_env = Wattlab({"meters"}, {"WATTLAB_ESTIMATE_PROFILE=" + profiles + "bad-one-point.json"});
+  EXPECT_EQ(from_env.rc, 2);
+  EXPECT_NE(from_env.err.find("at least 2 points"), std::string::npos) << from_env.err;
+}
+
+TEST_F(E2E, EstimateRefusesBadInput) {
+  Ran high = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P", "--load", "1.5"});
+  EXPECT_EQ(high.rc, 2);
+  EXPECT_EQ(high.err, "wattlab estimate: --load must be ≥ 0.0 and ≤ 1.0, got 1.5\n");
+  Ran low = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P", "--load", "-0.1"});
+  EXPECT_EQ(low.rc, 2);
+  EXPECT_NE(low.err.find("--load must be"), std::string::npos) << low.err;
+  Ran none = Wattlab({"estimate"});
+  EXPECT_EQ(none.rc, 2);
+  EXPECT_NE(none.err.find("--cpu-model NAME is required"), std::string::npos) << none.err;
+  Ran unsized = Wattlab({"estimate", "--cpu-model", "Frobnicator 9000"});
+  EXPECT_EQ(unsized.rc, 2);
+  EXPECT_NE(unsized.err.find("--threads N"), std::string::npos) << unsized.err;
+  Ran zero = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P", "--sockets", "0"});
+  EXPECT_EQ(zero.rc, 2);
 }
 
 TEST_F(E2E, BinaryDoesNotLinkLibtorch) {

@@ -6,12 +6,14 @@
 
 #include <cmath>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
 
 #include "meter/cpu_tdp_table.h"
 #include "core/env.h"
+#include "core/strings.h"
 #include "platform/real_env.h"
 
 namespace wattlab {
@@ -50,12 +52,39 @@ std::string Fact(const SourceAttempt& a, const std::string& key) {
   return "";
 }
 
-TEST(EstimateModelTest, LoadModelIsCodeCarbons) {
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 0), 10);
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 0.5), 21.25);
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 1), 100);
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 2), 100);   // clamped
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, -1), 10);   // clamped
+// The fitted curve: 9.5% of TDP idle, linear to 63.5% of TDP at u = 0.81,
+// flat above (values worked out by hand from bench/estimate/fit.py's constants).
+TEST(EstimateModelTest, FittedCurveExactValues) {
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 0), 9.5);
+  EXPECT_NEAR(EstimateCpuPowerW(100, 0.405), 36.5, 1e-9);   // half way to saturation
+  EXPECT_NEAR(EstimateCpuPowerW(100, 0.162), 20.3, 1e-9);   // a fifth of the way: 9.5 + 54 / 5
+  EXPECT_NEAR(EstimateCpuPowerW(200, 0.5), 2 * (9.5 + 54 * 0.5 / 0.81), 1e-9);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 0.81), 63.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 0.9), 63.5);       // flat above saturation
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 1), 63.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(0, 0.7), 0);
+}
+
+TEST(EstimateModelTest, UtilisationIsClampedAndPowerNeverAboveItsMaximum) {
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 2), 63.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 1e300), 63.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, -1), 9.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, std::nan("")), 9.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, std::numeric_limits<double>::infinity()), 63.5);
+  double prev = 0;
+  for (int i = -10; i <= 120; ++i) {
+    double p = EstimateCpuPowerW(137, i / 100.0);
+    EXPECT_LE(p, kFullLoadFractionOfTdp * 137) << i;
+    EXPECT_GE(p, kIdleFractionOfTdp * 137) << i;
+    EXPECT_GE(p, prev) << i;  // never falls as load rises
+    prev = p;
+  }
+}
+
+TEST(EstimateModelTest, ErrorBandLineAndCurveText) {
+  EXPECT_EQ(EstimateErrorBandLine(), "the estimate has erred by about ±60% against RAPL on 4 measured CPUs");
+  EXPECT_NE(EstimateCurveText().find("P = TDP x (0.095 + 0.54 x min(1, u / 0.81))"), std::string::npos)
+      << EstimateCurveText();
 }
 
 TEST(EstimateModelTest, UtilisationBetweenSnapshots) {
@@ -105,14 +134,14 @@ TEST(EstimateSourceTest, ExactWattsAsProcStatChanges) {
   const double dram_w = 0.375 * 32768000.0 / (1024 * 1024);  // 31.25 GiB
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 21.25);
+  EXPECT_NEAR(out[0].power_w.value_or(NAN), 9.5 + 54 * 0.5 / 0.81, 1e-9);
   EXPECT_DOUBLE_EQ(out[1].power_w.value_or(NAN), dram_w);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 100);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 63.5);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 100);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 63.5);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 10);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 9.5);
   EXPECT_DOUBLE_EQ(out[1].power_w.value_or(NAN), 11.71875);
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "override");
 }
@@ -125,12 +154,14 @@ TEST(EstimateSourceTest, TableTdpAndInformativeFacts) {
   ASSERT_TRUE(r.attempt.available);
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 95 * (0.1 + 0.9 * 0.125));
+  EXPECT_NEAR(out[0].power_w.value_or(NAN), 95 * (0.095 + 0.54 * 0.5 / 0.81), 1e-9);
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_w"), "95");
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "table");
   EXPECT_NE(Fact(r.attempt, "estimate.cpu_tdp").find("table row 'Core i7-8700K'"), std::string::npos);
   EXPECT_NE(Fact(r.attempt, "estimate.cpu_tdp").find("source:"), std::string::npos);
-  EXPECT_NE(Fact(r.attempt, "estimate.cpu_model").find("idle 10% of TDP = 9.5 W"), std::string::npos);
+  EXPECT_NE(Fact(r.attempt, "estimate.cpu_model").find("idle 9.025 W, full load 60.325 W"), std::string::npos)
+      << Fact(r.attempt, "estimate.cpu_model");
+  EXPECT_EQ(Fact(r.attempt, "estimate.error_band"), EstimateErrorBandLine());
   EXPECT_NE(Fact(r.attempt, "estimate.dram").find("0.375 W/GiB x 31.25 GiB"), std::string::npos);
   EXPECT_EQ(Fact(r.attempt, "cpu.model_name"), "Intel(R) Core(TM) i7-8700K CPU @ 3.70GHz");
   EXPECT_NE(r.source->domains()[0].note.find("Core i7-8700K"), std::string::npos);
@@ -146,14 +177,14 @@ TEST(EstimateSourceTest, FirstReadAveragesSinceProbeNotSinceBoot) {
   ProbeResult r = ProbeEstimate(&env, opt);
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 5);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 4.75);
 }
 
 TEST(EstimateSourceTest, EpycVmUsesGenerationPerThread) {
   auto env = ProcEnv("proc-epyc-vm");
   ProbeResult r = ProbeEstimate(env.get(), MeterOptions{});
   ASSERT_TRUE(r.attempt.available);
-  EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "generation");
+  EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "generation rule");
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_w"), "3.75");  // 360 W / 192 threads x 2
   EXPECT_NE(Fact(r.attempt, "estimate.cpu_tdp").find("Genoa"), std::string::npos);
   EXPECT_EQ(Fact(r.attempt, "cpu.virtual_machine"), "yes");
@@ -196,7 +227,7 @@ TEST(EstimateSourceTest, DegradesWithoutCpuInfoAndMemInfo) {
   ProbeResult r = ProbeEstimate(&env, MeterOptions{});
   ASSERT_TRUE(r.attempt.available);
   ASSERT_EQ(r.source->domains().size(), 1u);
-  EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "per-thread default");
+  EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "default 4 W per thread");
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_w"), "48");  // 12 cpuN lines x 4 W
   EXPECT_NE(Fact(r.attempt, "estimate.dram").find("not estimated"), std::string::npos);
   std::vector<Reading> out(1);
@@ -357,15 +388,303 @@ TEST(ResolveCpuTdpTest, ResolutionOrder) {
   EXPECT_NE(v.explanation.find("this VM sees"), std::string::npos);
   // 3. generation, when the name has no model number
   auto g = ResolveCpuTdp(Info("GenuineIntel", "Intel Xeon Processor (Icelake)", 6, 0x6A, 4, 1, true), std::nullopt);
-  EXPECT_EQ(g.method, "generation");
+  EXPECT_EQ(g.method, "generation rule");
   EXPECT_DOUBLE_EQ(g.tdp_w, 270.0 / 80 * 4);
   EXPECT_NE(g.explanation.find("family 0x6 model 0x6A"), std::string::npos) << g.explanation;
   // 4. per-thread default
   auto d = ResolveCpuTdp(Info("", "", -1, -1, 6, 1, false), std::nullopt);
-  EXPECT_EQ(d.method, "per-thread default");
+  EXPECT_EQ(d.method, "default 4 W per thread");
   EXPECT_DOUBLE_EQ(d.tdp_w, 24);
   EXPECT_NE(d.explanation.find("--cpu-tdp-w"), std::string::npos);
 }
 
+
+// ---- Lines added for issue 18: each with a real cpuinfo spelling.
+TEST(CpuTdpTableTest, ServerLinesUsersRun) {
+  const ModelCase cases[] = {
+      {"AMD EPYC 8024P 8-Core Processor", "EPYC 8024P", 90},
+      {"AMD EPYC 8534PN 64-Core Processor", "EPYC 8534PN", 175},
+      {"AMD EPYC 9754 128-Core Processor", "EPYC 9754", 360},
+      {"AMD EPYC 9734 112-Core Processor", "EPYC 9734", 340},
+      {"AMD EPYC 4564P 16-Core Processor", "EPYC 4564P", 170},
+      {"AMD EPYC 4484PX 12-Core Processor", "EPYC 4484PX", 120},
+      {"Intel(R) Xeon(R) CPU E3-1240 V2 @ 3.40GHz", "Xeon E3-1240 v2", 69},
+      {"Intel(R) Xeon(R) CPU E3-1230 v3 @ 3.30GHz", "Xeon E3-1230 v3", 80},
+      {"Intel(R) Xeon(R) CPU E3-1240 v6 @ 3.70GHz", "Xeon E3-1240 v6", 72},
+      {"Intel(R) Xeon(R) CPU E31230 @ 3.20GHz", "Xeon E3-1230 v1", 80},            // Sandy Bridge spelling
+      {"Intel(R) Xeon(R) CPU E5-2670 0 @ 2.60GHz", "Xeon E5-2670 v1", 115},         // Sandy Bridge-EP spelling
+      {"Intel(R) Xeon(R) CPU E5-2430L 0 @ 2.00GHz", nullptr, 0},                    // not in the table: no v2 row
+      {"Intel(R) Xeon(R) CPU E5-2670 v2 @ 2.50GHz", "Xeon E5-2670 v2", 115},
+      {"Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz", "Xeon E5-2620 v3", 85},
+      {"Intel(R) Xeon(R) CPU E7- 4870  @ 2.40GHz", "Xeon E7-4870 v1", 130},         // Westmere-EX spelling
+      {"Intel(R) Xeon(R) CPU E7-8890 v4 @ 2.20GHz", "Xeon E7-8890 v4", 165},
+      {"Intel(R) Xeon(R) CPU D-1541 @ 2.10GHz", "Xeon D-1541", 45},
+      {"Intel(R) Xeon(R) D-2146NT CPU @ 2.30GHz", "Xeon D-2146NT", 80},
+      {"Intel(R) Xeon(R) Gold 6142 CPU @ 2.60GHz", "Xeon Gold 6142", 150},
+      {"Intel(R) Core(TM) i7-6700K CPU @ 4.00GHz", "Core i7-6700K", 91},
+      {"Intel(R) Core(TM) i7-7500U CPU @ 2.70GHz", "Core i7-7500U", 15},
+      {"AMD Ryzen 7 7840U w/ Radeon  780M Graphics", "Ryzen 7 7840U", 28},
+  };
+  for (const ModelCase& c : cases) {
+    const CpuTdpRow* row = FindCpuTdpRow(c.cpuinfo_name);
+    if (c.row == nullptr) {
+      EXPECT_EQ(row, nullptr) << c.cpuinfo_name << " matched " << (row ? row->model : "");
+      continue;
+    }
+    ASSERT_NE(row, nullptr) << c.cpuinfo_name;
+    EXPECT_STREQ(row->model, c.row) << c.cpuinfo_name;
+    EXPECT_DOUBLE_EQ(row->tdp_w, c.tdp_w) << c.cpuinfo_name;
+  }
+  // A v1 row never matches another version of the same number, nor the reverse.
+  EXPECT_EQ(FindCpuTdpRow("Intel(R) Xeon(R) CPU E5-2690 v2 @ 3.00GHz")->tdp_w, 130);
+  EXPECT_EQ(FindCpuTdpRow("Intel(R) Xeon(R) CPU E5-2690 0 @ 2.90GHz")->tdp_w, 135);
+}
+
+TEST(CpuTdpTableTest, EveryRowCitesItsManufacturersPage) {
+  for (const CpuTdpRow& r : CpuTdpTable()) {
+    std::string c = CpuTdpRowCitation(r);
+    EXPECT_NE(c.find(StartsWith(r.model, "EPYC") || StartsWith(r.model, "Ryzen") ? "AMD product page" : "Intel ARK"),
+              std::string::npos)
+        << r.model << ": " << c;
+  }
+  EXPECT_EQ(CpuTdpRowCitation(*FindCpuTdpRow("AMD EPYC 8024P 8-Core Processor")),
+            "AMD product page 'AMD EPYC 8024P', specifications: Default TDP");
+  EXPECT_EQ(CpuTdpRowCitation(*FindCpuTdpRow("Intel(R) Xeon(R) CPU E5-2670 0 @ 2.60GHz")),
+            "Intel ARK 'Intel Xeon E5-2670 Processor' product specifications: TDP");
+  EXPECT_EQ(CpuTdpRowCitation(*FindCpuTdpRow("Intel(R) Xeon(R) Platinum 8480+")),
+            "Intel ARK 'Intel Xeon Platinum 8480+ Processor' product specifications: Processor Base Power");
+}
+
+// Siena (EPYC 8004) and Bergamo (EPYC 97x4) are the same Zen 4c silicon:
+// family 19h, model A0h-AFh for both. The table decides for a named part;
+// the generation rule decides by the name's line, or says it cannot tell.
+TEST(CpuGenerationTest, SienaAndBergamoShareAModelNumber) {
+  // The issue's case: an EPYC 8024P (bare metal, 16 threads) is Siena, 90 W.
+  auto siena = ResolveCpuTdp(Info("AuthenticAMD", "AMD EPYC 8024P 8-Core Processor", 0x19, 0xA0, 16, 1, false),
+                             std::nullopt);
+  EXPECT_EQ(siena.method, "table");
+  EXPECT_DOUBLE_EQ(siena.tdp_w, 90);
+  auto bergamo = ResolveCpuTdp(Info("AuthenticAMD", "AMD EPYC 9754 128-Core Processor", 0x19, 0xA0, 256, 1, false),
+                               std::nullopt);
+  EXPECT_EQ(bergamo.method, "table");
+  EXPECT_DOUBLE_EQ(bergamo.tdp_w, 360);
+  // Parts missing from the table: the name's line decides.
+  const CpuGeneration* s = FindCpuGeneration("AuthenticAMD", 0x19, 0xA0, "AMD EPYC 8044P 12-Core Processor");
+  ASSERT_NE(s, nullptr);
+  EXPECT_NE(std::string(s->name).find("Siena"), std::string::npos) << s->name;
+  EXPECT_EQ(std::string(s->name).find("Bergamo"), std::string::npos) << s->name;
+  const CpuGeneration* b = FindCpuGeneration("AuthenticAMD", 0x19, 0xA2, "AMD EPYC 9774 120-Core Processor");
+  ASSERT_NE(b, nullptr);
+  EXPECT_NE(std::string(b->name).find("Bergamo"), std::string::npos) << b->name;
+  EXPECT_EQ(std::string(b->name).find("Siena"), std::string::npos) << b->name;
+  // A VM that prints only "AMD EPYC": the numbers cannot tell, and it says so.
+  auto vm = ResolveCpuTdp(Info("AuthenticAMD", "AMD EPYC Processor", 0x19, 0xA0, 16, 1, true), std::nullopt);
+  EXPECT_EQ(vm.method, "generation rule");
+  EXPECT_NE(vm.explanation.find("cannot tell"), std::string::npos) << vm.explanation;
+  EXPECT_NE(vm.explanation.find("Siena"), std::string::npos);
+  EXPECT_NE(vm.explanation.find("Bergamo"), std::string::npos);
+  EXPECT_DOUBLE_EQ(vm.tdp_w, 200.0 / 128 * 16);
+}
+
+TEST(CpuGenerationTest, NameDecidesOtherSharedModelNumbers) {
+  EXPECT_NE(std::string(FindCpuGeneration("AuthenticAMD", 0x19, 0x61, "AMD EPYC 4999P")->name).find("EPYC 4004"),
+            std::string::npos);
+  EXPECT_NE(std::string(FindCpuGeneration("AuthenticAMD", 0x19, 0x61, "AMD Ryzen 5 7999")->name).find("Ryzen 7000"),
+            std::string::npos);
+  EXPECT_NE(std::string(FindCpuGeneration("AuthenticAMD", 0x17, 0x31, "AMD Ryzen Threadripper 3999X")->name)
+                .find("Castle Peak"),
+            std::string::npos);
+  EXPECT_NE(std::string(FindCpuGeneration("AuthenticAMD", 0x17, 0x31, "AMD EPYC Processor")->name).find("Rome"),
+            std::string::npos);
+  EXPECT_NE(std::string(FindCpuGeneration("GenuineIntel", 6, 0x4F, "Intel(R) Xeon(R) CPU E7-8899 v4")->name)
+                .find("Broadwell-EX"),
+            std::string::npos);
+  EXPECT_NE(std::string(FindCpuGeneration("GenuineIntel", 6, 0x4F, "Intel Xeon Processor (Broadwell)")->name)
+                .find("Broadwell-EP"),
+            std::string::npos);
+  EXPECT_NE(std::string(FindCpuGeneration("GenuineIntel", 6, 0x9E, "Intel(R) Xeon(R) CPU E3-1299 v6")->name)
+                .find("E3 v6"),
+            std::string::npos);
+}
+
+// ---- EstimateForCpu: what the estimate says for a CPU that need not be ours.
+TEST(EstimateForCpuTest, TableCpuGivesElevenPointsFromTheCurve) {
+  EstimateQuery q;
+  q.cpu_model = "AMD EPYC 8024P 8-Core Processor";
+  auto e = EstimateForCpu(q);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->cpu_model, q.cpu_model);
+  EXPECT_DOUBLE_EQ(e->tdp_w, 90);
+  EXPECT_EQ(e->tdp_method, "table");
+  EXPECT_NE(e->tdp_explanation.find("AMD product page"), std::string::npos) << e->tdp_explanation;
+  EXPECT_EQ(e->error_band_pct, 60);
+  ASSERT_EQ(e->points.size(), 11u);
+  EXPECT_DOUBLE_EQ(e->points[0].load, 0);
+  EXPECT_DOUBLE_EQ(e->points[0].cpu_power_w, 90 * 0.095);
+  EXPECT_DOUBLE_EQ(e->points[3].load, 0.3);
+  EXPECT_NEAR(e->points[3].cpu_power_w, 90 * (0.095 + 0.54 * 0.3 / 0.81), 1e-9);
+  EXPECT_DOUBLE_EQ(e->points[10].load, 1);
+  EXPECT_DOUBLE_EQ(e->points[10].cpu_power_w, 90 * 0.635);
+}
+
+TEST(EstimateForCpuTest, OneLoadSocketsAndOverride) {
+  EstimateQuery q;
+  q.cpu_model = "Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz";
+  q.sockets = 2;
+  q.load = 0.5;
+  auto e = EstimateForCpu(q);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_DOUBLE_EQ(e->tdp_w, 170);
+  ASSERT_EQ(e->points.size(), 1u);
+  EXPECT_NEAR(e->points[0].cpu_power_w, 170 * (0.095 + 0.54 * 0.5 / 0.81), 1e-9);
+  q.cpu_tdp_w = 100;
+  e = EstimateForCpu(q);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->tdp_method, "override");
+  EXPECT_DOUBLE_EQ(e->tdp_w, 100);
+}
+
+TEST(EstimateForCpuTest, UnknownModelSaysWhichFallback) {
+  EstimateQuery q;
+  q.cpu_model = "Frobnicator 9000";
+  auto missing = EstimateForCpu(q);  // no threads: the fallback cannot be sized
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().kind(), Status::Kind::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("--threads"), std::string::npos) << missing.status().message();
+  q.threads = 6;
+  auto e = EstimateForCpu(q);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->tdp_method, "default 4 W per thread");
+  EXPECT_DOUBLE_EQ(e->tdp_w, 24);
+  EXPECT_NE(e->tdp_explanation.find("neither in the table nor a known generation"), std::string::npos);
+  // With cpuinfo numbers, a VM-style name gets the generation rule.
+  q.cpu_model = "AMD EPYC Processor";
+  q.vendor = "AuthenticAMD";
+  q.family = 0x19;
+  q.model = 0xA0;
+  q.threads = 16;
+  e = EstimateForCpu(q);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->tdp_method, "generation rule");
+  EXPECT_NE(e->tdp_explanation.find("cannot tell"), std::string::npos);
+}
+
+TEST(EstimateForCpuTest, BadInputIsRefusedWithAReason) {
+  EstimateQuery q;
+  q.cpu_model = "AMD EPYC 8024P";
+  for (double bad : {-0.1, 1.5, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    q.load = bad;
+    auto e = EstimateForCpu(q);
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.status().kind(), Status::Kind::kInvalidArgument);
+    EXPECT_NE(e.status().message().find("between 0 and 1"), std::string::npos) << e.status().message();
+  }
+  q.load.reset();
+  q.sockets = 0;
+  EXPECT_FALSE(EstimateForCpu(q).ok());
+  q.sockets = 1;
+  q.threads = 0;
+  EXPECT_FALSE(EstimateForCpu(q).ok());
+  q.threads.reset();
+  q.cpu_tdp_w = -3;
+  EXPECT_FALSE(EstimateForCpu(q).ok());
+  q.cpu_tdp_w.reset();
+  q.cpu_model = "  ";
+  EXPECT_FALSE(EstimateForCpu(q).ok());
+}
+
+// ---- Measured profiles (--estimate-profile FILE)
+std::string ProfilePath(const std::string& name) {
+  return std::string(WATTLAB_FIXTURES_DIR) + "/estimate-profile/" + name;
+}
+
+TEST(EstimateProfileTest, GoodFileParsesSortedAndInterpolates) {
+  auto env = ProcEnv("proc-i7-8700k");
+  auto p = LoadCpuLoadProfile(env.get(), ProfilePath("epyc-8024p.json"));
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->cpu_model, "AMD EPYC 8024P 8-Core Processor");
+  ASSERT_TRUE(p->threads.has_value());
+  EXPECT_EQ(*p->threads, 16);
+  ASSERT_EQ(p->points.size(), 4u);
+  EXPECT_DOUBLE_EQ(p->points[0].load, 0);  // sorted by load
+  EXPECT_DOUBLE_EQ(p->points[3].load, 1);
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, 0), 18);
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, 0.1), 28);    // half way from 18 to 38
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, 0.2), 38);
+  EXPECT_NEAR(ProfilePowerW(*p, 0.35), 43, 1e-12);
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, 0.75), 47);   // falling after its peak, as measured
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, 1), 46);
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, 7), 46);      // clamped
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, -1), 18);
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*p, std::nan("")), 18);
+  // Round trip through the writer.
+  auto again = ParseCpuLoadProfile(CpuLoadProfileToJson(*p));
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->cpu_model, p->cpu_model);
+  EXPECT_EQ(again->points.size(), 4u);
+  EXPECT_DOUBLE_EQ(ProfilePowerW(*again, 0.35), ProfilePowerW(*p, 0.35));
+}
+
+TEST(EstimateProfileTest, BadFilesAreRefusedWithTheReason) {
+  auto env = ProcEnv("proc-i7-8700k");
+  const std::pair<const char*, const char*> cases[] = {
+      {"bad-load.json", "outside 0..1"},          {"bad-repeated-load.json", "given twice"},
+      {"bad-no-model.json", "cpu_model"},         {"bad-negative-power.json", "not a power >= 0"},
+      {"bad-one-point.json", "at least 2 points"}, {"bad-threads.json", "threads"},
+      {"bad-not-json.json", "not valid JSON"},    {"does-not-exist.json", "cannot read the estimate profile"},
+  };
+  for (const auto& [file, why] : cases) {
+    auto p = LoadCpuLoadProfile(env.get(), ProfilePath(file));
+    ASSERT_FALSE(p.ok()) << file;
+    EXPECT_EQ(p.status().kind(), Status::Kind::kInvalidArgument) << file;
+    EXPECT_NE(p.status().message().find(why), std::string::npos) << file << ": " << p.status().message();
+    EXPECT_NE(p.status().message().find(file), std::string::npos) << "names the file: " << p.status().message();
+  }
+}
+
+TEST(EstimateSourceTest, MeasuredProfileReplacesTheCurve) {
+  auto fixture = ProcEnv("proc-i7-8700k");
+  ScriptedStatEnv env(fixture.get());
+  env.stats = {StatLine(1000, 500, 8000), StatLine(1010, 500, 8090), StatLine(1110, 500, 8090)};  // u 0.1, then 1
+  MeterOptions opt;
+  opt.estimate_profile = ProfilePath("epyc-8024p.json");
+  ProbeResult r = ProbeEstimate(&env, opt);
+  ASSERT_TRUE(r.attempt.available) << r.attempt.reason;
+  std::vector<Reading> out(2);
+  ASSERT_TRUE(r.source->Read(out).ok());
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 28);
+  ASSERT_TRUE(r.source->Read(out).ok());
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 46);
+  EXPECT_NE(Fact(r.attempt, "estimate.profile").find("epyc-8024p.json"), std::string::npos);
+  EXPECT_NE(r.source->domains()[0].note.find("measured profile"), std::string::npos);
+  // Measured on an EPYC, used on an i7: said, not hidden.
+  EXPECT_NE(Fact(r.attempt, "estimate.profile_mismatch").find("AMD EPYC 8024P"), std::string::npos);
+}
+
+TEST(EstimateSourceTest, ProfileInAVmIsScaledToItsThreads) {
+  auto fixture = ProcEnv("proc-epyc-vm");  // 2 vCPUs, hypervisor flag
+  ScriptedStatEnv env(fixture.get());
+  env.stats = {StatLine(0, 0, 0), StatLine(0, 0, 100)};  // idle
+  MeterOptions opt;
+  opt.estimate_profile = ProfilePath("epyc-8024p.json");
+  ProbeResult r = ProbeEstimate(&env, opt);
+  ASSERT_TRUE(r.attempt.available) << r.attempt.reason;
+  std::vector<Reading> out(2);
+  ASSERT_TRUE(r.source->Read(out).ok());
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 18.0 * 2 / 16);
+  EXPECT_NE(Fact(r.attempt, "estimate.profile").find("2 of its 16 threads"), std::string::npos)
+      << Fact(r.attempt, "estimate.profile");
+}
+
+TEST(EstimateSourceTest, BadProfileMakesTheEstimateUnavailableWithTheReason) {
+  auto env = ProcEnv("proc-i7-8700k");
+  MeterOptions opt;
+  opt.estimate_profile = ProfilePath("bad-load.json");
+  ProbeResult r = ProbeEstimate(env.get(), opt);
+  EXPECT_FALSE(r.attempt.available);
+  EXPECT_EQ(r.source, nullptr);
+  EXPECT_NE(r.attempt.reason.find("outside 0..1"), std::string::npos) << r.attempt.reason;
+  EXPECT_NE(r.attempt.hint.find("--estimate-profile"), std::string::npos);
+}
 }  // namespace
 }  // namespace wattlab

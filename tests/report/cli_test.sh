@@ -49,6 +49,30 @@ check "a non-report --out is refused (exit 1: $out)" test "$rc" -eq 1
 check "the refused directory is untouched" grep -q keep "$work/precious/notes.txt"
 check "no temporary directory left behind" test -z "$(ls -A "$work" | grep -E '^\.(study-report|precious|bad).*(tmp|old)' || true)"
 
+# One flag name for inferences per day in report and analyze; the old name stays as an alias.
+out=$("$wattlab" report --db "$work/study.db" --out "$work/rpd" --requests-per-day 2e6 2>&1); rc=$?
+check "--requests-per-day is accepted ($out)" test "$rc" -eq 0
+check "--requests-per-day reaches the lifecycle" grep -q "2M inferences a day" "$work/rpd/summary.md"
+out=$("$wattlab" report --db "$work/study.db" --out "$work/rpd" --inferences-per-day 2e6 2>&1); rc=$?
+check "--inferences-per-day is still accepted as an alias ($out)" test "$rc" -eq 0
+check "the alias reaches the lifecycle too" grep -q "2M inferences a day" "$work/rpd/summary.md"
+out=$("$wattlab" report --db "$work/study.db" --out "$work/bad" --requests-per-day 1 --inferences-per-day 2 2>&1); rc=$?
+check "both spellings at once is a usage error (exit 2: $out)" test "$rc" -eq 2
+check "nothing written when both spellings are given" test ! -e "$work/bad"
+
+# analyze --json and the report state the same findings, word for word.
+"$wattlab" analyze --db "$work/study.db" --requests-per-day 1e6 --days 365 --json > "$work/analyze.json" 2>&1
+same=$(python3 - "$work/analyze.json" "$work/study-report/index.html" <<'PY'
+import html, json, re, sys
+want = [f["text"] for f in json.load(open(sys.argv[1]))["findings"]]
+page = open(sys.argv[2], encoding="utf-8").read()
+block = page.split('<ul class="findings">', 1)[1].split("</ul>", 1)[0]
+got = [html.unescape(re.sub(r" <span class=\"badge\".*", "", li)) for li in re.findall(r"<li>(.*?)</li>", block)]
+print("same" if want == got and want else "differ:\n%s\n%s" % (want, got))
+PY
+)
+check "analyze --json and the report name the same findings ($same)" test "$same" = same
+
 out=$("$wattlab" report --bogus 2>&1); rc=$?
 check "unknown flag exits 2 ($out)" test "$rc" -eq 2
 exit $fail

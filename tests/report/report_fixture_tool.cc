@@ -6,6 +6,7 @@
 #include <string>
 
 #include "fixtures.h"
+#include "platform/real_env.h"
 
 int main(int argc, char** argv) {
   using namespace wattlab::report;
@@ -33,7 +34,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const auto files = BuildReport(testing::AnalyzedFixture(s), testing::FixtureOptions());
-  const wattlab::Status st = WriteFilesAtomically(files, argv[2], true);
+  const wattlab::Status st = WriteFilesAtomically(files, argv[2], true, wattlab::NewRealEnv().get());
   if (!st.ok()) {
     std::fprintf(stderr, "report_fixture_tool: %s\n", st.ToString().c_str());
     return 1;

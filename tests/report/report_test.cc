@@ -1,7 +1,8 @@
 // Tests for the report module: SVG plotting (ticks, escaping, label
 // placement), the builder on fixture studies (rich, one run, estimated-only,
-// no accuracy), the atomic directory writer, and WriteReport through a real
-// store file.
+// no accuracy), the atomic directory writer (with faults injected through a
+// ForwardingEnv: disk full, a refused rename, a vanished directory), and
+// WriteReport on rows read from a real store file.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/env.h"
 #include "core/strings.h"
 #include "fixtures.h"
 #include "html_check.h"
@@ -20,6 +22,7 @@
 #include "report/doc.h"
 #include "report/report.h"
 #include "report/svg.h"
+#include "platform/real_env.h"
 #include "store/store.h"
 
 namespace wattlab::report {
@@ -54,6 +57,11 @@ std::string ReadText(const fs::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+Env* RealEnv() {
+  static const std::unique_ptr<Env> env = NewRealEnv();
+  return env.get();
 }
 
 const ReportFile* Find(const std::vector<ReportFile>& files, const std::string& name) {
@@ -402,9 +410,9 @@ TEST(ReportWriteFiles, WritesThenReplacesAReport) {
   const ScopedDir scoped("atomic");
   const fs::path& root = scoped.path;
   const fs::path out = root / "r";
-  ASSERT_TRUE(WriteFilesAtomically({{"index.html", "a"}, {"summary.md", "b"}}, out.string(), true).ok());
+  ASSERT_TRUE(WriteFilesAtomically({{"index.html", "a"}, {"summary.md", "b"}}, out.string(), true, RealEnv()).ok());
   EXPECT_EQ(ReadText(out / "index.html"), "a");
-  ASSERT_TRUE(WriteFilesAtomically({{"index.html", "c"}, {"summary.md", "d"}}, out.string(), true).ok());
+  ASSERT_TRUE(WriteFilesAtomically({{"index.html", "c"}, {"summary.md", "d"}}, out.string(), true, RealEnv()).ok());
   EXPECT_EQ(ReadText(out / "index.html"), "c");
   // No temporary or old directories are left beside it.
   int entries = 0;
@@ -413,7 +421,7 @@ TEST(ReportWriteFiles, WritesThenReplacesAReport) {
     ++entries;
   }
   EXPECT_EQ(entries, 1);
-  const Status st = WriteFilesAtomically({{"index.html", "e"}, {"summary.md", "f"}}, out.string(), false);
+  const Status st = WriteFilesAtomically({{"index.html", "e"}, {"summary.md", "f"}}, out.string(), false, RealEnv());
   EXPECT_EQ(st.kind(), Status::Kind::kFailedPrecondition);
   EXPECT_EQ(ReadText(out / "index.html"), "c");
 }
@@ -422,7 +430,7 @@ TEST(ReportWriteFiles, RefusesToReplaceSomethingElse) {
   const ScopedDir scoped("refuse");
   const fs::path& root = scoped.path;
   std::ofstream(root / "precious.txt") << "keep me";
-  const Status st = WriteFilesAtomically({{"index.html", "a"}, {"summary.md", "b"}}, root.string(), true);
+  const Status st = WriteFilesAtomically({{"index.html", "a"}, {"summary.md", "b"}}, root.string(), true, RealEnv());
   EXPECT_EQ(st.kind(), Status::Kind::kFailedPrecondition);
   EXPECT_NE(st.message().find("not a wattlab report"), std::string::npos);
   EXPECT_EQ(ReadText(root / "precious.txt"), "keep me");
@@ -432,43 +440,209 @@ TEST(ReportWriteFiles, FailureLeavesNothingHalfWritten) {
   const ScopedDir scoped("fail");
   const fs::path& root = scoped.path;
   const fs::path out = root / "r";
-  const Status st = WriteFilesAtomically({{"index.html", "a"}, {"../escape", "b"}}, out.string(), true);
+  const Status st = WriteFilesAtomically({{"index.html", "a"}, {"../escape", "b"}}, out.string(), true, RealEnv());
   EXPECT_FALSE(st.ok());
   EXPECT_FALSE(fs::exists(out));
   EXPECT_TRUE(fs::is_empty(root));
 }
 
-// ---- WriteReport through a real store file ---------------------------------------------
+// ---- faults injected through the Env ----------------------------------------------
+
+// Breaks one kind of call; everything else reaches the real file system.
+class FaultyEnv : public ForwardingEnv {
+ public:
+  using ForwardingEnv::ForwardingEnv;
+  // Fail the write of the file with this name (ENOSPC, as a full disk does).
+  std::string fail_write_of;
+  // Fail renames whose source contains this text (".tmp-": moving the new
+  // report in; the target's own name: moving the old one aside).
+  std::string fail_rename_from;
+  // Remove this directory (really) just before the next write, or just
+  // before the rename that moves the new report in.
+  std::string vanish_before_write, vanish_before_rename;
+
+  Status WriteFileAtomically(const std::string& p, const std::string& d) override {
+    if (!vanish_before_write.empty()) {
+      (void)target()->RemoveTree(vanish_before_write);
+      vanish_before_write.clear();
+    }
+    if (!fail_write_of.empty() && EndsWith(p, "/" + fail_write_of))
+      return Status::IOError("cannot write " + p + ": No space left on device");
+    return ForwardingEnv::WriteFileAtomically(p, d);
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (!vanish_before_rename.empty() && from.find(".tmp-") != std::string::npos) {
+      (void)target()->RemoveTree(vanish_before_rename);
+      vanish_before_rename.clear();
+    }
+    if (!fail_rename_from.empty() && from.find(fail_rename_from) != std::string::npos)
+      return Status::IOError("cannot rename " + from + " to " + to + ": Device or resource busy");
+    return ForwardingEnv::Rename(from, to);
+  }
+};
+
+const std::vector<ReportFile> kOld = {{"index.html", "old report"}, {"summary.md", "old summary"}};
+const std::vector<ReportFile> kNew = {{"index.html", "new report"}, {"summary.md", "new summary"},
+                                      {"lifecycle.csv", "model\n"}};
+
+// Every entry of dir (hidden ones included).
+std::vector<std::string> Entries(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The earlier report is whole and alone: no temporary or old directory beside it.
+void ExpectOldReportWhole(const fs::path& root, const fs::path& out) {
+  EXPECT_EQ(ReadText(out / "index.html"), "old report");
+  EXPECT_EQ(ReadText(out / "summary.md"), "old summary");
+  EXPECT_FALSE(fs::exists(out / "lifecycle.csv"));
+  EXPECT_EQ(Entries(root), std::vector<std::string>{out.filename().string()});
+}
+
+TEST(ReportWriteFaults, DiskFullWhileWritingKeepsThePreviousReport) {
+  const ScopedDir scoped("diskfull");
+  const fs::path out = scoped.path / "r";
+  ASSERT_TRUE(WriteFilesAtomically(kOld, out.string(), true, RealEnv()).ok());
+  FaultyEnv env(RealEnv());
+  env.fail_write_of = "summary.md";  // the second file: the first is already in the temp dir
+  const Status st = WriteFilesAtomically(kNew, out.string(), true, &env);
+  EXPECT_EQ(st.kind(), Status::Kind::kIOError);
+  EXPECT_NE(st.message().find("No space left on device"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("cannot write summary.md"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("previous report in " + out.string() + " is unchanged"), std::string::npos)
+      << st.message();
+  ExpectOldReportWhole(scoped.path, out);
+}
+
+TEST(ReportWriteFaults, DiskFullOnAFirstReportLeavesNothing) {
+  const ScopedDir scoped("diskfull-first");
+  const fs::path out = scoped.path / "r";
+  FaultyEnv env(RealEnv());
+  env.fail_write_of = "index.html";
+  const Status st = WriteFilesAtomically(kNew, out.string(), true, &env);
+  EXPECT_EQ(st.kind(), Status::Kind::kIOError);
+  EXPECT_NE(st.message().find("nothing was written to " + out.string()), std::string::npos) << st.message();
+  EXPECT_TRUE(fs::is_empty(scoped.path));
+}
+
+TEST(ReportWriteFaults, RefusedRenameIntoPlaceRestoresThePreviousReport) {
+  const ScopedDir scoped("rename-in");
+  const fs::path out = scoped.path / "r";
+  ASSERT_TRUE(WriteFilesAtomically(kOld, out.string(), true, RealEnv()).ok());
+  FaultyEnv env(RealEnv());
+  env.fail_rename_from = ".tmp-";  // the old report was moved aside, the new one cannot move in
+  const Status st = WriteFilesAtomically(kNew, out.string(), true, &env);
+  EXPECT_EQ(st.kind(), Status::Kind::kIOError);
+  EXPECT_NE(st.message().find("cannot move the new report into " + out.string()), std::string::npos)
+      << st.message();
+  EXPECT_NE(st.message().find("Device or resource busy"), std::string::npos) << st.message();
+  ExpectOldReportWhole(scoped.path, out);
+}
+
+TEST(ReportWriteFaults, RefusedRenameAsideKeepsThePreviousReport) {
+  const ScopedDir scoped("rename-aside");
+  const fs::path out = scoped.path / "r";
+  ASSERT_TRUE(WriteFilesAtomically(kOld, out.string(), true, RealEnv()).ok());
+  FaultyEnv env(RealEnv());
+  env.fail_rename_from = out.string();  // moving the old report aside fails
+  const Status st = WriteFilesAtomically(kNew, out.string(), true, &env);
+  EXPECT_EQ(st.kind(), Status::Kind::kIOError);
+  EXPECT_NE(st.message().find("cannot move the previous report " + out.string() + " aside"), std::string::npos)
+      << st.message();
+  ExpectOldReportWhole(scoped.path, out);
+}
+
+TEST(ReportWriteFaults, TemporaryDirectoryVanishingMidWriteIsNamed) {
+  const ScopedDir scoped("vanish-tmp");
+  const fs::path out = scoped.path / "r";
+  ASSERT_TRUE(WriteFilesAtomically(kOld, out.string(), true, RealEnv()).ok());
+  // Whatever removes the temp dir (a cleaner, a user) strikes before the first write.
+  struct TmpVanish : FaultyEnv {
+    using FaultyEnv::FaultyEnv;
+    Result<std::string> MakeTempDir(const std::string& parent, const std::string& prefix) override {
+      auto made = FaultyEnv::MakeTempDir(parent, prefix);
+      if (made.ok()) vanish_before_write = *made;
+      return made;
+    }
+  } vanish(RealEnv());
+  const Status st = WriteFilesAtomically(kNew, out.string(), true, &vanish);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("vanished while index.html was being written"), std::string::npos) << st.message();
+  ExpectOldReportWhole(scoped.path, out);
+}
+
+TEST(ReportWriteFaults, ParentVanishingBeforeTheSwapIsNamed) {
+  const ScopedDir scoped("vanish-parent");
+  const fs::path parent = scoped.path / "reports";
+  const fs::path out = parent / "r";
+  FaultyEnv env(RealEnv());
+  env.vanish_before_rename = parent.string();  // the whole output parent is removed under us
+  const Status st = WriteFilesAtomically(kNew, out.string(), true, &env);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.kind(), Status::Kind::kNotFound) << st.ToString();
+  EXPECT_NE(st.message().find("the directory " + parent.string() + " vanished"), std::string::npos)
+      << st.message();
+  // Nothing was recreated behind the user's back, and nothing is left over.
+  EXPECT_FALSE(fs::exists(parent));
+  EXPECT_TRUE(fs::is_empty(scoped.path));
+}
+
+TEST(ReportWriteFaults, MissingParentIsCreated) {
+  const ScopedDir scoped("parent");
+  const fs::path out = scoped.path / "a" / "b" / "r";
+  ASSERT_TRUE(WriteFilesAtomically(kNew, out.string() + "/", true, RealEnv()).ok());
+  EXPECT_EQ(ReadText(out / "index.html"), "new report");
+  EXPECT_EQ(Entries(out.parent_path()), std::vector<std::string>{"r"});
+}
+
+// ---- WriteReport on rows read from a real store file ----------------------------------
 
 TEST(ReportWriteReport, FromADatabase) {
   const ScopedDir scoped("db");
   const fs::path& root = scoped.path;
   const std::string db = (root / "study.db").string();
   ASSERT_TRUE(testing::FillStore(db, testing::FixtureInput(Scenario::kRich)).ok());
+  // What `wattlab report` does before WriteReport: read the store.
+  const auto store_env = NewRealEnv();
+  auto store = Store::Open(store_env.get(), db, OpenMode::kReadOnly);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ReportData data;
+  data.studies = *(*store)->ReadStudies();
+  data.rows = *(*store)->ReadRows("");
+  data.timelines = *(*store)->ReadTimelines("");
   ReportOptions opt = FixtureOptions();
   const std::string out = DefaultReportDir(db);
-  const Status st = WriteReport(db, out, opt);
+  const Status st = WriteReport(data, opt, out, RealEnv());
   ASSERT_TRUE(st.ok()) << st.ToString();
   const std::string html = ReadText(fs::path(out) / "index.html");
   EXPECT_EQ(CheckWellFormed(html), "");
   EXPECT_NE(html.find("fixture-rich"), std::string::npos);
   EXPECT_NE(html.find("id=\"corr-macsperparam-infer\""), std::string::npos);
+  EXPECT_NE(html.find("Generated 2026-11-27"), std::string::npos);  // the date given, not the clock's
   EXPECT_TRUE(fs::exists(fs::path(out) / "summary.md"));
   EXPECT_TRUE(fs::exists(fs::path(out) / "lifecycle.csv"));
 
-  opt.study = "no-such-study";
-  const Status bad = WriteReport(db, (root / "other").string(), opt);
+  opt.pue = 0.5;  // bad options fail before anything is written
+  const Status bad = WriteReport(data, opt, (root / "other").string(), RealEnv());
   EXPECT_EQ(bad.kind(), Status::Kind::kInvalidArgument);
-  EXPECT_NE(bad.message().find("fixture-rich"), std::string::npos) << bad.message();
   EXPECT_FALSE(fs::exists(root / "other"));
 }
 
-TEST(ReportWriteReport, MissingDatabaseIsNotFound) {
-  const ScopedDir scoped("nodb");
-  const fs::path& root = scoped.path;
-  const Status st = WriteReport((root / "absent.db").string(), (root / "out").string(), FixtureOptions());
-  EXPECT_EQ(st.kind(), Status::Kind::kNotFound);
-  EXPECT_FALSE(fs::exists(root / "out"));
+// The report states the analysis' findings word for word: one source for
+// `wattlab analyze --json` and the report.
+TEST(ReportFindings, AreTheAnalysisFindings) {
+  const ReportInput in = AnalyzedFixture(Scenario::kRich);
+  ASSERT_TRUE(in.analysis.has_value());
+  const auto findings = HeadlineFindings(in, FixtureOptions());
+  const auto json = analysis::ToJson(*in.analysis)["findings"];
+  ASSERT_EQ(findings.size(), json.size());
+  const std::string md = Find(BuildReport(in, FixtureOptions()), "summary.md")->content;
+  for (size_t i = 0; i < findings.size(); ++i) {
+    EXPECT_EQ(findings[i].text, json[i]["text"].get<std::string>());
+    EXPECT_NE(md.find("- " + MarkdownEscape(findings[i].text)), std::string::npos) << findings[i].text;
+  }
 }
 
 }  // namespace
