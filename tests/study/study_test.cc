@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "catalog/catalog.h"
 #include "fakes.h"
 #include "platform/real_env.h"
 #include "store/store.h"
@@ -131,7 +132,7 @@ TEST(SpecTest, UnknownModelListsAllowed) {
   ExpectError("name = \"x\"\n[[sweep]]\nmodels=[\"lenet\", \"resnet19\"]\nbatch_sizes=[1]\n",
               {"my.toml:3:", "sweep[1].models", "unknown model 'resnet19'", "resnet18", "mlp:depth=D,width=W"});
   ExpectError("name = \"x\"\n[[sweep]]\nmodels=[\"mlp:depth=2,height=3\"]\nbatch_sizes=[1]\n",
-              {"my.toml:3:", "'height=3' is not one of mlp:depth=N,width=N"});
+              {"my.toml:3:", "unknown key 'height'; the form is mlp:depth=D,width=W"});
 }
 
 TEST(SpecTest, RangesAndEnums) {
@@ -166,7 +167,7 @@ TEST(SpecTest, PresetsParseAndFitTheirBudgets) {
   auto plan = ExpandPlan(def);
   std::set<std::string> models;
   for (const auto& r : plan) models.insert(r.model);
-  for (const auto& m : ReferenceModels()) EXPECT_TRUE(models.count(m)) << m;
+  for (const auto& m : catalog::ReferenceModels()) EXPECT_TRUE(models.count(m)) << m;
   // Estimated within the 10-minute budget, with room for the estimate's error.
   EXPECT_LT(EstimateStudySeconds(plan, def), 8 * 60.0);
   // Full-length runs with accuracy for lenet, an MLP and a small resnet.
