@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wattlab/status.h"
@@ -51,13 +52,27 @@ struct DomainInfo {
   std::string note;        // e.g. "nested in package-0", "TDP 65 W from table"
 };
 
-// One raw reading of one domain.
+// One raw reading of one domain. A source sets exactly the field its
+// domain's kind calls for (DomainInfo::is_counter); the sampler treats the
+// other one, or neither, as the source's bug (an Internal error).
 struct Reading {
-  // For counters: raw cumulative energy in joules, may wrap at the domain's
-  // max_energy_range_j. For power sources: mean power in watts over the
-  // interval since the previous reading (or instantaneous when the source
-  // cannot tell).
-  double value = 0;
+  // Counters: raw cumulative energy in joules; may wrap at the domain's
+  // max_energy_range_j.
+  std::optional<double> energy_j;
+  // Power sources: mean power in watts over the interval since the previous
+  // reading (or instantaneous when the source cannot tell).
+  std::optional<double> power_w;
+
+  static Reading Energy(double joules) {
+    Reading r;
+    r.energy_j = joules;
+    return r;
+  }
+  static Reading Power(double watts) {
+    Reading r;
+    r.power_w = watts;
+    return r;
+  }
 };
 
 // An energy source: a set of domains read together.
@@ -160,10 +175,18 @@ class Meter {
   virtual Result<WindowResult> EndWindow(WindowId id) = 0;
 
   // Idle baseline in watts (whole machine, in_total domains) used for
-  // energy_above_idle_j from now on.
+  // energy_above_idle_j from now on. Clears the per-domain idle powers.
   virtual void SetIdlePower(double idle_power_w) = 0;
   virtual std::optional<double> idle_power_w() const = 0;
-  // Measures idle power for `duration` (meter must be started) and sets it.
+  // Per-domain idle power (watts, keyed by domain name) to go with
+  // SetIdlePower (call it after): attribution then subtracts exactly the CPU
+  // domains' idle share. Without it the idle power is split in proportion
+  // to each window's own energy split.
+  virtual void SetIdleDomainPowers(const std::vector<std::pair<std::string, double>>& idle_w_by_domain) = 0;
+  // The per-domain idle powers in force (empty when unknown).
+  virtual std::vector<std::pair<std::string, double>> idle_domain_powers_w() const = 0;
+  // Measures idle power for `duration` (meter must be started) and sets it,
+  // whole machine and per domain.
   virtual Result<double> MeasureIdle(std::chrono::nanoseconds duration) = 0;
 
   // Attribute windows to this process tree (its CPU time over machine CPU time).

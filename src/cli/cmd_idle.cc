@@ -10,7 +10,6 @@
 #include "cli/common.h"
 #include "core/strings.h"
 #include "meter/idle_store.h"
-#include "meter/meter_impl.h"
 
 namespace wattlab::cli {
 
@@ -59,7 +58,7 @@ int Idle::Run() {
   e.host = HostName(env.get());
   e.sources = (*meter)->sources();
   e.idle_power_w = *idle;
-  e.domains_w = IdleDomainPowers(meter->get());
+  e.domains_w = (*meter)->idle_domain_powers_w();
   e.measured_at_s = env->NowWallSeconds();
   e.duration_s = seconds;
   e.estimated = (*meter)->estimated();

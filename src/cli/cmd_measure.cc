@@ -18,8 +18,8 @@
 #include "meter/command_run.h"
 #include "meter/idle_store.h"
 #include "meter/json.h"
-#include "meter/meter_impl.h"
 #include "meter/procfs.h"
+#include "platform/process.h"
 #include "report/codecarbon.h"
 
 namespace wattlab::cli {
@@ -210,7 +210,7 @@ int Measure::Run(const std::vector<std::string>& command) {
       return Fail("no idle baseline for host " + host + " with sources " + Join(meter.sources(), "+") + " in " + *path +
                   ": run `wattlab idle` first (same meter options)");
     meter.SetIdlePower((*entry)->idle_power_w);
-    SetIdleDomainPowers(&meter, (*entry)->domains_w);
+    meter.SetIdleDomainPowers((*entry)->domains_w);
     idle_age_s = env->NowWallSeconds() - (*entry)->measured_at_s;
   }
 

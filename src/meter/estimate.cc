@@ -180,19 +180,26 @@ int CountStatCpus(const std::string& stat_text) {
   return std::max(n, 1);
 }
 
+// One /proc/stat tick; 10 ms (USER_HZ = 100) when the Env cannot tell.
+std::chrono::nanoseconds TickLength(Env* env) {
+  const int64_t per_s = env->ClockTicksPerSecond();
+  if (per_s <= 0) return std::chrono::milliseconds(10);
+  return std::chrono::nanoseconds(std::chrono::seconds(1)) / per_s;
+}
+
 class EstimateSource : public EnergySource {
  public:
   EstimateSource(Env* env, CpuTimes start, double tdp_w, std::optional<CpuLoadProfile> profile, double profile_scale,
                  std::optional<double> dram_w, std::vector<DomainInfo> domains,
                  std::vector<std::pair<std::string, std::string>> facts)
-      : env_(env), prev_(start), tdp_w_(tdp_w), profile_(std::move(profile)), profile_scale_(profile_scale),
-        dram_w_(dram_w), domains_(std::move(domains)), facts_(std::move(facts)) {}
+      : env_(env), prev_(start), tick_(TickLength(env)), tdp_w_(tdp_w), profile_(std::move(profile)),
+        profile_scale_(profile_scale), dram_w_(dram_w), domains_(std::move(domains)), facts_(std::move(facts)) {}
 
   const std::string& name() const override { return name_; }
   const std::vector<DomainInfo>& domains() const override { return domains_; }
-  // /proc/stat advances in 10 ms ticks (USER_HZ = 100): faster reads would
-  // mostly see no tick at all.
-  std::chrono::nanoseconds min_interval() const override { return std::chrono::milliseconds(10); }
+  // /proc/stat advances in clock ticks (USER_HZ, 100 per second on Linux,
+  // so 10 ms): faster reads would mostly see no tick at all.
+  std::chrono::nanoseconds min_interval() const override { return tick_; }
 
   Status Read(std::vector<Reading>& out) override {
     if (out.size() != domains_.size()) return Status::Internal("estimate Read: output size does not match domains");
@@ -205,8 +212,8 @@ class EstimateSource : public EnergySource {
       prev_ = now;  // counters reset (e.g. a checkpointed VM): restart from here
     }
     last_util_pub_.store(last_util_, std::memory_order_relaxed);
-    out[0].value = CpuPowerW(last_util_);
-    if (dram_w_) out[1].value = *dram_w_;
+    out[0] = Reading::Power(CpuPowerW(last_util_));
+    if (dram_w_) out[1] = Reading::Power(*dram_w_);
     return Status::Ok();
   }
 
@@ -225,6 +232,7 @@ class EstimateSource : public EnergySource {
   const std::string name_ = kSourceEstimate;
   Env* env_;
   CpuTimes prev_;
+  const std::chrono::nanoseconds tick_;
   double last_util_ = 0;  // before any tick: idle, the conservative guess
   std::atomic<double> last_util_pub_{0};
   double tdp_w_;

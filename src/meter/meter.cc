@@ -7,10 +7,8 @@
 #include "core/strings.h"
 #include "meter/detect.h"
 #include "meter/meter_impl.h"
-#include "meter/sampler.h"
-#if WATTLAB_HAVE_PROCFS
 #include "meter/procfs.h"
-#endif
+#include "meter/sampler.h"
 
 namespace wattlab {
 
@@ -21,25 +19,15 @@ struct CpuTicks {
 };
 
 std::optional<CpuTicks> ReadMachineTicks(Env* env) {
-#if WATTLAB_HAVE_PROCFS
   auto t = ReadProcStat(env);
   if (!t.ok()) return std::nullopt;
   return CpuTicks{t->Busy(), t->Total()};
-#else
-  (void)env;
-  return std::nullopt;
-#endif
 }
 
 std::optional<uint64_t> ReadTreeTicks(Env* env, int pid) {
-#if WATTLAB_HAVE_PROCFS
   auto t = ReadProcessTreeCpuTicks(env, pid);
   if (!t.ok()) return std::nullopt;
   return *t;
-#else
-  (void)env, (void)pid;
-  return std::nullopt;
-#endif
 }
 
 class MeterImpl : public Meter {
@@ -209,12 +197,11 @@ class MeterImpl : public Meter {
     std::lock_guard<std::mutex> lock(mu_);
     return idle_power_w_;
   }
-  bool SetIdleDomains(const std::vector<std::pair<std::string, double>>& v) {
+  void SetIdleDomainPowers(const std::vector<std::pair<std::string, double>>& idle_w_by_domain) override {
     std::lock_guard<std::mutex> lock(mu_);
-    idle_domain_w_ = v;
-    return true;
+    idle_domain_w_ = idle_w_by_domain;
   }
-  std::vector<std::pair<std::string, double>> IdleDomains() const {
+  std::vector<std::pair<std::string, double>> idle_domain_powers_w() const override {
     std::lock_guard<std::mutex> lock(mu_);
     return idle_domain_w_;
   }
@@ -278,17 +265,6 @@ class MeterImpl : public Meter {
 
 std::unique_ptr<Meter> NewMeterFromDetection(Env* env, const MeterOptions& options, DetectionReport report) {
   return std::make_unique<MeterImpl>(env, options, std::move(report));
-}
-
-bool SetIdleDomainPowers(Meter* meter, const std::vector<std::pair<std::string, double>>& idle_w_by_domain) {
-  auto* impl = dynamic_cast<MeterImpl*>(meter);
-  return impl != nullptr && impl->SetIdleDomains(idle_w_by_domain);
-}
-
-std::vector<std::pair<std::string, double>> IdleDomainPowers(const Meter* meter) {
-  auto* impl = dynamic_cast<const MeterImpl*>(meter);
-  if (impl == nullptr) return {};
-  return impl->IdleDomains();
 }
 
 Result<std::unique_ptr<Meter>> Meter::Create(Env* env, const MeterOptions& options) {

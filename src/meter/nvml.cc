@@ -107,12 +107,12 @@ class NvmlSource : public EnergySource {
         unsigned long long mj = 0;
         WATTLAB_RETURN_IF_ERROR(api_.Check(api_.GetTotalEnergy(g.handle, &mj),
                                            "nvmlDeviceGetTotalEnergyConsumption(gpu-" + std::to_string(g.index) + ")"));
-        out[i].value = static_cast<double>(mj) / 1000.0;
+        out[i] = Reading::Energy(static_cast<double>(mj) / 1000.0);
       } else {
         unsigned int mw = 0;
         WATTLAB_RETURN_IF_ERROR(
             api_.Check(api_.GetPowerUsage(g.handle, &mw), "nvmlDeviceGetPowerUsage(gpu-" + std::to_string(g.index) + ")"));
-        out[i].value = mw / 1000.0;
+        out[i] = Reading::Power(mw / 1000.0);
       }
     }
     return Status::Ok();

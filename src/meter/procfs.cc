@@ -1,7 +1,5 @@
 #include "meter/procfs.h"
 
-#include <unistd.h>
-
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -229,11 +227,6 @@ Result<uint64_t> ReadProcessTreeCpuTicks(Env* env, int pid) {
     for (const ProcStat& c : it->second) stack.push_back(c);
   }
   return ticks;
-}
-
-long ClockTicksPerSecond() {
-  long t = sysconf(_SC_CLK_TCK);
-  return t > 0 ? t : 100;
 }
 
 }  // namespace wattlab

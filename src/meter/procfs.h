@@ -89,7 +89,4 @@ Result<ProcStat> ParsePidStat(const std::string& text);
 // during the scan are skipped. NotFound when `pid` itself does not exist.
 Result<uint64_t> ReadProcessTreeCpuTicks(Env* env, int pid);
 
-// sysconf(_SC_CLK_TCK): ticks per second of /proc/stat and /proc/<pid>/stat.
-long ClockTicksPerSecond();
-
 }  // namespace wattlab

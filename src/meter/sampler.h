@@ -6,7 +6,9 @@
 // : (max - prev) + cur, using the domain's max_energy_range_j; when the range
 // is unknown a drop is taken as a counter reset (delta = cur) and reported in
 // the first-error slot. Power sources (is_counter=false) are integrated as
-// mean power x the time since that source's previous read. Timestamps come
+// mean power x the time since that source's previous read. A reading without
+// the field its domain's kind calls for (Reading::energy_j for a counter,
+// power_w for a power domain) is an Internal error, like a failed read. Timestamps come
 // from Env::NowMonotonic, sleeping from Env::SleepFor, so tests drive the
 // sampler with a virtual clock.
 //
@@ -72,9 +74,6 @@ class Sampler {
   int64_t error_count() const;
   Status FirstErrorSince(int64_t count) const;
   int64_t ticks() const;
-  // CPU time the sampler thread has used (CLOCK_THREAD_CPUTIME_ID), for the
-  // overhead benchmark; 0 when not available.
-  std::chrono::nanoseconds thread_cpu_time() const;
 
  private:
   struct SourceState {
@@ -84,7 +83,7 @@ class Sampler {
     std::chrono::nanoseconds last_read{0};
     std::chrono::nanoseconds next_due{0};
     std::vector<Reading> readings;  // scratch
-    std::vector<double> prev_raw;   // counters: last raw value
+    std::vector<double> prev_energy_j;  // counters: last raw reading
     bool counter_source = true;     // every domain a counter
   };
 

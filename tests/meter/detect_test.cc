@@ -3,6 +3,8 @@
 // covers, never two sources for one component, every attempt kept.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "platform/real_env.h"
 #include "meter/detect.h"
 #include "meter_fakes.h"
@@ -119,7 +121,7 @@ TEST_F(DetectTest, EstimateOnlyForTheMissingComponent) {
   EXPECT_EQ(rep.chosen[1]->name(), "estimate");
   std::vector<Reading> out(1);
   ASSERT_TRUE(rep.chosen[1]->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 6.0);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 6.0);
   EXPECT_EQ(rep.chosen[1]->Facts().size(), 1u);
 }
 

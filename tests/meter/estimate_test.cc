@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "meter/cpu_tdp_table.h"
 #include "core/env.h"
@@ -20,7 +21,7 @@ namespace {
 
 std::unique_ptr<Env> ProcEnv(const std::string& fixture) {
   Roots roots;
-  roots.proc = std::string(NVML_TEST_FIXTURES) + "/" + fixture;
+  roots.proc = std::string(WATTLAB_FIXTURES_DIR) + "/" + fixture;
   return NewRealEnv(roots);
 }
 
@@ -133,15 +134,15 @@ TEST(EstimateSourceTest, ExactWattsAsProcStatChanges) {
   const double dram_w = 0.375 * 32768000.0 / (1024 * 1024);  // 31.25 GiB
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_NEAR(out[0].value, 9.5 + 54 * 0.5 / 0.81, 1e-9);
-  EXPECT_DOUBLE_EQ(out[1].value, dram_w);
+  EXPECT_NEAR(out[0].power_w.value_or(NAN), 9.5 + 54 * 0.5 / 0.81, 1e-9);
+  EXPECT_DOUBLE_EQ(out[1].power_w.value_or(NAN), dram_w);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 63.5);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 63.5);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 63.5);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 63.5);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 9.5);
-  EXPECT_DOUBLE_EQ(out[1].value, 11.71875);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 9.5);
+  EXPECT_DOUBLE_EQ(out[1].power_w.value_or(NAN), 11.71875);
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "override");
 }
 
@@ -153,7 +154,7 @@ TEST(EstimateSourceTest, TableTdpAndInformativeFacts) {
   ASSERT_TRUE(r.attempt.available);
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_NEAR(out[0].value, 95 * (0.095 + 0.54 * 0.5 / 0.81), 1e-9);
+  EXPECT_NEAR(out[0].power_w.value_or(NAN), 95 * (0.095 + 0.54 * 0.5 / 0.81), 1e-9);
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_w"), "95");
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "table");
   EXPECT_NE(Fact(r.attempt, "estimate.cpu_tdp").find("table row 'Core i7-8700K'"), std::string::npos);
@@ -176,7 +177,7 @@ TEST(EstimateSourceTest, FirstReadAveragesSinceProbeNotSinceBoot) {
   ProbeResult r = ProbeEstimate(&env, opt);
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 4.75);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 4.75);
 }
 
 TEST(EstimateSourceTest, EpycVmUsesGenerationPerThread) {
@@ -202,7 +203,7 @@ TEST(EstimateSourceTest, BadOverrideIsReportedNotUsed) {
 
 TEST(EstimateSourceTest, MissingProcStatIsUnavailableWithReason) {
   Roots roots;
-  roots.proc = std::string(NVML_TEST_FIXTURES) + "/does-not-exist";
+  roots.proc = std::string(WATTLAB_FIXTURES_DIR) + "/does-not-exist";
   auto env = NewRealEnv(roots);
   ProbeResult r = ProbeEstimate(env.get(), MeterOptions{});
   EXPECT_FALSE(r.attempt.available);
@@ -231,6 +232,29 @@ TEST(EstimateSourceTest, DegradesWithoutCpuInfoAndMemInfo) {
   EXPECT_NE(Fact(r.attempt, "estimate.dram").find("not estimated"), std::string::npos);
   std::vector<Reading> out(1);
   EXPECT_TRUE(r.source->Read(out).ok());
+}
+
+// The source reads no faster than one /proc/stat tick, whose length the Env
+// says (USER_HZ); 10 ms when the Env cannot tell.
+class TicksEnv : public ForwardingEnv {
+ public:
+  TicksEnv(Env* target, int64_t ticks) : ForwardingEnv(target), ticks_(ticks) {}
+  int64_t ClockTicksPerSecond() override { return ticks_; }
+
+ private:
+  int64_t ticks_;
+};
+
+TEST(EstimateSourceTest, MinIntervalIsOneTickOfTheEnv) {
+  auto fixture = ProcEnv("proc-i7-8700k");
+  for (auto [ticks, want] : {std::pair<int64_t, std::chrono::nanoseconds>{100, std::chrono::milliseconds(10)},
+                             {1000, std::chrono::milliseconds(1)},
+                             {0, std::chrono::milliseconds(10)}}) {
+    TicksEnv env(fixture.get(), ticks);
+    ProbeResult r = ProbeEstimate(&env, MeterOptions{});
+    ASSERT_NE(r.source, nullptr) << r.attempt.reason;
+    EXPECT_EQ(r.source->min_interval(), want) << ticks << " ticks/s";
+  }
 }
 
 // ---- TDP table
@@ -571,7 +595,7 @@ TEST(EstimateForCpuTest, BadInputIsRefusedWithAReason) {
 
 // ---- Measured profiles (--estimate-profile FILE)
 std::string ProfilePath(const std::string& name) {
-  return std::string(NVML_TEST_FIXTURES) + "/estimate-profile/" + name;
+  return std::string(WATTLAB_FIXTURES_DIR) + "/estimate-profile/" + name;
 }
 
 TEST(EstimateProfileTest, GoodFileParsesSortedAndInterpolates) {
@@ -628,9 +652,9 @@ TEST(EstimateSourceTest, MeasuredProfileReplacesTheCurve) {
   ASSERT_TRUE(r.attempt.available) << r.attempt.reason;
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 28);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 28);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 46);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 46);
   EXPECT_NE(Fact(r.attempt, "estimate.profile").find("epyc-8024p.json"), std::string::npos);
   EXPECT_NE(r.source->domains()[0].note.find("measured profile"), std::string::npos);
   // Measured on an EPYC, used on an i7: said, not hidden.
@@ -647,7 +671,7 @@ TEST(EstimateSourceTest, ProfileInAVmIsScaledToItsThreads) {
   ASSERT_TRUE(r.attempt.available) << r.attempt.reason;
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 18.0 * 2 / 16);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 18.0 * 2 / 16);
   EXPECT_NE(Fact(r.attempt, "estimate.profile").find("2 of its 16 threads"), std::string::npos)
       << Fact(r.attempt, "estimate.profile");
 }

@@ -77,7 +77,7 @@ class FakeSource : public EnergySource {
  public:
   struct Domain {
     DomainInfo info;
-    double power_w = 0;   // counters: value = fmod(offset_j + power_w * t, range); power: value = power_w
+    double power_w = 0;   // counters: energy_j = fmod(offset_j + power_w * t, range); power: power_w
     double offset_j = 0;
   };
   FakeSource(Env* env, std::string name, std::vector<Domain> domains, nanoseconds min_interval = milliseconds(1))
@@ -98,7 +98,8 @@ class FakeSource : public EnergySource {
     if (!script_.empty()) {
       std::vector<double> v = script_.front();
       script_.pop_front();
-      for (size_t i = 0; i < out.size(); ++i) out[i].value = v[i];
+      for (size_t i = 0; i < out.size(); ++i)
+        out[i] = spec_[i].info.is_counter ? Reading::Energy(v[i]) : Reading::Power(v[i]);
       return Status::Ok();
     }
     const double t = std::chrono::duration<double>(env_->NowMonotonic()).count();
@@ -107,9 +108,9 @@ class FakeSource : public EnergySource {
       if (d.info.is_counter) {
         double v = d.offset_j + d.power_w * t;
         if (d.info.max_energy_range_j > 0) v = std::fmod(v, d.info.max_energy_range_j);
-        out[i].value = v;
+        out[i] = Reading::Energy(v);
       } else {
-        out[i].value = d.power_w;
+        out[i] = Reading::Power(d.power_w);
       }
     }
     return Status::Ok();

@@ -141,11 +141,25 @@ TEST_F(MeterTest, MeasureIdleSetsTheBaseline) {
   ASSERT_TRUE(idle.ok()) << idle.status().ToString();
   EXPECT_NEAR(*idle, 13.0, 1e-9);
   EXPECT_NEAR(*meter_->idle_power_w(), 13.0, 1e-9);
-  auto per_domain = IdleDomainPowers(meter_.get());
+  auto per_domain = meter_->idle_domain_powers_w();
   ASSERT_EQ(per_domain.size(), 2u);  // in_total domains only
   EXPECT_EQ(per_domain[0].first, "package-0");
   EXPECT_NEAR(per_domain[0].second, 10.0, 1e-9);
   ASSERT_TRUE(meter_->Stop().ok());
+}
+
+// The per-domain idle powers go with the whole-machine figure: setting a
+// new whole-machine idle power drops per-domain figures of an older one.
+TEST_F(MeterTest, SetIdlePowerClearsPerDomainIdle) {
+  MakeMeter();
+  EXPECT_TRUE(meter_->idle_domain_powers_w().empty());
+  meter_->SetIdlePower(7.0);
+  meter_->SetIdleDomainPowers({{"package-0", 4.0}, {"dram-0", 3.0}});
+  ASSERT_EQ(meter_->idle_domain_powers_w().size(), 2u);
+  EXPECT_EQ(meter_->idle_domain_powers_w()[1].first, "dram-0");
+  meter_->SetIdlePower(8.0);
+  EXPECT_TRUE(meter_->idle_domain_powers_w().empty());
+  EXPECT_NEAR(*meter_->idle_power_w(), 8.0, 1e-12);
 }
 
 TEST_F(MeterTest, MeasureIdleNeedsAStartedMeter) {
@@ -184,7 +198,7 @@ TEST_F(MeterAttributionTest, ShareOfCpuEnergyWithoutIdle) {
 TEST_F(MeterAttributionTest, ShareOfDynamicCpuEnergyWithPerDomainIdle) {
   MakeMeter();
   meter_->SetIdlePower(7.0);
-  ASSERT_TRUE(SetIdleDomainPowers(meter_.get(), {{"package-0", 4.0}, {"dram-0", 3.0}}));
+  meter_->SetIdleDomainPowers({{"package-0", 4.0}, {"dram-0", 3.0}});
   ASSERT_TRUE(meter_->Start().ok());
   meter_->SetAttributionPid(4242);
   auto w = meter_->BeginWindow("train");

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -83,12 +84,12 @@ TEST_F(NvmlTest, CounterModeReadsJoules) {
 
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 1.0);
-  EXPECT_DOUBLE_EQ(out[1].value, 5.0);
+  EXPECT_DOUBLE_EQ(out[0].energy_j.value_or(NAN), 1.0);
+  EXPECT_DOUBLE_EQ(out[1].energy_j.value_or(NAN), 5.0);
   WriteEnergy("2500 5001\n");
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 2.5);
-  EXPECT_DOUBLE_EQ(out[1].value, 5.001);
+  EXPECT_DOUBLE_EQ(out[0].energy_j.value_or(NAN), 2.5);
+  EXPECT_DOUBLE_EQ(out[1].energy_j.value_or(NAN), 5.001);
 
   EXPECT_EQ(Fact(r.attempt, "gpu-0.name"), "Fake GPU 0");
   EXPECT_EQ(Fact(r.attempt, "gpu-1.name"), "Fake GPU 1");
@@ -121,10 +122,10 @@ TEST_F(NvmlTest, PowerOnlyModeReadsWatts) {
   EXPECT_EQ(Fact(r.attempt, "gpu-0.mode"), "power sampling");
   std::vector<Reading> out(1);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 123.456);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 123.456);
   setenv("FAKE_NVML_POWER_MW", "200000", 1);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 200);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 200);
 }
 
 TEST_F(NvmlTest, MixedMachineHasOneModePerGpu) {
@@ -142,8 +143,10 @@ TEST_F(NvmlTest, MixedMachineHasOneModePerGpu) {
   EXPECT_EQ(r.source->min_interval(), std::chrono::milliseconds(20));
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 42.0);
-  EXPECT_DOUBLE_EQ(out[1].value, 75.5);
+  EXPECT_DOUBLE_EQ(out[0].energy_j.value_or(NAN), 42.0);
+  EXPECT_DOUBLE_EQ(out[1].power_w.value_or(NAN), 75.5);
+  EXPECT_FALSE(out[0].power_w.has_value());
+  EXPECT_FALSE(out[1].energy_j.has_value());
   EXPECT_EQ(Fact(r.attempt, "gpu-0.mode"), "energy counter");
   EXPECT_EQ(Fact(r.attempt, "gpu-1.mode"), "power sampling");
 }

@@ -134,6 +134,8 @@ class FakeMeter : public Meter {
   }
   void SetIdlePower(double w) override { idle_ = w; }
   std::optional<double> idle_power_w() const override { return idle_; }
+  void SetIdleDomainPowers(const std::vector<std::pair<std::string, double>>& v) override { idle_domains_ = v; }
+  std::vector<std::pair<std::string, double>> idle_domain_powers_w() const override { return idle_domains_; }
   Result<double> MeasureIdle(std::chrono::nanoseconds d) override {
     if (!started_) return Status::FailedPrecondition("meter not started");
     env_->SleepFor(d);
@@ -161,6 +163,7 @@ class FakeMeter : public Meter {
   bool started_ = false;
   double start_s_ = 0;
   std::optional<double> idle_;
+  std::vector<std::pair<std::string, double>> idle_domains_;
   std::vector<SourceAttempt> attempts_;
   std::vector<DomainInfo> domains_;
   WindowId next_ = 1;
