@@ -34,5 +34,6 @@ CommandFn AddAnalyze(CLI::App* root);
 CommandFn AddPredict(CLI::App* root);
 CommandFn AddReport(CLI::App* root);
 CommandFn AddEstimate(CLI::App* root);
+CommandFn AddPlace(CLI::App* root);
 
 }  // namespace wattlab::cli

@@ -44,6 +44,7 @@ const Command kCommands[] = {
     {"predict", wattlab::cli::AddPredict, "predict energy of a model never run here"},
     {"report", wattlab::cli::AddReport, "write an HTML + Markdown report of a study"},
     {"estimate", wattlab::cli::AddEstimate, "what the CPU estimate would say for a CPU model, with its error band"},
+    {"place", wattlab::cli::AddPlace, "edge or cloud: energy per request of each placement, with sources"},
 };
 
 void PrintUsage(FILE* out) {
