@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -554,6 +558,46 @@ TEST_F(E2E, PlaceRefusesBadInput) {
   EXPECT_NE(both.err.find("give either --edge-db FILE or --edge-energy-j J"), std::string::npos) << both.err;
   Ran nolink = Wattlab({"place", "--model", "m", "--edge-energy-j", "1", "--cloud-energy-j", "1"});
   EXPECT_EQ(nolink.rc, 2);
+}
+
+TEST_F(E2E, MeasureCountsLoopbackBytes) {
+  // A listener on 127.0.0.1 in this process drains what the measured
+  // command sends; measure's window must record at least that many bytes on
+  // lo (the whole namespace's loopback, so possibly more).
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int port = ntohs(addr.sin_port);
+  int64_t received = 0;
+  std::thread drain([&] {
+    int c = ::accept(listener, nullptr, nullptr);
+    if (c < 0) return;
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(c, buf, sizeof buf)) > 0) received += n;
+    ::close(c);
+  });
+  constexpr int64_t kBytes = 1000000;
+  Ran r = Wattlab(Measure({"--json"}, "head -c " + std::to_string(kBytes) + " /dev/zero | bash -c 'cat > /dev/tcp/127.0.0.1/" +
+                                          std::to_string(port) + "'"));
+  drain.join();
+  ::close(listener);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  ASSERT_EQ(received, kBytes);
+  json j = json::parse(r.err);
+  for (const char* k : {"net_rx_bytes", "net_tx_bytes", "lo_rx_bytes", "lo_tx_bytes", "io_read_bytes", "io_write_bytes"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  ASSERT_TRUE(j.at("lo_tx_bytes").is_number()) << j.dump();
+  EXPECT_GE(j.at("lo_tx_bytes").get<int64_t>(), kBytes);
+  EXPECT_GE(j.at("lo_rx_bytes").get<int64_t>(), kBytes);
+  EXPECT_TRUE(j.at("io_write_bytes").is_number());  // measure attributes to its own process tree
 }
 
 TEST_F(E2E, BinaryDoesNotLinkLibtorch) {
