@@ -166,6 +166,17 @@ Result<RequestEnergy> EnergyPerRequestFromRows(const std::vector<RunRow>& rows, 
   e.basis = b == EnergyBasis::kAboveIdle ? "above idle" : "total";
   std::vector<std::string> dropped;
   auto configs = AggregateConfigs(at, b, &dropped);
+  if (configs.empty() && !basis && b == EnergyBasis::kAboveIdle) {
+    // Every window was within idle noise (a busy machine while idle was
+    // measured): the whole window's energy is the figure left, as the study's
+    // own summary does.
+    e.notes.push_back(what + ": nothing above the idle baseline in any run (" + Join(dropped, "; ") +
+                      "), so the whole window's energy (energy_j) is used");
+    dropped.clear();
+    b = EnergyBasis::kTotal;
+    e.basis = "total";
+    configs = AggregateConfigs(at, b, &dropped);
+  }
   if (configs.empty()) {
     return Status::InvalidArgument(what + ": no usable infer run of '" + model + "' at batch " +
                                    std::to_string(batch) + " on the " + e.basis + " basis (" +
@@ -437,7 +448,7 @@ Result<PlacementResult> Place(const PlacementInput& in) {
     r.notes.push_back("the decision differs between the views: " + r.allocational.best + " when network energy is "
                       "shared out per byte (allocational), " + r.marginal.best +
                       " when only the energy that grows with bytes counts (marginal)");
-  if (in.edge.estimated || in.server.estimated) r.notes.push_back(kEstimatedNote);
+  // (An estimated energy from a database already carries the estimate's note.)
   return r;
 }
 

@@ -98,7 +98,8 @@ struct RequestEnergy {
 // the smallest batch measured (with a note); among configurations at that
 // batch (threads, precision), the cheapest (noted when there are several).
 // basis: given -> that basis; absent -> above idle when every row of the model
-// at that batch has energy_above_idle_j, else total (with a note). `what` is
+// at that batch has energy_above_idle_j and some is above idle noise, else
+// total (with a note). `what` is
 // how the rows are named in messages ("--edge-db edge.db"). InvalidArgument
 // when the rows have no infer row of the model (lists the models there) or
 // none usable on that basis.

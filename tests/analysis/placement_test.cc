@@ -246,6 +246,16 @@ TEST(Placement, EnergyFromRowsSmallestBatchAndMissingBaseline) {
   EXPECT_NE(notes.find("smallest batch measured (4)"), std::string::npos);
   EXPECT_NE(notes.find("no idle baseline"), std::string::npos);
 
+  // Every window within idle noise: the whole window's energy, said so; but
+  // not when above idle was asked for.
+  std::vector<RunRow> busy = {Row("m", 1, 1, 50, 0.0), Row("m", 1, 1, 60, -1e-12)};
+  auto t = EnergyPerRequestFromRows(busy, "m", std::nullopt, "edge.db");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->basis, "total");
+  EXPECT_DOUBLE_EQ(t->energy_j, 0.55);
+  EXPECT_NE(t->notes.front().find("nothing above the idle baseline"), std::string::npos);
+  EXPECT_FALSE(EnergyPerRequestFromRows(busy, "m", EnergyBasis::kAboveIdle, "edge.db").ok());
+
   auto none = EnergyPerRequestFromRows(rows, "resnet18", std::nullopt, "--edge-db edge.db");
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.status().message().find("infer runs there: m"), std::string::npos);
