@@ -14,6 +14,7 @@ PACKAGES=(
   libsqlite3-dev libtomlplusplus-dev nlohmann-json3-dev zlib1g-dev libcli11-dev
   libeigen3-dev libboost-math-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3 clang-format-14
   chromium
 )
 

@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs every test: the main build (with libtorch), then the
+# Sets up, builds and runs every test: the main build (with libtorch), the
+# room check (and, once switched on, the format check), then the
 # modules that do not need libtorch under AddressSanitizer+UBSan, and the
 # sampler under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+
+# The rooms of docs/architecture.md: OS calls only in src/platform/, libtorch
+# only in src/workload/, no room including what it may not.
+./scripts/check-rooms.py
+# clang-format-14 over src include tests bench. Off until the tree has had its
+# formatting pass (scripts/check-format.sh --fix); then make the default 1.
+if [[ "${WATTLAB_CHECK_FORMAT:-0}" == 1 ]]; then
+  ./scripts/check-format.sh
+fi
+
 (cd build && ctest --output-on-failure -j"$(nproc)")
 
 if [[ "${WATTLAB_SKIP_SANITIZERS:-0}" != 1 ]]; then

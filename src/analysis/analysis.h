@@ -3,7 +3,7 @@
 // globals beyond constant tables. `wattlab analyze`, `wattlab predict` and the
 // report module (plots and tables) all read the structs below.
 //
-// Conventions (../shared/MISSION.md):
+// Conventions (docs/conventions.md):
 //  - Energy per sample = energy_above_idle_j / samples (EnergyBasis::kTotal
 //    uses energy_j). Repetitions of one configuration (same phase and
 //    config_id; model+batch+threads+precision when config_id is empty) are
@@ -30,13 +30,14 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/stats.h"
+#include "core/energy_basis.h"
 #include "wattlab/record.h"
 #include "wattlab/status.h"
 #include "wattlab/workload.h"
 
 namespace wattlab::analysis {
 
-enum class EnergyBasis { kAboveIdle, kTotal };  // --energy above-idle | total
+using EnergyBasis = ::wattlab::EnergyBasis;  // core/energy_basis.h: --energy above-idle | total
 
 struct AnalysisOptions {
   std::string phase;  // "" = every phase present; else "train" or "infer"
@@ -55,7 +56,7 @@ struct AnalysisOptions {
   double pue = 1.0;
 };
 
-inline constexpr double kDefaultIntensityGPerKwh = 475.0;  // world average, MISSION.md
+inline constexpr double kDefaultIntensityGPerKwh = 475.0;  // world average, docs/conventions.md
 inline constexpr const char* kEstimatedNote =
     "energy is estimated (a model of CPU time, not a measurement): findings describe CPU time";
 
@@ -321,7 +322,7 @@ struct Carbon {
   double pue = 1.0;
   double gco2e = 0;
   std::string region;            // "" when not chosen by region
-  std::string intensity_source;  // "default (world average, MISSION.md)", "--intensity", or the table's source
+  std::string intensity_source;  // "default: world average 475 g/kWh", "--intensity", or the table's source
   std::string basis;             // what energy was converted
   bool estimated = false;
   std::string note;
@@ -414,8 +415,8 @@ Result<Prediction> PredictEnergy(const std::vector<RunRow>& rows, const PredictR
                                  EnergyBasis basis = EnergyBasis::kAboveIdle);
 nlohmann::json ToJson(const Prediction& prediction);
 
-// Training samples of a known dataset ("fashion-mnist" 60000, "cifar10" 50000,
-// "mnist" 60000); NotFound otherwise.
+// Training samples of a known dataset, from the catalog ("fashion-mnist"
+// 60000, "cifar10" 50000, or any dataset spec); NotFound otherwise.
 Result<int64_t> DatasetTrainSamples(const std::string& name);
 
 // ---- input --------------------------------------------------------------------

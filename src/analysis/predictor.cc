@@ -9,6 +9,7 @@
 
 #include "analysis/analysis.h"
 #include "analysis/internal.h"
+#include "catalog/catalog.h"
 #include "core/strings.h"
 
 namespace wattlab::analysis {
@@ -292,11 +293,9 @@ std::vector<PhasePredictor> ComparePredictors(const std::vector<ConfigPoint>& co
 }
 
 Result<int64_t> DatasetTrainSamples(const std::string& name) {
-  const std::string n = ToLower(name);
-  if (n == "fashion-mnist" || n == "mnist") return int64_t{60000};
-  if (n == "cifar10" || n == "cifar-10" || StartsWith(n, "cifar10:")) return int64_t{50000};
-  return Status::NotFound("unknown dataset '" + name +
-                          "': known are fashion-mnist, mnist, cifar10; or give --samples N instead of --epochs");
+  auto n = catalog::TrainSamplesByName(name);
+  if (!n.ok()) return Status::NotFound(n.status().message() + "; or give --samples N instead of --epochs");
+  return n;
 }
 
 namespace {

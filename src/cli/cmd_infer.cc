@@ -76,16 +76,16 @@ int Infer::Run() {
                    : session->engine->DescribeTorchScript(cfg.torchscript, *cfg.input);
   if (!facts.ok()) return ReportError(cmd, facts.status());
   cfg.classes = facts->classes;
-  if (Status idle_st = MeasureIdleBaseline(*session, idle_s); !idle_st.ok()) return ReportError(cmd, idle_st);
+  if (Status idle_st = MeasureIdleBaseline(session->meter.get(), idle_s, &session->context); !idle_st.ok())
+    return ReportError(cmd, idle_st);
 
-  MeteredObserver observer(session->meter.get());
-  auto result = session->engine->Infer(cfg, &observer);
+  MeteredRun run(session->meter.get());
+  auto result = run.Infer(session->engine, cfg);
   Status stop = session->meter->Stop();
-  if (!observer.error().ok()) return ReportError(cmd, observer.error());
   if (!result.ok()) return ReportError(cmd, result.status());
   if (!stop.ok()) return ReportError(cmd, stop.WithContext("stopping the meter"));
   const InferResult& r = *result;
-  const MeteredObserver::Window* win = observer.Phase("infer");
+  auto win = run.Phase("infer");
 
   if (json) {
     nlohmann::json j;
@@ -94,10 +94,10 @@ int Infer::Run() {
     j["config"] = {{"batch_size", cfg.batch_size}, {"samples", cfg.samples},     {"threads", cfg.threads},
                    {"precision", cfg.precision},   {"seed", cfg.seed},           {"warmup_batches", cfg.warmup_batches},
                    {"torchscript", cfg.torchscript.empty() ? nlohmann::json() : nlohmann::json(cfg.torchscript)}};
-    j["versions"] = VersionsJson(session->engine);
-    j["meter"] = MeterJson(*session);
-    j["sources"] = session->meter->sources();
-    j["estimated"] = session->meter->estimated();
+    j["versions"] = VersionsJson(session->context);
+    j["meter"] = MeterJson(session->context);
+    j["sources"] = session->context.sources;
+    j["estimated"] = session->context.estimated;
     j["setup_s"] = r.setup_s;
     j["warmup_s"] = r.warmup_s;
     j["samples"] = r.samples;
@@ -107,7 +107,7 @@ int Infer::Run() {
     j["latency_ms"] = {{"p50", r.latency_p50_ms}, {"p90", r.latency_p90_ms}, {"p99", r.latency_p99_ms}};
     j["checksum"] = r.checksum;
     j["phases"] = nlohmann::json::object();
-    for (const auto& w : observer.phases()) j["phases"][w.name] = WindowJson(w);
+    for (const auto& w : run.phases()) j["phases"][w.name] = WindowJson(w);
     std::cout << j.dump(2) << "\n";
     return kExitOk;
   }
@@ -118,11 +118,9 @@ int Infer::Run() {
               static_cast<long long>(m.params), static_cast<long long>(m.macs), m.macs_per_param, m.counter.c_str());
   std::printf("batch %lld, %d threads, %s\n", static_cast<long long>(cfg.batch_size), cfg.threads,
               cfg.precision.c_str());
-  std::printf("meter: %s%s; idle %s\n", Join(session->meter->sources(), "+").c_str(),
-              session->meter->estimated() ? " (estimated: a model of CPU time, not a measurement)" : "",
-              session->idle_power_w ? (FormatFixed(*session->idle_power_w, 2) + " W").c_str() : "not measured");
+  std::printf("%s\n", MeterLine(session->context).c_str());
   std::printf("setup %.3f s, warm-up %.3f s (outside the window)\n", r.setup_s, r.warmup_s);
-  if (win) std::printf("%s\n", WindowLine(*win).c_str());
+  if (win.ok()) std::printf("%s\n", WindowLine(**win).c_str());
   std::printf("latency per batch: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms; %.1f samples/s\n", r.latency_p50_ms,
               r.latency_p90_ms, r.latency_p99_ms, r.samples_per_s);
   return kExitOk;

@@ -5,6 +5,8 @@
 
 #include "cli/commands.h"
 #include "cli/workload_cli.h"
+#include "core/strings.h"
+#include "platform/plugin.h"
 
 namespace wattlab::cli {
 

@@ -39,7 +39,7 @@ CommandFn AddPredict(CLI::App* root) {
   AddChoice(p, "--phase", &c->phase, {"train", "infer"}, "phase to predict (default infer)");
   AddCount(p, "--samples", &c->samples, 1, "N", "samples to process: also predicts whole-run energy and time");
   AddCount(p, "--epochs", &c->epochs, 1, "E", "training epochs over --dataset (instead of --samples)");
-  AddString(p, "--dataset", &c->dataset, "NAME", "dataset for --epochs: fashion-mnist (default), mnist, cifar10");
+  AddString(p, "--dataset", &c->dataset, "NAME", "dataset for --epochs: fashion-mnist (default), cifar10");
   AddString(p, "--db", &c->db, "FILE", "wattlab database with the measured runs (default wattlab.db)");
   AddString(p, "--csv", &c->csv, "FILE", "read a `wattlab runs --csv` file instead ('-' = stdin)");
   AddString(p, "--study", &c->study, "NAME", "only the runs of this study (default: every study in the input)");

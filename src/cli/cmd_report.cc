@@ -26,7 +26,7 @@ struct Report {
 
 Status WriteReportFromDatabase(Env* env, const std::string& db_path, const std::string& out_dir,
                                ReportOptions options) {
-  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(db_path, OpenMode::kReadOnly));
+  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(env, db_path, OpenMode::kReadOnly));
   ReportData data;
   WATTLAB_ASSIGN_OR_RETURN(std::vector<StudyInfo> studies, store->ReadStudies());
   if (!options.study.empty()) {

@@ -34,10 +34,11 @@ CommandFn AddRuns(CLI::App* root) {
 int Runs::Run() {
   if (csv && as_json) return ReportError("runs", Status::InvalidArgument("choose one of --csv and --json"));
 
-  auto store = Store::Open(db, OpenMode::kReadOnly);
+  auto env = OpenDefaultEnv();
+  auto store = Store::Open(env.get(), db, OpenMode::kReadOnly);
   if (!store.ok() && store.status().kind() == Status::Kind::kFailedPrecondition &&
       store.status().message().find("older than") != std::string::npos) {
-    store = Store::Open(db, OpenMode::kReadWrite);  // migrates an older schema forward, once
+    store = Store::Open(env.get(), db, OpenMode::kReadWrite);  // migrates an older schema forward, once
   }
   if (!store.ok()) return ReportError("runs", store.status());
   if (!study.empty()) {

@@ -4,13 +4,14 @@
 #include <cstdio>
 #include <iostream>
 
+#include "catalog/catalog.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"
-#include "meter/procfs.h"
 #include "platform/plugin.h"
 #include "store/store.h"
 #include "study/plan.h"
+#include "study/metered_run.h"
 #include "study/runner.h"
 #include "study/spec.h"
 
@@ -23,43 +24,6 @@ constexpr int kExitInterrupted = 130;
 // Set by the Env's signal handler on SIGINT/SIGTERM (lives for the process,
 // as the handler may fire at any time).
 std::atomic<int> g_interrupted{0};
-
-std::string FirstLine(Env* env, const std::string& path) {
-  auto t = env->ReadFile(path);
-  return t.ok() ? TrimCopy(*t) : "";
-}
-
-StudyInfo Context(Env* env, Meter* meter, WorkloadEngine* engine, const MeterOptions& mo) {
-  StudyInfo info;
-  info.host = FirstLine(env, "/proc/sys/kernel/hostname");
-  info.kernel = FirstLine(env, "/proc/sys/kernel/osrelease");
-  if (auto cpu = ReadCpuInfo(env); cpu.ok()) {
-    info.cpu = cpu->model_name;
-    if (cpu->threads > 0) info.cpu += " (" + std::to_string(cpu->threads) + " threads)";
-  }
-  for (const auto& [k, v] : engine->Versions()) {
-    if (k == "libtorch") info.libtorch = v;
-    else if (k == "blas") info.blas = v;
-    else info.meter_facts.emplace_back("engine " + k, v);
-  }
-  info.wattlab_version = WattlabVersion();
-  info.sources = meter->sources();
-  info.interval_s = std::chrono::duration<double>(mo.interval).count();
-  info.estimated = meter->estimated();
-  for (const auto& a : meter->attempts()) {
-    if (!a.chosen) continue;
-    std::string driver;
-    for (const auto& [k, v] : a.facts)
-      if (k == "nvml.driver_version") driver = v;
-    for (const auto& [k, v] : a.facts) {
-      info.meter_facts.emplace_back(a.source + " " + k, v);
-      // "gpu-0.name" style keys: "NVIDIA H100 80GB HBM3 (driver 550.54)"
-      if (a.source == kSourceNvml && EndsWith(k, ".name"))
-        info.gpus.push_back(v + (driver.empty() ? "" : " (driver " + driver + ")"));
-    }
-  }
-  return info;
-}
 
 struct Study {
   std::string db = kDefaultDb, preset, spec_file, dataset;
@@ -110,7 +74,7 @@ int Study::Run(const std::vector<std::string>& args) {
   }
   if (!spec.ok()) return ReportError("study", spec.status());
   if (!dataset.empty()) {
-    Status ds = CheckDataset(dataset);
+    Status ds = catalog::CheckDataset(dataset);
     if (!ds.ok()) return ReportError("study", Status::InvalidArgument("--dataset: " + ds.message()));
     spec->dataset = dataset;
     // Recorded with the spec, so --resume with another dataset is refused.
@@ -129,23 +93,17 @@ int Study::Run(const std::vector<std::string>& args) {
 
   std::vector<PlannedRun> plan = ExpandPlan(*spec);
   if (dry_run) {
+    // Counted by the catalog: a dry run never loads libtorch nor builds a model.
     std::map<std::string, int64_t> macs;
-    auto engine = LoadWorkloadEngine(env.get());
-    std::string note;
-    if (engine.ok()) {
-      for (const auto& r : plan) {
-        if (macs.count(r.model)) continue;
-        auto f = (*engine)->Describe(r.model, std::nullopt, std::nullopt);
-        if (!f.ok())
-          return ReportError("study", Status::InvalidArgument(spec->file + ": model '" + r.model + "': " +
-                                                              f.status().message()));
-        macs[r.model] = f->macs;
-      }
-    } else {
-      note = "note: the workload engine is not loadable (" + engine.status().message() +
-             "), so model names were checked by form only and MACs are built-in approximations\n";
+    for (const auto& r : plan) {
+      if (macs.count(r.model)) continue;
+      auto f = catalog::CountModel(r.model);
+      if (!f.ok())
+        return ReportError("study", Status::InvalidArgument(spec->file + ": model '" + r.model + "': " +
+                                                            f.status().message()));
+      macs[r.model] = f->macs;
     }
-    std::cout << FormatPlan(plan, *spec, macs) << note;
+    std::cout << FormatPlan(plan, *spec, macs);
     return kExitOk;
   }
 
@@ -165,14 +123,14 @@ int Study::Run(const std::vector<std::string>& args) {
   // Unknown models fail here, before a database is created.
   if (auto f = runner.DescribeModels(); !f.ok()) return ReportError("study", f.status());
 
-  auto store = Store::Open(db, OpenMode::kCreate);
+  auto store = Store::Open(env.get(), db, OpenMode::kCreate);
   if (!store.ok()) return ReportError("study", store.status());
   runner.set_store(store->get());
   // A second Ctrl-C kills at once (the default action); the store is safe either way.
   if (Status ws = env->WatchSignals({Signal::kInt, Signal::kTerm}, &g_interrupted, /*reset_after_first=*/true);
       !ws.ok())
     return ReportError("study", ws);
-  auto out = runner.Run(Context(env.get(), meter->get(), *engine, *mo));
+  auto out = runner.Run(CollectStudyContext(env.get(), **meter, **engine, WattlabVersion()));
   if (!out.ok()) return ReportError("study", out.status());
 
   std::string resume_cmd = "wattlab study";

@@ -66,12 +66,12 @@ int Train::Run() {
   // A bad model name fails now, before the idle baseline makes anyone wait.
   if (auto facts = session->engine->Describe(cfg.model, std::nullopt, std::nullopt); !facts.ok())
     return ReportError(cmd, facts.status());
-  if (Status idle_st = MeasureIdleBaseline(*session, idle_s); !idle_st.ok()) return ReportError(cmd, idle_st);
+  if (Status idle_st = MeasureIdleBaseline(session->meter.get(), idle_s, &session->context); !idle_st.ok())
+    return ReportError(cmd, idle_st);
 
-  MeteredObserver observer(session->meter.get());
-  auto result = session->engine->Train(cfg, &observer);
+  MeteredRun run(session->meter.get());
+  auto result = run.Train(session->engine, cfg);
   Status stop = session->meter->Stop();
-  if (!observer.error().ok()) return ReportError(cmd, observer.error());
   if (!result.ok()) return ReportError(cmd, result.status());
   if (!stop.ok()) return ReportError(cmd, stop.WithContext("stopping the meter"));
   const TrainResult& r = *result;
@@ -85,10 +85,10 @@ int Train::Run() {
                    {"momentum", cfg.momentum},     {"weight_decay", cfg.weight_decay},
                    {"threads", cfg.threads},       {"precision", cfg.precision}, {"seed", cfg.seed},
                    {"warmup_steps", cfg.warmup_steps}};
-    j["versions"] = VersionsJson(session->engine);
-    j["meter"] = MeterJson(*session);
-    j["sources"] = session->meter->sources();
-    j["estimated"] = session->meter->estimated();
+    j["versions"] = VersionsJson(session->context);
+    j["meter"] = MeterJson(session->context);
+    j["sources"] = session->context.sources;
+    j["estimated"] = session->context.estimated;
     j["setup_s"] = r.setup_s;
     j["warmup_s"] = r.warmup_s;
     j["steps"] = r.steps;
@@ -96,9 +96,9 @@ int Train::Run() {
     j["train_duration_s"] = r.train_duration_s;
     j["samples_per_s"] = r.samples_per_s;
     j["phases"] = nlohmann::json::object();
-    for (const auto& w : observer.phases()) j["phases"][w.name] = WindowJson(w);
+    for (const auto& w : run.phases()) j["phases"][w.name] = WindowJson(w);
     j["epochs"] = nlohmann::json::array();
-    for (const auto& w : observer.epochs()) j["epochs"].push_back(WindowJson(w));
+    for (const auto& w : run.epochs()) j["epochs"].push_back(WindowJson(w));
     j["loss_curve"] = r.step_loss;
     j["epoch_loss"] = r.epoch_loss;
     j["accuracy"] = r.accuracy ? nlohmann::json(*r.accuracy) : nlohmann::json();
@@ -115,16 +115,14 @@ int Train::Run() {
   std::printf("data %s, batch %lld, %s lr %g, %d threads, %s, seed %llu\n", cfg.dataset.c_str(),
               static_cast<long long>(cfg.batch_size), cfg.optimizer.c_str(), cfg.lr, cfg.threads,
               cfg.precision.c_str(), static_cast<unsigned long long>(cfg.seed));
-  std::printf("meter: %s%s; idle %s\n", Join(session->meter->sources(), "+").c_str(),
-              session->meter->estimated() ? " (estimated: a model of CPU time, not a measurement)" : "",
-              session->idle_power_w ? (FormatFixed(*session->idle_power_w, 2) + " W").c_str() : "not measured");
+  std::printf("%s\n", MeterLine(session->context).c_str());
   std::printf("setup %.3f s, warm-up %.3f s (outside the windows)\n", r.setup_s, r.warmup_s);
-  for (const auto& w : observer.epochs()) {
+  for (const auto& w : run.epochs()) {
     std::printf("  %s", WindowLine(w).c_str());
     if (w.mean_loss) std::printf(", mean loss %.4f", *w.mean_loss);
     std::printf("\n");
   }
-  for (const auto& w : observer.phases()) std::printf("%s\n", WindowLine(w).c_str());
+  for (const auto& w : run.phases()) std::printf("%s\n", WindowLine(w).c_str());
   if (r.accuracy) std::printf("test accuracy %.2f%% on %lld samples\n", *r.accuracy * 100, static_cast<long long>(r.eval_samples));
   else if (!r.accuracy_meaningful) std::printf("test accuracy: not meaningful (synthetic data)\n");
   return kExitOk;

@@ -35,5 +35,11 @@ CommandFn AddPredict(CLI::App* root);
 CommandFn AddReport(CLI::App* root);
 CommandFn AddEstimate(CLI::App* root);
 CommandFn AddPlace(CLI::App* root);
+CommandFn AddCap(CLI::App* root);
+
+// Prints one warning to stderr when power caps set by wattlab are still in
+// force (a caps journal is pending), naming `wattlab cap --restore`. Every
+// command but `cap` calls it as it starts (main.cc).
+void WarnIfCapsPending();
 
 }  // namespace wattlab::cli

@@ -44,6 +44,7 @@ const Command kCommands[] = {
     {"predict", wattlab::cli::AddPredict, "predict energy of a model never run here"},
     {"report", wattlab::cli::AddReport, "write an HTML + Markdown report of a study"},
     {"estimate", wattlab::cli::AddEstimate, "what the CPU estimate would say for a CPU model, with its error band"},
+    {"cap", wattlab::cli::AddCap, "show, set and restore GPU/CPU power limits and CPU clocks (restores the originals)"},
     {"place", wattlab::cli::AddPlace, "edge or cloud: energy per request of each placement, with sources"},
 };
 
@@ -157,5 +158,8 @@ int main(int argc, char** argv) {
   }
   if (has_rest && !command->takes_rest)
     return UsageError(*command, "'wattlab " + std::string(command->name) + "' takes no command after '--'", true);
+  // Caps left in force (a crash, a SIGKILL, or `cap` without --hold) are
+  // machine state: say so before any other command runs on them.
+  if (std::string(command->name) != "cap") wattlab::cli::WarnIfCapsPending();
   return run(inv);
 }

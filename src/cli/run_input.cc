@@ -47,7 +47,7 @@ Result<std::vector<RunRow>> LoadRunRows(Env* env, const std::string& db, const s
     return kept;
   }
   const std::string path = db.empty() ? kDefaultDb : db;
-  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(path, OpenMode::kReadOnly));
+  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(env, path, OpenMode::kReadOnly));
   if (!study.empty()) {
     WATTLAB_ASSIGN_OR_RETURN(auto info, store->ReadStudy(study));
     if (!info.has_value()) {

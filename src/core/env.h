@@ -115,8 +115,10 @@ class Env {
   virtual Status SetEnvVar(const std::string& name, const std::string& value, bool overwrite) = 0;
 
   // --- Writing. Paths are mapped by Resolve like reads. ---
-  // Writes into an existing file without creating, truncating or renaming it
-  // (sysfs knobs such as constraint_0_power_limit_uw need exactly this).
+  // Writes into an existing file without creating or renaming it, opened
+  // with O_TRUNC as `echo V > file` does (sysfs knobs such as
+  // constraint_0_power_limit_uw need exactly this; on a copy of a sysfs tree
+  // a shorter value replaces a longer one whole). NotFound when missing.
   virtual Status WriteFileInPlace(const std::string& path, const std::string& data) = 0;
   // Replaces path with data atomically: a temporary sibling is written,
   // synced and renamed over path. On any failure the previous file is whole

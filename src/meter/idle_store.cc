@@ -1,18 +1,19 @@
 #include "meter/idle_store.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-
 #include <nlohmann/json.hpp>
 
 namespace wattlab {
 
-namespace fs = std::filesystem;
+namespace {
+
+std::string ParentDir(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return "";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
 
 Result<std::string> IdleStatePath(Env* env) {
   if (auto x = env->GetEnvVar("XDG_STATE_HOME"); x && !x->empty() && (*x)[0] == '/')
@@ -27,9 +28,7 @@ std::string HostName(Env* env) {
     std::string h = Trim(*t);
     if (!h.empty()) return h;
   }
-  char buf[256] = {};
-  if (gethostname(buf, sizeof(buf) - 1) == 0 && buf[0] != '\0') return buf;
-  return "unknown";
+  return env->HostName();
 }
 
 Result<std::vector<IdleEntry>> LoadIdleEntries(Env* env, const std::string& path) {
@@ -93,31 +92,12 @@ Status SaveIdleEntry(Env* env, const std::string& path, const IdleEntry& entry) 
   for (const auto& e : *entries)
     if (!(e.host == entry.host && e.sources == entry.sources)) j["entries"].push_back(to_json(e));
   j["entries"].push_back(to_json(entry));
-  std::error_code ec;
-  fs::path dir = fs::path(path).parent_path();
-  if (!dir.empty()) fs::create_directories(dir, ec);
-  if (ec) return Status::IOError("cannot create " + dir.string() + ": " + ec.message());
-  return WriteFileAtomically(path, j.dump(2) + "\n");
-}
-
-Status WriteFileAtomically(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return Status::IOError("cannot write " + tmp + ": " + std::strerror(errno));
-    f << content;
-    f.flush();
-    if (!f) {
-      std::remove(tmp.c_str());
-      return Status::IOError("cannot write " + tmp + ": " + std::strerror(errno));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    std::remove(tmp.c_str());
-    return Status::IOError("cannot rename " + tmp + " to " + path + ": " + std::strerror(err));
-  }
-  return Status::Ok();
+  // Env::WriteFileAtomically writes a temporary sibling, syncs it and renames
+  // it over the file: on any failure (disk full, rename refused, directory
+  // gone) the previous file is whole and the temporary is removed.
+  const std::string what = "cannot save the idle baseline to " + path;
+  if (std::string dir = ParentDir(path); !dir.empty()) WATTLAB_RETURN_IF_ERROR(env->CreateDirs(dir).WithContext(what));
+  return env->WriteFileAtomically(path, j.dump(2) + "\n").WithContext(what);
 }
 
 }  // namespace wattlab

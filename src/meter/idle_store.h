@@ -6,8 +6,10 @@
 //   {"version": 1, "entries": [{"host", "sources": [..], "idle_power_w",
 //    "domains": [{"name", "power_w"}], "measured_at_s" (Unix time),
 //    "duration_s", "estimated"}]}
-// Writes replace the whole file atomically (temp file + rename), so a
-// crash never leaves half a file.
+// Every file access goes through the Env. Writes replace the whole file
+// atomically (Env::WriteFileAtomically: temp file, sync, rename), so a crash,
+// a full disk or a refused rename never leaves half a file: the previous one
+// stays whole.
 //
 // Thread-safety: free functions; concurrent writers race last-wins.
 #pragma once
@@ -36,7 +38,7 @@ struct IdleEntry {
 // FailedPrecondition when neither is set.
 Result<std::string> IdleStatePath(Env* env);
 // This machine's name (/proc/sys/kernel/hostname through env, else
-// gethostname), "unknown" when neither answers.
+// env->HostName()), "unknown" when neither answers.
 std::string HostName(Env* env);
 
 // All entries; an absent file is an empty list. Corruption (with the path
@@ -46,11 +48,8 @@ Result<std::vector<IdleEntry>> LoadIdleEntries(Env* env, const std::string& path
 Result<std::optional<IdleEntry>> FindIdleEntry(Env* env, const std::string& path, const std::string& host,
                                                const std::vector<std::string>& sources);
 // Adds or replaces the entry with the same host and sources; creates the
-// directory if needed.
+// directory if needed. Errors say "cannot save the idle baseline to PATH: "
+// and then what the Env reported (no space left, rename refused, ...).
 Status SaveIdleEntry(Env* env, const std::string& path, const IdleEntry& entry);
-
-// Writes `content` to `path` through a temp file in the same directory and
-// rename(2), so readers see the old file or the new one, never a part.
-Status WriteFileAtomically(const std::string& path, const std::string& content);
 
 }  // namespace wattlab

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/energy_basis.h"
+
 namespace wattlab {
 
 namespace {
@@ -57,7 +59,7 @@ nlohmann::json MetersToJson(const std::vector<SourceAttempt>& attempts, std::chr
   return j;
 }
 
-nlohmann::json WindowToJson(const WindowResult& w) {
+nlohmann::json WindowToJson(const WindowResult& w, const std::optional<WindowWork>& work) {
   nlohmann::json j;
   j["name"] = w.name;
   j["start_s"] = NumberOrNull(w.start_s);
@@ -71,7 +73,7 @@ nlohmann::json WindowToJson(const WindowResult& w) {
   j["cpu_util"] = NumberOrNull(w.cpu_util);
   j["attributed_share"] = OptionalNumber(w.attributed_share);
   j["attributed_energy_j"] = OptionalNumber(w.attributed_energy_j);
-  j["samples"] = w.samples;
+  j["meter_samples"] = w.samples;
   auto bytes = [](const std::optional<int64_t>& v) -> nlohmann::json {
     if (!v) return nullptr;
     return *v;
@@ -93,6 +95,16 @@ nlohmann::json WindowToJson(const WindowResult& w) {
     dj["energy_j"] = NumberOrNull(d.energy_j);
     dj["mean_power_w"] = NumberOrNull(d.mean_power_w);
     j["domains"].push_back(std::move(dj));
+  }
+  if (work) {
+    const double n = static_cast<double>(work->samples);
+    const EnergyBasis basis = WindowEnergyBasis(w.energy_above_idle_j);
+    j["samples"] = work->samples;
+    j["samples_per_s"] = w.duration_s > 0 ? NumberOrNull(n / w.duration_s) : nlohmann::json(0.0);
+    j["energy_per_sample_j"] =
+        NumberOrNull(EnergyPerSample(w.energy_j, w.energy_above_idle_j, work->samples, basis).value_or(0.0));
+    j["energy_per_sample_basis"] = EnergyBasisField(basis);
+    if (work->mean_loss) j["mean_loss"] = NumberOrNull(*work->mean_loss);
   }
   return j;
 }

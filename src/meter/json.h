@@ -7,6 +7,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -22,10 +24,25 @@ nlohmann::json DomainInfoToJson(const DomainInfo& d);
 nlohmann::json AttemptToJson(const SourceAttempt& a);
 // {interval_s, attempts: [...], chosen: [source names]}
 nlohmann::json MetersToJson(const std::vector<SourceAttempt>& attempts, std::chrono::nanoseconds interval);
+// What a workload did inside a window (a phase or an epoch of train/infer).
+struct WindowWork {
+  int64_t samples = 0;              // workload samples processed in the window
+  std::optional<double> mean_loss;  // epochs of training
+};
+
+// The one JSON shape of a meter window, printed by measure, train, infer:
 // {name, start_s, duration_s, energy_j, mean_power_w, idle_power_w,
 //  energy_above_idle_j, estimated, sources, cpu_util, attributed_share,
-//  attributed_energy_j, samples, domains: [{name, source, component,
-//  in_total, estimated, energy_j, mean_power_w}]}
-nlohmann::json WindowToJson(const WindowResult& w);
+//  attributed_energy_j, meter_samples, net_rx_bytes, net_tx_bytes,
+//  lo_rx_bytes, lo_tx_bytes, io_read_bytes, io_write_bytes (null when unread;
+//  see WindowResult), domains: [{name, source, component, in_total,
+//  estimated, energy_j, mean_power_w}]}
+// and, when `work` is given, what the workload did in it:
+// {samples, samples_per_s, energy_per_sample_j, energy_per_sample_basis
+//  ("energy_above_idle_j" | "energy_j", core/energy_basis.h), mean_loss
+//  (only when known)}. `meter_samples` counts sampler ticks; `samples` is
+// always workload samples (measure keeps its old `samples` key: see
+// docs/measurement.md).
+nlohmann::json WindowToJson(const WindowResult& w, const std::optional<WindowWork>& work = std::nullopt);
 
 }  // namespace wattlab

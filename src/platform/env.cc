@@ -262,7 +262,9 @@ class RealEnv : public Env {
 
   Status WriteFileInPlace(const std::string& path, const std::string& data) override {
     std::string real = Resolve(path);
-    int fd = ::open(real.c_str(), O_WRONLY | O_CLOEXEC);
+    // O_TRUNC as `echo V > file` does: a no-op on sysfs, and what makes a
+    // copied sysfs tree (tests, a hypervisor-filled folder) take a shorter value whole.
+    int fd = ::open(real.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (fd < 0) return StatusFromErrno(errno, "cannot open for writing", real);
     Status st = WriteAll(fd, data, real);
     if (::close(fd) != 0 && st.ok()) st = StatusFromErrno(errno, "cannot write", real);

@@ -33,7 +33,7 @@ struct ReportOptions {
   // Title shown at the top of index.html and summary.md; empty: derived from
   // the study name(s).
   std::string title;
-  // Carbon conversion: gCO2e = kWh x intensity x PUE (docs/analysis.md defaults).
+  // Carbon conversion: gCO2e = kWh x intensity x PUE (defaults: docs/conventions.md).
   double carbon_intensity_g_per_kwh = 475.0;
   double pue = 1.0;
   // Inferences (requests) per day assumed for the lifecycle (break-even) plot,

@@ -2,14 +2,13 @@
 #include "store/store.h"
 
 #include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <map>
 #include <nlohmann/json.hpp>
+
+#include "store/env_vfs.h"
 
 namespace wattlab {
 namespace {
@@ -109,13 +108,16 @@ static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kStoreSchemaVersio
 // A prepared statement that finalizes itself.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    ClearEnvError(db);
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr);
+  }
   ~Stmt() { sqlite3_finalize(s_); }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   Status status(const std::string& what) const {
     if (rc_ == SQLITE_OK) return Status::Ok();
-    return Status::IOError(what + ": " + sqlite3_errmsg(db_));
+    return Status::IOError(what + ": " + SqliteErrorWithEnv(db_));
   }
   void Bind(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.c_str(), (int)v.size(), SQLITE_TRANSIENT); }
   void Bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
@@ -152,11 +154,11 @@ class Stmt {
 };
 
 Status Exec(sqlite3* db, const char* sql, const std::string& what) {
+  ClearEnvError(db);
   char* err = nullptr;
   if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string m = err ? err : sqlite3_errmsg(db);
-    sqlite3_free(err);
-    return Status::IOError(what + ": " + m);
+    sqlite3_free(err);  // the same text as sqlite3_errmsg, which SqliteErrorWithEnv extends
+    return Status::IOError(what + ": " + SqliteErrorWithEnv(db));
   }
   return Status::Ok();
 }
@@ -165,7 +167,7 @@ Result<int64_t> QueryInt(sqlite3* db, const char* sql, const std::string& what) 
   Stmt s(db, sql);
   WATTLAB_RETURN_IF_ERROR(s.status(what));
   int rc = s.Step();
-  if (rc != SQLITE_ROW) return Status::IOError(what + ": " + sqlite3_errmsg(db));
+  if (rc != SQLITE_ROW) return Status::IOError(what + ": " + SqliteErrorWithEnv(db));
   return s.Int(0);
 }
 
@@ -228,24 +230,14 @@ void StudyContextFromJson(const json& j, StudyInfo& s) {
         s.meter_facts.emplace_back(f[0].get<std::string>(), f[1].get<std::string>());
 }
 
-// Student's t at 0.975 for df 1..30; 1.96 beyond.
-double TCritical95(int64_t df) {
-  static const double kT[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-                              2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-                              2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
-  if (df < 1) return 0;
-  if (df <= 30) return kT[df - 1];
-  return 1.96;
-}
-
-std::string UnwritableMessage(const std::string& path) {
+std::string UnwritableMessage(Env* env, const std::string& path) {
   std::string dir = path;
   size_t slash = dir.find_last_of('/');
   dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0)
+  auto st = env->Stat(dir);
+  if (!st.ok() || st->kind == FileKind::kMissing)
     return "cannot create database " + path + ": directory " + dir + " does not exist; create it or pass another --db";
-  if (::access(dir.c_str(), W_OK) != 0)
+  if (!env->CheckWritable(path).ok())
     return "cannot create database " + path + ": directory " + dir + " is not writable (" + std::strerror(EACCES) +
            "); pass --db with a writable path";
   return "cannot open database " + path + " for writing; pass --db with a writable path";
@@ -253,34 +245,45 @@ std::string UnwritableMessage(const std::string& path) {
 
 }  // namespace
 
-Store::Store(sqlite3* db, std::string path, int schema_version)
-    : db_(db), path_(std::move(path)), schema_version_(schema_version) {}
+Store::Store(sqlite3* db, std::string path, int schema_version, std::unique_ptr<EnvVfs> vfs)
+    : vfs_(std::move(vfs)), db_(db), path_(std::move(path)), schema_version_(schema_version) {}
 
-Store::~Store() { sqlite3_close_v2(db_); }
+Store::~Store() {
+  // Every statement is finalized by now, so the connection closes at once and
+  // the VFS can go. Should one be left, keep the VFS alive (leak it) rather
+  // than pull it from under a zombie connection.
+  if (sqlite3_close(db_) != SQLITE_OK) {
+    sqlite3_close_v2(db_);
+    (void)vfs_.release();
+  }
+}
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& path, OpenMode mode) {
+Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& path, OpenMode mode) {
   if (path.empty()) return Status::InvalidArgument("empty database path: pass --db FILE");
-  struct stat st;
-  bool exists = ::stat(path.c_str(), &st) == 0;
+  if (!env) return Status::InvalidArgument("Store::Open needs an Env");
+  WATTLAB_ASSIGN_OR_RETURN(FileInfo info, env->Stat(path));
+  bool exists = info.kind != FileKind::kMissing;
   if (!exists && mode != OpenMode::kCreate)
     return Status::NotFound("no database at " + path + ": run `wattlab study` first or pass --db");
-  if (exists && S_ISDIR(st.st_mode))
+  if (exists && info.kind == FileKind::kDirectory)
     return Status::InvalidArgument(path + " is a directory, not a database file: pass --db FILE");
-  if (mode != OpenMode::kReadOnly && exists && ::access(path.c_str(), W_OK) != 0)
+  if (mode != OpenMode::kReadOnly && exists && !env->CheckWritable(path).ok())
     return Status::IOError("database " + path + " is not writable: fix its permissions or pass another --db");
 
+  WATTLAB_ASSIGN_OR_RETURN(auto vfs, EnvVfs::Create(env));
   int flags = mode == OpenMode::kReadOnly ? SQLITE_OPEN_READONLY
               : mode == OpenMode::kReadWrite ? SQLITE_OPEN_READWRITE
                                              : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, vfs->name());
   if (rc != SQLITE_OK) {
     std::string m = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    if (std::string e = vfs->TakeError(); !e.empty()) m += " (" + e + ")";
     sqlite3_close_v2(db);
-    if (!exists) return Status::IOError(UnwritableMessage(path) + " (" + m + ")");
+    if (!exists) return Status::IOError(UnwritableMessage(env, path) + " (" + m + ")");
     return Status::IOError("cannot open database " + path + ": " + m);
   }
-  std::unique_ptr<Store> store(new Store(db, path, 0));
+  std::unique_ptr<Store> store(new Store(db, path, 0, std::move(vfs)));
   sqlite3_busy_timeout(db, 5000);
 
   // Reading the header is where a non-SQLite file shows itself.
@@ -322,7 +325,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, OpenMode mod
     Transaction tx(db);
     Status s = tx.Begin();
     if (!s.ok()) {
-      if (!exists) return Status::IOError(UnwritableMessage(path));
+      if (!exists) return Status::IOError(UnwritableMessage(env, path));
       return s.WithContext("migrating " + path);
     }
     WATTLAB_RETURN_IF_ERROR(Exec(db, kMigrations[v], "migrating " + path + " to schema v" + std::to_string(v + 1)));
@@ -381,7 +384,7 @@ Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
     r.accuracy = s.OptReal(22);
     rows.push_back(std::move(r));
   }
-  if (rc != SQLITE_DONE) return Status::IOError("reading runs from " + path_ + ": " + sqlite3_errmsg(db_));
+  if (rc != SQLITE_DONE) return Status::IOError("reading runs from " + path_ + ": " + SqliteErrorWithEnv(db_));
   return rows;
 }
 
@@ -402,7 +405,7 @@ Result<std::vector<StudyInfo>> Store::ReadStudies() {
     StudyContextFromJson(ctx, info);
     out.push_back(std::move(info));
   }
-  if (rc != SQLITE_DONE) return Status::IOError("reading studies from " + path_ + ": " + sqlite3_errmsg(db_));
+  if (rc != SQLITE_DONE) return Status::IOError("reading studies from " + path_ + ": " + SqliteErrorWithEnv(db_));
   if (schema_version_ >= 2) {
     Stmt b(db_, "SELECT study, unix_s, power_w FROM idle_baselines ORDER BY unix_s, rowid");
     WATTLAB_RETURN_IF_ERROR(b.status("reading idle baselines from " + path_));
@@ -478,61 +481,6 @@ Result<std::vector<DomainEnergyRow>> Store::ReadDomainEnergy(const std::string& 
   return out;
 }
 
-Result<std::vector<ConfigAggregate>> Store::ReadAggregates(const std::string& study) {
-  WATTLAB_ASSIGN_OR_RETURN(auto rows, ReadRows(study));
-  // Group by (study, config_id, phase, window), keeping first-seen order.
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, size_t> index;
-  std::vector<std::vector<const RunRow*>> groups;
-  for (const auto& r : rows) {
-    auto key = std::make_tuple(r.study, r.config_id, r.phase, r.window);
-    auto it = index.find(key);
-    if (it == index.end()) {
-      index.emplace(key, groups.size());
-      groups.push_back({&r});
-    } else {
-      groups[it->second].push_back(&r);
-    }
-  }
-  std::vector<ConfigAggregate> out;
-  for (const auto& g : groups) {
-    const RunRow& f = *g.front();
-    ConfigAggregate a;
-    a.study = f.study;
-    a.config_id = f.config_id;
-    a.model = f.model;
-    a.phase = f.phase;
-    a.window = f.window;
-    a.batch_size = f.batch_size;
-    a.threads = f.threads;
-    a.precision = f.precision;
-    a.n = (int64_t)g.size();
-    bool above = true;
-    for (const RunRow* r : g) above = above && r->energy_above_idle_j.has_value();
-    a.metric = above ? "energy_above_idle_j" : "energy_j";
-    std::vector<double> e;
-    double dur = 0, per_sample = 0;
-    for (const RunRow* r : g) {
-      double v = above ? *r->energy_above_idle_j : r->energy_j;
-      e.push_back(v);
-      dur += r->duration_s;
-      per_sample += r->samples > 0 ? v / (double)r->samples : 0.0;
-    }
-    double n = (double)e.size(), sum = 0;
-    for (double v : e) sum += v;
-    a.mean_j = sum / n;
-    double ss = 0;
-    for (double v : e) ss += (v - a.mean_j) * (v - a.mean_j);
-    a.std_j = e.size() > 1 ? std::sqrt(ss / (n - 1)) : 0.0;
-    double half = e.size() > 1 ? TCritical95(a.n - 1) * a.std_j / std::sqrt(n) : 0.0;
-    a.ci95_low_j = a.mean_j - half;
-    a.ci95_high_j = a.mean_j + half;
-    a.mean_duration_s = dur / n;
-    a.mean_energy_per_sample_j = per_sample / n;
-    out.push_back(std::move(a));
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------- writes
 
 Status Store::UpsertStudy(const StudyInfo& info) {
@@ -546,7 +494,7 @@ Status Store::UpsertStudy(const StudyInfo& info) {
   s.Bind(3, info.started_at_unix_s);
   s.Bind(4, info.finished_at_unix_s);
   s.Bind(5, StudyContextJson(info).dump());
-  if (s.Step() != SQLITE_DONE) return Status::IOError("writing study to " + path_ + ": " + sqlite3_errmsg(db_));
+  if (s.Step() != SQLITE_DONE) return Status::IOError("writing study to " + path_ + ": " + SqliteErrorWithEnv(db_));
   return Status::Ok();
 }
 
@@ -556,7 +504,7 @@ Status Store::AddIdleBaseline(const std::string& study, double unix_s, double id
   s.Bind(1, study);
   s.Bind(2, unix_s);
   s.Bind(3, idle_power_w);
-  if (s.Step() != SQLITE_DONE) return Status::IOError("writing idle baseline to " + path_ + ": " + sqlite3_errmsg(db_));
+  if (s.Step() != SQLITE_DONE) return Status::IOError("writing idle baseline to " + path_ + ": " + SqliteErrorWithEnv(db_));
   return Status::Ok();
 }
 
@@ -565,7 +513,7 @@ Status Store::FinishStudy(const std::string& study, double finished_at_unix_s) {
   WATTLAB_RETURN_IF_ERROR(s.status("finishing study in " + path_));
   s.Bind(1, study);
   s.Bind(2, finished_at_unix_s);
-  if (s.Step() != SQLITE_DONE) return Status::IOError("finishing study in " + path_ + ": " + sqlite3_errmsg(db_));
+  if (s.Step() != SQLITE_DONE) return Status::IOError("finishing study in " + path_ + ": " + SqliteErrorWithEnv(db_));
   return Status::Ok();
 }
 
@@ -610,7 +558,7 @@ Status Store::WriteRun(const RunRecord& run) {
     for (double l : run.step_loss) losses.push_back(std::isfinite(l) ? json(l) : json(nullptr));
     s.Bind(10, losses.dump());
     if (s.Step() != SQLITE_DONE)
-      return Status::IOError("writing run to " + path_ + ": " + sqlite3_errmsg(db_) +
+      return Status::IOError("writing run to " + path_ + ": " + SqliteErrorWithEnv(db_) +
                              " (is the study written first with UpsertStudy?)");
   }
   {
@@ -654,7 +602,7 @@ Status Store::WriteRun(const RunRecord& run) {
       }
       if (s.Step() != SQLITE_DONE)
         return Status::IOError("writing window " + r.phase + "/" + r.window + " to " + path_ + ": " +
-                               sqlite3_errmsg(db_));
+                               SqliteErrorWithEnv(db_));
     }
   }
   {
@@ -676,7 +624,7 @@ Status Store::WriteRun(const RunRecord& run) {
       s.Bind(10, d.energy_j);
       s.Bind(11, d.mean_power_w);
       if (s.Step() != SQLITE_DONE)
-        return Status::IOError("writing domain energy to " + path_ + ": " + sqlite3_errmsg(db_));
+        return Status::IOError("writing domain energy to " + path_ + ": " + SqliteErrorWithEnv(db_));
     }
   }
   if (run.timeline) {
@@ -693,7 +641,7 @@ Status Store::WriteRun(const RunRecord& run) {
     s.Bind(4, ts.dump());
     s.Bind(5, pw.dump());
     s.Bind(6, sp.dump());
-    if (s.Step() != SQLITE_DONE) return Status::IOError("writing timeline to " + path_ + ": " + sqlite3_errmsg(db_));
+    if (s.Step() != SQLITE_DONE) return Status::IOError("writing timeline to " + path_ + ": " + SqliteErrorWithEnv(db_));
   }
   return tx.Commit().WithContext(path_);
 }

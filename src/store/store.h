@@ -29,12 +29,15 @@
 #include <string>
 #include <vector>
 
+#include "core/env.h"
 #include "wattlab/record.h"
 #include "wattlab/status.h"
 
 struct sqlite3;
 
 namespace wattlab {
+
+class EnvVfs;  // store/env_vfs.h
 
 enum class OpenMode {
   kReadOnly,   // must exist and be a wattlab database
@@ -83,20 +86,6 @@ struct RunRecord {
   std::optional<RunTimeline> timeline;
 };
 
-// A configuration's repetitions aggregated (energy_above_idle_j when every
-// repetition has it, else energy_j; `metric` says which).
-struct ConfigAggregate {
-  std::string study, config_id, model, phase, window;
-  int64_t batch_size = 0, threads = 0;
-  std::string precision;
-  int64_t n = 0;
-  std::string metric;  // "energy_above_idle_j" | "energy_j"
-  double mean_j = 0, std_j = 0;          // sample standard deviation (n-1); 0 when n == 1
-  double ci95_low_j = 0, ci95_high_j = 0;  // mean -+ t(0.975, n-1) * std / sqrt(n); = mean when n == 1
-  double mean_duration_s = 0;
-  double mean_energy_per_sample_j = 0;
-};
-
 class Store {
  public:
   ~Store();
@@ -108,7 +97,14 @@ class Store {
   // Corruption naming the file; schema newer than this build ->
   // FailedPrecondition "database schema vN is newer than this wattlab (vM):
   // upgrade wattlab"; unwritable path -> IOError saying which path and why.
-  static Result<std::unique_ptr<Store>> Open(const std::string& path, OpenMode mode);
+  //
+  // Every access to the file goes through `env`, which must outlive the
+  // Store: the checks above (Stat, CheckWritable) and, through an EnvVfs
+  // (env_vfs.h), every byte SQLite reads or writes in the database, its
+  // journal and its WAL. A failed Env write fails the statement, and the
+  // error carries the Env's message ("... (cannot write X-wal: No space left
+  // on device)").
+  static Result<std::unique_ptr<Store>> Open(Env* env, const std::string& path, OpenMode mode);
 
   const std::string& path() const { return path_; }
   int schema_version() const { return schema_version_; }
@@ -121,8 +117,6 @@ class Store {
   Result<std::optional<StudyInfo>> ReadStudy(const std::string& name);
   Result<std::vector<RunTimeline>> ReadTimelines(const std::string& study = "");
   Result<std::vector<DomainEnergyRow>> ReadDomainEnergy(const std::string& study, int64_t run_id);
-  // Mean, std and 95% CI per (config_id, phase, window) over repetitions.
-  Result<std::vector<ConfigAggregate>> ReadAggregates(const std::string& study = "");
 
   // ---- writes (the study runner) ----
   // Inserts the study, or (resume) keeps the stored one and refreshes its
@@ -137,7 +131,8 @@ class Store {
   Status WriteRun(const RunRecord& run);
 
  private:
-  Store(sqlite3* db, std::string path, int schema_version);
+  Store(sqlite3* db, std::string path, int schema_version, std::unique_ptr<EnvVfs> vfs);
+  std::unique_ptr<EnvVfs> vfs_;  // outlives db_ (closed first in ~Store)
   sqlite3* db_;
   std::string path_;
   int schema_version_;

@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "catalog/catalog.h"
 #include "core/strings.h"
 
 namespace wattlab {
@@ -30,19 +31,6 @@ std::string ConfigKey(const PlannedRun& r, const std::string& dataset) {
          r.optimizer + "|" + FormatDouble(r.lr) + "|" + dataset;
 }
 
-int64_t FamilyParam(const std::string& model, const std::string& key, int64_t dflt) {
-  size_t colon = model.find(':');
-  if (colon == std::string::npos) return dflt;
-  for (const auto& part : Split(model.substr(colon + 1), ',')) {
-    auto kv = Split(part, '=');
-    if (kv.size() == 2 && kv[0] == key) {
-      auto v = ParseInt(kv[1]);
-      if (v) return *v;
-    }
-  }
-  return dflt;
-}
-
 std::string FormatDuration(double s) {
   char buf[32];
   int64_t t = (int64_t)std::llround(s);
@@ -58,7 +46,9 @@ std::string FormatDuration(double s) {
 std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
   std::vector<PlannedRun> configs;
   std::set<std::string> seen;
-  int64_t dataset_size = DatasetTrainSize(spec.dataset).value_or(60000);
+  auto dataset = catalog::LookupDataset(spec.dataset);
+  if (!dataset.ok()) dataset = catalog::LookupDataset(StudySpec{}.dataset);  // REQUIRES says it cannot happen
+  const int64_t dataset_size = dataset.ok() ? dataset->train_samples : 1;
   for (size_t si = 0; si < spec.sweeps.size(); ++si) {
     const SweepSpec& sw = spec.sweeps[si];
     bool train = std::find(sw.phases.begin(), sw.phases.end(), "train") != sw.phases.end();
@@ -112,35 +102,9 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
   return runs;
 }
 
-int64_t ApproxMacs(const std::string& model) {
-  // kuangliu/pytorch-cifar forms at 3x32x32 (approximate: estimates only).
-  static const std::map<std::string, int64_t> kMacs = {
-      {"lenet", 652'000},           {"vgg16", 313'000'000},        {"resnet18", 556'000'000},
-      {"preact_resnet18", 556'000'000}, {"googlenet", 1'530'000'000}, {"densenet121", 898'000'000},
-      {"resnext29_2x64d", 1'420'000'000}, {"mobilenet", 47'000'000}, {"mobilenetv2", 94'000'000},
-      {"dpn26", 670'000'000},       {"shufflenetv2", 45'000'000},   {"senet18", 556'000'000},
-      {"efficientnet_b0", 30'000'000}, {"regnetx_200mf", 200'000'000}, {"simple_dla", 920'000'000},
-      {"pnasnet", 450'000'000},
-      {"imagenet/resnet18", 1'820'000'000}, {"imagenet/resnet50", 4'110'000'000},
-      {"imagenet/mobilenet_v2", 300'000'000}, {"imagenet/vgg16", 15'470'000'000},
-      {"imagenet/efficientnet_b0", 390'000'000}};
-  auto it = kMacs.find(model);
-  if (it != kMacs.end()) return it->second;
-  if (StartsWith(model, "mlp:")) {
-    int64_t d = FamilyParam(model, "depth", 3), w = FamilyParam(model, "width", 256);
-    return 3072 * w + std::max<int64_t>(d - 1, 0) * w * w + w * 10;
-  }
-  if (StartsWith(model, "resnet:")) {
-    int64_t d = FamilyParam(model, "depth", 20), w = FamilyParam(model, "width", 16);
-    int64_t n = std::max<int64_t>((d - 2) / 6, 1);
-    return 55296 * n * w * w + 27 * w * 1024;
-  }
-  if (StartsWith(model, "transformer:")) {
-    int64_t l = FamilyParam(model, "layers", 2), dm = FamilyParam(model, "d_model", 128),
-            s = FamilyParam(model, "seq", 64);
-    return l * (12 * s * dm * dm + 2 * s * s * dm);
-  }
-  return 0;
+int64_t CatalogMacs(const std::string& model) {
+  auto f = catalog::CountModel(model);
+  return f.ok() ? f->macs : 0;
 }
 
 double EstimateRunSeconds(const PlannedRun& r, const StudySpec& spec, int64_t macs) {
@@ -176,7 +140,7 @@ double EstimateStudySeconds(const std::vector<PlannedRun>& runs, const StudySpec
   double total = 0;
   for (const auto& r : runs) {
     auto it = macs_by_model.find(r.model);
-    total += EstimateRunSeconds(r, spec, it != macs_by_model.end() ? it->second : ApproxMacs(r.model));
+    total += EstimateRunSeconds(r, spec, it != macs_by_model.end() ? it->second : CatalogMacs(r.model));
     total += spec.cooldown_s;
   }
   double idles = 1 + (spec.idle_every_s > 0 ? std::floor(total / spec.idle_every_s) : 0);
@@ -211,7 +175,7 @@ std::string FormatPlan(const std::vector<PlannedRun>& runs, const StudySpec& spe
     if (r.evaluate) phases += "+eval";
     if (r.infer) phases += std::string(phases.empty() ? "" : "+") + "infer(" + std::to_string(r.infer_samples) + ")";
     auto it = macs_by_model.find(r.model);
-    double est = EstimateRunSeconds(r, spec, it != macs_by_model.end() ? it->second : ApproxMacs(r.model));
+    double est = EstimateRunSeconds(r, spec, it != macs_by_model.end() ? it->second : CatalogMacs(r.model));
     std::snprintf(line, sizeof line, "%4lld  %-9s %-3lld %-28s %6lld %3lld %-5s %-22s %8.1f\n", (long long)r.run_id,
                   r.config_id.c_str(), (long long)r.repetition, r.model.c_str(), (long long)r.batch_size,
                   (long long)r.threads, r.precision.c_str(), phases.c_str(), est);

@@ -7,9 +7,9 @@
 // Fisher-Yates over a mt19937_64 stream, so it is the same on every platform
 // and every resume), then run_id = position + 1.
 //
-// Time estimates come from forward MACs per sample (ModelFacts from the
-// engine when known, else a built-in table of the reference models) and a
-// throughput constant; they drive --dry-run and the ETA, nothing else.
+// Time estimates come from forward MACs per sample (the catalog's counts,
+// src/catalog, unless the caller passes its own) and a throughput constant;
+// they drive --dry-run and the ETA, nothing else. Nothing here builds a model.
 //
 // Pure code; thread-safe.
 #pragma once
@@ -56,13 +56,13 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec);
 inline constexpr double kEstimateMacsPerSecond = 40e9;  // calibrated: see docs/study.md
 inline constexpr double kEstimateRunOverheadS = 0.5;  // per engine call: model build, data loading, warm-up
 
-// Forward MACs per sample of the reference models in CIFAR form (approximate,
-// for estimates only); 0 when unknown.
-int64_t ApproxMacs(const std::string& model);
+// Forward MACs per sample at the model's native input, from the catalog; 0
+// when the catalog cannot count it (an invalid name).
+int64_t CatalogMacs(const std::string& model);
 
 // Estimated seconds of one run (without cool-down). macs: forward MACs per sample.
 double EstimateRunSeconds(const PlannedRun& run, const StudySpec& spec, int64_t macs);
-// Whole study: runs + cool-downs + idle baselines. macs_by_model overrides ApproxMacs.
+// Whole study: runs + cool-downs + idle baselines. macs_by_model overrides CatalogMacs.
 double EstimateStudySeconds(const std::vector<PlannedRun>& runs, const StudySpec& spec,
                             const std::map<std::string, int64_t>& macs_by_model = {});
 

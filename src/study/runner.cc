@@ -7,12 +7,17 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/energy_basis.h"
 #include "core/strings.h"
+#include "study/metered_run.h"
 
 namespace wattlab {
 namespace {
 
 using json = nlohmann::json;
+
+// The span over an engine call's setup and warm-up, outside every phase window.
+constexpr const char* kSetupSpan = "setup+warmup";
 
 double MonoS(Env* env) { return std::chrono::duration<double>(env->NowMonotonic()).count(); }
 
@@ -26,109 +31,6 @@ std::string Clock(double s) {
   else
     std::snprintf(buf, sizeof buf, "%02lld:%02lld", (long long)(t / 60), (long long)(t % 60));
   return buf;
-}
-
-// Binds meter windows to the engine's announcements. Every window opened is
-// closed (EndWindow) even when the engine fails half-way, so the meter never
-// accumulates open windows across runs.
-class WindowObserver : public WorkloadObserver {
- public:
-  WindowObserver(Meter* meter, std::function<bool()> stop, std::function<void(const std::string&)> progress)
-      : meter_(meter), stop_(std::move(stop)), progress_(std::move(progress)) {}
-  ~WindowObserver() override { CloseAll(); }
-
-  // Opens the set-up/warm-up span before the engine call.
-  void BeginCall(const std::string& label) {
-    setup_label_ = label;
-    setup_id_ = meter_->BeginWindow(label);
-    setup_open_ = true;
-  }
-  void OnPhaseBegin(const std::string& phase) override {
-    CloseSetup();
-    open_[phase] = meter_->BeginWindow(phase);
-    if (progress_) progress_(phase);
-  }
-  void OnPhaseEnd(const std::string& phase, int64_t samples) override {
-    auto it = open_.find(phase);
-    if (it == open_.end()) return;
-    auto r = meter_->EndWindow(it->second);
-    open_.erase(it);
-    if (!r.ok()) {
-      if (error_.ok()) error_ = r.status();
-      return;
-    }
-    spans_.push_back({phase, r->start_s, r->start_s + r->duration_s});
-    results_[phase] = *r;
-    samples_[phase] = samples;
-  }
-  void OnEpochBegin(int64_t epoch) override { epoch_ids_[epoch] = meter_->BeginWindow("epoch " + std::to_string(epoch)); }
-  void OnEpochEnd(int64_t epoch, int64_t, double) override {
-    auto it = epoch_ids_.find(epoch);
-    if (it == epoch_ids_.end()) return;
-    auto r = meter_->EndWindow(it->second);
-    epoch_ids_.erase(it);
-    if (r.ok()) spans_.push_back({"epoch " + std::to_string(epoch), r->start_s, r->start_s + r->duration_s});
-  }
-  void OnStepEnd(int64_t step, int64_t, double loss) override {
-    losses_.push_back(loss);
-    if (progress_) progress_("step " + std::to_string(step));
-  }
-  bool ShouldStop() override { return stop_ && stop_(); }
-
-  // After the engine call returns.
-  void EndCall() { CloseAll(); }
-
-  const std::map<std::string, WindowResult>& results() const { return results_; }
-  const std::map<std::string, int64_t>& samples() const { return samples_; }
-  std::vector<RunTimeline::Span>& spans() { return spans_; }
-  std::vector<double>& losses() { return losses_; }
-  const Status& error() const { return error_; }
-  void ClearPhaseResults() {
-    results_.clear();
-    samples_.clear();
-  }
-
- private:
-  void CloseSetup() {
-    if (!setup_open_) return;
-    setup_open_ = false;
-    auto r = meter_->EndWindow(setup_id_);
-    if (r.ok()) spans_.push_back({setup_label_, r->start_s, r->start_s + r->duration_s});
-  }
-  void CloseAll() {
-    CloseSetup();
-    for (auto& [name, id] : open_) (void)meter_->EndWindow(id);
-    open_.clear();
-    for (auto& [e, id] : epoch_ids_) (void)meter_->EndWindow(id);
-    epoch_ids_.clear();
-  }
-
-  Meter* meter_;
-  std::function<bool()> stop_;
-  std::function<void(const std::string&)> progress_;
-  std::string setup_label_;
-  Meter::WindowId setup_id_ = 0;
-  bool setup_open_ = false;
-  std::map<std::string, Meter::WindowId> open_;
-  std::map<int64_t, Meter::WindowId> epoch_ids_;
-  std::map<std::string, WindowResult> results_;
-  std::map<std::string, int64_t> samples_;
-  std::vector<RunTimeline::Span> spans_;
-  std::vector<double> losses_;
-  Status error_;
-};
-
-json FactsJson(const ModelFacts& f) {
-  json j;
-  j["name"] = f.name;
-  j["input"] = f.input.ToString();
-  j["classes"] = f.classes;
-  j["params"] = f.params;
-  j["macs"] = f.macs;
-  j["macs_by_kind"] = f.macs_by_kind;
-  j["macs_per_param"] = f.macs_per_param;
-  j["counter"] = f.counter;
-  return j;
 }
 
 json ConfigJson(const PlannedRun& r, const StudySpec& spec) {
@@ -157,49 +59,6 @@ json ConfigJson(const PlannedRun& r, const StudySpec& spec) {
   return j;
 }
 
-RunRow RowFrom(const PlannedRun& r, const ModelFacts& f, const std::string& phase, const std::string& window,
-               const WindowResult& w, int64_t samples) {
-  RunRow row;
-  row.phase = phase;
-  row.window = window;
-  row.batch_size = r.batch_size;
-  row.threads = r.threads;
-  row.precision = r.precision;
-  row.params = f.params;
-  row.macs = f.macs;
-  row.macs_per_param = f.macs_per_param;
-  row.samples = samples;
-  row.duration_s = w.duration_s;
-  row.energy_j = w.energy_j;
-  row.energy_above_idle_j = w.energy_above_idle_j;
-  if (w.cpu_util > 0) row.cpu_util = w.cpu_util;
-  row.source = Join(w.sources, "+");
-  row.estimated = w.estimated;
-  return row;
-}
-
-WindowExtra ExtraFrom(const WindowResult& w, std::optional<double> loss) {
-  WindowExtra x;
-  x.loss = loss;
-  x.idle_power_w = w.idle_power_w;
-  x.mean_power_w = w.mean_power_w;
-  x.meter_samples = w.samples;
-  return x;
-}
-
-// Same names as ComponentName in the meter library; kept here so the runner
-// (and its tests with a fake meter) need only the meter's header.
-const char* ComponentText(Component c) {
-  switch (c) {
-    case Component::kCpu: return "cpu";
-    case Component::kDram: return "dram";
-    case Component::kGpu: return "gpu";
-    case Component::kPlatform: return "platform";
-    case Component::kOther: return "other";
-  }
-  return "other";
-}
-
 void AddDomains(RunRecord& rec, const std::string& phase, const std::string& window, const WindowResult& w) {
   for (const auto& d : w.domains) {
     DomainEnergyRow row;
@@ -207,7 +66,7 @@ void AddDomains(RunRecord& rec, const std::string& phase, const std::string& win
     row.window = window;
     row.domain = d.name;
     row.source = d.source;
-    row.component = ComponentText(d.component);
+    row.component = ComponentName(d.component);
     row.in_total = d.in_total;
     row.estimated = d.estimated;
     row.energy_j = d.energy_j;
@@ -225,6 +84,154 @@ std::optional<double> MeanOf(const std::vector<double>& v, size_t from) {
   if (n == 0) return std::nullopt;
   return s / (double)n;
 }
+
+RunRecord NewRecord(const PlannedRun& r, const ModelFacts& facts, const StudySpec& spec, double now_unix_s) {
+  RunRecord rec;
+  rec.study = spec.name;
+  rec.run_id = r.run_id;
+  rec.config_id = r.config_id;
+  rec.repetition = r.repetition;
+  rec.model = r.model;
+  rec.config_json = ConfigJson(r, spec).dump();
+  rec.facts_json = ModelFactsToJson(facts).dump();
+  rec.started_at_unix_s = now_unix_s;
+  return rec;
+}
+
+// Profile: warm-up outside the window, then profile_steps measured steps.
+TrainConfig ProfileConfig(const PlannedRun& r, const StudySpec& spec) {
+  TrainConfig tc;
+  tc.model = r.model;
+  tc.dataset = spec.dataset;
+  tc.steps = r.profile_steps;
+  tc.warmup_steps = spec.warmup_steps;
+  tc.batch_size = r.batch_size;
+  tc.optimizer = r.optimizer;
+  tc.lr = r.lr;
+  tc.threads = (int)r.threads;
+  tc.precision = r.precision;
+  tc.seed = spec.seed;
+  tc.evaluate = false;
+  // Load only what the profile consumes: data loading is outside the window but not free.
+  tc.train_samples = std::min(r.train_samples, (spec.warmup_steps + r.profile_steps) * r.batch_size);
+  return tc;
+}
+
+TrainConfig FullTrainingConfig(const PlannedRun& r, const StudySpec& spec) {
+  TrainConfig full = ProfileConfig(r, spec);
+  full.steps = 0;
+  full.epochs = r.epochs;
+  full.train_samples = std::min(r.train_samples, r.steps_per_epoch * r.batch_size);
+  full.evaluate = r.evaluate;
+  full.eval_samples = r.eval_samples;
+  return full;
+}
+
+InferConfig InferenceConfig(const PlannedRun& r, const StudySpec& spec) {
+  InferConfig ic;
+  ic.model = r.model;
+  ic.batch_size = r.batch_size;
+  ic.samples = r.infer_samples;
+  ic.warmup_batches = spec.warmup_steps;
+  ic.threads = (int)r.threads;
+  ic.precision = r.precision;
+  ic.seed = spec.seed;
+  return ic;
+}
+
+// Appends one measured window to the record (its row, extra and domain
+// energies) and returns the row for the caller's phase-specific fields.
+// `samples` is the engine's count, or the window's when the engine gave none.
+RunRow& AddWindow(RunRecord& rec, const PlannedRun& r, const ModelFacts& f, const std::string& window,
+                  const MeteredWindow& mw, int64_t samples, std::optional<double> loss) {
+  const WindowResult& w = mw.result;
+  RunRow row;
+  row.phase = mw.name;
+  row.window = window;
+  row.batch_size = r.batch_size;
+  row.threads = r.threads;
+  row.precision = r.precision;
+  row.params = f.params;
+  row.macs = f.macs;
+  row.macs_per_param = f.macs_per_param;
+  row.samples = samples > 0 ? samples : mw.samples;
+  row.duration_s = w.duration_s;
+  row.energy_j = w.energy_j;
+  row.energy_above_idle_j = w.energy_above_idle_j;
+  if (w.cpu_util > 0) row.cpu_util = w.cpu_util;
+  row.source = Join(w.sources, "+");
+  row.estimated = w.estimated;
+  WindowExtra x;
+  x.loss = loss;
+  x.idle_power_w = w.idle_power_w;
+  x.mean_power_w = w.mean_power_w;
+  x.meter_samples = w.samples;
+  rec.extras.push_back(x);
+  AddDomains(rec, mw.name, window, w);
+  rec.rows.push_back(std::move(row));
+  return rec.rows.back();
+}
+
+// Copies one engine call's spans for the timeline; the setup span and the
+// profile's train window get names that tell the calls apart.
+void TakeSpans(const MeteredRun& call, const std::string& setup_name, const std::string& train_name,
+               std::vector<RunTimeline::Span>* spans) {
+  for (const auto& s : call.spans()) {
+    std::string name = s.name == kSetupSpan ? setup_name : s.name == "train" ? train_name : s.name;
+    spans->push_back({name, s.start_s, s.end_s});
+  }
+}
+
+// Whole-machine power (in_total domains) over the run window, downsampled by
+// averaging into at most `points` buckets, times relative to the run.
+RunTimeline BuildTimeline(const PlannedRun& r, const WindowResult& run, const std::vector<DomainInfo>& domains,
+                          const std::vector<TimelineSample>& samples, const std::vector<RunTimeline::Span>& spans,
+                          size_t points) {
+  double t0 = run.start_s, t1 = run.start_s + run.duration_s;
+  std::vector<std::pair<double, double>> pts;
+  for (const auto& s : samples) {
+    if (s.t_s < t0 || s.t_s > t1) continue;
+    double p = 0;
+    for (size_t d = 0; d < s.power_w.size() && d < domains.size(); ++d)
+      if (domains[d].in_total && std::isfinite(s.power_w[d])) p += s.power_w[d];
+    pts.emplace_back(s.t_s - t0, p);
+  }
+  RunTimeline tl;
+  tl.run_id = r.run_id;
+  tl.model = r.model;
+  size_t n = std::max<size_t>(points, 1);
+  size_t per = (pts.size() + n - 1) / n;
+  if (per == 0) per = 1;
+  for (size_t i = 0; i < pts.size(); i += per) {
+    double ts = 0, ps = 0;
+    size_t k = 0;
+    for (size_t j = i; j < std::min(pts.size(), i + per); ++j, ++k) ts += pts[j].first, ps += pts[j].second;
+    tl.t_s.push_back(ts / (double)k);
+    tl.power_w.push_back(ps / (double)k);
+  }
+  for (auto& s : spans) tl.windows.push_back({s.name, s.start_s - t0, s.end_s - t0});
+  std::sort(tl.windows.begin(), tl.windows.end(),
+            [](const RunTimeline::Span& a, const RunTimeline::Span& b) { return a.start_s < b.start_s; });
+  return tl;
+}
+
+// The "run" window around a whole run, closed on every path out.
+class RunWindow {
+ public:
+  explicit RunWindow(Meter* m) : m_(m), id_(m->BeginWindow("run")) {}
+  ~RunWindow() {
+    if (open_) (void)m_->EndWindow(id_);
+  }
+  Result<WindowResult> End() {
+    open_ = false;
+    return m_->EndWindow(id_);
+  }
+
+ private:
+  Meter* m_;
+  Meter::WindowId id_;
+  bool open_ = true;
+};
 
 }  // namespace
 
@@ -388,175 +395,86 @@ Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
   return out;
 }
 
+// One run: profile, full-length training, inference (each when planned),
+// inside a "run" window whose power timeline goes with the record.
 Result<RunRecord> StudyRunner::ExecuteRun(const PlannedRun& r, const ModelFacts& facts, int64_t, int64_t) {
-  RunRecord rec;
-  rec.study = spec_.name;
-  rec.run_id = r.run_id;
-  rec.config_id = r.config_id;
-  rec.repetition = r.repetition;
-  rec.model = r.model;
-  rec.config_json = ConfigJson(r, spec_).dump();
-  rec.facts_json = FactsJson(facts).dump();
-  rec.started_at_unix_s = env_->NowWallSeconds();
-
-  Meter::WindowId run_id = meter_->BeginWindow("run");
-  // Closes the "run" window on every path out.
-  struct RunWindow {
-    Meter* m;
-    Meter::WindowId id;
-    bool open = true;
-    Result<WindowResult> End() {
-      open = false;
-      return m->EndWindow(id);
-    }
-    ~RunWindow() {
-      if (open) (void)m->EndWindow(id);
-    }
-  } run_window{meter_, run_id};
-
-  auto stop = [this] { return Interrupted(); };
-  auto progress = [this](const std::string& what) { Progress(what); };
+  RunRecord rec = NewRecord(r, facts, spec_, env_->NowWallSeconds());
+  RunWindow run_window(meter_);
   std::vector<RunTimeline::Span> spans;
-  auto check = [](const WindowObserver& obs, const char* phase) -> Status {
-    if (!obs.error().ok()) return obs.error();
-    if (!obs.results().count(phase))
-      return Status::Internal(std::string("the engine never announced the ") + phase +
-                              " phase (OnPhaseBegin/OnPhaseEnd), so it could not be measured");
-    return Status::Ok();
-  };
-
   if (r.train) {
-    // Profile: warm-up outside the window, then profile_steps measured steps.
-    TrainConfig tc;
-    tc.model = r.model;
-    tc.dataset = spec_.dataset;
-    tc.steps = r.profile_steps;
-    tc.warmup_steps = spec_.warmup_steps;
-    tc.batch_size = r.batch_size;
-    tc.optimizer = r.optimizer;
-    tc.lr = r.lr;
-    tc.threads = (int)r.threads;
-    tc.precision = r.precision;
-    tc.seed = spec_.seed;
-    tc.evaluate = false;
-    // Load only what the profile consumes: data loading is outside the window but not free.
-    tc.train_samples = std::min(r.train_samples, (spec_.warmup_steps + r.profile_steps) * r.batch_size);
-    WindowObserver obs(meter_, stop, [&](const std::string& p) { progress("train profile: " + p); });
-    obs.BeginCall("setup+warmup");
-    auto res = engine_->Train(tc, &obs);
-    obs.EndCall();
-    if (!res.ok()) return res.status();
-    WATTLAB_RETURN_IF_ERROR(check(obs, "train"));
-    const WindowResult& w = obs.results().at("train");
-    int64_t samples = res->samples > 0 ? res->samples : obs.samples().at("train");
-    RunRow row = RowFrom(r, facts, "train", "profile", w, samples);
-    row.steps = res->steps > 0 ? res->steps : r.profile_steps;
-    // Extrapolate by samples (not steps): a partial last batch costs less.
-    int64_t full_samples = r.epochs * std::min(r.train_samples, r.steps_per_epoch * r.batch_size);
-    if (samples > 0) row.extrapolated_energy_j = w.energy_j * (double)full_samples / (double)samples;
-    rec.rows.push_back(row);
-    rec.extras.push_back(ExtraFrom(w, MeanOf(res->step_loss, 0)));
-    AddDomains(rec, "train", "profile", w);
-    for (double l : res->step_loss) rec.step_loss.push_back(l);
-    for (auto& s : obs.spans()) spans.push_back({s.name == "train" ? "train profile" : s.name, s.start_s, s.end_s});
-
+    WATTLAB_RETURN_IF_ERROR(ProfileTraining(r, facts, &rec, &spans));
     if (r.full_length) {
       if (Interrupted()) return Status::Interrupted("interrupted");
-      TrainConfig full = tc;
-      full.steps = 0;
-      full.epochs = r.epochs;
-      full.train_samples = std::min(r.train_samples, r.steps_per_epoch * r.batch_size);
-      full.evaluate = r.evaluate;
-      full.eval_samples = r.eval_samples;
-      WindowObserver fobs(meter_, stop, [&](const std::string& p) { progress("full training: " + p); });
-      fobs.BeginCall("setup+warmup");
-      auto fres = engine_->Train(full, &fobs);
-      fobs.EndCall();
-      if (!fres.ok()) return fres.status();
-      WATTLAB_RETURN_IF_ERROR(check(fobs, "train"));
-      const WindowResult& fw = fobs.results().at("train");
-      RunRow frow = RowFrom(r, facts, "train", "full", fw, fres->samples > 0 ? fres->samples : fobs.samples().at("train"));
-      frow.steps = fres->steps;
-      if (fres->accuracy_meaningful) frow.accuracy = fres->accuracy;
-      rec.rows.push_back(frow);
-      rec.extras.push_back(ExtraFrom(fw, fres->epoch_loss.empty() ? MeanOf(fres->step_loss, 0)
-                                                                  : std::optional<double>(fres->epoch_loss.back())));
-      AddDomains(rec, "train", "full", fw);
-      if (r.evaluate) {
-        WATTLAB_RETURN_IF_ERROR(check(fobs, "eval"));
-        const WindowResult& ew = fobs.results().at("eval");
-        RunRow erow = RowFrom(r, facts, "eval", "full", ew,
-                              fres->eval_samples > 0 ? fres->eval_samples : fobs.samples().at("eval"));
-        if (fres->accuracy_meaningful) erow.accuracy = fres->accuracy;
-        rec.rows.push_back(erow);
-        rec.extras.push_back(ExtraFrom(ew, std::nullopt));
-        AddDomains(rec, "eval", "full", ew);
-      }
-      rec.step_loss = fres->step_loss;
-      for (auto& s : fobs.spans()) spans.push_back({s.name == "setup+warmup" ? "setup+warmup (full)" : s.name, s.start_s, s.end_s});
+      WATTLAB_RETURN_IF_ERROR(FullTraining(r, facts, &rec, &spans));
     }
   }
-
   if (r.infer) {
     if (Interrupted()) return Status::Interrupted("interrupted");
-    InferConfig ic;
-    ic.model = r.model;
-    ic.batch_size = r.batch_size;
-    ic.samples = r.infer_samples;
-    ic.warmup_batches = spec_.warmup_steps;
-    ic.threads = (int)r.threads;
-    ic.precision = r.precision;
-    ic.seed = spec_.seed;
-    WindowObserver obs(meter_, stop, [&](const std::string& p) { progress("infer: " + p); });
-    obs.BeginCall("setup+warmup");
-    auto res = engine_->Infer(ic, &obs);
-    obs.EndCall();
-    if (!res.ok()) return res.status();
-    WATTLAB_RETURN_IF_ERROR(check(obs, "infer"));
-    const WindowResult& w = obs.results().at("infer");
-    RunRow row = RowFrom(r, facts, "infer", "full", w, res->samples > 0 ? res->samples : obs.samples().at("infer"));
-    row.steps = res->batches;
-    rec.rows.push_back(row);
-    rec.extras.push_back(ExtraFrom(w, std::nullopt));
-    AddDomains(rec, "infer", "full", w);
-    for (auto& s : obs.spans()) spans.push_back({s.name == "setup+warmup" ? "setup+warmup (infer)" : s.name, s.start_s, s.end_s});
+    WATTLAB_RETURN_IF_ERROR(Inference(r, facts, &rec, &spans));
   }
   if (Interrupted()) return Status::Interrupted("interrupted");
-
-  auto rw = run_window.End();
-  if (!rw.ok()) return rw.status();
+  WATTLAB_ASSIGN_OR_RETURN(WindowResult whole, run_window.End());
   rec.finished_at_unix_s = env_->NowWallSeconds();
-
-  // Timeline: whole-machine power (in_total domains), downsampled by
-  // averaging into at most timeline_points buckets, times relative to the run.
-  double t0 = rw->start_s, t1 = rw->start_s + rw->duration_s;
-  auto domains = meter_->domains();
-  std::vector<std::pair<double, double>> pts;
-  for (const auto& s : meter_->Timeline()) {
-    if (s.t_s < t0 || s.t_s > t1) continue;
-    double p = 0;
-    for (size_t d = 0; d < s.power_w.size() && d < domains.size(); ++d)
-      if (domains[d].in_total && std::isfinite(s.power_w[d])) p += s.power_w[d];
-    pts.emplace_back(s.t_s - t0, p);
-  }
-  RunTimeline tl;
-  tl.run_id = r.run_id;
-  tl.model = r.model;
-  size_t n = std::max<size_t>(options_.timeline_points, 1);
-  size_t per = (pts.size() + n - 1) / n;
-  if (per == 0) per = 1;
-  for (size_t i = 0; i < pts.size(); i += per) {
-    double ts = 0, ps = 0;
-    size_t k = 0;
-    for (size_t j = i; j < std::min(pts.size(), i + per); ++j, ++k) ts += pts[j].first, ps += pts[j].second;
-    tl.t_s.push_back(ts / (double)k);
-    tl.power_w.push_back(ps / (double)k);
-  }
-  for (auto& s : spans) tl.windows.push_back({s.name, s.start_s - t0, s.end_s - t0});
-  std::sort(tl.windows.begin(), tl.windows.end(),
-            [](const RunTimeline::Span& a, const RunTimeline::Span& b) { return a.start_s < b.start_s; });
-  rec.timeline = std::move(tl);
+  rec.timeline = BuildTimeline(r, whole, meter_->domains(), meter_->Timeline(), spans, options_.timeline_points);
   return rec;
+}
+
+MeteredRunOptions StudyRunner::CallOptions(const std::string& label) {
+  MeteredRunOptions o;
+  o.setup_label = kSetupSpan;
+  o.stop = [this] { return Interrupted(); };
+  o.progress = [this, label](const std::string& what) { Progress(label + ": " + what); };
+  return o;
+}
+
+// train/profile: a short, measured stretch of training whose energy is
+// extrapolated to the full length.
+Status StudyRunner::ProfileTraining(const PlannedRun& r, const ModelFacts& facts, RunRecord* rec,
+                                    std::vector<RunTimeline::Span>* spans) {
+  MeteredRun call(meter_, CallOptions("train profile"));
+  WATTLAB_ASSIGN_OR_RETURN(TrainResult res, call.Train(engine_, ProfileConfig(r, spec_)));
+  WATTLAB_ASSIGN_OR_RETURN(const MeteredWindow* w, call.Phase("train"));
+  RunRow& row = AddWindow(*rec, r, facts, "profile", *w, res.samples, MeanOf(res.step_loss, 0));
+  row.steps = res.steps > 0 ? res.steps : r.profile_steps;
+  // Extrapolate by samples (not steps): a partial last batch costs less.
+  int64_t full_samples = r.epochs * std::min(r.train_samples, r.steps_per_epoch * r.batch_size);
+  if (row.samples > 0) row.extrapolated_energy_j = w->result.energy_j * (double)full_samples / (double)row.samples;
+  rec->step_loss.insert(rec->step_loss.end(), res.step_loss.begin(), res.step_loss.end());
+  TakeSpans(call, kSetupSpan, "train profile", spans);
+  return Status::Ok();
+}
+
+// train/full and eval/full: the whole training, then its test-set pass.
+Status StudyRunner::FullTraining(const PlannedRun& r, const ModelFacts& facts, RunRecord* rec,
+                                 std::vector<RunTimeline::Span>* spans) {
+  MeteredRun call(meter_, CallOptions("full training"));
+  WATTLAB_ASSIGN_OR_RETURN(TrainResult res, call.Train(engine_, FullTrainingConfig(r, spec_)));
+  WATTLAB_ASSIGN_OR_RETURN(const MeteredWindow* w, call.Phase("train"));
+  std::optional<double> loss =
+      res.epoch_loss.empty() ? MeanOf(res.step_loss, 0) : std::optional<double>(res.epoch_loss.back());
+  RunRow& row = AddWindow(*rec, r, facts, "full", *w, res.samples, loss);
+  row.steps = res.steps;
+  if (res.accuracy_meaningful) row.accuracy = res.accuracy;
+  if (r.evaluate) {
+    WATTLAB_ASSIGN_OR_RETURN(const MeteredWindow* ew, call.Phase("eval"));
+    RunRow& erow = AddWindow(*rec, r, facts, "full", *ew, res.eval_samples, std::nullopt);
+    if (res.accuracy_meaningful) erow.accuracy = res.accuracy;
+  }
+  rec->step_loss = res.step_loss;
+  TakeSpans(call, std::string(kSetupSpan) + " (full)", "train", spans);
+  return Status::Ok();
+}
+
+// infer/full: inference over infer_samples.
+Status StudyRunner::Inference(const PlannedRun& r, const ModelFacts& facts, RunRecord* rec,
+                              std::vector<RunTimeline::Span>* spans) {
+  MeteredRun call(meter_, CallOptions("infer"));
+  WATTLAB_ASSIGN_OR_RETURN(InferResult res, call.Infer(engine_, InferenceConfig(r, spec_)));
+  WATTLAB_ASSIGN_OR_RETURN(const MeteredWindow* w, call.Phase("infer"));
+  RunRow& row = AddWindow(*rec, r, facts, "full", *w, res.samples, std::nullopt);
+  row.steps = res.batches;
+  TakeSpans(call, std::string(kSetupSpan) + " (infer)", "infer", spans);
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------- summary
@@ -574,7 +492,7 @@ std::string SummarizeStudy(const std::vector<RunRow>& rows) {
   if (rows.empty()) return "no runs stored yet\n";
   out += "measured " + std::to_string(rows.size()) + " windows: " + FormatFixed(total_j, 1) + " J (" +
          FormatFixed(total_j / 3600.0, 3) + " Wh) over " + FormatFixed(total_s, 1) + " s of measured windows\n";
-  // Energy per sample above idle (MISSION.md) when every window of the phase
+  // Energy per sample above idle (docs/conventions.md) when every window of the phase
   // has a positive figure; otherwise total energy, and the summary says so
   // (a busy machine can leave nothing above its idle baseline).
   auto above_ok = [&](const std::string& phase) {
@@ -585,10 +503,11 @@ std::string SummarizeStudy(const std::vector<RunRow>& rows) {
   // Inference: per model, its best (lowest) energy per sample over batch sizes.
   for (const std::string phase : {"infer", "train"}) {
     bool above = any_above && above_ok(phase);
+    const EnergyBasis energy_basis = above ? EnergyBasis::kAboveIdle : EnergyBasis::kTotal;
     const std::string basis = above ? "above idle" : "total";
     auto per_sample = [&](const RunRow& r) -> double {
-      double e = above ? *r.energy_above_idle_j : r.energy_j;
-      return r.samples > 0 ? e / (double)r.samples : std::numeric_limits<double>::quiet_NaN();
+      return EnergyPerSample(r.energy_j, r.energy_above_idle_j, r.samples, energy_basis)
+          .value_or(std::numeric_limits<double>::quiet_NaN());
     };
     std::map<std::string, std::map<int64_t, std::vector<double>>> by_model;
     for (const auto& r : rows) {

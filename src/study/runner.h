@@ -1,6 +1,7 @@
-// The study runner: executes a plan against a WorkloadEngine, binds meter
-// windows to the phases the engine announces, and writes each completed run
-// to the store in one transaction.
+// The study runner: executes a plan against a WorkloadEngine, measuring each
+// engine call through a MeteredRun (study/metered_run.h: meter windows bound
+// to the phases the engine announces), and writes each completed run to the
+// store in one transaction.
 //
 // Per study: the meter is started, an idle baseline measured (Meter::
 // MeasureIdle) and re-measured every idle_every_s; runs go in the plan's
@@ -30,6 +31,7 @@
 
 #include "core/env.h"
 #include "store/store.h"
+#include "study/metered_run.h"
 #include "study/plan.h"
 #include "study/spec.h"
 #include "wattlab/meter.h"
@@ -78,6 +80,16 @@ class StudyRunner {
 
  private:
   Result<RunRecord> ExecuteRun(const PlannedRun& run, const ModelFacts& facts, int64_t index, int64_t total);
+  // The steps of ExecuteRun, in order: each measures one engine call and adds
+  // its rows to *rec and its spans (meter time) to *spans.
+  Status ProfileTraining(const PlannedRun& run, const ModelFacts& facts, RunRecord* rec,
+                         std::vector<RunTimeline::Span>* spans);
+  Status FullTraining(const PlannedRun& run, const ModelFacts& facts, RunRecord* rec,
+                      std::vector<RunTimeline::Span>* spans);
+  Status Inference(const PlannedRun& run, const ModelFacts& facts, RunRecord* rec,
+                   std::vector<RunTimeline::Span>* spans);
+  // Stop polling, progress lines labelled `label`, the setup/warm-up span.
+  MeteredRunOptions CallOptions(const std::string& label);
   Status MeasureIdle();
   void Log(const std::string& line);
   void Progress(const std::string& what);

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "catalog/catalog.h"
 #include "core/strings.h"
 #include "study/presets.h"  // generated from presets/*.toml
 
@@ -114,70 +115,7 @@ Result<std::vector<int64_t>> GetInts(const toml::node& n, const std::string& key
   return out;
 }
 
-Status CheckFamily(const std::string& model, const std::string& family, const std::vector<std::string>& keys) {
-  std::string rest = model.substr(family.size() + 1);
-  std::string form = family + ":" ;
-  for (size_t i = 0; i < keys.size(); ++i) form += (i ? "," : "") + keys[i] + "=N";
-  if (rest.empty()) return Status::InvalidArgument("model '" + model + "' needs parameters: " + form);
-  for (const auto& part : Split(rest, ',')) {
-    auto kv = Split(part, '=');
-    if (kv.size() != 2 || std::find(keys.begin(), keys.end(), kv[0]) == keys.end())
-      return Status::InvalidArgument("model '" + model + "': '" + part + "' is not one of " + form);
-    auto v = ParseInt(kv[1]);
-    if (!v || *v <= 0)
-      return Status::InvalidArgument("model '" + model + "': " + kv[0] + " must be a positive integer");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
-
-const std::vector<std::string>& ReferenceModels() {
-  static const std::vector<std::string> k = {
-      "simple_dla", "dpn26",        "densenet121",     "efficientnet_b0", "googlenet",     "lenet",
-      "mobilenet",  "mobilenetv2",  "pnasnet",         "preact_resnet18", "regnetx_200mf", "resnet18",
-      "resnext29_2x64d", "senet18", "shufflenetv2",    "vgg16"};
-  return k;
-}
-
-Status CheckModelName(const std::string& model) {
-  const auto& ref = ReferenceModels();
-  if (std::find(ref.begin(), ref.end(), model) != ref.end()) return Status::Ok();
-  static const std::vector<std::string> kImageNet = {"resnet18", "resnet50", "mobilenet_v2", "vgg16",
-                                                     "efficientnet_b0"};
-  if (StartsWith(model, "imagenet/")) {
-    // The engine may know more ImageNet forms; the static check accepts any
-    // name after the prefix and leaves the rest to Describe.
-    if (model.size() > 9) return Status::Ok();
-  }
-  if (StartsWith(model, "mlp:")) return CheckFamily(model, "mlp", {"depth", "width"});
-  if (StartsWith(model, "resnet:")) return CheckFamily(model, "resnet", {"depth", "width"});
-  if (StartsWith(model, "transformer:"))
-    return CheckFamily(model, "transformer", {"layers", "d_model", "heads", "seq"});
-  return Status::InvalidArgument("unknown model '" + model + "'; allowed: " + Quoted(ref) + ", imagenet/{" +
-                                 Quoted(kImageNet) +
-                                 "}, mlp:depth=D,width=W, resnet:depth=D,width=W, "
-                                 "transformer:layers=L,d_model=D,heads=H,seq=S (see `wattlab models`)");
-}
-
-std::optional<int64_t> DatasetTrainSize(const std::string& dataset) {
-  if (dataset == "fashion-mnist") return 60000;
-  if (StartsWith(dataset, "cifar10:") && dataset.size() > 8) return 50000;
-  if (StartsWith(dataset, "synthetic:")) {
-    auto parts = Split(dataset, ':');
-    if (parts.size() == 3) {
-      auto n = ParseInt(parts[2]);
-      if (n && *n > 0) return *n;
-    }
-  }
-  return std::nullopt;
-}
-
-Status CheckDataset(const std::string& dataset) {
-  if (DatasetTrainSize(dataset)) return Status::Ok();
-  return Status::InvalidArgument("unknown dataset '" + dataset +
-                                 "'; allowed: fashion-mnist, cifar10:DIR, synthetic:CxHxW:N");
-}
 
 Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& file) {
   Errors err(file);
@@ -223,7 +161,7 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
   }
   if (const auto* n = root.get("dataset")) {
     WATTLAB_ASSIGN_OR_RETURN(spec.dataset, GetString(*n, "dataset", err));
-    Status ds = CheckDataset(spec.dataset);
+    Status ds = catalog::CheckDataset(spec.dataset);
     if (!ds.ok()) return err.At(*n, "dataset", ds.message());
   }
 
@@ -250,7 +188,7 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
     if (!models) return err.At(sw.line, p + "models", "missing: list the models to sweep, e.g. models = [\"lenet\"]");
     WATTLAB_ASSIGN_OR_RETURN(sw.models, GetStrings(*models, p + "models", err));
     for (const auto& m : sw.models) {
-      Status s = CheckModelName(m);
+      Status s = catalog::CheckModelName(m);
       if (!s.ok()) return err.At(*models, p + "models", s.message());
     }
     const auto* batches = t.get("batch_sizes");

@@ -5,9 +5,9 @@
 // Validation is strict: unknown keys, wrong types, empty sweeps, values out of
 // range and model names of no known form are InvalidArgument errors of the
 // form "FILE:LINE: key 'sweep[2].batch_sizes': <what is wrong>; <what is
-// allowed>". Model names are checked statically here (the 16 CIFAR names,
-// imagenet/<name>, and the mlp:/resnet:/transformer: family forms with their
-// keys); the engine's Describe checks them fully before a study runs.
+// allowed>". Model names and datasets are checked against the catalog
+// (src/catalog): the zoo's names and the full family grammar, so a spec that
+// parses names only models the engine can build.
 //
 // Pure code, no OS calls; thread-safe.
 #pragma once
@@ -63,16 +63,5 @@ const std::vector<std::string>& PresetNames();
 // The embedded TOML text; NotFound (listing the names) for another name.
 Result<std::string> PresetText(const std::string& name);
 Result<StudySpec> LoadPreset(const std::string& name);
-
-// Static check of a model name's form. InvalidArgument saying what is allowed.
-Status CheckModelName(const std::string& model);
-// The 16 reference CIFAR names, in the reference study's order.
-const std::vector<std::string>& ReferenceModels();
-
-// Training set size of a dataset spec ("fashion-mnist" 60000, "cifar10:DIR"
-// 50000, "synthetic:CxHxW:N" N); nullopt for an unknown form.
-std::optional<int64_t> DatasetTrainSize(const std::string& dataset);
-// InvalidArgument for an unknown dataset form, saying the allowed forms.
-Status CheckDataset(const std::string& dataset);
 
 }  // namespace wattlab

@@ -9,10 +9,17 @@
 
 #include "analysis/analysis.h"
 #include "store/export.h"
+#include "platform/real_env.h"
 #include "store/store.h"
 
 namespace wattlab::analysis {
 namespace {
+
+// The real Env the store opens its files through in these tests.
+Env* StoreEnv() {
+  static const std::unique_ptr<Env> env = NewRealEnv();
+  return env.get();
+}
 
 std::vector<RunRow> FixtureRows() {
   std::ifstream in(std::string(WATTLAB_FIXTURES) + "/analysis/runs.csv");
@@ -54,7 +61,7 @@ TEST(StoreInput, DatabaseGivesTheSameAnalysisAsTheCsv) {
   const std::string path = testing::TempDir() + "/analysis_store_input.db";
   std::filesystem::remove(path);
   {
-    auto st = Store::Open(path, OpenMode::kCreate);
+    auto st = Store::Open(StoreEnv(), path, OpenMode::kCreate);
     ASSERT_TRUE(st.ok()) << st.status().ToString();
     StudyInfo info;
     info.name = "demo";
@@ -71,7 +78,7 @@ TEST(StoreInput, DatabaseGivesTheSameAnalysisAsTheCsv) {
     }
     for (const auto& [id, rec] : runs) ASSERT_TRUE((*st)->WriteRun(rec).ok()) << id;
   }
-  auto st = Store::Open(path, OpenMode::kReadOnly);
+  auto st = Store::Open(StoreEnv(), path, OpenMode::kReadOnly);
   ASSERT_TRUE(st.ok()) << st.status().ToString();
   auto stored = (*st)->ReadRows();
   ASSERT_TRUE(stored.ok()) << stored.status().ToString();

@@ -1,5 +1,6 @@
 // End-to-end: `wattlab meters`, `measure` and `idle` as a user runs them,
-// on tests/fixtures/e2e-powercap copied to a temp folder.
+// on tests/fixtures/e2e-powercap copied to a temp folder; `train` and `infer`
+// with the fake engine plugin (no libtorch) on the same meter.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
@@ -111,6 +112,102 @@ TEST_F(E2E, MeasureReportsExactJoulesFromTheCounters) {
   EXPECT_TRUE(j.at("energy_above_idle_j").is_null());
   for (const char* k : {"cpu_util", "attributed_share", "attributed_energy_j", "idle_power_w", "idle_age_s"})
     EXPECT_TRUE(j.contains(k)) << k;
+}
+
+// The keys of one window in train/infer JSON (meter/json.h WindowToJson):
+// every key these commands printed before the shape was shared, and the
+// shape's own.
+void ExpectWorkloadWindow(const json& w, const std::string& name, int64_t samples) {
+  EXPECT_EQ(w.at("name"), name);
+  EXPECT_EQ(w.at("samples"), samples) << w.dump();
+  for (const char* k : {"duration_s", "samples_per_s", "energy_j", "energy_above_idle_j", "mean_power_w",
+                        "energy_per_sample_j", "energy_per_sample_basis", "cpu_util", "attributed_energy_j",
+                        "sources", "estimated", "start_s", "idle_power_w", "attributed_share", "meter_samples",
+                        "domains"})
+    EXPECT_TRUE(w.contains(k)) << name << " lacks " << k << ": " << w.dump();
+  EXPECT_EQ(w.at("sources"), json::array({"rapl-powercap"}));
+  EXPECT_NEAR(w.at("samples_per_s").get<double>(), samples / w.at("duration_s").get<double>(), 1e-6 * samples);
+}
+
+TEST_F(E2E, TrainJsonKeepsEveryKeyAndUsesTheWindowShape) {
+  Ran r = Wattlab({"train", "--model", "lenet", "--epochs", "2", "--train-samples", "64", "--batch-size", "16",
+                   "--eval-samples", "30", "--idle-seconds", "0.05", "--interval", "5ms", "--sysfs-root", sys_,
+                   "--json"},
+                  {"WATTLAB_TORCH_PLUGIN=" FAKE_PLUGIN, "WATTLAB_FAKE_S_PER_SAMPLE=0.0002"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  for (const char* k : {"command", "model", "config", "versions", "meter", "sources", "estimated", "setup_s",
+                        "warmup_s", "steps", "samples", "train_duration_s", "samples_per_s", "phases", "epochs",
+                        "loss_curve", "epoch_loss", "accuracy", "accuracy_meaningful", "eval_samples"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_EQ(j.at("command"), "train");
+  EXPECT_EQ(j.at("model").at("params"), 62006);
+  EXPECT_EQ(j.at("versions").at("libtorch"), "fake");
+  EXPECT_TRUE(j.at("versions").contains("wattlab"));
+  for (const char* k : {"sources", "estimated", "interval_s", "idle_power_w", "idle_measured_s"})
+    EXPECT_TRUE(j.at("meter").contains(k)) << k;
+  EXPECT_NEAR(j.at("meter").at("idle_measured_s").get<double>(), 0.05, 1e-12);
+  EXPECT_EQ(j.at("steps"), 8);
+  EXPECT_EQ(j.at("loss_curve").size(), 8u);
+  ExpectWorkloadWindow(j.at("phases").at("train"), "train", 128);
+  ExpectWorkloadWindow(j.at("phases").at("eval"), "eval", 30);
+  // An idle baseline was measured, so energy per sample is above idle.
+  EXPECT_EQ(j.at("phases").at("train").at("energy_per_sample_basis"), "energy_above_idle_j");
+  EXPECT_FALSE(j.at("phases").at("train").contains("mean_loss"));
+  ASSERT_EQ(j.at("epochs").size(), 2u);
+  for (int e = 0; e < 2; ++e) {
+    const json& w = j.at("epochs").at(e);
+    ExpectWorkloadWindow(w, "epoch " + std::to_string(e + 1), 64 * (e + 1));  // the fake reports samples so far
+    EXPECT_NEAR(w.at("mean_loss").get<double>(), j.at("epoch_loss").at(e).get<double>(), 1e-12);
+  }
+}
+
+TEST_F(E2E, TrainTextLines) {
+  Ran r = Wattlab({"train", "--model", "lenet", "--steps", "4", "--batch-size", "8", "--no-eval", "--idle-seconds",
+                   "0", "--sysfs-root", sys_},
+                  {"WATTLAB_TORCH_PLUGIN=" FAKE_PLUGIN, "WATTLAB_FAKE_S_PER_SAMPLE=0.0002"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\nmeter: rapl-powercap; idle not measured\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\ntrain: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" 32 samples ("), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" mJ/sample (no idle baseline)\n"), std::string::npos) << r.out;
+}
+
+TEST_F(E2E, InferJsonKeepsEveryKeyAndUsesTheWindowShape) {
+  Ran r = Wattlab({"infer", "--model", "lenet", "--samples", "40", "--batch-size", "8", "--idle-seconds", "0",
+                   "--sysfs-root", sys_, "--json"},
+                  {"WATTLAB_TORCH_PLUGIN=" FAKE_PLUGIN});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  for (const char* k : {"command", "model", "config", "versions", "meter", "sources", "estimated", "setup_s",
+                        "warmup_s", "samples", "batches", "duration_s", "samples_per_s", "latency_ms", "checksum",
+                        "phases"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_EQ(j.at("command"), "infer");
+  EXPECT_EQ(j.at("samples"), 40);
+  EXPECT_EQ(j.at("batches"), 5);
+  ASSERT_EQ(j.at("phases").size(), 1u);
+  ExpectWorkloadWindow(j.at("phases").at("infer"), "infer", 40);
+  EXPECT_EQ(j.at("phases").at("infer").at("energy_per_sample_basis"), "energy_j");  // no idle baseline
+  EXPECT_TRUE(j.at("meter").at("idle_power_w").is_null());
+}
+
+TEST_F(E2E, MeasureJsonIsTheWindowShapeWithItsAliases) {
+  Ran r = Wattlab(Measure({"--json"}, "echo 1002000000 > '" + pkg_ + "'"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.err);
+  // Every key measure printed before, with the same meaning.
+  for (const char* k : {"command", "exit_code", "duration_s", "total_energy_j", "mean_power_w", "energy_above_idle_j",
+                        "idle_power_w", "idle_age_s", "estimated", "sources", "domains", "cpu_util",
+                        "attributed_share", "attributed_energy_j", "samples", "interval_s"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  // The shared shape's names: energy_j preferred, total_energy_j its alias;
+  // samples (meter ticks, in measure) is meter_samples.
+  EXPECT_NEAR(j.at("energy_j").get<double>(), 2.0, 1e-9);
+  EXPECT_EQ(j.at("total_energy_j"), j.at("energy_j"));
+  EXPECT_EQ(j.at("samples"), j.at("meter_samples"));
+  EXPECT_EQ(j.at("name"), "measure");
+  EXPECT_FALSE(j.contains("energy_per_sample_j"));  // no workload samples in measure
 }
 
 TEST_F(E2E, MeasureCorrectsAWrapDuringTheCommand) {

@@ -13,8 +13,23 @@
  *   FAKE_NVML_POWER_MW=150000      nvmlDeviceGetPowerUsage value (default 150000)
  *   FAKE_NVML_NO_POWER=1           power call returns NOT_SUPPORTED
  *
+ * Power limits (what wattlab's caps read and set), all in mW:
+ *   FAKE_NVML_MIN_MW / FAKE_NVML_MAX_MW   limit constraints (default 100000 / 350000)
+ *   FAKE_NVML_DEFAULT_MW           nvmlDeviceGetPowerManagementDefaultLimit (default 350000)
+ *   FAKE_NVML_LIMITS_FILE=path     the current limits, one number per GPU, read
+ *                                  on every get and rewritten on every set, so
+ *                                  a limit set by one process is seen by the
+ *                                  next (the driver's state); a missing file
+ *                                  means every GPU at 320000. Without the
+ *                                  variable the limits live in this process.
+ *   FAKE_NVML_SET_RC=4             nvmlDeviceSetPowerManagementLimit returns this code
+ *   FAKE_NVML_SET_FAIL_GPU=1       ... only this GPU fails (NVML_ERROR_UNKNOWN)
+ * The enforced limit is min(current limit, 300000). A set outside the
+ * constraints returns INVALID_ARGUMENT, as the driver does.
+ *
  * fake_nvml_live_inits() returns successful inits minus shutdowns, so a test
- * can check that a probe which gives up shuts NVML down again.
+ * can check that a probe which gives up shuts NVML down again;
+ * fake_nvml_set_calls() counts successful limit sets.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +52,9 @@ typedef struct {
 /* Device handles are addresses inside this array; index = handle - base. */
 static char g_devices[16];
 static int g_live_inits = 0;
+static int g_set_calls = 0;
+static unsigned int g_limits_mw[16];
+static int g_limits_ready = 0;
 
 static long EnvLong(const char* name, long fallback) {
   const char* v = getenv(name);
@@ -58,6 +76,44 @@ static int IndexOf(nvmlDevice_t d) {
 }
 
 int fake_nvml_live_inits(void) { return g_live_inits; }
+int fake_nvml_set_calls(void) { return g_set_calls; }
+
+#define FAKE_LIMIT_MW 320000u
+
+/* Loads the current limits (file or process memory) into out[16]. */
+static void LoadLimits(unsigned int* out) {
+  const char* path = getenv("FAKE_NVML_LIMITS_FILE");
+  int k = 0;
+  if (path && *path) {
+    FILE* f = fopen(path, "r");
+    unsigned long v = 0;
+    if (f) {
+      while (k < 16 && fscanf(f, "%lu", &v) == 1) out[k++] = (unsigned int)v;
+      fclose(f);
+    }
+  } else {
+    if (!g_limits_ready) {
+      for (int i = 0; i < 16; ++i) g_limits_mw[i] = FAKE_LIMIT_MW;
+      g_limits_ready = 1;
+    }
+    for (k = 0; k < 16; ++k) out[k] = g_limits_mw[k];
+  }
+  for (; k < 16; ++k) out[k] = FAKE_LIMIT_MW;
+}
+
+static int StoreLimits(const unsigned int* in) {
+  const char* path = getenv("FAKE_NVML_LIMITS_FILE");
+  if (path && *path) {
+    FILE* f = fopen(path, "w");
+    if (!f) return 0;
+    for (int i = 0; i < Gpus(); ++i) fprintf(f, "%u\n", in[i]);
+    fclose(f);
+    return 1;
+  }
+  for (int i = 0; i < 16; ++i) g_limits_mw[i] = in[i];
+  g_limits_ready = 1;
+  return 1;
+}
 
 const char* nvmlErrorString(nvmlReturn_t rc) {
   switch (rc) {
@@ -152,19 +208,49 @@ nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t* u)
 
 nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t d, unsigned int* min_mw, unsigned int* max_mw) {
   if (IndexOf(d) < 0 || !min_mw || !max_mw) return NVML_ERROR_INVALID_ARGUMENT;
-  *min_mw = 100000;
-  *max_mw = 350000;
+  *min_mw = (unsigned int)EnvLong("FAKE_NVML_MIN_MW", 100000);
+  *max_mw = (unsigned int)EnvLong("FAKE_NVML_MAX_MW", 350000);
   return NVML_SUCCESS;
 }
 
 nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t d, unsigned int* limit_mw) {
+  int i = IndexOf(d);
+  if (i < 0 || !limit_mw) return NVML_ERROR_INVALID_ARGUMENT;
+  unsigned int limits[16];
+  LoadLimits(limits);
+  *limit_mw = limits[i];
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetPowerManagementDefaultLimit(nvmlDevice_t d, unsigned int* limit_mw) {
   if (IndexOf(d) < 0 || !limit_mw) return NVML_ERROR_INVALID_ARGUMENT;
-  *limit_mw = 320000;
+  *limit_mw = (unsigned int)EnvLong("FAKE_NVML_DEFAULT_MW", 350000);
   return NVML_SUCCESS;
 }
 
 nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t d, unsigned int* limit_mw) {
-  if (IndexOf(d) < 0 || !limit_mw) return NVML_ERROR_INVALID_ARGUMENT;
-  *limit_mw = 300000;
+  int i = IndexOf(d);
+  if (i < 0 || !limit_mw) return NVML_ERROR_INVALID_ARGUMENT;
+  unsigned int limits[16];
+  LoadLimits(limits);
+  *limit_mw = limits[i] < 300000u ? limits[i] : 300000u;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceSetPowerManagementLimit(nvmlDevice_t d, unsigned int limit_mw) {
+  int i = IndexOf(d);
+  if (g_live_inits <= 0) return NVML_ERROR_UNINITIALIZED;
+  if (i < 0) return NVML_ERROR_INVALID_ARGUMENT;
+  nvmlReturn_t rc = (nvmlReturn_t)EnvLong("FAKE_NVML_SET_RC", 0);
+  if (rc != NVML_SUCCESS) return rc;
+  if (EnvLong("FAKE_NVML_SET_FAIL_GPU", -1) == i) return 999; /* NVML_ERROR_UNKNOWN */
+  if (limit_mw < (unsigned int)EnvLong("FAKE_NVML_MIN_MW", 100000) ||
+      limit_mw > (unsigned int)EnvLong("FAKE_NVML_MAX_MW", 350000))
+    return NVML_ERROR_INVALID_ARGUMENT;
+  unsigned int limits[16];
+  LoadLimits(limits);
+  limits[i] = limit_mw;
+  if (!StoreLimits(limits)) return 999;
+  ++g_set_calls;
   return NVML_SUCCESS;
 }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
 namespace wattlab {
 namespace {
@@ -104,15 +105,138 @@ TEST_F(IdleStoreTest, CorruptFileSaysWhatToDo) {
   EXPECT_EQ(LoadIdleEntries(real_.get(), path_).status().kind(), Status::Kind::kCorruption);
 }
 
-TEST_F(IdleStoreTest, AtomicWriteReplaces) {
-  fs::create_directories(dir_);
-  std::string p = (dir_ / "out.json").string();
-  ASSERT_TRUE(WriteFileAtomically(p, "one").ok());
-  ASSERT_TRUE(WriteFileAtomically(p, "two").ok());
-  std::ifstream f(p);
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(s, "two");
-  EXPECT_FALSE(WriteFileAtomically((dir_ / "no/such/dir/x").string(), "x").ok());
+// Faults on the way to disk. The idle store writes only through
+// Env::WriteFileAtomically (and Env::CreateDirs), so a fake that fails them
+// shows what a user sees; the previous file must stay whole.
+class FaultyWriteEnv : public ForwardingEnv {
+ public:
+  using ForwardingEnv::ForwardingEnv;
+  std::optional<Status> atomic_write_error;  // returned instead of writing
+  std::optional<Status> create_dirs_error;
+  bool remove_dir_after_create = false;      // the directory vanishes before the write
+  int other_writes = 0;                      // any write that is not the atomic one
+  Status WriteFileAtomically(const std::string& p, const std::string& d) override {
+    if (atomic_write_error) return *atomic_write_error;
+    return ForwardingEnv::WriteFileAtomically(p, d);
+  }
+  Status CreateDirs(const std::string& p) override {
+    if (create_dirs_error) return *create_dirs_error;
+    Status s = ForwardingEnv::CreateDirs(p);
+    if (s.ok() && remove_dir_after_create) (void)ForwardingEnv::RemoveTree(p);
+    return s;
+  }
+  Status WriteFileInPlace(const std::string& p, const std::string& d) override {
+    ++other_writes;
+    return ForwardingEnv::WriteFileInPlace(p, d);
+  }
+  Status AppendToFile(const std::string& p, const std::string& d) override {
+    ++other_writes;
+    return ForwardingEnv::AppendToFile(p, d);
+  }
+  Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& p, bool c, bool ro) override {
+    ++other_writes;
+    return ForwardingEnv::OpenRandomRW(p, c, ro);
+  }
+  Status Rename(const std::string& f, const std::string& t) override {
+    ++other_writes;
+    return ForwardingEnv::Rename(f, t);
+  }
+};
+
+std::string Slurp(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+TEST_F(IdleStoreTest, DiskFullKeepsThePreviousFileAndSaysSo) {
+  ASSERT_TRUE(SaveIdleEntry(real_.get(), path_, Entry("a", {"estimate"}, 12)).ok());
+  const std::string before = Slurp(path_);
+  FaultyWriteEnv env(real_.get());
+  env.atomic_write_error = Status::IOError("cannot write " + path_ + ".tmp.7.0: No space left on device");
+  Status s = SaveIdleEntry(&env, path_, Entry("b", {"estimate"}, 30));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.kind(), Status::Kind::kIOError);
+  EXPECT_EQ(s.message(), "cannot save the idle baseline to " + path_ + ": cannot write " + path_ +
+                             ".tmp.7.0: No space left on device");
+  EXPECT_EQ(env.other_writes, 0) << "the idle store wrote past Env::WriteFileAtomically";
+  EXPECT_EQ(Slurp(path_), before);
+  auto all = LoadIdleEntries(real_.get(), path_);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].host, "a");
+}
+
+TEST_F(IdleStoreTest, RenameRefusedKeepsThePreviousFileAndSaysSo) {
+  ASSERT_TRUE(SaveIdleEntry(real_.get(), path_, Entry("a", {"estimate"}, 12)).ok());
+  const std::string before = Slurp(path_);
+  FaultyWriteEnv env(real_.get());
+  env.atomic_write_error = Status::PermissionDenied("cannot rename onto " + path_ + ": Operation not permitted");
+  Status s = SaveIdleEntry(&env, path_, Entry("a", {"estimate"}, 99));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.kind(), Status::Kind::kPermissionDenied);
+  EXPECT_NE(s.message().find("cannot rename onto " + path_ + ": Operation not permitted"), std::string::npos);
+  EXPECT_EQ(Slurp(path_), before);
+  EXPECT_DOUBLE_EQ((*FindIdleEntry(real_.get(), path_, "a", {"estimate"}))->idle_power_w, 12);
+}
+
+TEST_F(IdleStoreTest, DirectoryThatCannotBeMadeSaysWhich) {
+  FaultyWriteEnv env(real_.get());
+  const std::string dir = fs::path(path_).parent_path().string();
+  env.create_dirs_error = Status::PermissionDenied("cannot create directory " + dir + ": Permission denied");
+  Status s = SaveIdleEntry(&env, path_, Entry("a", {"estimate"}, 12));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "cannot save the idle baseline to " + path_ + ": cannot create directory " + dir +
+                             ": Permission denied");
+  EXPECT_FALSE(fs::exists(path_));
+}
+
+// The directory is removed between creating it and writing (another process
+// cleaning up): the real atomic write fails, says so, and leaves nothing.
+TEST_F(IdleStoreTest, DirectoryVanishingBeforeTheWriteIsReported) {
+  ASSERT_TRUE(SaveIdleEntry(real_.get(), path_, Entry("a", {"estimate"}, 12)).ok());
+  FaultyWriteEnv env(real_.get());
+  env.remove_dir_after_create = true;
+  Status s = SaveIdleEntry(&env, path_, Entry("b", {"estimate"}, 30));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.kind(), Status::Kind::kNotFound);
+  EXPECT_NE(s.message().find("cannot save the idle baseline to " + path_), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("No such file or directory"), std::string::npos) << s.message();
+  EXPECT_FALSE(fs::exists(fs::path(path_).parent_path()));
+}
+
+// The real Env's atomic write in a directory that refuses new files: the
+// previous file is whole and no temporary is left behind.
+TEST_F(IdleStoreTest, UnwritableDirectoryKeepsThePreviousFile) {
+  ASSERT_TRUE(SaveIdleEntry(real_.get(), path_, Entry("a", {"estimate"}, 12)).ok());
+  const std::string before = Slurp(path_);
+  const fs::path dir = fs::path(path_).parent_path();
+  fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec);
+  Status s = SaveIdleEntry(real_.get(), path_, Entry("b", {"estimate"}, 30));
+  fs::permissions(dir, fs::perms::owner_all);
+  if (::geteuid() != 0) {  // root writes anywhere; the content check below still ran
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.kind(), Status::Kind::kPermissionDenied) << s.ToString();
+    EXPECT_NE(s.message().find("cannot save the idle baseline to " + path_), std::string::npos);
+    EXPECT_EQ(Slurp(path_), before);
+  }
+  int files = 0;
+  for (const auto& f : fs::directory_iterator(dir)) (void)f, ++files;
+  EXPECT_EQ(files, 1);
+}
+
+class HostEnv : public ForwardingEnv {
+ public:
+  using ForwardingEnv::ForwardingEnv;
+  Result<std::string> ReadFile(const std::string& p) override {
+    if (p == "/proc/sys/kernel/hostname") return Status::NotFound("cannot open " + p + ": No such file or directory");
+    return ForwardingEnv::ReadFile(p);
+  }
+  std::string HostName() override { return "from-env"; }
+};
+
+TEST_F(IdleStoreTest, HostNameFallsBackToTheEnv) {
+  HostEnv env(real_.get());
+  EXPECT_EQ(HostName(&env), "from-env");
 }
 
 TEST_F(IdleStoreTest, HostNameIsNeverEmpty) { EXPECT_FALSE(HostName(real_.get()).empty()); }

@@ -41,6 +41,15 @@ TEST_F(TempTree, MissingFileIsNotFound) {
   EXPECT_EQ(text.status().kind(), Status::Kind::kNotFound);
 }
 
+TEST_F(TempTree, WriteFileInPlaceReplacesTheValueAndNeverCreates) {
+  const std::string knob = "/sys/class/powercap/intel-rapl:0/energy_uj";
+  ASSERT_TRUE(env_->WriteFileInPlace(knob, "42").ok());
+  EXPECT_EQ(*env_->ReadFile(knob), "42");  // not "423456\n": a shorter value replaces a longer one
+  Status missing = env_->WriteFileInPlace("/sys/class/powercap/intel-rapl:0/nope", "1");
+  EXPECT_EQ(missing.kind(), Status::Kind::kNotFound);
+  EXPECT_FALSE(fs::exists(root_ / "sys/class/powercap/intel-rapl:0/nope"));
+}
+
 class DenyEnv : public ForwardingEnv {
  public:
   using ForwardingEnv::ForwardingEnv;

@@ -6,10 +6,17 @@
 #include <vector>
 
 #include "analysis/analysis.h"
+#include "platform/real_env.h"
 #include "store/store.h"
 
 namespace wattlab::report::testing {
 namespace {
+
+// The real Env the store opens its files through in these tests.
+Env* StoreEnv() {
+  static const std::unique_ptr<Env> env = NewRealEnv();
+  return env.get();
+}
 
 struct ModelSpec {
   const char* name;
@@ -186,7 +193,7 @@ ReportInput AnalyzedFixture(Scenario scenario) {
 }
 
 Status FillStore(const std::string& db, const ReportInput& in) {
-  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(db, OpenMode::kCreate));
+  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(StoreEnv(), db, OpenMode::kCreate));
   for (const auto& st : in.studies) {
     StudyInfo s = st;
     s.idle_baselines.clear();

@@ -605,7 +605,8 @@ TEST(ReportWriteReport, FromADatabase) {
   const std::string db = (root / "study.db").string();
   ASSERT_TRUE(testing::FillStore(db, testing::FixtureInput(Scenario::kRich)).ok());
   // What `wattlab report` does before WriteReport: read the store.
-  auto store = Store::Open(db, OpenMode::kReadOnly);
+  const auto store_env = NewRealEnv();
+  auto store = Store::Open(store_env.get(), db, OpenMode::kReadOnly);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   ReportData data;
   data.studies = *(*store)->ReadStudies();

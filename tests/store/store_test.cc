@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/strings.h"
+#include "platform/real_env.h"
 #include "store/export.h"
 
 namespace wattlab {
@@ -44,6 +45,7 @@ class StoreTest : public ::testing::Test {
     sqlite3_close(db);
   }
   fs::path dir_;
+  std::unique_ptr<Env> env_ = NewRealEnv();
 };
 
 StudyInfo MakeStudy(const std::string& name) {
@@ -113,7 +115,7 @@ RunRecord MakeRun(const std::string& study, int64_t run_id) {
 }
 
 TEST_F(StoreTest, RoundTrip) {
-  auto st = Store::Open(Path("a.db"), OpenMode::kCreate);
+  auto st = Store::Open(env_.get(), Path("a.db"), OpenMode::kCreate);
   ASSERT_TRUE(st.ok()) << st.status().ToString();
   auto& s = **st;
   EXPECT_EQ(s.schema_version(), kStoreSchemaVersion);
@@ -177,12 +179,12 @@ TEST_F(StoreTest, RoundTrip) {
 
 TEST_F(StoreTest, ReadOnlySeesWrittenData) {
   {
-    auto st = Store::Open(Path("a.db"), OpenMode::kCreate);
+    auto st = Store::Open(env_.get(), Path("a.db"), OpenMode::kCreate);
     ASSERT_TRUE(st.ok());
     ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("s")).ok());
     ASSERT_TRUE((*st)->WriteRun(MakeRun("s", 1)).ok());
   }
-  auto ro = Store::Open(Path("a.db"), OpenMode::kReadOnly);
+  auto ro = Store::Open(env_.get(), Path("a.db"), OpenMode::kReadOnly);
   ASSERT_TRUE(ro.ok()) << ro.status().ToString();
   auto rows = (*ro)->ReadRows("s");
   ASSERT_TRUE(rows.ok());
@@ -190,7 +192,7 @@ TEST_F(StoreTest, ReadOnlySeesWrittenData) {
 }
 
 TEST_F(StoreTest, RunNeverWrittenTwice) {
-  auto st = Store::Open(Path("a.db"), OpenMode::kCreate);
+  auto st = Store::Open(env_.get(), Path("a.db"), OpenMode::kCreate);
   ASSERT_TRUE(st.ok());
   ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("s")).ok());
   ASSERT_TRUE((*st)->WriteRun(MakeRun("s", 1)).ok());
@@ -200,7 +202,7 @@ TEST_F(StoreTest, RunNeverWrittenTwice) {
 }
 
 TEST_F(StoreTest, FailedRunLeavesNothing) {
-  auto st = Store::Open(Path("a.db"), OpenMode::kCreate);
+  auto st = Store::Open(env_.get(), Path("a.db"), OpenMode::kCreate);
   ASSERT_TRUE(st.ok());
   ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("s")).ok());
   RunRecord bad = MakeRun("s", 1);
@@ -214,7 +216,7 @@ TEST_F(StoreTest, FailedRunLeavesNothing) {
 }
 
 TEST_F(StoreTest, MissingFileIsNotFound) {
-  auto st = Store::Open(Path("none.db"), OpenMode::kReadOnly);
+  auto st = Store::Open(env_.get(), Path("none.db"), OpenMode::kReadOnly);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.status().kind(), Status::Kind::kNotFound);
   EXPECT_NE(st.status().message().find("no database at " + Path("none.db")), std::string::npos);
@@ -225,7 +227,7 @@ TEST_F(StoreTest, MissingFileIsNotFound) {
 TEST_F(StoreTest, NotAnSqliteFileIsCorruption) {
   std::ofstream(Path("text.db")) << "hello, this is not a database at all, just some text that is long enough\n";
   for (OpenMode m : {OpenMode::kReadOnly, OpenMode::kReadWrite, OpenMode::kCreate}) {
-    auto st = Store::Open(Path("text.db"), m);
+    auto st = Store::Open(env_.get(), Path("text.db"), m);
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.status().kind(), Status::Kind::kCorruption) << st.status().ToString();
     EXPECT_NE(st.status().message().find(Path("text.db")), std::string::npos);
@@ -235,7 +237,7 @@ TEST_F(StoreTest, NotAnSqliteFileIsCorruption) {
 
 TEST_F(StoreTest, ForeignSqliteIsCorruption) {
   ExecSql(Path("other.db"), "CREATE TABLE songs(title TEXT); INSERT INTO songs VALUES('x');");
-  auto st = Store::Open(Path("other.db"), OpenMode::kReadWrite);
+  auto st = Store::Open(env_.get(), Path("other.db"), OpenMode::kReadWrite);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.status().kind(), Status::Kind::kCorruption);
   EXPECT_NE(st.status().message().find("not a wattlab database"), std::string::npos);
@@ -245,12 +247,12 @@ TEST_F(StoreTest, ForeignSqliteIsCorruption) {
 
 TEST_F(StoreTest, NewerSchemaRefused) {
   {
-    auto st = Store::Open(Path("a.db"), OpenMode::kCreate);
+    auto st = Store::Open(env_.get(), Path("a.db"), OpenMode::kCreate);
     ASSERT_TRUE(st.ok());
   }
   ExecSql(Path("a.db"), "PRAGMA user_version=" + std::to_string(kStoreSchemaVersion + 5));
   for (OpenMode m : {OpenMode::kReadOnly, OpenMode::kReadWrite}) {
-    auto st = Store::Open(Path("a.db"), m);
+    auto st = Store::Open(env_.get(), Path("a.db"), m);
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.status().kind(), Status::Kind::kFailedPrecondition);
     EXPECT_EQ(st.status().message(), "database schema v" + std::to_string(kStoreSchemaVersion + 5) +
@@ -260,7 +262,7 @@ TEST_F(StoreTest, NewerSchemaRefused) {
 }
 
 TEST_F(StoreTest, UnwritablePathIsIOError) {
-  auto st = Store::Open(Path("no/such/dir/a.db"), OpenMode::kCreate);
+  auto st = Store::Open(env_.get(), Path("no/such/dir/a.db"), OpenMode::kCreate);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.status().kind(), Status::Kind::kIOError);
   EXPECT_NE(st.status().message().find("does not exist"), std::string::npos) << st.status().message();
@@ -268,7 +270,7 @@ TEST_F(StoreTest, UnwritablePathIsIOError) {
   if (::geteuid() != 0) {  // root writes anywhere; the missing-dir case above still ran
     fs::create_directories(Path("ro"));
     fs::permissions(Path("ro"), fs::perms::owner_read | fs::perms::owner_exec);
-    auto ro = Store::Open(Path("ro/a.db"), OpenMode::kCreate);
+    auto ro = Store::Open(env_.get(), Path("ro/a.db"), OpenMode::kCreate);
     ASSERT_FALSE(ro.ok());
     EXPECT_EQ(ro.status().kind(), Status::Kind::kIOError);
     EXPECT_NE(ro.status().message().find("not writable"), std::string::npos) << ro.status().message();
@@ -299,11 +301,11 @@ PRAGMA user_version = 1;
 )sql");
   ASSERT_EQ(1463899220, 0x57415454);
   // Read-only refuses to migrate, saying how.
-  auto ro = Store::Open(Path("v1.db"), OpenMode::kReadOnly);
+  auto ro = Store::Open(env_.get(), Path("v1.db"), OpenMode::kReadOnly);
   ASSERT_FALSE(ro.ok());
   EXPECT_EQ(ro.status().kind(), Status::Kind::kFailedPrecondition);
 
-  auto st = Store::Open(Path("v1.db"), OpenMode::kReadWrite);
+  auto st = Store::Open(env_.get(), Path("v1.db"), OpenMode::kReadWrite);
   ASSERT_TRUE(st.ok()) << st.status().ToString();
   EXPECT_EQ((*st)->schema_version(), kStoreSchemaVersion);
   auto rows = (*st)->ReadRows();
@@ -320,30 +322,9 @@ PRAGMA user_version = 1;
   ASSERT_TRUE((*st)->WriteRun(MakeRun("old", 2)).ok());
   EXPECT_EQ((*st)->ReadTimelines("old")->size(), 1u);
   st->reset();
-  auto again = Store::Open(Path("v1.db"), OpenMode::kReadOnly);
+  auto again = Store::Open(env_.get(), Path("v1.db"), OpenMode::kReadOnly);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ((*again)->ReadRows()->size(), 3u);
-}
-
-TEST_F(StoreTest, Aggregates) {
-  auto st = Store::Open(Path("a.db"), OpenMode::kCreate);
-  ASSERT_TRUE(st.ok());
-  ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("s")).ok());
-  // cfg1: runs 1, 3, 5 -> infer energy_above_idle 5, 7, 9.
-  for (int id : {1, 2, 3, 5}) ASSERT_TRUE((*st)->WriteRun(MakeRun("s", id)).ok());
-  auto agg = (*st)->ReadAggregates("s");
-  ASSERT_TRUE(agg.ok());
-  const ConfigAggregate* a = nullptr;
-  for (const auto& x : *agg)
-    if (x.config_id == "cfg1" && x.phase == "infer") a = &x;
-  ASSERT_NE(a, nullptr);
-  EXPECT_EQ(a->n, 3);
-  EXPECT_EQ(a->metric, "energy_above_idle_j");
-  EXPECT_DOUBLE_EQ(a->mean_j, 7.0);
-  EXPECT_DOUBLE_EQ(a->std_j, 2.0);
-  // t(0.975, 2) = 4.303: half-width 4.303 * 2 / sqrt(3)
-  EXPECT_NEAR(a->ci95_high_j - a->mean_j, 4.303 * 2.0 / std::sqrt(3.0), 1e-9);
-  EXPECT_NEAR(a->mean_energy_per_sample_j, 7.0 / 64.0, 1e-12);
 }
 
 TEST(ExportTest, CsvColumnsExactlyAsRecordH) {

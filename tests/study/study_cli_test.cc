@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "core/strings.h"
+#include "platform/real_env.h"
 #include "store/store.h"
 #include "wattlab/record.h"
 
@@ -23,6 +24,12 @@ extern char** environ;
 
 namespace wattlab {
 namespace {
+
+// The real Env the store opens its files through in these tests.
+Env* StoreEnv() {
+  static const std::unique_ptr<Env> env = NewRealEnv();
+  return env.get();
+}
 
 namespace fs = std::filesystem;
 
@@ -104,7 +111,7 @@ class StudyCliTest : public ::testing::Test {
     return s.str();
   }
   size_t CompletedRuns() {
-    auto st = Store::Open(db_, OpenMode::kReadOnly);
+    auto st = Store::Open(StoreEnv(), db_, OpenMode::kReadOnly);
     if (!st.ok()) return 0;
     auto ids = (*st)->CompletedRunIds("e2e");
     return ids.ok() ? ids->size() : 0;

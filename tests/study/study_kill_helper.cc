@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   auto env = NewRealEnv();
   testing::FakeMeter meter(env.get());
   testing::FakeEngine engine(env.get(), 0.0005);  // lenet batch 32 step: 16 ms
-  auto store = Store::Open(argv[1], OpenMode::kCreate);
+  auto store = Store::Open(env.get(), argv[1], OpenMode::kCreate);
   if (!store.ok()) {
     std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
     return 1;

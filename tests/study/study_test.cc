@@ -12,7 +12,9 @@
 #include <set>
 #include <sstream>
 
+#include "catalog/catalog.h"
 #include "fakes.h"
+#include "platform/real_env.h"
 #include "store/store.h"
 #include "study/plan.h"
 #include "study/runner.h"
@@ -22,6 +24,12 @@ extern char** environ;
 
 namespace wattlab {
 namespace {
+
+// The real Env the store opens its files through in these tests.
+Env* StoreEnv() {
+  static const std::unique_ptr<Env> env = NewRealEnv();
+  return env.get();
+}
 
 namespace fs = std::filesystem;
 using testing::FakeClockEnv;
@@ -124,7 +132,7 @@ TEST(SpecTest, UnknownModelListsAllowed) {
   ExpectError("name = \"x\"\n[[sweep]]\nmodels=[\"lenet\", \"resnet19\"]\nbatch_sizes=[1]\n",
               {"my.toml:3:", "sweep[1].models", "unknown model 'resnet19'", "resnet18", "mlp:depth=D,width=W"});
   ExpectError("name = \"x\"\n[[sweep]]\nmodels=[\"mlp:depth=2,height=3\"]\nbatch_sizes=[1]\n",
-              {"my.toml:3:", "'height=3' is not one of mlp:depth=N,width=N"});
+              {"my.toml:3:", "unknown key 'height'; the form is mlp:depth=D,width=W"});
 }
 
 TEST(SpecTest, RangesAndEnums) {
@@ -159,7 +167,7 @@ TEST(SpecTest, PresetsParseAndFitTheirBudgets) {
   auto plan = ExpandPlan(def);
   std::set<std::string> models;
   for (const auto& r : plan) models.insert(r.model);
-  for (const auto& m : ReferenceModels()) EXPECT_TRUE(models.count(m)) << m;
+  for (const auto& m : catalog::ReferenceModels()) EXPECT_TRUE(models.count(m)) << m;
   // Estimated within the 10-minute budget, with room for the estimate's error.
   EXPECT_LT(EstimateStudySeconds(plan, def), 8 * 60.0);
   // Full-length runs with accuracy for lenet, an MLP and a small resnet.
@@ -263,7 +271,7 @@ class RunnerTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::unique_ptr<Store> OpenStore() {
-    auto s = Store::Open(db_, OpenMode::kCreate);
+    auto s = Store::Open(StoreEnv(), db_, OpenMode::kCreate);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return std::move(*s);
   }
@@ -508,7 +516,7 @@ TEST_F(RunnerTest, SigkillMidStudyThenResumeHoldsEveryRunOnce) {
   size_t done_at_kill = 0;
   for (int i = 0; i < 2000; ++i) {
     usleep(5000);
-    auto st = Store::Open(db_, OpenMode::kReadOnly);
+    auto st = Store::Open(StoreEnv(), db_, OpenMode::kReadOnly);
     if (!st.ok()) continue;
     auto ids = (*st)->CompletedRunIds("tiny");
     if (ids.ok() && ids->size() >= 3) {
@@ -522,7 +530,7 @@ TEST_F(RunnerTest, SigkillMidStudyThenResumeHoldsEveryRunOnce) {
   ASSERT_TRUE(WIFSIGNALED(status)) << "the helper finished before it was killed: make its runs slower";
   ASSERT_GE(done_at_kill, 3u);
   {
-    auto st = Store::Open(db_, OpenMode::kReadWrite);
+    auto st = Store::Open(StoreEnv(), db_, OpenMode::kReadWrite);
     ASSERT_TRUE(st.ok()) << st.status().ToString();
     auto ids = *(*st)->CompletedRunIds("tiny");
     ASSERT_LT(ids.size(), 10u) << "killed after the last run: the test proves nothing";
@@ -538,7 +546,7 @@ TEST_F(RunnerTest, SigkillMidStudyThenResumeHoldsEveryRunOnce) {
   ASSERT_TRUE(WIFEXITED(status));
   ASSERT_EQ(WEXITSTATUS(status), 0);
 
-  auto st = Store::Open(db_, OpenMode::kReadOnly);
+  auto st = Store::Open(StoreEnv(), db_, OpenMode::kReadOnly);
   ASSERT_TRUE(st.ok()) << st.status().ToString();
   auto ids = *(*st)->CompletedRunIds("tiny");
   EXPECT_EQ(ids, (std::set<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));

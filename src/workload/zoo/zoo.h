@@ -49,11 +49,12 @@ class Net : public torch::nn::Module {
 
 // The 16 CIFAR names, the "imagenet/<name>"s, then example family specs
 // ("mlp:depth=3,width=256", "resnet:depth=20,width=16",
-// "transformer:layers=4,d_model=128,heads=4,seq=64").
+// "transformer:layers=4,d_model=128,heads=4,seq=64"): catalog::ModelNames().
 std::vector<std::string> Names();
 
 // The input a model was designed for: 3x32x32 for CIFAR forms and families,
-// 3x224x224 for imagenet/*. Unknown name or bad spec -> InvalidArgument.
+// 3x224x224 for imagenet/* (the catalog's). Unknown name or bad spec ->
+// InvalidArgument.
 Result<Shape> NativeInput(const std::string& name);
 
 // 10 for CIFAR forms and families, 1000 for imagenet/*.

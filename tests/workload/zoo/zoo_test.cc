@@ -1,12 +1,15 @@
 // zoo_test: parameter counts against reference figures, the analytic counter
 // against the traced counter on every zoo model and several family specs,
-// hand-computed MACs for single layers, known MAC figures, and bad input.
+// the torch-free catalog (src/catalog) against both on every model and a
+// spread of family specs, hand-computed MACs for single layers, known MAC
+// figures, and bad input.
 // Each model is built once (the parameterised test does all checks on it).
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "catalog/catalog.h"
 #include "workload/zoo/net.h"
 #include "workload/zoo/zoo.h"
 
@@ -74,6 +77,26 @@ void CheckModel(const Case& c) {
   EXPECT_EQ(analytic->macs_by_kind, traced.macs_by_kind);
   EXPECT_TRUE(traced.macs_by_kind.count("conv") && traced.macs_by_kind.count("linear"));
 
+  // The catalog counts without libtorch: it must give the torch counters'
+  // figures exactly, or (fixed models away from their native input and
+  // classes) say that it does not know them.
+  auto cat = catalog::CountModel(c.name, c.input, c.classes);
+  const bool native = c.input == NativeInput(c.name).value() && c.classes == NativeClasses(c.name);
+  if (catalog::CountedByFormula(c.name) || native) {
+    EXPECT_TRUE(cat.ok()) << cat.status().ToString();
+    if (cat.ok()) {
+      EXPECT_EQ(cat->params, analytic->params);
+      EXPECT_EQ(cat->macs, analytic->macs);
+      EXPECT_EQ(cat->macs, traced.macs);
+      EXPECT_EQ(cat->macs_by_kind, analytic->macs_by_kind);
+      EXPECT_EQ(cat->macs_by_kind, traced.macs_by_kind);
+      EXPECT_EQ(cat->input, c.input);
+      EXPECT_EQ(cat->classes, c.classes);
+    }
+  } else {
+    EXPECT_EQ(cat.status().kind(), Status::Kind::kNotSupported) << cat.status().ToString();
+  }
+
   torch::NoGradGuard no_grad;
   auto y = (*net)->forward(torch::zeros({2, c.input.c, c.input.h, c.input.w}));
   EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, c.classes}));
@@ -103,6 +126,20 @@ TEST(EveryModel, FamilyExamplesAndSpecs) {
   CheckModel({"resnet:depth=32,width=4", {1, 28, 28}, 10});
   CheckModel({"transformer:layers=2,d_model=32,heads=4,seq=16", {1, 28, 28}, 10});
   CheckModel({"transformer:layers=1,d_model=8,heads=2,seq=4", {3, 4, 4}, 10});
+}
+
+// The catalog's family formulas against both torch counters, away from the
+// examples: odd and non-square inputs, one channel, other class counts.
+TEST(EveryModel, CatalogFamilySpread) {
+  CheckModel({"mlp:depth=1,width=1", {3, 32, 32}, 10});
+  CheckModel({"mlp:depth=2,width=128", {1, 28, 28}, 3});
+  CheckModel({"mlp:depth=5,width=64", {3, 17, 9}, 10});
+  CheckModel({"resnet:depth=14,width=4", {1, 28, 28}, 10});
+  CheckModel({"resnet:depth=8,width=3", {3, 7, 5}, 2});
+  CheckModel({"resnet:depth=20,width=16", {3, 64, 48}, 100});
+  CheckModel({"transformer:layers=3,d_model=24,heads=3,seq=9", {3, 27, 27}, 10});
+  CheckModel({"transformer:layers=1,d_model=16,heads=16,seq=4", {2, 6, 10}, 5});
+  CheckModel({"transformer:layers=2,d_model=64,heads=1,seq=64", {3, 32, 32}, 10});
 }
 
 // Other shapes and class counts: the classifier adapts; both counters agree.

@@ -1,0 +1,173 @@
+#include "study/metered_run.h"
+
+#include <chrono>
+
+#include "core/strings.h"
+#include "meter/procfs.h"
+
+namespace wattlab {
+
+MeterContext CollectMeterContext(const Meter& meter, const WorkloadEngine& engine) {
+  MeterContext c;
+  c.sources = meter.sources();
+  c.estimated = meter.estimated();
+  c.interval_s = std::chrono::duration<double>(meter.interval()).count();
+  c.idle_power_w = meter.idle_power_w();
+  c.versions = engine.Versions();
+  return c;
+}
+
+namespace {
+std::string FirstLine(Env* env, const std::string& path) {
+  auto t = env->ReadFile(path);
+  return t.ok() ? TrimCopy(*t) : "";
+}
+}  // namespace
+
+StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine& engine,
+                              const std::string& wattlab_version) {
+  StudyInfo info;
+  info.host = FirstLine(env, "/proc/sys/kernel/hostname");
+  info.kernel = FirstLine(env, "/proc/sys/kernel/osrelease");
+  if (auto cpu = ReadCpuInfo(env); cpu.ok()) {
+    info.cpu = cpu->model_name;
+    if (cpu->threads > 0) info.cpu += " (" + std::to_string(cpu->threads) + " threads)";
+  }
+  for (const auto& [k, v] : engine.Versions()) {
+    if (k == "libtorch") info.libtorch = v;
+    else if (k == "blas") info.blas = v;
+    else info.meter_facts.emplace_back("engine " + k, v);
+  }
+  info.wattlab_version = wattlab_version;
+  info.sources = meter.sources();
+  info.interval_s = std::chrono::duration<double>(meter.interval()).count();
+  info.estimated = meter.estimated();
+  for (const auto& a : meter.attempts()) {
+    if (!a.chosen) continue;
+    std::string driver;
+    for (const auto& [k, v] : a.facts)
+      if (k == "nvml.driver_version") driver = v;
+    for (const auto& [k, v] : a.facts) {
+      info.meter_facts.emplace_back(a.source + " " + k, v);
+      // "gpu-0.name" style keys: "NVIDIA H100 80GB HBM3 (driver 550.54)"
+      if (a.source == kSourceNvml && EndsWith(k, ".name"))
+        info.gpus.push_back(v + (driver.empty() ? "" : " (driver " + driver + ")"));
+    }
+  }
+  return info;
+}
+
+Status MeasureIdleBaseline(Meter* meter, double idle_s, MeterContext* context) {
+  if (idle_s <= 0) return Status::Ok();
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(idle_s));
+  auto idle = meter->MeasureIdle(ns);
+  if (!idle.ok()) return idle.status().WithContext("measuring the idle baseline");
+  context->idle_power_w = *idle;
+  context->idle_measured_s = idle_s;
+  return Status::Ok();
+}
+
+nlohmann::json ModelFactsToJson(const ModelFacts& f) {
+  return nlohmann::json{{"name", f.name},
+                        {"input", f.input.ToString()},
+                        {"classes", f.classes},
+                        {"params", f.params},
+                        {"macs", f.macs},
+                        {"macs_by_kind", f.macs_by_kind},
+                        {"macs_per_param", f.macs_per_param},
+                        {"counter", f.counter}};
+}
+
+MeteredRun::MeteredRun(Meter* meter, MeteredRunOptions options) : meter_(meter), options_(std::move(options)) {}
+
+MeteredRun::~MeteredRun() { CloseAll(); }
+
+Result<TrainResult> MeteredRun::Train(WorkloadEngine* engine, const TrainConfig& config) {
+  BeginSetup();
+  return Finish(engine->Train(config, this));
+}
+
+Result<InferResult> MeteredRun::Infer(WorkloadEngine* engine, const InferConfig& config) {
+  BeginSetup();
+  return Finish(engine->Infer(config, this));
+}
+
+template <typename R>
+Result<R> MeteredRun::Finish(Result<R> engine_result) {
+  CloseAll();
+  // The meter's error first: the engine's own status is then only "stopped
+  // by the observer", which a caller would take for an interruption.
+  if (!error_.ok()) return error_;
+  return engine_result;
+}
+
+void MeteredRun::OnPhaseBegin(const std::string& phase) {
+  CloseSetup();
+  open_[phase] = meter_->BeginWindow(phase);
+  if (options_.progress) options_.progress(phase);
+}
+
+void MeteredRun::OnPhaseEnd(const std::string& phase, int64_t samples) {
+  if (auto w = Close(phase, samples, std::nullopt)) phases_.push_back(std::move(*w));
+}
+
+void MeteredRun::OnEpochBegin(int64_t epoch) {
+  const std::string name = "epoch " + std::to_string(epoch);
+  open_[name] = meter_->BeginWindow(name);
+}
+
+void MeteredRun::OnEpochEnd(int64_t epoch, int64_t samples, double mean_loss) {
+  if (auto w = Close("epoch " + std::to_string(epoch), samples, mean_loss)) epochs_.push_back(std::move(*w));
+}
+
+void MeteredRun::OnStepEnd(int64_t step, int64_t, double loss) {
+  losses_.push_back(loss);
+  if (options_.progress) options_.progress("step " + std::to_string(step));
+}
+
+bool MeteredRun::ShouldStop() { return !error_.ok() || (options_.stop && options_.stop()); }
+
+Result<const MeteredWindow*> MeteredRun::Phase(const std::string& name) const {
+  for (const auto& w : phases_)
+    if (w.name == name) return &w;
+  if (!error_.ok()) return error_;
+  return Status::Internal("the engine never announced the " + name +
+                          " phase (OnPhaseBegin/OnPhaseEnd), so it could not be measured");
+}
+
+void MeteredRun::BeginSetup() {
+  if (!options_.setup_label.empty()) setup_ = meter_->BeginWindow(options_.setup_label);
+}
+
+void MeteredRun::CloseSetup() {
+  if (!setup_) return;
+  // A span for the timeline, not a measurement: a read error here is left to
+  // the phase windows, which fail on their own if it touched them.
+  auto r = meter_->EndWindow(*setup_);
+  setup_.reset();
+  if (r.ok()) spans_.push_back({options_.setup_label, r->start_s, r->start_s + r->duration_s});
+}
+
+void MeteredRun::CloseAll() {
+  CloseSetup();
+  // Windows the engine left open (it failed or stopped half-way): closed so
+  // the meter does not keep them, their figures dropped.
+  for (auto& [name, id] : open_) (void)meter_->EndWindow(id);
+  open_.clear();
+}
+
+std::optional<MeteredWindow> MeteredRun::Close(const std::string& name, int64_t samples,
+                                               std::optional<double> loss) {
+  auto it = open_.find(name);
+  if (it == open_.end()) return std::nullopt;
+  auto r = meter_->EndWindow(it->second);
+  open_.erase(it);
+  if (!r.ok()) {
+    if (error_.ok()) error_ = r.status().WithContext("meter window '" + name + "'");
+    return std::nullopt;
+  }
+  spans_.push_back({name, r->start_s, r->start_s + r->duration_s});
+  return MeteredWindow{name, samples, loss, std::move(*r)};
+}
+
+}  // namespace wattlab

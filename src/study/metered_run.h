@@ -1,0 +1,130 @@
+// One metered engine call: the only WorkloadObserver outside tests. It binds
+// meter windows to what the engine announces and hands back the run's
+// measured results; `wattlab train`, `wattlab infer` and the study runner all
+// measure through it.
+//
+// Windows: one per phase ("train", "eval", "infer") and one per epoch
+// ("epoch N", nested in train). With `setup_label` set, a span of that name
+// covers the engine's setup and warm-up (from the call to the first phase);
+// it goes into spans() for the timeline and is not a phase. Every window
+// opened is closed, on every path out (a failing engine, an early stop, the
+// destructor), so the meter never accumulates open windows.
+//
+// Errors: the meter's first error (an EndWindow that fails) is kept; from then
+// on ShouldStop() is true, so the workload stops instead of running
+// unmeasured, and Train/Infer return that error in preference to the engine's
+// (which is then only "stopped by the observer"). Otherwise Train/Infer
+// return the engine's status; a phase the engine never announced is
+// Internal (see Phase()).
+//
+// Ownership: borrows the meter (started by the caller) and the engine; both
+// must outlive it. Thread-safety: one engine call at a time, on the calling
+// thread (the engine calls the observer on that thread).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/env.h"
+#include "wattlab/meter.h"
+#include "wattlab/record.h"
+#include "wattlab/workload.h"
+
+namespace wattlab {
+
+// A closed window with what the workload did in it.
+struct MeteredWindow {
+  std::string name;                 // "train", "eval", "infer", "epoch 3"
+  int64_t samples = 0;              // workload samples the engine reported for it
+  std::optional<double> mean_loss;  // epochs only
+  WindowResult result;
+};
+
+struct MeteredRunOptions {
+  std::string setup_label;                              // empty: no setup/warm-up span
+  std::function<bool()> stop;                           // polled between steps; true stops the run
+  std::function<void(const std::string&)> progress;     // "train", "eval", "infer", "step 7"
+};
+
+// The context block of a metered command: what the meter and engine were.
+struct MeterContext {
+  std::vector<std::string> sources;
+  bool estimated = false;
+  double interval_s = 0;
+  std::optional<double> idle_power_w;  // the baseline in force, when one was measured
+  double idle_measured_s = 0;          // how long it was measured (0: not by this command)
+  std::vector<std::pair<std::string, std::string>> versions;  // the engine's: libtorch, blas, ...
+};
+
+// Reads the context of a started meter and its engine.
+MeterContext CollectMeterContext(const Meter& meter, const WorkloadEngine& engine);
+// The context block a study opens with: host, kernel and CPU (read through
+// env), the engine's versions, the meter's sources, interval and facts (GPU
+// names with their driver). Name, spec and times are the runner's to fill.
+StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine& engine,
+                              const std::string& wattlab_version);
+// Measures the idle baseline for idle_s seconds (0 or less: none) on a started
+// meter, which uses it for energy_above_idle_j from then on, and notes it in
+// *context. Errors say "measuring the idle baseline".
+Status MeasureIdleBaseline(Meter* meter, double idle_s, MeterContext* context);
+
+// {name, input, classes, params, macs, macs_by_kind, macs_per_param, counter}:
+// the model block of train/infer JSON and of every stored run.
+nlohmann::json ModelFactsToJson(const ModelFacts& facts);
+
+class MeteredRun : public WorkloadObserver {
+ public:
+  explicit MeteredRun(Meter* meter, MeteredRunOptions options = {});
+  ~MeteredRun() override;
+  MeteredRun(const MeteredRun&) = delete;
+  MeteredRun& operator=(const MeteredRun&) = delete;
+
+  // One engine call each. REQUIRES: one call per MeteredRun.
+  Result<TrainResult> Train(WorkloadEngine* engine, const TrainConfig& config);
+  Result<InferResult> Infer(WorkloadEngine* engine, const InferConfig& config);
+
+  // WorkloadObserver: called by the engine.
+  void OnPhaseBegin(const std::string& phase) override;
+  void OnPhaseEnd(const std::string& phase, int64_t samples) override;
+  void OnEpochBegin(int64_t epoch) override;
+  void OnEpochEnd(int64_t epoch, int64_t samples, double mean_loss) override;
+  void OnStepEnd(int64_t step, int64_t samples, double loss) override;
+  bool ShouldStop() override;
+
+  // Results, in the order the windows closed.
+  const std::vector<MeteredWindow>& phases() const { return phases_; }
+  const std::vector<MeteredWindow>& epochs() const { return epochs_; }
+  // The named phase's window; Internal when the engine never announced it.
+  Result<const MeteredWindow*> Phase(const std::string& name) const;
+  // Every closed window and the setup span, meter time (seconds since Start).
+  const std::vector<RunTimeline::Span>& spans() const { return spans_; }
+  const std::vector<double>& step_losses() const { return losses_; }
+  const Status& error() const { return error_; }
+
+ private:
+  template <typename R>
+  Result<R> Finish(Result<R> engine_result);
+  void BeginSetup();
+  void CloseSetup();
+  void CloseAll();
+  // Ends the named window; on success returns it, on failure keeps the error.
+  std::optional<MeteredWindow> Close(const std::string& name, int64_t samples, std::optional<double> loss);
+
+  Meter* meter_;
+  MeteredRunOptions options_;
+  std::optional<Meter::WindowId> setup_;
+  std::map<std::string, Meter::WindowId> open_;
+  std::vector<MeteredWindow> phases_, epochs_;
+  std::vector<RunTimeline::Span> spans_;
+  std::vector<double> losses_;
+  Status error_;
+};
+
+}  // namespace wattlab

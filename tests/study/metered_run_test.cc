@@ -1,0 +1,201 @@
+// MeteredRun: windows bound to the phases and epochs a (fake) engine
+// announces, the setup/warm-up span, stop polling, progress, and the meter's
+// first error stopping the run. Fake clock: every figure is exact.
+#include <gtest/gtest.h>
+
+#include "fakes.h"
+#include "study/metered_run.h"
+
+namespace wattlab {
+namespace {
+
+using testing::FakeClockEnv;
+using testing::FakeEngine;
+using testing::FakeMeter;
+
+// Fails EndWindow of the window named `fail` (after closing it).
+class FailingMeter : public FakeMeter {
+ public:
+  FailingMeter(Env* env, std::string fail) : FakeMeter(env), fail_(std::move(fail)) {}
+  Result<WindowResult> EndWindow(WindowId id) override {
+    auto r = FakeMeter::EndWindow(id);
+    if (r.ok() && r->name == fail_) return Status::IOError("energy_uj: read failed (injected)");
+    return r;
+  }
+
+ private:
+  std::string fail_;
+};
+
+TrainConfig TwoEpochs() {
+  TrainConfig c;
+  c.model = "lenet";
+  c.epochs = 2;
+  c.batch_size = 16;
+  c.train_samples = 64;  // 4 steps of 16 per epoch
+  c.warmup_steps = 1;
+  c.evaluate = true;
+  c.eval_samples = 30;
+  return c;
+}
+
+class MeteredRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(meter_.Start().ok()); }
+  FakeClockEnv env_;
+  FakeMeter meter_{&env_, /*busy_power_w=*/30, /*idle_power_w=*/10};
+  FakeEngine engine_{&env_, /*s_per_sample=*/0.001};
+};
+
+TEST_F(MeteredRunTest, BindsWindowsToPhasesAndEpochsNestedInTrain) {
+  MeteredRun run(&meter_);
+  auto r = run.Train(&engine_, TwoEpochs());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(run.phases().size(), 2u);
+  EXPECT_EQ(run.phases()[0].name, "train");
+  EXPECT_EQ(run.phases()[1].name, "eval");
+  ASSERT_EQ(run.epochs().size(), 2u);
+  EXPECT_EQ(run.epochs()[0].name, "epoch 1");
+  EXPECT_EQ(run.epochs()[1].name, "epoch 2");
+
+  auto train = run.Phase("train");
+  ASSERT_TRUE(train.ok());
+  const WindowResult& t = (*train)->result;
+  EXPECT_EQ((*train)->samples, 128);
+  EXPECT_FALSE((*train)->mean_loss);
+  EXPECT_NEAR(t.duration_s, 0.128, 1e-9);  // 8 steps x 16 samples x 1 ms
+  EXPECT_NEAR(t.energy_j, 30 * 0.128, 1e-9);
+  for (const auto& e : run.epochs()) {
+    EXPECT_NEAR(e.result.duration_s, 0.064, 1e-9);
+    EXPECT_GE(e.result.start_s, t.start_s - 1e-12);
+    EXPECT_LE(e.result.start_s + e.result.duration_s, t.start_s + t.duration_s + 1e-12);
+    ASSERT_TRUE(e.mean_loss);
+    EXPECT_GT(*e.mean_loss, 0);
+  }
+  EXPECT_EQ(run.epochs()[0].samples, 64);
+  EXPECT_DOUBLE_EQ(*run.epochs()[0].mean_loss, r->epoch_loss[0]);
+  auto eval = run.Phase("eval");
+  ASSERT_TRUE(eval.ok());
+  EXPECT_EQ((*eval)->samples, 30);
+  EXPECT_GE((*eval)->result.start_s, t.start_s + t.duration_s - 1e-12);
+  EXPECT_EQ(run.step_losses(), r->step_loss);
+  EXPECT_EQ(run.step_losses().size(), 8u);
+  EXPECT_TRUE(run.error().ok());
+  EXPECT_EQ(meter_.open_windows(), 0u);
+  // No setup label: no setup span; one span per closed window.
+  EXPECT_EQ(run.spans().size(), 4u);
+}
+
+TEST_F(MeteredRunTest, SetupSpanCoversSetupAndWarmupBeforeTheFirstPhase) {
+  MeteredRunOptions o;
+  o.setup_label = "setup+warmup";
+  MeteredRun run(&meter_, o);
+  ASSERT_TRUE(run.Train(&engine_, TwoEpochs()).ok());
+  ASSERT_FALSE(run.spans().empty());
+  const auto& setup = run.spans().front();
+  EXPECT_EQ(setup.name, "setup+warmup");
+  EXPECT_NEAR(setup.end_s - setup.start_s, 0.050 + 0.016, 1e-9);  // fake setup + one warm-up step of 16
+  const WindowResult& train = (*run.Phase("train"))->result;
+  EXPECT_NEAR(setup.end_s, train.start_s, 1e-9);
+  // The span is for the timeline, not a phase.
+  for (const auto& w : run.phases()) EXPECT_NE(w.name, "setup+warmup");
+  EXPECT_EQ(meter_.open_windows(), 0u);
+}
+
+TEST_F(MeteredRunTest, InferGivesOneWindowAndAnUnannouncedPhaseIsInternal) {
+  MeteredRun run(&meter_);
+  InferConfig c;
+  c.model = "lenet";
+  c.batch_size = 8;
+  c.samples = 60;
+  auto r = run.Infer(&engine_, c);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(run.phases().size(), 1u);
+  EXPECT_EQ(run.phases()[0].name, "infer");
+  EXPECT_EQ(run.phases()[0].samples, 60);
+  EXPECT_TRUE(run.epochs().empty());
+  auto eval = run.Phase("eval");
+  ASSERT_FALSE(eval.ok());
+  EXPECT_EQ(eval.status().kind(), Status::Kind::kInternal);
+  EXPECT_NE(eval.status().message().find("never announced the eval phase"), std::string::npos);
+}
+
+TEST_F(MeteredRunTest, MeterErrorStopsTheRunAndIsReturnedInsteadOfTheEnginesStop) {
+  FailingMeter meter(&env_, "epoch 1");
+  ASSERT_TRUE(meter.Start().ok());
+  MeteredRun run(&meter);
+  auto r = run.Train(&engine_, TwoEpochs());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), Status::Kind::kIOError) << r.status().ToString();  // not kInterrupted
+  EXPECT_NE(r.status().message().find("meter window 'epoch 1'"), std::string::npos) << r.status().ToString();
+  EXPECT_TRUE(run.ShouldStop());
+  // The engine stopped at the next poll: epoch 2 never ran a step.
+  EXPECT_EQ(run.step_losses().size(), 4u);
+  EXPECT_TRUE(run.phases().empty());
+  // The train window the engine left open was closed anyway.
+  EXPECT_EQ(meter.open_windows(), 0u);
+  auto train = run.Phase("train");
+  ASSERT_FALSE(train.ok());
+  EXPECT_EQ(train.status().kind(), Status::Kind::kIOError);
+}
+
+TEST_F(MeteredRunTest, StopIsPolledBetweenStepsAndProgressNamesPhasesAndSteps) {
+  std::vector<std::string> progress;
+  int polls = 0;
+  MeteredRunOptions o;
+  o.stop = [&] { return ++polls > 3; };
+  o.progress = [&](const std::string& what) { progress.push_back(what); };
+  MeteredRun run(&meter_, o);
+  auto r = run.Train(&engine_, TwoEpochs());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), Status::Kind::kInterrupted);
+  EXPECT_EQ(progress, (std::vector<std::string>{"train", "step 1", "step 2", "step 3"}));
+  EXPECT_TRUE(run.error().ok());
+  EXPECT_EQ(meter_.open_windows(), 0u);
+}
+
+TEST_F(MeteredRunTest, DestructorClosesWindowsTheEngineLeftOpen) {
+  {
+    MeteredRunOptions o;
+    o.setup_label = "setup+warmup";
+    MeteredRun run(&meter_, o);
+    run.OnPhaseBegin("train");
+    run.OnEpochBegin(1);
+    EXPECT_EQ(meter_.open_windows(), 2u);
+  }
+  EXPECT_EQ(meter_.open_windows(), 0u);
+}
+
+TEST_F(MeteredRunTest, IdleBaselineAndContext) {
+  MeterContext c = CollectMeterContext(meter_, engine_);
+  EXPECT_EQ(c.sources, std::vector<std::string>{kSourceRaplPowercap});
+  EXPECT_FALSE(c.estimated);
+  EXPECT_DOUBLE_EQ(c.interval_s, 0.1);
+  EXPECT_FALSE(c.idle_power_w);
+  EXPECT_EQ(c.versions, (std::vector<std::pair<std::string, std::string>>{{"libtorch", "fake"}}));
+  ASSERT_TRUE(MeasureIdleBaseline(&meter_, 0, &c).ok());  // 0: none
+  EXPECT_EQ(meter_.idle_measurements, 0);
+  ASSERT_TRUE(MeasureIdleBaseline(&meter_, 2, &c).ok());
+  EXPECT_EQ(meter_.idle_measurements, 1);
+  EXPECT_DOUBLE_EQ(*c.idle_power_w, 10);
+  EXPECT_DOUBLE_EQ(c.idle_measured_s, 2);
+  // Windows after the baseline have energy above idle.
+  MeteredRun run(&meter_);
+  ASSERT_TRUE(run.Train(&engine_, TwoEpochs()).ok());
+  const WindowResult& t = (*run.Phase("train"))->result;
+  ASSERT_TRUE(t.energy_above_idle_j);
+  EXPECT_NEAR(*t.energy_above_idle_j, (30 - 10) * 0.128, 1e-9);
+}
+
+TEST_F(MeteredRunTest, StudyContextNamesEngineVersionsAndMeter) {
+  StudyInfo info = CollectStudyContext(&env_, meter_, engine_, "9.9.9 (git test)");
+  EXPECT_EQ(info.libtorch, "fake");
+  EXPECT_EQ(info.wattlab_version, "9.9.9 (git test)");
+  EXPECT_EQ(info.sources, std::vector<std::string>{kSourceRaplPowercap});
+  EXPECT_DOUBLE_EQ(info.interval_s, 0.1);
+  EXPECT_FALSE(info.estimated);
+  EXPECT_EQ(info.host, "");  // the fake Env has no /proc: empty, not an error
+}
+
+}  // namespace
+}  // namespace wattlab
