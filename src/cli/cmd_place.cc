@@ -29,9 +29,9 @@ struct Place {
   int Run();
 };
 
-Result<analysis::RequestEnergy> ComputeEnergy(const std::string& flag_db, const std::string& db, const std::string& flag_j,
-                                    const std::optional<double>& j, const std::string& model,
-                                    std::optional<analysis::EnergyBasis> basis);
+Result<analysis::RequestEnergy> ComputeEnergy(Env* env, const std::string& flag_db, const std::string& db,
+                                              const std::string& flag_j, const std::optional<double>& j,
+                                              const std::string& model, std::optional<analysis::EnergyBasis> basis);
 
 // Intensity from --X-intensity or --X-region (not both), else the world default.
 Result<analysis::Carbon> Intensity(const std::string& side, const std::optional<double>& g, const std::string& region) {
@@ -183,9 +183,9 @@ CommandFn AddPlace(CLI::App* root) {
 
 namespace {
 
-Result<analysis::RequestEnergy> ComputeEnergy(const std::string& flag_db, const std::string& db, const std::string& flag_j,
-                                    const std::optional<double>& j, const std::string& model,
-                                    std::optional<analysis::EnergyBasis> basis) {
+Result<analysis::RequestEnergy> ComputeEnergy(Env* env, const std::string& flag_db, const std::string& db,
+                                              const std::string& flag_j, const std::optional<double>& j,
+                                              const std::string& model, std::optional<analysis::EnergyBasis> basis) {
   if (db.empty() == !j.has_value())
     return Status::InvalidArgument("give either " + flag_db + " FILE or " + flag_j + " J (exactly one)");
   if (j) {
@@ -195,7 +195,7 @@ Result<analysis::RequestEnergy> ComputeEnergy(const std::string& flag_db, const 
     e.source = flag_j;
     return e;
   }
-  auto store = Store::Open(db, OpenMode::kReadOnly);
+  auto store = Store::Open(env, db, OpenMode::kReadOnly);
   if (!store.ok()) return store.status().WithContext(flag_db + " " + db);
   auto rows = (*store)->ReadRows("");
   if (!rows.ok()) return rows.status().WithContext(flag_db + " " + db);
@@ -230,10 +230,10 @@ int Place::Run() {
   in.requests_per_day = requests_per_day;
   in.activation_bytes_per_element = activation_bytes_per_element;
 
-  auto edge = ComputeEnergy("--edge-db", edge_db, "--edge-energy-j", edge_energy_j, model, basis);
+  auto edge = ComputeEnergy(env.get(), "--edge-db", edge_db, "--edge-energy-j", edge_energy_j, model, basis);
   if (!edge.ok()) return ReportError(cmd, edge.status());
   in.edge = *edge;
-  auto server = ComputeEnergy("--cloud-db", cloud_db, "--cloud-energy-j", cloud_energy_j, model, basis);
+  auto server = ComputeEnergy(env.get(), "--cloud-db", cloud_db, "--cloud-energy-j", cloud_energy_j, model, basis);
   if (!server.ok()) return ReportError(cmd, server.status());
   in.server = *server;
 
