@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "analysis/placement.h"
+#include "catalog/catalog.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"
@@ -255,25 +256,25 @@ int Place::Run() {
     if (!s.ok()) return ReportError(cmd, s.status());
     shape = *s;
   }
-  const bool need_facts = (!up_bytes && !shape) || (!down_bytes && !classes);
-  WorkloadEngine* engine = nullptr;
-  Status engine_status = Status::Ok();
-  if (need_facts || !no_split) {
-    auto e = LoadWorkloadEngine(env.get());
-    if (e.ok()) engine = *e; else engine_status = e.status();
-  }
+  // The payload needs the model's input shape and classes: --input/--classes,
+  // else the catalog's native form (torch-free). The workload engine is
+  // loaded only for the split points.
   Shape facts_input = shape.value_or(Shape{});
   int64_t facts_classes = classes.value_or(10);
-  if (need_facts) {
-    if (!engine)
-      return ReportError(cmd, Status::InvalidArgument(
-                                  "the payload of " + model + " needs its input shape and classes: give --input CxHxW "
-                                  "and --classes N (or --up-bytes and --down-bytes); the workload engine that knows "
-                                  "them is not available (" + engine_status.message() + ")"));
-    auto f = engine->Describe(model, shape, classes);
-    if (!f.ok()) return ReportError(cmd, f.status());
-    facts_input = f->input;
-    facts_classes = f->classes;
+  if ((!up_bytes && !shape) || (!down_bytes && !classes)) {
+    auto info = catalog::LookupModel(model);
+    if (!info.ok())
+      return ReportError(cmd, info.status().WithContext(
+                                  "the payload needs the model's input shape and classes (or give --input and "
+                                  "--classes, or --up-bytes and --down-bytes)"));
+    if (!shape) facts_input = info->native_input;
+    if (!classes) facts_classes = info->native_classes;
+  }
+  WorkloadEngine* engine = nullptr;
+  Status engine_status = Status::Ok();
+  if (!no_split) {
+    auto e = LoadWorkloadEngine(env.get());
+    if (e.ok()) engine = *e; else engine_status = e.status();
   }
   const std::string shape_how = shape ? "--input" : "the model's native input";
   if (up_bytes) {
