@@ -146,6 +146,15 @@ struct WindowResult {
   std::optional<double> attributed_share;
   std::optional<double> attributed_energy_j;
   int64_t samples = 0;  // sampler ticks inside the window
+  // Data volume over the window (absent when the file could not be read).
+  // Network: /proc/net/dev, i.e. the whole network namespace (every process
+  // in it, not only the measured one); net_* over every interface but lo,
+  // lo_* the loopback alone. Storage: read_bytes/write_bytes of /proc/PID/io
+  // summed over the attribution pid's process tree (children it already
+  // waited for included, as the kernel folds them into the parent); absent
+  // without an attribution pid.
+  std::optional<int64_t> net_rx_bytes, net_tx_bytes, lo_rx_bytes, lo_tx_bytes;
+  std::optional<int64_t> io_read_bytes, io_write_bytes;
 };
 
 struct TimelineSample {

@@ -42,6 +42,15 @@ struct ModelFacts {
   std::string counter;  // "analytic" or "traced"
 };
 
+// A place where a model can be cut in two between top-level blocks, so that
+// exactly one tensor crosses it (never inside a block with a skip
+// connection). Used by `wattlab place` for split computing.
+struct SplitPoint {
+  std::string layer;                // "after block3", "before block7", ... in forward order
+  int64_t activation_elements = 0;  // elements per sample of the tensor crossing the cut
+  double mac_share = 0;             // share (0..1) of the forward MACs computed before the cut
+};
+
 // Called by the engine at boundaries; the default does nothing.
 class WorkloadObserver {
  public:
@@ -127,6 +136,14 @@ class WorkloadEngine {
   virtual Result<ModelFacts> DescribeTorchScript(const std::string& path, const Shape& input) = 0;
   virtual Result<TrainResult> Train(const TrainConfig& config, WorkloadObserver* observer) = 0;
   virtual Result<InferResult> Infer(const InferConfig& config, WorkloadObserver* observer) = 0;
+  // Where `model` can be cut between top-level blocks (see SplitPoint), in
+  // forward order, for input/classes as in Describe. NotSupported by engines
+  // (and models) that do not know their structure.
+  virtual Result<std::vector<SplitPoint>> SplitPoints(const std::string& model, std::optional<Shape> input,
+                                                      std::optional<int64_t> classes) {
+    (void)model, (void)input, (void)classes;
+    return Status::NotSupported("this workload engine does not list split points");
+  }
   // ("libtorch", "1.13.1"), ("blas", "openblas-openmp"), ...
   virtual std::vector<std::pair<std::string, std::string>> Versions() const = 0;
 };

@@ -88,6 +88,13 @@ std::string Human(const WindowResult& r, int exit_code, const std::vector<std::s
     line("attributed", FormatFixed(*r.attributed_share * 100, 1) + " % of busy CPU time -> " +
                            FormatFixed(*r.attributed_energy_j, 3) + " J of " +
                            (r.idle_power_w ? "dynamic (above-idle) " : "") + "CPU energy");
+  if (r.net_rx_bytes)
+    line("network", std::to_string(*r.net_rx_bytes) + " B in, " + std::to_string(*r.net_tx_bytes) +
+                        " B out; loopback " + std::to_string(*r.lo_tx_bytes) +
+                        " B (whole network namespace, not only the command)");
+  if (r.io_read_bytes)
+    line("storage", std::to_string(*r.io_read_bytes) + " B read, " + std::to_string(*r.io_write_bytes) +
+                        " B written (the command's process tree)");
   line("sources", Join(r.sources, " + ") + (r.estimated ? " (ESTIMATED: a model of CPU time, not a measurement)"
                                                         : " (measured)"));
   line("samples", std::to_string(r.samples));

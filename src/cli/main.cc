@@ -45,6 +45,7 @@ const Command kCommands[] = {
     {"report", wattlab::cli::AddReport, "write an HTML + Markdown report of a study"},
     {"estimate", wattlab::cli::AddEstimate, "what the CPU estimate would say for a CPU model, with its error band"},
     {"cap", wattlab::cli::AddCap, "show, set and restore GPU/CPU power limits and CPU clocks (restores the originals)"},
+    {"place", wattlab::cli::AddPlace, "edge or cloud: energy per request of each placement, with sources"},
 };
 
 void PrintUsage(FILE* out) {

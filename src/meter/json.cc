@@ -74,6 +74,16 @@ nlohmann::json WindowToJson(const WindowResult& w, const std::optional<WindowWor
   j["attributed_share"] = OptionalNumber(w.attributed_share);
   j["attributed_energy_j"] = OptionalNumber(w.attributed_energy_j);
   j["meter_samples"] = w.samples;
+  auto bytes = [](const std::optional<int64_t>& v) -> nlohmann::json {
+    if (!v) return nullptr;
+    return *v;
+  };
+  j["net_rx_bytes"] = bytes(w.net_rx_bytes);
+  j["net_tx_bytes"] = bytes(w.net_tx_bytes);
+  j["lo_rx_bytes"] = bytes(w.lo_rx_bytes);
+  j["lo_tx_bytes"] = bytes(w.lo_tx_bytes);
+  j["io_read_bytes"] = bytes(w.io_read_bytes);
+  j["io_write_bytes"] = bytes(w.io_write_bytes);
   j["domains"] = nlohmann::json::array();
   for (const auto& d : w.domains) {
     nlohmann::json dj;

@@ -18,11 +18,45 @@ struct CpuTicks {
   uint64_t busy = 0, total = 0;
 };
 
+// Byte counters at one window edge (procfs.h's NetBytes / IoBytes).
+struct NetSnap {
+  uint64_t rx = 0, tx = 0, lo_rx = 0, lo_tx = 0;
+};
+struct IoSnap {
+  uint64_t read = 0, write = 0;
+};
+
 std::optional<CpuTicks> ReadMachineTicks(Env* env) {
   auto t = ReadProcStat(env);
   if (!t.ok()) return std::nullopt;
   return CpuTicks{t->Busy(), t->Total()};
 }
+
+std::optional<NetSnap> ReadNet(Env* env) {
+#if WATTLAB_HAVE_PROCFS
+  auto b = ReadNetDev(env);
+  if (!b.ok()) return std::nullopt;
+  return NetSnap{b->rx, b->tx, b->lo_rx, b->lo_tx};
+#else
+  (void)env;
+  return std::nullopt;
+#endif
+}
+
+std::optional<IoSnap> ReadTreeIo(Env* env, int pid) {
+#if WATTLAB_HAVE_PROCFS
+  auto b = ReadProcessTreeIoBytes(env, pid);
+  if (!b.ok()) return std::nullopt;
+  return IoSnap{b->read, b->write};
+#else
+  (void)env, (void)pid;
+  return std::nullopt;
+#endif
+}
+
+// end - begin of a counter that only grows; a reset (interface gone and back,
+// pid reused) reads as 0 rather than a wrapped huge number.
+int64_t Grown(uint64_t begin, uint64_t end) { return end >= begin ? static_cast<int64_t>(end - begin) : 0; }
 
 std::optional<uint64_t> ReadTreeTicks(Env* env, int pid) {
   auto t = ReadProcessTreeCpuTicks(env, pid);
@@ -84,6 +118,8 @@ class MeterImpl : public Meter {
       w.pid = attribution_pid_;
     }
     if (w.pid) w.pid_ticks_begin = ReadTreeTicks(env_, *w.pid);
+    w.net_begin = ReadNet(env_);
+    if (w.pid) w.io_begin = ReadTreeIo(env_, *w.pid);
     if (w.started) {
       w.errors_begin = sampler_->error_count();
       w.begin = sampler_->SampleNow();
@@ -109,6 +145,9 @@ class MeterImpl : public Meter {
     std::optional<CpuTicks> cpu_end = ReadMachineTicks(env_);
     std::optional<uint64_t> pid_ticks_end;
     if (w.pid) pid_ticks_end = ReadTreeTicks(env_, *w.pid);
+    std::optional<NetSnap> net_end = ReadNet(env_);
+    std::optional<IoSnap> io_end;
+    if (w.pid) io_end = ReadTreeIo(env_, *w.pid);
     // Only errors met during this window make it fail: one bad read an hour
     // ago does not void every later window of a long study.
     Status err = sampler_->FirstErrorSince(w.errors_begin);
@@ -185,6 +224,16 @@ class MeterImpl : public Meter {
       r.attributed_share = share;
       r.attributed_energy_j = share * dynamic_cpu_j;
     }
+    if (w.net_begin && net_end) {
+      r.net_rx_bytes = Grown(w.net_begin->rx, net_end->rx);
+      r.net_tx_bytes = Grown(w.net_begin->tx, net_end->tx);
+      r.lo_rx_bytes = Grown(w.net_begin->lo_rx, net_end->lo_rx);
+      r.lo_tx_bytes = Grown(w.net_begin->lo_tx, net_end->lo_tx);
+    }
+    if (w.io_begin && io_end) {
+      r.io_read_bytes = Grown(w.io_begin->read, io_end->read);
+      r.io_write_bytes = Grown(w.io_begin->write, io_end->write);
+    }
     return r;
   }
 
@@ -242,6 +291,8 @@ class MeterImpl : public Meter {
     std::optional<CpuTicks> cpu_begin;
     std::optional<int> pid;
     std::optional<uint64_t> pid_ticks_begin;
+    std::optional<NetSnap> net_begin;
+    std::optional<IoSnap> io_begin;
   };
 
   Env* const env_;

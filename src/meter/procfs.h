@@ -2,7 +2,8 @@
 //
 // /proc/stat (machine CPU ticks), /proc/cpuinfo (CPU model, vendor, family,
 // model number, topology), /proc/meminfo (installed memory) and
-// /proc/<pid>/stat (a process's CPU ticks and parent). Every read goes
+// /proc/<pid>/stat (a process's CPU ticks and parent), /proc/net/dev
+// (network bytes) and /proc/<pid>/io (storage bytes). Every read goes
 // through the Env passed in, so tests point "/proc" at a fixture tree under
 // tests/fixtures/proc-*/.
 //
@@ -88,5 +89,27 @@ Result<ProcStat> ParsePidStat(const std::string& text);
 // tree whose workers come and go is still counted. Processes that vanish
 // during the scan are skipped. NotFound when `pid` itself does not exist.
 Result<uint64_t> ReadProcessTreeCpuTicks(Env* env, int pid);
+
+// Byte counters of /proc/net/dev (the whole network namespace): every
+// interface but "lo" summed, and "lo" apart.
+struct NetBytes {
+  uint64_t rx = 0, tx = 0;        // all interfaces but lo
+  uint64_t lo_rx = 0, lo_tx = 0;  // loopback
+};
+// Corruption when no interface line parses.
+Result<NetBytes> ParseNetDev(const std::string& text);
+Result<NetBytes> ReadNetDev(Env* env);
+
+// read_bytes / write_bytes of /proc/<pid>/io: bytes the process caused to be
+// fetched from or sent to storage (page-cache hits are not reads).
+struct IoBytes {
+  uint64_t read = 0, write = 0;
+};
+Result<IoBytes> ParsePidIo(const std::string& text);
+// Summed over `pid` and its live descendants (ppid links of /proc/*/stat);
+// vanished or unreadable descendants are skipped. NotFound / PermissionDenied
+// when `pid`'s own file cannot be read.
+Result<IoBytes> ReadProcessTreeIoBytes(Env* env, int pid);
+
 
 }  // namespace wattlab

@@ -59,6 +59,21 @@ class TorchEngine : public WorkloadEngine {
 
   Result<ModelFacts> DescribeTorchScript(const std::string& path, const Shape& input) override;
 
+  Result<std::vector<SplitPoint>> SplitPoints(const std::string& model, std::optional<Shape> input,
+                                              std::optional<int64_t> classes) override {
+    Shape shape;
+    if (input) {
+      shape = *input;
+    } else {
+      WATTLAB_ASSIGN_OR_RETURN(shape, zoo::NativeInput(model));
+    }
+    int64_t n_classes = classes ? *classes : zoo::NativeClasses(model);
+    if (n_classes < 1) return Status::InvalidArgument("--classes must be at least 1");
+    return CatchTorch("finding split points of " + model, [&]() -> Result<std::vector<SplitPoint>> {
+      return zoo::SplitPoints(model, shape, n_classes);
+    });
+  }
+
   Result<TrainResult> Train(const TrainConfig& config, WorkloadObserver* observer) override {
     return RunTraining(env_, config, observer);
   }

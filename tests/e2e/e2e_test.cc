@@ -4,14 +4,20 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -611,6 +617,136 @@ TEST_F(E2E, EstimateRefusesBadInput) {
   EXPECT_NE(unsized.err.find("--threads N"), std::string::npos) << unsized.err;
   Ran zero = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P", "--sockets", "0"});
   EXPECT_EQ(zero.rc, 2);
+}
+
+// ---- wattlab place (given energies: no database, no libtorch) ----------------------
+
+// The cloud formula of docs/placement.md, from the coefficients the command
+// says it used (central values).
+double CloudJFromAssumptions(const json& j, double up, double down, double server_j, double requests_per_day) {
+  std::map<std::string, double> c;
+  for (const auto& x : j.at("assumptions").at("coefficients")) c[x.at("name")] = x.at("central");
+  const double rps = requests_per_day / 86400;
+  return up * 8 * c["radio_up_j_per_bit"] + down * 8 * c["radio_down_j_per_bit"] +
+         c["tail_j"] / std::max(1.0, rps * c["tail_s"]) + (up + down) * c["network_kwh_per_gb"] * 3.6e6 / 1e9 +
+         c["pue"] * server_j;
+}
+
+TEST_F(E2E, PlaceWithGivenEnergies) {
+  Ran r = Wattlab({"place", "--model", "mobilenetv2", "--link", "lte", "--edge-energy-j", "0.5",
+                   "--cloud-energy-j", "0.02", "--input", "3x32x32", "--classes", "10", "--no-split", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  std::vector<std::string> keys;
+  for (auto& [k, v] : j.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"assumptions", "best", "carbon", "cloud_j", "edge_j", "marginal",
+                                            "sensitivity", "split"}));
+  EXPECT_DOUBLE_EQ(j["edge_j"].get<double>(), 0.5);
+  // 3x32x32 uint8 pixels up, 10 float logits down.
+  EXPECT_NEAR(j["cloud_j"].get<double>(), CloudJFromAssumptions(j, 3072, 40, 0.02, 10000), 1e-9);
+  EXPECT_TRUE(j["split"].empty());
+  EXPECT_TRUE(j["best"] == "edge" || j["best"] == "cloud");
+  EXPECT_EQ(j["assumptions"]["link"], "lte");
+  EXPECT_EQ(j["assumptions"]["energy_basis"]["edge"], "given");
+  EXPECT_TRUE(j["marginal"].contains("differs"));
+  EXPECT_EQ(j["sensitivity"]["tornado"].size(), 7u);
+  for (const auto& c : j["assumptions"]["coefficients"]) EXPECT_FALSE(c["source"].get<std::string>().empty());
+
+  // The text table names all three kinds of output.
+  Ran t = Wattlab({"place", "--model", "mobilenetv2", "--link", "lte", "--edge-energy-j", "0.5", "--cloud-energy-j",
+                   "0.02", "--up-bytes", "3072", "--down-bytes", "40", "--no-split", "--edge-region", "FR"});
+  ASSERT_EQ(t.rc, 0) << t.err;
+  EXPECT_NE(t.out.find("Energy per request"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("Sensitivity"), std::string::npos);
+  EXPECT_NE(t.out.find("break-even up payload"), std::string::npos);
+  EXPECT_NE(t.out.find("edge 56 g/kWh"), std::string::npos) << t.out;
+}
+
+TEST_F(E2E, PlaceProfileOverridesALink) {
+  const fs::path prof = dir_ / "links.toml";
+  std::ofstream(prof) << "[link.lte]\ntail_j = 0\nnetwork_kwh_per_gb = [0, 0, 0]\n\n[cloud]\npue = 1\n";
+  Ran r = Wattlab({"place", "--model", "m", "--link", "lte", "--edge-energy-j", "0.5", "--cloud-energy-j", "0.02",
+                   "--up-bytes", "1000", "--down-bytes", "40", "--no-split", "--profile", prof.string(), "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  // No tail, no network, PUE 1: radio 1040 x 8 x 100 nJ/bit and the server's own 0.02 J.
+  EXPECT_NEAR(j["cloud_j"].get<double>(), 1040 * 8 * 100e-9 + 0.02, 1e-12);
+  EXPECT_EQ(j["best"], "cloud");
+  EXPECT_NE(j.dump().find("profile " + prof.string()), std::string::npos);
+}
+
+TEST_F(E2E, PlaceRefusesBadInput) {
+  const std::vector<std::string> base = {"place", "--model", "m", "--edge-energy-j", "0.5", "--cloud-energy-j",
+                                         "0.02", "--up-bytes", "1000", "--down-bytes", "40", "--no-split"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return Wattlab(a);
+  };
+  Ran unknown = with({"--link", "pigeon"});
+  EXPECT_EQ(unknown.rc, 2);
+  EXPECT_NE(unknown.err.find("unknown link 'pigeon'; known: ethernet, wifi, lte, 5g"), std::string::npos)
+      << unknown.err;
+  Ran negative = with({"--link", "lte", "--up-bytes", "-5"});
+  EXPECT_EQ(negative.rc, 2);
+  EXPECT_NE(negative.err.find("--up-bytes"), std::string::npos) << negative.err;
+  const fs::path bad = dir_ / "bad.toml";
+  std::ofstream(bad) << "[link.lte]\ntail_j = [15, 10, 5]\n";
+  Ran order = with({"--link", "lte", "--profile", bad.string()});
+  EXPECT_EQ(order.rc, 2);
+  EXPECT_NE(order.err.find(bad.string() + ":2: key 'link.lte.tail_j': [low, central, high] out of order"),
+            std::string::npos)
+      << order.err;
+  std::ofstream(bad) << "[link.lte]\ntail = 1\n";
+  Ran key = with({"--link", "lte", "--profile", bad.string()});
+  EXPECT_EQ(key.rc, 2);
+  EXPECT_NE(key.err.find("key 'link.lte.tail': unknown key"), std::string::npos) << key.err;
+  Ran both = Wattlab({"place", "--model", "m", "--link", "lte", "--edge-energy-j", "0.5", "--edge-db", "x.db",
+                      "--cloud-energy-j", "0.02", "--up-bytes", "1", "--down-bytes", "1", "--no-split"});
+  EXPECT_EQ(both.rc, 2);
+  EXPECT_NE(both.err.find("give either --edge-db FILE or --edge-energy-j J"), std::string::npos) << both.err;
+  Ran nolink = Wattlab({"place", "--model", "m", "--edge-energy-j", "1", "--cloud-energy-j", "1"});
+  EXPECT_EQ(nolink.rc, 2);
+}
+
+TEST_F(E2E, MeasureCountsLoopbackBytes) {
+  // A listener on 127.0.0.1 in this process drains what the measured
+  // command sends; measure's window must record at least that many bytes on
+  // lo (the whole namespace's loopback, so possibly more).
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int port = ntohs(addr.sin_port);
+  int64_t received = 0;
+  std::thread drain([&] {
+    int c = ::accept(listener, nullptr, nullptr);
+    if (c < 0) return;
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(c, buf, sizeof buf)) > 0) received += n;
+    ::close(c);
+  });
+  constexpr int64_t kBytes = 1000000;
+  Ran r = Wattlab(Measure({"--json"}, "head -c " + std::to_string(kBytes) + " /dev/zero | bash -c 'cat > /dev/tcp/127.0.0.1/" +
+                                          std::to_string(port) + "'"));
+  drain.join();
+  ::close(listener);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  ASSERT_EQ(received, kBytes);
+  json j = json::parse(r.err);
+  for (const char* k : {"net_rx_bytes", "net_tx_bytes", "lo_rx_bytes", "lo_tx_bytes", "io_read_bytes", "io_write_bytes"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  ASSERT_TRUE(j.at("lo_tx_bytes").is_number()) << j.dump();
+  EXPECT_GE(j.at("lo_tx_bytes").get<int64_t>(), kBytes);
+  EXPECT_GE(j.at("lo_rx_bytes").get<int64_t>(), kBytes);
+  EXPECT_TRUE(j.at("io_write_bytes").is_number());  // measure attributes to its own process tree
 }
 
 TEST_F(E2E, BinaryDoesNotLinkLibtorch) {

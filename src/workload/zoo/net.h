@@ -16,10 +16,41 @@
 
 namespace wattlab::zoo {
 
+// Records a top-level block's input and output as split points when the
+// symbolic pass asks for them (Tally::cuts); a block inside a block is not a
+// split point (it may sit inside a skip connection).
+class BlockScope {
+ public:
+  explicit BlockScope(const Sym& x) : t_(x.tally) {
+    if (t_ == nullptr) return;
+    if (t_->cuts != nullptr && t_->depth == 0) Record("before block", x);
+    ++t_->depth;
+  }
+  Sym Done(Sym y) {
+    if (t_ == nullptr) return y;
+    --t_->depth;
+    if (t_->cuts != nullptr && t_->depth == 0) {
+      Record("after block", y);
+      ++t_->blocks;
+    }
+    return y;
+  }
+
+ private:
+  void Record(const char* what, const Sym& x) {
+    const int64_t batch = x.dims.empty() || x.dims[0] < 1 ? 1 : x.dims[0];
+    t_->cuts->push_back({what + std::to_string(t_->blocks), x.Numel() / batch, t_->Macs()});
+  }
+  Tally* t_;
+};
+
 // Defines both Run overloads of a Block from its template Fwd.
 #define WATTLAB_ZOO_BLOCK                                                  \
   at::Tensor Run(const at::Tensor& x) override { return Fwd(x); }         \
-  ::wattlab::zoo::Sym Run(const ::wattlab::zoo::Sym& x) override { return Fwd(x); }
+  ::wattlab::zoo::Sym Run(const ::wattlab::zoo::Sym& x) override {        \
+    ::wattlab::zoo::BlockScope scope(x);                                   \
+    return scope.Done(Fwd(x));                                             \
+  }
 
 // Defines both feature overloads of a ZooNet from its template Features.
 #define WATTLAB_ZOO_FEATURES                                                        \
@@ -97,6 +128,8 @@ std::shared_ptr<ZooNet> MakeTransformer(const Shape& input, int64_t layers, int6
 Result<std::shared_ptr<ZooNet>> BuildZooNet(const std::string& name, const Shape& input, int64_t classes);
 // The analytic counter over an already built model (zoo.cc).
 Result<ModelFacts> CountAnalyticOf(ZooNet& net, const std::string& name, const Shape& input, int64_t classes);
+// Split points of an already built model (zoo.cc).
+Result<std::vector<SplitPoint>> SplitPointsOf(ZooNet& net, const std::string& name, const Shape& input);
 
 // Shared by both counters (zoo.cc): keeps "conv" and "linear" always, drops
 // other kinds that are zero; and the MAC total (conv + linear + matmul).

@@ -42,11 +42,32 @@ class ShapeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A boundary between two top-level blocks seen during a symbolic pass: the
+// one tensor crossing it and the MACs (conv + linear + matmul) done before it.
+struct Cut {
+  std::string layer;  // "before block3", "after block3"
+  int64_t elements_per_sample = 0;
+  int64_t macs_before = 0;
+};
+
 // Work accumulated per kind ("conv", "linear", "matmul", "norm", "act",
-// "pool", "elementwise").
+// "pool", "elementwise"). When `cuts` is set, blocks called at the top level
+// of a model's Features record their input and output there (BlockScope in
+// net.h); nested blocks do not.
 struct Tally {
   std::map<std::string, int64_t> by_kind;
+  std::vector<Cut>* cuts = nullptr;
+  int depth = 0;       // blocks open
+  int64_t blocks = 0;  // top-level blocks finished
   void Add(const std::string& kind, int64_t n) { by_kind[kind] += n; }
+  int64_t Macs() const {
+    int64_t m = 0;
+    for (const char* k : {"conv", "linear", "matmul"}) {
+      auto it = by_kind.find(k);
+      if (it != by_kind.end()) m += it->second;
+    }
+    return m;
+  }
 };
 
 // A symbolic activation: its dims (batch first) and where its work goes.

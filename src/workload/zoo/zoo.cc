@@ -127,6 +127,33 @@ Result<ModelFacts> CountAnalyticOf(ZooNet& net, const std::string& name, const S
   return f;
 }
 
+Result<std::vector<SplitPoint>> SplitPoints(const std::string& name, const Shape& input, int64_t classes) {
+  WATTLAB_ASSIGN_OR_RETURN(auto net, BuildZooNet(name, input, classes));
+  return SplitPointsOf(*net, name, input);
+}
+
+Result<std::vector<SplitPoint>> SplitPointsOf(ZooNet& net, const std::string& name, const Shape& input) {
+  std::vector<Cut> cuts;
+  Tally tally;
+  tally.cuts = &cuts;
+  try {
+    net.Describe(Sym{{1, input.c, input.h, input.w}, &tally});
+  } catch (const std::exception& e) {
+    return Status::Internal("split points of '" + name + "' failed: " + e.what());
+  }
+  const int64_t total = tally.Macs();
+  std::vector<SplitPoint> out;
+  for (const auto& c : cuts) {
+    if (c.macs_before <= 0 || c.macs_before >= total) continue;
+    // "before blockK+1" right after "after blockK" with no work between: the same cut.
+    if (!out.empty() && c.elements_per_sample == out.back().activation_elements &&
+        static_cast<double>(c.macs_before) / static_cast<double>(total) == out.back().mac_share)
+      continue;
+    out.push_back({c.layer, c.elements_per_sample, static_cast<double>(c.macs_before) / static_cast<double>(total)});
+  }
+  return out;
+}
+
 int64_t CountTrainableParams(torch::nn::Module& m) {
   int64_t n = 0;
   for (const auto& p : m.parameters(/*recurse=*/true)) {

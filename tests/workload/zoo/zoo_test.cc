@@ -332,3 +332,52 @@ TEST(BadInput, FamilySpecErrors) {
 
 }  // namespace
 }  // namespace wattlab::zoo
+
+
+namespace wattlab::zoo {
+namespace {
+
+// ---- split points (wattlab place) ----------------------------------------------
+
+TEST(SplitPoints, MobileNetV2BlockBoundaries) {
+  auto sp = SplitPoints("mobilenetv2", Shape{3, 32, 32}, 10);
+  ASSERT_TRUE(sp.ok()) << sp.status().message();
+  // The stem's output, then the output of each of the 17 inverted blocks
+  // (CIFAR strides: 32x32 until the third stage).
+  const std::vector<int64_t> want = {32 * 32 * 32,                                  // before block0
+                                     16 * 32 * 32,                                  // block0
+                                     24 * 32 * 32, 24 * 32 * 32,                    // blocks 1-2
+                                     32 * 16 * 16, 32 * 16 * 16, 32 * 16 * 16,      // 3-5
+                                     64 * 8 * 8,   64 * 8 * 8,   64 * 8 * 8,   64 * 8 * 8,  // 6-9
+                                     96 * 8 * 8,   96 * 8 * 8,   96 * 8 * 8,    // 10-12
+                                     160 * 4 * 4,  160 * 4 * 4,  160 * 4 * 4,   // 13-15
+                                     320 * 4 * 4};                                  // 16
+  ASSERT_EQ(sp->size(), want.size());
+  EXPECT_EQ((*sp)[0].layer, "before block0");
+  EXPECT_EQ((*sp)[1].layer, "after block0");
+  EXPECT_EQ(sp->back().layer, "after block16");
+  double prev = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ((*sp)[i].activation_elements, want[i]) << (*sp)[i].layer;
+    EXPECT_GT((*sp)[i].mac_share, prev) << (*sp)[i].layer;
+    EXPECT_LT((*sp)[i].mac_share, 1.0);
+    prev = (*sp)[i].mac_share;
+  }
+  // The stem: a 3x3 conv 3 -> 32 at 32x32 over the model's MACs.
+  auto facts = CountAnalytic("mobilenetv2", Shape{3, 32, 32}, 10);
+  ASSERT_TRUE(facts.ok());
+  EXPECT_DOUBLE_EQ((*sp)[0].mac_share, static_cast<double>(32 * 32 * 32 * 27) / static_cast<double>(facts->macs));
+}
+
+TEST(SplitPoints, ModelsWithoutBlocksHaveNone) {
+  auto lenet = SplitPoints("lenet", Shape{3, 32, 32}, 10);
+  ASSERT_TRUE(lenet.ok());
+  EXPECT_TRUE(lenet->empty());
+  auto resnet = SplitPoints("resnet:depth=8,width=8", Shape{3, 32, 32}, 10);
+  ASSERT_TRUE(resnet.ok());
+  ASSERT_EQ(resnet->size(), 4u);  // the stem's output and after each of the 3 basic blocks
+  EXPECT_EQ((*resnet)[3].activation_elements, 32 * 8 * 8);
+}
+
+}  // namespace
+}  // namespace wattlab::zoo
