@@ -49,6 +49,9 @@ struct DomainInfo {
   bool estimated = false;  // true for the estimate source
   bool is_counter = true;  // cumulative counter (true) or sampled power (false)
   double max_energy_range_j = 0;  // wrap range of a counter, 0 when unknown/none
+  // A modelled power source's stated ceiling (the estimate's maximum), 0 when
+  // none: no window's mean power of this domain ever exceeds it.
+  double max_power_w = 0;
   std::string note;        // e.g. "nested in package-0", "TDP 65 W from table"
 };
 
@@ -137,6 +140,7 @@ struct WindowResult {
   double mean_power_w = 0;
   std::optional<double> idle_power_w;         // baseline in force, when one is set
   std::optional<double> energy_above_idle_j;  // energy_j - idle_power_w * duration_s
+  bool idle_busy = false;                     // that baseline was measured busy (meter/busy.h)
   std::vector<DomainEnergy> domains;
   std::vector<std::string> sources;  // distinct sources of in_total domains
   bool estimated = false;            // any part estimated
@@ -162,6 +166,14 @@ struct TimelineSample {
   std::vector<double> power_w;       // per domain, same order as Meter::domains()
 };
 
+// One idle measurement (Meter::MeasureIdle).
+struct IdleMeasurement {
+  double power_w = 0;       // mean whole-machine power (in_total domains)
+  double cpu_util = 0;      // machine CPU utilisation during it (/proc/stat), 0..1
+  bool busy = false;        // meter/busy.h: the one definition of "busy"
+  std::string busy_reason;  // why, "" when quiet
+};
+
 class Meter {
  public:
   using WindowId = int64_t;
@@ -184,8 +196,11 @@ class Meter {
   virtual Result<WindowResult> EndWindow(WindowId id) = 0;
 
   // Idle baseline in watts (whole machine, in_total domains) used for
-  // energy_above_idle_j from now on. Clears the per-domain idle powers.
+  // energy_above_idle_j from now on. Clears the per-domain idle powers. A
+  // baseline set this way is taken as quiet (WindowResult::idle_busy false)
+  // unless busy is given.
   virtual void SetIdlePower(double idle_power_w) = 0;
+  virtual void SetIdleBusy(bool busy) = 0;  // after SetIdlePower: the baseline's flag
   virtual std::optional<double> idle_power_w() const = 0;
   // Per-domain idle power (watts, keyed by domain name) to go with
   // SetIdlePower (call it after): attribution then subtracts exactly the CPU
@@ -194,9 +209,9 @@ class Meter {
   virtual void SetIdleDomainPowers(const std::vector<std::pair<std::string, double>>& idle_w_by_domain) = 0;
   // The per-domain idle powers in force (empty when unknown).
   virtual std::vector<std::pair<std::string, double>> idle_domain_powers_w() const = 0;
-  // Measures idle power for `duration` (meter must be started) and sets it,
-  // whole machine and per domain.
-  virtual Result<double> MeasureIdle(std::chrono::nanoseconds duration) = 0;
+  // Measures idle power for `duration` (meter must be started), judges it
+  // (meter/busy.h) and sets it, whole machine and per domain, with its flag.
+  virtual Result<IdleMeasurement> MeasureIdle(std::chrono::nanoseconds duration) = 0;
 
   // Attribute windows to this process tree (its CPU time over machine CPU time).
   virtual void SetAttributionPid(int pid) = 0;

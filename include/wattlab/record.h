@@ -36,6 +36,18 @@ struct RunRow {
   std::string source;         // sources joined by '+', e.g. "rapl-powercap+nvml"
   bool estimated = false;
   std::optional<double> accuracy;
+  // The idle baseline behind energy_above_idle_j was measured while the
+  // machine was busy (meter/busy.h); absent when unknown (older databases and
+  // CSV files, windows without a baseline). ChooseEnergyBasis reads it.
+  std::optional<bool> idle_busy;
+};
+
+// One idle measurement of a study.
+struct IdleBaselineRecord {
+  double unix_s = 0;
+  double power_w = 0;
+  std::optional<double> cpu_util;  // machine CPU utilisation during it, 0..1
+  bool busy = false;               // meter/busy.h
 };
 
 // The context of one study: what every report opens with.
@@ -52,7 +64,7 @@ struct StudyInfo {
   double interval_s = 0.1;
   bool estimated = false;              // true when any energy figure is estimated
   std::vector<std::pair<std::string, std::string>> meter_facts;  // TDP used, constants, GPU limits
-  std::vector<std::pair<double, double>> idle_baselines;  // (unix time, idle power W) each measured
+  std::vector<IdleBaselineRecord> idle_baselines;  // each measured, in time order
 };
 
 // A downsampled power timeline of one run, with its windows.
@@ -74,7 +86,7 @@ inline const std::vector<std::string>& RunRowColumns() {
       "study", "run_id", "config_id", "repetition", "model", "phase", "window", "batch_size",
       "threads", "precision", "params", "macs", "macs_per_param", "steps", "samples", "duration_s",
       "energy_j", "energy_above_idle_j", "extrapolated_energy_j", "cpu_util", "source", "estimated",
-      "accuracy"};
+      "accuracy", "idle_busy"};
   return kCols;
 }
 

@@ -41,7 +41,10 @@ using EnergyBasis = ::wattlab::EnergyBasis;  // core/energy_basis.h: --energy ab
 
 struct AnalysisOptions {
   std::string phase;  // "" = every phase present; else "train" or "infer"
+  // The basis of every per-sample figure, chosen once for the whole input by
+  // ChooseEnergyBasis (core/energy_basis.h), and why; printed with the result.
   EnergyBasis energy = EnergyBasis::kAboveIdle;
+  std::string energy_reason;
   // Recommendations. max_energy_j bounds the energy per sample (J) of the
   // phase being compared.
   std::optional<double> min_accuracy;  // 0..1
@@ -360,6 +363,8 @@ struct AnalysisResult;
 std::vector<Finding> HeadlineFindings(const AnalysisResult& result, const AnalysisOptions& opts);
 
 struct AnalysisResult {
+  EnergyBasis energy_basis = EnergyBasis::kAboveIdle;  // AnalysisOptions::energy
+  std::string energy_basis_reason;                     // AnalysisOptions::energy_reason
   int64_t rows_read = 0, configs_used = 0;
   int64_t runs_read = 0;  // distinct run_id among the rows
   bool estimated = false;
@@ -380,7 +385,8 @@ struct AnalysisResult {
 // FailedPrecondition when no row is usable (says why).
 Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOptions& opts);
 
-// Top-level keys exactly: correlations, train_vs_infer, predictor,
+// Top-level keys exactly: energy_basis ("above-idle" | "total"),
+// energy_basis_reason, correlations, train_vs_infer, predictor,
 // extrapolation, pareto, recommendations, lifecycle, carbon, findings.
 nlohmann::json ToJson(const AnalysisResult& result);
 
@@ -404,6 +410,7 @@ struct Prediction {
   int64_t n_configs = 0, n_models = 0;
   bool estimated = false;
   std::string note;
+  EnergyBasis energy_basis = EnergyBasis::kAboveIdle;  // the basis PredictEnergy was given
 };
 
 inline constexpr int kMinModelsForPredict = 4;  // LOMO with a fit needs >= 3 training models

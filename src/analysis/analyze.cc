@@ -32,6 +32,8 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
     return Status::InvalidArgument("--inferences must be a non-negative number");
 
   AnalysisResult res;
+  res.energy_basis = opts.energy;
+  res.energy_basis_reason = opts.energy_reason;
   res.rows_read = static_cast<int64_t>(rows.size());
   {
     std::set<int64_t> runs;
@@ -130,6 +132,8 @@ json LomoJson(const std::vector<LomoPoint>& pts) {
 
 nlohmann::json ToJson(const AnalysisResult& r) {
   json j = json::object();
+  j["energy_basis"] = EnergyBasisName(r.energy_basis);
+  j["energy_basis_reason"] = NoteOrNull(r.energy_basis_reason);
   json corr = json::array();
   for (const auto& c : r.correlations) {
     json pts = json::array();
@@ -313,7 +317,8 @@ nlohmann::json ToJson(const Prediction& p) {
           {"n_configs", p.n_configs},
           {"n_models", p.n_models},
           {"estimated", p.estimated},
-          {"note", NoteOrNull(p.note)}};
+          {"note", NoteOrNull(p.note)},
+          {"energy_basis", EnergyBasisName(p.energy_basis)}};
 }
 
 // ---- CSV --------------------------------------------------------------------
@@ -404,6 +409,12 @@ Result<std::vector<RunRow>> ReadRunsCsv(const std::string& text) {
     if (est == "true" || est == "1" || est == "yes") r.estimated = true;
     else if (est == "false" || est == "0" || est == "no") r.estimated = false;
     else if (st.ok()) st = Status::InvalidArgument(where + ", column estimated: '" + est + "' is not true/false");
+    if (auto busy = cell("idle_busy"); busy && !busy->empty()) {
+      const std::string b = ToLower(*busy);
+      if (b == "true" || b == "1" || b == "yes") r.idle_busy = true;
+      else if (b == "false" || b == "0" || b == "no") r.idle_busy = false;
+      else if (st.ok()) st = Status::InvalidArgument(where + ", column idle_busy: '" + b + "' is not true/false");
+    }
     if (st.ok() && r.model.empty()) st = Status::InvalidArgument(where + ", column model: empty");
     if (st.ok() && r.phase.empty()) st = Status::InvalidArgument(where + ", column phase: empty");
     if (st.ok() && r.samples < 0) st = Status::InvalidArgument(where + ", column samples: negative");

@@ -341,6 +341,7 @@ Result<Prediction> PredictEnergy(const std::vector<RunRow>& rows, const PredictR
   WATTLAB_ASSIGN_OR_RETURN(FittedModel fit, Fit(pts, *set, EnergyTarget));
 
   Prediction out;
+  out.energy_basis = basis;
   out.model = f.name;
   out.phase = request.phase;
   out.feature_set = set->name;

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/run_input.h"
+#include "core/energy_basis.h"
 #include "core/strings.h"
 #include "store/store.h"
 
@@ -29,6 +30,7 @@ void PrintTables(const analysis::AnalysisResult& r) {
   std::printf("wattlab analyze: %lld rows, %lld configurations (repetitions averaged)%s\n",
               static_cast<long long>(r.rows_read), static_cast<long long>(r.configs_used),
               r.estimated ? " [ESTIMATED energy: a model of CPU time]" : "");
+  std::printf("  energy basis: %s (%s)\n", EnergyBasisName(r.energy_basis), r.energy_basis_reason.c_str());
   for (const auto& n : r.notes) std::printf("  %s\n", n.c_str());
 
   std::printf("\nHeadline findings (the report opens with the same)\n");
@@ -116,7 +118,7 @@ void PrintTables(const analysis::AnalysisResult& r) {
 }
 
 struct Analyze {
-  std::string db, csv, study, energy = "above-idle";
+  std::string db, csv, study, energy = "auto";
   std::optional<int64_t> inferences;
   bool json = false;
   analysis::AnalysisOptions o;
@@ -135,8 +137,9 @@ CommandFn AddAnalyze(CLI::App* root) {
   AddString(p, "--csv", &c->csv, "FILE", "read a `wattlab runs --csv` file instead ('-' = stdin)");
   AddString(p, "--study", &c->study, "NAME", "only the runs of this study (default: every study in the input)");
   AddChoice(p, "--phase", &o.phase, {"train", "infer"}, "only this phase");
-  AddChoice(p, "--energy", &c->energy, {"above-idle", "total"},
-            "energy per sample from energy_above_idle_j (default) or energy_j");
+  AddChoice(p, "--energy", &c->energy, EnergyBasisChoices(),
+            "energy per sample from energy_above_idle_j or energy_j; auto (default): above idle unless an idle "
+            "baseline of the input was measured busy, then total, for the whole input");
   AddNumber(p, "--min-accuracy", &o.min_accuracy, Range::Between(0, 1), "A",
             "recommend only configurations with accuracy >= A (0..1)");
   AddNumber(p, "--max-energy-j", &o.max_energy_j, Range::AtLeast(0), "E",
@@ -156,7 +159,6 @@ CommandFn AddAnalyze(CLI::App* root) {
 
 int Analyze::Run() {
   const std::string cmd = "analyze";
-  o.energy = energy == "total" ? analysis::EnergyBasis::kTotal : analysis::EnergyBasis::kAboveIdle;
   if (inferences) o.inferences = static_cast<double>(*inferences);
   if (o.intensity_g_per_kwh && !o.region.empty())
     return ReportError(cmd, Status::InvalidArgument("give either --intensity or --region, not both"));
@@ -164,6 +166,10 @@ int Analyze::Run() {
   std::unique_ptr<Env> env = OpenDefaultEnv();
   auto rows = LoadRunRows(env.get(), db, csv, study);
   if (!rows.ok()) return ReportError(cmd, rows.status());
+  // One basis for the whole input (core/energy_basis.h), printed with the result.
+  const EnergyBasisChoice basis = ChooseEnergyBasis(*ParseEnergyBasisRequest(energy), *rows);
+  o.energy = basis.basis;
+  o.energy_reason = basis.reason;
   auto res = analysis::Analyze(*rows, o);
   if (!res.ok()) return ReportError(cmd, res.status());
   if (json) {

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"
+#include "meter/busy.h"
 #include "meter/idle_store.h"
 
 namespace wattlab::cli {
@@ -57,7 +58,9 @@ int Idle::Run() {
   IdleEntry e;
   e.host = HostName(env.get());
   e.sources = (*meter)->sources();
-  e.idle_power_w = *idle;
+  e.idle_power_w = idle->power_w;
+  e.busy = idle->busy;
+  e.cpu_util = idle->cpu_util;
   e.domains_w = (*meter)->idle_domain_powers_w();
   e.measured_at_s = env->NowWallSeconds();
   e.duration_s = seconds;
@@ -65,6 +68,8 @@ int Idle::Run() {
   st = SaveIdleEntry(env.get(), *path, e);
   if (!st.ok()) return ReportError("idle", st.WithContext("cannot save the idle baseline"));
 
+  if (idle->busy)
+    std::fprintf(stderr, "wattlab idle: warning: %s\n", BusyIdleWarning({true, idle->busy_reason}, idle->power_w).c_str());
   if (json) {
     nlohmann::json j;
     j["idle_power_w"] = e.idle_power_w;
@@ -72,6 +77,9 @@ int Idle::Run() {
     j["host"] = e.host;
     j["sources"] = e.sources;
     j["estimated"] = e.estimated;
+    j["cpu_util"] = idle->cpu_util;
+    j["busy"] = e.busy;
+    j["busy_reason"] = idle->busy ? nlohmann::json(idle->busy_reason) : nlohmann::json(nullptr);
     j["measured_at_s"] = e.measured_at_s;
     j["domains"] = nlohmann::json::array();
     for (const auto& [n, w] : e.domains_w) j["domains"].push_back({{"name", n}, {"power_w", w}});

@@ -78,6 +78,8 @@ int Infer::Run() {
   cfg.classes = facts->classes;
   if (Status idle_st = MeasureIdleBaseline(session->meter.get(), idle_s, &session->context); !idle_st.ok())
     return ReportError(cmd, idle_st);
+  if (session->context.idle_busy)
+    std::fprintf(stderr, "wattlab %s: warning: %s\n", cmd.c_str(), session->context.idle_busy_warning.c_str());
 
   MeteredRun run(session->meter.get());
   auto result = run.Infer(session->engine, cfg);

@@ -5,7 +5,12 @@
 // mix with the command's own output. Exit codes follow env(1)/timeout(1):
 // the command's own code (128+N when signal N ended it); 125 when wattlab
 // itself fails before running it (bad options, meter cannot start, no idle
-// baseline); 126 found but not executable; 127 not found.
+// baseline, an output path that cannot be written); 126 found but not
+// executable; 127 not found. Every output path (-o, --timeline) is checked
+// before the command runs; should a write still fail at the end, the summary
+// goes to stderr and to a fallback file whose path is printed, and the exit
+// code is 125 when the command itself succeeded (so scripts notice), else the
+// command's own. `-o -` writes the JSON summary to stdout.
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -14,6 +19,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "core/energy_basis.h"
 #include "core/strings.h"
 #include "meter/command_run.h"
 #include "meter/idle_store.h"
@@ -74,8 +80,12 @@ std::string Human(const WindowResult& r, int exit_code, const std::vector<std::s
                      FormatFixed(r.mean_power_w, 2) + " W");
   if (r.energy_above_idle_j) {
     std::string age = idle_age_s ? ", baseline " + FormatFixed(*idle_age_s / 3600.0, 1) + " h old" : "";
-    line("above idle", FormatFixed(*r.energy_above_idle_j, 3) + " J (idle " + FormatFixed(*r.idle_power_w, 2) +
-                           " W" + age + ")");
+    if (r.idle_busy) age += ", measured while the machine was BUSY";
+    // Never negative without the reason (core/energy_basis.h).
+    const ShownAboveIdle shown = ShowAboveIdle(r.energy_j, *r.energy_above_idle_j);
+    line("above idle", FormatFixed(shown.value_j, 3) + " J (idle " + FormatFixed(*r.idle_power_w, 2) + " W" + age +
+                           ")");
+    if (shown.below_idle_j > 0) line("", shown.note);
   }
   for (const auto& d : r.domains) {
     std::string v = FormatFixed(d.energy_j, 3) + " J, mean " + FormatFixed(d.mean_power_w, 2) + " W";
@@ -196,6 +206,14 @@ int Measure::Run(const std::vector<std::string>& command) {
   auto opened = OpenEnv(flags);
   if (!opened.ok()) return Fail(opened.status().message());
   std::unique_ptr<Env> env = std::move(*opened);
+  // Outputs first: a command that runs for hours must not end in lost output.
+  // Paths are the user's, so they are checked on the real filesystem.
+  std::unique_ptr<Env> files = OpenDefaultEnv();
+  if (output == "-") json = true;  // stdout carries the JSON summary (pipe it to jq)
+  if (!output.empty())
+    if (Status o = CheckOutputPath(files.get(), "-o", output); !o.ok()) return Fail(o.message());
+  if (!timeline.empty())
+    if (Status t = CheckOutputPath(files.get(), "--timeline", timeline); !t.ok()) return Fail(t.message());
   auto options = flags.ResolveOptions(env.get());
   if (!options.ok()) return Fail(options.status().message());
   if (!codecarbon_csv.empty()) {
@@ -217,6 +235,7 @@ int Measure::Run(const std::vector<std::string>& command) {
       return Fail("no idle baseline for host " + host + " with sources " + Join(meter.sources(), "+") + " in " + *path +
                   ": run `wattlab idle` first (same meter options)");
     meter.SetIdlePower((*entry)->idle_power_w);
+    meter.SetIdleBusy((*entry)->busy);
     meter.SetIdleDomainPowers((*entry)->domains_w);
     idle_age_s = env->NowWallSeconds() - (*entry)->measured_at_s;
   }
@@ -278,10 +297,17 @@ int Measure::Run(const std::vector<std::string>& command) {
   } else {
     summary = Human(*result, exit_code, command, idle_age_s, run);
   }
+  bool lost = false;
+  auto fallback = [&](const std::string& what, const std::string& data, const Status& why) {
+    lost = true;
+    std::fprintf(stderr, "wattlab measure: %s\n", why.message().c_str());
+    const std::string saved = SaveFallback(files.get(), "measure", what, data);
+    if (!saved.empty()) std::fprintf(stderr, "wattlab measure: saved the %s to %s instead\n", what.c_str(), saved.c_str());
+    else std::fprintf(stderr, "wattlab measure: the %s could not be saved anywhere\n", what.c_str());
+  };
   if (!timeline.empty()) {
-    Status ts = env->WriteFileAtomically(timeline,
-                                         TimelineCsv(meter.domains(), meter.Timeline(), start_unix_s, run.windows));
-    if (!ts.ok()) std::fprintf(stderr, "wattlab measure: %s\n", ts.message().c_str());
+    const std::string csv = TimelineCsv(meter.domains(), meter.Timeline(), start_unix_s, run.windows);
+    if (Status ts = WriteOutput(files.get(), timeline, csv); !ts.ok()) fallback("timeline.csv", csv, ts);
   }
   if (!codecarbon_csv.empty()) {
     CodeCarbonRow row = CodeCarbonForCommand(env.get(), *result, start_unix_s + result->start_s + result->duration_s,
@@ -291,13 +317,13 @@ int Measure::Run(const std::vector<std::string>& command) {
   }
   if (output.empty()) {
     std::fputs(summary.c_str(), stderr);
-  } else {
-    Status os = env->WriteFileAtomically(output, summary);
-    if (!os.ok()) {
-      std::fprintf(stderr, "wattlab measure: %s\n", os.message().c_str());
-      std::fputs(summary.c_str(), stderr);
-    }
+  } else if (Status os = WriteOutput(files.get(), output, summary); !os.ok()) {
+    std::fputs(summary.c_str(), stderr);
+    fallback(json ? "summary.json" : "summary.txt", summary, os);
   }
+  // Lost output is a failure a script must see, unless the command's own
+  // failure already says something went wrong.
+  if (lost && exit_code == 0) return kExitCannotStart;
   return exit_code;
 }
 

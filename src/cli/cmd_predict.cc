@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/run_input.h"
+#include "core/energy_basis.h"
 #include "core/strings.h"
 #include "core/env.h"
 #include "platform/plugin.h"
@@ -18,7 +19,7 @@ namespace wattlab::cli {
 namespace {
 
 struct Predict {
-  std::string model, input, phase = "infer", dataset, db, csv, study, energy = "above-idle";
+  std::string model, input, phase = "infer", dataset, db, csv, study, energy = "auto";
   std::optional<int64_t> samples, epochs, params, macs;
   bool json = false;
   analysis::PredictRequest req;
@@ -43,7 +44,9 @@ CommandFn AddPredict(CLI::App* root) {
   AddString(p, "--db", &c->db, "FILE", "wattlab database with the measured runs (default wattlab.db)");
   AddString(p, "--csv", &c->csv, "FILE", "read a `wattlab runs --csv` file instead ('-' = stdin)");
   AddString(p, "--study", &c->study, "NAME", "only the runs of this study (default: every study in the input)");
-  AddChoice(p, "--energy", &c->energy, {"above-idle", "total"}, "predict energy above idle (default) or total energy");
+  AddChoice(p, "--energy", &c->energy, EnergyBasisChoices(),
+            "predict energy above idle or total energy; auto (default): above idle unless an idle baseline of the "
+            "input was measured busy, then total");
   AddCount(p, "--params", &c->params, 1, "N",
            "use this parameter count instead of asking the workload engine (with --macs)");
   AddCount(p, "--macs", &c->macs, 1, "N",
@@ -55,8 +58,6 @@ CommandFn AddPredict(CLI::App* root) {
 int Predict::Run() {
   const std::string cmd = "predict";
   if (model.empty()) return ReportError(cmd, Status::InvalidArgument("--model NAME is required (see `wattlab models`)"));
-  const analysis::EnergyBasis basis =
-      energy == "total" ? analysis::EnergyBasis::kTotal : analysis::EnergyBasis::kAboveIdle;
   if (samples && epochs)
     return ReportError(cmd, Status::InvalidArgument("give either --samples N or --epochs E, not both"));
   if (!dataset.empty() && !epochs)
@@ -101,7 +102,8 @@ int Predict::Run() {
     req.facts = *facts;
   }
 
-  auto pred = analysis::PredictEnergy(*rows, req, basis);
+  const EnergyBasisChoice choice = ChooseEnergyBasis(*ParseEnergyBasisRequest(energy), *rows);
+  auto pred = analysis::PredictEnergy(*rows, req, choice.basis);
   if (!pred.ok()) return ReportError(cmd, pred.status());
   const auto& r = *pred;
   if (json) {
@@ -109,12 +111,14 @@ int Predict::Run() {
     j["params"] = req.facts.params;
     j["macs"] = req.facts.macs;
     j["macs_per_param"] = req.facts.macs_per_param;
+    j["energy_basis_reason"] = choice.reason;
     std::cout << j.dump(2) << "\n";
     return kExitOk;
   }
   std::printf("wattlab predict: %s, phase %s, batch %lld, %lld threads%s\n", r.model.c_str(), r.phase.c_str(),
               static_cast<long long>(r.batch_size), static_cast<long long>(r.threads),
               r.estimated ? " [ESTIMATED energy: a model of CPU time]" : "");
+  std::printf("  energy basis: %s (%s)\n", EnergyBasisName(choice.basis), choice.reason.c_str());
   std::printf("  model: %lld params, %lld MACs/sample, %.1f MACs/param\n", static_cast<long long>(req.facts.params),
               static_cast<long long>(req.facts.macs), req.facts.macs_per_param);
   std::printf("  energy per sample: %s J (95%% prediction interval %s .. %s J)\n", Sci(r.energy_per_sample_j).c_str(),

@@ -7,7 +7,9 @@
 #include "catalog/catalog.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "core/energy_basis.h"
 #include "core/strings.h"
+#include "meter/procfs.h"
 #include "platform/plugin.h"
 #include "store/store.h"
 #include "study/plan.h"
@@ -26,7 +28,7 @@ constexpr int kExitInterrupted = 130;
 std::atomic<int> g_interrupted{0};
 
 struct Study {
-  std::string db = kDefaultDb, preset, spec_file, dataset;
+  std::string db = kDefaultDb, preset, spec_file, dataset, energy = "auto";
   bool resume = false, dry_run = false, no_report = false;
   MeterFlags mf;
   int Run(const std::vector<std::string>& args);
@@ -48,6 +50,9 @@ CommandFn AddStudy(CLI::App* root) {
   AddFlag(p, "--resume", &c->resume, "continue an interrupted study in --db: completed runs are kept, the rest run");
   AddFlag(p, "--dry-run", &c->dry_run, "print the plan (runs, estimated time) and exit");
   AddFlag(p, "--no-report", &c->no_report, "do not write the report after the study");
+  AddChoice(p, "--energy", &c->energy, EnergyBasisChoices(),
+            "basis of the summary's and the report's per-sample figures; auto (default): above idle unless an idle "
+            "baseline was measured busy, then total");
   c->mf.Register(p);
   return [c](const Invocation& inv) { return c->Run(inv.args); };
 }
@@ -92,7 +97,25 @@ int Study::Run(const std::vector<std::string>& args) {
   (void)env->SetEnvVar("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/false);
 
   std::vector<PlannedRun> plan = ExpandPlan(*spec);
+  // Before any work (docs/reliability.md): every model must fit in the memory
+  // the machine has free (counted by the catalog: nothing is built), and
+  // every output must be writable.
+  if (auto avail = ReadMemAvailableBytes(env.get()); avail.ok()) {
+    if (Status m = CheckPlanFitsMemory(plan, *avail); !m.ok()) {
+      if (m.kind() == Status::Kind::kInvalidArgument)
+        return ReportError("study", Status::InvalidArgument(spec->file + ": " + m.message()));
+      return ReportError("study", m.WithContext(spec->file));
+    }
+  }
+  if (Status d = Store::CheckForWriting(env.get(), db); !d.ok()) return ReportError("study", d);
+  if (!no_report)
+    if (Status r = CheckOutputDir(env.get(), "report directory", DefaultReportDir(db)); !r.ok())
+      return ReportError("study", r.WithContext("pass --no-report or another --db"));
   if (dry_run) {
+    // The database it would write: another writer of this study is reported now.
+    auto probe = LockStudy(env.get(), db, spec->name);
+    if (!probe.ok()) return ReportError("study", probe.status());
+    probe->reset();
     // Counted by the catalog: a dry run never loads libtorch nor builds a model.
     std::map<std::string, int64_t> macs;
     for (const auto& r : plan) {
@@ -123,6 +146,10 @@ int Study::Run(const std::vector<std::string>& args) {
   // Unknown models fail here, before a database is created.
   if (auto f = runner.DescribeModels(); !f.ok()) return ReportError("study", f.status());
 
+  // One writer per study: a second `study` (or `--resume`) of the same study
+  // on this database is refused at once, before it measures anything.
+  auto lock = LockStudy(env.get(), db, spec->name);
+  if (!lock.ok()) return ReportError("study", lock.status());
   auto store = Store::Open(env.get(), db, OpenMode::kCreate);
   if (!store.ok()) return ReportError("study", store.status());
   runner.set_store(store->get());
@@ -140,7 +167,7 @@ int Study::Run(const std::vector<std::string>& args) {
   std::cout << "\nstudy '" << spec->name << "': " << (out->done_before + out->done_now) << " of " << out->planned
             << " runs stored in " << db << " (" << out->done_now << " this time, "
             << FormatFixed(out->elapsed_s, 0) << " s)\n";
-  if (rows.ok()) std::cout << SummarizeStudy(*rows);
+  if (rows.ok()) std::cout << SummarizeStudy(*rows, *ParseEnergyBasisRequest(energy));
   for (const auto& f : out->failures) std::cout << "failed: " << f << "\n";
   std::cout << "export: wattlab runs --db " << db << " --study " << spec->name << " [--csv|--json]\n";
 
@@ -154,6 +181,7 @@ int Study::Run(const std::vector<std::string>& args) {
     std::string dir = DefaultReportDir(db);
     ReportOptions opts;
     opts.study = spec->name;
+    opts.energy = *ParseEnergyBasisRequest(energy);
     Status rs = WriteReportFromDatabase(env.get(), db, dir, opts);
     if (rs.ok()) std::cout << "report: " << dir << "/index.html (and summary.md)\n";
     else std::fprintf(stderr, "wattlab study: the report could not be written: %s\n", rs.message().c_str());

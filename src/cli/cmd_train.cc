@@ -68,6 +68,8 @@ int Train::Run() {
     return ReportError(cmd, facts.status());
   if (Status idle_st = MeasureIdleBaseline(session->meter.get(), idle_s, &session->context); !idle_st.ok())
     return ReportError(cmd, idle_st);
+  if (session->context.idle_busy)
+    std::fprintf(stderr, "wattlab %s: warning: %s\n", cmd.c_str(), session->context.idle_busy_warning.c_str());
 
   MeteredRun run(session->meter.get());
   auto result = run.Train(session->engine, cfg);

@@ -73,6 +73,74 @@ Result<std::unique_ptr<Env>> OpenEnv(const MeterFlags& flags) {
 
 std::unique_ptr<Env> OpenDefaultEnv() { return NewRealEnv(RootsFromProcessEnvironment()); }
 
+namespace {
+std::string ParentOf(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+}  // namespace
+
+Status CheckOutputPath(Env* env, const std::string& flag, const std::string& path) {
+  if (path == "-") return Status::Ok();
+  const std::string what = flag + " " + path;
+  if (path.empty()) return Status::InvalidArgument(flag + " needs a file name");
+  auto st = env->Stat(path);
+  if (!st.ok()) return Status::InvalidArgument("cannot write " + what + ": " + st.status().message());
+  if (st->kind == FileKind::kDirectory)
+    return Status::InvalidArgument("cannot write " + what + ": it is a directory; give a file name");
+  if (st->kind == FileKind::kMissing) {
+    const std::string dir = ParentOf(path);
+    auto ds = env->Stat(dir);
+    if (!ds.ok() || ds->kind == FileKind::kMissing)
+      return Status::InvalidArgument("cannot write " + what + ": directory " + dir +
+                                     " does not exist; create it or choose another path");
+    if (ds->kind != FileKind::kDirectory)
+      return Status::InvalidArgument("cannot write " + what + ": " + dir + " is not a directory");
+  }
+  if (Status w = env->CheckWritable(path); !w.ok())
+    return Status::InvalidArgument("cannot write " + what + ": " + w.message() + "; choose a writable path");
+  return Status::Ok();
+}
+
+Status CheckOutputDir(Env* env, const std::string& flag, const std::string& path) {
+  const std::string what = flag + " " + path;
+  if (path.empty()) return Status::InvalidArgument(flag + " needs a directory name");
+  auto st = env->Stat(path);
+  if (!st.ok()) return Status::InvalidArgument("cannot write " + what + ": " + st.status().message());
+  if (st->kind == FileKind::kDirectory) {
+    if (Status w = env->CheckWritable(path); !w.ok())
+      return Status::InvalidArgument("cannot write " + what + ": " + w.message() + "; choose a writable directory");
+    // The report is written beside it and renamed over it: the parent must
+    // take a new entry too.
+    if (Status w = env->CheckWritable(ParentOf(path) + "/.wattlab-output-check"); !w.ok())
+      return Status::InvalidArgument("cannot write " + what + ": " + w.message() + "; choose a writable directory");
+    return Status::Ok();
+  }
+  if (st->kind != FileKind::kMissing)
+    return Status::InvalidArgument("cannot write " + what + ": it exists and is not a directory");
+  return CheckOutputPath(env, flag, path);
+}
+
+Status WriteOutput(Env* env, const std::string& path, const std::string& data) {
+  if (path == "-") {
+    std::fwrite(data.data(), 1, data.size(), stdout);
+    std::fflush(stdout);
+    return std::ferror(stdout) ? Status::IOError("cannot write to stdout") : Status::Ok();
+  }
+  auto st = env->Stat(path);
+  if (st.ok() && st->kind == FileKind::kOther) return env->WriteFileInPlace(path, data);
+  return env->WriteFileAtomically(path, data);
+}
+
+std::string SaveFallback(Env* env, const std::string& command, const std::string& what, const std::string& data) {
+  std::string dir = env->GetEnvVar("TMPDIR").value_or("");
+  if (dir.empty()) dir = "/tmp";
+  const std::string path = dir + "/wattlab-" + command + "-" + std::to_string(env->Pid()) + "-" + what;
+  if (!env->WriteFileAtomically(path, data).ok()) return "";
+  return path;
+}
+
 int ReportError(const std::string& command, const Status& status) {
   std::fprintf(stderr, "wattlab %s: %s\n", command.c_str(), status.message().c_str());
   return status.kind() == Status::Kind::kInvalidArgument ? kExitUsage : kExitFailure;

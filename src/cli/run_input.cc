@@ -48,6 +48,7 @@ Result<std::vector<RunRow>> LoadRunRows(Env* env, const std::string& db, const s
   }
   const std::string path = db.empty() ? kDefaultDb : db;
   WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(env, path, OpenMode::kReadOnly));
+  if (!store->notice().empty()) std::cerr << "wattlab: note: " << store->notice() << "\n";
   if (!study.empty()) {
     WATTLAB_ASSIGN_OR_RETURN(auto info, store->ReadStudy(study));
     if (!info.has_value()) {

@@ -77,6 +77,18 @@ struct FileInfo {
   double modified_unix_s = 0;
 };
 
+// An exclusive advisory lock, held until this object is destroyed (Env::TryLockFile).
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+  virtual const std::string& path() const = 0;
+};
+
+struct LockAttempt {
+  std::unique_ptr<FileLock> lock;  // null when another process holds the lock
+  std::string holder;              // then: the line its holder wrote ("" when unreadable)
+};
+
 // Signals a library may ask to be told about (no <csignal> outside platform).
 enum class Signal { kInt, kTerm, kHup, kQuit };
 
@@ -146,6 +158,14 @@ class Env {
   // OK when this process could create or write path: an existing file must be
   // writable; a missing one needs a writable existing parent directory.
   virtual Status CheckWritable(const std::string& path) = 0;
+  // Takes an exclusive advisory lock on path (created when missing) without
+  // waiting, and writes `holder` (one line: who holds it) into the file, which
+  // is removed again when the lock is released. The lock is the process's
+  // (flock, not fcntl: closing another descriptor of the file keeps it) and
+  // goes with it when the process dies, however it dies. When another process
+  // holds it: OK with a null lock and that holder's line. Errors: the file
+  // cannot be created or locked (IOError, PermissionDenied).
+  virtual Result<LockAttempt> TryLockFile(const std::string& path, const std::string& holder) = 0;
 
   // --- Process facts. ---
   virtual int Pid() = 0;
@@ -199,6 +219,9 @@ class ForwardingEnv : public Env {
   }
   Result<FileInfo> Stat(const std::string& p) override { return target_->Stat(p); }
   Status CheckWritable(const std::string& p) override { return target_->CheckWritable(p); }
+  Result<LockAttempt> TryLockFile(const std::string& p, const std::string& holder) override {
+    return target_->TryLockFile(p, holder);
+  }
   int Pid() override { return target_->Pid(); }
   std::string HostName() override { return target_->HostName(); }
   bool IsTerminal(int fd) override { return target_->IsTerminal(fd); }

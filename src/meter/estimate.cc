@@ -332,6 +332,13 @@ ProbeResult ProbeEstimate(Env* env, const MeterOptions& options) {
   cpu.estimated = true;
   cpu.is_counter = false;
   cpu.note = profile ? "estimate: " + profile_text : "estimate: " + tdp.explanation + "; " + EstimateCurveText();
+  if (profile) {
+    double top = 0;
+    for (const auto& p : profile->points) top = std::max(top, p.cpu_power_w);
+    cpu.max_power_w = profile_scale * top;
+  } else {
+    cpu.max_power_w = EstimateCpuPowerW(tdp.tdp_w, 1.0);
+  }
   std::vector<DomainInfo> domains = {cpu};
 
   std::optional<double> dram_w;
@@ -350,6 +357,7 @@ ProbeResult ProbeEstimate(Env* env, const MeterOptions& options) {
     dram.estimated = true;
     dram.is_counter = false;
     dram.note = "estimate: " + text;
+    dram.max_power_w = *dram_w;  // constant
     domains.push_back(dram);
   } else {
     a.facts.emplace_back("estimate.dram", "not estimated: " + mem.status().message());

@@ -51,6 +51,8 @@ Result<std::vector<IdleEntry>> LoadIdleEntries(Env* env, const std::string& path
       x.measured_at_s = e.at("measured_at_s").get<double>();
       x.duration_s = e.value("duration_s", 0.0);
       x.estimated = e.value("estimated", false);
+      x.busy = e.value("busy", false);
+      if (e.contains("cpu_util") && e["cpu_util"].is_number()) x.cpu_util = e["cpu_util"].get<double>();
       if (e.contains("domains"))
         for (const auto& d : e["domains"]) x.domains_w.emplace_back(d.at("name").get<std::string>(), d.at("power_w").get<double>());
       out.push_back(std::move(x));
@@ -87,6 +89,8 @@ Status SaveIdleEntry(Env* env, const std::string& path, const IdleEntry& entry) 
     x["measured_at_s"] = e.measured_at_s;
     x["duration_s"] = e.duration_s;
     x["estimated"] = e.estimated;
+    x["busy"] = e.busy;
+    if (e.cpu_util) x["cpu_util"] = *e.cpu_util;
     return x;
   };
   for (const auto& e : *entries)

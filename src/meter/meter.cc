@@ -7,6 +7,7 @@
 #include "core/strings.h"
 #include "meter/detect.h"
 #include "meter/meter_impl.h"
+#include "meter/busy.h"
 #include "meter/procfs.h"
 #include "meter/sampler.h"
 
@@ -154,10 +155,12 @@ class MeterImpl : public Meter {
     if (!err.ok()) return err.WithContext("window '" + w.name + "'");
 
     std::optional<double> idle_w;
+    bool idle_busy = false;
     std::vector<std::pair<std::string, double>> idle_domains;
     {
       std::lock_guard<std::mutex> lock(mu_);
       idle_w = idle_power_w_;
+      idle_busy = idle_busy_;
       idle_domains = idle_domain_w_;
     }
 
@@ -177,6 +180,12 @@ class MeterImpl : public Meter {
       d.in_total = domains[i].in_total;
       d.estimated = domains[i].estimated;
       d.energy_j = end.energy_j[i] - w.begin.energy_j[i];
+      // A modelled source never exceeds its stated maximum, also over a
+      // window: the last reading before the edge is extrapolated into the
+      // window, and a reading at the maximum just after it would otherwise
+      // count a moment of the old level at the new one.
+      if (domains[i].max_power_w > 0 && r.duration_s > 0)
+        d.energy_j = std::min(d.energy_j, domains[i].max_power_w * r.duration_s);
       d.mean_power_w = r.duration_s > 0 ? d.energy_j / r.duration_s : 0;
       if (d.in_total) {
         r.energy_j += d.energy_j;
@@ -193,6 +202,7 @@ class MeterImpl : public Meter {
     r.mean_power_w = r.duration_s > 0 ? r.energy_j / r.duration_s : 0;
     if (idle_w) {
       r.idle_power_w = *idle_w;
+      r.idle_busy = idle_busy;
       r.energy_above_idle_j = r.energy_j - *idle_w * r.duration_s;
     }
     if (w.cpu_begin && cpu_end && cpu_end->total > w.cpu_begin->total) {
@@ -240,7 +250,12 @@ class MeterImpl : public Meter {
   void SetIdlePower(double idle_power_w) override {
     std::lock_guard<std::mutex> lock(mu_);
     idle_power_w_ = idle_power_w;
+    idle_busy_ = false;
     idle_domain_w_.clear();
+  }
+  void SetIdleBusy(bool busy) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_busy_ = busy;
   }
   std::optional<double> idle_power_w() const override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -255,7 +270,7 @@ class MeterImpl : public Meter {
     return idle_domain_w_;
   }
 
-  Result<double> MeasureIdle(std::chrono::nanoseconds duration) override {
+  Result<IdleMeasurement> MeasureIdle(std::chrono::nanoseconds duration) override {
     if (duration.count() <= 0) return Status::InvalidArgument("idle measurement needs a positive duration");
     {
       std::lock_guard<std::mutex> lock(start_mu_);
@@ -268,10 +283,17 @@ class MeterImpl : public Meter {
     std::vector<std::pair<std::string, double>> per_domain;
     for (const auto& d : r->domains)
       if (d.in_total) per_domain.emplace_back(d.name, d.mean_power_w);
+    IdleMeasurement m;
+    m.power_w = r->mean_power_w;
+    m.cpu_util = r->cpu_util;
+    IdleVerdict v = JudgeIdle(r->cpu_util, r->mean_power_w, EstimateMaximumW(sampler_->domains()));
+    m.busy = v.busy;
+    m.busy_reason = v.reason;
     std::lock_guard<std::mutex> lock(mu_);
     idle_power_w_ = r->mean_power_w;
+    idle_busy_ = v.busy;
     idle_domain_w_ = per_domain;
-    return r->mean_power_w;
+    return m;
   }
 
   void SetAttributionPid(int pid) override {
@@ -308,6 +330,7 @@ class MeterImpl : public Meter {
   std::map<WindowId, WindowState> windows_;                  // GUARDED_BY(mu_)
   WindowId next_id_ = 1;                                      // GUARDED_BY(mu_)
   std::optional<double> idle_power_w_;                        // GUARDED_BY(mu_)
+  bool idle_busy_ = false;                                    // GUARDED_BY(mu_)
   std::vector<std::pair<std::string, double>> idle_domain_w_;  // GUARDED_BY(mu_)
   std::optional<int> attribution_pid_;                        // GUARDED_BY(mu_)
 };

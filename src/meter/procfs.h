@@ -70,6 +70,9 @@ Result<CpuInfo> ReadCpuInfo(Env* env);
 // MemTotal from /proc/meminfo, in bytes.
 Result<uint64_t> ParseMemTotalBytes(const std::string& text);
 Result<uint64_t> ReadMemTotalBytes(Env* env);
+// MemAvailable (memory a new process can use without swapping), in bytes.
+Result<uint64_t> ParseMemAvailableBytes(const std::string& text);
+Result<uint64_t> ReadMemAvailableBytes(Env* env);
 
 // One /proc/<pid>/stat line. The command name (field 2) may contain spaces
 // and parentheses, so parsing starts after the LAST ')'.

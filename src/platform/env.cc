@@ -8,6 +8,7 @@
 #include <linux/perf_event.h>
 #include <signal.h>
 #include <climits>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -172,6 +173,25 @@ int SignalNumber(Signal s) {
 bool HasPrefix(const std::string& s, const std::string& p) {
   return s.size() >= p.size() && s.compare(0, p.size(), p) == 0 && (s.size() == p.size() || s[p.size()] == '/');
 }
+
+// flock(2) on a lock file: per open file description, so SQLite's fcntl
+// locks and descriptors of the same process neither drop nor see it.
+class RealFileLock : public FileLock {
+ public:
+  RealFileLock(int fd, std::string path, std::string real) : fd_(fd), path_(std::move(path)), real_(std::move(real)) {}
+  ~RealFileLock() override {
+    // Unlink while still holding it: a process that opened the old inode
+    // meanwhile re-checks the path after locking and starts over.
+    ::unlink(real_.c_str());
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+  }
+  const std::string& path() const override { return path_; }
+
+ private:
+  int fd_;
+  std::string path_, real_;
+};
 
 class RealEnv : public Env {
  public:
@@ -364,6 +384,46 @@ class RealEnv : public Env {
     if (!S_ISDIR(st.st_mode)) return Status::NotFound("cannot create " + real + ": " + dir + " is not a directory");
     if (::access(dir.c_str(), W_OK | X_OK) != 0) return StatusFromErrno(errno, "cannot create files in", dir);
     return Status::Ok();
+  }
+
+  Result<LockAttempt> TryLockFile(const std::string& path, const std::string& holder) override {
+    const std::string real = Resolve(path);
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      int fd = ::open(real.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) return StatusFromErrno(errno, "cannot create the lock file", real);
+      if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int err = errno;
+        LockAttempt held;
+        if (err == EWOULDBLOCK) {
+          char buf[512];
+          ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+          if (n > 0) held.holder = Trim(std::string(buf, static_cast<size_t>(n)));
+          ::close(fd);
+          return held;
+        }
+        ::close(fd);
+        return StatusFromErrno(err, "cannot lock", real);
+      }
+      // The holder before us may have unlinked the file between our open and
+      // our flock: then we hold a lock on a name nobody sees. Start over.
+      struct stat by_fd, by_name;
+      if (::fstat(fd, &by_fd) != 0 || ::stat(real.c_str(), &by_name) != 0 || by_fd.st_ino != by_name.st_ino ||
+          by_fd.st_dev != by_name.st_dev) {
+        ::close(fd);
+        continue;
+      }
+      const std::string line = holder + "\n";
+      if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size())) {
+        const int err = errno;
+        ::unlink(real.c_str());
+        ::close(fd);
+        return StatusFromErrno(err, "cannot write the lock file", real);
+      }
+      LockAttempt got;
+      got.lock = std::make_unique<RealFileLock>(fd, path, real);
+      return got;
+    }
+    return Status::IOError("cannot lock " + real + ": it keeps being replaced");
   }
 
   int Pid() override { return static_cast<int>(::getpid()); }

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/energy_basis.h"
 #include "core/env.h"
 #include "wattlab/record.h"
 #include "wattlab/status.h"
@@ -39,6 +40,9 @@ struct ReportOptions {
   // Inferences (requests) per day assumed for the lifecycle (break-even) plot,
   // table and finding: `--requests-per-day` (alias `--inferences-per-day`).
   double inferences_per_day = 1e6;
+  // Basis of every per-sample figure (--energy auto|above-idle|total), chosen
+  // once for all the rows by ChooseEnergyBasis. Carbon always uses total energy.
+  EnergyBasisRequest energy = EnergyBasisRequest::kAuto;
   // Replace an existing out_dir. When false, an existing non-empty out_dir is
   // an error (FailedPrecondition) and nothing is written.
   bool overwrite = true;

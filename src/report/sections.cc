@@ -62,15 +62,21 @@ void ContextSection(const Context& c, Table* context_table, std::string* banner,
     if (st->idle_baselines.empty()) {
       add(p + "idle baseline", "not measured: energies above idle are absent");
     } else {
-      double sum = 0, lo = st->idle_baselines.front().second, hi = lo;
-      for (const auto& [when, w] : st->idle_baselines) {
+      double sum = 0, lo = st->idle_baselines.front().power_w, hi = lo;
+      size_t busy = 0;
+      for (const auto& b : st->idle_baselines) {
+        const double w = b.power_w;
         sum += w;
         lo = std::min(lo, w);
         hi = std::max(hi, w);
+        if (b.busy) ++busy;
       }
       const double mean = sum / st->idle_baselines.size();
       std::string v = Sig(mean, 3) + " W (mean of " + std::to_string(st->idle_baselines.size()) + " measurement" +
                       (st->idle_baselines.size() == 1 ? ")" : "s, " + Sig(lo, 3) + "–" + Sig(hi, 3) + " W)");
+      if (busy > 0)
+        v += "; " + std::to_string(busy) + " measured while the machine was busy (more than 10% CPU, or the "
+             "estimate near its maximum)";
       add(p + "idle baseline", v);
     }
     for (const auto& [k, v] : st->meter_facts) add(p + k, v);
@@ -82,6 +88,10 @@ void ContextSection(const Context& c, Table* context_table, std::string* banner,
   }
   add("runs", std::to_string(c.n_runs) + " runs, " + std::to_string(c.in.rows.size()) + " measured windows, " +
                   std::to_string(c.models.size()) + " models");
+  const bool above = c.in.energy_basis.basis == EnergyBasis::kAboveIdle;
+  add("energy per sample", std::string(above ? "above idle (energy_above_idle_j)" : "total (energy_j)") +
+                               (c.in.energy_basis.reason.empty() ? "" : "; " + c.in.energy_basis.reason) +
+                               "; carbon always converts total energy");
   add("report written by wattlab", c.in.wattlab_version);
   add("report generated", c.in.generated_at);
 
@@ -99,6 +109,8 @@ void ContextSection(const Context& c, Table* context_table, std::string* banner,
     *banner = "MEASURED: energy read from hardware counters (" +
               Join(std::vector<std::string>(sources.begin(), sources.end()), ", ") + ")";
   }
+  if (!c.in.rows.empty())
+    *banner += std::string(". Per-sample energy: ") + (above ? "above idle" : "total") + " for every figure";
 }
 
 Section CorrelationSection(const Context& c) {
@@ -120,7 +132,9 @@ Section CorrelationSection(const Context& c) {
       b.spec.title = PhaseName(phase) + ": energy per sample vs " + FeatureName(x);
       b.spec.title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(b.spec.title[0])));
       b.spec.x = {x == "macs" ? "forward MACs per sample (MACs)" : "MACs per parameter (MACs/param)", AxisScale::kLog};
-      b.spec.y = {"energy per sample above idle (J)", AxisScale::kLog};
+      b.spec.y = {c.in.energy_basis.basis == EnergyBasis::kAboveIdle ? "energy per sample above idle (J)"
+                                                                        : "energy per sample, total (J)",
+                  AxisScale::kLog};
       const analysis::Correlation* corr = nullptr;
       if (c.a)
         for (const auto& k : c.a->correlations)

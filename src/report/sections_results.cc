@@ -266,12 +266,22 @@ Section RunsSection(const Context& c) {
   t.header = {"run", "model", "phase", "window", "batch", "threads", "precision", "samples", "duration (s)",
               "energy (J)", "above idle (J)", "J/sample", "accuracy", "source"};
   t.numeric = {true, false, false, false, true, true, false, true, true, true, true, true, true, false};
+  const bool above = c.in.energy_basis.basis == EnergyBasis::kAboveIdle;
+  bool any_below = false;
   for (const auto& r : c.in.rows) {
-    const double e = r.energy_above_idle_j ? *r.energy_above_idle_j : r.energy_j;
+    // Never negative without the reason; round-off is 0 (core/energy_basis.h).
+    std::optional<ShownAboveIdle> shown;
+    if (r.energy_above_idle_j) shown = ShowAboveIdle(r.energy_j, *r.energy_above_idle_j);
+    const double e = above && shown ? shown->value_j : r.energy_j;
     const std::string per = r.samples > 0 ? Sig(e / static_cast<double>(r.samples)) : "—";
+    std::string above_cell = shown ? Sig(shown->value_j) : "—";
+    if (shown && shown->below_idle_j > 0) {
+      above_cell += " (below idle by " + Sig(shown->below_idle_j) + ")";
+      any_below = true;
+    }
     t.rows.push_back({std::to_string(r.run_id), r.model, r.phase, r.window, std::to_string(r.batch_size),
                       std::to_string(r.threads), r.precision, std::to_string(r.samples), Sig(r.duration_s),
-                      Sig(r.energy_j), Sig(r.energy_above_idle_j), per,
+                      Sig(r.energy_j), above_cell, per,
                       r.accuracy ? Percent(*r.accuracy, 1) : "—",
                       r.source + (r.estimated ? " (estimated)" : "")});
     s.estimated = s.estimated || r.estimated;
@@ -279,7 +289,13 @@ Section RunsSection(const Context& c) {
   if (t.rows.empty()) {
     s.empty_reason = "the database holds no measured windows for this study";
   } else {
-    s.paragraphs.push_back("J/sample uses the energy above idle where it was measured, else the whole energy.");
+    s.paragraphs.push_back(above ? "J/sample uses the energy above idle (the report's basis), shown as 0 where the "
+                                   "window drew less than its idle baseline."
+                                 : "J/sample uses the total energy (the report's basis: " +
+                                       c.in.energy_basis.reason + ").");
+    if (any_below)
+      s.paragraphs.push_back("\"below idle\": the window drew less than the idle baseline measured before it, so "
+                             "the baseline was busier than the run; such a figure is shown as 0.");
     s.tables.push_back({"Every measured window", t});
   }
   return s;

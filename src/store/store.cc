@@ -3,7 +3,10 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -101,6 +104,16 @@ CREATE TABLE idle_baselines (
   unix_s REAL NOT NULL,
   power_w REAL NOT NULL
 );
+)sql",
+    // v3 (hardening, issue 17): busy idle baselines. Each baseline keeps the
+    // machine's CPU utilisation while it was measured and whether it was busy
+    // (meter/busy.h); each window keeps whether the baseline behind its
+    // energy_above_idle_j was busy (RunRow::idle_busy), so --energy auto can
+    // choose total energy for an input that rests on one.
+    R"sql(
+ALTER TABLE idle_baselines ADD COLUMN cpu_util REAL;
+ALTER TABLE idle_baselines ADD COLUMN busy INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE windows ADD COLUMN idle_busy INTEGER;
 )sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kStoreSchemaVersion);
@@ -243,6 +256,98 @@ std::string UnwritableMessage(Env* env, const std::string& path) {
   return "cannot open database " + path + " for writing; pass --db with a writable path";
 }
 
+std::string DirOf(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+}
+
+uint32_t BigEndian(const std::string& b, size_t at, size_t n) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(b[at + i]);
+  return v;
+}
+
+// The first bytes of an existing file, read through the Env (never written).
+Result<std::string> ReadHead(Env* env, const std::string& path, size_t n) {
+  WATTLAB_ASSIGN_OR_RETURN(auto f, env->OpenForRead(path));
+  std::string head(n, '\0');
+  size_t got = 0;
+  while (got < n) {
+    WATTLAB_ASSIGN_OR_RETURN(size_t r, f->PRead(got, head.data() + got, n - got));
+    if (r == 0) break;
+    got += r;
+  }
+  head.resize(got);
+  return head;
+}
+
+// What a file's first bytes look like, for "it starts with ..." messages.
+std::string Printable(const std::string& head) {
+  std::string out;
+  for (char c : head.substr(0, 24)) out += (c >= 32 && c < 127) ? c : '.';
+  return out;
+}
+
+constexpr char kSqliteMagic[] = "SQLite format 3";  // + NUL: 16 bytes
+
+// The diagnoses that need no SQLite (docs/reliability.md): a file that is not
+// a regular file, not SQLite at all, or cut short. Reads only.
+Status DiagnoseBeforeOpen(Env* env, const std::string& path, const FileInfo& info, bool* empty_file) {
+  *empty_file = false;
+  if (info.kind == FileKind::kDirectory)
+    return Status::InvalidArgument(path + " is a directory, not a database file: pass --db FILE");
+  if (info.kind == FileKind::kOther)
+    return Status::InvalidArgument(path + " is not a regular file (a device, FIFO or socket such as /dev/null): a "
+                                          "database must be a file; pass --db FILE");
+  auto head = ReadHead(env, path, 100);
+  if (!head.ok()) return Status::IOError("cannot read database " + path + ": " + head.status().message());
+  if (head->empty()) {
+    *empty_file = true;
+    return Status::Ok();
+  }
+  if (info.size_bytes == 0)
+    return Status::InvalidArgument(path + " is not a database: a special file whose size reads 0 but which has "
+                                          "content (under /proc or /sys?); pass --db with a file `wattlab study` wrote");
+  const size_t magic = std::min(head->size(), sizeof kSqliteMagic);  // the 16 bytes, NUL included
+  if (head->compare(0, magic, kSqliteMagic, magic) != 0)
+    return Status::Corruption(path + " is not a wattlab database: not an SQLite file (it starts with \"" +
+                              Printable(*head) + "\"); pass --db with a file `wattlab study` wrote");
+  if (head->size() < 100)
+    return Status::Corruption(path + " is corrupt: truncated to " + std::to_string(head->size()) +
+                              " bytes, shorter than an SQLite header; restore it from a copy or pass another --db");
+  uint32_t page_size = BigEndian(*head, 16, 2);
+  if (page_size == 1) page_size = 65536;
+  const uint32_t pages = BigEndian(*head, 28, 4);
+  // The in-header size is valid when its "version valid for" matches the change counter.
+  const bool size_valid = pages > 0 && BigEndian(*head, 92, 4) == BigEndian(*head, 24, 4);
+  // A checkpoint cut short (the disk filled while pages were copied back)
+  // leaves the file shorter than its header while the WAL still holds every
+  // page: SQLite recovers that, so only a file without a WAL is judged here.
+  auto wal = env->Stat(path + "-wal");
+  const bool has_wal = wal.ok() && wal->kind == FileKind::kRegular && wal->size_bytes > 0;
+  if (size_valid && !has_wal && page_size >= 512 && static_cast<uint64_t>(pages) * page_size > info.size_bytes)
+    return Status::Corruption(path + " is corrupt: truncated to " + std::to_string(info.size_bytes) +
+                              " bytes, but its header says " + std::to_string(pages) + " pages of " +
+                              std::to_string(page_size) + " bytes; restore it from a copy or pass another --db");
+  return Status::Ok();
+}
+
+// A query failed on an SQLite file: integrity_check says whether it is corrupt.
+Status CorruptOr(sqlite3* db, const std::string& path, Status otherwise) {
+  Stmt s(db, "PRAGMA quick_check(1)");
+  std::string verdict;
+  if (s.status("checking").ok()) {
+    int rc = s.Step();
+    if (rc == SQLITE_ROW) verdict = s.Text(0);
+    else verdict = sqlite3_errmsg(db);
+  } else {
+    verdict = sqlite3_errmsg(db);
+  }
+  if (verdict == "ok") return otherwise;
+  return Status::Corruption(path + " is corrupt (integrity_check: " + verdict +
+                            "); restore it from a copy or pass another --db");
+}
+
 }  // namespace
 
 Store::Store(sqlite3* db, std::string path, int schema_version, std::unique_ptr<EnvVfs> vfs)
@@ -265,17 +370,57 @@ Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& path, Op
   bool exists = info.kind != FileKind::kMissing;
   if (!exists && mode != OpenMode::kCreate)
     return Status::NotFound("no database at " + path + ": run `wattlab study` first or pass --db");
-  if (exists && info.kind == FileKind::kDirectory)
-    return Status::InvalidArgument(path + " is a directory, not a database file: pass --db FILE");
+  // Everything that can be told from the bytes is told before SQLite opens
+  // (and so before it could create a journal beside a device).
+  bool empty_file = false;
+  if (exists) WATTLAB_RETURN_IF_ERROR(DiagnoseBeforeOpen(env, path, info, &empty_file));
+  if (mode == OpenMode::kReadOnly && empty_file)
+    return Status::Corruption(path + " is not a wattlab database (an empty file): no study was written to it; run "
+                                     "`wattlab study --db " + path + "`");
   if (mode != OpenMode::kReadOnly && exists && !env->CheckWritable(path).ok())
     return Status::IOError("database " + path + " is not writable: fix its permissions or pass another --db");
+  const std::string dir = DirOf(path);
+  // A WAL database needs PATH-shm (and PATH-wal) beside it, even to be read.
+  std::string notice;
+  bool immutable = false;
+  if (exists && !empty_file && !env->CheckWritable(path + "-shm").ok()) {
+    WATTLAB_ASSIGN_OR_RETURN(FileInfo wal, env->Stat(path + "-wal"));
+    if (mode != OpenMode::kReadOnly)
+      return Status::IOError("the directory " + dir + " of database " + path +
+                             " is not writable, and SQLite needs to create " + path + "-wal and " + path +
+                             "-shm there: fix its permissions or copy the database to a writable directory");
+    if (wal.kind == FileKind::kRegular && wal.size_bytes > 0)
+      return Status::FailedPrecondition(
+          "database " + path + " has unmerged changes in " + path + "-wal, which cannot be read without creating " +
+          path + "-shm, and the directory " + dir + " is not writable: copy the database with its -wal file to a "
+          "writable directory");
+    immutable = true;
+    notice = "the directory " + dir + " is not writable (a WAL database needs " + path +
+             "-shm beside it), so " + path + " was opened read-only and immutable";
+  }
 
   WATTLAB_ASSIGN_OR_RETURN(auto vfs, EnvVfs::Create(env));
   int flags = mode == OpenMode::kReadOnly ? SQLITE_OPEN_READONLY
               : mode == OpenMode::kReadWrite ? SQLITE_OPEN_READWRITE
                                              : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  std::string target = path;
+  if (immutable) {
+    // file: URI; '%', '?' and '#' would be read as URI syntax.
+    std::string esc;
+    for (char c : path) {
+      if (c == '%' || c == '?' || c == '#') {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+        esc += buf;
+      } else {
+        esc += c;
+      }
+    }
+    target = "file:" + esc + "?immutable=1";
+    flags |= SQLITE_OPEN_URI;
+  }
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, vfs->name());
+  int rc = sqlite3_open_v2(target.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, vfs->name());
   if (rc != SQLITE_OK) {
     std::string m = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     if (std::string e = vfs->TakeError(); !e.empty()) m += " (" + e + ")";
@@ -286,16 +431,22 @@ Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& path, Op
   std::unique_ptr<Store> store(new Store(db, path, 0, std::move(vfs)));
   sqlite3_busy_timeout(db, 5000);
 
-  // Reading the header is where a non-SQLite file shows itself.
+  store->notice_ = notice;
+
+  // The header was checked above; a failure now is damage further in.
   auto app = QueryInt(db, "PRAGMA application_id", "reading " + path);
-  if (!app.ok()) {
-    return Status::Corruption(path + " is not a wattlab database (not an SQLite file): pass --db with a file `wattlab study` wrote");
-  }
+  if (!app.ok()) return CorruptOr(db, path, app.status());
   auto ver = QueryInt(db, "PRAGMA user_version", "reading " + path);
-  if (!ver.ok()) return ver.status();
+  if (!ver.ok()) return CorruptOr(db, path, ver.status());
   auto tables = QueryInt(db, "SELECT count(*) FROM sqlite_master", "reading " + path);
   if (!tables.ok())
-    return Status::Corruption(path + " is not a wattlab database (" + tables.status().message() + ")");
+    return CorruptOr(db, path,
+                     Status::Corruption(path + " is not a wattlab database (" + tables.status().message() + ")"));
+  if (*tables > 0 && mode == OpenMode::kReadOnly) {
+    // Damage in a table the queries above did not touch.
+    Status c = CorruptOr(db, path, Status::Ok());
+    if (!c.ok()) return c;
+  }
   bool empty = *tables == 0 && *ver == 0;
   if (!empty && *app != kApplicationId)
     return Status::Corruption(path + " is not a wattlab database (an SQLite file of another application): pass --db with a file `wattlab study` wrote");
@@ -338,13 +489,93 @@ Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& path, Op
   return store;
 }
 
+Status Store::CheckForWriting(Env* env, const std::string& path) {
+  if (path.empty()) return Status::InvalidArgument("empty database path: pass --db FILE");
+  WATTLAB_ASSIGN_OR_RETURN(FileInfo info, env->Stat(path));
+  if (info.kind == FileKind::kMissing) {
+    if (!env->CheckWritable(path).ok()) return Status::IOError(UnwritableMessage(env, path));
+    return Status::Ok();
+  }
+  bool empty_file = false;
+  WATTLAB_RETURN_IF_ERROR(DiagnoseBeforeOpen(env, path, info, &empty_file));
+  if (!env->CheckWritable(path).ok())
+    return Status::IOError("database " + path + " is not writable: fix its permissions or pass another --db");
+  if (!env->CheckWritable(path + "-shm").ok())
+    return Status::IOError("the directory " + DirOf(path) + " of database " + path +
+                           " is not writable, and SQLite needs to create " + path + "-wal and " + path +
+                           "-shm there: fix its permissions or copy the database to a writable directory");
+  if (empty_file) return Status::Ok();
+  WATTLAB_ASSIGN_OR_RETURN(auto vfs, EnvVfs::Create(env));
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, vfs->name());
+  if (rc != SQLITE_OK) {
+    std::string m = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    return Status::IOError("cannot open database " + path + ": " + m);
+  }
+  Status result = [&]() -> Status {
+    auto app = QueryInt(db, "PRAGMA application_id", "reading " + path);
+    if (!app.ok()) return CorruptOr(db, path, app.status());
+    auto ver = QueryInt(db, "PRAGMA user_version", "reading " + path);
+    if (!ver.ok()) return CorruptOr(db, path, ver.status());
+    auto tables = QueryInt(db, "SELECT count(*) FROM sqlite_master", "reading " + path);
+    if (!tables.ok()) return CorruptOr(db, path, tables.status());
+    if (!(*tables == 0 && *ver == 0) && *app != kApplicationId)
+      return Status::Corruption(path + " is not a wattlab database (an SQLite file of another application): pass "
+                                       "--db with a file `wattlab study` wrote");
+    if (*ver > kStoreSchemaVersion)
+      return Status::FailedPrecondition("database schema v" + std::to_string(*ver) + " is newer than this wattlab (v" +
+                                        std::to_string(kStoreSchemaVersion) + "): upgrade wattlab");
+    return Status::Ok();
+  }();
+  sqlite3_close(db);
+  return result;
+}
+
+std::string StudyLockPath(const std::string& db_path, const std::string& study) {
+  std::string safe;
+  for (char c : study) safe += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-') ? c : '_';
+  return db_path + "." + safe + ".lock";
+}
+
+Result<std::unique_ptr<FileLock>> LockStudy(Env* env, const std::string& db_path, const std::string& study) {
+  const std::string lock_path = StudyLockPath(db_path, study);
+  const std::string holder = "host " + env->HostName() + " pid " + std::to_string(env->Pid()) + " study " + study;
+  auto got = env->TryLockFile(lock_path, holder);
+  if (!got.ok()) return got.status().WithContext("locking study '" + study + "' of " + db_path);
+  if (got->lock) return std::move(got->lock);
+  // "host H pid N study X", as written above.
+  std::string host = "?", pid = "?";
+  const auto words = [&] {
+    std::vector<std::string> w;
+    std::string cur;
+    for (char c : got->holder) {
+      if (c == ' ') {
+        if (!cur.empty()) w.push_back(cur);
+        cur.clear();
+      } else {
+        cur += c;
+      }
+    }
+    if (!cur.empty()) w.push_back(cur);
+    return w;
+  }();
+  for (size_t i = 0; i + 1 < words.size(); ++i) {
+    if (words[i] == "host") host = words[i + 1];
+    if (words[i] == "pid") pid = words[i + 1];
+  }
+  return Status::FailedPrecondition("another wattlab (host " + host + ", pid " + pid + ") is running study " + study +
+                                    " on " + db_path + "; wait for it to finish or stop it (lock " + lock_path + ")");
+}
+
 // ---------------------------------------------------------------- reads
 
 Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
   std::string sql =
       "SELECT w.study, w.run_id, r.config_id, r.repetition, r.model, w.phase, w.window, w.batch_size, w.threads,"
       " w.precision, w.params, w.macs, w.macs_per_param, w.steps, w.samples, w.duration_s, w.energy_j,"
-      " w.energy_above_idle_j, w.extrapolated_energy_j, w.cpu_util, w.source, w.estimated, w.accuracy"
+      " w.energy_above_idle_j, w.extrapolated_energy_j, w.cpu_util, w.source, w.estimated, w.accuracy,"
+      " w.idle_busy"
       " FROM windows w JOIN runs r ON r.study = w.study AND r.run_id = w.run_id"
       " JOIN studies s ON s.name = w.study";
   if (!study.empty()) sql += " WHERE w.study = ?1";
@@ -382,6 +613,7 @@ Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
     r.source = s.Text(20);
     r.estimated = s.Int(21) != 0;
     r.accuracy = s.OptReal(22);
+    if (auto busy = s.OptInt(23)) r.idle_busy = *busy != 0;
     rows.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE) return Status::IOError("reading runs from " + path_ + ": " + SqliteErrorWithEnv(db_));
@@ -407,12 +639,21 @@ Result<std::vector<StudyInfo>> Store::ReadStudies() {
   }
   if (rc != SQLITE_DONE) return Status::IOError("reading studies from " + path_ + ": " + SqliteErrorWithEnv(db_));
   if (schema_version_ >= 2) {
-    Stmt b(db_, "SELECT study, unix_s, power_w FROM idle_baselines ORDER BY unix_s, rowid");
+    const bool v3 = schema_version_ >= 3;
+    Stmt b(db_, v3 ? "SELECT study, unix_s, power_w, cpu_util, busy FROM idle_baselines ORDER BY unix_s, rowid"
+                   : "SELECT study, unix_s, power_w FROM idle_baselines ORDER BY unix_s, rowid");
     WATTLAB_RETURN_IF_ERROR(b.status("reading idle baselines from " + path_));
     while (b.Step() == SQLITE_ROW) {
       std::string name = b.Text(0);
+      IdleBaselineRecord rec;
+      rec.unix_s = b.Real(1);
+      rec.power_w = b.Real(2);
+      if (v3) {
+        rec.cpu_util = b.OptReal(3);
+        rec.busy = b.Int(4) != 0;
+      }
       for (auto& info : out)
-        if (info.name == name) info.idle_baselines.emplace_back(b.Real(1), b.Real(2));
+        if (info.name == name) info.idle_baselines.push_back(rec);
     }
   }
   return out;
@@ -499,11 +740,20 @@ Status Store::UpsertStudy(const StudyInfo& info) {
 }
 
 Status Store::AddIdleBaseline(const std::string& study, double unix_s, double idle_power_w) {
-  Stmt s(db_, "INSERT INTO idle_baselines(study, unix_s, power_w) VALUES(?1, ?2, ?3)");
+  IdleBaselineRecord b;
+  b.unix_s = unix_s;
+  b.power_w = idle_power_w;
+  return AddIdleBaseline(study, b);
+}
+
+Status Store::AddIdleBaseline(const std::string& study, const IdleBaselineRecord& baseline) {
+  Stmt s(db_, "INSERT INTO idle_baselines(study, unix_s, power_w, cpu_util, busy) VALUES(?1, ?2, ?3, ?4, ?5)");
   WATTLAB_RETURN_IF_ERROR(s.status("writing idle baseline to " + path_));
   s.Bind(1, study);
-  s.Bind(2, unix_s);
-  s.Bind(3, idle_power_w);
+  s.Bind(2, baseline.unix_s);
+  s.Bind(3, baseline.power_w);
+  s.Bind(4, baseline.cpu_util);
+  s.Bind(5, baseline.busy);
   if (s.Step() != SQLITE_DONE) return Status::IOError("writing idle baseline to " + path_ + ": " + SqliteErrorWithEnv(db_));
   return Status::Ok();
 }
@@ -565,8 +815,8 @@ Status Store::WriteRun(const RunRecord& run) {
     Stmt s(db_,
            "INSERT INTO windows(study, run_id, phase, window, batch_size, threads, precision, params, macs,"
            " macs_per_param, steps, samples, duration_s, energy_j, energy_above_idle_j, extrapolated_energy_j,"
-           " cpu_util, source, estimated, accuracy, loss, idle_power_w, mean_power_w, meter_samples)"
-           " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)");
+           " cpu_util, source, estimated, accuracy, loss, idle_power_w, mean_power_w, meter_samples, idle_busy)"
+           " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)");
     WATTLAB_RETURN_IF_ERROR(s.status("writing windows to " + path_));
     for (size_t i = 0; i < run.rows.size(); ++i) {
       const RunRow& r = run.rows[i];
@@ -600,6 +850,7 @@ Status Store::WriteRun(const RunRecord& run) {
         s.Bind(23, x.mean_power_w);
         s.Bind(24, x.meter_samples);
       }
+      s.Bind(25, r.idle_busy);
       if (s.Step() != SQLITE_DONE)
         return Status::IOError("writing window " + r.phase + "/" + r.window + " to " + path_ + ": " +
                                SqliteErrorWithEnv(db_));

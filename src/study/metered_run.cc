@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/strings.h"
+#include "meter/busy.h"
 #include "meter/procfs.h"
 
 namespace wattlab {
@@ -62,8 +63,12 @@ Status MeasureIdleBaseline(Meter* meter, double idle_s, MeterContext* context) {
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(idle_s));
   auto idle = meter->MeasureIdle(ns);
   if (!idle.ok()) return idle.status().WithContext("measuring the idle baseline");
-  context->idle_power_w = *idle;
+  context->idle_power_w = idle->power_w;
   context->idle_measured_s = idle_s;
+  context->idle_cpu_util = idle->cpu_util;
+  context->idle_busy = idle->busy;
+  context->idle_busy_warning.clear();
+  if (idle->busy) context->idle_busy_warning = BusyIdleWarning({true, idle->busy_reason}, idle->power_w);
   return Status::Ok();
 }
 

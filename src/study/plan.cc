@@ -147,6 +147,38 @@ double EstimateStudySeconds(const std::vector<PlannedRun>& runs, const StudySpec
   return total + idles * spec.idle_s;
 }
 
+Status CheckPlanFitsMemory(const std::vector<PlannedRun>& runs, uint64_t mem_available_bytes) {
+  const PlannedRun* worst = nullptr;
+  int64_t worst_bytes = 0;
+  std::map<std::string, ModelFacts> facts;
+  for (const auto& r : runs) {
+    auto it = facts.find(r.model);
+    if (it == facts.end()) {
+      auto f = catalog::CountModel(r.model);
+      if (!f.ok()) return Status::InvalidArgument("model '" + r.model + "': " + f.status().message());
+      it = facts.emplace(r.model, *f).first;
+    }
+    catalog::TrainingSetup setup;
+    setup.batch_size = std::max<int64_t>(1, r.batch_size);
+    if (!r.optimizer.empty()) setup.optimizer = r.optimizer;
+    if (!r.precision.empty()) setup.precision = r.precision;
+    auto mem = catalog::EstimateTrainingMemory(it->second, setup);
+    if (!mem.ok()) continue;  // an option the catalog does not know is the runner's to refuse
+    // Inference keeps no gradients, optimizer state or saved activations.
+    const int64_t bytes = r.train ? mem->total_bytes : mem->params_bytes + mem->activations_bytes / 2;
+    if (!worst || bytes > worst_bytes) worst = &r, worst_bytes = bytes;
+  }
+  if (worst && static_cast<uint64_t>(worst_bytes) > mem_available_bytes)
+    return Status::FailedPrecondition(
+        "model '" + worst->model + "' at batch " + std::to_string(worst->batch_size) + " needs about " +
+        catalog::FormatBytes(worst_bytes) + (worst->train ? " to train (parameters, gradients, optimizer state and "
+                                                            "activations)"
+                                                          : " for inference") +
+        ", but only " + catalog::FormatBytes(static_cast<int64_t>(mem_available_bytes)) +
+        " is available (MemAvailable): use a smaller model or batch size, or free memory");
+  return Status::Ok();
+}
+
 std::string FormatPlan(const std::vector<PlannedRun>& runs, const StudySpec& spec,
                        const std::map<std::string, int64_t>& macs_by_model) {
   std::string out;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "study/spec.h"
+#include "wattlab/status.h"
 
 namespace wattlab {
 
@@ -67,6 +68,14 @@ double EstimateStudySeconds(const std::vector<PlannedRun>& runs, const StudySpec
                             const std::map<std::string, int64_t>& macs_by_model = {});
 
 // "Plan: 38 runs (...)" table for --dry-run.
+// The plan's largest training run must fit in the memory the machine has
+// free: params, gradients, optimizer state and activations at its batch size
+// (catalog::EstimateTrainingMemory, analytic: no model is built). Counted by
+// the catalog, so free for --dry-run. FailedPrecondition naming the model,
+// its batch and the size it needs against mem_available_bytes; InvalidArgument
+// for a model the catalog cannot count.
+Status CheckPlanFitsMemory(const std::vector<PlannedRun>& runs, uint64_t mem_available_bytes);
+
 std::string FormatPlan(const std::vector<PlannedRun>& runs, const StudySpec& spec,
                        const std::map<std::string, int64_t>& macs_by_model = {});
 

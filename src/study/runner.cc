@@ -9,6 +9,7 @@
 
 #include "core/energy_basis.h"
 #include "core/strings.h"
+#include "meter/busy.h"
 #include "study/metered_run.h"
 
 namespace wattlab {
@@ -158,6 +159,7 @@ RunRow& AddWindow(RunRecord& rec, const PlannedRun& r, const ModelFacts& f, cons
   row.duration_s = w.duration_s;
   row.energy_j = w.energy_j;
   row.energy_above_idle_j = w.energy_above_idle_j;
+  if (w.energy_above_idle_j) row.idle_busy = w.idle_busy;
   if (w.cpu_util > 0) row.cpu_util = w.cpu_util;
   row.source = Join(w.sources, "+");
   row.estimated = w.estimated;
@@ -282,8 +284,14 @@ Status StudyRunner::MeasureIdle() {
   auto w = meter_->MeasureIdle(std::chrono::nanoseconds((int64_t)(spec_.idle_s * 1e9)));
   if (!w.ok()) return w.status().WithContext("idle baseline");
   last_idle_mono_s_ = MonoS(env_);
-  Log("idle baseline: " + FormatFixed(*w, 2) + " W");
-  return store_->AddIdleBaseline(spec_.name, env_->NowWallSeconds(), *w);
+  Log("idle baseline: " + FormatFixed(w->power_w, 2) + " W (CPU " + FormatFixed(w->cpu_util * 100, 0) + "% busy)");
+  if (w->busy) Log("warning: " + BusyIdleWarning({true, w->busy_reason}, w->power_w));
+  IdleBaselineRecord rec;
+  rec.unix_s = env_->NowWallSeconds();
+  rec.power_w = w->power_w;
+  rec.cpu_util = w->cpu_util;
+  rec.busy = w->busy;
+  return store_->AddIdleBaseline(spec_.name, rec);
 }
 
 Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
@@ -479,41 +487,42 @@ Status StudyRunner::Inference(const PlannedRun& r, const ModelFacts& facts, RunR
 
 // ---------------------------------------------------------------- summary
 
-std::string SummarizeStudy(const std::vector<RunRow>& rows) {
+std::string SummarizeStudy(const std::vector<RunRow>& rows, EnergyBasisRequest request) {
   std::string out;
-  bool estimated = false, any_above = false;
+  bool estimated = false;
   double total_j = 0, total_s = 0;
   for (const auto& r : rows) {
     estimated = estimated || r.estimated;
-    any_above = any_above || r.energy_above_idle_j.has_value();
     total_j += r.energy_j;
     total_s += r.duration_s;
   }
   if (rows.empty()) return "no runs stored yet\n";
   out += "measured " + std::to_string(rows.size()) + " windows: " + FormatFixed(total_j, 1) + " J (" +
          FormatFixed(total_j / 3600.0, 3) + " Wh) over " + FormatFixed(total_s, 1) + " s of measured windows\n";
-  // Energy per sample above idle (docs/conventions.md) when every window of the phase
-  // has a positive figure; otherwise total energy, and the summary says so
-  // (a busy machine can leave nothing above its idle baseline).
-  auto above_ok = [&](const std::string& phase) {
-    for (const auto& r : rows)
-      if (r.phase == phase && (!r.energy_above_idle_j || !(*r.energy_above_idle_j > 0))) return false;
-    return true;
-  };
+  // One basis for every line (core/energy_basis.h), chosen once for all the
+  // rows, as analyze, predict and report choose it: two identical studies
+  // name the same cheapest model.
+  const EnergyBasisChoice choice = ChooseEnergyBasis(request, rows);
+  const EnergyBasis energy_basis = choice.basis;
+  const std::string basis = energy_basis == EnergyBasis::kAboveIdle ? "above idle" : "total";
+  out += "energy basis: " + std::string(EnergyBasisName(energy_basis)) + " (" + choice.reason + ")\n";
   // Inference: per model, its best (lowest) energy per sample over batch sizes.
   for (const std::string phase : {"infer", "train"}) {
-    bool above = any_above && above_ok(phase);
-    const EnergyBasis energy_basis = above ? EnergyBasis::kAboveIdle : EnergyBasis::kTotal;
-    const std::string basis = above ? "above idle" : "total";
     auto per_sample = [&](const RunRow& r) -> double {
       return EnergyPerSample(r.energy_j, r.energy_above_idle_j, r.samples, energy_basis)
           .value_or(std::numeric_limits<double>::quiet_NaN());
     };
     std::map<std::string, std::map<int64_t, std::vector<double>>> by_model;
+    int64_t nothing_above = 0;
     for (const auto& r : rows) {
       if (r.phase != phase || (phase == "train" && r.window != "profile")) continue;
       double e = per_sample(r);
-      if (std::isfinite(e)) by_model[r.model][r.batch_size].push_back(e);
+      if (!std::isfinite(e)) continue;
+      if (energy_basis == EnergyBasis::kAboveIdle && ZeroRoundOff(r.energy_j, e * (double)r.samples) <= 0) {
+        ++nothing_above;  // nothing above idle: left out, never shown negative
+        continue;
+      }
+      by_model[r.model][r.batch_size].push_back(e);
     }
     if (by_model.empty()) continue;
     std::vector<std::tuple<double, std::string, int64_t>> best;  // (J/sample, model, batch)
@@ -540,9 +549,9 @@ std::string SummarizeStudy(const std::vector<RunRow>& rows) {
     if (best.size() > 1 && std::get<0>(best.front()) > 0)
       out += ", " + FormatFixed(std::get<0>(best.back()) / std::get<0>(best.front()), 0) + "x apart";
     out += "\n";
-    if (any_above && !above)
-      out += label + ": per-sample figures use total energy: some windows had nothing above the idle baseline "
-             "(was the machine busy while idle was measured?)\n";
+    if (nothing_above > 0)
+      out += label + ": " + std::to_string(nothing_above) +
+             " window(s) had nothing above the idle baseline and are left out (compare with --energy total)\n";
     if (!optimal.empty()) out += label + ": energy-optimal batch: " + Join(optimal, ", ") + "\n";
   }
   // Extrapolation check: profile prediction vs measured full-length training.

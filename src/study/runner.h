@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "core/energy_basis.h"
 #include "core/env.h"
 #include "store/store.h"
 #include "study/metered_run.h"
@@ -112,6 +113,7 @@ class StudyRunner {
 // The findings printed after a study: cheapest and most expensive model per
 // inference sample, energy-optimal batch per model, extrapolation error of the
 // full-length runs, totals. Pure; rows from Store::ReadRows.
-std::string SummarizeStudy(const std::vector<RunRow>& rows);
+std::string SummarizeStudy(const std::vector<RunRow>& rows,
+                           EnergyBasisRequest energy = EnergyBasisRequest::kAuto);
 
 }  // namespace wattlab

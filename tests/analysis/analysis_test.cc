@@ -518,10 +518,29 @@ TEST(Carbon, Arithmetic) {
 
 // ---- CSV ----------------------------------------------------------------------
 
+// The export's header before idle_busy (schema v3): files written then
+// must still read.
 std::string Header() {
   std::string h;
-  for (const auto& c : RunRowColumns()) h += (h.empty() ? "" : ",") + c;
+  for (const auto& c : RunRowColumns())
+    if (c != "idle_busy") h += (h.empty() ? "" : ",") + c;
   return h + "\n";
+}
+
+TEST(Csv, ReadsIdleBusySoAutoChoosesTheSameBasisAsFromTheDatabase) {
+  std::string h;
+  for (const auto& c : RunRowColumns()) h += (h.empty() ? "" : ",") + c;
+  const std::string text = h + "\n" +
+                           "s,1,c1,0,lenet,infer,full,128,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81,true\n"
+                           "s,2,c2,0,lenet,infer,full,64,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81,\n";
+  auto rows = ReadRunsCsv(text);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ((*rows)[0].idle_busy, std::optional<bool>(true));
+  EXPECT_FALSE((*rows)[1].idle_busy.has_value());
+  EXPECT_EQ(ChooseEnergyBasis(EnergyBasisRequest::kAuto, *rows).basis, EnergyBasis::kTotal);
+  auto bad = ReadRunsCsv(h + "\ns,1,c1,0,lenet,infer,full,128,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81,maybe\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("column idle_busy"), std::string::npos) << bad.status().message();
 }
 
 TEST(Csv, ReadsExportColumns) {
@@ -601,7 +620,7 @@ TEST(Analyze, JsonTopLevelKeysExactly) {
   json j = ToJson(*r);
   std::set<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.insert(it.key());
-  EXPECT_EQ(keys, (std::set<std::string>{"correlations", "train_vs_infer", "predictor", "extrapolation", "pareto",
+  EXPECT_EQ(keys, (std::set<std::string>{"energy_basis", "energy_basis_reason", "correlations", "train_vs_infer", "predictor", "extrapolation", "pareto",
                                          "recommendations", "lifecycle", "carbon", "findings"}));
   for (const auto& c : j["correlations"])
     for (const char* k : {"phase", "x", "pearson", "spearman", "n"}) EXPECT_TRUE(c.contains(k)) << k;

@@ -41,7 +41,10 @@ class ClockMeter : public Meter {
   }
   void SetIdlePower(double) override {}
   std::optional<double> idle_power_w() const override { return std::nullopt; }
-  Result<double> MeasureIdle(std::chrono::nanoseconds) override { return 0.0; }
+  void SetIdleBusy(bool) override {}
+  void SetIdleDomainPowers(const std::vector<std::pair<std::string, double>>&) override {}
+  std::vector<std::pair<std::string, double>> idle_domain_powers_w() const override { return {}; }
+  Result<IdleMeasurement> MeasureIdle(std::chrono::nanoseconds) override { return IdleMeasurement{}; }
   void SetAttributionPid(int) override {}
   std::vector<TimelineSample> Timeline() const override { return {}; }
   size_t open_count() const { return open_.size(); }

@@ -121,7 +121,7 @@ ReportInput FixtureInput(Scenario scenario) {
   st.interval_s = 0.1;
   st.estimated = estimated;
   if (estimated) st.meter_facts = {{"TDP used", "95 W (table: i7-8700K)"}, {"estimate model", "TDP x (0.1 + 0.9 u^3)"}};
-  st.idle_baselines = {{1795770010, idle_w}, {1795772000, idle_w + 0.4}};
+  st.idle_baselines = {{1795770010, idle_w, std::nullopt, false}, {1795772000, idle_w + 0.4, std::nullopt, false}};
   in.studies.push_back(st);
 
   const auto& models = Models();
@@ -198,7 +198,7 @@ Status FillStore(const std::string& db, const ReportInput& in) {
     StudyInfo s = st;
     s.idle_baselines.clear();
     WATTLAB_RETURN_IF_ERROR(store->UpsertStudy(s));
-    for (const auto& [t, w] : st.idle_baselines) WATTLAB_RETURN_IF_ERROR(store->AddIdleBaseline(st.name, t, w));
+    for (const auto& b : st.idle_baselines) WATTLAB_RETURN_IF_ERROR(store->AddIdleBaseline(st.name, b));
   }
   std::map<int64_t, RunRecord> runs;
   for (const auto& r : in.rows) {
