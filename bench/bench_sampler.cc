@@ -18,9 +18,9 @@
 #include <cstdlib>
 #include <thread>
 
-#include "platform/real_env.h"
 #include "meter/sampler.h"
 #include "meter/sources.h"
+#include "platform/real_env.h"
 
 namespace {
 

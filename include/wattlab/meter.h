@@ -42,17 +42,17 @@ enum class Component { kCpu, kDram, kGpu, kPlatform, kOther };
 const char* ComponentName(Component c);  // "cpu", "dram", "gpu", "platform", "other"
 
 struct DomainInfo {
-  std::string name;        // "package-0", "core-0", "dram-1", "psys", "gpu-0", "cpu"
+  std::string name;  // "package-0", "core-0", "dram-1", "psys", "gpu-0", "cpu"
   Component component = Component::kCpu;
-  std::string source;      // one of the kSource* names
-  bool in_total = true;    // false for domains nested in another (core, uncore) or overlapping (psys)
-  bool estimated = false;  // true for the estimate source
-  bool is_counter = true;  // cumulative counter (true) or sampled power (false)
+  std::string source;             // one of the kSource* names
+  bool in_total = true;           // false for domains nested in another (core, uncore) or overlapping (psys)
+  bool estimated = false;         // true for the estimate source
+  bool is_counter = true;         // cumulative counter (true) or sampled power (false)
   double max_energy_range_j = 0;  // wrap range of a counter, 0 when unknown/none
   // A modelled power source's stated ceiling (the estimate's maximum), 0 when
   // none: no window's mean power of this domain ever exceeds it.
   double max_power_w = 0;
-  std::string note;        // e.g. "nested in package-0", "TDP 65 W from table"
+  std::string note;  // e.g. "nested in package-0", "TDP 65 W from table"
 };
 
 // One raw reading of one domain. A source sets exactly the field its
@@ -106,11 +106,11 @@ struct SourceAttempt {
 
 struct MeterOptions {
   std::chrono::nanoseconds interval = std::chrono::milliseconds(100);
-  std::optional<double> cpu_tdp_w;      // --cpu-tdp-w / WATTLAB_CPU_TDP_W
-  std::string estimate_profile;         // --estimate-profile / WATTLAB_ESTIMATE_PROFILE: a measured CPU curve (JSON)
+  std::optional<double> cpu_tdp_w;  // --cpu-tdp-w / WATTLAB_CPU_TDP_W
+  std::string estimate_profile;  // --estimate-profile / WATTLAB_ESTIMATE_PROFILE: a measured CPU curve (JSON)
   std::string nvml_library = "libnvidia-ml.so.1";  // overridable for tests (WATTLAB_NVML_LIBRARY)
-  bool include_psys = false;            // psys overlaps package+dram; reported, not summed, unless asked
-  size_t timeline_capacity = 1 << 20;   // samples kept in memory
+  bool include_psys = false;           // psys overlaps package+dram; reported, not summed, unless asked
+  size_t timeline_capacity = 1 << 20;  // samples kept in memory
 };
 
 struct DetectionReport {
@@ -134,9 +134,9 @@ struct DomainEnergy {
 
 struct WindowResult {
   std::string name;
-  double start_s = 0;     // monotonic, relative to Meter::Start
+  double start_s = 0;  // monotonic, relative to Meter::Start
   double duration_s = 0;
-  double energy_j = 0;    // sum over in_total domains
+  double energy_j = 0;  // sum over in_total domains
   double mean_power_w = 0;
   std::optional<double> idle_power_w;         // baseline in force, when one is set
   std::optional<double> energy_above_idle_j;  // energy_j - idle_power_w * duration_s
@@ -162,8 +162,8 @@ struct WindowResult {
 };
 
 struct TimelineSample {
-  double t_s = 0;                    // monotonic seconds since Start
-  std::vector<double> power_w;       // per domain, same order as Meter::domains()
+  double t_s = 0;               // monotonic seconds since Start
+  std::vector<double> power_w;  // per domain, same order as Meter::domains()
 };
 
 // One idle measurement (Meter::MeasureIdle).
@@ -183,7 +183,7 @@ class Meter {
   static Result<std::unique_ptr<Meter>> Create(Env* env, const MeterOptions& options);
 
   virtual const std::vector<SourceAttempt>& attempts() const = 0;
-  virtual std::vector<DomainInfo> domains() const = 0;  // chosen domains, timeline order
+  virtual std::vector<DomainInfo> domains() const = 0;   // chosen domains, timeline order
   virtual std::vector<std::string> sources() const = 0;  // chosen source names
   virtual bool estimated() const = 0;
   virtual std::chrono::nanoseconds interval() const = 0;

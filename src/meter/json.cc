@@ -7,7 +7,9 @@
 namespace wattlab {
 
 namespace {
-nlohmann::json NumberOrNull(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json NumberOrNull(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
 nlohmann::json OptionalNumber(const std::optional<double>& v) {
   return v ? NumberOrNull(*v) : nlohmann::json(nullptr);
 }
@@ -22,7 +24,8 @@ nlohmann::json DomainInfoToJson(const DomainInfo& d) {
   j["estimated"] = d.estimated;
   j["kind"] = d.is_counter ? "counter" : "power";
   j["unit"] = d.is_counter ? "J" : "W";
-  j["max_energy_range_j"] = d.max_energy_range_j > 0 ? NumberOrNull(d.max_energy_range_j) : nlohmann::json(nullptr);
+  j["max_energy_range_j"] =
+      d.max_energy_range_j > 0 ? NumberOrNull(d.max_energy_range_j) : nlohmann::json(nullptr);
   j["max_power_w"] = d.max_power_w > 0 ? NumberOrNull(d.max_power_w) : nlohmann::json(nullptr);
   j["note"] = d.note;
   return j;

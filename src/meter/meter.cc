@@ -5,9 +5,9 @@
 #include <mutex>
 
 #include "core/strings.h"
+#include "meter/busy.h"
 #include "meter/detect.h"
 #include "meter/meter_impl.h"
-#include "meter/busy.h"
 #include "meter/procfs.h"
 #include "meter/sampler.h"
 
@@ -68,7 +68,10 @@ std::optional<uint64_t> ReadTreeTicks(Env* env, int pid) {
 class MeterImpl : public Meter {
  public:
   MeterImpl(Env* env, const MeterOptions& options, DetectionReport report)
-      : env_(env), options_(options), attempts_(std::move(report.attempts)), sources_(std::move(report.chosen)) {
+      : env_(env),
+        options_(options),
+        attempts_(std::move(report.attempts)),
+        sources_(std::move(report.chosen)) {
     std::vector<EnergySource*> raw;
     for (auto& s : sources_) raw.push_back(s.get());
     sampler_ = std::make_unique<Sampler>(env_, raw, options_.interval, options_.timeline_capacity);
@@ -141,7 +144,8 @@ class MeterImpl : public Meter {
       w = std::move(it->second);
       windows_.erase(it);
     }
-    if (!w.started) return Status::FailedPrecondition("window '" + w.name + "' began before the meter was started");
+    if (!w.started)
+      return Status::FailedPrecondition("window '" + w.name + "' began before the meter was started");
     EnergySnapshot end = sampler_->SampleNow();
     std::optional<CpuTicks> cpu_end = ReadMachineTicks(env_);
     std::optional<uint64_t> pid_ticks_end;
@@ -190,7 +194,8 @@ class MeterImpl : public Meter {
       if (d.in_total) {
         r.energy_j += d.energy_j;
         if (d.estimated) r.estimated = true;
-        if (std::find(r.sources.begin(), r.sources.end(), d.source) == r.sources.end()) r.sources.push_back(d.source);
+        if (std::find(r.sources.begin(), r.sources.end(), d.source) == r.sources.end())
+          r.sources.push_back(d.source);
         if (d.component == Component::kCpu) {
           cpu_energy_j += d.energy_j;
           for (const auto& [n, p] : idle_domains)
@@ -274,7 +279,8 @@ class MeterImpl : public Meter {
     if (duration.count() <= 0) return Status::InvalidArgument("idle measurement needs a positive duration");
     {
       std::lock_guard<std::mutex> lock(start_mu_);
-      if (!started_) return Status::FailedPrecondition("MeasureIdle needs a started meter: call Start() first");
+      if (!started_)
+        return Status::FailedPrecondition("MeasureIdle needs a started meter: call Start() first");
     }
     WindowId id = BeginWindow("idle");
     env_->SleepFor(duration);
@@ -298,8 +304,10 @@ class MeterImpl : public Meter {
 
   void SetAttributionPid(int pid) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (pid > 0) attribution_pid_ = pid;
-    else attribution_pid_.reset();
+    if (pid > 0)
+      attribution_pid_ = pid;
+    else
+      attribution_pid_.reset();
   }
 
   std::vector<TimelineSample> Timeline() const override { return sampler_->Timeline(); }
@@ -327,12 +335,12 @@ class MeterImpl : public Meter {
   bool started_ = false;  // GUARDED_BY(start_mu_)
 
   mutable std::mutex mu_;
-  std::map<WindowId, WindowState> windows_;                  // GUARDED_BY(mu_)
-  WindowId next_id_ = 1;                                      // GUARDED_BY(mu_)
-  std::optional<double> idle_power_w_;                        // GUARDED_BY(mu_)
-  bool idle_busy_ = false;                                    // GUARDED_BY(mu_)
+  std::map<WindowId, WindowState> windows_;                    // GUARDED_BY(mu_)
+  WindowId next_id_ = 1;                                       // GUARDED_BY(mu_)
+  std::optional<double> idle_power_w_;                         // GUARDED_BY(mu_)
+  bool idle_busy_ = false;                                     // GUARDED_BY(mu_)
   std::vector<std::pair<std::string, double>> idle_domain_w_;  // GUARDED_BY(mu_)
-  std::optional<int> attribution_pid_;                        // GUARDED_BY(mu_)
+  std::optional<int> attribution_pid_;                         // GUARDED_BY(mu_)
 };
 
 }  // namespace
@@ -347,7 +355,8 @@ Result<std::unique_ptr<Meter>> Meter::Create(Env* env, const MeterOptions& optio
   if (report->chosen.empty()) {
     std::string why;
     for (const auto& a : report->attempts) why += "\n  " + a.source + ": " + a.reason;
-    return Status::FailedPrecondition("no energy source is usable on this machine (see 'wattlab meters'):" + why);
+    return Status::FailedPrecondition("no energy source is usable on this machine (see 'wattlab meters'):" +
+                                      why);
   }
   std::unique_ptr<Meter> m = NewMeterFromDetection(env, options, std::move(report).value());
   return m;

@@ -44,7 +44,9 @@ Result<CpuTimes> ParseProcStat(const std::string& text) {
     uint64_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (size_t i = 1; i < f.size() && i <= 8; ++i) {
       auto n = ParseU64Field(f[i]);
-      if (!n) return Status::Corruption("/proc/stat: field " + std::to_string(i) + " of the 'cpu' line is not a number: '" + f[i] + "'");
+      if (!n)
+        return Status::Corruption("/proc/stat: field " + std::to_string(i) +
+                                  " of the 'cpu' line is not a number: '" + f[i] + "'");
       v[i - 1] = *n;
     }
     CpuTimes t;
@@ -144,10 +146,14 @@ Result<uint64_t> ParseMeminfoBytes(const std::string& text, const std::string& k
     uint64_t scale = 1;
     if (f.size() >= 2) {
       std::string unit = ToLower(f[1]);
-      if (unit == "kb") scale = 1024;  // the kernel's "kB" means KiB
-      else if (unit == "mb") scale = 1024 * 1024;
-      else if (unit == "gb") scale = 1024ull * 1024 * 1024;
-      else return Status::Corruption("/proc/meminfo: unknown " + key + " unit '" + f[1] + "'");
+      if (unit == "kb")
+        scale = 1024;  // the kernel's "kB" means KiB
+      else if (unit == "mb")
+        scale = 1024 * 1024;
+      else if (unit == "gb")
+        scale = 1024ull * 1024 * 1024;
+      else
+        return Status::Corruption("/proc/meminfo: unknown " + key + " unit '" + f[1] + "'");
     }
     return *n * scale;
   }
@@ -156,7 +162,9 @@ Result<uint64_t> ParseMeminfoBytes(const std::string& text, const std::string& k
 }  // namespace
 
 Result<uint64_t> ParseMemTotalBytes(const std::string& text) { return ParseMeminfoBytes(text, "MemTotal"); }
-Result<uint64_t> ParseMemAvailableBytes(const std::string& text) { return ParseMeminfoBytes(text, "MemAvailable"); }
+Result<uint64_t> ParseMemAvailableBytes(const std::string& text) {
+  return ParseMeminfoBytes(text, "MemAvailable");
+}
 
 Result<uint64_t> ReadMemAvailableBytes(Env* env) {
   WATTLAB_ASSIGN_OR_RETURN(std::string text, env->ReadFile("/proc/meminfo"));

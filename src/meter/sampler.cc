@@ -27,7 +27,8 @@ Status CheckReadings(const EnergySource& source, const std::vector<Reading>& rea
     const bool counter = domains[i].is_counter;
     const Reading& r = readings[i];
     if (counter ? (r.energy_j && !r.power_w) : (r.power_w && !r.energy_j)) continue;
-    return Status::Internal("source " + source.name() + " gave domain " + domains[i].name + " a reading without " +
+    return Status::Internal("source " + source.name() + " gave domain " + domains[i].name +
+                            " a reading without " +
                             (counter ? "energy_j (it is a counter)" : "power_w (it is a power domain)") +
                             " or with both fields set");
   }
@@ -141,9 +142,10 @@ void Sampler::ReadSourceLocked(SourceState& s, std::chrono::nanoseconds now) {
         delta_j = (info.max_energy_range_j - prev) + cur;
       } else {
         delta_j = cur;  // no known range: the counter restarted from zero
-        NoteErrorLocked(Status::Corruption(
-            "counter " + info.name + " of " + s.source->name() + " went back from " + FormatDouble(prev) + " J to " +
-            FormatDouble(cur) + " J and its range is unknown; taken as a reset, energy may be missing"));
+        NoteErrorLocked(
+            Status::Corruption("counter " + info.name + " of " + s.source->name() + " went back from " +
+                               FormatDouble(prev) + " J to " + FormatDouble(cur) +
+                               " J and its range is unknown; taken as a reset, energy may be missing"));
       }
       s.prev_energy_j[i] = cur;
       if (dt_s > 0) last_power_w_[d] = delta_j / dt_s;

@@ -46,7 +46,8 @@ struct EnergySnapshot {
 class Sampler {
  public:
   // REQUIRES: interval > 0, timeline_capacity >= 1, sources non-null.
-  Sampler(Env* env, std::vector<EnergySource*> sources, std::chrono::nanoseconds interval, size_t timeline_capacity);
+  Sampler(Env* env, std::vector<EnergySource*> sources, std::chrono::nanoseconds interval,
+          size_t timeline_capacity);
   ~Sampler();  // stops the thread if running
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
@@ -82,9 +83,9 @@ class Sampler {
     std::chrono::nanoseconds period{0};
     std::chrono::nanoseconds last_read{0};
     std::chrono::nanoseconds next_due{0};
-    std::vector<Reading> readings;  // scratch
+    std::vector<Reading> readings;      // scratch
     std::vector<double> prev_energy_j;  // counters: last raw reading
-    bool counter_source = true;     // every domain a counter
+    bool counter_source = true;         // every domain a counter
   };
 
   void Run();
@@ -102,20 +103,20 @@ class Sampler {
   std::chrono::nanoseconds start_time_{0};
 
   mutable std::mutex mu_;
-  std::vector<SourceState> states_;          // GUARDED_BY(mu_)
-  std::vector<double> energy_j_;             // GUARDED_BY(mu_) cumulative per domain at each domain's last read
-  std::vector<double> last_power_w_;         // GUARDED_BY(mu_) mean power over each domain's last read interval
+  std::vector<SourceState> states_;   // GUARDED_BY(mu_)
+  std::vector<double> energy_j_;      // GUARDED_BY(mu_) cumulative per domain at each domain's last read
+  std::vector<double> last_power_w_;  // GUARDED_BY(mu_) mean power over each domain's last read interval
   // The timeline as a ring of fixed-size rows (t, then one power per
   // domain), flat so a tick appends without allocating once it is full.
-  std::vector<double> timeline_;             // GUARDED_BY(mu_)
-  size_t timeline_rows_ = 0;                 // GUARDED_BY(mu_)
-  size_t timeline_head_ = 0;                 // GUARDED_BY(mu_) oldest row once full
-  int64_t timeline_dropped_ = 0;             // GUARDED_BY(mu_)
-  Status first_error_;                       // GUARDED_BY(mu_)
-  std::vector<Status> errors_;               // GUARDED_BY(mu_) the first kMaxKeptErrors
-  int64_t error_count_ = 0;                  // GUARDED_BY(mu_)
-  int64_t ticks_ = 0;                        // GUARDED_BY(mu_)
-  bool started_ = false;                     // GUARDED_BY(mu_)
+  std::vector<double> timeline_;  // GUARDED_BY(mu_)
+  size_t timeline_rows_ = 0;      // GUARDED_BY(mu_)
+  size_t timeline_head_ = 0;      // GUARDED_BY(mu_) oldest row once full
+  int64_t timeline_dropped_ = 0;  // GUARDED_BY(mu_)
+  Status first_error_;            // GUARDED_BY(mu_)
+  std::vector<Status> errors_;    // GUARDED_BY(mu_) the first kMaxKeptErrors
+  int64_t error_count_ = 0;       // GUARDED_BY(mu_)
+  int64_t ticks_ = 0;             // GUARDED_BY(mu_)
+  bool started_ = false;          // GUARDED_BY(mu_)
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -27,14 +27,22 @@ std::string DetectBlas(Env* env) {
   if (!where) return "unknown";
   const std::string& path = *where;
   std::string kind = "unknown";
-  if (path.find("openblas-openmp") != std::string::npos) kind = "openblas-openmp";
-  else if (path.find("openblas-pthread") != std::string::npos) kind = "openblas-pthread";
-  else if (path.find("openblas-serial") != std::string::npos) kind = "openblas-serial";
-  else if (path.find("openblas") != std::string::npos) kind = "openblas";
-  else if (path.find("blis") != std::string::npos) kind = "blis";
-  else if (path.find("mkl") != std::string::npos) kind = "mkl";
-  else if (path.find("atlas") != std::string::npos) kind = "atlas";
-  else if (path.find("/blas/") != std::string::npos) kind = "reference";
+  if (path.find("openblas-openmp") != std::string::npos)
+    kind = "openblas-openmp";
+  else if (path.find("openblas-pthread") != std::string::npos)
+    kind = "openblas-pthread";
+  else if (path.find("openblas-serial") != std::string::npos)
+    kind = "openblas-serial";
+  else if (path.find("openblas") != std::string::npos)
+    kind = "openblas";
+  else if (path.find("blis") != std::string::npos)
+    kind = "blis";
+  else if (path.find("mkl") != std::string::npos)
+    kind = "mkl";
+  else if (path.find("atlas") != std::string::npos)
+    kind = "atlas";
+  else if (path.find("/blas/") != std::string::npos)
+    kind = "reference";
   return kind + " (" + path + ")";
 }
 
@@ -104,9 +112,8 @@ Result<ModelFacts> TorchEngine::DescribeTorchScript(const std::string& path, con
 }
 
 Result<ModelFacts> DescribeZooModel(const std::string& model, const Shape& input, int64_t classes) {
-  return CatchTorch("counting " + model, [&]() -> Result<ModelFacts> {
-    return zoo::CountAnalytic(model, input, classes);
-  });
+  return CatchTorch("counting " + model,
+                    [&]() -> Result<ModelFacts> { return zoo::CountAnalytic(model, input, classes); });
 }
 
 int ConfigureThreads(int threads) {

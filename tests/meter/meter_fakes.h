@@ -77,10 +77,11 @@ class FakeSource : public EnergySource {
  public:
   struct Domain {
     DomainInfo info;
-    double power_w = 0;   // counters: energy_j = fmod(offset_j + power_w * t, range); power: power_w
+    double power_w = 0;  // counters: energy_j = fmod(offset_j + power_w * t, range); power: power_w
     double offset_j = 0;
   };
-  FakeSource(Env* env, std::string name, std::vector<Domain> domains, nanoseconds min_interval = milliseconds(1))
+  FakeSource(Env* env, std::string name, std::vector<Domain> domains,
+             nanoseconds min_interval = milliseconds(1))
       : env_(env), name_(std::move(name)), spec_(std::move(domains)), min_interval_(min_interval) {
     for (auto& d : spec_) {
       if (d.info.source.empty()) d.info.source = name_;
@@ -143,8 +144,8 @@ class FakeSource : public EnergySource {
   std::deque<std::vector<double>> script_;
 };
 
-inline DomainInfo Dom(std::string name, Component c, bool counter = true, double range_j = 0, bool in_total = true,
-                      bool estimated = false) {
+inline DomainInfo Dom(std::string name, Component c, bool counter = true, double range_j = 0,
+                      bool in_total = true, bool estimated = false) {
   DomainInfo d;
   d.name = std::move(name);
   d.component = c;

@@ -13,15 +13,15 @@
 #include <memory>
 #include <string>
 
-#include "meter/sources.h"
 #include "core/env.h"
+#include "meter/sources.h"
 #include "platform/real_env.h"
 
 namespace wattlab {
 namespace {
 
-const char* kFakeVars[] = {"FAKE_NVML_INIT_RC",   "FAKE_NVML_GPUS",     "FAKE_NVML_ENERGY_MJ_FILE",
-                           "FAKE_NVML_ENERGY_MJ", "FAKE_NVML_NO_ENERGY", "FAKE_NVML_POWER_MW",
+const char* kFakeVars[] = {"FAKE_NVML_INIT_RC",   "FAKE_NVML_GPUS",         "FAKE_NVML_ENERGY_MJ_FILE",
+                           "FAKE_NVML_ENERGY_MJ", "FAKE_NVML_NO_ENERGY",    "FAKE_NVML_POWER_MW",
                            "FAKE_NVML_NO_POWER",  "FAKE_NVML_NO_ENERGY_GPU"};
 
 std::string Fact(const SourceAttempt& a, const std::string& key) {
@@ -101,7 +101,8 @@ TEST_F(NvmlTest, CounterModeReadsJoules) {
   EXPECT_EQ(Fact(r.attempt, "gpu-0.power_limit_max_w"), "350");
   EXPECT_EQ(Fact(r.attempt, "gpu-0.utilization_gpu_pct"), "42");
   bool util_live = false;
-  for (const auto& [k, v] : r.source->Facts()) util_live |= (k == "gpu-1.utilization_memory_pct" && v == "17");
+  for (const auto& [k, v] : r.source->Facts())
+    util_live |= (k == "gpu-1.utilization_memory_pct" && v == "17");
   EXPECT_TRUE(util_live);
 
   r.source.reset();
@@ -158,7 +159,8 @@ TEST_F(NvmlTest, ReadErrorIsTranslated) {
   std::vector<Reading> out(1);
   Status st = r.source->Read(out);
   EXPECT_EQ(st.kind(), Status::Kind::kNotSupported);
-  EXPECT_NE(st.message().find("nvmlDeviceGetTotalEnergyConsumption(gpu-0)"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("nvmlDeviceGetTotalEnergyConsumption(gpu-0)"), std::string::npos)
+      << st.message();
   EXPECT_NE(st.message().find("Not Supported"), std::string::npos);
 }
 

@@ -197,6 +197,5 @@ TEST(PidIoTest, ParsesAndSumsTheTree) {
   EXPECT_FALSE(ReadProcessTreeIoBytes(env.get(), 102).ok());  // the root itself must be readable
 }
 
-
 }  // namespace
 }  // namespace wattlab

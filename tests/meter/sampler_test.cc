@@ -1,11 +1,11 @@
 // Sampler tests with a virtual clock: exact joules, wrap correction, 1 ms
 // sampling, min_interval, edge samples, first error, bounded timeline.
-#include "platform/real_env.h"
 #include "meter/sampler.h"
 
 #include <gtest/gtest.h>
 
 #include "meter_fakes.h"
+#include "platform/real_env.h"
 
 namespace wattlab {
 namespace {
@@ -23,8 +23,9 @@ class SamplerTest : public ::testing::Test {
 };
 
 TEST_F(SamplerTest, IntegratesCountersExactly) {
-  FakeSource src(&env_, "rapl-powercap",
-                 {{Dom("package-0", Component::kCpu), 10.0, 1000.0}, {Dom("dram-0", Component::kDram), 3.0, 5.0}});
+  FakeSource src(
+      &env_, "rapl-powercap",
+      {{Dom("package-0", Component::kCpu), 10.0, 1000.0}, {Dom("dram-0", Component::kDram), 3.0, 5.0}});
   Sampler s(&env_, {&src}, Ms(100), 1000);
   ASSERT_TRUE(s.Start().ok());
   env_.RunUntil(Ms(1000));
@@ -101,7 +102,8 @@ TEST_F(SamplerTest, SustainsOneMillisecond) {
 
 TEST_F(SamplerTest, ReadsEachSourceNoFasterThanItsMinInterval) {
   FakeSource counter(&env_, "rapl-powercap", {{Dom("package-0", Component::kCpu), 10.0, 0}}, Ms(1));
-  FakeSource power(&env_, "estimate", {{Dom("dram", Component::kDram, false, 0, true, true), 4.0, 0}}, Ms(10));
+  FakeSource power(&env_, "estimate", {{Dom("dram", Component::kDram, false, 0, true, true), 4.0, 0}},
+                   Ms(10));
   Sampler s(&env_, {&counter, &power}, Ms(1), 100000);
   EXPECT_EQ(s.tick_period(), Ms(1));
   ASSERT_TRUE(s.Start().ok());
@@ -165,7 +167,8 @@ TEST_F(SamplerTest, FirstReadingErrorFailsStart) {
 // source's bug the sampler must report, never integrate as joules.
 class WrongFieldSource : public EnergySource {
  public:
-  explicit WrongFieldSource(int bad_from) : bad_from_(bad_from), domains_{Dom("package-0", Component::kCpu)} {}
+  explicit WrongFieldSource(int bad_from)
+      : bad_from_(bad_from), domains_{Dom("package-0", Component::kCpu)} {}
   const std::string& name() const override { return name_; }
   const std::vector<DomainInfo>& domains() const override { return domains_; }
   std::chrono::nanoseconds min_interval() const override { return Ms(1); }
