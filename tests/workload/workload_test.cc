@@ -159,21 +159,21 @@ TEST(FashionMnist, LoadsGeneratedFilesAndExplainsFailures) {
   // A truncated image file.
   std::string gz = Gzip(Idx({5, 28, 28}, std::string(5 * 784, '\0')));
   WriteFile(dir / "t10k-images-idx3-ubyte.gz", gz.substr(0, gz.size() - 9));
-  auto truncated = LoadFashionMnist(dir.path(), "t10k", 0);
+  auto truncated = LoadFashionMnist(TestEnv(), dir.path(), "t10k", 0);
   ASSERT_FALSE(truncated.ok());
   EXPECT_EQ(truncated.status().kind(), Status::Kind::kCorruption);
   EXPECT_NE(truncated.status().message().find("t10k-images-idx3-ubyte.gz"), std::string::npos);
 
   // Labels where images belong: wrong magic.
   WriteFile(dir / "t10k-images-idx3-ubyte.gz", Gzip(Idx({5}, std::string(5, '\0'))));
-  auto magic = LoadFashionMnist(dir.path(), "t10k", 0);
+  auto magic = LoadFashionMnist(TestEnv(), dir.path(), "t10k", 0);
   ASSERT_FALSE(magic.ok());
   EXPECT_NE(magic.status().message().find("wrong idx magic"), std::string::npos) << magic.status().message();
 
   // Image and label counts that disagree.
   WriteFashionSplit(dir.path(), "t10k", 5);
   WriteFile(dir / "t10k-labels-idx1-ubyte.gz", Gzip(Idx({4}, std::string(4, '\1'))));
-  auto count = LoadFashionMnist(dir.path(), "t10k", 0);
+  auto count = LoadFashionMnist(TestEnv(), dir.path(), "t10k", 0);
   ASSERT_FALSE(count.ok());
   EXPECT_NE(count.status().message().find("4 labels"), std::string::npos) << count.status().message();
 }
@@ -196,7 +196,7 @@ TEST(Cifar10, ReadsBinaryRecordsAndRejectsBadFiles) {
   EXPECT_EQ(split->test.pixels[3072 + 10], (3072 + 10) % 256);
 
   WriteFile(dir / "test_batch.bin", bytes.substr(0, 3073 + 100));
-  auto cut = LoadCifar10({dir / "test_batch.bin"}, "t", 0);
+  auto cut = LoadCifar10(TestEnv(), {dir / "test_batch.bin"}, "t", 0);
   ASSERT_FALSE(cut.ok());
   EXPECT_EQ(cut.status().kind(), Status::Kind::kCorruption);
   EXPECT_NE(cut.status().message().find("3073 bytes each"), std::string::npos);
@@ -204,7 +204,8 @@ TEST(Cifar10, ReadsBinaryRecordsAndRejectsBadFiles) {
   std::string bad_label = bytes.substr(0, 3073);
   bad_label[0] = 12;
   WriteFile(dir / "test_batch.bin", bad_label);
-  EXPECT_EQ(LoadCifar10({dir / "test_batch.bin"}, "t", 0).status().kind(), Status::Kind::kCorruption);
+  EXPECT_EQ(LoadCifar10(TestEnv(), {dir / "test_batch.bin"}, "t", 0).status().kind(),
+            Status::Kind::kCorruption);
 
   auto missing = LoadDataset(TestEnv(), "cifar10:" + dir.path() + "/none", 1, 0, 0);
   ASSERT_FALSE(missing.ok());
