@@ -34,25 +34,15 @@ std::optional<CpuTicks> ReadMachineTicks(Env* env) {
 }
 
 std::optional<NetSnap> ReadNet(Env* env) {
-#if WATTLAB_HAVE_PROCFS
   auto b = ReadNetDev(env);
   if (!b.ok()) return std::nullopt;
   return NetSnap{b->rx, b->tx, b->lo_rx, b->lo_tx};
-#else
-  (void)env;
-  return std::nullopt;
-#endif
 }
 
 std::optional<IoSnap> ReadTreeIo(Env* env, int pid) {
-#if WATTLAB_HAVE_PROCFS
   auto b = ReadProcessTreeIoBytes(env, pid);
   if (!b.ok()) return std::nullopt;
   return IoSnap{b->read, b->write};
-#else
-  (void)env, (void)pid;
-  return std::nullopt;
-#endif
 }
 
 // end - begin of a counter that only grows; a reset (interface gone and back,
