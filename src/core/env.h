@@ -1,7 +1,7 @@
 // Env: the only door through which wattlab touches the operating system.
 //
 // Every read and write of a file (/sys, /proc, /dev, databases, reports,
-// baselines), the clocks, sleeping, perf events, dlopen, the environment,
+// baselines), the clocks, sleeping, perf events, dynamic loading, the environment,
 // process facts (pid, host, terminal, clock ticks) and signal handlers go
 // through an Env that is passed in (LevelDB's Env pattern). The interface is
 // declared here, in core, so every room (the workload plugin included) can
@@ -64,7 +64,7 @@ class RandomRWFile {
   // Writes all n bytes at offset (a short write is an IOError, e.g. ENOSPC).
   virtual Status PWrite(uint64_t offset, const void* buf, size_t n) = 0;
   virtual Status Truncate(uint64_t size) = 0;
-  virtual Status Sync() = 0;  // fdatasync
+  virtual Status Sync() = 0;  // data reaches the disk
   virtual Result<uint64_t> Size() = 0;
   virtual const std::string& path() const = 0;
 };
@@ -111,12 +111,12 @@ class Env {
   // returned file's ReadU64(0) is the raw counter.
   virtual Result<std::unique_ptr<ReadableFile>> OpenPerfEvent(uint32_t type, uint64_t config, int cpu) = 0;
 
-  // dlopen/dlsym. Handles are never closed (libraries stay for the process).
-  // DlSym(nullptr, s) looks s up in the process's global scope (RTLD_DEFAULT).
+  // Dynamic loading. Handles are never closed (libraries stay for the process).
+  // DlSym(nullptr, s) looks s up in the process's global scope.
   virtual Result<void*> DlOpen(const std::string& library) = 0;
   virtual void* DlSym(void* handle, const char* symbol) = 0;
-  // The resolved path of the shared object holding `address` (dladdr +
-  // realpath); nullopt when unknown. Not pure: fakes need not care.
+  // The resolved path of the shared object holding `address`; nullopt
+  // when unknown. Not pure: fakes need not care.
   virtual std::optional<std::string> LibraryPathOf(const void* address) {
     (void)address;
     return std::nullopt;
@@ -130,7 +130,7 @@ class Env {
 
   // Environment variables (injectable so tests do not depend on the shell).
   virtual std::optional<std::string> GetEnvVar(const std::string& name) = 0;
-  // overwrite=false keeps a value already set (as setenv(3)).
+  // overwrite=false keeps a value already set.
   virtual Status SetEnvVar(const std::string& name, const std::string& value, bool overwrite) = 0;
 
   // --- Writing. Paths are mapped by Resolve like reads. ---
@@ -162,7 +162,7 @@ class Env {
   // Takes an exclusive advisory lock on path (created when missing) without
   // waiting, and writes `holder` (one line: who holds it) into the file, which
   // is removed again when the lock is released. The lock is the process's
-  // (flock, not fcntl: closing another descriptor of the file keeps it) and
+  // (a whole-file lock, not a byte-range one: closing another descriptor of the file keeps it) and
   // goes with it when the process dies, however it dies. When another process
   // holds it: OK with a null lock and that holder's line. Errors: the file
   // cannot be created or locked (IOError, PermissionDenied).
@@ -172,8 +172,8 @@ class Env {
   virtual int Pid() = 0;
   virtual std::string HostName() = 0;         // "unknown" when the OS will not say
   virtual bool IsTerminal(int fd) = 0;        // 0 stdin, 1 stdout, 2 stderr
-  virtual int64_t ClockTicksPerSecond() = 0;  // sysconf(_SC_CLK_TCK): /proc/stat units
-  virtual int OnlineCpuCount() = 0;           // sysconf(_SC_NPROCESSORS_ONLN)
+  virtual int64_t ClockTicksPerSecond() = 0;  // ticks per second: /proc/stat units
+  virtual int OnlineCpuCount() = 0;           // CPUs online now
 
   // --- Signals. ---
   // From now on, when one of `signals` arrives its number (1-based index of
