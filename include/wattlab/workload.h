@@ -24,7 +24,9 @@ namespace wattlab {
 
 struct Shape {
   int64_t c = 3, h = 32, w = 32;
-  std::string ToString() const { return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w); }
+  std::string ToString() const {
+    return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
+  }
   bool operator==(const Shape&) const = default;
 };
 // Parses "CxHxW" (e.g. "3x32x32"); InvalidArgument with the allowed form.
@@ -37,7 +39,8 @@ struct ModelFacts {
   int64_t classes = 10;
   int64_t params = 0;  // trainable parameters
   int64_t macs = 0;    // forward multiply-accumulates per sample (conv, linear, matmul, attention)
-  std::map<std::string, int64_t> macs_by_kind;  // "conv", "linear", "matmul", "norm", "act", "pool", "elementwise"
+  std::map<std::string, int64_t>
+      macs_by_kind;  // "conv", "linear", "matmul", "norm", "act", "pool", "elementwise"
   double macs_per_param = 0;
   std::string counter;  // "analytic" or "traced"
 };
@@ -59,8 +62,12 @@ class WorkloadObserver {
   virtual void OnPhaseBegin(const std::string& phase) { (void)phase; }
   virtual void OnPhaseEnd(const std::string& phase, int64_t samples) { (void)phase, (void)samples; }
   virtual void OnEpochBegin(int64_t epoch) { (void)epoch; }
-  virtual void OnEpochEnd(int64_t epoch, int64_t samples, double mean_loss) { (void)epoch, (void)samples, (void)mean_loss; }
-  virtual void OnStepEnd(int64_t step, int64_t samples, double loss) { (void)step, (void)samples, (void)loss; }
+  virtual void OnEpochEnd(int64_t epoch, int64_t samples, double mean_loss) {
+    (void)epoch, (void)samples, (void)mean_loss;
+  }
+  virtual void OnStepEnd(int64_t step, int64_t samples, double loss) {
+    (void)step, (void)samples, (void)loss;
+  }
   // Polled between steps; true stops the run early with Status::Interrupted.
   virtual bool ShouldStop() { return false; }
 };
@@ -68,9 +75,9 @@ class WorkloadObserver {
 struct TrainConfig {
   std::string model;
   std::string dataset = "fashion-mnist";  // "fashion-mnist", "cifar10:DIR", "synthetic:CxHxW:N"
-  int64_t epochs = 0;       // either epochs or steps (> 0)
+  int64_t epochs = 0;                     // either epochs or steps (> 0)
   int64_t steps = 0;
-  int64_t warmup_steps = 1; // outside the measured phase
+  int64_t warmup_steps = 1;  // outside the measured phase
   int64_t batch_size = 128;
   std::string optimizer = "sgd";  // "sgd" | "adam"
   double lr = 0.001;
@@ -79,17 +86,17 @@ struct TrainConfig {
   int threads = 0;                 // 0 = all cores; always set explicitly on libtorch
   std::string precision = "fp32";  // "fp32" | "bf16"
   uint64_t seed = 1;
-  bool evaluate = true;     // run the eval phase over the test set
-  int64_t eval_samples = 0; // 0 = whole test set
+  bool evaluate = true;       // run the eval phase over the test set
+  int64_t eval_samples = 0;   // 0 = whole test set
   int64_t train_samples = 0;  // 0 = whole training set (limits data loaded)
 };
 
 struct TrainResult {
   ModelFacts model;
-  double setup_s = 0;     // model construction + data loading
+  double setup_s = 0;  // model construction + data loading
   double warmup_s = 0;
-  int64_t steps = 0;      // measured steps
-  int64_t samples = 0;    // measured training samples
+  int64_t steps = 0;    // measured steps
+  int64_t samples = 0;  // measured training samples
   double train_duration_s = 0;
   std::vector<double> step_loss;   // per measured step
   std::vector<double> epoch_loss;  // mean per epoch
@@ -148,9 +155,13 @@ class WorkloadEngine {
   virtual std::vector<std::pair<std::string, std::string>> Versions() const = 0;
 };
 
+class Env;
+
 // Plugin entry point exported by libwattlab_torch.so (C linkage, no mangling).
+// The engine reaches the OS (dataset files, the BLAS probe, the environment)
+// only through `env`, which must outlive every use of the engine.
 extern "C" {
-typedef WorkloadEngine* (*CreateWorkloadEngineFn)();
+typedef WorkloadEngine* (*CreateWorkloadEngineFn)(Env* env);
 }
 inline constexpr const char* kCreateWorkloadEngineSymbol = "wattlab_create_workload_engine";
 

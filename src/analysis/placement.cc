@@ -143,7 +143,8 @@ Result<RequestEnergy> EnergyPerRequestFromRows(const std::vector<RunRow>& rows, 
   if (mine.empty()) {
     std::vector<std::string> list(models.begin(), models.end());
     return Status::InvalidArgument(what + " has no measured infer run of model '" + model +
-                                   "' (infer runs there: " + (list.empty() ? "none" : Join(list, ", ")) + ")");
+                                   "' (infer runs there: " + (list.empty() ? "none" : Join(list, ", ")) +
+                                   ")");
   }
   int64_t batch = mine.front().batch_size;
   for (const auto& r : mine) batch = std::min(batch, r.batch_size);
@@ -157,11 +158,13 @@ Result<RequestEnergy> EnergyPerRequestFromRows(const std::vector<RunRow>& rows, 
   if (basis) {
     b = *basis;
   } else {
-    const bool all = std::all_of(at.begin(), at.end(), [](const RunRow& r) { return r.energy_above_idle_j.has_value(); });
+    const bool all =
+        std::all_of(at.begin(), at.end(), [](const RunRow& r) { return r.energy_above_idle_j.has_value(); });
     b = all ? EnergyBasis::kAboveIdle : EnergyBasis::kTotal;
     if (!all)
-      e.notes.push_back(what + ": some runs have no idle baseline (energy_above_idle_j empty), so the whole "
-                               "window's energy (energy_j) is used");
+      e.notes.push_back(what +
+                        ": some runs have no idle baseline (energy_above_idle_j empty), so the whole "
+                        "window's energy (energy_j) is used");
   }
   e.basis = b == EnergyBasis::kAboveIdle ? "above idle" : "total";
   std::vector<std::string> dropped;
@@ -204,11 +207,12 @@ Result<RequestEnergy> EnergyPerRequestFromRows(const std::vector<RunRow>& rows, 
   }
   if (batch != 1)
     e.notes.push_back(what + ": no batch-1 run of " + model + "; the smallest batch measured (" +
-                      std::to_string(batch) + ") stands for one request, which understates a lone request's cost");
+                      std::to_string(batch) +
+                      ") stands for one request, which understates a lone request's cost");
   if (configs.size() > 1)
     e.notes.push_back(what + ": " + std::to_string(configs.size()) + " configurations at batch " +
-                      std::to_string(batch) + "; the cheapest (" + std::to_string(best->threads) + " threads, " +
-                      best->precision + ") is used");
+                      std::to_string(batch) + "; the cheapest (" + std::to_string(best->threads) +
+                      " threads, " + best->precision + ") is used");
   for (const auto& d : dropped) e.notes.push_back(what + ": " + d);
   if (e.estimated) e.notes.push_back(what + ": " + kEstimatedNote);
   return e;
@@ -261,7 +265,9 @@ double TailJ(double tail_j, double tail_s, double requests_per_s) {
   return tail_j / std::max(1.0, requests_per_s * tail_s);
 }
 
-double NetworkAllocationalJ(double bytes, double kwh_per_gb) { return bytes * kwh_per_gb * kJPerKwh / kBytesPerGb; }
+double NetworkAllocationalJ(double bytes, double kwh_per_gb) {
+  return bytes * kwh_per_gb * kJPerKwh / kBytesPerGb;
+}
 
 double NetworkMarginalJ(double bytes, double j_per_bit) { return bytes * 8 * j_per_bit; }
 
@@ -280,9 +286,11 @@ OptionEnergy RemoteEnergy(const PlacementInput& in, double up_bytes, double devi
   const double pue = Pick(in.pue.value, kPueIndex, choice);
   const double rps = in.requests_per_day / kSecondsPerDay;
   OptionEnergy e;
-  e.device_j = device_share * in.edge.energy_j + RadioJ(up_bytes, in.down_bytes, c[0], c[1]) + TailJ(c[2], c[3], rps);
+  e.device_j =
+      device_share * in.edge.energy_j + RadioJ(up_bytes, in.down_bytes, c[0], c[1]) + TailJ(c[2], c[3], rps);
   const double bytes = up_bytes + in.down_bytes;
-  e.network_j = view == NetworkView::kAllocational ? NetworkAllocationalJ(bytes, c[4]) : NetworkMarginalJ(bytes, c[5]);
+  e.network_j =
+      view == NetworkView::kAllocational ? NetworkAllocationalJ(bytes, c[4]) : NetworkMarginalJ(bytes, c[5]);
   e.server_j = pue * (1 - device_share) * in.server.energy_j;
   e.energy_j = e.device_j + e.network_j + e.server_j;
   return e;
@@ -434,7 +442,8 @@ PlacementCarbon PlacementCarbonOf(const PlacementInput& in, const PlacementView&
     CarbonOption o;
     o.option = name;
     o.gco2e_per_request = (e.device_j * in.edge_intensity_g_per_kwh +
-                           (e.network_j + e.server_j) * in.cloud_intensity_g_per_kwh) / kJPerKwh;
+                           (e.network_j + e.server_j) * in.cloud_intensity_g_per_kwh) /
+                          kJPerKwh;
     o.gco2e_per_year = o.gco2e_per_request * c.requests_per_year;
     c.options.push_back(o);
   };
@@ -457,9 +466,10 @@ Result<PlacementResult> Place(const PlacementInput& in) {
   for (const auto& n : in.server.notes) r.notes.push_back(n);
   if (in.splits.empty() && !in.splits_note.empty()) r.notes.push_back(in.splits_note);
   if (r.views_differ)
-    r.notes.push_back("the decision differs between the views: " + r.allocational.best + " when network energy is "
-                      "shared out per byte (allocational), " + r.marginal.best +
-                      " when only the energy that grows with bytes counts (marginal)");
+    r.notes.push_back("the decision differs between the views: " + r.allocational.best +
+                      " when network energy is "
+                      "shared out per byte (allocational), " +
+                      r.marginal.best + " when only the energy that grows with bytes counts (marginal)");
   // (An estimated energy from a database already carries the estimate's note.)
   return r;
 }
@@ -471,12 +481,16 @@ namespace {
 nlohmann::json SplitJson(const PlacementView& v) {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& s : v.split)
-    a.push_back({{"index", s.index}, {"layer", s.layer}, {"activation_bytes", Clean(s.activation_bytes)},
+    a.push_back({{"index", s.index},
+                 {"layer", s.layer},
+                 {"activation_bytes", Clean(s.activation_bytes)},
                  {"energy_j", Clean(s.energy.energy_j)}});
   return a;
 }
 
-nlohmann::json TripleJson(const Triple& t) { return {{"low", t.low}, {"central", t.central}, {"high", t.high}}; }
+nlohmann::json TripleJson(const Triple& t) {
+  return {{"low", t.low}, {"central", t.central}, {"high", t.high}};
+}
 
 }  // namespace
 
@@ -541,7 +555,8 @@ nlohmann::json ToJson(const PlacementResult& r) {
     x["source"] = in.pue.source;
     coefs.push_back(std::move(x));
   }
-  auto input = [](const std::string& name, nlohmann::json value, const std::string& unit, const std::string& source) {
+  auto input = [](const std::string& name, nlohmann::json value, const std::string& unit,
+                  const std::string& source) {
     return nlohmann::json{{"name", name}, {"value", std::move(value)}, {"unit", unit}, {"source", source}};
   };
   nlohmann::json inputs = nlohmann::json::array();
@@ -549,22 +564,24 @@ nlohmann::json ToJson(const PlacementResult& r) {
   inputs.push_back(input("server_energy_j", in.server.energy_j, "J/request", in.server.source));
   inputs.push_back(input("up_bytes", in.up_bytes, "B", in.up_bytes_source));
   inputs.push_back(input("down_bytes", in.down_bytes, "B", in.down_bytes_source));
-  inputs.push_back(input("requests_per_day", in.requests_per_day, "1/day", "--requests-per-day (default 10000)"));
+  inputs.push_back(
+      input("requests_per_day", in.requests_per_day, "1/day", "--requests-per-day (default 10000)"));
   inputs.push_back(input("activation_bytes_per_element", in.activation_bytes_per_element, "B",
                          "--activation-bytes-per-element (default 4: fp32; 1 for int8)"));
-  inputs.push_back(input("edge_intensity_g_per_kwh", in.edge_intensity_g_per_kwh, "gCO2e/kWh",
-                         in.edge_intensity_source));
+  inputs.push_back(
+      input("edge_intensity_g_per_kwh", in.edge_intensity_g_per_kwh, "gCO2e/kWh", in.edge_intensity_source));
   inputs.push_back(input("cloud_intensity_g_per_kwh", in.cloud_intensity_g_per_kwh, "gCO2e/kWh",
                          in.cloud_intensity_source));
-  j["assumptions"] = {{"model", in.model},
-                      {"link", in.link.name},
-                      {"energy_basis", {{"edge", in.edge.basis}, {"cloud", in.server.basis}}},
-                      {"coefficients", coefs},
-                      {"inputs", inputs},
-                      {"carbon_rule",
-                       "device side (compute, radio, tail) at the edge intensity; network and data centre at the "
-                       "cloud intensity"},
-                      {"notes", r.notes}};
+  j["assumptions"] = {
+      {"model", in.model},
+      {"link", in.link.name},
+      {"energy_basis", {{"edge", in.edge.basis}, {"cloud", in.server.basis}}},
+      {"coefficients", coefs},
+      {"inputs", inputs},
+      {"carbon_rule",
+       "device side (compute, radio, tail) at the edge intensity; network and data centre at the "
+       "cloud intensity"},
+      {"notes", r.notes}};
   return j;
 }
 

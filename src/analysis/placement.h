@@ -23,12 +23,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "analysis/analysis.h"
 #include "wattlab/record.h"
@@ -51,12 +50,13 @@ struct Coefficient {
 };
 
 // The keys of a [link.NAME] table, in this order everywhere (JSON, tables).
-inline constexpr const char* kLinkKeys[] = {"radio_up_j_per_bit", "radio_down_j_per_bit", "tail_j",
-                                            "tail_s",             "network_kwh_per_gb",   "network_marginal_j_per_bit"};
+inline constexpr const char* kLinkKeys[] = {
+    "radio_up_j_per_bit", "radio_down_j_per_bit",      "tail_j", "tail_s",
+    "network_kwh_per_gb", "network_marginal_j_per_bit"};
 inline constexpr int kLinkKeyCount = 6;
 
 struct LinkProfile {
-  std::string name;  // "ethernet", "wifi", "lte", "5g", or a profile's own
+  std::string name;                 // "ethernet", "wifi", "lte", "5g", or a profile's own
   Coefficient coef[kLinkKeyCount];  // indexed as kLinkKeys
   const Coefficient& Get(std::string_view key) const;
 };
@@ -86,9 +86,9 @@ Result<LinkProfile> FindLink(const PlacementProfile& profile, const std::string&
 
 // A compute energy per request with where it came from.
 struct RequestEnergy {
-  double energy_j = 0;  // per sample
-  std::string basis;    // "above idle" | "total" | "given"
-  std::string source;   // "--edge-energy-j", "edge.db: infer, batch 1, 2 threads, fp32 (3 repetitions)"
+  double energy_j = 0;     // per sample
+  std::string basis;       // "above idle" | "total" | "given"
+  std::string source;      // "--edge-energy-j", "edge.db: infer, batch 1, 2 threads, fp32 (3 repetitions)"
   int64_t batch_size = 0;  // 0 when given
   bool estimated = false;
   std::vector<std::string> notes;
@@ -118,7 +118,7 @@ struct PlacementInput {
   std::string up_bytes_source, down_bytes_source;  // how they were found
   double requests_per_day = 10000;
   double activation_bytes_per_element = 4;
-  SplitPoints splits;  // empty: no split options
+  SplitPoints splits;       // empty: no split options
   std::string splits_note;  // why there are none, when there are none
   // Carbon at each end, gCO2e/kWh; the device side (compute, radio, tail) at
   // the edge intensity, the network and data centre at the cloud intensity.
@@ -176,7 +176,8 @@ struct SplitOption {
 struct PlacementView {
   OptionEnergy edge, cloud;
   std::vector<SplitOption> split;
-  std::string best;  // "edge", "cloud" or "split:INDEX" (lowest energy; ties: edge, then cloud, then the lowest index)
+  std::string best;  // "edge", "cloud" or "split:INDEX" (lowest energy; ties: edge, then cloud, then the
+                     // lowest index)
 };
 
 PlacementView EvaluatePlacement(const PlacementInput& in, NetworkView view, CoefficientChoice choice = {});

@@ -1,8 +1,9 @@
 // The placement profile's TOML reader (ParsePlacementProfile in
 // placement.h). Text in, profile out: no file access, so it can be fuzzed.
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cmath>
-#include <toml++/toml.h>
 
 #include "analysis/placement.h"
 #include "core/strings.h"
@@ -23,7 +24,9 @@ class Where {
   std::string file_;
 };
 
-std::vector<std::string> LinkKeyList() { return std::vector<std::string>(kLinkKeys, kLinkKeys + kLinkKeyCount); }
+std::vector<std::string> LinkKeyList() {
+  return std::vector<std::string>(kLinkKeys, kLinkKeys + kLinkKeyCount);
+}
 
 Result<double> Number(const toml::node& n, const std::string& key, const Where& w) {
   std::optional<double> v;
@@ -44,8 +47,8 @@ Result<Triple> TripleOf(const toml::node& n, const std::string& key, const Where
     }
     if (!(v[0] <= v[1] && v[1] <= v[2]))
       return w.At(n.source(), key,
-                  "[low, central, high] out of order (got [" + FormatDouble(v[0]) + ", " + FormatDouble(v[1]) +
-                      ", " + FormatDouble(v[2]) + "]); need low <= central <= high");
+                  "[low, central, high] out of order (got [" + FormatDouble(v[0]) + ", " +
+                      FormatDouble(v[1]) + ", " + FormatDouble(v[2]) + "]); need low <= central <= high");
     return Triple{v[0], v[1], v[2]};
   }
   WATTLAB_ASSIGN_OR_RETURN(double v, Number(n, key, w));
@@ -74,7 +77,8 @@ Result<PlacementProfile> ParsePlacementProfile(std::string_view toml_text, const
         const std::string ckey(ck.str());
         if (ckey != "pue") return w.At(ck.source(), "cloud." + ckey, "unknown key; allowed keys here: pue");
         WATTLAB_ASSIGN_OR_RETURN(Triple p, TripleOf(cv, "cloud.pue", w));
-        if (p.low < 1) return w.At(cv.source(), "cloud.pue", "must be >= 1 (got " + FormatDouble(p.low) + ")");
+        if (p.low < 1)
+          return w.At(cv.source(), "cloud.pue", "must be >= 1 (got " + FormatDouble(p.low) + ")");
         base.pue = {p, source};
       }
     } else if (key == "link") {
@@ -84,7 +88,8 @@ Result<PlacementProfile> ParsePlacementProfile(std::string_view toml_text, const
         const std::string name(lk.str());
         const auto* t = lv.as_table();
         if (!t) return w.At(lv.source(), "link." + name, "must be a table: [link." + name + "]");
-        auto it = std::find_if(base.links.begin(), base.links.end(), [&](const LinkProfile& l) { return l.name == name; });
+        auto it = std::find_if(base.links.begin(), base.links.end(),
+                               [&](const LinkProfile& l) { return l.name == name; });
         const bool known = it != base.links.end();
         LinkProfile link;
         if (known) link = *it;

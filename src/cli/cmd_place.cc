@@ -25,17 +25,20 @@ struct Place {
   std::string model, link, edge_db, cloud_db, profile, input, energy, edge_region, cloud_region;
   std::optional<double> edge_energy_j, cloud_energy_j, up_bytes, down_bytes, edge_intensity, cloud_intensity;
   std::optional<int64_t> classes;
-  double requests_per_day = 10000, input_bytes_per_element = 1, activation_bytes_per_element = 4, compression = 1;
+  double requests_per_day = 10000, input_bytes_per_element = 1, activation_bytes_per_element = 4,
+         compression = 1;
   bool json = false, no_split = false;
   int Run();
 };
 
 Result<analysis::RequestEnergy> ComputeEnergy(Env* env, const std::string& flag_db, const std::string& db,
                                               const std::string& flag_j, const std::optional<double>& j,
-                                              const std::string& model, std::optional<analysis::EnergyBasis> basis);
+                                              const std::string& model,
+                                              std::optional<analysis::EnergyBasis> basis);
 
 // Intensity from --X-intensity or --X-region (not both), else the world default.
-Result<analysis::Carbon> Intensity(const std::string& side, const std::optional<double>& g, const std::string& region) {
+Result<analysis::Carbon> Intensity(const std::string& side, const std::optional<double>& g,
+                                   const std::string& region) {
   if (g && !region.empty())
     return Status::InvalidArgument("give either --" + side + "-intensity or --" + side + "-region, not both");
   analysis::AnalysisOptions o;
@@ -69,10 +72,10 @@ void PrintText(const analysis::PlacementResult& r) {
               in.up_bytes_source.c_str(), FormatDouble(in.down_bytes).c_str(), in.down_bytes_source.c_str());
 
   std::printf("\nEnergy per request (J) and carbon (gCO2e), central coefficients\n");
-  std::printf("  %-10s %-16s %12s %12s %12s %12s %12s %12s\n", "option", "cut", "sent B", "allocational", "device",
-              "network", "marginal", "gCO2e");
-  auto row = [&](const std::string& name, const std::string& cut, double bytes, const analysis::OptionEnergy& a,
-                 const analysis::OptionEnergy& m, double g) {
+  std::printf("  %-10s %-16s %12s %12s %12s %12s %12s %12s\n", "option", "cut", "sent B", "allocational",
+              "device", "network", "marginal", "gCO2e");
+  auto row = [&](const std::string& name, const std::string& cut, double bytes,
+                 const analysis::OptionEnergy& a, const analysis::OptionEnergy& m, double g) {
     std::printf("  %-10s %-16s %12s %12s %12s %12s %12s %12s\n", name.c_str(), cut.c_str(),
                 bytes < 0 ? "-" : FormatDouble(bytes).c_str(), J(a.energy_j).c_str(), J(a.device_j).c_str(),
                 J(a.network_j).c_str(), J(m.energy_j).c_str(), Sci(g).c_str());
@@ -85,11 +88,13 @@ void PrintText(const analysis::PlacementResult& r) {
     row("split:" + std::to_string(s.index), s.layer, s.activation_bytes, s.energy, r.marginal.split[i].energy,
         co[2 + i].gco2e_per_request);
   }
-  std::printf("  best: %s (allocational), %s (marginal)%s\n", r.allocational.best.c_str(), r.marginal.best.c_str(),
-              r.views_differ ? "  <- the views disagree" : "");
+  std::printf("  best: %s (allocational), %s (marginal)%s\n", r.allocational.best.c_str(),
+              r.marginal.best.c_str(), r.views_differ ? "  <- the views disagree" : "");
   if (!r.allocational.split.empty())
-    std::printf("  (split:K: the device runs the model up to the cut, sends the activation at %s B/element, "
-                "the server runs the rest)\n", FormatDouble(in.activation_bytes_per_element).c_str());
+    std::printf(
+        "  (split:K: the device runs the model up to the cut, sends the activation at %s B/element, "
+        "the server runs the rest)\n",
+        FormatDouble(in.activation_bytes_per_element).c_str());
 
   std::printf("\nCarbon per year at %s requests/day: edge %s g, cloud %s g, best (%s) %s g\n",
               FormatDouble(in.requests_per_day).c_str(), Sci(co[0].gco2e_per_year).c_str(),
@@ -98,16 +103,17 @@ void PrintText(const analysis::PlacementResult& r) {
                 for (const auto& o : co)
                   if (o.option == r.allocational.best) return o.gco2e_per_year;
                 return 0.0;
-              }()).c_str());
-  std::printf("  edge %s g/kWh (%s); cloud %s g/kWh (%s)\n", FormatDouble(in.edge_intensity_g_per_kwh).c_str(),
-              in.edge_intensity_source.c_str(), FormatDouble(in.cloud_intensity_g_per_kwh).c_str(),
-              in.cloud_intensity_source.c_str());
+              }())
+                  .c_str());
+  std::printf("  edge %s g/kWh (%s); cloud %s g/kWh (%s)\n",
+              FormatDouble(in.edge_intensity_g_per_kwh).c_str(), in.edge_intensity_source.c_str(),
+              FormatDouble(in.cloud_intensity_g_per_kwh).c_str(), in.cloud_intensity_source.c_str());
   std::printf("  (device side at the edge intensity; network and data centre at the cloud intensity)\n");
 
   const auto& s = r.sensitivity;
   std::printf("\nSensitivity: each coefficient at its low and high value, the others central\n");
-  std::printf("  %-31s %-6s %10s %10s %10s  %-9s %-9s %-9s %s\n", "coefficient", "unit", "low", "central", "high",
-              "best@low", "best", "best@high", "decision changes at");
+  std::printf("  %-31s %-6s %10s %10s %10s  %-9s %-9s %-9s %s\n", "coefficient", "unit", "low", "central",
+              "high", "best@low", "best", "best@high", "decision changes at");
   for (const auto& x : s.rows) {
     std::string at;
     if (x.flip_below) at += "<= " + Sci(*x.flip_below);
@@ -121,11 +127,12 @@ void PrintText(const analysis::PlacementResult& r) {
   }
   std::printf("  (m): judged in the marginal view. The decision %s across every coefficient's range.\n",
               s.holds ? "holds" : "does NOT hold");
-  std::printf("  break-even up payload: %s (allocational), %s (marginal)\n",
-              s.break_even_up_bytes ? ("cloud cheaper below " + Sci(*s.break_even_up_bytes) + " B").c_str() : "none",
-              s.break_even_up_bytes_marginal
-                  ? ("cloud cheaper below " + Sci(*s.break_even_up_bytes_marginal) + " B").c_str()
-                  : "none");
+  std::printf(
+      "  break-even up payload: %s (allocational), %s (marginal)\n",
+      s.break_even_up_bytes ? ("cloud cheaper below " + Sci(*s.break_even_up_bytes) + " B").c_str() : "none",
+      s.break_even_up_bytes_marginal
+          ? ("cloud cheaper below " + Sci(*s.break_even_up_bytes_marginal) + " B").c_str()
+          : "none");
   std::printf("  break-even device energy: edge beats every remote option below %s J/request\n",
               J(s.break_even_edge_j).c_str());
   if (!s.note.empty()) std::printf("  note: %s\n", s.note.c_str());
@@ -136,8 +143,8 @@ void PrintText(const analysis::PlacementResult& r) {
     std::printf("  %-27s %s / %s / %s: %s\n", analysis::kLinkKeys[i], Sci(c.value.low).c_str(),
                 Sci(c.value.central).c_str(), Sci(c.value.high).c_str(), c.source.c_str());
   }
-  std::printf("  %-27s %s / %s / %s: %s\n", "pue", Sci(in.pue.value.low).c_str(), Sci(in.pue.value.central).c_str(),
-              Sci(in.pue.value.high).c_str(), in.pue.source.c_str());
+  std::printf("  %-27s %s / %s / %s: %s\n", "pue", Sci(in.pue.value.low).c_str(),
+              Sci(in.pue.value.central).c_str(), Sci(in.pue.value.high).c_str(), in.pue.source.c_str());
   for (const auto& n : r.notes) std::printf("  note: %s\n", n.c_str());
 }
 
@@ -145,19 +152,22 @@ void PrintText(const analysis::PlacementResult& r) {
 
 CommandFn AddPlace(CLI::App* root) {
   auto c = std::make_shared<Place>();
-  CLI::App* p = AddCommand(root, "place",
-                           "edge or cloud: the energy per request of computing on the device, in a data centre, or "
-                           "split between them, with both network views, sensitivity and carbon (docs/placement.md)");
+  CLI::App* p =
+      AddCommand(root, "place",
+                 "edge or cloud: the energy per request of computing on the device, in a data centre, or "
+                 "split between them, with both network views, sensitivity and carbon (docs/placement.md)");
   AddString(p, "--model", &c->model, "NAME", "the model (a zoo name, e.g. mobilenetv2)");
-  AddString(p, "--link", &c->link, "LINK", "the device's link: ethernet, wifi, lte, 5g (or one a --profile adds)");
+  AddString(p, "--link", &c->link, "LINK",
+            "the device's link: ethernet, wifi, lte, 5g (or one a --profile adds)");
   AddString(p, "--edge-db", &c->edge_db, "FILE", "the device's study database: its infer runs of --model");
   AddNumber(p, "--edge-energy-j", &c->edge_energy_j, Range::AtLeast(0), "J",
             "the device's compute energy per request instead of --edge-db");
   AddString(p, "--cloud-db", &c->cloud_db, "FILE", "the server's study database: its infer runs of --model");
   AddNumber(p, "--cloud-energy-j", &c->cloud_energy_j, Range::AtLeast(0), "J",
             "the server's compute energy per request (before PUE) instead of --cloud-db");
-  AddChoice(p, "--energy", &c->energy, {"above-idle", "total"},
-            "energy per sample from energy_above_idle_j or energy_j (default: above idle when every run has it)");
+  AddChoice(
+      p, "--energy", &c->energy, {"above-idle", "total"},
+      "energy per sample from energy_above_idle_j or energy_j (default: above idle when every run has it)");
   AddNumber(p, "--requests-per-day", &c->requests_per_day, Range::AtLeast(0), "N",
             "requests per day: shares the radio tail and scales carbon to a year (default 10000)");
   AddNumber(p, "--input-bytes-per-element", &c->input_bytes_per_element, Range::Above(0), "B",
@@ -166,14 +176,17 @@ CommandFn AddPlace(CLI::App* root) {
             "bytes per activation element sent at a split (default 4: fp32; 1 for int8)");
   AddNumber(p, "--compression", &c->compression, Range::Above(0), "X",
             "the input is sent compressed by this factor (default 1)");
-  AddNumber(p, "--up-bytes", &c->up_bytes, Range::AtLeast(0), "N", "bytes sent per request (overrides the input size)");
+  AddNumber(p, "--up-bytes", &c->up_bytes, Range::AtLeast(0), "N",
+            "bytes sent per request (overrides the input size)");
   AddNumber(p, "--down-bytes", &c->down_bytes, Range::AtLeast(0), "N",
             "bytes received per request (default classes x 4)");
   AddString(p, "--input", &c->input, "CxHxW", "the model's input shape (default: its native one)");
   AddCount(p, "--classes", &c->classes, 1, "N", "the model's classes (default: its native count)");
   AddNumber(p, "--edge-intensity", &c->edge_intensity, Range::AtLeast(0), "G", "device-side grid, gCO2e/kWh");
-  AddString(p, "--edge-region", &c->edge_region, "CODE", "device-side grid from the built-in table (e.g. DE, FR)");
-  AddNumber(p, "--cloud-intensity", &c->cloud_intensity, Range::AtLeast(0), "G", "data-centre grid, gCO2e/kWh");
+  AddString(p, "--edge-region", &c->edge_region, "CODE",
+            "device-side grid from the built-in table (e.g. DE, FR)");
+  AddNumber(p, "--cloud-intensity", &c->cloud_intensity, Range::AtLeast(0), "G",
+            "data-centre grid, gCO2e/kWh");
   AddString(p, "--cloud-region", &c->cloud_region, "CODE", "data-centre grid from the built-in table");
   AddString(p, "--profile", &c->profile, "FILE",
             "TOML coefficients: [link.NAME] and [cloud] tables overriding or adding to the built-in ones");
@@ -186,7 +199,8 @@ namespace {
 
 Result<analysis::RequestEnergy> ComputeEnergy(Env* env, const std::string& flag_db, const std::string& db,
                                               const std::string& flag_j, const std::optional<double>& j,
-                                              const std::string& model, std::optional<analysis::EnergyBasis> basis) {
+                                              const std::string& model,
+                                              std::optional<analysis::EnergyBasis> basis) {
   if (db.empty() == !j.has_value())
     return Status::InvalidArgument("give either " + flag_db + " FILE or " + flag_j + " J (exactly one)");
   if (j) {
@@ -208,7 +222,8 @@ Result<analysis::RequestEnergy> ComputeEnergy(Env* env, const std::string& flag_
 int Place::Run() {
   const std::string cmd = "place";
   if (model.empty()) return ReportError(cmd, Status::InvalidArgument("--model NAME is required"));
-  if (link.empty()) return ReportError(cmd, Status::InvalidArgument("--link LINK is required (ethernet, wifi, lte, 5g)"));
+  if (link.empty())
+    return ReportError(cmd, Status::InvalidArgument("--link LINK is required (ethernet, wifi, lte, 5g)"));
   std::optional<analysis::EnergyBasis> basis;
   if (energy == "above-idle") basis = analysis::EnergyBasis::kAboveIdle;
   if (energy == "total") basis = analysis::EnergyBasis::kTotal;
@@ -234,7 +249,8 @@ int Place::Run() {
   auto edge = ComputeEnergy(env.get(), "--edge-db", edge_db, "--edge-energy-j", edge_energy_j, model, basis);
   if (!edge.ok()) return ReportError(cmd, edge.status());
   in.edge = *edge;
-  auto server = ComputeEnergy(env.get(), "--cloud-db", cloud_db, "--cloud-energy-j", cloud_energy_j, model, basis);
+  auto server =
+      ComputeEnergy(env.get(), "--cloud-db", cloud_db, "--cloud-energy-j", cloud_energy_j, model, basis);
   if (!server.ok()) return ReportError(cmd, server.status());
   in.server = *server;
 
@@ -264,9 +280,10 @@ int Place::Run() {
   if ((!up_bytes && !shape) || (!down_bytes && !classes)) {
     auto info = catalog::LookupModel(model);
     if (!info.ok())
-      return ReportError(cmd, info.status().WithContext(
-                                  "the payload needs the model's input shape and classes (or give --input and "
-                                  "--classes, or --up-bytes and --down-bytes)"));
+      return ReportError(cmd,
+                         info.status().WithContext(
+                             "the payload needs the model's input shape and classes (or give --input and "
+                             "--classes, or --up-bytes and --down-bytes)"));
     if (!shape) facts_input = info->native_input;
     if (!classes) facts_classes = info->native_classes;
   }
@@ -274,7 +291,10 @@ int Place::Run() {
   Status engine_status = Status::Ok();
   if (!no_split) {
     auto e = LoadWorkloadEngine(env.get());
-    if (e.ok()) engine = *e; else engine_status = e.status();
+    if (e.ok())
+      engine = *e;
+    else
+      engine_status = e.status();
   }
   const std::string shape_how = shape ? "--input" : "the model's native input";
   if (up_bytes) {
@@ -283,8 +303,8 @@ int Place::Run() {
   } else {
     const double elements = static_cast<double>(facts_input.c * facts_input.h * facts_input.w);
     in.up_bytes = elements * input_bytes_per_element / compression;
-    in.up_bytes_source = FormatDouble(elements) + " input elements (" + facts_input.ToString() + ", " + shape_how +
-                         ") x " + FormatDouble(input_bytes_per_element) + " B / compression " +
+    in.up_bytes_source = FormatDouble(elements) + " input elements (" + facts_input.ToString() + ", " +
+                         shape_how + ") x " + FormatDouble(input_bytes_per_element) + " B / compression " +
                          FormatDouble(compression);
   }
   if (down_bytes) {
@@ -299,8 +319,9 @@ int Place::Run() {
   } else if (!engine) {
     // The first line of the plugin's message says why; the rest lists paths tried.
     const std::string why = engine_status.message().substr(0, engine_status.message().find('\n'));
-    in.splits_note = "no split points: the workload engine that knows the model's structure is not available (" +
-                     why + ")";
+    in.splits_note =
+        "no split points: the workload engine that knows the model's structure is not available (" + why +
+        ")";
   } else {
     auto sp = engine->SplitPoints(model, shape, classes);
     if (sp.ok()) {

@@ -1,9 +1,10 @@
 // wattlab report: writes the self-contained HTML report (inline SVG plots),
 // summary.md and one CSV per plot for the runs in a database. Parsing only;
 // the report is src/report/.
+#include "cli/cmd_report.h"
+
 #include <cstdio>
 
-#include "cli/cmd_report.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"
@@ -15,7 +16,7 @@ namespace wattlab::cli {
 namespace {
 
 struct Report {
-  std::string db, out;
+  std::string db, out, energy = "auto";
   ReportOptions opt;
   const CLI::Option* per_day = nullptr;
   const CLI::Option* per_day_alias = nullptr;
@@ -27,6 +28,7 @@ struct Report {
 Status WriteReportFromDatabase(Env* env, const std::string& db_path, const std::string& out_dir,
                                ReportOptions options) {
   WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(env, db_path, OpenMode::kReadOnly));
+  if (!store->notice().empty()) std::fprintf(stderr, "wattlab report: note: %s\n", store->notice().c_str());
   ReportData data;
   WATTLAB_ASSIGN_OR_RETURN(std::vector<StudyInfo> studies, store->ReadStudies());
   if (!options.study.empty()) {
@@ -51,9 +53,10 @@ Status WriteReportFromDatabase(Env* env, const std::string& db_path, const std::
 CommandFn AddReport(CLI::App* root) {
   auto c = std::make_shared<Report>();
   ReportOptions& opt = c->opt;
-  CLI::App* p = AddCommand(root, "report",
-                           "Write a self-contained report (index.html with SVG plots, summary.md, one CSV per plot) "
-                           "for the runs in a database. Opening it fetches nothing.");
+  CLI::App* p =
+      AddCommand(root, "report",
+                 "Write a self-contained report (index.html with SVG plots, summary.md, one CSV per plot) "
+                 "for the runs in a database. Opening it fetches nothing.");
   AddString(p, "--db", &c->db, "FILE", std::string("study database (default ") + kDefaultDb + ")");
   AddString(p, "--out", &c->out, "DIR",
             "output directory (default: <database name without .db>-report beside the database); an earlier "
@@ -66,6 +69,10 @@ CommandFn AddReport(CLI::App* root) {
             "power usage effectiveness for gCO2e (default 1.0; data centres ~1.58)");
   // One name for inference traffic in report and analyze; the report's
   // earlier name stays as an alias (its own help line, so --help shows both).
+  AddChoice(p, "--energy", &c->energy, EnergyBasisChoices(),
+            "energy per sample above idle or total; auto (default): above idle unless an idle baseline was "
+            "measured "
+            "busy, then total for the whole report (carbon always uses total energy)");
   c->per_day = AddNumber(p, "--requests-per-day", &opt.inferences_per_day, Range::AtLeast(0), "N",
                          "inference traffic assumed by the lifecycle section (default 1000000)");
   c->per_day_alias = AddNumber(p, "--inferences-per-day", &opt.inferences_per_day, Range::AtLeast(0), "N",
@@ -79,7 +86,10 @@ int Report::Run() {
                                      "give --requests-per-day or its alias --inferences-per-day, not both"));
   const std::string db_path = db.empty() ? kDefaultDb : db;
   const std::string out_dir = out.empty() ? DefaultReportDir(db_path) : out;
+  opt.energy = *ParseEnergyBasisRequest(energy);
   auto env = OpenDefaultEnv();
+  // The output directory is checked before the database is read.
+  if (Status o = CheckOutputDir(env.get(), "--out", out_dir); !o.ok()) return ReportError("report", o);
   Status st = WriteReportFromDatabase(env.get(), db_path, out_dir, opt);
   if (!st.ok()) return ReportError("report", st);
   int csvs = 0;

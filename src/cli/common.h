@@ -49,6 +49,27 @@ std::unique_ptr<Env> OpenDefaultEnv();
 // (kExitUsage for InvalidArgument, kExitFailure otherwise).
 int ReportError(const std::string& command, const Status& status);
 
+// ---- Outputs (docs/reliability.md: "Outputs are checked before work starts")
+
+// OK when `path`, given with `flag` ("-o", "--timeline", "--out"), can be
+// written: "-" (stdout) always; an existing FIFO or device (/dev/stdout) when
+// writable; a regular file when writable; a missing file when its directory
+// exists and is writable. Otherwise InvalidArgument saying what is wrong and
+// what to do ("--timeline missing-dir/t.csv: directory missing-dir does not
+// exist; create it or choose another path"). Writes nothing.
+Status CheckOutputPath(Env* env, const std::string& flag, const std::string& path);
+// The same for a directory that a command fills (report --out): it may exist
+// (as a directory) or be created in a writable parent.
+Status CheckOutputDir(Env* env, const std::string& flag, const std::string& path);
+// Writes data to path: "-" is stdout; a FIFO or device is written in place;
+// a regular file is replaced atomically.
+Status WriteOutput(Env* env, const std::string& path, const std::string& data);
+// When an output could not be written at the end: saves data to a fallback
+// file ($TMPDIR or /tmp, "wattlab-CMD-PID-WHAT") and returns its path, or ""
+// when even that failed.
+std::string SaveFallback(Env* env, const std::string& command, const std::string& what,
+                         const std::string& data);
+
 // Four significant digits, exponent when needed ("0.0123", "1.235e+06").
 std::string Sci(double v);
 

@@ -23,7 +23,8 @@ Status UnknownStudy(const std::string& study, const std::string& where, const st
 
 Result<std::vector<RunRow>> LoadRunRows(Env* env, const std::string& db, const std::string& csv,
                                         const std::string& study) {
-  if (!db.empty() && !csv.empty()) return Status::InvalidArgument("give either --db FILE or --csv FILE, not both");
+  if (!db.empty() && !csv.empty())
+    return Status::InvalidArgument("give either --db FILE or --csv FILE, not both");
   if (!csv.empty()) {
     std::string text;
     if (csv == "-") {
@@ -48,6 +49,7 @@ Result<std::vector<RunRow>> LoadRunRows(Env* env, const std::string& db, const s
   }
   const std::string path = db.empty() ? kDefaultDb : db;
   WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(env, path, OpenMode::kReadOnly));
+  if (!store->notice().empty()) std::cerr << "wattlab: note: " << store->notice() << "\n";
   if (!study.empty()) {
     WATTLAB_ASSIGN_OR_RETURN(auto info, store->ReadStudy(study));
     if (!info.has_value()) {

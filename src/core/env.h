@@ -5,9 +5,9 @@
 // process facts (pid, host, terminal, clock ticks) and signal handlers go
 // through an Env that is passed in (LevelDB's Env pattern). The interface is
 // declared here, in core, so every room (the workload plugin included) can
-// take one; src/platform/ is the only room that implements it on the OS. Callers always name the real-machine path ("/sys/class/powercap/
-// intel-rapl:0/energy_uj"); the Env maps it under its Roots, so a test or a
-// VM user can point "/sys" at a fixture tree or a hypervisor-filled folder.
+// take one; src/platform/ is the only room that implements it on the OS. Callers always name the real-machine
+// path ("/sys/class/powercap/ intel-rapl:0/energy_uj"); the Env maps it under its Roots, so a test or a VM
+// user can point "/sys" at a fixture tree or a hypervisor-filled folder.
 //
 // ForwardingEnv forwards every call to another Env, so a test fake overrides
 // only the call it wants to break (EACCES on one file, a wrapping counter).
@@ -77,6 +77,18 @@ struct FileInfo {
   double modified_unix_s = 0;
 };
 
+// An exclusive advisory lock, held until this object is destroyed (Env::TryLockFile).
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+  virtual const std::string& path() const = 0;
+};
+
+struct LockAttempt {
+  std::unique_ptr<FileLock> lock;  // null when another process holds the lock
+  std::string holder;              // then: the line its holder wrote ("" when unreadable)
+};
+
 // Signals a library may ask to be told about (no <csignal> outside platform).
 enum class Signal { kInt, kTerm, kHup, kQuit };
 
@@ -100,8 +112,15 @@ class Env {
   virtual Result<std::unique_ptr<ReadableFile>> OpenPerfEvent(uint32_t type, uint64_t config, int cpu) = 0;
 
   // dlopen/dlsym. Handles are never closed (libraries stay for the process).
+  // DlSym(nullptr, s) looks s up in the process's global scope (RTLD_DEFAULT).
   virtual Result<void*> DlOpen(const std::string& library) = 0;
   virtual void* DlSym(void* handle, const char* symbol) = 0;
+  // The resolved path of the shared object holding `address` (dladdr +
+  // realpath); nullopt when unknown. Not pure: fakes need not care.
+  virtual std::optional<std::string> LibraryPathOf(const void* address) {
+    (void)address;
+    return std::nullopt;
+  }
 
   // Monotonic clock and sleeping, injectable for tests.
   virtual std::chrono::nanoseconds NowMonotonic() = 0;
@@ -127,7 +146,8 @@ class Env {
   // Appends to path, creating it (mode 0644) when missing.
   virtual Status AppendToFile(const std::string& path, const std::string& data) = 0;
   // Opens (optionally creating) a file for page I/O. read_only opens O_RDONLY.
-  virtual Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, bool create, bool read_only) = 0;
+  virtual Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, bool create,
+                                                             bool read_only) = 0;
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;  // NotFound when missing
   virtual Status RemoveTree(const std::string& path) = 0;  // rm -r; OK when missing
@@ -139,13 +159,21 @@ class Env {
   // OK when this process could create or write path: an existing file must be
   // writable; a missing one needs a writable existing parent directory.
   virtual Status CheckWritable(const std::string& path) = 0;
+  // Takes an exclusive advisory lock on path (created when missing) without
+  // waiting, and writes `holder` (one line: who holds it) into the file, which
+  // is removed again when the lock is released. The lock is the process's
+  // (flock, not fcntl: closing another descriptor of the file keeps it) and
+  // goes with it when the process dies, however it dies. When another process
+  // holds it: OK with a null lock and that holder's line. Errors: the file
+  // cannot be created or locked (IOError, PermissionDenied).
+  virtual Result<LockAttempt> TryLockFile(const std::string& path, const std::string& holder) = 0;
 
   // --- Process facts. ---
   virtual int Pid() = 0;
-  virtual std::string HostName() = 0;          // "unknown" when the OS will not say
-  virtual bool IsTerminal(int fd) = 0;         // 0 stdin, 1 stdout, 2 stderr
-  virtual int64_t ClockTicksPerSecond() = 0;   // sysconf(_SC_CLK_TCK): /proc/stat units
-  virtual int OnlineCpuCount() = 0;            // sysconf(_SC_NPROCESSORS_ONLN)
+  virtual std::string HostName() = 0;         // "unknown" when the OS will not say
+  virtual bool IsTerminal(int fd) = 0;        // 0 stdin, 1 stdout, 2 stderr
+  virtual int64_t ClockTicksPerSecond() = 0;  // sysconf(_SC_CLK_TCK): /proc/stat units
+  virtual int OnlineCpuCount() = 0;           // sysconf(_SC_NPROCESSORS_ONLN)
 
   // --- Signals. ---
   // From now on, when one of `signals` arrives its number (1-based index of
@@ -153,7 +181,8 @@ class Env {
   // disposition returns to the default after the first delivery (a second
   // Ctrl-C kills at once). The flag must outlive the handler; pass
   // flag=nullptr to restore the defaults.
-  virtual Status WatchSignals(const std::vector<Signal>& signals, std::atomic<int>* flag, bool reset_after_first) = 0;
+  virtual Status WatchSignals(const std::vector<Signal>& signals, std::atomic<int>* flag,
+                              bool reset_after_first) = 0;
 };
 
 class ForwardingEnv : public Env {
@@ -163,23 +192,33 @@ class ForwardingEnv : public Env {
   Result<std::string> ReadFile(const std::string& p) override { return target_->ReadFile(p); }
   Result<std::vector<std::string>> ListDir(const std::string& p) override { return target_->ListDir(p); }
   bool Exists(const std::string& p) override { return target_->Exists(p); }
-  Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& p) override { return target_->OpenForRead(p); }
+  Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& p) override {
+    return target_->OpenForRead(p);
+  }
   Result<std::unique_ptr<ReadableFile>> OpenPerfEvent(uint32_t type, uint64_t config, int cpu) override {
     return target_->OpenPerfEvent(type, config, cpu);
   }
   Result<void*> DlOpen(const std::string& lib) override { return target_->DlOpen(lib); }
   void* DlSym(void* h, const char* s) override { return target_->DlSym(h, s); }
+  std::optional<std::string> LibraryPathOf(const void* a) override { return target_->LibraryPathOf(a); }
   std::chrono::nanoseconds NowMonotonic() override { return target_->NowMonotonic(); }
   void SleepFor(std::chrono::nanoseconds d) override { target_->SleepFor(d); }
   double NowWallSeconds() override { return target_->NowWallSeconds(); }
   std::optional<std::string> GetEnvVar(const std::string& n) override { return target_->GetEnvVar(n); }
-  Status SetEnvVar(const std::string& n, const std::string& v, bool o) override { return target_->SetEnvVar(n, v, o); }
-  Status WriteFileInPlace(const std::string& p, const std::string& d) override { return target_->WriteFileInPlace(p, d); }
+  Status SetEnvVar(const std::string& n, const std::string& v, bool o) override {
+    return target_->SetEnvVar(n, v, o);
+  }
+  Status WriteFileInPlace(const std::string& p, const std::string& d) override {
+    return target_->WriteFileInPlace(p, d);
+  }
   Status WriteFileAtomically(const std::string& p, const std::string& d) override {
     return target_->WriteFileAtomically(p, d);
   }
-  Status AppendToFile(const std::string& p, const std::string& d) override { return target_->AppendToFile(p, d); }
-  Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& p, bool create, bool read_only) override {
+  Status AppendToFile(const std::string& p, const std::string& d) override {
+    return target_->AppendToFile(p, d);
+  }
+  Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& p, bool create,
+                                                     bool read_only) override {
     return target_->OpenRandomRW(p, create, read_only);
   }
   Status Rename(const std::string& f, const std::string& t) override { return target_->Rename(f, t); }
@@ -191,6 +230,9 @@ class ForwardingEnv : public Env {
   }
   Result<FileInfo> Stat(const std::string& p) override { return target_->Stat(p); }
   Status CheckWritable(const std::string& p) override { return target_->CheckWritable(p); }
+  Result<LockAttempt> TryLockFile(const std::string& p, const std::string& holder) override {
+    return target_->TryLockFile(p, holder);
+  }
   int Pid() override { return target_->Pid(); }
   std::string HostName() override { return target_->HostName(); }
   bool IsTerminal(int fd) override { return target_->IsTerminal(fd); }

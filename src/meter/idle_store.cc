@@ -51,8 +51,11 @@ Result<std::vector<IdleEntry>> LoadIdleEntries(Env* env, const std::string& path
       x.measured_at_s = e.at("measured_at_s").get<double>();
       x.duration_s = e.value("duration_s", 0.0);
       x.estimated = e.value("estimated", false);
+      x.busy = e.value("busy", false);
+      if (e.contains("cpu_util") && e["cpu_util"].is_number()) x.cpu_util = e["cpu_util"].get<double>();
       if (e.contains("domains"))
-        for (const auto& d : e["domains"]) x.domains_w.emplace_back(d.at("name").get<std::string>(), d.at("power_w").get<double>());
+        for (const auto& d : e["domains"])
+          x.domains_w.emplace_back(d.at("name").get<std::string>(), d.at("power_w").get<double>());
       out.push_back(std::move(x));
     }
   } catch (const nlohmann::json::exception& ex) {
@@ -87,6 +90,8 @@ Status SaveIdleEntry(Env* env, const std::string& path, const IdleEntry& entry) 
     x["measured_at_s"] = e.measured_at_s;
     x["duration_s"] = e.duration_s;
     x["estimated"] = e.estimated;
+    x["busy"] = e.busy;
+    if (e.cpu_util) x["cpu_util"] = *e.cpu_util;
     return x;
   };
   for (const auto& e : *entries)
@@ -96,7 +101,8 @@ Status SaveIdleEntry(Env* env, const std::string& path, const IdleEntry& entry) 
   // it over the file: on any failure (disk full, rename refused, directory
   // gone) the previous file is whole and the temporary is removed.
   const std::string what = "cannot save the idle baseline to " + path;
-  if (std::string dir = ParentDir(path); !dir.empty()) WATTLAB_RETURN_IF_ERROR(env->CreateDirs(dir).WithContext(what));
+  if (std::string dir = ParentDir(path); !dir.empty())
+    WATTLAB_RETURN_IF_ERROR(env->CreateDirs(dir).WithContext(what));
   return env->WriteFileAtomically(path, j.dump(2) + "\n").WithContext(what);
 }
 

@@ -7,7 +7,9 @@
 namespace wattlab {
 
 namespace {
-nlohmann::json NumberOrNull(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json NumberOrNull(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
 nlohmann::json OptionalNumber(const std::optional<double>& v) {
   return v ? NumberOrNull(*v) : nlohmann::json(nullptr);
 }
@@ -22,7 +24,9 @@ nlohmann::json DomainInfoToJson(const DomainInfo& d) {
   j["estimated"] = d.estimated;
   j["kind"] = d.is_counter ? "counter" : "power";
   j["unit"] = d.is_counter ? "J" : "W";
-  j["max_energy_range_j"] = d.max_energy_range_j > 0 ? NumberOrNull(d.max_energy_range_j) : nlohmann::json(nullptr);
+  j["max_energy_range_j"] =
+      d.max_energy_range_j > 0 ? NumberOrNull(d.max_energy_range_j) : nlohmann::json(nullptr);
+  j["max_power_w"] = d.max_power_w > 0 ? NumberOrNull(d.max_power_w) : nlohmann::json(nullptr);
   j["note"] = d.note;
   return j;
 }
@@ -67,7 +71,18 @@ nlohmann::json WindowToJson(const WindowResult& w, const std::optional<WindowWor
   j["energy_j"] = NumberOrNull(w.energy_j);
   j["mean_power_w"] = NumberOrNull(w.mean_power_w);
   j["idle_power_w"] = OptionalNumber(w.idle_power_w);
-  j["energy_above_idle_j"] = OptionalNumber(w.energy_above_idle_j);
+  // Never negative without a reason (core/energy_basis.h ShowAboveIdle).
+  if (w.energy_above_idle_j) {
+    const ShownAboveIdle shown = ShowAboveIdle(w.energy_j, *w.energy_above_idle_j);
+    j["energy_above_idle_j"] = NumberOrNull(shown.value_j);
+    if (shown.below_idle_j > 0) {
+      j["below_idle_j"] = NumberOrNull(shown.below_idle_j);
+      j["above_idle_note"] = shown.note;
+    }
+    j["idle_busy"] = w.idle_busy;
+  } else {
+    j["energy_above_idle_j"] = nullptr;
+  }
   j["estimated"] = w.estimated;
   j["sources"] = w.sources;
   j["cpu_util"] = NumberOrNull(w.cpu_util);
@@ -98,7 +113,7 @@ nlohmann::json WindowToJson(const WindowResult& w, const std::optional<WindowWor
   }
   if (work) {
     const double n = static_cast<double>(work->samples);
-    const EnergyBasis basis = WindowEnergyBasis(w.energy_above_idle_j);
+    const EnergyBasis basis = WindowEnergyBasis(w.energy_j, w.energy_above_idle_j, w.idle_busy);
     j["samples"] = work->samples;
     j["samples_per_s"] = w.duration_s > 0 ? NumberOrNull(n / w.duration_s) : nlohmann::json(0.0);
     j["energy_per_sample_j"] =

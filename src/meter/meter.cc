@@ -5,12 +5,11 @@
 #include <mutex>
 
 #include "core/strings.h"
+#include "meter/busy.h"
 #include "meter/detect.h"
 #include "meter/meter_impl.h"
-#include "meter/sampler.h"
-#if WATTLAB_HAVE_PROCFS
 #include "meter/procfs.h"
-#endif
+#include "meter/sampler.h"
 
 namespace wattlab {
 
@@ -29,14 +28,9 @@ struct IoSnap {
 };
 
 std::optional<CpuTicks> ReadMachineTicks(Env* env) {
-#if WATTLAB_HAVE_PROCFS
   auto t = ReadProcStat(env);
   if (!t.ok()) return std::nullopt;
   return CpuTicks{t->Busy(), t->Total()};
-#else
-  (void)env;
-  return std::nullopt;
-#endif
 }
 
 std::optional<NetSnap> ReadNet(Env* env) {
@@ -66,20 +60,18 @@ std::optional<IoSnap> ReadTreeIo(Env* env, int pid) {
 int64_t Grown(uint64_t begin, uint64_t end) { return end >= begin ? static_cast<int64_t>(end - begin) : 0; }
 
 std::optional<uint64_t> ReadTreeTicks(Env* env, int pid) {
-#if WATTLAB_HAVE_PROCFS
   auto t = ReadProcessTreeCpuTicks(env, pid);
   if (!t.ok()) return std::nullopt;
   return *t;
-#else
-  (void)env, (void)pid;
-  return std::nullopt;
-#endif
 }
 
 class MeterImpl : public Meter {
  public:
   MeterImpl(Env* env, const MeterOptions& options, DetectionReport report)
-      : env_(env), options_(options), attempts_(std::move(report.attempts)), sources_(std::move(report.chosen)) {
+      : env_(env),
+        options_(options),
+        attempts_(std::move(report.attempts)),
+        sources_(std::move(report.chosen)) {
     std::vector<EnergySource*> raw;
     for (auto& s : sources_) raw.push_back(s.get());
     sampler_ = std::make_unique<Sampler>(env_, raw, options_.interval, options_.timeline_capacity);
@@ -152,7 +144,8 @@ class MeterImpl : public Meter {
       w = std::move(it->second);
       windows_.erase(it);
     }
-    if (!w.started) return Status::FailedPrecondition("window '" + w.name + "' began before the meter was started");
+    if (!w.started)
+      return Status::FailedPrecondition("window '" + w.name + "' began before the meter was started");
     EnergySnapshot end = sampler_->SampleNow();
     std::optional<CpuTicks> cpu_end = ReadMachineTicks(env_);
     std::optional<uint64_t> pid_ticks_end;
@@ -166,10 +159,12 @@ class MeterImpl : public Meter {
     if (!err.ok()) return err.WithContext("window '" + w.name + "'");
 
     std::optional<double> idle_w;
+    bool idle_busy = false;
     std::vector<std::pair<std::string, double>> idle_domains;
     {
       std::lock_guard<std::mutex> lock(mu_);
       idle_w = idle_power_w_;
+      idle_busy = idle_busy_;
       idle_domains = idle_domain_w_;
     }
 
@@ -189,11 +184,18 @@ class MeterImpl : public Meter {
       d.in_total = domains[i].in_total;
       d.estimated = domains[i].estimated;
       d.energy_j = end.energy_j[i] - w.begin.energy_j[i];
+      // A modelled source never exceeds its stated maximum, also over a
+      // window: the last reading before the edge is extrapolated into the
+      // window, and a reading at the maximum just after it would otherwise
+      // count a moment of the old level at the new one.
+      if (domains[i].max_power_w > 0 && r.duration_s > 0)
+        d.energy_j = std::min(d.energy_j, domains[i].max_power_w * r.duration_s);
       d.mean_power_w = r.duration_s > 0 ? d.energy_j / r.duration_s : 0;
       if (d.in_total) {
         r.energy_j += d.energy_j;
         if (d.estimated) r.estimated = true;
-        if (std::find(r.sources.begin(), r.sources.end(), d.source) == r.sources.end()) r.sources.push_back(d.source);
+        if (std::find(r.sources.begin(), r.sources.end(), d.source) == r.sources.end())
+          r.sources.push_back(d.source);
         if (d.component == Component::kCpu) {
           cpu_energy_j += d.energy_j;
           for (const auto& [n, p] : idle_domains)
@@ -205,6 +207,7 @@ class MeterImpl : public Meter {
     r.mean_power_w = r.duration_s > 0 ? r.energy_j / r.duration_s : 0;
     if (idle_w) {
       r.idle_power_w = *idle_w;
+      r.idle_busy = idle_busy;
       r.energy_above_idle_j = r.energy_j - *idle_w * r.duration_s;
     }
     if (w.cpu_begin && cpu_end && cpu_end->total > w.cpu_begin->total) {
@@ -252,27 +255,32 @@ class MeterImpl : public Meter {
   void SetIdlePower(double idle_power_w) override {
     std::lock_guard<std::mutex> lock(mu_);
     idle_power_w_ = idle_power_w;
+    idle_busy_ = false;
     idle_domain_w_.clear();
+  }
+  void SetIdleBusy(bool busy) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_busy_ = busy;
   }
   std::optional<double> idle_power_w() const override {
     std::lock_guard<std::mutex> lock(mu_);
     return idle_power_w_;
   }
-  bool SetIdleDomains(const std::vector<std::pair<std::string, double>>& v) {
+  void SetIdleDomainPowers(const std::vector<std::pair<std::string, double>>& idle_w_by_domain) override {
     std::lock_guard<std::mutex> lock(mu_);
-    idle_domain_w_ = v;
-    return true;
+    idle_domain_w_ = idle_w_by_domain;
   }
-  std::vector<std::pair<std::string, double>> IdleDomains() const {
+  std::vector<std::pair<std::string, double>> idle_domain_powers_w() const override {
     std::lock_guard<std::mutex> lock(mu_);
     return idle_domain_w_;
   }
 
-  Result<double> MeasureIdle(std::chrono::nanoseconds duration) override {
+  Result<IdleMeasurement> MeasureIdle(std::chrono::nanoseconds duration) override {
     if (duration.count() <= 0) return Status::InvalidArgument("idle measurement needs a positive duration");
     {
       std::lock_guard<std::mutex> lock(start_mu_);
-      if (!started_) return Status::FailedPrecondition("MeasureIdle needs a started meter: call Start() first");
+      if (!started_)
+        return Status::FailedPrecondition("MeasureIdle needs a started meter: call Start() first");
     }
     WindowId id = BeginWindow("idle");
     env_->SleepFor(duration);
@@ -281,16 +289,25 @@ class MeterImpl : public Meter {
     std::vector<std::pair<std::string, double>> per_domain;
     for (const auto& d : r->domains)
       if (d.in_total) per_domain.emplace_back(d.name, d.mean_power_w);
+    IdleMeasurement m;
+    m.power_w = r->mean_power_w;
+    m.cpu_util = r->cpu_util;
+    IdleVerdict v = JudgeIdle(r->cpu_util, r->mean_power_w, EstimateMaximumW(sampler_->domains()));
+    m.busy = v.busy;
+    m.busy_reason = v.reason;
     std::lock_guard<std::mutex> lock(mu_);
     idle_power_w_ = r->mean_power_w;
+    idle_busy_ = v.busy;
     idle_domain_w_ = per_domain;
-    return r->mean_power_w;
+    return m;
   }
 
   void SetAttributionPid(int pid) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (pid > 0) attribution_pid_ = pid;
-    else attribution_pid_.reset();
+    if (pid > 0)
+      attribution_pid_ = pid;
+    else
+      attribution_pid_.reset();
   }
 
   std::vector<TimelineSample> Timeline() const override { return sampler_->Timeline(); }
@@ -318,11 +335,12 @@ class MeterImpl : public Meter {
   bool started_ = false;  // GUARDED_BY(start_mu_)
 
   mutable std::mutex mu_;
-  std::map<WindowId, WindowState> windows_;                  // GUARDED_BY(mu_)
-  WindowId next_id_ = 1;                                      // GUARDED_BY(mu_)
-  std::optional<double> idle_power_w_;                        // GUARDED_BY(mu_)
+  std::map<WindowId, WindowState> windows_;                    // GUARDED_BY(mu_)
+  WindowId next_id_ = 1;                                       // GUARDED_BY(mu_)
+  std::optional<double> idle_power_w_;                         // GUARDED_BY(mu_)
+  bool idle_busy_ = false;                                     // GUARDED_BY(mu_)
   std::vector<std::pair<std::string, double>> idle_domain_w_;  // GUARDED_BY(mu_)
-  std::optional<int> attribution_pid_;                        // GUARDED_BY(mu_)
+  std::optional<int> attribution_pid_;                         // GUARDED_BY(mu_)
 };
 
 }  // namespace
@@ -331,24 +349,14 @@ std::unique_ptr<Meter> NewMeterFromDetection(Env* env, const MeterOptions& optio
   return std::make_unique<MeterImpl>(env, options, std::move(report));
 }
 
-bool SetIdleDomainPowers(Meter* meter, const std::vector<std::pair<std::string, double>>& idle_w_by_domain) {
-  auto* impl = dynamic_cast<MeterImpl*>(meter);
-  return impl != nullptr && impl->SetIdleDomains(idle_w_by_domain);
-}
-
-std::vector<std::pair<std::string, double>> IdleDomainPowers(const Meter* meter) {
-  auto* impl = dynamic_cast<const MeterImpl*>(meter);
-  if (impl == nullptr) return {};
-  return impl->IdleDomains();
-}
-
 Result<std::unique_ptr<Meter>> Meter::Create(Env* env, const MeterOptions& options) {
   auto report = DetectSources(env, options);
   if (!report.ok()) return report.status();
   if (report->chosen.empty()) {
     std::string why;
     for (const auto& a : report->attempts) why += "\n  " + a.source + ": " + a.reason;
-    return Status::FailedPrecondition("no energy source is usable on this machine (see 'wattlab meters'):" + why);
+    return Status::FailedPrecondition("no energy source is usable on this machine (see 'wattlab meters'):" +
+                                      why);
   }
   std::unique_ptr<Meter> m = NewMeterFromDetection(env, options, std::move(report).value());
   return m;

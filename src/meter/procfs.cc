@@ -1,7 +1,5 @@
 #include "meter/procfs.h"
 
-#include <unistd.h>
-
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -46,7 +44,9 @@ Result<CpuTimes> ParseProcStat(const std::string& text) {
     uint64_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (size_t i = 1; i < f.size() && i <= 8; ++i) {
       auto n = ParseU64Field(f[i]);
-      if (!n) return Status::Corruption("/proc/stat: field " + std::to_string(i) + " of the 'cpu' line is not a number: '" + f[i] + "'");
+      if (!n)
+        return Status::Corruption("/proc/stat: field " + std::to_string(i) +
+                                  " of the 'cpu' line is not a number: '" + f[i] + "'");
       v[i - 1] = *n;
     }
     CpuTimes t;
@@ -133,26 +133,42 @@ Result<CpuInfo> ReadCpuInfo(Env* env) {
   return ParseCpuInfo(text);
 }
 
-Result<uint64_t> ParseMemTotalBytes(const std::string& text) {
+namespace {
+Result<uint64_t> ParseMeminfoBytes(const std::string& text, const std::string& key) {
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
-    if (!StartsWith(line, "MemTotal:")) continue;
-    std::vector<std::string> f = Fields(line.substr(9));
+    if (!StartsWith(line, key + ":")) continue;
+    std::vector<std::string> f = Fields(line.substr(key.size() + 1));
     if (f.empty()) break;
     auto n = ParseU64Field(f[0]);
-    if (!n) return Status::Corruption("/proc/meminfo: MemTotal is not a number: '" + line + "'");
+    if (!n) return Status::Corruption("/proc/meminfo: " + key + " is not a number: '" + line + "'");
     uint64_t scale = 1;
     if (f.size() >= 2) {
       std::string unit = ToLower(f[1]);
-      if (unit == "kb") scale = 1024;  // the kernel's "kB" means KiB
-      else if (unit == "mb") scale = 1024 * 1024;
-      else if (unit == "gb") scale = 1024ull * 1024 * 1024;
-      else return Status::Corruption("/proc/meminfo: unknown MemTotal unit '" + f[1] + "'");
+      if (unit == "kb")
+        scale = 1024;  // the kernel's "kB" means KiB
+      else if (unit == "mb")
+        scale = 1024 * 1024;
+      else if (unit == "gb")
+        scale = 1024ull * 1024 * 1024;
+      else
+        return Status::Corruption("/proc/meminfo: unknown " + key + " unit '" + f[1] + "'");
     }
     return *n * scale;
   }
-  return Status::Corruption("/proc/meminfo has no MemTotal line");
+  return Status::Corruption("/proc/meminfo has no " + key + " line");
+}
+}  // namespace
+
+Result<uint64_t> ParseMemTotalBytes(const std::string& text) { return ParseMeminfoBytes(text, "MemTotal"); }
+Result<uint64_t> ParseMemAvailableBytes(const std::string& text) {
+  return ParseMeminfoBytes(text, "MemAvailable");
+}
+
+Result<uint64_t> ReadMemAvailableBytes(Env* env) {
+  WATTLAB_ASSIGN_OR_RETURN(std::string text, env->ReadFile("/proc/meminfo"));
+  return ParseMemAvailableBytes(text);
 }
 
 Result<uint64_t> ReadMemTotalBytes(Env* env) {
@@ -316,11 +332,6 @@ Result<IoBytes> ReadProcessTreeIoBytes(Env* env, int pid) {
     for (int c : it->second) stack.push_back(c);
   }
   return total;
-}
-
-long ClockTicksPerSecond() {
-  long t = sysconf(_SC_CLK_TCK);
-  return t > 0 ? t : 100;
 }
 
 }  // namespace wattlab

@@ -54,14 +54,14 @@ Result<CpuTimes> ReadProcStat(Env* env);
 // (e.g. "physical id" inside some VMs, "cpu family" on ARM) stay at their
 // defaults; threads is always >= 1 on success.
 struct CpuInfo {
-  std::string vendor;      // "GenuineIntel", "AuthenticAMD", "" when unknown
-  std::string model_name;  // "Intel(R) Core(TM) i7-8700K CPU @ 3.70GHz", "AMD EPYC"
-  int family = -1;         // "cpu family" (decimal in the file: 25 = 0x19)
-  int model = -1;          // "model" (decimal in the file: 17 = 0x11)
-  int threads = 0;         // logical CPUs ("processor" entries)
-  int sockets = 0;         // distinct "physical id" values (1 when none printed)
-  int cores = 0;           // physical cores over all sockets ("cpu cores" x sockets; = threads when unknown)
-  bool hypervisor = false; // "hypervisor" in flags: a VM, which may see only a slice of a socket
+  std::string vendor;       // "GenuineIntel", "AuthenticAMD", "" when unknown
+  std::string model_name;   // "Intel(R) Core(TM) i7-8700K CPU @ 3.70GHz", "AMD EPYC"
+  int family = -1;          // "cpu family" (decimal in the file: 25 = 0x19)
+  int model = -1;           // "model" (decimal in the file: 17 = 0x11)
+  int threads = 0;          // logical CPUs ("processor" entries)
+  int sockets = 0;          // distinct "physical id" values (1 when none printed)
+  int cores = 0;            // physical cores over all sockets ("cpu cores" x sockets; = threads when unknown)
+  bool hypervisor = false;  // "hypervisor" in flags: a VM, which may see only a slice of a socket
 };
 
 Result<CpuInfo> ParseCpuInfo(const std::string& text);
@@ -70,6 +70,9 @@ Result<CpuInfo> ReadCpuInfo(Env* env);
 // MemTotal from /proc/meminfo, in bytes.
 Result<uint64_t> ParseMemTotalBytes(const std::string& text);
 Result<uint64_t> ReadMemTotalBytes(Env* env);
+// MemAvailable (memory a new process can use without swapping), in bytes.
+Result<uint64_t> ParseMemAvailableBytes(const std::string& text);
+Result<uint64_t> ReadMemAvailableBytes(Env* env);
 
 // One /proc/<pid>/stat line. The command name (field 2) may contain spaces
 // and parentheses, so parsing starts after the LAST ')'.
@@ -110,8 +113,5 @@ Result<IoBytes> ParsePidIo(const std::string& text);
 // vanished or unreadable descendants are skipped. NotFound / PermissionDenied
 // when `pid`'s own file cannot be read.
 Result<IoBytes> ReadProcessTreeIoBytes(Env* env, int pid);
-
-// sysconf(_SC_CLK_TCK): ticks per second of /proc/stat and /proc/<pid>/stat.
-long ClockTicksPerSecond();
 
 }  // namespace wattlab

@@ -46,14 +46,16 @@ Result<WorkloadEngine*> LoadWorkloadEngine(Env* env) {
       tried += "\n  " + path + ": no symbol " + kCreateWorkloadEngineSymbol;
       continue;
     }
-    engine = create();
+    engine = create(env);
     if (engine) return engine;
     tried += "\n  " + path + ": the plugin failed to create its engine";
   }
   return Status::NotFound(
       "the libtorch workload plugin (libwattlab_torch.so) is not available; this command runs networks and "
-      "needs it. Install libtorch-dev (apt-get install libtorch-dev) and rebuild with -DWATTLAB_WITH_TORCH=ON, "
-      "or set WATTLAB_TORCH_PLUGIN to the plugin's path. Tried:" + tried);
+      "needs it. Install libtorch-dev (apt-get install libtorch-dev) and rebuild with "
+      "-DWATTLAB_WITH_TORCH=ON, "
+      "or set WATTLAB_TORCH_PLUGIN to the plugin's path. Tried:" +
+      tried);
 }
 
 }  // namespace wattlab

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "analysis/analysis.h"
+#include "core/energy_basis.h"
 #include "core/env.h"
 #include "report/report.h"
 #include "wattlab/record.h"
@@ -32,12 +33,15 @@ struct ReportInput {
   // then says why, and every analysis section repeats it.
   std::optional<analysis::AnalysisResult> analysis;
   std::string analysis_error;
+  // The basis of every per-sample figure (ChooseEnergyBasis), stated in the
+  // banner and the context table.
+  EnergyBasisChoice energy_basis;
   std::string generated_at;     // "2026-11-27 11:30 UTC"; injected so output is deterministic
   std::string wattlab_version;  // of the build writing the report
 };
 
 struct ReportFile {
-  std::string name;     // relative to the report directory: "index.html"
+  std::string name;  // relative to the report directory: "index.html"
   std::string content;
 };
 

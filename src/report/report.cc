@@ -24,7 +24,8 @@ std::string DefaultReportDir(const std::string& db_path) {
   return dir + stem + "-report";
 }
 
-Status WriteReport(const ReportData& data, const ReportOptions& options, const std::string& out_dir, Env* env) {
+Status WriteReport(const ReportData& data, const ReportOptions& options, const std::string& out_dir,
+                   Env* env) {
   report::ReportInput in;
   in.rows = data.rows;
   in.studies = data.studies;
@@ -33,6 +34,10 @@ Status WriteReport(const ReportData& data, const ReportOptions& options, const s
   analysis::AnalysisOptions aopt;
   aopt.intensity_g_per_kwh = options.carbon_intensity_g_per_kwh;
   aopt.pue = options.pue;
+  const EnergyBasisChoice basis = ChooseEnergyBasis(options.energy, in.rows);
+  aopt.energy = basis.basis;
+  aopt.energy_reason = basis.reason;
+  in.energy_basis = basis;
   if (options.inferences_per_day > 0) {
     aopt.requests_per_day = options.inferences_per_day;
     aopt.days = 365;

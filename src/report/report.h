@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/energy_basis.h"
 #include "core/env.h"
 #include "wattlab/record.h"
 #include "wattlab/status.h"
@@ -39,6 +40,9 @@ struct ReportOptions {
   // Inferences (requests) per day assumed for the lifecycle (break-even) plot,
   // table and finding: `--requests-per-day` (alias `--inferences-per-day`).
   double inferences_per_day = 1e6;
+  // Basis of every per-sample figure (--energy auto|above-idle|total), chosen
+  // once for all the rows by ChooseEnergyBasis. Carbon always uses total energy.
+  EnergyBasisRequest energy = EnergyBasisRequest::kAuto;
   // Replace an existing out_dir. When false, an existing non-empty out_dir is
   // an error (FailedPrecondition) and nothing is written.
   bool overwrite = true;
@@ -63,7 +67,8 @@ struct ReportData {
 // earlier report (or overwrite is false), IOError / NotFound /
 // PermissionDenied naming the path when the report cannot be written.
 // REQUIRES: env != nullptr.
-Status WriteReport(const ReportData& data, const ReportOptions& options, const std::string& out_dir, Env* env);
+Status WriteReport(const ReportData& data, const ReportOptions& options, const std::string& out_dir,
+                   Env* env);
 
 // Default --out for `wattlab report` and `wattlab study`: "<db name without
 // .db>-report" beside the database ("runs/study.db" -> "runs/study-report").

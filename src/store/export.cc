@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/energy_basis.h"
 #include "core/strings.h"
 
 namespace wattlab {
@@ -12,16 +13,27 @@ std::string Num(double v) { return std::isfinite(v) ? FormatDouble(v) : ""; }
 template <typename T>
 std::string Opt(const std::optional<T>& v) {
   if (!v) return "";
-  if constexpr (std::is_floating_point_v<T>) return Num(*v);
-  else return std::to_string(*v);
+  if constexpr (std::is_floating_point_v<T>)
+    return Num(*v);
+  else
+    return std::to_string(*v);
 }
 
 nlohmann::json JNum(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 template <typename T>
 nlohmann::json JOpt(const std::optional<T>& v) {
   if (!v) return nullptr;
-  if constexpr (std::is_floating_point_v<T>) return JNum(*v);
-  else return *v;
+  if constexpr (std::is_floating_point_v<T>)
+    return JNum(*v);
+  else
+    return *v;
+}
+
+// Round-off shown as data is noise: within 1e-9 x energy_j of zero is 0
+// (core/energy_basis.h). The sign is kept otherwise: an export is the data.
+std::optional<double> AboveIdleForExport(const RunRow& r) {
+  if (!r.energy_above_idle_j) return std::nullopt;
+  return ZeroRoundOff(r.energy_j, *r.energy_above_idle_j);
 }
 
 }  // namespace
@@ -44,12 +56,13 @@ std::vector<std::string> RunRowFields(const RunRow& r) {
           std::to_string(r.samples),
           Num(r.duration_s),
           Num(r.energy_j),
-          Opt(r.energy_above_idle_j),
+          Opt(AboveIdleForExport(r)),
           Opt(r.extrapolated_energy_j),
           Opt(r.cpu_util),
           r.source,
           r.estimated ? "true" : "false",
-          Opt(r.accuracy)};
+          Opt(r.accuracy),
+          r.idle_busy ? (*r.idle_busy ? "true" : "false") : ""};
 }
 
 std::string RunRowsToCsv(const std::vector<RunRow>& rows) {
@@ -86,12 +99,13 @@ std::string RunRowsToJson(const std::vector<RunRow>& rows) {
     o["samples"] = r.samples;
     o["duration_s"] = JNum(r.duration_s);
     o["energy_j"] = JNum(r.energy_j);
-    o["energy_above_idle_j"] = JOpt(r.energy_above_idle_j);
+    o["energy_above_idle_j"] = JOpt(AboveIdleForExport(r));
     o["extrapolated_energy_j"] = JOpt(r.extrapolated_energy_j);
     o["cpu_util"] = JOpt(r.cpu_util);
     o["source"] = r.source;
     o["estimated"] = r.estimated;
     o["accuracy"] = JOpt(r.accuracy);
+    o["idle_busy"] = r.idle_busy ? nlohmann::ordered_json(*r.idle_busy) : nlohmann::ordered_json(nullptr);
     arr.push_back(std::move(o));
   }
   return arr.dump(2) + "\n";

@@ -46,7 +46,7 @@ enum class OpenMode {
 };
 
 // The schema this build writes. History in docs/schema.md.
-inline constexpr int kStoreSchemaVersion = 2;
+inline constexpr int kStoreSchemaVersion = 3;
 
 // Energy of one domain over one window (the per-domain breakdown of a RunRow).
 struct DomainEnergyRow {
@@ -65,24 +65,24 @@ struct WindowExtra {
   std::optional<double> loss;          // mean training loss of the window (train rows)
   std::optional<double> idle_power_w;  // baseline used for energy_above_idle_j
   double mean_power_w = 0;
-  int64_t meter_samples = 0;           // sampler ticks inside the window
+  int64_t meter_samples = 0;  // sampler ticks inside the window
 };
 
 // Everything one completed run writes, in one transaction.
 struct RunRecord {
   std::string study;
-  int64_t run_id = 0;        // 1-based position in the study's plan (stable across --resume)
+  int64_t run_id = 0;  // 1-based position in the study's plan (stable across --resume)
   std::string config_id;
   int64_t repetition = 0;
   std::string model;
-  std::string config_json;   // the run's full configuration
-  std::string facts_json;    // ModelFacts incl. macs_by_kind
+  std::string config_json;  // the run's full configuration
+  std::string facts_json;   // ModelFacts incl. macs_by_kind
   double started_at_unix_s = 0;
   double finished_at_unix_s = 0;
-  std::vector<RunRow> rows;          // study/run_id/config_id/repetition/model are taken from the record
-  std::vector<WindowExtra> extras;   // parallel to rows (may be empty)
+  std::vector<RunRow> rows;         // study/run_id/config_id/repetition/model are taken from the record
+  std::vector<WindowExtra> extras;  // parallel to rows (may be empty)
   std::vector<DomainEnergyRow> domains;
-  std::vector<double> step_loss;     // per measured training step
+  std::vector<double> step_loss;  // per measured training step
   std::optional<RunTimeline> timeline;
 };
 
@@ -92,11 +92,18 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Errors: missing file with kReadOnly/kReadWrite -> NotFound "no database at
-  // PATH: run `wattlab study` first or pass --db"; not a wattlab database ->
-  // Corruption naming the file; schema newer than this build ->
+  // Errors (each its own message, listed in docs/reliability.md; no
+  // diagnosis writes to the file): missing file with kReadOnly/kReadWrite ->
+  // NotFound "no database at PATH: run `wattlab study` first or pass --db";
+  // a directory, device, FIFO or socket -> InvalidArgument, before SQLite
+  // touches it; not SQLite at all -> Corruption "not an SQLite file (it
+  // starts with ...)"; truncated or damaged -> Corruption "PATH is corrupt
+  // (...)" (header vs size, then integrity_check); another application's
+  // SQLite file -> Corruption; schema newer than this build ->
   // FailedPrecondition "database schema vN is newer than this wattlab (vM):
   // upgrade wattlab"; unwritable path -> IOError saying which path and why.
+  // A read-only open in a directory where PATH-shm cannot be created opens
+  // the file immutable and says so in notice().
   //
   // Every access to the file goes through `env`, which must outlive the
   // Store: the checks above (Stat, CheckWritable) and, through an EnvVfs
@@ -106,7 +113,16 @@ class Store {
   // on device)").
   static Result<std::unique_ptr<Store>> Open(Env* env, const std::string& path, OpenMode mode);
 
+  // What Open(kCreate) would refuse, found without writing anything (for
+  // `study --dry-run`): the same diagnoses, an unwritable file or directory,
+  // a newer schema, another application's file.
+  static Status CheckForWriting(Env* env, const std::string& path);
+
   const std::string& path() const { return path_; }
+  // Something a user should know about how the file was opened ("" when
+  // nothing), e.g. read-only and immutable because its directory is not
+  // writable. Commands print it as a note.
+  const std::string& notice() const { return notice_; }
   int schema_version() const { return schema_version_; }
 
   // ---- reads (analysis, report, `wattlab runs`) ----
@@ -122,7 +138,9 @@ class Store {
   // Inserts the study, or (resume) keeps the stored one and refreshes its
   // context fields. Idle baselines are appended with AddIdleBaseline.
   Status UpsertStudy(const StudyInfo& info);
-  Status AddIdleBaseline(const std::string& study, double unix_s, double idle_power_w);
+  Status AddIdleBaseline(const std::string& study, double unix_s,
+                         double idle_power_w);  // not busy, no cpu_util
+  Status AddIdleBaseline(const std::string& study, const IdleBaselineRecord& baseline);
   Status FinishStudy(const std::string& study, double finished_at_unix_s);
   // run_ids of the study's completed runs (the only kind the store holds).
   Result<std::set<int64_t>> CompletedRunIds(const std::string& study);
@@ -136,6 +154,16 @@ class Store {
   sqlite3* db_;
   std::string path_;
   int schema_version_;
+  std::string notice_;
 };
+
+// One writer per study: an exclusive lock on "<db>.<study>.lock" beside the
+// database (Env::TryLockFile), held while the study writes, released (and the
+// file removed) when the returned lock is destroyed or the process dies.
+// A second writer of the same study gets FailedPrecondition "another wattlab
+// (host H, pid N) is running study X on DB; wait for it to finish or stop it".
+Result<std::unique_ptr<FileLock>> LockStudy(Env* env, const std::string& db_path, const std::string& study);
+// The lock file's path (study names are kept to [A-Za-z0-9._-], others as '_').
+std::string StudyLockPath(const std::string& db_path, const std::string& study);
 
 }  // namespace wattlab

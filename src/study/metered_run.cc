@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/strings.h"
+#include "meter/busy.h"
 #include "meter/procfs.h"
 
 namespace wattlab {
@@ -34,9 +35,12 @@ StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine
     if (cpu->threads > 0) info.cpu += " (" + std::to_string(cpu->threads) + " threads)";
   }
   for (const auto& [k, v] : engine.Versions()) {
-    if (k == "libtorch") info.libtorch = v;
-    else if (k == "blas") info.blas = v;
-    else info.meter_facts.emplace_back("engine " + k, v);
+    if (k == "libtorch")
+      info.libtorch = v;
+    else if (k == "blas")
+      info.blas = v;
+    else
+      info.meter_facts.emplace_back("engine " + k, v);
   }
   info.wattlab_version = wattlab_version;
   info.sources = meter.sources();
@@ -62,8 +66,12 @@ Status MeasureIdleBaseline(Meter* meter, double idle_s, MeterContext* context) {
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(idle_s));
   auto idle = meter->MeasureIdle(ns);
   if (!idle.ok()) return idle.status().WithContext("measuring the idle baseline");
-  context->idle_power_w = *idle;
+  context->idle_power_w = idle->power_w;
   context->idle_measured_s = idle_s;
+  context->idle_cpu_util = idle->cpu_util;
+  context->idle_busy = idle->busy;
+  context->idle_busy_warning.clear();
+  if (idle->busy) context->idle_busy_warning = BusyIdleWarning({true, idle->busy_reason}, idle->power_w);
   return Status::Ok();
 }
 
@@ -78,7 +86,8 @@ nlohmann::json ModelFactsToJson(const ModelFacts& f) {
                         {"counter", f.counter}};
 }
 
-MeteredRun::MeteredRun(Meter* meter, MeteredRunOptions options) : meter_(meter), options_(std::move(options)) {}
+MeteredRun::MeteredRun(Meter* meter, MeteredRunOptions options)
+    : meter_(meter), options_(std::move(options)) {}
 
 MeteredRun::~MeteredRun() { CloseAll(); }
 

@@ -6,8 +6,6 @@
 #include <torch/types.h>
 #include <torch/utils.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -24,22 +22,25 @@ namespace wattlab::workload {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
 
 using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
 
-Result<torch::jit::Module> LoadScript(const std::string& path) {
-  if (::access(path.c_str(), R_OK) != 0)
+Result<torch::jit::Module> LoadScript(Env* env, const std::string& path) {
+  if (!env->OpenForRead(path).ok())
     return Status::NotFound("TorchScript file '" + path + "' does not exist or cannot be read");
   try {
     torch::jit::Module m = torch::jit::load(path);
     m.eval();
     return m;
   } catch (const std::exception& e) {
-    return Status::InvalidArgument("'" + path +
-                                   "' is not a loadable TorchScript file (save one with torch.jit.script(model)"
-                                   ".save(path) or torch.jit.trace): " +
-                                   FirstLine(e.what()));
+    return Status::InvalidArgument(
+        "'" + path +
+        "' is not a loadable TorchScript file (save one with torch.jit.script(model)"
+        ".save(path) or torch.jit.trace): " +
+        FirstLine(e.what()));
   }
 }
 
@@ -82,7 +83,8 @@ Status ValidateInfer(const InferConfig& c) {
   if (c.model.empty() == c.torchscript.empty())
     return Status::InvalidArgument("give exactly one of --model NAME or --torchscript FILE");
   if (!c.torchscript.empty() && !c.input)
-    return Status::InvalidArgument("--torchscript needs --input CxHxW (the model's input shape, e.g. 3x32x32)");
+    return Status::InvalidArgument(
+        "--torchscript needs --input CxHxW (the model's input shape, e.g. 3x32x32)");
   if (c.batch_size < 1) return Status::InvalidArgument("--batch-size must be at least 1");
   if (c.samples < 1) return Status::InvalidArgument("--samples must be at least 1");
   if (c.classes < 1) return Status::InvalidArgument("--classes must be at least 1");
@@ -99,7 +101,7 @@ double Percentile(std::vector<double> v, double q) {
   return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
 }
 
-Result<InferResult> InferImpl(const InferConfig& cfg, WorkloadObserver* obs) {
+Result<InferResult> InferImpl(Env* env, const InferConfig& cfg, WorkloadObserver* obs) {
   const auto t_setup = Clock::now();
   ConfigureThreads(cfg.threads);
   const torch::Dtype dtype = cfg.precision == "bf16" ? torch::kBFloat16 : torch::kFloat32;
@@ -111,7 +113,7 @@ Result<InferResult> InferImpl(const InferConfig& cfg, WorkloadObserver* obs) {
   torch::manual_seed(cfg.seed);
   if (!cfg.torchscript.empty()) {
     shape = *cfg.input;
-    WATTLAB_ASSIGN_OR_RETURN(script, LoadScript(cfg.torchscript));
+    WATTLAB_ASSIGN_OR_RETURN(script, LoadScript(env, cfg.torchscript));
     WATTLAB_ASSIGN_OR_RETURN(r.model, DescribeScript(script, cfg.torchscript, shape));
     script.to(dtype);
     fwd = [&script](const torch::Tensor& x) { return FirstTensor(script.forward({x})); };
@@ -129,9 +131,9 @@ Result<InferResult> InferImpl(const InferConfig& cfg, WorkloadObserver* obs) {
   }
   // Inputs from their own seeded generator, so the checksum depends only on
   // seed, model, shape, precision and threads.
-  torch::Tensor x = torch::randn({cfg.batch_size, shape.c, shape.h, shape.w},
-                                 torch::TensorOptions().dtype(torch::kFloat32))
-                        .to(dtype);
+  torch::Tensor x =
+      torch::randn({cfg.batch_size, shape.c, shape.h, shape.w}, torch::TensorOptions().dtype(torch::kFloat32))
+          .to(dtype);
   c10::InferenceMode guard;
   const auto t_warm = Clock::now();
   r.setup_s = Seconds(t_setup, t_warm);
@@ -169,19 +171,19 @@ Result<InferResult> InferImpl(const InferConfig& cfg, WorkloadObserver* obs) {
 
 }  // namespace
 
-Result<ModelFacts> DescribeTorchScriptFile(const std::string& path, const Shape& input) {
+Result<ModelFacts> DescribeTorchScriptFile(Env* env, const std::string& path, const Shape& input) {
   return CatchTorch("describing TorchScript " + path, [&]() -> Result<ModelFacts> {
-    WATTLAB_ASSIGN_OR_RETURN(torch::jit::Module m, LoadScript(path));
+    WATTLAB_ASSIGN_OR_RETURN(torch::jit::Module m, LoadScript(env, path));
     return DescribeScript(m, path, input);
   });
 }
 
-Result<InferResult> RunInference(const InferConfig& config, WorkloadObserver* observer) {
+Result<InferResult> RunInference(Env* env, const InferConfig& config, WorkloadObserver* observer) {
   WATTLAB_RETURN_IF_ERROR(ValidateInfer(config));
   WorkloadObserver none;
   WorkloadObserver* obs = observer ? observer : &none;
   std::string what = "inference of " + (config.model.empty() ? config.torchscript : config.model);
-  return CatchTorch(what, [&]() { return InferImpl(config, obs); });
+  return CatchTorch(what, [&]() { return InferImpl(env, config, obs); });
 }
 
 }  // namespace wattlab::workload

@@ -1,9 +1,9 @@
 // The placement model (src/analysis/placement.h): each term by hand with
 // fixture coefficients, split points on a hand-made model, sensitivity,
 // carbon, the energy taken from study rows, and the TOML profile reader.
-#include <gtest/gtest.h>
-
 #include "analysis/placement.h"
+
+#include <gtest/gtest.h>
 
 namespace wattlab::analysis {
 namespace {
@@ -14,7 +14,8 @@ LinkProfile FixtureLink() {
   LinkProfile l;
   l.name = "fixture";
   const double central[kLinkKeyCount] = {1e-7, 5e-8, 10, 10, 0.1, 1e-6};
-  for (int i = 0; i < kLinkKeyCount; ++i) l.coef[i] = {{central[i] / 2, central[i], central[i] * 2}, "fixture"};
+  for (int i = 0; i < kLinkKeyCount; ++i)
+    l.coef[i] = {{central[i] / 2, central[i], central[i] * 2}, "fixture"};
   return l;
 }
 
@@ -33,9 +34,9 @@ PlacementInput FixtureInput() {
 
 TEST(Placement, EachTermByHand) {
   EXPECT_DOUBLE_EQ(RadioJ(1000, 40, 1e-7, 5e-8), 8000 * 1e-7 + 320 * 5e-8);
-  EXPECT_DOUBLE_EQ(TailJ(10, 10, 0.1), 10.0);   // max(1, 0.1 x 10) = 1
-  EXPECT_DOUBLE_EQ(TailJ(10, 10, 10), 0.1);     // 100 requests share one tail
-  EXPECT_DOUBLE_EQ(TailJ(10, 0, 10), 10.0);     // no tail time: every request pays it
+  EXPECT_DOUBLE_EQ(TailJ(10, 10, 0.1), 10.0);  // max(1, 0.1 x 10) = 1
+  EXPECT_DOUBLE_EQ(TailJ(10, 10, 10), 0.1);    // 100 requests share one tail
+  EXPECT_DOUBLE_EQ(TailJ(10, 0, 10), 10.0);    // no tail time: every request pays it
   // 1 kWh/GB = 3.6 mJ/byte.
   EXPECT_DOUBLE_EQ(NetworkAllocationalJ(1e9, 1.0), 3.6e6);
   EXPECT_DOUBLE_EQ(NetworkAllocationalJ(1040, 0.1), 1040 * 3.6e-4);
@@ -200,7 +201,8 @@ TEST(Placement, BuiltinLinks) {
 
 // ---- energy from study rows ---------------------------------------------------------
 
-RunRow Row(const std::string& model, int64_t batch, int64_t threads, double energy, std::optional<double> above) {
+RunRow Row(const std::string& model, int64_t batch, int64_t threads, double energy,
+           std::optional<double> above) {
   RunRow r;
   r.study = "s";
   r.run_id = batch * 100 + threads;
@@ -316,7 +318,8 @@ TEST(PlacementProfile, BadProfilesNameFileAndKey) {
   ExpectBad("[link.lte]\ntail_j = [1, 2]\n", "exactly [low, central, high]");
   ExpectBad("[link.lte]\ntail_j = \"ten\"\n", "must be a number");
   ExpectBad("[link.lte]\ntail_j = nan\n", "must be finite");
-  ExpectBad("[link.new]\ntail_j = 1\n", "key 'link.new': a new link must give every key; missing: radio_up_j_per_bit");
+  ExpectBad("[link.new]\ntail_j = 1\n",
+            "key 'link.new': a new link must give every key; missing: radio_up_j_per_bit");
   ExpectBad("[links.lte]\ntail_j = 1\n", "key 'links': unknown table");
   ExpectBad("[cloud]\npue = 0.9\n", "key 'cloud.pue': must be >= 1");
   ExpectBad("[cloud]\npeu = 1.2\n", "key 'cloud.peu': unknown key");

@@ -7,29 +7,30 @@
 #include <filesystem>
 #include <fstream>
 
-#include "platform/real_env.h"
+#include "meter/busy.h"
 #include "meter/detect.h"
 #include "meter/meter_impl.h"
 #include "meter_fakes.h"
+#include "platform/real_env.h"
 
 namespace wattlab {
 namespace {
 
 namespace fs = std::filesystem;
+using std::chrono::nanoseconds;
 using testing::Dom;
 using testing::FakeSource;
 using testing::Ms;
 using testing::VirtualClockEnv;
-using std::chrono::nanoseconds;
 
 class MeterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("wattlab-meter-test-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ = fs::temp_directory_path() / ("wattlab-meter-test-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(root_ / "proc/4242");
-    WriteProc("cpu  100 0 100 800 0 0 0 0 0 0\n", "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 10 5 0 0 20 0 1 0 1 0 0\n");
+    WriteProc("cpu  100 0 100 800 0 0 0 0 0 0\n",
+              "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 10 5 0 0 20 0 1 0 1 0 0\n");
     Roots r;
     r.proc = (root_ / "proc").string();
     real_ = NewRealEnv(r);
@@ -139,13 +140,27 @@ TEST_F(MeterTest, MeasureIdleSetsTheBaseline) {
   env_->FreeRun();  // MeasureIdle sleeps on this thread
   auto idle = meter_->MeasureIdle(Ms(500));
   ASSERT_TRUE(idle.ok()) << idle.status().ToString();
-  EXPECT_NEAR(*idle, 13.0, 1e-9);
+  EXPECT_NEAR(idle->power_w, 13.0, 1e-9);
   EXPECT_NEAR(*meter_->idle_power_w(), 13.0, 1e-9);
-  auto per_domain = IdleDomainPowers(meter_.get());
+  auto per_domain = meter_->idle_domain_powers_w();
   ASSERT_EQ(per_domain.size(), 2u);  // in_total domains only
   EXPECT_EQ(per_domain[0].first, "package-0");
   EXPECT_NEAR(per_domain[0].second, 10.0, 1e-9);
   ASSERT_TRUE(meter_->Stop().ok());
+}
+
+// The per-domain idle powers go with the whole-machine figure: setting a
+// new whole-machine idle power drops per-domain figures of an older one.
+TEST_F(MeterTest, SetIdlePowerClearsPerDomainIdle) {
+  MakeMeter();
+  EXPECT_TRUE(meter_->idle_domain_powers_w().empty());
+  meter_->SetIdlePower(7.0);
+  meter_->SetIdleDomainPowers({{"package-0", 4.0}, {"dram-0", 3.0}});
+  ASSERT_EQ(meter_->idle_domain_powers_w().size(), 2u);
+  EXPECT_EQ(meter_->idle_domain_powers_w()[1].first, "dram-0");
+  meter_->SetIdlePower(8.0);
+  EXPECT_TRUE(meter_->idle_domain_powers_w().empty());
+  EXPECT_NEAR(*meter_->idle_power_w(), 8.0, 1e-12);
 }
 
 TEST_F(MeterTest, MeasureIdleNeedsAStartedMeter) {
@@ -164,7 +179,8 @@ class MeterAttributionTest : public MeterTest {
     EXPECT_TRUE(meter_->Start().ok());
     meter_->SetAttributionPid(4242);
     auto w = meter_->BeginWindow("train");
-    WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n", "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
+    WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n",
+              "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
     env_->RunUntil(Ms(2000));
     auto r = meter_->EndWindow(w);
     Finish();
@@ -184,11 +200,12 @@ TEST_F(MeterAttributionTest, ShareOfCpuEnergyWithoutIdle) {
 TEST_F(MeterAttributionTest, ShareOfDynamicCpuEnergyWithPerDomainIdle) {
   MakeMeter();
   meter_->SetIdlePower(7.0);
-  ASSERT_TRUE(SetIdleDomainPowers(meter_.get(), {{"package-0", 4.0}, {"dram-0", 3.0}}));
+  meter_->SetIdleDomainPowers({{"package-0", 4.0}, {"dram-0", 3.0}});
   ASSERT_TRUE(meter_->Start().ok());
   meter_->SetAttributionPid(4242);
   auto w = meter_->BeginWindow("train");
-  WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n", "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
+  WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n",
+            "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
   env_->RunUntil(Ms(2000));
   auto r = meter_->EndWindow(w);
   Finish();
@@ -203,7 +220,8 @@ TEST_F(MeterAttributionTest, WholeMachineIdleIsSplitLikeTheWindow) {
   ASSERT_TRUE(meter_->Start().ok());
   meter_->SetAttributionPid(4242);
   auto w = meter_->BeginWindow("train");
-  WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n", "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
+  WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n",
+            "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
   env_->RunUntil(Ms(2000));
   auto r = meter_->EndWindow(w);
   Finish();
@@ -217,7 +235,8 @@ TEST_F(MeterAttributionTest, ShareIsClampedToOne) {
   meter_->SetAttributionPid(4242);
   auto w = meter_->BeginWindow("train");
   // Machine +10 busy ticks, the tree +90 (tick rounding across CPUs).
-  WriteProc("cpu  110 0 100 1290 0 0 0 0 0 0\n", "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
+  WriteProc("cpu  110 0 100 1290 0 0 0 0 0 0\n",
+            "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
   env_->RunUntil(Ms(1000));
   auto r = meter_->EndWindow(w);
   Finish();
@@ -229,7 +248,8 @@ TEST_F(MeterAttributionTest, ShareIsClampedToOne) {
 TEST_F(MeterTest, AReadErrorFailsOnlyTheWindowsItFallsIn) {
   DetectionReport rep;
   auto src = std::make_unique<FakeSource>(
-      env_.get(), "rapl-powercap", std::vector<FakeSource::Domain>{{Dom("package-0", Component::kCpu), 10.0, 0}});
+      env_.get(), "rapl-powercap",
+      std::vector<FakeSource::Domain>{{Dom("package-0", Component::kCpu), 10.0, 0}});
   FakeSource* fake = src.get();
   rep.chosen.push_back(std::move(src));
   meter_ = NewMeterFromDetection(env_.get(), MeterOptions{}, std::move(rep));
@@ -271,6 +291,92 @@ TEST_F(MeterTest, ReportsSourcesAndEstimatedFlag) {
   EXPECT_NEAR(r->energy_j, 120.0, 1e-9);
   ASSERT_FALSE(meter_->Timeline().empty());
   EXPECT_NEAR(meter_->Timeline().back().power_w[1], 20.0, 1e-9);
+}
+
+// ---- the estimate stays inside its model; busy idle baselines (meter/busy.h)
+
+DomainInfo EstimatedCpu(double max_w) {
+  DomainInfo d = testing::Dom("cpu", Component::kCpu, /*counter=*/false, 0, true, /*estimated=*/true);
+  d.max_power_w = max_w;
+  return d;
+}
+
+class ModelledMeterTest : public MeterTest {
+ protected:
+  // One estimated power domain with a 10 W maximum, read every 100 ms; the
+  // first reading is `first_w`, every later one `then_w`.
+  FakeSource* MakeModelled(double first_w, double then_w) {
+    DetectionReport rep;
+    auto src = std::make_unique<FakeSource>(
+        env_.get(), "estimate", std::vector<FakeSource::Domain>{{EstimatedCpu(10.0), then_w, 0}}, Ms(100));
+    src->Script({{first_w}});
+    FakeSource* raw = src.get();
+    rep.chosen.push_back(std::move(src));
+    SourceAttempt a;
+    a.source = "estimate";
+    a.available = a.chosen = true;
+    rep.attempts.push_back(a);
+    MeterOptions o;
+    o.interval = Ms(100);
+    meter_ = NewMeterFromDetection(env_.get(), o, std::move(rep));
+    return raw;
+  }
+};
+
+TEST_F(ModelledMeterTest, AWindowNeverExceedsTheModelsMaximum) {
+  MakeModelled(1.0, 10.0);
+  ASSERT_TRUE(meter_->Start().ok());
+  env_->RunUntil(Ms(50));
+  auto w = meter_->BeginWindow("idle");  // between reads: 1 W extrapolated into it
+  env_->RunUntil(Ms(150));               // the read at 100 ms says 10 W since 0 ms
+  auto r = meter_->EndWindow(w);
+  Finish();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Unclamped: (10 x 0.1 + 10 x 0.05 - 1 x 0.05) J / 0.1 s = 14.5 W.
+  EXPECT_LE(r->mean_power_w, 10.0 + 1e-9);
+  EXPECT_NEAR(r->energy_j, 1.0, 1e-9);
+}
+
+TEST_F(ModelledMeterTest, IdleNearTheMaximumIsBusyAndFlagsLaterWindows) {
+  MakeModelled(9.8, 9.8);
+  ASSERT_TRUE(meter_->Start().ok());
+  env_->FreeRun();
+  auto idle = meter_->MeasureIdle(Ms(500));
+  ASSERT_TRUE(idle.ok()) << idle.status().ToString();
+  EXPECT_NEAR(idle->power_w, 9.8, 1e-9);
+  EXPECT_TRUE(idle->busy);
+  EXPECT_NE(idle->busy_reason.find("within 5% of the estimate's maximum of 10.00 W"), std::string::npos)
+      << idle->busy_reason;
+  auto w = meter_->BeginWindow("infer");
+  auto r = meter_->EndWindow(w);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->idle_busy);
+  meter_->SetIdlePower(3.0);  // a baseline set by hand is taken as quiet
+  auto w2 = meter_->BeginWindow("infer");
+  auto r2 = meter_->EndWindow(w2);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_FALSE(r2->idle_busy);
+  ASSERT_TRUE(meter_->Stop().ok());
+}
+
+TEST(BusyIdle, TheOneDefinition) {
+  EXPECT_FALSE(JudgeIdle(0.05, 5, std::nullopt).busy);
+  EXPECT_FALSE(JudgeIdle(0.10, 5, std::nullopt).busy);  // "exceeds 10%"
+  auto cpu = JudgeIdle(0.52, 5, std::nullopt);
+  EXPECT_TRUE(cpu.busy);
+  EXPECT_EQ(cpu.reason, "the CPU was 52% busy during it (more than 10%)");
+  EXPECT_FALSE(JudgeIdle(0.0, 9.4, 10.0).busy);
+  EXPECT_TRUE(JudgeIdle(0.0, 9.5, 10.0).busy);  // within 5% of the maximum
+  EXPECT_TRUE(JudgeIdle(0.0, 12.597, 12.578).busy);
+  EXPECT_FALSE(JudgeIdle(0.0, 9.9, std::nullopt).busy);  // measured by counters: no model maximum
+  // The model's maximum exists only when every domain of the total is estimated.
+  std::vector<DomainInfo> est = {EstimatedCpu(8.0), EstimatedCpu(4.0)};
+  EXPECT_DOUBLE_EQ(*EstimateMaximumW(est), 12.0);
+  est.push_back(testing::Dom("package-0", Component::kCpu));
+  EXPECT_FALSE(EstimateMaximumW(est).has_value());
+  EXPECT_NE(
+      BusyIdleWarning(cpu, 11.25).find("the idle baseline (11.25 W) was measured while the machine was busy"),
+      std::string::npos);
 }
 
 }  // namespace

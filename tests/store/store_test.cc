@@ -152,7 +152,7 @@ TEST_F(StoreTest, RoundTrip) {
   EXPECT_EQ(info.sources, (std::vector<std::string>{"rapl-powercap", "nvml"}));
   EXPECT_EQ(info.finished_at_unix_s, 1700000100.0);
   ASSERT_EQ(info.idle_baselines.size(), 1u);
-  EXPECT_DOUBLE_EQ(info.idle_baselines[0].second, 11.5);
+  EXPECT_DOUBLE_EQ(info.idle_baselines[0].power_w, 11.5);
   ASSERT_EQ(info.meter_facts.size(), 1u);
 
   auto tl = s.ReadTimelines("pilot");
@@ -225,7 +225,8 @@ TEST_F(StoreTest, MissingFileIsNotFound) {
 }
 
 TEST_F(StoreTest, NotAnSqliteFileIsCorruption) {
-  std::ofstream(Path("text.db")) << "hello, this is not a database at all, just some text that is long enough\n";
+  std::ofstream(Path("text.db"))
+      << "hello, this is not a database at all, just some text that is long enough\n";
   for (OpenMode m : {OpenMode::kReadOnly, OpenMode::kReadWrite, OpenMode::kCreate}) {
     auto st = Store::Open(env_.get(), Path("text.db"), m);
     ASSERT_FALSE(st.ok());
@@ -256,8 +257,8 @@ TEST_F(StoreTest, NewerSchemaRefused) {
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.status().kind(), Status::Kind::kFailedPrecondition);
     EXPECT_EQ(st.status().message(), "database schema v" + std::to_string(kStoreSchemaVersion + 5) +
-                                         " is newer than this wattlab (v" + std::to_string(kStoreSchemaVersion) +
-                                         "): upgrade wattlab");
+                                         " is newer than this wattlab (v" +
+                                         std::to_string(kStoreSchemaVersion) + "): upgrade wattlab");
   }
 }
 
@@ -343,10 +344,11 @@ TEST(ExportTest, CsvColumnsExactlyAsRecordH) {
   ASSERT_TRUE(parsed.has_value()) << err;
   ASSERT_EQ(parsed->size(), 2u);
   EXPECT_EQ((*parsed)[0], RunRowColumns());
-  EXPECT_EQ(Join((*parsed)[0], ","),
-            "study,run_id,config_id,repetition,model,phase,window,batch_size,threads,precision,params,macs,"
-            "macs_per_param,steps,samples,duration_s,energy_j,energy_above_idle_j,extrapolated_energy_j,cpu_util,"
-            "source,estimated,accuracy");
+  EXPECT_EQ(
+      Join((*parsed)[0], ","),
+      "study,run_id,config_id,repetition,model,phase,window,batch_size,threads,precision,params,macs,"
+      "macs_per_param,steps,samples,duration_s,energy_j,energy_above_idle_j,extrapolated_energy_j,cpu_util,"
+      "source,estimated,accuracy,idle_busy");
   const auto& f = (*parsed)[1];
   ASSERT_EQ(f.size(), RunRowColumns().size());
   EXPECT_EQ(f[0], "s,1");
@@ -372,6 +374,209 @@ TEST(ExportTest, JsonKeysInOrderWithNulls) {
   EXPECT_TRUE(j[0]["energy_above_idle_j"].is_null());
   EXPECT_EQ(j[0]["estimated"], false);
   EXPECT_EQ(j[0]["accuracy"], 0.875);
+}
+
+// ---- diagnoses (docs/reliability.md): each case its own message, no writes.
+
+// An Env under which PATH-shm cannot be created: the directory is read-only
+// as far as the store can tell (the tests run as root, where chmod would not
+// stop anything).
+class ReadOnlyDirEnv : public ForwardingEnv {
+ public:
+  explicit ReadOnlyDirEnv(Env* target) : ForwardingEnv(target) {}
+  Status CheckWritable(const std::string& p) override {
+    if (EndsWith(p, "-shm") || EndsWith(p, "-wal"))
+      return Status::PermissionDenied("cannot create files in the dir");
+    return ForwardingEnv::CheckWritable(p);
+  }
+};
+
+using StoreDiagnosis = StoreTest;
+
+TEST_F(StoreDiagnosis, DevNullIsRefusedBeforeSqliteTouchesIt) {
+  for (OpenMode m : {OpenMode::kReadOnly, OpenMode::kReadWrite, OpenMode::kCreate}) {
+    auto st = Store::Open(env_.get(), "/dev/null", m);
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.status().message().find("not a regular file"), std::string::npos) << st.status().message();
+  }
+  EXPECT_FALSE(fs::exists("/dev/null-journal"));
+  EXPECT_FALSE(fs::exists("/dev/null-wal"));
+  ASSERT_EQ(::mkfifo(Path("fifo").c_str(), 0644), 0);
+  auto fifo = Store::Open(env_.get(), Path("fifo"), OpenMode::kCreate);
+  ASSERT_FALSE(fifo.ok());
+  EXPECT_NE(fifo.status().message().find("not a regular file"), std::string::npos);
+  EXPECT_FALSE(Store::CheckForWriting(env_.get(), "/dev/null").ok());
+}
+
+TEST_F(StoreDiagnosis, ProcVersionIsNotAnEmptySqliteFile) {
+  auto st = Store::Open(env_.get(), "/proc/version", OpenMode::kReadOnly);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.status().message().find("empty"), std::string::npos) << st.status().message();
+  EXPECT_NE(st.status().message().find("special file"), std::string::npos) << st.status().message();
+}
+
+TEST_F(StoreDiagnosis, WrongKindOfFileSaysWhatItStartsWith) {
+  std::ofstream(Path("notes.db")) << "Linux version 6.1.0 (debian-kernel@lists.debian.org)\n";
+  auto st = Store::Open(env_.get(), Path("notes.db"), OpenMode::kReadOnly);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.status().kind(), Status::Kind::kCorruption);
+  EXPECT_NE(st.status().message().find("not an SQLite file (it starts with \"Linux version"),
+            std::string::npos)
+      << st.status().message();
+}
+
+TEST_F(StoreDiagnosis, TruncatedFileIsCorruptAndNeverWritten) {
+  {
+    auto st = Store::Open(env_.get(), Path("w.db"), OpenMode::kCreate);
+    ASSERT_TRUE(st.ok());
+    ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("pilot")).ok());
+    for (int i = 1; i <= 20; ++i) ASSERT_TRUE((*st)->WriteRun(MakeRun("pilot", i)).ok());
+  }
+  const auto full = fs::file_size(Path("w.db"));
+  ASSERT_GT(full, 8192u);
+  fs::resize_file(Path("w.db"), full / 2);
+  const auto before = fs::last_write_time(Path("w.db"));
+  for (OpenMode m : {OpenMode::kReadOnly, OpenMode::kReadWrite}) {
+    auto st = Store::Open(env_.get(), Path("w.db"), m);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.status().kind(), Status::Kind::kCorruption) << st.status().ToString();
+    EXPECT_NE(st.status().message().find("is corrupt"), std::string::npos) << st.status().message();
+    EXPECT_NE(st.status().message().find("truncated"), std::string::npos) << st.status().message();
+  }
+  EXPECT_EQ(fs::file_size(Path("w.db")), full / 2);
+  EXPECT_EQ(fs::last_write_time(Path("w.db")), before);
+  // Cut inside the header.
+  fs::resize_file(Path("w.db"), 40);
+  auto st = Store::Open(env_.get(), Path("w.db"), OpenMode::kReadOnly);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.status().message().find("is corrupt: truncated to 40 bytes"), std::string::npos)
+      << st.status().message();
+}
+
+TEST_F(StoreDiagnosis, DamagedPagesAreCorruptFromIntegrityCheck) {
+  {
+    auto st = Store::Open(env_.get(), Path("w.db"), OpenMode::kCreate);
+    ASSERT_TRUE(st.ok());
+    ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("pilot")).ok());
+    for (int i = 1; i <= 20; ++i) ASSERT_TRUE((*st)->WriteRun(MakeRun("pilot", i)).ok());
+  }
+  // Overwrite every page after the first with garbage, keeping the size.
+  {
+    std::fstream f(Path("w.db"), std::ios::in | std::ios::out | std::ios::binary);
+    const auto size = fs::file_size(Path("w.db"));
+    std::string junk(size - 4096, '\x5a');
+    f.seekp(4096);
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  auto st = Store::Open(env_.get(), Path("w.db"), OpenMode::kReadOnly);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.status().kind(), Status::Kind::kCorruption) << st.status().ToString();
+  EXPECT_NE(st.status().message().find("is corrupt (integrity_check"), std::string::npos)
+      << st.status().message();
+}
+
+TEST_F(StoreDiagnosis, EmptyFileIsSaidSoWhenRead) {
+  std::ofstream(Path("empty.db")).flush();
+  auto st = Store::Open(env_.get(), Path("empty.db"), OpenMode::kReadOnly);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.status().message().find("an empty file"), std::string::npos) << st.status().message();
+  EXPECT_EQ(fs::file_size(Path("empty.db")), 0u);
+  EXPECT_TRUE(Store::CheckForWriting(env_.get(), Path("empty.db")).ok());
+}
+
+TEST_F(StoreDiagnosis, ReadOnlyDirectoryOpensImmutableAndSaysSo) {
+  {
+    auto st = Store::Open(env_.get(), Path("w.db"), OpenMode::kCreate);
+    ASSERT_TRUE(st.ok());
+    ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("pilot")).ok());
+    ASSERT_TRUE((*st)->WriteRun(MakeRun("pilot", 1)).ok());
+  }
+  ASSERT_FALSE(fs::exists(Path("w.db-shm")));
+  ReadOnlyDirEnv ro(env_.get());
+  auto st = Store::Open(&ro, Path("w.db"), OpenMode::kReadOnly);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_NE((*st)->notice().find("opened read-only and immutable"), std::string::npos) << (*st)->notice();
+  auto rows = (*st)->ReadRows();
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->size(), 2u);
+  EXPECT_FALSE(fs::exists(Path("w.db-shm")));
+  EXPECT_FALSE(fs::exists(Path("w.db-wal")));
+  // Writing there is refused up front, with the reason.
+  auto rw = Store::Open(&ro, Path("w.db"), OpenMode::kReadWrite);
+  ASSERT_FALSE(rw.ok());
+  EXPECT_NE(rw.status().message().find("is not writable, and SQLite needs to create"), std::string::npos)
+      << rw.status().message();
+  EXPECT_FALSE(Store::CheckForWriting(&ro, Path("w.db")).ok());
+}
+
+TEST_F(StoreDiagnosis, OneWriterPerStudy) {
+  auto first = LockStudy(env_.get(), Path("w.db"), "pilot");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(fs::exists(StudyLockPath(Path("w.db"), "pilot")));
+  auto second = LockStudy(env_.get(), Path("w.db"), "pilot");
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().kind(), Status::Kind::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("another wattlab (host " + env_->HostName() + ", pid " +
+                                           std::to_string(::getpid()) + ") is running study pilot"),
+            std::string::npos)
+      << second.status().message();
+  // Another study of the same database is not held up.
+  auto other = LockStudy(env_.get(), Path("w.db"), "other");
+  EXPECT_TRUE(other.ok()) << other.status().ToString();
+  first->reset();
+  EXPECT_FALSE(fs::exists(StudyLockPath(Path("w.db"), "pilot")));
+  EXPECT_TRUE(LockStudy(env_.get(), Path("w.db"), "pilot").ok());
+  EXPECT_EQ(StudyLockPath("a/w.db", "my study/1"), "a/w.db.my_study_1.lock");
+}
+
+TEST_F(StoreDiagnosis, BusyBaselinesAndWindowFlagsRoundTrip) {
+  auto st = Store::Open(env_.get(), Path("w.db"), OpenMode::kCreate);
+  ASSERT_TRUE(st.ok());
+  ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("pilot")).ok());
+  IdleBaselineRecord b{1700000000, 12.5, 0.52, true};
+  ASSERT_TRUE((*st)->AddIdleBaseline("pilot", b).ok());
+  ASSERT_TRUE((*st)->AddIdleBaseline("pilot", 1700000100, 9.0).ok());
+  RunRecord r = MakeRun("pilot", 1);
+  r.rows[0].idle_busy = true;
+  ASSERT_TRUE((*st)->WriteRun(r).ok());
+  auto info = (*st)->ReadStudy("pilot");
+  ASSERT_TRUE(info.ok() && info->has_value());
+  ASSERT_EQ((*info)->idle_baselines.size(), 2u);
+  EXPECT_TRUE((*info)->idle_baselines[0].busy);
+  EXPECT_DOUBLE_EQ(*(*info)->idle_baselines[0].cpu_util, 0.52);
+  EXPECT_FALSE((*info)->idle_baselines[1].busy);
+  EXPECT_FALSE((*info)->idle_baselines[1].cpu_util.has_value());
+  auto rows = (*st)->ReadRows("pilot");
+  ASSERT_TRUE(rows.ok());
+  int busy = 0, unknown = 0;
+  for (const auto& row : *rows) {
+    if (row.idle_busy.value_or(false)) ++busy;
+    if (!row.idle_busy) ++unknown;
+  }
+  EXPECT_EQ(busy, 1);
+  EXPECT_EQ(unknown, 1);
+}
+
+TEST(ExportTest, RoundOffAboveIdleIsZeroAndIdleBusyIsTheLastColumn) {
+  RunRow r;
+  r.study = "s";
+  r.model = "lenet";
+  r.phase = "infer";
+  r.window = "full";
+  r.energy_j = 12.5;
+  r.energy_above_idle_j = 3.9968e-15;  // seen in `runs --csv` on a busy machine
+  r.idle_busy = true;
+  auto f = RunRowFields(r);
+  ASSERT_EQ(f.size(), RunRowColumns().size());
+  EXPECT_EQ(RunRowColumns().back(), "idle_busy");
+  EXPECT_EQ(f[17], "0");
+  EXPECT_EQ(f.back(), "true");
+  r.energy_above_idle_j = -0.25;  // data keeps its sign
+  EXPECT_EQ(RunRowFields(r)[17], "-0.25");
+  r.idle_busy.reset();
+  EXPECT_EQ(RunRowFields(r).back(), "");
+  const auto j = nlohmann::json::parse(RunRowsToJson({r}));
+  EXPECT_TRUE(j[0]["idle_busy"].is_null());
 }
 
 }  // namespace

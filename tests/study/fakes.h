@@ -8,6 +8,8 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,7 +32,9 @@ class FakeClockEnv : public Env {
   Result<std::string> ReadFile(const std::string& p) override { return Status::NotFound(p); }
   Result<std::vector<std::string>> ListDir(const std::string& p) override { return Status::NotFound(p); }
   bool Exists(const std::string&) override { return false; }
-  Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& p) override { return Status::NotFound(p); }
+  Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& p) override {
+    return Status::NotFound(p);
+  }
   Result<std::unique_ptr<ReadableFile>> OpenPerfEvent(uint32_t, uint64_t, int) override {
     return Status::NotSupported("fake");
   }
@@ -40,16 +44,24 @@ class FakeClockEnv : public Env {
   void SleepFor(std::chrono::nanoseconds d) override { now_ += d; }
   double NowWallSeconds() override { return 1.7e9 + std::chrono::duration<double>(now_).count(); }
   std::optional<std::string> GetEnvVar(const std::string&) override { return std::nullopt; }
-  Status SetEnvVar(const std::string& n, const std::string&, bool) override { return Status::NotSupported("fake: " + n); }
-  Status WriteFileInPlace(const std::string& p, const std::string&) override { return Status::NotSupported("fake: " + p); }
+  Status SetEnvVar(const std::string& n, const std::string&, bool) override {
+    return Status::NotSupported("fake: " + n);
+  }
+  Status WriteFileInPlace(const std::string& p, const std::string&) override {
+    return Status::NotSupported("fake: " + p);
+  }
   Status WriteFileAtomically(const std::string& p, const std::string&) override {
     return Status::NotSupported("fake: " + p);
   }
-  Status AppendToFile(const std::string& p, const std::string&) override { return Status::NotSupported("fake: " + p); }
+  Status AppendToFile(const std::string& p, const std::string&) override {
+    return Status::NotSupported("fake: " + p);
+  }
   Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& p, bool, bool) override {
     return Status::NotSupported("fake: " + p);
   }
-  Status Rename(const std::string& f, const std::string&) override { return Status::NotSupported("fake: " + f); }
+  Status Rename(const std::string& f, const std::string&) override {
+    return Status::NotSupported("fake: " + f);
+  }
   Status RemoveFile(const std::string& p) override { return Status::NotSupported("fake: " + p); }
   Status RemoveTree(const std::string& p) override { return Status::NotSupported("fake: " + p); }
   Status CreateDirs(const std::string& p) override { return Status::NotSupported("fake: " + p); }
@@ -58,6 +70,9 @@ class FakeClockEnv : public Env {
   }
   Result<FileInfo> Stat(const std::string&) override { return FileInfo{}; }
   Status CheckWritable(const std::string& p) override { return Status::NotSupported("fake: " + p); }
+  Result<LockAttempt> TryLockFile(const std::string& p, const std::string&) override {
+    return Status::NotSupported("fake: " + p);
+  }
   int Pid() override { return 4242; }
   std::string HostName() override { return "fakehost"; }
   bool IsTerminal(int) override { return false; }
@@ -118,6 +133,7 @@ class FakeMeter : public Meter {
     w.mean_power_w = busy_w_;
     if (idle_) {
       w.idle_power_w = *idle_;
+      w.idle_busy = idle_busy_;
       w.energy_above_idle_j = w.energy_j - *idle_ * w.duration_s;
     }
     DomainEnergy d;
@@ -132,15 +148,30 @@ class FakeMeter : public Meter {
     open_.erase(it);
     return w;
   }
-  void SetIdlePower(double w) override { idle_ = w; }
+  void SetIdlePower(double w) override {
+    idle_ = w;
+    idle_busy_ = false;
+  }
+  void SetIdleBusy(bool busy) override { idle_busy_ = busy; }
   std::optional<double> idle_power_w() const override { return idle_; }
-  Result<double> MeasureIdle(std::chrono::nanoseconds d) override {
+  void SetIdleDomainPowers(const std::vector<std::pair<std::string, double>>& v) override {
+    idle_domains_ = v;
+  }
+  std::vector<std::pair<std::string, double>> idle_domain_powers_w() const override { return idle_domains_; }
+  Result<IdleMeasurement> MeasureIdle(std::chrono::nanoseconds d) override {
     if (!started_) return Status::FailedPrecondition("meter not started");
     env_->SleepFor(d);
     idle_ = idle_w_;
+    idle_busy_ = busy_idle;
     ++idle_measurements;
-    return idle_w_;
+    IdleMeasurement m;
+    m.power_w = idle_w_;
+    m.cpu_util = busy_idle ? 0.5 : 0.01;
+    m.busy = busy_idle;
+    if (busy_idle) m.busy_reason = "the CPU was 50% busy during it (more than 10%)";
+    return m;
   }
+  bool busy_idle = false;  // MeasureIdle reports a busy baseline
   void SetAttributionPid(int) override {}
   std::vector<TimelineSample> Timeline() const override {
     std::vector<TimelineSample> out;
@@ -161,6 +192,8 @@ class FakeMeter : public Meter {
   bool started_ = false;
   double start_s_ = 0;
   std::optional<double> idle_;
+  std::vector<std::pair<std::string, double>> idle_domains_;
+  bool idle_busy_ = false;
   std::vector<SourceAttempt> attempts_;
   std::vector<DomainInfo> domains_;
   WindowId next_ = 1;
@@ -173,13 +206,21 @@ class FakeEngine : public WorkloadEngine {
  public:
   explicit FakeEngine(Env* env, double s_per_sample = 0.001) : env_(env), s_per_sample_(s_per_sample) {}
   std::vector<std::string> ModelNames() const override { return {"lenet", "mlp:depth=2,width=64", "broken"}; }
-  Result<ModelFacts> Describe(const std::string& model, std::optional<Shape>, std::optional<int64_t>) override {
-    if (model != "lenet" && model != "broken" && model.rfind("mlp:", 0) != 0 && model.rfind("resnet:", 0) != 0)
+  Result<ModelFacts> Describe(const std::string& model, std::optional<Shape>,
+                              std::optional<int64_t>) override {
+    if (model != "lenet" && model != "broken" && model.rfind("mlp:", 0) != 0 &&
+        model.rfind("resnet:", 0) != 0)
       return Status::InvalidArgument("unknown model '" + model + "'; valid: lenet, mlp:depth=D,width=W");
     ModelFacts f;
     f.name = model;
-    f.params = model == "lenet" ? 62006 : 10000;
-    f.macs = model == "lenet" ? 652000 : 20000;
+    // Distinct counts per family spec (width and depth), so four fake models
+    // give `wattlab predict` four points.
+    auto num = [&](const char* key, int64_t dflt) -> int64_t {
+      size_t at = model.find(key);
+      return at == std::string::npos ? dflt : std::atoll(model.c_str() + at + std::strlen(key));
+    };
+    f.params = model == "lenet" ? 62006 : 1000 + num("depth=", 2) * num("width=", 64) * 10;
+    f.macs = model == "lenet" ? 652000 : f.params * (2 + num("depth=", 2));
     f.macs_per_param = (double)f.macs / (double)f.params;
     f.macs_by_kind = {{"conv", f.macs / 2}, {"linear", f.macs / 2}};
     f.counter = "analytic";
@@ -256,7 +297,9 @@ class FakeEngine : public WorkloadEngine {
     obs->OnPhaseEnd("infer", r.samples);
     return r;
   }
-  std::vector<std::pair<std::string, std::string>> Versions() const override { return {{"libtorch", "fake"}}; }
+  std::vector<std::pair<std::string, std::string>> Versions() const override {
+    return {{"libtorch", "fake"}};
+  }
 
   std::vector<TrainConfig> train_calls;
   std::vector<InferConfig> infer_calls;

@@ -2,6 +2,7 @@
 // support through the WorkloadEngine interface (no libtorch include here),
 // the plugin entry point through dlopen, and end-to-end runs of `wattlab`.
 #include <dlfcn.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,13 +12,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
+#include "platform/real_env.h"
 #include "workload/data.h"
 #include "workload/engine.h"
 
@@ -25,6 +25,12 @@ namespace wattlab::workload {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The real Env the engine reaches files and the environment through.
+Env* TestEnv() {
+  static const std::unique_ptr<Env> env = NewRealEnv();
+  return env.get();
+}
 
 // A fresh temporary directory per test, removed afterwards.
 class TempDir {
@@ -95,13 +101,15 @@ TEST(Gzip, RoundTripAndErrors) {
   auto truncated = Gunzip(gz.substr(0, gz.size() / 2), "half.gz");
   ASSERT_FALSE(truncated.ok());
   EXPECT_EQ(truncated.status().kind(), Status::Kind::kCorruption);
-  EXPECT_NE(truncated.status().message().find("truncated"), std::string::npos) << truncated.status().message();
+  EXPECT_NE(truncated.status().message().find("truncated"), std::string::npos)
+      << truncated.status().message();
   EXPECT_NE(truncated.status().message().find("half.gz"), std::string::npos);
 
   auto garbage = Gunzip("this is not gzip at all", "plain.txt");
   ASSERT_FALSE(garbage.ok());
   EXPECT_EQ(garbage.status().kind(), Status::Kind::kCorruption);
-  EXPECT_NE(garbage.status().message().find("not valid gzip"), std::string::npos) << garbage.status().message();
+  EXPECT_NE(garbage.status().message().find("not valid gzip"), std::string::npos)
+      << garbage.status().message();
 }
 
 TEST(Idx, ParsesAndRejectsBadFiles) {
@@ -133,7 +141,7 @@ TEST(FashionMnist, LoadsGeneratedFilesAndExplainsFailures) {
   TempDir dir;
   WriteFashionSplit(dir.path(), "train", 12);
   WriteFashionSplit(dir.path(), "t10k", 5);
-  auto split = LoadDataset("fashion-mnist:" + dir.path(), 1, 10, 0);
+  auto split = LoadDataset(TestEnv(), "fashion-mnist:" + dir.path(), 1, 10, 0);
   ASSERT_TRUE(split.ok()) << split.status().ToString();
   EXPECT_EQ(split->train.size(), 10);  // limited
   EXPECT_EQ(split->test.size(), 5);
@@ -143,7 +151,7 @@ TEST(FashionMnist, LoadsGeneratedFilesAndExplainsFailures) {
   EXPECT_TRUE(split->train.accuracy_meaningful);
 
   // Missing package: say which one to install.
-  auto missing = LoadDataset("fashion-mnist:" + dir.path() + "/nowhere", 1, 0, 0);
+  auto missing = LoadDataset(TestEnv(), "fashion-mnist:" + dir.path() + "/nowhere", 1, 0, 0);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().kind(), Status::Kind::kNotFound);
   EXPECT_NE(missing.status().message().find("apt-get install dataset-fashion-mnist"), std::string::npos);
@@ -179,7 +187,7 @@ TEST(Cifar10, ReadsBinaryRecordsAndRejectsBadFiles) {
   }
   WriteFile(dir / "test_batch.bin", bytes);
   for (int i = 1; i <= 5; ++i) WriteFile(dir / ("data_batch_" + std::to_string(i) + ".bin"), bytes);
-  auto split = LoadDataset("cifar10:" + dir.path(), 1, 0, 0);
+  auto split = LoadDataset(TestEnv(), "cifar10:" + dir.path(), 1, 0, 0);
   ASSERT_TRUE(split.ok()) << split.status().ToString();
   EXPECT_EQ(split->train.size(), 15);
   EXPECT_EQ(split->test.size(), 3);
@@ -198,16 +206,16 @@ TEST(Cifar10, ReadsBinaryRecordsAndRejectsBadFiles) {
   WriteFile(dir / "test_batch.bin", bad_label);
   EXPECT_EQ(LoadCifar10({dir / "test_batch.bin"}, "t", 0).status().kind(), Status::Kind::kCorruption);
 
-  auto missing = LoadDataset("cifar10:" + dir.path() + "/none", 1, 0, 0);
+  auto missing = LoadDataset(TestEnv(), "cifar10:" + dir.path() + "/none", 1, 0, 0);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().kind(), Status::Kind::kNotFound);
   EXPECT_NE(missing.status().message().find("data_batch_1.bin"), std::string::npos);
 }
 
 TEST(Synthetic, SeededAndMarkedMeaningless) {
-  auto a = LoadDataset("synthetic:2x5x7:50", 9, 0, 0);
-  auto b = LoadDataset("synthetic:2x5x7:50", 9, 0, 0);
-  auto c = LoadDataset("synthetic:2x5x7:50", 10, 0, 0);
+  auto a = LoadDataset(TestEnv(), "synthetic:2x5x7:50", 9, 0, 0);
+  auto b = LoadDataset(TestEnv(), "synthetic:2x5x7:50", 9, 0, 0);
+  auto c = LoadDataset(TestEnv(), "synthetic:2x5x7:50", 10, 0, 0);
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
   EXPECT_EQ(a->train.size(), 50);
   EXPECT_EQ(a->test.size(), 10);
@@ -218,9 +226,9 @@ TEST(Synthetic, SeededAndMarkedMeaningless) {
   EXPECT_NE(a->train.pixels, c->train.pixels);
   for (int64_t l : a->train.labels) EXPECT_TRUE(l >= 0 && l < 10);
 
-  for (const char* bad : {"synthetic:3x32x32", "synthetic:3x32:10", "synthetic:3x32x32:0", "synthetic:3x32x32:x",
-                          "imagenet", "cifar10:"}) {
-    auto r = LoadDataset(bad, 1, 0, 0);
+  for (const char* bad : {"synthetic:3x32x32", "synthetic:3x32:10", "synthetic:3x32x32:0",
+                          "synthetic:3x32x32:x", "imagenet", "cifar10:"}) {
+    auto r = LoadDataset(TestEnv(), bad, 1, 0, 0);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().kind(), Status::Kind::kInvalidArgument) << bad;
   }
@@ -269,7 +277,9 @@ class Recorder : public WorkloadObserver {
   std::vector<std::string> events;
   int64_t steps = 0, step_samples = 0;
   void OnPhaseBegin(const std::string& p) override { events.push_back("begin " + p); }
-  void OnPhaseEnd(const std::string& p, int64_t n) override { events.push_back("end " + p + " " + std::to_string(n)); }
+  void OnPhaseEnd(const std::string& p, int64_t n) override {
+    events.push_back("end " + p + " " + std::to_string(n));
+  }
   void OnEpochBegin(int64_t e) override { events.push_back("epoch " + std::to_string(e)); }
   void OnEpochEnd(int64_t e, int64_t n, double) override {
     events.push_back("epoch end " + std::to_string(e) + " " + std::to_string(n));
@@ -283,7 +293,7 @@ class Recorder : public WorkloadObserver {
 TEST(Train, LenetLearnsFashionMnist) {
   if (!fs::exists(std::string(kFashionMnistDir) + "/train-images-idx3-ubyte.gz"))
     FAIL() << "install dataset-fashion-mnist: apt-get install dataset-fashion-mnist";
-  auto engine = NewTorchEngine();
+  auto engine = NewTorchEngine(TestEnv());
   TrainConfig cfg;
   cfg.model = "lenet";
   cfg.steps = 200;
@@ -308,13 +318,13 @@ TEST(Train, LenetLearnsFashionMnist) {
   EXPECT_LT(r->step_loss.back(), r->step_loss.front());
   EXPECT_EQ(rec.steps, 200);
   EXPECT_EQ(rec.step_samples, 200 * 32);
-  std::vector<std::string> want = {"begin train", "epoch 1", "epoch end 1 6400", "end train 6400", "begin eval",
-                                   "end eval 2000"};
+  std::vector<std::string> want = {"begin train",    "epoch 1",    "epoch end 1 6400",
+                                   "end train 6400", "begin eval", "end eval 2000"};
   EXPECT_EQ(rec.events, want);
 }
 
 TEST(Train, SyntheticIsDeterministicAndHasNoAccuracy) {
-  auto engine = NewTorchEngine();
+  auto engine = NewTorchEngine(TestEnv());
   TrainConfig cfg;
   cfg.model = "lenet";
   cfg.dataset = "synthetic:1x28x28:40";
@@ -339,15 +349,15 @@ TEST(Train, SyntheticIsDeterministicAndHasNoAccuracy) {
 }
 
 TEST(Train, RejectsBadInput) {
-  auto engine = NewTorchEngine();
+  auto engine = NewTorchEngine(TestEnv());
   TrainConfig cfg;
   cfg.model = "no_such_net";
   cfg.steps = 1;
   auto r = engine->Train(cfg, nullptr);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().kind(), Status::Kind::kInvalidArgument);
-  EXPECT_NE(r.status().message().find("resnet18"), std::string::npos) << "should list valid names: "
-                                                                      << r.status().message();
+  EXPECT_NE(r.status().message().find("resnet18"), std::string::npos)
+      << "should list valid names: " << r.status().message();
   cfg.model = "lenet";
   cfg.epochs = 1;  // both epochs and steps
   EXPECT_EQ(engine->Train(cfg, nullptr).status().kind(), Status::Kind::kInvalidArgument);
@@ -360,7 +370,7 @@ TEST(Train, RejectsBadInput) {
 }
 
 TEST(Infer, DeterministicChecksumAndPercentiles) {
-  auto engine = NewTorchEngine();
+  auto engine = NewTorchEngine(TestEnv());
   InferConfig cfg;
   cfg.model = "lenet";
   cfg.batch_size = 4;
@@ -395,7 +405,7 @@ TEST(TorchScript, ScriptedAtTestTimeIsCountedAndRun) {
   std::string file = dir / "tiny.pt";
   std::string cmd = std::string("/usr/bin/python3 ") + WATTLAB_MAKE_TORCHSCRIPT + " " + file;
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd << " failed (needs python3-torch)";
-  auto engine = NewTorchEngine();
+  auto engine = NewTorchEngine(TestEnv());
   auto facts = engine->DescribeTorchScript(file, Shape{3, 32, 32});
   ASSERT_TRUE(facts.ok()) << facts.status().ToString();
   EXPECT_EQ(facts->params, 137);
@@ -436,9 +446,9 @@ TEST(Plugin, EntryPointLoadsThroughDlopen) {
   ASSERT_NE(h, nullptr) << ::dlerror();
   auto create = reinterpret_cast<CreateWorkloadEngineFn>(::dlsym(h, kCreateWorkloadEngineSymbol));
   ASSERT_NE(create, nullptr);
-  WorkloadEngine* engine = create();
+  WorkloadEngine* engine = create(TestEnv());
   ASSERT_NE(engine, nullptr);
-  EXPECT_EQ(create(), engine);  // one engine per process
+  EXPECT_EQ(create(TestEnv()), engine);  // one engine per process
   auto names = engine->ModelNames();
   EXPECT_NE(std::find(names.begin(), names.end(), "lenet"), names.end());
   auto facts = engine->Describe("resnet18", std::nullopt, std::nullopt);
@@ -486,10 +496,11 @@ TEST(E2E, ModelsJsonListsEveryModel) {
     EXPECT_GT(m["params"].get<int64_t>(), 0) << m.dump();
     EXPECT_TRUE(m["macs_by_kind"].contains("conv")) << m.dump();
     EXPECT_TRUE(m["macs_by_kind"].contains("linear")) << m.dump();
-    EXPECT_NEAR(m["macs_per_param"].get<double>(),
-                m["macs"].get<double>() / m["params"].get<double>(), 1e-6 * m["macs_per_param"].get<double>());
+    EXPECT_NEAR(m["macs_per_param"].get<double>(), m["macs"].get<double>() / m["params"].get<double>(),
+                1e-6 * m["macs_per_param"].get<double>());
   }
-  for (const char* want : {"lenet", "resnet18", "mobilenetv2", "vgg16", "densenet121"}) EXPECT_TRUE(names.count(want)) << want;
+  for (const char* want : {"lenet", "resnet18", "mobilenetv2", "vgg16", "densenet121"})
+    EXPECT_TRUE(names.count(want)) << want;
 
   CliRun bad = RunWattlab("models --model no_such_net");
   EXPECT_EQ(bad.status, 2) << bad.out;
@@ -498,8 +509,10 @@ TEST(E2E, ModelsJsonListsEveryModel) {
 
 TEST(E2E, TrainStepsOnSyntheticDataWithEstimateMeter) {
   TempDir empty;
-  CliRun r = RunWattlab("train --model lenet --dataset synthetic:3x32x32:64 --steps 3 --batch-size 16 --threads 2 "
-                     "--idle-seconds 0.2 --interval 10ms --json" + IsolatedMeter(empty));
+  CliRun r = RunWattlab(
+      "train --model lenet --dataset synthetic:3x32x32:64 --steps 3 --batch-size 16 --threads 2 "
+      "--idle-seconds 0.2 --interval 10ms --json" +
+      IsolatedMeter(empty));
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["sources"], nlohmann::json::array({"estimate"}));
@@ -521,16 +534,17 @@ TEST(E2E, TrainStepsOnSyntheticDataWithEstimateMeter) {
 
   CliRun bad = RunWattlab("train --model lenet --steps 1 --epochs 1");
   EXPECT_EQ(bad.status, 2) << bad.out;
-  CliRun missing = RunWattlab("train --model lenet --steps 1 --idle-seconds 0 --dataset cifar10:/nonexistent" +
-                           IsolatedMeter(empty));
+  CliRun missing = RunWattlab(
+      "train --model lenet --steps 1 --idle-seconds 0 --dataset cifar10:/nonexistent" + IsolatedMeter(empty));
   EXPECT_EQ(missing.status, 1) << missing.out;
   EXPECT_NE(missing.out.find("data_batch_1.bin"), std::string::npos) << missing.out;
 }
 
 TEST(E2E, InferReportsLatencyAndEnergy) {
   TempDir empty;
-  CliRun r = RunWattlab("infer --model lenet --samples 20 --batch-size 2 --threads 2 --idle-seconds 0 --json" +
-                     IsolatedMeter(empty));
+  CliRun r =
+      RunWattlab("infer --model lenet --samples 20 --batch-size 2 --threads 2 --idle-seconds 0 --json" +
+                 IsolatedMeter(empty));
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["samples"], 20);
@@ -540,7 +554,8 @@ TEST(E2E, InferReportsLatencyAndEnergy) {
   EXPECT_EQ(j["phases"]["infer"]["energy_per_sample_basis"], "energy_j");  // no idle baseline
   EXPECT_EQ(j["estimated"], true);
 
-  CliRun ts = RunWattlab("infer --torchscript /nonexistent.pt --input 3x32x32 --idle-seconds 0" + IsolatedMeter(empty));
+  CliRun ts = RunWattlab("infer --torchscript /nonexistent.pt --input 3x32x32 --idle-seconds 0" +
+                         IsolatedMeter(empty));
   EXPECT_EQ(ts.status, 1) << ts.out;
   EXPECT_NE(ts.out.find("/nonexistent.pt"), std::string::npos) << ts.out;
   CliRun no_input = RunWattlab("infer --torchscript x.pt");

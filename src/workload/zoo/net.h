@@ -45,21 +45,21 @@ class BlockScope {
 };
 
 // Defines both Run overloads of a Block from its template Fwd.
-#define WATTLAB_ZOO_BLOCK                                                  \
-  at::Tensor Run(const at::Tensor& x) override { return Fwd(x); }         \
-  ::wattlab::zoo::Sym Run(const ::wattlab::zoo::Sym& x) override {        \
-    ::wattlab::zoo::BlockScope scope(x);                                   \
-    return scope.Done(Fwd(x));                                             \
+#define WATTLAB_ZOO_BLOCK                                          \
+  at::Tensor Run(const at::Tensor& x) override { return Fwd(x); }  \
+  ::wattlab::zoo::Sym Run(const ::wattlab::zoo::Sym& x) override { \
+    ::wattlab::zoo::BlockScope scope(x);                           \
+    return scope.Done(Fwd(x));                                     \
   }
 
 // Defines both feature overloads of a ZooNet from its template Features.
-#define WATTLAB_ZOO_FEATURES                                                        \
-  at::Tensor FeaturesT(const at::Tensor& x) override { return Features(x); }        \
+#define WATTLAB_ZOO_FEATURES                                                 \
+  at::Tensor FeaturesT(const at::Tensor& x) override { return Features(x); } \
   ::wattlab::zoo::Sym FeaturesS(const ::wattlab::zoo::Sym& x) override { return Features(x); }
 
 // Defines both head overloads of a ZooNet from its template Head.
-#define WATTLAB_ZOO_HEAD                                                    \
-  at::Tensor HeadT(const at::Tensor& x) override { return Head(x); }        \
+#define WATTLAB_ZOO_HEAD                                             \
+  at::Tensor HeadT(const at::Tensor& x) override { return Head(x); } \
   ::wattlab::zoo::Sym HeadS(const ::wattlab::zoo::Sym& x) override { return Head(x); }
 
 class Block : public torch::nn::Module {
@@ -113,9 +113,9 @@ class ZooNet : public Net {
 
 // Per-file factories: nullptr when the name is not theirs. `c` is the input
 // channel count (the reference forms take 3).
-std::shared_ptr<ZooNet> MakeCifarA(const std::string& name, int64_t c);  // models_a.cc
-std::shared_ptr<ZooNet> MakeCifarB(const std::string& name, int64_t c);  // models_b.cc
-std::shared_ptr<ZooNet> MakeCifarC(const std::string& name, int64_t c);  // models_c.cc
+std::shared_ptr<ZooNet> MakeCifarA(const std::string& name, int64_t c);    // models_a.cc
+std::shared_ptr<ZooNet> MakeCifarB(const std::string& name, int64_t c);    // models_b.cc
+std::shared_ptr<ZooNet> MakeCifarC(const std::string& name, int64_t c);    // models_c.cc
 std::shared_ptr<ZooNet> MakeImagenet(const std::string& name, int64_t c);  // models_imagenet.cc
 
 // Families (families.cc); parameters already validated by zoo.cc.

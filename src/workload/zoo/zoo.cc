@@ -4,9 +4,9 @@
 // exception and ShapeError is turned into a Status here.
 #include "workload/zoo/zoo.h"
 
-#include <exception>
-
 #include <c10/util/Exception.h>
+
+#include <exception>
 
 #include "catalog/catalog.h"
 #include "core/strings.h"
@@ -56,8 +56,8 @@ Result<std::shared_ptr<ZooNet>> BuildZooNet(const std::string& name, const Shape
           }
         }
       }
-      return Status::InvalidArgument("model '" + name + "' cannot take input " + input.ToString() + " (" + e.what() +
-                                     ")" + minimum);
+      return Status::InvalidArgument("model '" + name + "' cannot take input " + input.ToString() + " (" +
+                                     e.what() + ")" + minimum);
     }
     return net;
   } catch (const c10::Error& e) {
@@ -108,7 +108,8 @@ Result<ModelFacts> CountAnalytic(const std::string& name, const Shape& input, in
   return CountAnalyticOf(*net, name, input, classes);
 }
 
-Result<ModelFacts> CountAnalyticOf(ZooNet& net, const std::string& name, const Shape& input, int64_t classes) {
+Result<ModelFacts> CountAnalyticOf(ZooNet& net, const std::string& name, const Shape& input,
+                                   int64_t classes) {
   Tally tally;
   try {
     net.Describe(Sym{{1, input.c, input.h, input.w}, &tally});
@@ -149,7 +150,8 @@ Result<std::vector<SplitPoint>> SplitPointsOf(ZooNet& net, const std::string& na
     if (!out.empty() && c.elements_per_sample == out.back().activation_elements &&
         static_cast<double>(c.macs_before) / static_cast<double>(total) == out.back().mac_share)
       continue;
-    out.push_back({c.layer, c.elements_per_sample, static_cast<double>(c.macs_before) / static_cast<double>(total)});
+    out.push_back(
+        {c.layer, c.elements_per_sample, static_cast<double>(c.macs_before) / static_cast<double>(total)});
   }
   return out;
 }

@@ -26,15 +26,15 @@
 // Only included inside src/workload/ (it exposes torch types).
 #pragma once
 
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <torch/nn/module.h>
-#include <torch/types.h>
 
 #include "wattlab/status.h"
 #include "wattlab/workload.h"
