@@ -200,10 +200,11 @@ Result<RequestEnergy> EnergyPerRequestFromRows(const std::vector<RunRow>& rows, 
     for (const auto& r : at)
       if (r.energy_above_idle_j && r.energy_j > 0) above += *r.energy_above_idle_j, total += r.energy_j;
     if (total > 0 && above / total < kAboveIdleLowShare)
-      e.notes.push_back(what + ": only " + FormatFixed(100 * above / total, 4) +
-                        "% of the windows' energy is above the idle baseline (the machine was as busy while idle "
-                        "was measured as during the runs), so the figure above idle is unreliable: measure on a "
-                        "quiet machine, or see --energy total");
+      e.notes.push_back(
+          what + ": only " + FormatFixed(100 * above / total, 4) +
+          "% of the windows' energy is above the idle baseline (the machine was as busy while idle "
+          "was measured as during the runs), so the figure above idle is unreliable: measure on a "
+          "quiet machine, or see --energy total");
   }
   if (batch != 1)
     e.notes.push_back(what + ": no batch-1 run of " + model + "; the smallest batch measured (" +
