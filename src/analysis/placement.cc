@@ -193,6 +193,19 @@ Result<RequestEnergy> EnergyPerRequestFromRows(const std::vector<RunRow>& rows, 
   e.source = what + ": infer, batch " + std::to_string(batch) + ", " + std::to_string(best->threads) +
              " threads, " + best->precision + " (" + std::to_string(best->repetitions) + " repetition" +
              (best->repetitions == 1 ? "" : "s") + ", energy per sample " + e.basis + ")";
+  if (b == EnergyBasis::kAboveIdle) {
+    // Analyze's warning, here too: a baseline nearly as busy as the runs
+    // leaves round-off above idle, not a measurement of the model.
+    double above = 0, total = 0;
+    for (const auto& r : at)
+      if (r.energy_above_idle_j && r.energy_j > 0) above += *r.energy_above_idle_j, total += r.energy_j;
+    if (total > 0 && above / total < kAboveIdleLowShare)
+      e.notes.push_back(
+          what + ": only " + FormatFixed(100 * above / total, 4) +
+          "% of the windows' energy is above the idle baseline (the machine was as busy while idle "
+          "was measured as during the runs), so the figure above idle is unreliable: measure on a "
+          "quiet machine, or see --energy total");
+  }
   if (batch != 1)
     e.notes.push_back(what + ": no batch-1 run of " + model + "; the smallest batch measured (" +
                       std::to_string(batch) +

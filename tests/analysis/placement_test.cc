@@ -257,6 +257,13 @@ TEST(Placement, EnergyFromRowsSmallestBatchAndMissingBaseline) {
   EXPECT_DOUBLE_EQ(t->energy_j, 0.55);
   EXPECT_NE(t->notes.front().find("nothing above the idle baseline"), std::string::npos);
   EXPECT_FALSE(EnergyPerRequestFromRows(busy, "m", EnergyBasis::kAboveIdle, "edge.db").ok());
+  // A sliver above idle (0.001% of the energy) is used, with a warning.
+  std::vector<RunRow> sliver = {Row("m", 1, 1, 100, 0.001)};
+  auto w = EnergyPerRequestFromRows(sliver, "m", std::nullopt, "edge.db");
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->basis, "above idle");
+  ASSERT_FALSE(w->notes.empty());
+  EXPECT_NE(w->notes.back().find("unreliable"), std::string::npos);
 
   auto none = EnergyPerRequestFromRows(rows, "resnet18", std::nullopt, "--edge-db edge.db");
   ASSERT_FALSE(none.ok());
