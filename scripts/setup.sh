@@ -15,6 +15,7 @@ PACKAGES=(
   libeigen3-dev libboost-math-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 clang-format-14
+  pybind11-dev python3-dev python3-venv python3-pip python3-setuptools python3-wheel
   chromium
 )
 
@@ -31,5 +32,8 @@ if ((${#missing[@]})); then
 fi
 
 BUILD_DIR=${WATTLAB_BUILD_DIR:-build}
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWATTLAB_BUILD_TESTS=ON >/dev/null
+# The Python extension (wattlab._native) is built for Debian's interpreter,
+# which has python3-torch; the python3 first on PATH may be another one.
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWATTLAB_BUILD_TESTS=ON \
+  -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"

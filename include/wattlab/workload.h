@@ -131,9 +131,13 @@ class WorkloadEngine {
   virtual std::vector<std::pair<std::string, std::string>> Versions() const = 0;
 };
 
+class Env;
+
 // Plugin entry point exported by libwattlab_torch.so (C linkage, no mangling).
+// The engine reaches the OS (dataset files, the BLAS probe, the environment)
+// only through `env`, which must outlive every use of the engine.
 extern "C" {
-typedef WorkloadEngine* (*CreateWorkloadEngineFn)();
+typedef WorkloadEngine* (*CreateWorkloadEngineFn)(Env* env);
 }
 inline constexpr const char* kCreateWorkloadEngineSymbol = "wattlab_create_workload_engine";
 

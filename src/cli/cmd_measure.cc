@@ -21,10 +21,12 @@
 #include "cli/common.h"
 #include "core/energy_basis.h"
 #include "core/strings.h"
+#include "meter/command_run.h"
 #include "meter/idle_store.h"
 #include "meter/json.h"
 #include "meter/meter_impl.h"
-#include "platform/process.h"
+#include "meter/procfs.h"
+#include "report/codecarbon.h"
 
 namespace wattlab::cli {
 
@@ -35,20 +37,37 @@ int Fail(const std::string& message) {
   return kExitCannotStart;
 }
 
-std::string TimelineCsv(const std::vector<DomainInfo>& domains, const std::vector<TimelineSample>& tl) {
+// t_s and the domains' power first (as before the window protocol), then
+// unix_s (t_s on the wall clock, to line up with the program's own log) and
+// windows: the program's windows open at that sample, joined by ';'.
+std::string TimelineCsv(const std::vector<DomainInfo>& domains, const std::vector<TimelineSample>& tl,
+                        double start_unix_s, const std::vector<ControlWindow>& windows) {
   std::string csv = "t_s";
   for (const auto& d : domains) csv += "," + CsvEscape(d.source + ":" + d.name + "_power_w");
-  csv += "\n";
+  csv += ",unix_s,windows\n";
   for (const auto& s : tl) {
     csv += FormatDouble(s.t_s);
     for (double w : s.power_w) csv += "," + FormatDouble(w);
-    csv += "\n";
+    csv += "," + FormatFixed(start_unix_s + s.t_s, 6);
+    std::vector<std::string> open;
+    for (const auto& w : windows)
+      if (s.t_s >= w.result.start_s && s.t_s <= w.result.start_s + w.result.duration_s) open.push_back(w.result.name);
+    csv += "," + CsvEscape(Join(open, ";")) + "\n";
   }
   return csv;
 }
 
+nlohmann::json ControlWindowToJson(const ControlWindow& w, double start_unix_s) {
+  std::optional<WindowWork> work;
+  if (w.samples_reported) work = WindowWork{w.samples, std::nullopt};
+  nlohmann::json j = WindowToJson(w.result, work);
+  j["start_unix_s"] = start_unix_s + w.result.start_s;
+  j["closed_at_exit"] = w.closed_at_exit;
+  return j;
+}
+
 std::string Human(const WindowResult& r, int exit_code, const std::vector<std::string>& command,
-                  std::optional<double> idle_age_s) {
+                  std::optional<double> idle_age_s, const CommandRunResult& run) {
   std::string o;
   auto line = [&](const std::string& k, const std::string& v) {
     std::string key = "  " + k + " ";
@@ -83,12 +102,75 @@ std::string Human(const WindowResult& r, int exit_code, const std::vector<std::s
                                                         : " (measured)"));
   line("samples", std::to_string(r.samples));
   line("exit code", std::to_string(exit_code));
+  if (!run.windows.empty()) {
+    o += "\n  windows (from the program, WATTLAB_CONTROL)\n";
+    for (const auto& w : run.windows) {
+      const WindowResult& x = w.result;
+      std::string v = "at " + FormatFixed(x.start_s, 3) + " s, " + FormatFixed(x.duration_s, 3) + " s, " +
+                      FormatFixed(x.energy_j, 3) + " J";
+      if (x.energy_above_idle_j) {
+        const ShownAboveIdle shown = ShowAboveIdle(x.energy_j, *x.energy_above_idle_j);
+        v += " (" + FormatFixed(shown.value_j, 3) + " J above idle" +
+             (shown.below_idle_j > 0 ? ", " + FormatFixed(shown.below_idle_j, 3) + " J below the baseline" : "") + ")";
+      }
+      if (w.samples_reported) {
+        v += ", " + std::to_string(w.samples) + " samples";
+        if (w.samples > 0) v += ", " + FormatFixed(x.energy_j / static_cast<double>(w.samples), 6) + " J/sample";
+      }
+      if (w.closed_at_exit) v += " [still open at exit]";
+      line(w.result.name, v);
+    }
+  }
+  for (const auto& [k, v] : run.meta) line("meta " + k, v);
   return o;
+}
+
+// CodeCarbon's row for the whole command: what wattlab knows of the machine
+// (through env) and the command's window, energies split by component.
+CodeCarbonRow CodeCarbonForCommand(Env* env, const WindowResult& r, double end_unix_s, double start_unix_s,
+                                   const std::string& project, double intensity, double pue) {
+  CodeCarbonRow row;
+  row.timestamp_unix_s = end_unix_s;
+  row.project_name = project;
+  row.run_id = "measure-" + std::to_string(env->Pid()) + "-" + FormatFixed(start_unix_s, 0);
+  row.duration_s = r.duration_s;
+  row.energy_j = r.energy_j;
+  row.intensity_g_per_kwh = intensity;
+  row.pue = pue;
+  std::optional<double> cpu, gpu, ram;
+  int64_t gpus = 0;
+  for (const auto& d : r.domains) {
+    if (!d.in_total) continue;
+    auto add = [&](std::optional<double>& v) { v = v.value_or(0) + d.energy_j; };
+    if (d.component == Component::kCpu) add(cpu);
+    if (d.component == Component::kGpu) {
+      add(gpu);
+      ++gpus;
+    }
+    if (d.component == Component::kDram) add(ram);
+  }
+  row.cpu_energy_j = cpu;
+  row.gpu_energy_j = gpu;
+  row.ram_energy_j = ram;
+  row.gpu_count = gpus;
+  if (auto k = env->ReadFile("/proc/sys/kernel/osrelease"); k.ok()) row.os = "Linux-" + Trim(*k);
+  if (auto c = ReadCpuInfo(env); c.ok()) row.cpu_model = c->model_name;
+  row.cpu_count = env->OnlineCpuCount();
+  if (auto m = env->ReadFile("/proc/meminfo"); m.ok()) {
+    for (const auto& l : Split(*m, '\n')) {
+      if (!StartsWith(l, "MemTotal:")) continue;
+      auto parts = Split(TrimCopy(l.substr(9)), ' ');
+      if (auto kb = ParseNumber(parts[0])) row.ram_total_gb = *kb / (1024.0 * 1024.0);
+    }
+  }
+  row.cpu_utilization_percent = r.cpu_util * 100;
+  return row;
 }
 
 struct Measure {
   bool json = false, subtract_idle = false;
-  std::string output, timeline;
+  std::string output, timeline, codecarbon_csv, project = "wattlab";
+  double intensity = 475.0, pue = 1.0;
   MeterFlags flags;
   int Run(const std::vector<std::string>& command);
 };
@@ -103,6 +185,12 @@ CommandFn AddMeasure(CLI::App* root) {
   AddFlag(p, "--json", &c->json, "write the summary as one JSON object");
   AddString(p, "-o,--output", &c->output, "FILE", "write the summary to FILE instead of stderr (also -o FILE)");
   AddString(p, "--timeline", &c->timeline, "FILE.csv", "write the power timeline (one row per sample) as CSV");
+  AddString(p, "--codecarbon-csv", &c->codecarbon_csv, "FILE",
+            "append one row for the command to FILE in CodeCarbon 3.3.0's emissions.csv format");
+  AddString(p, "--project-name", &c->project, "NAME", "project_name in the CodeCarbon row (default wattlab)");
+  AddNumber(p, "--intensity", &c->intensity, Range::AtLeast(0), "G",
+            "carbon intensity in gCO2e/kWh for the CodeCarbon row (default 475, world average)");
+  AddNumber(p, "--pue", &c->pue, Range::AtLeast(1), "X", "power usage effectiveness for the CodeCarbon row (default 1.0)");
   AddFlag(p, "--subtract-idle", &c->subtract_idle,
           "report energy above the idle baseline stored by 'wattlab idle'");
   c->flags.Register(p);
@@ -125,6 +213,10 @@ int Measure::Run(const std::vector<std::string>& command) {
     if (Status t = CheckOutputPath(files.get(), "--timeline", timeline); !t.ok()) return Fail(t.message());
   auto options = flags.ResolveOptions(env.get());
   if (!options.ok()) return Fail(options.status().message());
+  if (!codecarbon_csv.empty()) {
+    Status cs = CheckCodeCarbonCsv(env.get(), codecarbon_csv);
+    if (!cs.ok()) return Fail("--codecarbon-csv: " + cs.message());
+  }
   auto created = Meter::Create(env.get(), *options);
   if (!created.ok()) return Fail("cannot start the meter: " + created.status().message());
   Meter& meter = **created;
@@ -150,26 +242,33 @@ int Measure::Run(const std::vector<std::string>& command) {
   meter.SetAttributionPid(env->Pid());
   Status st = meter.Start();
   if (!st.ok()) return Fail("cannot start the meter: " + st.message());
+  // The wall clock at the whole-command window's start anchors unix_s:
+  // start_unix_s + t_s (t_s counts from the meter's start).
+  const double begin_unix_s = env->NowWallSeconds();
   Meter::WindowId w = meter.BeginWindow("measure");
-  auto child = ChildProcess::Spawn(command);
-  if (!child.ok()) {
-    (void)meter.Stop();
-    std::fprintf(stderr, "wattlab measure: %s\n", child.status().message().c_str());
-    return ExitCodeForSpawnFailure(child.status());
-  }
-  auto waited = (*child)->Wait();
+  CommandRunOptions run_options;
+  run_options.on_warning = [](const std::string& warning) {
+    std::fprintf(stderr, "wattlab measure: %s\n", warning.c_str());
+  };
+  auto ran = RunCommandWithControl(env.get(), &meter, command, run_options);
   auto result = meter.EndWindow(w);
   Status stop = meter.Stop();
-  if (!waited.ok()) {
-    std::fprintf(stderr, "wattlab measure: %s\n", waited.status().message().c_str());
+  if (!ran.ok()) {
+    std::fprintf(stderr, "wattlab measure: %s\n", ran.status().message().c_str());
     return kExitCannotStart;
   }
-  const int exit_code = *waited;
+  const CommandRunResult& run = *ran;
+  if (!run.spawn_error.ok()) {
+    std::fprintf(stderr, "wattlab measure: %s\n", run.spawn_error.message().c_str());
+    return run.exit_code;
+  }
+  const int exit_code = run.exit_code;
   if (!result.ok()) {
     std::fprintf(stderr, "wattlab measure: the measurement failed: %s\n", result.status().message().c_str());
     return exit_code;
   }
   if (!stop.ok()) std::fprintf(stderr, "wattlab measure: warning: %s\n", stop.message().c_str());
+  const double start_unix_s = begin_unix_s - result->start_s;
 
   std::string summary;
   if (json) {
@@ -183,9 +282,17 @@ int Measure::Run(const std::vector<std::string>& command) {
     // energy_j; measure's samples is the window's meter_samples.
     j["total_energy_j"] = j["energy_j"];
     j["samples"] = result->samples;
+    j["start_unix_s"] = begin_unix_s;
+    // The program's own windows (WATTLAB_CONTROL), the same window shape
+    // plus start_unix_s and closed_at_exit; samples only when it said them.
+    j["windows"] = nlohmann::json::array();
+    for (const auto& cw : run.windows) j["windows"].push_back(ControlWindowToJson(cw, start_unix_s));
+    j["meta"] = nlohmann::json::object();
+    for (const auto& [k, v] : run.meta) j["meta"][k] = v;
+    j["control_warnings"] = run.warnings;
     summary = j.dump(2) + "\n";
   } else {
-    summary = Human(*result, exit_code, command, idle_age_s);
+    summary = Human(*result, exit_code, command, idle_age_s, run);
   }
   bool lost = false;
   auto fallback = [&](const std::string& what, const std::string& data, const Status& why) {
@@ -196,8 +303,17 @@ int Measure::Run(const std::vector<std::string>& command) {
     else std::fprintf(stderr, "wattlab measure: the %s could not be saved anywhere\n", what.c_str());
   };
   if (!timeline.empty()) {
-    const std::string csv = TimelineCsv(meter.domains(), meter.Timeline());
+    const std::string csv = TimelineCsv(meter.domains(), meter.Timeline(), start_unix_s, run.windows);
     if (Status ts = WriteOutput(files.get(), timeline, csv); !ts.ok()) fallback("timeline.csv", csv, ts);
+  }
+  if (!codecarbon_csv.empty()) {
+    CodeCarbonRow row = CodeCarbonForCommand(env.get(), *result, start_unix_s + result->start_s + result->duration_s,
+                                             begin_unix_s, project, intensity, pue);
+    Status cs = AppendCodeCarbonCsv(env.get(), codecarbon_csv, {row});
+    if (!cs.ok()) {
+      lost = true;  // checked before the command ran: a failure now is lost output a script must see
+      std::fprintf(stderr, "wattlab measure: --codecarbon-csv: %s\n", cs.message().c_str());
+    }
   }
   if (output.empty()) {
     std::fputs(summary.c_str(), stderr);

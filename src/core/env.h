@@ -112,8 +112,15 @@ class Env {
   virtual Result<std::unique_ptr<ReadableFile>> OpenPerfEvent(uint32_t type, uint64_t config, int cpu) = 0;
 
   // dlopen/dlsym. Handles are never closed (libraries stay for the process).
+  // DlSym(nullptr, s) looks s up in the process's global scope (RTLD_DEFAULT).
   virtual Result<void*> DlOpen(const std::string& library) = 0;
   virtual void* DlSym(void* handle, const char* symbol) = 0;
+  // The resolved path of the shared object holding `address` (dladdr +
+  // realpath); nullopt when unknown. Not pure: fakes need not care.
+  virtual std::optional<std::string> LibraryPathOf(const void* address) {
+    (void)address;
+    return std::nullopt;
+  }
 
   // Monotonic clock and sleeping, injectable for tests.
   virtual std::chrono::nanoseconds NowMonotonic() = 0;
@@ -189,6 +196,7 @@ class ForwardingEnv : public Env {
   }
   Result<void*> DlOpen(const std::string& lib) override { return target_->DlOpen(lib); }
   void* DlSym(void* h, const char* s) override { return target_->DlSym(h, s); }
+  std::optional<std::string> LibraryPathOf(const void* a) override { return target_->LibraryPathOf(a); }
   std::chrono::nanoseconds NowMonotonic() override { return target_->NowMonotonic(); }
   void SleepFor(std::chrono::nanoseconds d) override { target_->SleepFor(d); }
   double NowWallSeconds() override { return target_->NowWallSeconds(); }

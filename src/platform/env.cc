@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <signal.h>
+#include <climits>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -252,7 +253,15 @@ class RealEnv : public Env {
     }
     return h;
   }
-  void* DlSym(void* handle, const char* symbol) override { return ::dlsym(handle, symbol); }
+  void* DlSym(void* handle, const char* symbol) override { return ::dlsym(handle ? handle : RTLD_DEFAULT, symbol); }
+  std::optional<std::string> LibraryPathOf(const void* address) override {
+    Dl_info info{};
+    if (!::dladdr(address, &info) || !info.dli_fname) return std::nullopt;
+    std::string path = info.dli_fname;
+    char real[PATH_MAX];
+    if (::realpath(path.c_str(), real)) path = real;
+    return path;
+  }
 
   std::chrono::nanoseconds NowMonotonic() override {
     timespec ts;

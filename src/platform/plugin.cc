@@ -46,7 +46,7 @@ Result<WorkloadEngine*> LoadWorkloadEngine(Env* env) {
       tried += "\n  " + path + ": no symbol " + kCreateWorkloadEngineSymbol;
       continue;
     }
-    engine = create();
+    engine = create(env);
     if (engine) return engine;
     tried += "\n  " + path + ": the plugin failed to create its engine";
   }

@@ -27,23 +27,7 @@ uint64_t Below(std::mt19937_64& rng, uint64_t bound) { return rng() % bound; }
 
 }  // namespace
 
-Result<std::string> ReadBinaryFile(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) {
-    int err = errno;
-    if (err == ENOENT) return Status::NotFound(path + ": no such file");
-    if (err == EACCES) return Status::PermissionDenied(path + ": permission denied");
-    return Status::IOError(path + ": " + std::strerror(err));
-  }
-  std::string out;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  bool failed = std::ferror(f);
-  std::fclose(f);
-  if (failed) return Status::IOError(path + ": read error");
-  return out;
-}
+Result<std::string> ReadBinaryFile(Env* env, const std::string& path) { return env->ReadFile(path); }
 
 Result<std::string> Gunzip(std::string_view bytes, const std::string& what) {
   z_stream zs{};
@@ -102,11 +86,11 @@ Result<IdxArray> ParseIdx(std::string_view bytes, int expected_rank, const std::
   return a;
 }
 
-Result<Dataset> LoadFashionMnist(const std::string& dir, const std::string& split, int64_t limit) {
+Result<Dataset> LoadFashionMnist(Env* env, const std::string& dir, const std::string& split, int64_t limit) {
   std::string images_path = dir + "/" + split + "-images-idx3-ubyte.gz";
   std::string labels_path = dir + "/" + split + "-labels-idx1-ubyte.gz";
   auto load = [&](const std::string& path, int rank) -> Result<IdxArray> {
-    auto raw = ReadBinaryFile(path);
+    auto raw = ReadBinaryFile(env, path);
     if (!raw.ok()) {
       if (raw.status().kind() == Status::Kind::kNotFound)
         return Status::NotFound("Fashion-MNIST file " + path + " is missing; " + kFashionInstallHint);
@@ -140,7 +124,7 @@ Result<Dataset> LoadFashionMnist(const std::string& dir, const std::string& spli
   return ds;
 }
 
-Result<Dataset> LoadCifar10(const std::vector<std::string>& files, const std::string& name, int64_t limit) {
+Result<Dataset> LoadCifar10(Env* env, const std::vector<std::string>& files, const std::string& name, int64_t limit) {
   constexpr int64_t kRecord = 1 + 3 * 32 * 32;
   Dataset ds;
   ds.name = name;
@@ -150,7 +134,7 @@ Result<Dataset> LoadCifar10(const std::vector<std::string>& files, const std::st
   ds.mean = {0.4914f, 0.4822f, 0.4465f};
   ds.std = {0.2023f, 0.1994f, 0.2010f};
   for (const auto& path : files) {
-    auto raw = ReadBinaryFile(path);
+    auto raw = ReadBinaryFile(env, path);
     if (!raw.ok()) {
       if (raw.status().kind() == Status::Kind::kNotFound)
         return Status::NotFound("CIFAR-10 file " + path +
@@ -197,12 +181,12 @@ Dataset MakeSynthetic(const Shape& shape, int64_t n, int64_t classes, uint64_t s
   return ds;
 }
 
-Result<DataSplit> LoadDataset(const std::string& spec, uint64_t seed, int64_t train_limit, int64_t test_limit) {
+Result<DataSplit> LoadDataset(Env* env, const std::string& spec, uint64_t seed, int64_t train_limit, int64_t test_limit) {
   DataSplit split;
   if (spec == "fashion-mnist" || StartsWith(spec, "fashion-mnist:")) {
     std::string dir = spec == "fashion-mnist" ? kFashionMnistDir : spec.substr(std::strlen("fashion-mnist:"));
-    WATTLAB_ASSIGN_OR_RETURN(split.train, LoadFashionMnist(dir, "train", train_limit));
-    WATTLAB_ASSIGN_OR_RETURN(split.test, LoadFashionMnist(dir, "t10k", test_limit));
+    WATTLAB_ASSIGN_OR_RETURN(split.train, LoadFashionMnist(env, dir, "train", train_limit));
+    WATTLAB_ASSIGN_OR_RETURN(split.test, LoadFashionMnist(env, dir, "t10k", test_limit));
     return split;
   }
   if (StartsWith(spec, "cifar10:")) {
@@ -210,8 +194,8 @@ Result<DataSplit> LoadDataset(const std::string& spec, uint64_t seed, int64_t tr
     if (dir.empty()) return Status::InvalidArgument("dataset 'cifar10:' needs a folder: cifar10:DIR");
     std::vector<std::string> train_files;
     for (int i = 1; i <= 5; ++i) train_files.push_back(dir + "/data_batch_" + std::to_string(i) + ".bin");
-    WATTLAB_ASSIGN_OR_RETURN(split.train, LoadCifar10(train_files, "cifar10/train", train_limit));
-    WATTLAB_ASSIGN_OR_RETURN(split.test, LoadCifar10({dir + "/test_batch.bin"}, "cifar10/test", test_limit));
+    WATTLAB_ASSIGN_OR_RETURN(split.train, LoadCifar10(env, train_files, "cifar10/train", train_limit));
+    WATTLAB_ASSIGN_OR_RETURN(split.test, LoadCifar10(env, {dir + "/test_batch.bin"}, "cifar10/test", test_limit));
     return split;
   }
   if (StartsWith(spec, "synthetic:")) {

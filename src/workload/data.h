@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/env.h"
 #include "wattlab/status.h"
 #include "wattlab/workload.h"
 
@@ -47,7 +48,7 @@ struct DataSplit {
 // Corruption for bad or truncated streams.
 Result<std::string> Gunzip(std::string_view bytes, const std::string& what);
 // Reads a file whole. NotFound / IOError with the path.
-Result<std::string> ReadBinaryFile(const std::string& path);
+Result<std::string> ReadBinaryFile(Env* env, const std::string& path);
 
 // An idx array (the MNIST file format): unsigned byte data only.
 struct IdxArray {
@@ -58,9 +59,9 @@ struct IdxArray {
 Result<IdxArray> ParseIdx(std::string_view bytes, int expected_rank, const std::string& what);
 
 // Fashion-MNIST split "train" or "t10k" from dir (gzip'd idx files). limit 0 = all.
-Result<Dataset> LoadFashionMnist(const std::string& dir, const std::string& split, int64_t limit);
+Result<Dataset> LoadFashionMnist(Env* env, const std::string& dir, const std::string& split, int64_t limit);
 // CIFAR-10 binary files (1 label byte + 3072 pixel bytes per record). limit 0 = all.
-Result<Dataset> LoadCifar10(const std::vector<std::string>& files, const std::string& name, int64_t limit);
+Result<Dataset> LoadCifar10(Env* env, const std::vector<std::string>& files, const std::string& name, int64_t limit);
 // Random pixels and labels from a seeded generator; accuracy is meaningless.
 Dataset MakeSynthetic(const Shape& shape, int64_t n, int64_t classes, uint64_t seed, const std::string& name);
 
@@ -68,7 +69,7 @@ Dataset MakeSynthetic(const Shape& shape, int64_t n, int64_t classes, uint64_t s
 //   "fashion-mnist" (or "fashion-mnist:DIR"), "cifar10:DIR", "synthetic:CxHxW:N".
 // train_limit / test_limit 0 = whole split. The synthetic test split has
 // max(1, N/5) samples.
-Result<DataSplit> LoadDataset(const std::string& spec, uint64_t seed, int64_t train_limit, int64_t test_limit);
+Result<DataSplit> LoadDataset(Env* env, const std::string& spec, uint64_t seed, int64_t train_limit, int64_t test_limit);
 
 // The shape a model gets for data of shape `data`, given the model's native
 // input: the native shape when the data fits into it by padding and channel

@@ -2,8 +2,6 @@
 // setup. Training and inference live in train.cc and infer.cc.
 #include "workload/engine.h"
 
-#include <dlfcn.h>
-
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 
@@ -22,14 +20,12 @@ namespace {
 // Which BLAS the process resolved sgemm_ to: Debian picks it through the
 // libblas.so.3 alternative (reference BLAS, openblas-pthread, openblas-openmp,
 // ...), which libtorch's own build info ("BLAS_INFO=generic") cannot tell.
-std::string DetectBlas() {
-  void* sym = ::dlsym(RTLD_DEFAULT, "sgemm_");
+std::string DetectBlas(Env* env) {
+  void* sym = env->DlSym(nullptr, "sgemm_");
   if (!sym) return "none (sgemm_ not loaded)";
-  Dl_info info{};
-  if (!::dladdr(sym, &info) || !info.dli_fname) return "unknown";
-  std::string path = info.dli_fname;
-  char real[PATH_MAX];
-  if (::realpath(path.c_str(), real)) path = real;
+  std::optional<std::string> where = env->LibraryPathOf(sym);
+  if (!where) return "unknown";
+  const std::string& path = *where;
   std::string kind = "unknown";
   if (path.find("openblas-openmp") != std::string::npos) kind = "openblas-openmp";
   else if (path.find("openblas-pthread") != std::string::npos) kind = "openblas-pthread";
@@ -44,6 +40,8 @@ std::string DetectBlas() {
 
 class TorchEngine : public WorkloadEngine {
  public:
+  explicit TorchEngine(Env* env) : env_(env) {}
+
   std::vector<std::string> ModelNames() const override { return zoo::Names(); }
 
   Result<ModelFacts> Describe(const std::string& model, std::optional<Shape> input,
@@ -62,29 +60,32 @@ class TorchEngine : public WorkloadEngine {
   Result<ModelFacts> DescribeTorchScript(const std::string& path, const Shape& input) override;
 
   Result<TrainResult> Train(const TrainConfig& config, WorkloadObserver* observer) override {
-    return RunTraining(config, observer);
+    return RunTraining(env_, config, observer);
   }
   Result<InferResult> Infer(const InferConfig& config, WorkloadObserver* observer) override {
-    return RunInference(config, observer);
+    return RunInference(env_, config, observer);
   }
 
   std::vector<std::pair<std::string, std::string>> Versions() const override {
-    const char* wait = std::getenv("OMP_WAIT_POLICY");
+    const std::optional<std::string> wait = env_->GetEnvVar("OMP_WAIT_POLICY");
     return {{"libtorch", TORCH_VERSION},
-            {"blas", DetectBlas()},
+            {"blas", DetectBlas(env_)},
             {"intra_op_threads", std::to_string(at::get_num_threads())},
-            {"omp_wait_policy", wait ? wait : "default (spinning)"}};
+            {"omp_wait_policy", wait ? *wait : "default (spinning)"}};
   }
+
+ private:
+  Env* env_;
 };
 
 }  // namespace
 
 // Declared here rather than in engine.h: only the engine needs it, and it
 // keeps torch/script.h (the heaviest header) inside infer.cc.
-Result<ModelFacts> DescribeTorchScriptFile(const std::string& path, const Shape& input);
+Result<ModelFacts> DescribeTorchScriptFile(Env* env, const std::string& path, const Shape& input);
 
 Result<ModelFacts> TorchEngine::DescribeTorchScript(const std::string& path, const Shape& input) {
-  return DescribeTorchScriptFile(path, input);
+  return DescribeTorchScriptFile(env_, path, input);
 }
 
 Result<ModelFacts> DescribeZooModel(const std::string& model, const Shape& input, int64_t classes) {
@@ -114,6 +115,6 @@ Status CheckPrecision(const std::string& precision) {
   return Status::InvalidArgument("unknown precision '" + precision + "': use fp32 or bf16");
 }
 
-std::unique_ptr<WorkloadEngine> NewTorchEngine() { return std::make_unique<TorchEngine>(); }
+std::unique_ptr<WorkloadEngine> NewTorchEngine(Env* env) { return std::make_unique<TorchEngine>(env); }
 
 }  // namespace wattlab::workload

@@ -12,16 +12,17 @@
 #include <memory>
 #include <string>
 
+#include "core/env.h"
 #include "wattlab/workload.h"
 
 namespace wattlab::workload {
 
-std::unique_ptr<WorkloadEngine> NewTorchEngine();
+std::unique_ptr<WorkloadEngine> NewTorchEngine(Env* env);
 
 // Implemented in train.cc and infer.cc. Every libtorch exception is caught
 // and returned as a Status.
-Result<TrainResult> RunTraining(const TrainConfig& config, WorkloadObserver* observer);
-Result<InferResult> RunInference(const InferConfig& config, WorkloadObserver* observer);
+Result<TrainResult> RunTraining(Env* env, const TrainConfig& config, WorkloadObserver* observer);
+Result<InferResult> RunInference(Env* env, const InferConfig& config, WorkloadObserver* observer);
 
 // Facts for a zoo model at the given input and classes (analytic counter).
 Result<ModelFacts> DescribeZooModel(const std::string& model, const Shape& input, int64_t classes);

@@ -6,7 +6,6 @@
 #include <torch/types.h>
 #include <torch/utils.h>
 
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -28,8 +27,8 @@ double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::d
 
 using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
 
-Result<torch::jit::Module> LoadScript(const std::string& path) {
-  if (::access(path.c_str(), R_OK) != 0)
+Result<torch::jit::Module> LoadScript(Env* env, const std::string& path) {
+  if (!env->OpenForRead(path).ok())
     return Status::NotFound("TorchScript file '" + path + "' does not exist or cannot be read");
   try {
     torch::jit::Module m = torch::jit::load(path);
@@ -99,7 +98,7 @@ double Percentile(std::vector<double> v, double q) {
   return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
 }
 
-Result<InferResult> InferImpl(const InferConfig& cfg, WorkloadObserver* obs) {
+Result<InferResult> InferImpl(Env* env, const InferConfig& cfg, WorkloadObserver* obs) {
   const auto t_setup = Clock::now();
   ConfigureThreads(cfg.threads);
   const torch::Dtype dtype = cfg.precision == "bf16" ? torch::kBFloat16 : torch::kFloat32;
@@ -111,7 +110,7 @@ Result<InferResult> InferImpl(const InferConfig& cfg, WorkloadObserver* obs) {
   torch::manual_seed(cfg.seed);
   if (!cfg.torchscript.empty()) {
     shape = *cfg.input;
-    WATTLAB_ASSIGN_OR_RETURN(script, LoadScript(cfg.torchscript));
+    WATTLAB_ASSIGN_OR_RETURN(script, LoadScript(env, cfg.torchscript));
     WATTLAB_ASSIGN_OR_RETURN(r.model, DescribeScript(script, cfg.torchscript, shape));
     script.to(dtype);
     fwd = [&script](const torch::Tensor& x) { return FirstTensor(script.forward({x})); };
@@ -169,19 +168,19 @@ Result<InferResult> InferImpl(const InferConfig& cfg, WorkloadObserver* obs) {
 
 }  // namespace
 
-Result<ModelFacts> DescribeTorchScriptFile(const std::string& path, const Shape& input) {
+Result<ModelFacts> DescribeTorchScriptFile(Env* env, const std::string& path, const Shape& input) {
   return CatchTorch("describing TorchScript " + path, [&]() -> Result<ModelFacts> {
-    WATTLAB_ASSIGN_OR_RETURN(torch::jit::Module m, LoadScript(path));
+    WATTLAB_ASSIGN_OR_RETURN(torch::jit::Module m, LoadScript(env, path));
     return DescribeScript(m, path, input);
   });
 }
 
-Result<InferResult> RunInference(const InferConfig& config, WorkloadObserver* observer) {
+Result<InferResult> RunInference(Env* env, const InferConfig& config, WorkloadObserver* observer) {
   WATTLAB_RETURN_IF_ERROR(ValidateInfer(config));
   WorkloadObserver none;
   WorkloadObserver* obs = observer ? observer : &none;
   std::string what = "inference of " + (config.model.empty() ? config.torchscript : config.model);
-  return CatchTorch(what, [&]() { return InferImpl(config, obs); });
+  return CatchTorch(what, [&]() { return InferImpl(env, config, obs); });
 }
 
 }  // namespace wattlab::workload

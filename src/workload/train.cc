@@ -57,14 +57,14 @@ Batch MakeBatch(const Dataset& ds, const std::vector<int64_t>& order, size_t beg
   return {x, y};
 }
 
-Result<TrainResult> TrainImpl(const TrainConfig& cfg, WorkloadObserver* obs) {
+Result<TrainResult> TrainImpl(Env* env, const TrainConfig& cfg, WorkloadObserver* obs) {
   const auto t_setup = Clock::now();
   ConfigureThreads(cfg.threads);
   const torch::Dtype dtype = cfg.precision == "bf16" ? torch::kBFloat16 : torch::kFloat32;
 
   // Fail on a bad model name before reading any data.
   WATTLAB_ASSIGN_OR_RETURN(Shape native, zoo::NativeInput(cfg.model));
-  WATTLAB_ASSIGN_OR_RETURN(DataSplit data, LoadDataset(cfg.dataset, cfg.seed, cfg.train_samples, cfg.eval_samples));
+  WATTLAB_ASSIGN_OR_RETURN(DataSplit data, LoadDataset(env, cfg.dataset, cfg.seed, cfg.train_samples, cfg.eval_samples));
   const Shape shape = AdaptedShape(data.train.shape, native);
   const int64_t classes = data.train.classes;
 
@@ -177,11 +177,11 @@ Result<TrainResult> TrainImpl(const TrainConfig& cfg, WorkloadObserver* obs) {
 
 }  // namespace
 
-Result<TrainResult> RunTraining(const TrainConfig& config, WorkloadObserver* observer) {
+Result<TrainResult> RunTraining(Env* env, const TrainConfig& config, WorkloadObserver* observer) {
   WATTLAB_RETURN_IF_ERROR(ValidateTrain(config));
   WorkloadObserver none;
   WorkloadObserver* obs = observer ? observer : &none;
-  return CatchTorch("training " + config.model, [&]() { return TrainImpl(config, obs); });
+  return CatchTorch("training " + config.model, [&]() { return TrainImpl(env, config, obs); });
 }
 
 }  // namespace wattlab::workload

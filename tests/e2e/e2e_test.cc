@@ -229,10 +229,62 @@ TEST_F(E2E, MeasureWritesSummaryAndTimelineFiles) {
   EXPECT_NEAR(j.at("interval_s").get<double>(), 0.001, 1e-12);
   EXPECT_GT(j.at("samples").get<int>(), 5);
   std::string csv = Slurp(tl);
-  EXPECT_EQ(csv.substr(0, csv.find('\n')), "t_s,rapl-powercap:package-0_power_w,rapl-powercap:dram-0_power_w");
+  // The columns before the window protocol first, then unix_s and windows.
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "t_s,rapl-powercap:package-0_power_w,rapl-powercap:dram-0_power_w,unix_s,windows");
   EXPECT_GT(std::count(csv.begin(), csv.end(), '\n'), 5);
   for (const auto& e : fs::directory_iterator(dir_))  // atomic writes leave no temp files
     EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+}
+
+// The window protocol: a shell script opens windows on fd 3 (WATTLAB_CONTROL)
+// around counter changes; each window gets exactly its joules, its samples,
+// and one left open is closed at exit and flagged. Bad lines are warnings.
+// The pauses only order the script's writes after wattlab has read each line.
+TEST_F(E2E, MeasureReportsTheProgramsWindows) {
+  const std::string tl = (dir_ / "timeline.csv").string();
+  // The counter is overwritten in place by one write (dd conv=notrunc, same
+  // width): `echo > file` truncates first, and a 10 ms sampler can read the
+  // empty file in between.
+  auto set_pkg = [&](const std::string& uj) {
+    return "printf " + uj + " | dd of='" + pkg_ + "' conv=notrunc status=none; ";
+  };
+  const std::string script =
+      "test \"$WATTLAB_CONTROL\" = fd:3 || exit 9; "
+      "echo 'begin load 1' >&3; sleep 0.3; " + set_pkg("1005000000") + "echo 'samples 50' >&3; "
+      "echo 'bogus line' >&3; echo 'meta model tiny' >&3; sleep 0.3; echo 'end load 1' >&3; sleep 0.3; "
+      "echo 'begin load 2' >&3; sleep 0.3; " + set_pkg("1008000000") + "sleep 0.3";
+  Ran r = Wattlab(Measure({"--json", "--timeline", tl, "--interval", "10ms"}, script));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const std::string warn = "wattlab measure: control line 3 \"bogus line\": unknown command 'bogus'";
+  EXPECT_EQ(r.err.rfind(warn, 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("wattlab measure: window 'load 2' was still open when the program ended; closed then\n"),
+            std::string::npos)
+      << r.err;
+  json j = json::parse(r.err.substr(r.err.find('{')));
+  EXPECT_NEAR(j.at("energy_j").get<double>(), 8.0, 1e-9);
+  ASSERT_EQ(j.at("windows").size(), 2u) << j.dump();
+  const json& w1 = j.at("windows")[0];
+  EXPECT_EQ(w1.at("name"), "load 1");
+  EXPECT_NEAR(w1.at("energy_j").get<double>(), 5.0, 1e-9);
+  EXPECT_EQ(w1.at("samples"), 50);
+  EXPECT_NEAR(w1.at("energy_per_sample_j").get<double>(), 0.1, 1e-9);
+  EXPECT_EQ(w1.at("closed_at_exit"), false);
+  const json& w2 = j.at("windows")[1];
+  EXPECT_EQ(w2.at("name"), "load 2");
+  EXPECT_NEAR(w2.at("energy_j").get<double>(), 3.0, 1e-9);
+  EXPECT_FALSE(w2.contains("samples"));
+  EXPECT_EQ(w2.at("closed_at_exit"), true);
+  EXPECT_EQ(j.at("meta"), json({{"model", "tiny"}}));
+  ASSERT_EQ(j.at("control_warnings").size(), 2u);
+  // Every key of the shared window shape is in each window.
+  for (const char* k : {"start_s", "duration_s", "mean_power_w", "idle_power_w", "energy_above_idle_j", "estimated",
+                        "sources", "cpu_util", "attributed_share", "attributed_energy_j", "meter_samples", "domains",
+                        "start_unix_s"})
+    EXPECT_TRUE(w1.contains(k)) << k;
+  std::string csv = Slurp(tl);
+  EXPECT_NE(csv.find(",load 1\n"), std::string::npos);
+  EXPECT_NE(csv.find(",load 2\n"), std::string::npos);
 }
 
 TEST_F(E2E, MeasureTextSummaryOnStderr) {

@@ -20,7 +20,7 @@ class RealClockEnv : public wattlab::testing::FakeClockEnv {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) wattlab::WorkloadEngine* wattlab_create_workload_engine() {
+extern "C" __attribute__((visibility("default"))) wattlab::WorkloadEngine* wattlab_create_workload_engine(wattlab::Env*) {
   static RealClockEnv env;
   const char* s = std::getenv("WATTLAB_FAKE_S_PER_SAMPLE");
   double per = s ? std::atof(s) : 0.0005;

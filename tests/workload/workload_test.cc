@@ -19,12 +19,19 @@
 #include <nlohmann/json.hpp>
 
 #include "workload/data.h"
+#include "platform/real_env.h"
 #include "workload/engine.h"
 
 namespace wattlab::workload {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The real Env the engine reaches files and the environment through.
+Env* TestEnv() {
+  static const std::unique_ptr<Env> env = NewRealEnv();
+  return env.get();
+}
 
 // A fresh temporary directory per test, removed afterwards.
 class TempDir {
@@ -133,7 +140,7 @@ TEST(FashionMnist, LoadsGeneratedFilesAndExplainsFailures) {
   TempDir dir;
   WriteFashionSplit(dir.path(), "train", 12);
   WriteFashionSplit(dir.path(), "t10k", 5);
-  auto split = LoadDataset("fashion-mnist:" + dir.path(), 1, 10, 0);
+  auto split = LoadDataset(TestEnv(), "fashion-mnist:" + dir.path(), 1, 10, 0);
   ASSERT_TRUE(split.ok()) << split.status().ToString();
   EXPECT_EQ(split->train.size(), 10);  // limited
   EXPECT_EQ(split->test.size(), 5);
@@ -143,7 +150,7 @@ TEST(FashionMnist, LoadsGeneratedFilesAndExplainsFailures) {
   EXPECT_TRUE(split->train.accuracy_meaningful);
 
   // Missing package: say which one to install.
-  auto missing = LoadDataset("fashion-mnist:" + dir.path() + "/nowhere", 1, 0, 0);
+  auto missing = LoadDataset(TestEnv(), "fashion-mnist:" + dir.path() + "/nowhere", 1, 0, 0);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().kind(), Status::Kind::kNotFound);
   EXPECT_NE(missing.status().message().find("apt-get install dataset-fashion-mnist"), std::string::npos);
@@ -179,7 +186,7 @@ TEST(Cifar10, ReadsBinaryRecordsAndRejectsBadFiles) {
   }
   WriteFile(dir / "test_batch.bin", bytes);
   for (int i = 1; i <= 5; ++i) WriteFile(dir / ("data_batch_" + std::to_string(i) + ".bin"), bytes);
-  auto split = LoadDataset("cifar10:" + dir.path(), 1, 0, 0);
+  auto split = LoadDataset(TestEnv(), "cifar10:" + dir.path(), 1, 0, 0);
   ASSERT_TRUE(split.ok()) << split.status().ToString();
   EXPECT_EQ(split->train.size(), 15);
   EXPECT_EQ(split->test.size(), 3);
@@ -198,16 +205,16 @@ TEST(Cifar10, ReadsBinaryRecordsAndRejectsBadFiles) {
   WriteFile(dir / "test_batch.bin", bad_label);
   EXPECT_EQ(LoadCifar10({dir / "test_batch.bin"}, "t", 0).status().kind(), Status::Kind::kCorruption);
 
-  auto missing = LoadDataset("cifar10:" + dir.path() + "/none", 1, 0, 0);
+  auto missing = LoadDataset(TestEnv(), "cifar10:" + dir.path() + "/none", 1, 0, 0);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().kind(), Status::Kind::kNotFound);
   EXPECT_NE(missing.status().message().find("data_batch_1.bin"), std::string::npos);
 }
 
 TEST(Synthetic, SeededAndMarkedMeaningless) {
-  auto a = LoadDataset("synthetic:2x5x7:50", 9, 0, 0);
-  auto b = LoadDataset("synthetic:2x5x7:50", 9, 0, 0);
-  auto c = LoadDataset("synthetic:2x5x7:50", 10, 0, 0);
+  auto a = LoadDataset(TestEnv(), "synthetic:2x5x7:50", 9, 0, 0);
+  auto b = LoadDataset(TestEnv(), "synthetic:2x5x7:50", 9, 0, 0);
+  auto c = LoadDataset(TestEnv(), "synthetic:2x5x7:50", 10, 0, 0);
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
   EXPECT_EQ(a->train.size(), 50);
   EXPECT_EQ(a->test.size(), 10);
@@ -220,7 +227,7 @@ TEST(Synthetic, SeededAndMarkedMeaningless) {
 
   for (const char* bad : {"synthetic:3x32x32", "synthetic:3x32:10", "synthetic:3x32x32:0", "synthetic:3x32x32:x",
                           "imagenet", "cifar10:"}) {
-    auto r = LoadDataset(bad, 1, 0, 0);
+    auto r = LoadDataset(TestEnv(), bad, 1, 0, 0);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().kind(), Status::Kind::kInvalidArgument) << bad;
   }
@@ -283,7 +290,7 @@ class Recorder : public WorkloadObserver {
 TEST(Train, LenetLearnsFashionMnist) {
   if (!fs::exists(std::string(kFashionMnistDir) + "/train-images-idx3-ubyte.gz"))
     FAIL() << "install dataset-fashion-mnist: apt-get install dataset-fashion-mnist";
-  auto engine = NewTorchEngine();
+  auto engine = NewTorchEngine(TestEnv());
   TrainConfig cfg;
   cfg.model = "lenet";
   cfg.steps = 200;
@@ -314,7 +321,7 @@ TEST(Train, LenetLearnsFashionMnist) {
 }
 
 TEST(Train, SyntheticIsDeterministicAndHasNoAccuracy) {
-  auto engine = NewTorchEngine();
+  auto engine = NewTorchEngine(TestEnv());
   TrainConfig cfg;
   cfg.model = "lenet";
   cfg.dataset = "synthetic:1x28x28:40";
@@ -339,7 +346,7 @@ TEST(Train, SyntheticIsDeterministicAndHasNoAccuracy) {
 }
 
 TEST(Train, RejectsBadInput) {
-  auto engine = NewTorchEngine();
+  auto engine = NewTorchEngine(TestEnv());
   TrainConfig cfg;
   cfg.model = "no_such_net";
   cfg.steps = 1;
@@ -360,7 +367,7 @@ TEST(Train, RejectsBadInput) {
 }
 
 TEST(Infer, DeterministicChecksumAndPercentiles) {
-  auto engine = NewTorchEngine();
+  auto engine = NewTorchEngine(TestEnv());
   InferConfig cfg;
   cfg.model = "lenet";
   cfg.batch_size = 4;
@@ -395,7 +402,7 @@ TEST(TorchScript, ScriptedAtTestTimeIsCountedAndRun) {
   std::string file = dir / "tiny.pt";
   std::string cmd = std::string("/usr/bin/python3 ") + WATTLAB_MAKE_TORCHSCRIPT + " " + file;
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd << " failed (needs python3-torch)";
-  auto engine = NewTorchEngine();
+  auto engine = NewTorchEngine(TestEnv());
   auto facts = engine->DescribeTorchScript(file, Shape{3, 32, 32});
   ASSERT_TRUE(facts.ok()) << facts.status().ToString();
   EXPECT_EQ(facts->params, 137);
@@ -436,9 +443,9 @@ TEST(Plugin, EntryPointLoadsThroughDlopen) {
   ASSERT_NE(h, nullptr) << ::dlerror();
   auto create = reinterpret_cast<CreateWorkloadEngineFn>(::dlsym(h, kCreateWorkloadEngineSymbol));
   ASSERT_NE(create, nullptr);
-  WorkloadEngine* engine = create();
+  WorkloadEngine* engine = create(TestEnv());
   ASSERT_NE(engine, nullptr);
-  EXPECT_EQ(create(), engine);  // one engine per process
+  EXPECT_EQ(create(TestEnv()), engine);  // one engine per process
   auto names = engine->ModelNames();
   EXPECT_NE(std::find(names.begin(), names.end(), "lenet"), names.end());
   auto facts = engine->Describe("resnet18", std::nullopt, std::nullopt);
