@@ -19,9 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "core/env.h"
 #include "meter/msr.h"
 #include "meter/sources.h"
-#include "core/env.h"
 #include "platform/real_env.h"
 
 namespace {

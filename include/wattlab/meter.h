@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wattlab/status.h"
@@ -41,26 +42,40 @@ enum class Component { kCpu, kDram, kGpu, kPlatform, kOther };
 const char* ComponentName(Component c);  // "cpu", "dram", "gpu", "platform", "other"
 
 struct DomainInfo {
-  std::string name;        // "package-0", "core-0", "dram-1", "psys", "gpu-0", "cpu"
+  std::string name;  // "package-0", "core-0", "dram-1", "psys", "gpu-0", "cpu"
   Component component = Component::kCpu;
-  std::string source;      // one of the kSource* names
-  bool in_total = true;    // false for domains nested in another (core, uncore) or overlapping (psys)
-  bool estimated = false;  // true for the estimate source
-  bool is_counter = true;  // cumulative counter (true) or sampled power (false)
+  std::string source;             // one of the kSource* names
+  bool in_total = true;           // false for domains nested in another (core, uncore) or overlapping (psys)
+  bool estimated = false;         // true for the estimate source
+  bool is_counter = true;         // cumulative counter (true) or sampled power (false)
   double max_energy_range_j = 0;  // wrap range of a counter, 0 when unknown/none
   // A modelled power source's stated ceiling (the estimate's maximum), 0 when
   // none: no window's mean power of this domain ever exceeds it.
   double max_power_w = 0;
-  std::string note;        // e.g. "nested in package-0", "TDP 65 W from table"
+  std::string note;  // e.g. "nested in package-0", "TDP 65 W from table"
 };
 
-// One raw reading of one domain.
+// One raw reading of one domain. A source sets exactly the field its
+// domain's kind calls for (DomainInfo::is_counter); the sampler treats the
+// other one, or neither, as the source's bug (an Internal error).
 struct Reading {
-  // For counters: raw cumulative energy in joules, may wrap at the domain's
-  // max_energy_range_j. For power sources: mean power in watts over the
-  // interval since the previous reading (or instantaneous when the source
-  // cannot tell).
-  double value = 0;
+  // Counters: raw cumulative energy in joules; may wrap at the domain's
+  // max_energy_range_j.
+  std::optional<double> energy_j;
+  // Power sources: mean power in watts over the interval since the previous
+  // reading (or instantaneous when the source cannot tell).
+  std::optional<double> power_w;
+
+  static Reading Energy(double joules) {
+    Reading r;
+    r.energy_j = joules;
+    return r;
+  }
+  static Reading Power(double watts) {
+    Reading r;
+    r.power_w = watts;
+    return r;
+  }
 };
 
 // An energy source: a set of domains read together.
@@ -91,11 +106,11 @@ struct SourceAttempt {
 
 struct MeterOptions {
   std::chrono::nanoseconds interval = std::chrono::milliseconds(100);
-  std::optional<double> cpu_tdp_w;      // --cpu-tdp-w / WATTLAB_CPU_TDP_W
-  std::string estimate_profile;         // --estimate-profile / WATTLAB_ESTIMATE_PROFILE: a measured CPU curve (JSON)
+  std::optional<double> cpu_tdp_w;  // --cpu-tdp-w / WATTLAB_CPU_TDP_W
+  std::string estimate_profile;  // --estimate-profile / WATTLAB_ESTIMATE_PROFILE: a measured CPU curve (JSON)
   std::string nvml_library = "libnvidia-ml.so.1";  // overridable for tests (WATTLAB_NVML_LIBRARY)
-  bool include_psys = false;            // psys overlaps package+dram; reported, not summed, unless asked
-  size_t timeline_capacity = 1 << 20;   // samples kept in memory
+  bool include_psys = false;           // psys overlaps package+dram; reported, not summed, unless asked
+  size_t timeline_capacity = 1 << 20;  // samples kept in memory
 };
 
 struct DetectionReport {
@@ -119,9 +134,9 @@ struct DomainEnergy {
 
 struct WindowResult {
   std::string name;
-  double start_s = 0;     // monotonic, relative to Meter::Start
+  double start_s = 0;  // monotonic, relative to Meter::Start
   double duration_s = 0;
-  double energy_j = 0;    // sum over in_total domains
+  double energy_j = 0;  // sum over in_total domains
   double mean_power_w = 0;
   std::optional<double> idle_power_w;         // baseline in force, when one is set
   std::optional<double> energy_above_idle_j;  // energy_j - idle_power_w * duration_s
@@ -135,11 +150,20 @@ struct WindowResult {
   std::optional<double> attributed_share;
   std::optional<double> attributed_energy_j;
   int64_t samples = 0;  // sampler ticks inside the window
+  // Data volume over the window (absent when the file could not be read).
+  // Network: /proc/net/dev, i.e. the whole network namespace (every process
+  // in it, not only the measured one); net_* over every interface but lo,
+  // lo_* the loopback alone. Storage: read_bytes/write_bytes of /proc/PID/io
+  // summed over the attribution pid's process tree (children it already
+  // waited for included, as the kernel folds them into the parent); absent
+  // without an attribution pid.
+  std::optional<int64_t> net_rx_bytes, net_tx_bytes, lo_rx_bytes, lo_tx_bytes;
+  std::optional<int64_t> io_read_bytes, io_write_bytes;
 };
 
 struct TimelineSample {
-  double t_s = 0;                    // monotonic seconds since Start
-  std::vector<double> power_w;       // per domain, same order as Meter::domains()
+  double t_s = 0;               // monotonic seconds since Start
+  std::vector<double> power_w;  // per domain, same order as Meter::domains()
 };
 
 // One idle measurement (Meter::MeasureIdle).
@@ -159,7 +183,7 @@ class Meter {
   static Result<std::unique_ptr<Meter>> Create(Env* env, const MeterOptions& options);
 
   virtual const std::vector<SourceAttempt>& attempts() const = 0;
-  virtual std::vector<DomainInfo> domains() const = 0;  // chosen domains, timeline order
+  virtual std::vector<DomainInfo> domains() const = 0;   // chosen domains, timeline order
   virtual std::vector<std::string> sources() const = 0;  // chosen source names
   virtual bool estimated() const = 0;
   virtual std::chrono::nanoseconds interval() const = 0;
@@ -172,13 +196,21 @@ class Meter {
   virtual Result<WindowResult> EndWindow(WindowId id) = 0;
 
   // Idle baseline in watts (whole machine, in_total domains) used for
-  // energy_above_idle_j from now on. A baseline set this way is taken as
-  // quiet (WindowResult::idle_busy false) unless busy is given.
+  // energy_above_idle_j from now on. Clears the per-domain idle powers. A
+  // baseline set this way is taken as quiet (WindowResult::idle_busy false)
+  // unless busy is given.
   virtual void SetIdlePower(double idle_power_w) = 0;
   virtual void SetIdleBusy(bool busy) = 0;  // after SetIdlePower: the baseline's flag
   virtual std::optional<double> idle_power_w() const = 0;
+  // Per-domain idle power (watts, keyed by domain name) to go with
+  // SetIdlePower (call it after): attribution then subtracts exactly the CPU
+  // domains' idle share. Without it the idle power is split in proportion
+  // to each window's own energy split.
+  virtual void SetIdleDomainPowers(const std::vector<std::pair<std::string, double>>& idle_w_by_domain) = 0;
+  // The per-domain idle powers in force (empty when unknown).
+  virtual std::vector<std::pair<std::string, double>> idle_domain_powers_w() const = 0;
   // Measures idle power for `duration` (meter must be started), judges it
-  // (meter/busy.h) and sets it, with its flag.
+  // (meter/busy.h) and sets it, whole machine and per domain, with its flag.
   virtual Result<IdleMeasurement> MeasureIdle(std::chrono::nanoseconds duration) = 0;
 
   // Attribute windows to this process tree (its CPU time over machine CPU time).

@@ -15,14 +15,14 @@ namespace wattlab {
 struct RunRow {
   std::string study;
   int64_t run_id = 0;
-  std::string config_id;      // same for every repetition of one configuration
+  std::string config_id;  // same for every repetition of one configuration
   int64_t repetition = 0;
   std::string model;
-  std::string phase;          // "train", "eval", "infer"
-  std::string window;         // "profile", "full"
+  std::string phase;   // "train", "eval", "infer"
+  std::string window;  // "profile", "full"
   int64_t batch_size = 0;
   int64_t threads = 0;
-  std::string precision;      // "fp32", "bf16"
+  std::string precision;  // "fp32", "bf16"
   int64_t params = 0;
   int64_t macs = 0;
   double macs_per_param = 0;
@@ -33,7 +33,7 @@ struct RunRow {
   std::optional<double> energy_above_idle_j;
   std::optional<double> extrapolated_energy_j;  // profile rows of train: predicted energy of the full length
   std::optional<double> cpu_util;
-  std::string source;         // sources joined by '+', e.g. "rapl-powercap+nvml"
+  std::string source;  // sources joined by '+', e.g. "rapl-powercap+nvml"
   bool estimated = false;
   std::optional<double> accuracy;
   // The idle baseline behind energy_above_idle_j was measured while the
@@ -53,18 +53,18 @@ struct IdleBaselineRecord {
 // The context of one study: what every report opens with.
 struct StudyInfo {
   std::string name;
-  std::string spec_toml;        // the spec as run
+  std::string spec_toml;  // the spec as run
   double started_at_unix_s = 0;
   std::optional<double> finished_at_unix_s;
   std::string host, kernel, cpu;
-  std::vector<std::string> gpus;       // "NVIDIA H100 80GB HBM3 (driver 550.54)"
-  std::string libtorch, blas;          // versions
+  std::vector<std::string> gpus;  // "NVIDIA H100 80GB HBM3 (driver 550.54)"
+  std::string libtorch, blas;     // versions
   std::string wattlab_version;
-  std::vector<std::string> sources;    // meter sources chosen
+  std::vector<std::string> sources;  // meter sources chosen
   double interval_s = 0.1;
-  bool estimated = false;              // true when any energy figure is estimated
+  bool estimated = false;                                        // true when any energy figure is estimated
   std::vector<std::pair<std::string, std::string>> meter_facts;  // TDP used, constants, GPU limits
-  std::vector<IdleBaselineRecord> idle_baselines;  // each measured, in time order
+  std::vector<IdleBaselineRecord> idle_baselines;                // each measured, in time order
 };
 
 // A downsampled power timeline of one run, with its windows.
@@ -82,11 +82,30 @@ struct RunTimeline {
 
 // The export column order, shared by the CSV writer and reader.
 inline const std::vector<std::string>& RunRowColumns() {
-  static const std::vector<std::string> kCols = {
-      "study", "run_id", "config_id", "repetition", "model", "phase", "window", "batch_size",
-      "threads", "precision", "params", "macs", "macs_per_param", "steps", "samples", "duration_s",
-      "energy_j", "energy_above_idle_j", "extrapolated_energy_j", "cpu_util", "source", "estimated",
-      "accuracy", "idle_busy"};
+  static const std::vector<std::string> kCols = {"study",
+                                                 "run_id",
+                                                 "config_id",
+                                                 "repetition",
+                                                 "model",
+                                                 "phase",
+                                                 "window",
+                                                 "batch_size",
+                                                 "threads",
+                                                 "precision",
+                                                 "params",
+                                                 "macs",
+                                                 "macs_per_param",
+                                                 "steps",
+                                                 "samples",
+                                                 "duration_s",
+                                                 "energy_j",
+                                                 "energy_above_idle_j",
+                                                 "extrapolated_energy_j",
+                                                 "cpu_util",
+                                                 "source",
+                                                 "estimated",
+                                                 "accuracy",
+                                                 "idle_busy"};
   return kCols;
 }
 

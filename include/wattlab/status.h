@@ -61,16 +61,26 @@ class Status {
 
   static const char* KindName(Kind k) {
     switch (k) {
-      case Kind::kOk: return "OK";
-      case Kind::kNotFound: return "NotFound";
-      case Kind::kPermissionDenied: return "PermissionDenied";
-      case Kind::kNotSupported: return "NotSupported";
-      case Kind::kInvalidArgument: return "InvalidArgument";
-      case Kind::kCorruption: return "Corruption";
-      case Kind::kIOError: return "IOError";
-      case Kind::kFailedPrecondition: return "FailedPrecondition";
-      case Kind::kInterrupted: return "Interrupted";
-      case Kind::kInternal: return "Internal";
+      case Kind::kOk:
+        return "OK";
+      case Kind::kNotFound:
+        return "NotFound";
+      case Kind::kPermissionDenied:
+        return "PermissionDenied";
+      case Kind::kNotSupported:
+        return "NotSupported";
+      case Kind::kInvalidArgument:
+        return "InvalidArgument";
+      case Kind::kCorruption:
+        return "Corruption";
+      case Kind::kIOError:
+        return "IOError";
+      case Kind::kFailedPrecondition:
+        return "FailedPrecondition";
+      case Kind::kInterrupted:
+        return "Interrupted";
+      case Kind::kInternal:
+        return "Internal";
     }
     return "Unknown";
   }
@@ -86,7 +96,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(implicit)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(implicit)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(implicit)
     assert(!std::get<Status>(v_).ok());
   }
@@ -114,15 +124,14 @@ class Result {
 #define WATTLAB_CONCAT(a, b) WATTLAB_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function if `expr` is not OK.
-#define WATTLAB_RETURN_IF_ERROR(expr)              \
-  do {                                             \
-    ::wattlab::Status _st = (expr);                \
-    if (!_st.ok()) return _st;                     \
+#define WATTLAB_RETURN_IF_ERROR(expr) \
+  do {                                \
+    ::wattlab::Status _st = (expr);   \
+    if (!_st.ok()) return _st;        \
   } while (0)
 
 // WATTLAB_ASSIGN_OR_RETURN(auto x, MaybeX());
-#define WATTLAB_ASSIGN_OR_RETURN(lhs, expr)                                 \
-  auto WATTLAB_CONCAT(_res_, __LINE__) = (expr);                            \
-  if (!WATTLAB_CONCAT(_res_, __LINE__).ok())                                \
-    return WATTLAB_CONCAT(_res_, __LINE__).status();                        \
+#define WATTLAB_ASSIGN_OR_RETURN(lhs, expr)                                                   \
+  auto WATTLAB_CONCAT(_res_, __LINE__) = (expr);                                              \
+  if (!WATTLAB_CONCAT(_res_, __LINE__).ok()) return WATTLAB_CONCAT(_res_, __LINE__).status(); \
   lhs = std::move(WATTLAB_CONCAT(_res_, __LINE__)).value()

@@ -24,7 +24,9 @@ namespace wattlab {
 
 struct Shape {
   int64_t c = 3, h = 32, w = 32;
-  std::string ToString() const { return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w); }
+  std::string ToString() const {
+    return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
+  }
   bool operator==(const Shape&) const = default;
 };
 // Parses "CxHxW" (e.g. "3x32x32"); InvalidArgument with the allowed form.
@@ -37,9 +39,19 @@ struct ModelFacts {
   int64_t classes = 10;
   int64_t params = 0;  // trainable parameters
   int64_t macs = 0;    // forward multiply-accumulates per sample (conv, linear, matmul, attention)
-  std::map<std::string, int64_t> macs_by_kind;  // "conv", "linear", "matmul", "norm", "act", "pool", "elementwise"
+  std::map<std::string, int64_t>
+      macs_by_kind;  // "conv", "linear", "matmul", "norm", "act", "pool", "elementwise"
   double macs_per_param = 0;
   std::string counter;  // "analytic" or "traced"
+};
+
+// A place where a model can be cut in two between top-level blocks, so that
+// exactly one tensor crosses it (never inside a block with a skip
+// connection). Used by `wattlab place` for split computing.
+struct SplitPoint {
+  std::string layer;                // "after block3", "before block7", ... in forward order
+  int64_t activation_elements = 0;  // elements per sample of the tensor crossing the cut
+  double mac_share = 0;             // share (0..1) of the forward MACs computed before the cut
 };
 
 // Called by the engine at boundaries; the default does nothing.
@@ -50,8 +62,12 @@ class WorkloadObserver {
   virtual void OnPhaseBegin(const std::string& phase) { (void)phase; }
   virtual void OnPhaseEnd(const std::string& phase, int64_t samples) { (void)phase, (void)samples; }
   virtual void OnEpochBegin(int64_t epoch) { (void)epoch; }
-  virtual void OnEpochEnd(int64_t epoch, int64_t samples, double mean_loss) { (void)epoch, (void)samples, (void)mean_loss; }
-  virtual void OnStepEnd(int64_t step, int64_t samples, double loss) { (void)step, (void)samples, (void)loss; }
+  virtual void OnEpochEnd(int64_t epoch, int64_t samples, double mean_loss) {
+    (void)epoch, (void)samples, (void)mean_loss;
+  }
+  virtual void OnStepEnd(int64_t step, int64_t samples, double loss) {
+    (void)step, (void)samples, (void)loss;
+  }
   // Polled between steps; true stops the run early with Status::Interrupted.
   virtual bool ShouldStop() { return false; }
 };
@@ -59,9 +75,9 @@ class WorkloadObserver {
 struct TrainConfig {
   std::string model;
   std::string dataset = "fashion-mnist";  // "fashion-mnist", "cifar10:DIR", "synthetic:CxHxW:N"
-  int64_t epochs = 0;       // either epochs or steps (> 0)
+  int64_t epochs = 0;                     // either epochs or steps (> 0)
   int64_t steps = 0;
-  int64_t warmup_steps = 1; // outside the measured phase
+  int64_t warmup_steps = 1;  // outside the measured phase
   int64_t batch_size = 128;
   std::string optimizer = "sgd";  // "sgd" | "adam"
   double lr = 0.001;
@@ -70,17 +86,17 @@ struct TrainConfig {
   int threads = 0;                 // 0 = all cores; always set explicitly on libtorch
   std::string precision = "fp32";  // "fp32" | "bf16"
   uint64_t seed = 1;
-  bool evaluate = true;     // run the eval phase over the test set
-  int64_t eval_samples = 0; // 0 = whole test set
+  bool evaluate = true;       // run the eval phase over the test set
+  int64_t eval_samples = 0;   // 0 = whole test set
   int64_t train_samples = 0;  // 0 = whole training set (limits data loaded)
 };
 
 struct TrainResult {
   ModelFacts model;
-  double setup_s = 0;     // model construction + data loading
+  double setup_s = 0;  // model construction + data loading
   double warmup_s = 0;
-  int64_t steps = 0;      // measured steps
-  int64_t samples = 0;    // measured training samples
+  int64_t steps = 0;    // measured steps
+  int64_t samples = 0;  // measured training samples
   double train_duration_s = 0;
   std::vector<double> step_loss;   // per measured step
   std::vector<double> epoch_loss;  // mean per epoch
@@ -127,6 +143,14 @@ class WorkloadEngine {
   virtual Result<ModelFacts> DescribeTorchScript(const std::string& path, const Shape& input) = 0;
   virtual Result<TrainResult> Train(const TrainConfig& config, WorkloadObserver* observer) = 0;
   virtual Result<InferResult> Infer(const InferConfig& config, WorkloadObserver* observer) = 0;
+  // Where `model` can be cut between top-level blocks (see SplitPoint), in
+  // forward order, for input/classes as in Describe. NotSupported by engines
+  // (and models) that do not know their structure.
+  virtual Result<std::vector<SplitPoint>> SplitPoints(const std::string& model, std::optional<Shape> input,
+                                                      std::optional<int64_t> classes) {
+    (void)model, (void)input, (void)classes;
+    return Status::NotSupported("this workload engine does not list split points");
+  }
   // ("libtorch", "1.13.1"), ("blas", "openblas-openmp"), ...
   virtual std::vector<std::pair<std::string, std::string>> Versions() const = 0;
 };

@@ -22,8 +22,8 @@ int PhaseOrder(const std::string& p) {
 
 std::string ConfigKey(const RunRow& r) {
   if (!r.config_id.empty()) return r.phase + "|" + r.config_id;
-  return r.phase + "|" + r.model + "|b" + std::to_string(r.batch_size) + "|t" + std::to_string(r.threads) + "|" +
-         r.precision;
+  return r.phase + "|" + r.model + "|b" + std::to_string(r.batch_size) + "|t" + std::to_string(r.threads) +
+         "|" + r.precision;
 }
 
 }  // namespace
@@ -33,7 +33,7 @@ std::vector<ConfigPoint> AggregateConfigs(const std::vector<RunRow>& rows, Energ
   std::map<std::string, std::vector<const RunRow*>> groups;
   std::vector<std::string> order;
   std::map<std::string, int64_t> dropped;  // reason -> count
-  int64_t bad_accuracy = 0;                 // rows whose accuracy is not a fraction
+  int64_t bad_accuracy = 0;                // rows whose accuracy is not a fraction
   // Keys that have full windows: their profile rows only feed the
   // extrapolation check.
   std::set<std::string> has_full;
@@ -62,7 +62,8 @@ std::vector<ConfigPoint> AggregateConfigs(const std::vector<RunRow>& rows, Energ
     // Above idle, a value within round-off of zero (the baseline equalled
     // the window's power, e.g. a saturated shared machine under the estimate)
     // is zero, not a tiny positive energy.
-    const bool zero = basis == EnergyBasis::kAboveIdle ? e <= kAboveIdleZeroFraction * std::fabs(r.energy_j) : e <= 0;
+    const bool zero =
+        basis == EnergyBasis::kAboveIdle ? e <= kAboveIdleZeroFraction * std::fabs(r.energy_j) : e <= 0;
     if (zero) {
       ++dropped[basis == EnergyBasis::kAboveIdle
                     ? "energy_above_idle_j is zero, negative or round-off (the window was within idle noise; "
@@ -79,9 +80,10 @@ std::vector<ConfigPoint> AggregateConfigs(const std::vector<RunRow>& rows, Energ
     for (const auto& [why, n] : dropped)
       dropped_reasons->push_back(std::to_string(n) + " row(s) left out: " + why);
     if (bad_accuracy > 0)
-      dropped_reasons->push_back(std::to_string(bad_accuracy) +
-                                 " row(s) have an accuracy outside 0..1 (accuracy is a fraction, not a percent): "
-                                 "their accuracy is ignored");
+      dropped_reasons->push_back(
+          std::to_string(bad_accuracy) +
+          " row(s) have an accuracy outside 0..1 (accuracy is a fraction, not a percent): "
+          "their accuracy is ignored");
   }
   std::vector<ConfigPoint> out;
   for (const std::string& key : order) {
@@ -128,8 +130,9 @@ std::vector<ConfigPoint> AggregateConfigs(const std::vector<RunRow>& rows, Energ
     c.source = Join(std::vector<std::string>(sources.begin(), sources.end()), ",");
     out.push_back(std::move(c));
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const ConfigPoint& a, const ConfigPoint& b) { return PhaseOrder(a.phase) < PhaseOrder(b.phase); });
+  std::stable_sort(out.begin(), out.end(), [](const ConfigPoint& a, const ConfigPoint& b) {
+    return PhaseOrder(a.phase) < PhaseOrder(b.phase);
+  });
   return out;
 }
 
@@ -153,7 +156,8 @@ std::optional<double> ColumnValue(const ConfigPoint& c, const std::string& colum
   return std::nullopt;
 }
 
-std::vector<Correlation> Correlations(const std::vector<ConfigPoint>& configs, const std::string& phase_filter) {
+std::vector<Correlation> Correlations(const std::vector<ConfigPoint>& configs,
+                                      const std::string& phase_filter) {
   static const std::vector<std::string> kColumns = {"params",  "macs",       "macs_per_param", "batch_size",
                                                     "threads", "duration_s", "cpu_util"};
   std::vector<Correlation> out;
@@ -213,9 +217,12 @@ TrainVsInfer CompareTrainInfer(const std::vector<ConfigPoint>& configs) {
   std::map<std::string, std::vector<const ConfigPoint*>> train, infer;
   std::vector<std::string> order;
   for (const auto& c : configs) {
-    if (c.phase == "train") train[c.model].push_back(&c);
-    else if (c.phase == "infer") infer[c.model].push_back(&c);
-    else continue;
+    if (c.phase == "train")
+      train[c.model].push_back(&c);
+    else if (c.phase == "infer")
+      infer[c.model].push_back(&c);
+    else
+      continue;
     if (std::find(order.begin(), order.end(), c.model) == order.end()) order.push_back(c.model);
     t.estimated = t.estimated || c.estimated;
   }
@@ -231,7 +238,8 @@ TrainVsInfer CompareTrainInfer(const std::vector<ConfigPoint>& configs) {
     x.infer_energy_per_sample_j = Mean(b);
     x.train_time_per_sample_s = Mean(cc);
     x.infer_time_per_sample_s = Mean(d);
-    if (x.infer_energy_per_sample_j > 0) x.energy_ratio = x.train_energy_per_sample_j / x.infer_energy_per_sample_j;
+    if (x.infer_energy_per_sample_j > 0)
+      x.energy_ratio = x.train_energy_per_sample_j / x.infer_energy_per_sample_j;
     if (x.infer_time_per_sample_s > 0) x.time_ratio = x.train_time_per_sample_s / x.infer_time_per_sample_s;
     te.push_back(x.train_energy_per_sample_j);
     ie.push_back(x.infer_energy_per_sample_j);

@@ -23,11 +23,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "analysis/stats.h"
 #include "core/energy_basis.h"
@@ -70,13 +69,13 @@ struct ConfigPoint {
   int64_t batch_size = 0, threads = 0;
   int64_t params = 0, macs = 0;
   double macs_per_param = 0;
-  double samples = 0;                   // mean over repetitions
-  double duration_s = 0;                // mean
-  double energy_per_sample_j = 0;       // mean over repetitions
-  double energy_per_sample_sd_j = 0;    // sample standard deviation (0 with one repetition)
-  double time_per_sample_s = 0;         // mean duration_s / samples
-  std::optional<double> cpu_util;       // mean of those present
-  std::optional<double> accuracy;       // mean of those present
+  double samples = 0;                 // mean over repetitions
+  double duration_s = 0;              // mean
+  double energy_per_sample_j = 0;     // mean over repetitions
+  double energy_per_sample_sd_j = 0;  // sample standard deviation (0 with one repetition)
+  double time_per_sample_s = 0;       // mean duration_s / samples
+  std::optional<double> cpu_util;     // mean of those present
+  std::optional<double> accuracy;     // mean of those present
   int64_t repetitions = 0;
   bool estimated = false;
   std::string source;
@@ -122,7 +121,8 @@ struct Correlation {
   std::vector<CorrelationPoint> points;
 };
 
-std::vector<Correlation> Correlations(const std::vector<ConfigPoint>& configs, const std::string& phase_filter);
+std::vector<Correlation> Correlations(const std::vector<ConfigPoint>& configs,
+                                      const std::string& phase_filter);
 
 // ---- training vs inference -----------------------------------------------
 
@@ -149,7 +149,8 @@ TrainVsInfer CompareTrainInfer(const std::vector<ConfigPoint>& configs);
 
 // Model features a predictor may use; the names are export columns.
 struct FeatureSet {
-  std::string name;                   // "params", "macs", "macs_per_param", "macs+macs_per_param", "macs+macs_per_param+batch_size+threads"
+  std::string name;                   // "params", "macs", "macs_per_param", "macs+macs_per_param",
+                                      // "macs+macs_per_param+batch_size+threads"
   std::vector<std::string> features;  // columns, each entered as log(x)
 };
 const std::vector<FeatureSet>& StandardFeatureSets();
@@ -157,9 +158,9 @@ const std::vector<FeatureSet>& StandardFeatureSets();
 // A fitted log-log model: log(e) = b0 + sum b_i log(x_i).
 struct FittedModel {
   FeatureSet set;
-  std::vector<double> coefficients;  // intercept first
+  std::vector<double> coefficients;              // intercept first
   std::vector<std::vector<double>> xtx_inverse;  // for prediction intervals
-  double residual_sd_log = 0;        // sqrt(SSE / (n - p)); 0 when n == p
+  double residual_sd_log = 0;                    // sqrt(SSE / (n - p)); 0 when n == p
   int64_t n = 0, dof = 0;
   std::vector<double> feature_min, feature_max;  // raw (not log) ranges seen in fitting
 };
@@ -272,7 +273,7 @@ struct Recommendation {
 
 struct Recommendations {
   bool estimated = false;
-  std::string note;  // e.g. no config meets the constraints
+  std::string note;                   // e.g. no config meets the constraints
   std::vector<Recommendation> items;  // one per phase
 };
 
@@ -288,12 +289,12 @@ struct LifecyclePoint {
 
 struct LifecycleModel {
   std::string model;
-  double training_energy_j = 0;             // the longest training run, or a profile's extrapolated full length
-  double inference_energy_per_sample_j = 0; // cheapest infer config of the model
-  std::optional<double> inferences;         // N, when given
+  double training_energy_j = 0;  // the longest training run, or a profile's extrapolated full length
+  double inference_energy_per_sample_j = 0;  // cheapest infer config of the model
+  std::optional<double> inferences;          // N, when given
   std::optional<double> total_j, training_share, inference_share;
-  std::optional<double> break_even_n;       // N where N x inference = training
-  std::vector<LifecyclePoint> series;       // N from 0 to max(2 x break-even, N), for plots
+  std::optional<double> break_even_n;  // N where N x inference = training
+  std::vector<LifecyclePoint> series;  // N from 0 to max(2 x break-even, N), for plots
 };
 
 struct Lifecycle {
@@ -351,8 +352,8 @@ struct Finding {
   // train_vs_infer, extrapolation, break_even, recommendation, carbon, or
   // none (no comparison was possible; the text says why).
   std::string kind;
-  std::string phase;  // "train" / "infer" when the finding is about one phase, else ""
-  std::string text;   // one sentence, ending with a full stop
+  std::string phase;       // "train" / "infer" when the finding is about one phase, else ""
+  std::string text;        // one sentence, ending with a full stop
   bool estimated = false;  // rests on estimated energy
 };
 
@@ -393,27 +394,27 @@ nlohmann::json ToJson(const AnalysisResult& result);
 // ---- prediction for an unseen model ------------------------------------------
 
 struct PredictRequest {
-  ModelFacts facts;          // from WorkloadEngine::Describe
+  ModelFacts facts;  // from WorkloadEngine::Describe
   std::string phase = "infer";
-  int64_t batch_size = 0;    // 0 = the most common batch size of the phase in the data
-  int64_t threads = 0;       // 0 = the most common thread count
-  int64_t samples = 0;       // 0 = per-sample figures only
+  int64_t batch_size = 0;  // 0 = the most common batch size of the phase in the data
+  int64_t threads = 0;     // 0 = the most common thread count
+  int64_t samples = 0;     // 0 = per-sample figures only
 };
 
 struct Prediction {
   std::string model, phase, feature_set;
   int64_t batch_size = 0, threads = 0, samples = 0;
   double energy_per_sample_j = 0, energy_per_sample_low_j = 0, energy_per_sample_high_j = 0;  // 95% PI
-  std::optional<double> energy_j, energy_low_j, energy_high_j;  // x samples
-  std::optional<double> time_per_sample_s, duration_s;          // time predictor (same set)
-  std::optional<double> cv_mape_pct, cv_median_ape_pct;         // nested LOMO error of the selection
+  std::optional<double> energy_j, energy_low_j, energy_high_j;                                // x samples
+  std::optional<double> time_per_sample_s, duration_s;   // time predictor (same set)
+  std::optional<double> cv_mape_pct, cv_median_ape_pct;  // nested LOMO error of the selection
   int64_t n_configs = 0, n_models = 0;
   bool estimated = false;
   std::string note;
   EnergyBasis energy_basis = EnergyBasis::kAboveIdle;  // the basis PredictEnergy was given
 };
 
-inline constexpr int kMinModelsForPredict = 4;  // LOMO with a fit needs >= 3 training models
+inline constexpr int kMinModelsForPredict = 4;          // LOMO with a fit needs >= 3 training models
 inline constexpr double kMaxExtrapolationFactor = 2.0;  // features beyond [min/2, max*2] refused
 
 // FailedPrecondition when too few models/configs (says how many are needed)

@@ -67,9 +67,10 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
       if (r.energy_above_idle_j && r.energy_j > 0 && r.window != "profile")
         share.push_back(*r.energy_above_idle_j / r.energy_j);
     if (!share.empty() && Median(share) < kAboveIdleLowShare)
-      res.notes.push_back("energy above idle is a median " + FormatFixed(Median(share) * 100, 3) +
-                          "% of the total: the idle baseline was about as busy as the runs (a shared or saturated "
-                          "machine?); findings above idle are mostly noise; compare with --energy total");
+      res.notes.push_back(
+          "energy above idle is a median " + FormatFixed(Median(share) * 100, 3) +
+          "% of the total: the idle baseline was about as busy as the runs (a shared or saturated "
+          "machine?); findings above idle are mostly noise; compare with --energy total");
   }
   for (const auto& c : res.configs) res.estimated = res.estimated || c.estimated;
   if (res.estimated) res.notes.push_back(kEstimatedNote);
@@ -95,8 +96,10 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
     study_j += r.energy_j;
     study_est = study_est || r.estimated;
   }
-  WATTLAB_ASSIGN_OR_RETURN(res.carbon,
-                           ComputeCarbon(study_j, opts, "energy_j of every measured window in the input (the study's own electricity)"));
+  WATTLAB_ASSIGN_OR_RETURN(
+      res.carbon,
+      ComputeCarbon(study_j, opts,
+                    "energy_j of every measured window in the input (the study's own electricity)"));
   res.carbon.estimated = study_est || res.lifecycle.estimated;
   const double factor = res.carbon.intensity_g_per_kwh * res.carbon.pue;
   for (const auto& m : res.lifecycle.models)
@@ -138,25 +141,28 @@ nlohmann::json ToJson(const AnalysisResult& r) {
   for (const auto& c : r.correlations) {
     json pts = json::array();
     for (const auto& p : c.points)
-      pts.push_back({{"model", p.model}, {"config_id", p.config_id}, {"x", Num(p.x)},
+      pts.push_back({{"model", p.model},
+                     {"config_id", p.config_id},
+                     {"x", Num(p.x)},
                      {"energy_per_sample_j", Num(p.energy_per_sample_j)}});
-    corr.push_back({{"phase", c.phase},
-                    {"x", c.x},
-                    {"n", c.n},
-                    {"pearson", Opt(c.pearson)},
-                    {"pearson_p", Opt(c.pearson_p)},
-                    {"pearson_ci95", c.pearson_ci_low ? json::array({Num(*c.pearson_ci_low), Num(*c.pearson_ci_high)})
-                                                      : json(nullptr)},
-                    {"spearman", Opt(c.spearman)},
-                    {"spearman_p", Opt(c.spearman_p)},
-                    {"power_law", c.power_law ? json{{"exponent", Num(c.power_law->exponent)},
-                                                     {"log10_coefficient", Num(c.power_law->log10_coefficient)},
-                                                     {"r2_log", Num(c.power_law->r2)},
-                                                     {"n", c.power_law->n}}
-                                              : json(nullptr)},
-                    {"estimated", c.estimated},
-                    {"note", NoteOrNull(c.note)},
-                    {"points", pts}});
+    corr.push_back(
+        {{"phase", c.phase},
+         {"x", c.x},
+         {"n", c.n},
+         {"pearson", Opt(c.pearson)},
+         {"pearson_p", Opt(c.pearson_p)},
+         {"pearson_ci95",
+          c.pearson_ci_low ? json::array({Num(*c.pearson_ci_low), Num(*c.pearson_ci_high)}) : json(nullptr)},
+         {"spearman", Opt(c.spearman)},
+         {"spearman_p", Opt(c.spearman_p)},
+         {"power_law", c.power_law ? json{{"exponent", Num(c.power_law->exponent)},
+                                          {"log10_coefficient", Num(c.power_law->log10_coefficient)},
+                                          {"r2_log", Num(c.power_law->r2)},
+                                          {"n", c.power_law->n}}
+                                   : json(nullptr)},
+         {"estimated", c.estimated},
+         {"note", NoteOrNull(c.note)},
+         {"points", pts}});
   }
   j["correlations"] = corr;
 
@@ -215,8 +221,12 @@ nlohmann::json ToJson(const AnalysisResult& r) {
   const auto& e = r.extrapolation;
   json ep = json::array();
   for (const auto& p : e.points)
-    ep.push_back({{"config_id", p.config_id}, {"model", p.model}, {"phase", p.phase}, {"repetition", p.repetition},
-                  {"predicted_j", Num(p.predicted_j)}, {"measured_j", Num(p.measured_j)},
+    ep.push_back({{"config_id", p.config_id},
+                  {"model", p.model},
+                  {"phase", p.phase},
+                  {"repetition", p.repetition},
+                  {"predicted_j", Num(p.predicted_j)},
+                  {"measured_j", Num(p.measured_j)},
                   {"error_pct", Num(p.error_pct)}});
   j["extrapolation"] = {{"n", e.n},
                         {"mean_abs_error_pct", Opt(e.mean_abs_error_pct)},
@@ -229,31 +239,53 @@ nlohmann::json ToJson(const AnalysisResult& r) {
 
   json pp = json::array();
   for (const auto& p : r.pareto.points)
-    pp.push_back({{"model", p.model}, {"config_id", p.config_id}, {"phase", p.phase}, {"precision", p.precision},
-                  {"batch_size", p.batch_size}, {"threads", p.threads}, {"accuracy", Num(p.accuracy)},
-                  {"energy_per_sample_j", Num(p.energy_per_sample_j)}, {"on_front", p.on_front}});
+    pp.push_back({{"model", p.model},
+                  {"config_id", p.config_id},
+                  {"phase", p.phase},
+                  {"precision", p.precision},
+                  {"batch_size", p.batch_size},
+                  {"threads", p.threads},
+                  {"accuracy", Num(p.accuracy)},
+                  {"energy_per_sample_j", Num(p.energy_per_sample_j)},
+                  {"on_front", p.on_front}});
   json ob = json::array();
   for (const auto& o : r.pareto.optimal_batch) {
     json series = json::array();
     for (const auto& b : o.series)
-      series.push_back({{"batch_size", b.batch_size}, {"energy_per_sample_j", Num(b.energy_per_sample_j)},
+      series.push_back({{"batch_size", b.batch_size},
+                        {"energy_per_sample_j", Num(b.energy_per_sample_j)},
                         {"energy_per_sample_sd_j", Num(b.energy_per_sample_sd_j)},
-                        {"time_per_sample_s", Num(b.time_per_sample_s)}, {"repetitions", b.repetitions}});
-    ob.push_back({{"model", o.model}, {"phase", o.phase}, {"best_batch_size", o.best_batch_size},
-                  {"best_energy_per_sample_j", Num(o.best_energy_per_sample_j)}, {"series", series}});
+                        {"time_per_sample_s", Num(b.time_per_sample_s)},
+                        {"repetitions", b.repetitions}});
+    ob.push_back({{"model", o.model},
+                  {"phase", o.phase},
+                  {"best_batch_size", o.best_batch_size},
+                  {"best_energy_per_sample_j", Num(o.best_energy_per_sample_j)},
+                  {"series", series}});
   }
-  j["pareto"] = {{"estimated", r.pareto.estimated}, {"note", NoteOrNull(r.pareto.note)}, {"points", pp},
+  j["pareto"] = {{"estimated", r.pareto.estimated},
+                 {"note", NoteOrNull(r.pareto.note)},
+                 {"points", pp},
                  {"optimal_batch", ob}};
 
   json rec = json::array();
   for (const auto& x : r.recommendations.items)
-    rec.push_back({{"phase", x.phase}, {"model", x.model}, {"config_id", x.config_id}, {"precision", x.precision},
-                   {"batch_size", x.batch_size}, {"threads", x.threads}, {"accuracy", Num(x.accuracy)},
-                   {"energy_per_sample_j", Num(x.energy_per_sample_j)}, {"baseline_model", x.baseline_model},
-                   {"baseline_config_id", x.baseline_config_id}, {"baseline_accuracy", Num(x.baseline_accuracy)},
+    rec.push_back({{"phase", x.phase},
+                   {"model", x.model},
+                   {"config_id", x.config_id},
+                   {"precision", x.precision},
+                   {"batch_size", x.batch_size},
+                   {"threads", x.threads},
+                   {"accuracy", Num(x.accuracy)},
+                   {"energy_per_sample_j", Num(x.energy_per_sample_j)},
+                   {"baseline_model", x.baseline_model},
+                   {"baseline_config_id", x.baseline_config_id},
+                   {"baseline_accuracy", Num(x.baseline_accuracy)},
                    {"baseline_energy_per_sample_j", Num(x.baseline_energy_per_sample_j)},
-                   {"energy_saved_j", Num(x.energy_saved_j)}, {"energy_saved_pct", Num(x.energy_saved_pct)},
-                   {"accuracy_lost", Num(x.accuracy_lost)}, {"text", x.text}});
+                   {"energy_saved_j", Num(x.energy_saved_j)},
+                   {"energy_saved_pct", Num(x.energy_saved_pct)},
+                   {"accuracy_lost", Num(x.accuracy_lost)},
+                   {"text", x.text}});
   j["recommendations"] = {{"estimated", r.recommendations.estimated},
                           {"note", NoteOrNull(r.recommendations.note)},
                           {"items", rec}};
@@ -262,16 +294,24 @@ nlohmann::json ToJson(const AnalysisResult& r) {
   for (const auto& m : r.lifecycle.models) {
     json series = json::array();
     for (const auto& s : m.series)
-      series.push_back({{"inferences", Num(s.inferences)}, {"training_j", Num(s.training_j)},
-                        {"inference_j", Num(s.inference_j)}, {"total_j", Num(s.total_j)}});
-    lm.push_back({{"model", m.model}, {"training_energy_j", Num(m.training_energy_j)},
+      series.push_back({{"inferences", Num(s.inferences)},
+                        {"training_j", Num(s.training_j)},
+                        {"inference_j", Num(s.inference_j)},
+                        {"total_j", Num(s.total_j)}});
+    lm.push_back({{"model", m.model},
+                  {"training_energy_j", Num(m.training_energy_j)},
                   {"inference_energy_per_sample_j", Num(m.inference_energy_per_sample_j)},
-                  {"inferences", Opt(m.inferences)}, {"total_j", Opt(m.total_j)},
-                  {"training_share", Opt(m.training_share)}, {"inference_share", Opt(m.inference_share)},
-                  {"break_even_n", Opt(m.break_even_n)}, {"series", series}});
+                  {"inferences", Opt(m.inferences)},
+                  {"total_j", Opt(m.total_j)},
+                  {"training_share", Opt(m.training_share)},
+                  {"inference_share", Opt(m.inference_share)},
+                  {"break_even_n", Opt(m.break_even_n)},
+                  {"series", series}});
   }
-  j["lifecycle"] = {{"inferences", Opt(r.lifecycle.inferences)}, {"estimated", r.lifecycle.estimated},
-                    {"note", NoteOrNull(r.lifecycle.note)}, {"models", lm}};
+  j["lifecycle"] = {{"inferences", Opt(r.lifecycle.inferences)},
+                    {"estimated", r.lifecycle.estimated},
+                    {"note", NoteOrNull(r.lifecycle.note)},
+                    {"models", lm}};
 
   const auto& c = r.carbon;
   json cl = json::array();
@@ -307,9 +347,11 @@ nlohmann::json ToJson(const Prediction& p) {
           {"threads", p.threads},
           {"samples", p.samples > 0 ? json(p.samples) : json(nullptr)},
           {"energy_per_sample_j", Num(p.energy_per_sample_j)},
-          {"energy_per_sample_pi95_j", json::array({Num(p.energy_per_sample_low_j), Num(p.energy_per_sample_high_j)})},
+          {"energy_per_sample_pi95_j",
+           json::array({Num(p.energy_per_sample_low_j), Num(p.energy_per_sample_high_j)})},
           {"energy_j", Opt(p.energy_j)},
-          {"energy_pi95_j", p.energy_j ? json::array({Opt(p.energy_low_j), Opt(p.energy_high_j)}) : json(nullptr)},
+          {"energy_pi95_j",
+           p.energy_j ? json::array({Opt(p.energy_low_j), Opt(p.energy_high_j)}) : json(nullptr)},
           {"time_per_sample_s", Opt(p.time_per_sample_s)},
           {"duration_s", Opt(p.duration_s)},
           {"cv_mape_pct", Opt(p.cv_mape_pct)},
@@ -337,8 +379,9 @@ Result<std::vector<RunRow>> ReadRunsCsv(const std::string& text) {
     col[name] = i;
   }
   static const std::vector<std::string> kRequired = {
-      "run_id", "model", "phase", "batch_size", "threads", "precision", "params", "macs",
-      "macs_per_param", "samples", "duration_s", "energy_j", "energy_above_idle_j", "source", "estimated", "accuracy"};
+      "run_id",    "model",          "phase",   "batch_size", "threads",  "precision",           "params",
+      "macs",      "macs_per_param", "samples", "duration_s", "energy_j", "energy_above_idle_j", "source",
+      "estimated", "accuracy"};
   std::vector<std::string> missing;
   for (const auto& r : kRequired)
     if (!col.count(r)) missing.push_back(r);
@@ -362,17 +405,20 @@ Result<std::vector<RunRow>> ReadRunsCsv(const std::string& text) {
     auto get_int = [&](const std::string& name, bool required) -> std::optional<int64_t> {
       auto c = cell(name);
       if (!c || c->empty()) {
-        if (required && st.ok()) st = Status::InvalidArgument(where + ", column " + name + ": empty; an integer is required");
+        if (required && st.ok())
+          st = Status::InvalidArgument(where + ", column " + name + ": empty; an integer is required");
         return std::nullopt;
       }
       auto v = ParseInt(*c);
-      if (!v && st.ok()) st = Status::InvalidArgument(where + ", column " + name + ": '" + *c + "' is not an integer");
+      if (!v && st.ok())
+        st = Status::InvalidArgument(where + ", column " + name + ": '" + *c + "' is not an integer");
       return v;
     };
     auto get_num = [&](const std::string& name, bool required) -> std::optional<double> {
       auto c = cell(name);
       if (!c || c->empty()) {
-        if (required && st.ok()) st = Status::InvalidArgument(where + ", column " + name + ": empty; a number is required");
+        if (required && st.ok())
+          st = Status::InvalidArgument(where + ", column " + name + ": empty; a number is required");
         return std::nullopt;
       }
       auto v = ParseNumber(*c);
@@ -406,14 +452,20 @@ Result<std::vector<RunRow>> ReadRunsCsv(const std::string& text) {
     r.source = cell("source").value_or("");
     r.accuracy = get_num("accuracy", false);
     const std::string est = ToLower(cell("estimated").value_or(""));
-    if (est == "true" || est == "1" || est == "yes") r.estimated = true;
-    else if (est == "false" || est == "0" || est == "no") r.estimated = false;
-    else if (st.ok()) st = Status::InvalidArgument(where + ", column estimated: '" + est + "' is not true/false");
+    if (est == "true" || est == "1" || est == "yes")
+      r.estimated = true;
+    else if (est == "false" || est == "0" || est == "no")
+      r.estimated = false;
+    else if (st.ok())
+      st = Status::InvalidArgument(where + ", column estimated: '" + est + "' is not true/false");
     if (auto busy = cell("idle_busy"); busy && !busy->empty()) {
       const std::string b = ToLower(*busy);
-      if (b == "true" || b == "1" || b == "yes") r.idle_busy = true;
-      else if (b == "false" || b == "0" || b == "no") r.idle_busy = false;
-      else if (st.ok()) st = Status::InvalidArgument(where + ", column idle_busy: '" + b + "' is not true/false");
+      if (b == "true" || b == "1" || b == "yes")
+        r.idle_busy = true;
+      else if (b == "false" || b == "0" || b == "no")
+        r.idle_busy = false;
+      else if (st.ok())
+        st = Status::InvalidArgument(where + ", column idle_busy: '" + b + "' is not true/false");
     }
     if (st.ok() && r.model.empty()) st = Status::InvalidArgument(where + ", column model: empty");
     if (st.ok() && r.phase.empty()) st = Status::InvalidArgument(where + ", column phase: empty");

@@ -22,10 +22,11 @@ std::vector<Finding> HeadlineFindings(const AnalysisResult& result, const Analys
     for (const auto& set : p.sets)
       if (set.set.name == p.selected) sel = &set;
     if (!sel || !sel->mape_pct) continue;
-    std::string text = FeatureSetName(p.selected) + " predicts " + PhaseName(p.phase) + " energy per sample with " +
-                       Fixed(*sel->mape_pct, 0) + "% mean error (leave-one-model-out, " +
-                       std::to_string(sel->n_models) + " models)";
-    if (p.nested_mape_pct) text += "; " + Fixed(*p.nested_mape_pct, 0) + "% when the feature set is also chosen blind";
+    std::string text = FeatureSetName(p.selected) + " predicts " + PhaseName(p.phase) +
+                       " energy per sample with " + Fixed(*sel->mape_pct, 0) +
+                       "% mean error (leave-one-model-out, " + std::to_string(sel->n_models) + " models)";
+    if (p.nested_mape_pct)
+      text += "; " + Fixed(*p.nested_mape_pct, 0) + "% when the feature set is also chosen blind";
     // Compare with the other single features.
     for (const auto& set : p.sets) {
       if (&set == sel || !set.mape_pct || set.set.features.size() != 1) continue;
@@ -41,7 +42,8 @@ std::vector<Finding> HeadlineFindings(const AnalysisResult& result, const Analys
     std::vector<std::string> others;
     for (const auto& corr : a->correlations) {
       if (corr.phase != phase || !corr.spearman) continue;
-      if (corr.x == "macs_per_param") mpp = &corr;
+      if (corr.x == "macs_per_param")
+        mpp = &corr;
       else if (corr.x == "macs" || corr.x == "params")
         others.push_back(FeatureName(corr.x) + " " + Fixed(*corr.spearman, 2));
     }
@@ -62,14 +64,16 @@ std::vector<Finding> HeadlineFindings(const AnalysisResult& result, const Analys
         if (bp.energy_per_sample_j > worst) worst = bp.energy_per_sample_j, worst_b = bp.batch_size;
       std::string t = "batch " + std::to_string(ob.best_batch_size) + " is energy-optimal for " + ob.model;
       if (worst > 0 && std::isfinite(ob.best_energy_per_sample_j) && worst_b != ob.best_batch_size)
-        t += " (" + Fixed((1 - ob.best_energy_per_sample_j / worst) * 100, 0) + "% less energy per sample than batch " +
-             std::to_string(worst_b) + ")";
+        t += " (" + Fixed((1 - ob.best_energy_per_sample_j / worst) * 100, 0) +
+             "% less energy per sample than batch " + std::to_string(worst_b) + ")";
       parts.push_back(t);
     }
     if (parts.empty()) continue;
     const size_t shown = std::min<size_t>(parts.size(), 3);
-    std::string text = PhaseName(phase) + ": " + Join(std::vector<std::string>(parts.begin(), parts.begin() + shown), "; ");
-    if (parts.size() > shown) text += "; " + std::to_string(parts.size() - shown) + " more in the batch-size section";
+    std::string text =
+        PhaseName(phase) + ": " + Join(std::vector<std::string>(parts.begin(), parts.begin() + shown), "; ");
+    if (parts.size() > shown)
+      text += "; " + std::to_string(parts.size() - shown) + " more in the batch-size section";
     text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
     f.push_back({"optimal_batch", phase, text + ".", a->pareto.estimated});
   }
@@ -89,10 +93,11 @@ std::vector<Finding> HeadlineFindings(const AnalysisResult& result, const Analys
       if (!cheap || p.energy_per_sample_j < cheap->energy_per_sample_j) cheap = &p;
     }
     if (!cheap || !(cheap->energy_per_sample_j < best->energy_per_sample_j)) continue;
-    f.push_back({"accuracy_for_energy", phase, cheap->model + " reaches " + Fixed(cheap->accuracy / best->accuracy * 100, 0) +
-                     "% of the best accuracy (" + best->model + ", " + Percent(best->accuracy, 1) +
-                     ") for " + Fixed(cheap->energy_per_sample_j / best->energy_per_sample_j * 100, 0) +
-                     "% of its " + PhaseName(phase) + " energy per sample.",
+    f.push_back({"accuracy_for_energy", phase,
+                 cheap->model + " reaches " + Fixed(cheap->accuracy / best->accuracy * 100, 0) +
+                     "% of the best accuracy (" + best->model + ", " + Percent(best->accuracy, 1) + ") for " +
+                     Fixed(cheap->energy_per_sample_j / best->energy_per_sample_j * 100, 0) + "% of its " +
+                     PhaseName(phase) + " energy per sample.",
                  a->pareto.estimated});
   }
   // Training vs inference.
@@ -108,8 +113,10 @@ std::vector<Finding> HeadlineFindings(const AnalysisResult& result, const Analys
   if (a->extrapolation.n > 0 && a->extrapolation.mean_abs_error_pct) {
     std::string t = "Short profiles predicted the full runs' energy with " +
                     Fixed(*a->extrapolation.mean_abs_error_pct, 1) + "% mean absolute error";
-    if (a->extrapolation.max_abs_error_pct) t += " (worst " + Fixed(*a->extrapolation.max_abs_error_pct, 1) + "%";
-    t += std::string(a->extrapolation.max_abs_error_pct ? ", " : " (") + std::to_string(a->extrapolation.n) + " runs).";
+    if (a->extrapolation.max_abs_error_pct)
+      t += " (worst " + Fixed(*a->extrapolation.max_abs_error_pct, 1) + "%";
+    t += std::string(a->extrapolation.max_abs_error_pct ? ", " : " (") + std::to_string(a->extrapolation.n) +
+         " runs).";
     f.push_back({"extrapolation", "", t, a->extrapolation.estimated});
   }
   // Lifecycle break-even.
@@ -133,18 +140,21 @@ std::vector<Finding> HeadlineFindings(const AnalysisResult& result, const Analys
     // One candidate is its own baseline: nothing was traded, so no finding.
     if (r.config_id == r.baseline_config_id && r.model == r.baseline_model) continue;
     if (!r.text.empty())
-      f.push_back({"recommendation", r.phase, EndsWith(r.text, ".") ? r.text : r.text + ".", a->recommendations.estimated});
+      f.push_back({"recommendation", r.phase, EndsWith(r.text, ".") ? r.text : r.text + ".",
+                   a->recommendations.estimated});
   }
   // Carbon.
   if (a->carbon.energy_j > 0) {
-    f.push_back({"carbon", "", "The study's energy, " + EnergyText(a->carbon.energy_j) + ", is " + Sig(a->carbon.gco2e, 3) +
-                     " gCO2e at " + Sig(a->carbon.intensity_g_per_kwh, 3) + " g/kWh and PUE " + Sig(a->carbon.pue, 3) +
-                     ".",
+    f.push_back({"carbon", "",
+                 "The study's energy, " + EnergyText(a->carbon.energy_j) + ", is " + Sig(a->carbon.gco2e, 3) +
+                     " gCO2e at " + Sig(a->carbon.intensity_g_per_kwh, 3) + " g/kWh and PUE " +
+                     Sig(a->carbon.pue, 3) + ".",
                  a->carbon.estimated});
   }
   if (f.empty()) {
-    std::string why = a->runs_read <= 1 ? "a study with one run cannot compare models or settings"
-                                    : "the runs do not vary model, batch size or accuracy enough to compare";
+    std::string why = a->runs_read <= 1
+                          ? "a study with one run cannot compare models or settings"
+                          : "the runs do not vary model, batch size or accuracy enough to compare";
     f.push_back({"none", "", "No comparative findings: " + why + ".", a->estimated});
   }
   return f;

@@ -61,7 +61,8 @@ struct LomoOutcome {
 };
 
 // One LOMO pass of one set. FailedPrecondition when a fold cannot be fitted.
-Result<LomoOutcome> Lomo(const std::vector<ConfigPoint>& pts, const FeatureSet& set, double target(const ConfigPoint&)) {
+Result<LomoOutcome> Lomo(const std::vector<ConfigPoint>& pts, const FeatureSet& set,
+                         double target(const ConfigPoint&)) {
   const auto models = ModelsOf(pts);
   if (models.size() < 3)
     return Status::FailedPrecondition("leave-one-model-out needs at least 3 models (have " +
@@ -237,8 +238,9 @@ std::vector<PhasePredictor> ComparePredictors(const std::vector<ConfigPoint>& co
       if (!full.ok() && sc.note.empty()) sc.note = full.status().message();
       pp.sets.push_back(std::move(sc));
     }
-    if (pp.selected.empty()) notes.push_back("no feature set could be scored (" + std::to_string(models.size()) +
-                                             " model(s); leave-one-model-out needs at least 3)");
+    if (pp.selected.empty())
+      notes.push_back("no feature set could be scored (" + std::to_string(models.size()) +
+                      " model(s); leave-one-model-out needs at least 3)");
     // Nested: choose inside each outer fold with an inner LOMO.
     if (models.size() >= static_cast<size_t>(kMinModelsForPredict)) {
       std::vector<double> apes;
@@ -268,8 +270,12 @@ std::vector<PhasePredictor> ComparePredictors(const std::vector<ConfigPoint>& co
             notes.push_back("nested CV: " + pred.status().message());
             break;
           }
-          LomoPoint lp{p.model, p.config_id, p.energy_per_sample_j, *pred,
-                       std::fabs(*pred - p.energy_per_sample_j) / p.energy_per_sample_j * 100, ch.set->name};
+          LomoPoint lp{p.model,
+                       p.config_id,
+                       p.energy_per_sample_j,
+                       *pred,
+                       std::fabs(*pred - p.energy_per_sample_j) / p.energy_per_sample_j * 100,
+                       ch.set->name};
           apes.push_back(lp.ape_pct);
           pp.nested_points.push_back(std::move(lp));
         }
@@ -309,22 +315,24 @@ int64_t MostCommon(const std::vector<ConfigPoint>& pts, int64_t ConfigPoint::*fi
 }
 }  // namespace
 
-Result<Prediction> PredictEnergy(const std::vector<RunRow>& rows, const PredictRequest& request, EnergyBasis basis) {
+Result<Prediction> PredictEnergy(const std::vector<RunRow>& rows, const PredictRequest& request,
+                                 EnergyBasis basis) {
   if (request.phase != "train" && request.phase != "infer")
     return Status::InvalidArgument("--phase must be train or infer (got '" + request.phase + "')");
   const ModelFacts& f = request.facts;
   if (f.params <= 0 || f.macs <= 0)
     return Status::InvalidArgument("model " + f.name + " has params = " + std::to_string(f.params) +
-                                   " and macs = " + std::to_string(f.macs) + ": both must be positive to predict");
+                                   " and macs = " + std::to_string(f.macs) +
+                                   ": both must be positive to predict");
   std::vector<std::string> dropped;
   std::vector<ConfigPoint> pts;
   for (auto& c : AggregateConfigs(rows, basis, &dropped))
     if (c.phase == request.phase) pts.push_back(std::move(c));
   const auto models = ModelsOf(pts);
   if (models.size() < static_cast<size_t>(kMinModelsForPredict)) {
-    std::string msg = "predict needs " + request.phase + " runs of at least " + std::to_string(kMinModelsForPredict) +
-                      " different models to fit and cross-validate (the input has " +
-                      std::to_string(models.size()) + ")";
+    std::string msg =
+        "predict needs " + request.phase + " runs of at least " + std::to_string(kMinModelsForPredict) +
+        " different models to fit and cross-validate (the input has " + std::to_string(models.size()) + ")";
     if (!models.empty()) msg += ": " + Join(std::vector<std::string>(models.begin(), models.end()), ", ");
     msg += "; run a study with more models first";
     if (!dropped.empty()) msg += " (" + Join(dropped, "; ") + ")";
@@ -332,8 +340,9 @@ Result<Prediction> PredictEnergy(const std::vector<RunRow>& rows, const PredictR
   }
   auto compared = ComparePredictors(pts, request.phase);
   if (compared.empty() || compared[0].selected.empty())
-    return Status::FailedPrecondition("no predictor could be fitted: " +
-                                      (compared.empty() ? std::string("no configurations") : compared[0].note));
+    return Status::FailedPrecondition(
+        "no predictor could be fitted: " +
+        (compared.empty() ? std::string("no configurations") : compared[0].note));
   const PhasePredictor& pp = compared[0];
   const FeatureSet* set = nullptr;
   for (const auto& s : StandardFeatureSets())
@@ -356,24 +365,31 @@ Result<Prediction> PredictEnergy(const std::vector<RunRow>& rows, const PredictR
   std::vector<double> raw;
   for (const auto& name : set->features) {
     double v = 0;
-    if (name == "params") v = static_cast<double>(f.params);
-    else if (name == "macs") v = static_cast<double>(f.macs);
-    else if (name == "macs_per_param") v = mpp;
-    else if (name == "batch_size") v = static_cast<double>(out.batch_size);
-    else if (name == "threads") v = static_cast<double>(out.threads);
+    if (name == "params")
+      v = static_cast<double>(f.params);
+    else if (name == "macs")
+      v = static_cast<double>(f.macs);
+    else if (name == "macs_per_param")
+      v = mpp;
+    else if (name == "batch_size")
+      v = static_cast<double>(out.batch_size);
+    else if (name == "threads")
+      v = static_cast<double>(out.threads);
     raw.push_back(v);
   }
   for (size_t j = 0; j < raw.size(); ++j) {
-    const double lo = fit.feature_min[j] / kMaxExtrapolationFactor, hi = fit.feature_max[j] * kMaxExtrapolationFactor;
+    const double lo = fit.feature_min[j] / kMaxExtrapolationFactor,
+                 hi = fit.feature_max[j] * kMaxExtrapolationFactor;
     if (raw[j] < lo || raw[j] > hi)
       return Status::FailedPrecondition(
-          set->features[j] + " of " + f.name + " is " + FormatDouble(raw[j]) + ", far outside the measured range [" +
-          FormatDouble(fit.feature_min[j]) + ", " + FormatDouble(fit.feature_max[j]) + "] (more than " +
-          FormatDouble(kMaxExtrapolationFactor) + "x beyond it): the predictor would be guessing; measure a model "
+          set->features[j] + " of " + f.name + " is " + FormatDouble(raw[j]) +
+          ", far outside the measured range [" + FormatDouble(fit.feature_min[j]) + ", " +
+          FormatDouble(fit.feature_max[j]) + "] (more than " + FormatDouble(kMaxExtrapolationFactor) +
+          "x beyond it): the predictor would be guessing; measure a model "
           "closer to it first");
   }
-  WATTLAB_ASSIGN_OR_RETURN(out.energy_per_sample_j,
-                           PredictLogLog(fit, raw, &out.energy_per_sample_low_j, &out.energy_per_sample_high_j));
+  WATTLAB_ASSIGN_OR_RETURN(out.energy_per_sample_j, PredictLogLog(fit, raw, &out.energy_per_sample_low_j,
+                                                                  &out.energy_per_sample_high_j));
   out.cv_mape_pct = pp.nested_mape_pct;
   out.cv_median_ape_pct = pp.nested_median_ape_pct;
   std::vector<std::string> notes;
@@ -388,10 +404,12 @@ Result<Prediction> PredictEnergy(const std::vector<RunRow>& rows, const PredictR
     out.energy_high_j = out.energy_per_sample_high_j * n;
     if (out.time_per_sample_s) out.duration_s = *out.time_per_sample_s * n;
   }
-  const bool uses_batch = std::find(set->features.begin(), set->features.end(), "batch_size") != set->features.end();
+  const bool uses_batch =
+      std::find(set->features.begin(), set->features.end(), "batch_size") != set->features.end();
   if (!uses_batch && request.batch_size > 0)
-    notes.push_back("the selected feature set ignores batch size and threads: the figure is for the batch sizes "
-                    "measured");
+    notes.push_back(
+        "the selected feature set ignores batch size and threads: the figure is for the batch sizes "
+        "measured");
   if (basis == EnergyBasis::kAboveIdle) notes.push_back("energy above idle");
   if (out.estimated) notes.push_back(kEstimatedNote);
   out.note = Join(notes, "; ");

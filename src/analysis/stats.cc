@@ -1,14 +1,13 @@
 #include "analysis/stats.h"
 
-#include <algorithm>
-#include <cmath>
-#include <limits>
-#include <numeric>
-
 #include <Eigen/Dense>
+#include <algorithm>
 #include <boost/math/distributions/fisher_f.hpp>
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/distributions/students_t.hpp>
+#include <cmath>
+#include <limits>
+#include <numeric>
 
 namespace wattlab::analysis {
 
@@ -53,10 +52,11 @@ std::vector<double> AverageRanks(const std::vector<double>& v) {
 namespace {
 // Boost.Math reports a bad argument by returning NaN instead of throwing:
 // callers here check their arguments and never see an exception.
-using Policy = boost::math::policies::policy<boost::math::policies::domain_error<boost::math::policies::ignore_error>,
-                                             boost::math::policies::overflow_error<boost::math::policies::ignore_error>,
-                                             boost::math::policies::pole_error<boost::math::policies::ignore_error>,
-                                             boost::math::policies::evaluation_error<boost::math::policies::ignore_error>>;
+using Policy = boost::math::policies::policy<
+    boost::math::policies::domain_error<boost::math::policies::ignore_error>,
+    boost::math::policies::overflow_error<boost::math::policies::ignore_error>,
+    boost::math::policies::pole_error<boost::math::policies::ignore_error>,
+    boost::math::policies::evaluation_error<boost::math::policies::ignore_error>>;
 
 bool AllFinite(const std::vector<double>& v) {
   return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
@@ -163,7 +163,8 @@ std::optional<OlsFit> LeastSquares(const std::vector<std::vector<double>>& x, co
   fit.beta.assign(beta.data(), beta.data() + p);
   fit.xtx_inverse.assign(p, std::vector<double>(p));
   for (size_t r = 0; r < p; ++r)
-    for (size_t c = 0; c < p; ++c) fit.xtx_inverse[r][c] = xtx_inv(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c));
+    for (size_t c = 0; c < p; ++c)
+      fit.xtx_inverse[r][c] = xtx_inv(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c));
   const Eigen::VectorXd resid = b - a * beta;
   fit.sse = resid.squaredNorm();
   const double sst = (b.array() - b.mean()).matrix().squaredNorm();

@@ -16,9 +16,9 @@
 
 namespace wattlab::analysis {
 
-double Mean(const std::vector<double>& v);                     // 0 for empty
-double SampleStdDev(const std::vector<double>& v);             // 0 for n < 2
-double Median(std::vector<double> v);                          // 0 for empty
+double Mean(const std::vector<double>& v);          // 0 for empty
+double SampleStdDev(const std::vector<double>& v);  // 0 for n < 2
+double Median(std::vector<double> v);               // 0 for empty
 
 // Ranks 1..n; tied values get the average of the ranks they span.
 std::vector<double> AverageRanks(const std::vector<double>& v);
@@ -47,10 +47,10 @@ double FUpperTailP(double f, double dof1, double dof2);
 // of k features. Returns nullopt when n <= k, a value is not finite or the
 // design is singular (a feature that does not vary, collinear features).
 struct OlsFit {
-  std::vector<double> beta;                       // k + 1, intercept first
-  std::vector<std::vector<double>> xtx_inverse;   // (k+1) x (k+1)
+  std::vector<double> beta;                      // k + 1, intercept first
+  std::vector<std::vector<double>> xtx_inverse;  // (k+1) x (k+1)
   double sse = 0;
-  double r2 = 0;       // 1 - SSE/SST; 0 when SST == 0
+  double r2 = 0;  // 1 - SSE/SST; 0 when SST == 0
   int64_t n = 0, dof = 0;
   // Overall F test of the regression (every slope zero): F = (SSR/k) /
   // (SSE/dof) and its p-value; absent with no dof, no slope, or a perfect fit.

@@ -67,11 +67,16 @@ std::string CountText(double n) {
   if (!std::isfinite(n)) return kAbsent;
   const double a = std::fabs(n);
   char buf[48];
-  if (a >= 1e12) std::snprintf(buf, sizeof buf, "%.3gT", n / 1e12);
-  else if (a >= 1e9) std::snprintf(buf, sizeof buf, "%.3gG", n / 1e9);
-  else if (a >= 1e6) std::snprintf(buf, sizeof buf, "%.3gM", n / 1e6);
-  else if (a >= 1e3) std::snprintf(buf, sizeof buf, "%.3gk", n / 1e3);
-  else std::snprintf(buf, sizeof buf, "%.3g", n);
+  if (a >= 1e12)
+    std::snprintf(buf, sizeof buf, "%.3gT", n / 1e12);
+  else if (a >= 1e9)
+    std::snprintf(buf, sizeof buf, "%.3gG", n / 1e9);
+  else if (a >= 1e6)
+    std::snprintf(buf, sizeof buf, "%.3gM", n / 1e6);
+  else if (a >= 1e3)
+    std::snprintf(buf, sizeof buf, "%.3gk", n / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.3g", n);
   return buf;
 }
 

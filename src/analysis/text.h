@@ -12,11 +12,11 @@
 namespace wattlab::analysis {
 
 // Number text. Never "nan"/"inf": a non-finite or absent value prints as "—".
-std::string Sig(double v, int digits = 3);               // "0.0123", "1.23e-05", "12300"
+std::string Sig(double v, int digits = 3);  // "0.0123", "1.23e-05", "12300"
 std::string Sig(const std::optional<double>& v, int digits = 3);
-std::string Fixed(double v, int digits);                 // "12.35"
+std::string Fixed(double v, int digits);  // "12.35"
 std::string Fixed(const std::optional<double>& v, int digits);
-std::string Percent(double fraction, int digits = 1);    // 0.1234 -> "12.3%"
+std::string Percent(double fraction, int digits = 1);  // 0.1234 -> "12.3%"
 // Human energy: "850 J", "12.4 kJ", "3.1 MJ"; with Wh/kWh alongside when large.
 std::string EnergyText(double joules);
 // "1.2k", "3.4M", "2.0G" for counts (MACs, parameters, inferences).

@@ -21,7 +21,8 @@ Extrapolation CheckExtrapolation(const std::vector<RunRow>& rows) {
   int64_t unmatched = 0, profiles = 0;
   bool used_above_idle = false;
   for (const auto& r : rows) {
-    if (r.window != "profile" || !r.extrapolated_energy_j || !std::isfinite(*r.extrapolated_energy_j)) continue;
+    if (r.window != "profile" || !r.extrapolated_energy_j || !std::isfinite(*r.extrapolated_energy_j))
+      continue;
     ++profiles;
     auto it = full.find({r.config_id, r.phase});
     if (r.config_id.empty() || it == full.end()) {
@@ -40,8 +41,10 @@ Extrapolation CheckExtrapolation(const std::vector<RunRow>& rows) {
     bool above = false;
     if (r.energy_above_idle_j && *r.energy_above_idle_j > 0 && r.energy_j > 0 && r.samples > 0 &&
         match.front()->samples > 0) {
-      const double want = std::log(static_cast<double>(match.front()->samples) / static_cast<double>(r.samples));
-      const double via_total = std::log(pred / r.energy_j), via_above = std::log(pred / *r.energy_above_idle_j);
+      const double want =
+          std::log(static_cast<double>(match.front()->samples) / static_cast<double>(r.samples));
+      const double via_total = std::log(pred / r.energy_j),
+                   via_above = std::log(pred / *r.energy_above_idle_j);
       above = std::fabs(via_above - want) < std::fabs(via_total - want);
     }
     double meas = 0;
@@ -75,7 +78,8 @@ Extrapolation CheckExtrapolation(const std::vector<RunRow>& rows) {
     notes.push_back("no window=profile rows with extrapolated_energy_j: nothing to check");
   }
   if (unmatched > 0)
-    notes.push_back(std::to_string(unmatched) + " profile row(s) have no window=full row of the same config_id and phase");
+    notes.push_back(std::to_string(unmatched) +
+                    " profile row(s) have no window=full row of the same config_id and phase");
   if (ex.estimated) notes.push_back(kEstimatedNote);
   ex.note = Join(notes, "; ");
   return ex;
@@ -127,7 +131,8 @@ Pareto ParetoAndBatches(const std::vector<ConfigPoint>& configs, const std::stri
       ob.model = m;
       ob.phase = phase;
       for (const auto& [b, c] : by_model[m]) {
-        ob.series.push_back({b, c->energy_per_sample_j, c->energy_per_sample_sd_j, c->time_per_sample_s, c->repetitions});
+        ob.series.push_back(
+            {b, c->energy_per_sample_j, c->energy_per_sample_sd_j, c->time_per_sample_s, c->repetitions});
         if (ob.best_batch_size == 0 || c->energy_per_sample_j < ob.best_energy_per_sample_j) {
           ob.best_batch_size = b;
           ob.best_energy_per_sample_j = c->energy_per_sample_j;
@@ -136,8 +141,10 @@ Pareto ParetoAndBatches(const std::vector<ConfigPoint>& configs, const std::stri
       out.optimal_batch.push_back(std::move(ob));
     }
   }
-  if (out.points.empty()) notes.push_back("no configuration has an accuracy: no Pareto front");
-  else if (without > 0) notes.push_back(std::to_string(without) + " configuration(s) without accuracy left out of the front");
+  if (out.points.empty())
+    notes.push_back("no configuration has an accuracy: no Pareto front");
+  else if (without > 0)
+    notes.push_back(std::to_string(without) + " configuration(s) without accuracy left out of the front");
   if (out.estimated) notes.push_back(kEstimatedNote);
   out.note = Join(notes, "; ");
   return out;
@@ -188,7 +195,8 @@ Recommendations Recommend(const Pareto& pareto, std::optional<double> min_accura
     r.baseline_accuracy = base->accuracy;
     r.baseline_energy_per_sample_j = base->energy_per_sample_j;
     r.energy_saved_j = base->energy_per_sample_j - pick->energy_per_sample_j;
-    r.energy_saved_pct = base->energy_per_sample_j > 0 ? r.energy_saved_j / base->energy_per_sample_j * 100 : 0;
+    r.energy_saved_pct =
+        base->energy_per_sample_j > 0 ? r.energy_saved_j / base->energy_per_sample_j * 100 : 0;
     r.accuracy_lost = base->accuracy - pick->accuracy;
     r.text = phase + ": " + pick->model + " (batch " + std::to_string(pick->batch_size) + ", " +
              std::to_string(pick->threads) + " threads, " + pick->precision + ") uses " +
@@ -197,10 +205,12 @@ Recommendations Recommend(const Pareto& pareto, std::optional<double> min_accura
     if (out.estimated) r.text += " (estimated energy)";
     out.items.push_back(std::move(r));
   }
-  if (phases.empty()) notes.push_back("no configuration has an accuracy: nothing to recommend");
+  if (phases.empty())
+    notes.push_back("no configuration has an accuracy: nothing to recommend");
   else if (!min_accuracy && !max_energy_j)
-    notes.push_back("no constraint given: each item is the cheapest configuration overall; give --min-accuracy A "
-                    "and/or --max-energy-j E");
+    notes.push_back(
+        "no constraint given: each item is the cheapest configuration overall; give --min-accuracy A "
+        "and/or --max-energy-j E");
   if (out.estimated) notes.push_back(kEstimatedNote);
   out.note = Join(notes, "; ");
   return out;
@@ -267,11 +277,13 @@ Lifecycle ComputeLifecycle(const std::vector<RunRow>& rows, const std::vector<Co
     out.models.push_back(std::move(lm));
   }
   if (out.models.empty()) notes.push_back("no model has both a train and an infer run: no lifecycle");
-  if (!inferences) notes.push_back("give --inferences N or --requests-per-day R --days D for totals and shares");
+  if (!inferences)
+    notes.push_back("give --inferences N or --requests-per-day R --days D for totals and shares");
   if (!out.models.empty())
-    notes.push_back("training energy = the model's longest measured training window (a profile-only training "
-                    "counts as its extrapolated full length); inference = its cheapest inference configuration per "
-                    "sample");
+    notes.push_back(
+        "training energy = the model's longest measured training window (a profile-only training "
+        "counts as its extrapolated full length); inference = its cheapest inference configuration per "
+        "sample");
   if (out.estimated) notes.push_back(kEstimatedNote);
   out.note = Join(notes, "; ");
   return out;
@@ -302,7 +314,8 @@ Result<Carbon> ComputeCarbon(double energy_j, const AnalysisOptions& opts, std::
                                      " (or give --intensity G_PER_KWH)");
     c.intensity_g_per_kwh = found->intensity_g_per_kwh;
     c.region = found->code;
-    c.intensity_source = std::string(found->source) + ", " + std::to_string(found->year) + " (" + found->name + ")";
+    c.intensity_source =
+        std::string(found->source) + ", " + std::to_string(found->year) + " (" + found->name + ")";
   } else {
     c.intensity_g_per_kwh = kDefaultIntensityGPerKwh;
     c.intensity_source = "default: world average 475 g/kWh";

@@ -88,12 +88,12 @@ struct PackageKnob {
 };
 
 struct CpufreqKnob {
-  std::vector<int> cpus;        // CPUs with a cpufreq folder
-  double max_freq_mhz = 0;      // highest scaling_max_freq among them
+  std::vector<int> cpus;           // CPUs with a cpufreq folder
+  double max_freq_mhz = 0;         // highest scaling_max_freq among them
   double lowest_max_freq_mhz = 0;  // lowest scaling_max_freq (differs after a partial change or on hybrids)
-  double min_mhz = 0;           // the lowest value every CPU accepts (max of cpuinfo_min_freq)
-  double max_mhz = 0;           // the highest any CPU reaches (max of cpuinfo_max_freq)
-  bool settable = false;        // every scaling_max_freq is writable by this process
+  double min_mhz = 0;              // the lowest value every CPU accepts (max of cpuinfo_min_freq)
+  double max_mhz = 0;              // the highest any CPU reaches (max of cpuinfo_max_freq)
+  bool settable = false;           // every scaling_max_freq is writable by this process
 };
 
 struct Knobs {
@@ -118,13 +118,13 @@ Knobs ReadKnobs(Env* env, const CapsOptions& options);
 struct SavedKnob {
   enum class Kind { kGpuPowerLimit, kPackagePowerLimit, kCpuMaxFreq };
   Kind kind = Kind::kGpuPowerLimit;
-  int index = 0;            // GPU index or CPU number
-  std::string zone_dir;     // powercap zone folder (package limits)
-  int constraint = 0;       // constraint number (package limits)
-  uint64_t value = 0;       // mW (GPU), uW (package), kHz (cpufreq)
+  int index = 0;                           // GPU index or CPU number
+  std::string zone_dir;                    // powercap zone folder (package limits)
+  int constraint = 0;                      // constraint number (package limits)
+  uint64_t value = 0;                      // mW (GPU), uW (package), kHz (cpufreq)
   std::optional<uint64_t> time_window_us;  // package limits, as found
   std::optional<std::string> enabled;      // package limits: the zone's `enabled`, as found
-  int pid = 0;              // the process that saved it
+  int pid = 0;                             // the process that saved it
   // "gpu:0", "powercap:/sys/class/powercap/intel-rapl:0:0", "cpufreq:3".
   std::string Key() const;
   // "GPU 0 power limit 250 W", "package-0 long_term limit 95 W", "cpu3 max frequency 3600 MHz".

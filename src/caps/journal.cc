@@ -30,24 +30,30 @@ std::string Watts(uint64_t v, double scale) { return FormatDouble(static_cast<do
 
 std::string SavedKnob::Key() const {
   switch (kind) {
-    case Kind::kGpuPowerLimit: return "gpu:" + std::to_string(index);
-    case Kind::kPackagePowerLimit: return "powercap:" + zone_dir + ":" + std::to_string(constraint);
-    case Kind::kCpuMaxFreq: return "cpufreq:" + std::to_string(index);
+    case Kind::kGpuPowerLimit:
+      return "gpu:" + std::to_string(index);
+    case Kind::kPackagePowerLimit:
+      return "powercap:" + zone_dir + ":" + std::to_string(constraint);
+    case Kind::kCpuMaxFreq:
+      return "cpufreq:" + std::to_string(index);
   }
   return "";
 }
 
 std::string SavedKnob::Describe() const {
   switch (kind) {
-    case Kind::kGpuPowerLimit: return "GPU " + std::to_string(index) + " power limit " + Watts(value, 1e-3) + " W";
+    case Kind::kGpuPowerLimit:
+      return "GPU " + std::to_string(index) + " power limit " + Watts(value, 1e-3) + " W";
     case Kind::kPackagePowerLimit: {
       std::string zone = zone_dir.substr(zone_dir.rfind('/') + 1);
-      std::string s = zone + " constraint " + std::to_string(constraint) + " power limit " + Watts(value, 1e-6) + " W";
+      std::string s =
+          zone + " constraint " + std::to_string(constraint) + " power limit " + Watts(value, 1e-6) + " W";
       if (time_window_us) s += ", time window " + Watts(*time_window_us, 1e-6) + " s";
       if (enabled) s += ", enabled " + *enabled;
       return s;
     }
-    case Kind::kCpuMaxFreq: return "cpu" + std::to_string(index) + " max frequency " + Watts(value, 1e-3) + " MHz";
+    case Kind::kCpuMaxFreq:
+      return "cpu" + std::to_string(index) + " max frequency " + Watts(value, 1e-3) + " MHz";
   }
   return "";
 }
@@ -90,14 +96,16 @@ std::string JournalToJson(const Journal& journal) {
 namespace {
 
 Status Corrupt(const std::string& path, const std::string& why) {
-  return Status::Corruption("the caps journal " + path + " is corrupt (" + why +
-                            "); it was left in place: compare the values in it with the hardware, put them back by "
-                            "hand, then remove it");
+  return Status::Corruption(
+      "the caps journal " + path + " is corrupt (" + why +
+      "); it was left in place: compare the values in it with the hardware, put them back by "
+      "hand, then remove it");
 }
 
 Result<uint64_t> U64(const Json& e, const char* key, const std::string& path) {
   auto it = e.find(key);
-  if (it == e.end() || !it->is_number_unsigned()) return Corrupt(path, std::string("'") + key + "' missing or not a whole number");
+  if (it == e.end() || !it->is_number_unsigned())
+    return Corrupt(path, std::string("'") + key + "' missing or not a whole number");
   return it->get<uint64_t>();
 }
 
@@ -109,7 +117,8 @@ Result<int> SmallInt(const Json& e, const char* key, const std::string& path) {
 
 Result<std::string> Str(const Json& e, const char* key, const std::string& path) {
   auto it = e.find(key);
-  if (it == e.end() || !it->is_string()) return Corrupt(path, std::string("'") + key + "' missing or not a string");
+  if (it == e.end() || !it->is_string())
+    return Corrupt(path, std::string("'") + key + "' missing or not a string");
   return it->get<std::string>();
 }
 
@@ -118,7 +127,8 @@ Result<std::string> Str(const Json& e, const char* key, const std::string& path)
 Result<Journal> JournalFromJson(const std::string& text, const std::string& path) {
   Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Corrupt(path, "not a JSON object");
-  if (j.value("format", std::string()) != kFormat) return Corrupt(path, "no \"format\": \"" + std::string(kFormat) + "\"");
+  if (j.value("format", std::string()) != kFormat)
+    return Corrupt(path, "no \"format\": \"" + std::string(kFormat) + "\"");
   if (!j.contains("version") || !j["version"].is_number_integer() || j["version"].get<int>() != kVersion)
     return Corrupt(path, "version is not " + std::to_string(kVersion));
   Journal out;
@@ -136,7 +146,8 @@ Result<Journal> JournalFromJson(const std::string& text, const std::string& path
     } else if (knob == "cpu_power_limit") {
       s.kind = SavedKnob::Kind::kPackagePowerLimit;
       WATTLAB_ASSIGN_OR_RETURN(s.zone_dir, Str(e, "zone_dir", path));
-      if (!StartsWith(s.zone_dir, internal::kPowercapDir)) return Corrupt(path, "zone_dir outside /sys/class/powercap");
+      if (!StartsWith(s.zone_dir, internal::kPowercapDir))
+        return Corrupt(path, "zone_dir outside /sys/class/powercap");
       WATTLAB_ASSIGN_OR_RETURN(s.constraint, SmallInt(e, "constraint", path));
       WATTLAB_ASSIGN_OR_RETURN(s.value, U64(e, "power_limit_uw", path));
       if (e.contains("time_window_us")) {
@@ -185,7 +196,8 @@ std::optional<std::string> PendingJournalWarning(Env* env, const std::string& pa
   std::string pids;
   for (const SavedKnob& s : (*j)->saved)
     if (s.pid > 0 && s.pid != env->Pid() && env->Exists("/proc/" + std::to_string(s.pid))) {
-      pids = " (process " + std::to_string(s.pid) + ", which set them, still appears to run: it restores them when it ends)";
+      pids = " (process " + std::to_string(s.pid) +
+             ", which set them, still appears to run: it restores them when it ends)";
       break;
     }
   return "warning: power caps set by wattlab are still in force" + pids + "; `" + kRestoreCommand +

@@ -20,8 +20,9 @@ namespace {
 
 Status WithAdvice(const Status& st, const std::string& what) {
   if (st.kind() != Status::Kind::kPermissionDenied) return st;
-  return Status::PermissionDenied(st.message() + "; changing " + what +
-                                  " needs root (or CAP_SYS_ADMIN with write access to sysfs): run wattlab with sudo");
+  return Status::PermissionDenied(
+      st.message() + "; changing " + what +
+      " needs root (or CAP_SYS_ADMIN with write access to sysfs): run wattlab with sudo");
 }
 
 }  // namespace
@@ -43,7 +44,10 @@ bool HasCapSysAdmin(Env* env) {
     if (hex.empty() || hex.size() > 16) return false;
     uint64_t caps = 0;
     for (char c : hex) {
-      int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+      int d = (c >= '0' && c <= '9')   ? c - '0'
+              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                       : -1;
       if (d < 0) return false;
       caps = caps * 16 + static_cast<uint64_t>(d);
     }
@@ -70,7 +74,8 @@ Result<std::vector<PackageZone>> ListPackageZones(Env* env) {
       out.push_back(std::move(p));
     }
   }
-  std::stable_sort(out.begin(), out.end(), [](const PackageZone& a, const PackageZone& b) { return a.package < b.package; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const PackageZone& a, const PackageZone& b) { return a.package < b.package; });
   return out;
 }
 
@@ -82,8 +87,9 @@ Result<int> FindConstraint(Env* env, const std::string& zone_dir, const std::str
     if (Trim(*n) == name) return k;
     names.push_back(Trim(*n));
   }
-  return Status::NotFound(zone_dir + " has no '" + name + "' constraint" +
-                          (names.empty() ? " (it has no power limits)" : " (it has: " + Join(names, ", ") + ")"));
+  return Status::NotFound(
+      zone_dir + " has no '" + name + "' constraint" +
+      (names.empty() ? " (it has no power limits)" : " (it has: " + Join(names, ", ") + ")"));
 }
 
 std::string CpufreqPath(int cpu, const std::string& file) {
@@ -98,7 +104,8 @@ std::vector<int> ListCpufreqCpus(Env* env) {
     if (!StartsWith(n, "cpu") || n.size() == 3) continue;
     auto v = ParseInt(n.substr(3));
     if (!v || *v < 0) continue;
-    if (env->Exists(CpufreqPath(static_cast<int>(*v), "scaling_max_freq"))) cpus.push_back(static_cast<int>(*v));
+    if (env->Exists(CpufreqPath(static_cast<int>(*v), "scaling_max_freq")))
+      cpus.push_back(static_cast<int>(*v));
   }
   std::sort(cpus.begin(), cpus.end());
   return cpus;
@@ -212,7 +219,8 @@ void ReadCpufreq(Env* env, Knobs& k) {
     settable = settable && env->CheckWritable(CpufreqPath(cpu, "scaling_max_freq")).ok();
   }
   if (c.cpus.empty()) {
-    k.cpufreq_note = "cpufreq folders found, but none has readable scaling_max_freq and cpuinfo_{min,max}_freq";
+    k.cpufreq_note =
+        "cpufreq folders found, but none has readable scaling_max_freq and cpuinfo_{min,max}_freq";
     return;
   }
   c.settable = settable;

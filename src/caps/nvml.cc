@@ -42,8 +42,7 @@ std::string GpuCall(const char* call, unsigned index) {
 
 Result<std::unique_ptr<Nvml>> Nvml::Open(Env* env, const std::string& library) {
   auto handle = env->DlOpen(library);
-  if (!handle.ok())
-    return Status::NotFound("no NVIDIA driver (" + handle.status().message() + ")");
+  if (!handle.ok()) return Status::NotFound("no NVIDIA driver (" + handle.status().message() + ")");
   std::unique_ptr<Nvml> n(new Nvml());
   n->api_ = std::make_unique<Api>();
   n->library_ = library;
@@ -88,7 +87,8 @@ Result<nvmlDevice_t> Nvml::Handle(unsigned index) {
     return Status::InvalidArgument("there is no GPU " + std::to_string(index) + " (NVML lists " +
                                    std::to_string(count_) + ")");
   nvmlDevice_t h = nullptr;
-  WATTLAB_RETURN_IF_ERROR(api_->Check(api_->GetHandleByIndex(index, &h), GpuCall("nvmlDeviceGetHandleByIndex_v2", index)));
+  WATTLAB_RETURN_IF_ERROR(
+      api_->Check(api_->GetHandleByIndex(index, &h), GpuCall("nvmlDeviceGetHandleByIndex_v2", index)));
   return h;
 }
 
@@ -132,8 +132,8 @@ Result<std::pair<unsigned, unsigned>> Nvml::ConstraintsMw(unsigned index) {
   if (!api_->GetLimitConstraints)
     return Status::NotSupported("nvmlDeviceGetPowerManagementLimitConstraints is missing from this NVML");
   unsigned lo = 0, hi = 0;
-  WATTLAB_RETURN_IF_ERROR(
-      api_->Check(api_->GetLimitConstraints(h, &lo, &hi), GpuCall("nvmlDeviceGetPowerManagementLimitConstraints", index)));
+  WATTLAB_RETURN_IF_ERROR(api_->Check(api_->GetLimitConstraints(h, &lo, &hi),
+                                      GpuCall("nvmlDeviceGetPowerManagementLimitConstraints", index)));
   return std::make_pair(lo, hi);
 }
 
@@ -145,9 +145,10 @@ Status Nvml::SetLimitMw(unsigned index, unsigned mw) {
   nvmlReturn_t rc = api_->SetLimit(h, mw);
   if (rc == NVML_ERROR_NO_PERMISSION) {
     const char* text = api_->ErrorString ? api_->ErrorString(rc) : "Insufficient Permissions";
-    return Status::PermissionDenied(GpuCall("nvmlDeviceSetPowerManagementLimit", index) + " failed: " + text +
-                                    "; setting a GPU power limit needs root (or CAP_SYS_ADMIN), and persistence mode "
-                                    "(`nvidia-smi -pm 1`) keeps it while no process holds the GPU");
+    return Status::PermissionDenied(
+        GpuCall("nvmlDeviceSetPowerManagementLimit", index) + " failed: " + text +
+        "; setting a GPU power limit needs root (or CAP_SYS_ADMIN), and persistence mode "
+        "(`nvidia-smi -pm 1`) keeps it while no process holds the GPU");
   }
   return api_->Check(rc, GpuCall("nvmlDeviceSetPowerManagementLimit", index));
 }

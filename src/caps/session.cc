@@ -21,15 +21,24 @@ std::string W(double v) { return FormatDouble(v); }
 Status WithSuffix(const Status& st, const std::string& suffix) {
   const std::string m = st.message() + suffix;
   switch (st.kind()) {
-    case Status::Kind::kNotFound: return Status::NotFound(m);
-    case Status::Kind::kPermissionDenied: return Status::PermissionDenied(m);
-    case Status::Kind::kNotSupported: return Status::NotSupported(m);
-    case Status::Kind::kInvalidArgument: return Status::InvalidArgument(m);
-    case Status::Kind::kCorruption: return Status::Corruption(m);
-    case Status::Kind::kFailedPrecondition: return Status::FailedPrecondition(m);
-    case Status::Kind::kInterrupted: return Status::Interrupted(m);
-    case Status::Kind::kIOError: return Status::IOError(m);
-    default: return Status::Internal(m);
+    case Status::Kind::kNotFound:
+      return Status::NotFound(m);
+    case Status::Kind::kPermissionDenied:
+      return Status::PermissionDenied(m);
+    case Status::Kind::kNotSupported:
+      return Status::NotSupported(m);
+    case Status::Kind::kInvalidArgument:
+      return Status::InvalidArgument(m);
+    case Status::Kind::kCorruption:
+      return Status::Corruption(m);
+    case Status::Kind::kFailedPrecondition:
+      return Status::FailedPrecondition(m);
+    case Status::Kind::kInterrupted:
+      return Status::Interrupted(m);
+    case Status::Kind::kIOError:
+      return Status::IOError(m);
+    default:
+      return Status::Internal(m);
   }
 }
 
@@ -68,15 +77,18 @@ Status PutBack(Env* env, Nvml* nvml, const std::string& nvml_problem, const Save
     }
     case SavedKnob::Kind::kPackagePowerLimit: {
       const std::string base = ConstraintBase(s.zone_dir, s.constraint);
-      WATTLAB_RETURN_IF_ERROR(PutBackFile(env, base + "power_limit_uw", std::to_string(s.value), "powercap limits"));
+      WATTLAB_RETURN_IF_ERROR(
+          PutBackFile(env, base + "power_limit_uw", std::to_string(s.value), "powercap limits"));
       if (s.time_window_us)
         WATTLAB_RETURN_IF_ERROR(
             PutBackFile(env, base + "time_window_us", std::to_string(*s.time_window_us), "powercap limits"));
-      if (s.enabled) WATTLAB_RETURN_IF_ERROR(PutBackFile(env, s.zone_dir + "/enabled", *s.enabled, "powercap limits"));
+      if (s.enabled)
+        WATTLAB_RETURN_IF_ERROR(PutBackFile(env, s.zone_dir + "/enabled", *s.enabled, "powercap limits"));
       return Status::Ok();
     }
     case SavedKnob::Kind::kCpuMaxFreq:
-      return PutBackFile(env, CpufreqPath(s.index, "scaling_max_freq"), std::to_string(s.value), "cpufreq limits");
+      return PutBackFile(env, CpufreqPath(s.index, "scaling_max_freq"), std::to_string(s.value),
+                         "cpufreq limits");
   }
   return Status::Internal("unknown knob kind");
 }
@@ -86,7 +98,8 @@ Status WriteJournalFile(Env* env, const std::string& path, const Journal& j) {
     Status st = env->RemoveFile(path);
     return st.kind() == Status::Kind::kNotFound ? Status::Ok() : st;
   }
-  if (std::string dir = ParentDir(path); !dir.empty() && dir != "/") WATTLAB_RETURN_IF_ERROR(env->CreateDirs(dir));
+  if (std::string dir = ParentDir(path); !dir.empty() && dir != "/")
+    WATTLAB_RETURN_IF_ERROR(env->CreateDirs(dir));
   return env->WriteFileAtomically(path, JournalToJson(j));
 }
 
@@ -216,9 +229,10 @@ class CapSession::Impl {
     if (stuck.empty() && jst.ok()) return Status::Ok();
     std::string msg;
     if (!stuck.empty())
-      msg = "could not put back " + Join(stuck, "; ") + "; the originals stay in " + journal_path_ + " for `" +
-            kRestoreCommand + "`";
-    if (!jst.ok()) msg += (msg.empty() ? "" : "; ") + ("the caps journal could not be updated: " + jst.message());
+      msg = "could not put back " + Join(stuck, "; ") + "; the originals stay in " + journal_path_ +
+            " for `" + kRestoreCommand + "`";
+    if (!jst.ok())
+      msg += (msg.empty() ? "" : "; ") + ("the caps journal could not be updated: " + jst.message());
     return Status::IOError(msg);
   }
 
@@ -267,13 +281,14 @@ Status CapSession::SetGpuPowerLimit(double watts, const std::vector<int>& gpus) 
   std::vector<Change> changes;
   for (int g : targets) {
     if (g < 0 || g >= static_cast<int>(all.size()))
-      return Status::InvalidArgument("there is no GPU " + std::to_string(g) + " (GPUs here: " + ListText(all) + ")");
+      return Status::InvalidArgument("there is no GPU " + std::to_string(g) +
+                                     " (GPUs here: " + ListText(all) + ")");
     const unsigned idx = static_cast<unsigned>(g);
     WATTLAB_ASSIGN_OR_RETURN(auto range, nvml->ConstraintsMw(idx));
     if (mw < range.first || mw > range.second)
-      return Status::InvalidArgument("GPU power limit " + W(watts) + " W is outside GPU " + std::to_string(g) +
-                                     "'s allowed range, " + W(MilliToUnit(range.first)) + " to " +
-                                     W(MilliToUnit(range.second)) + " W");
+      return Status::InvalidArgument("GPU power limit " + W(watts) + " W is outside GPU " +
+                                     std::to_string(g) + "'s allowed range, " + W(MilliToUnit(range.first)) +
+                                     " to " + W(MilliToUnit(range.second)) + " W");
     WATTLAB_ASSIGN_OR_RETURN(unsigned cur, nvml->LimitMw(idx));
     Change c;
     c.found.kind = SavedKnob::Kind::kGpuPowerLimit;
@@ -285,13 +300,16 @@ Status CapSession::SetGpuPowerLimit(double watts, const std::vector<int>& gpus) 
   return impl_->Apply(std::move(changes));
 }
 
-Status CapSession::SetPackagePowerLimit(double watts, const std::vector<int>& packages, const std::string& constraint) {
+Status CapSession::SetPackagePowerLimit(double watts, const std::vector<int>& packages,
+                                        const std::string& constraint) {
   if (!std::isfinite(watts) || watts <= 0)
-    return Status::InvalidArgument("a CPU package power limit must be a positive number of watts, got " + W(watts));
+    return Status::InvalidArgument("a CPU package power limit must be a positive number of watts, got " +
+                                   W(watts));
   Env* env = impl_->env();
   auto zones = ListPackageZones(env);
   if (!zones.ok()) return Status::NotFound("no CPU package power limits here: " + zones.status().message());
-  if (zones->empty()) return Status::NotFound("no CPU package power limits here: powercap lists no package zone");
+  if (zones->empty())
+    return Status::NotFound("no CPU package power limits here: powercap lists no package zone");
   std::vector<int> all;
   for (const PackageZone& z : *zones) all.push_back(z.package);
   std::vector<int> targets = packages.empty() ? all : packages;
@@ -300,7 +318,8 @@ Status CapSession::SetPackagePowerLimit(double watts, const std::vector<int>& pa
   for (int p : targets) {
     auto z = std::find_if(zones->begin(), zones->end(), [p](const PackageZone& x) { return x.package == p; });
     if (z == zones->end())
-      return Status::InvalidArgument("there is no package " + std::to_string(p) + " (packages here: " + ListText(all) + ")");
+      return Status::InvalidArgument("there is no package " + std::to_string(p) +
+                                     " (packages here: " + ListText(all) + ")");
     WATTLAB_ASSIGN_OR_RETURN(int k, FindConstraint(env, z->dir, constraint));
     const std::string base = ConstraintBase(z->dir, k);
     auto max_uw = ReadU64File(env, base + "max_power_uw");
@@ -309,8 +328,8 @@ Status CapSession::SetPackagePowerLimit(double watts, const std::vector<int>& pa
     const bool has_max = max_uw.ok() && *max_uw > 0;
     if (uw < lo || uw == 0 || (has_max && uw > *max_uw))
       return Status::InvalidArgument(
-          "CPU power limit " + W(watts) + " W is outside " + z->name + "'s allowed range for " + constraint + ", " +
-          (lo > 0 ? W(MicroToUnit(lo)) + " W" : "above 0 W") +
+          "CPU power limit " + W(watts) + " W is outside " + z->name + "'s allowed range for " + constraint +
+          ", " + (lo > 0 ? W(MicroToUnit(lo)) + " W" : "above 0 W") +
           (has_max ? " to " + W(MicroToUnit(*max_uw)) + " W" : " (the zone states no maximum)"));
     WATTLAB_ASSIGN_OR_RETURN(uint64_t cur, ReadU64File(env, base + "power_limit_uw"));
     Change c;
@@ -326,7 +345,8 @@ Status CapSession::SetPackagePowerLimit(double watts, const std::vector<int>& pa
     c.apply = [env, base, uw, enabled, zone_dir] {
       WATTLAB_RETURN_IF_ERROR(WriteU64File(env, base + "power_limit_uw", uw, "powercap limits"));
       // A limit on a disabled zone does nothing: switch limiting on.
-      if (enabled && *enabled == "0") WATTLAB_RETURN_IF_ERROR(WriteTextFile(env, zone_dir + "/enabled", "1", "powercap limits"));
+      if (enabled && *enabled == "0")
+        WATTLAB_RETURN_IF_ERROR(WriteTextFile(env, zone_dir + "/enabled", "1", "powercap limits"));
       return Status::Ok();
     };
     changes.push_back(std::move(c));
@@ -339,7 +359,8 @@ Status CapSession::SetCpuMaxFreq(double mhz) {
     return Status::InvalidArgument("a CPU maximum frequency must be a positive number of MHz, got " + W(mhz));
   Env* env = impl_->env();
   std::vector<int> cpus = ListCpufreqCpus(env);
-  if (cpus.empty()) return Status::NotFound("no cpufreq here (no /sys/devices/system/cpu/cpuN/cpufreq/scaling_max_freq)");
+  if (cpus.empty())
+    return Status::NotFound("no cpufreq here (no /sys/devices/system/cpu/cpuN/cpufreq/scaling_max_freq)");
   const uint64_t khz = static_cast<uint64_t>(std::llround(mhz * 1000.0));
   struct Bounds {
     uint64_t cur, lo, hi;
@@ -415,17 +436,19 @@ Result<RestoreReport> RestoreFromJournal(Env* env, const CapsOptions& options) {
   if (!pending) return report;
   Journal& j = *pending;
   if (j.sysfs_root != env->Resolve("/sys"))
-    return Status::FailedPrecondition("the caps journal " + path + " was written with /sys at " + j.sysfs_root +
-                                      ", but /sys is " + env->Resolve("/sys") + " now; run `" + kRestoreCommand +
-                                      " --sysfs-root " + j.sysfs_root + "`");
+    return Status::FailedPrecondition("the caps journal " + path + " was written with /sys at " +
+                                      j.sysfs_root + ", but /sys is " + env->Resolve("/sys") + " now; run `" +
+                                      kRestoreCommand + " --sysfs-root " + j.sysfs_root + "`");
   std::unique_ptr<Nvml> nvml;
   std::string nvml_problem;
   if (std::any_of(j.saved.begin(), j.saved.end(),
                   [](const SavedKnob& s) { return s.kind == SavedKnob::Kind::kGpuPowerLimit; })) {
     // The GPU entries were set through this library: put them back through it.
     auto n = Nvml::Open(env, j.nvml_library);
-    if (n.ok()) nvml = std::move(*n);
-    else nvml_problem = n.status().message();
+    if (n.ok())
+      nvml = std::move(*n);
+    else
+      nvml_problem = n.status().message();
   }
   std::vector<SavedKnob> left;
   for (size_t k = j.saved.size(); k-- > 0;) {

@@ -99,10 +99,10 @@ bool CountedByFormula(const std::string& name);
 // ---------------------------------------------------------------- datasets
 
 struct DatasetInfo {
-  std::string spec;         // as given
-  std::string kind;         // "fashion-mnist", "cifar10", "synthetic"
-  std::string dir;          // folder for file-backed datasets ("" = the default, or none)
-  Shape shape;              // per-sample shape of the stored pixels
+  std::string spec;  // as given
+  std::string kind;  // "fashion-mnist", "cifar10", "synthetic"
+  std::string dir;   // folder for file-backed datasets ("" = the default, or none)
+  Shape shape;       // per-sample shape of the stored pixels
   int64_t classes = 10;
   int64_t train_samples = 0;
   int64_t test_samples = 0;
@@ -151,8 +151,8 @@ struct TrainingMemory {
 
 struct TrainingSetup {
   int64_t batch_size = 128;
-  std::string optimizer = "sgd";  // "sgd" | "adam"
-  double momentum = 0.9;          // SGD only
+  std::string optimizer = "sgd";   // "sgd" | "adam"
+  double momentum = 0.9;           // SGD only
   std::string precision = "fp32";  // "fp32" | "bf16"
   std::optional<DatasetInfo> dataset;
 };

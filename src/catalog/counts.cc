@@ -119,16 +119,17 @@ Status CountCifarResnet(const FamilySpec& f, const Shape& in, int64_t classes, T
 // grid of patches (g^2 = S), a linear patch embedding plus a learned position
 // table, L pre-norm encoder layers (attention, then a 4D-wide GELU MLP), a
 // final layer norm, mean over tokens, linear.
-Status CountTransformer(const std::string& name, const FamilySpec& f, const Shape& in, int64_t classes, Tally* t) {
+Status CountTransformer(const std::string& name, const FamilySpec& f, const Shape& in, int64_t classes,
+                        Tally* t) {
   Layers l(t);
   const int64_t layers = f.at("layers"), d = f.at("d_model"), heads = f.at("heads"), s = f.at("seq");
   const int64_t g = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(s))));
   const int64_t ph = in.h / g, pw = in.w / g;
   if (ph < 1 || pw < 1 || in.h != g * ph || in.w != g * pw) {
-    return Status::InvalidArgument("model '" + name + "' cannot take input " + in.ToString() + " (transformer: seq=" +
-                                   std::to_string(s) + " cuts the image into a " + std::to_string(g) + "x" +
-                                   std::to_string(g) + " grid of patches, so H and W must be multiples of " +
-                                   std::to_string(g) + ")");
+    return Status::InvalidArgument(
+        "model '" + name + "' cannot take input " + in.ToString() +
+        " (transformer: seq=" + std::to_string(s) + " cuts the image into a " + std::to_string(g) + "x" +
+        std::to_string(g) + " grid of patches, so H and W must be multiples of " + std::to_string(g) + ")");
   }
   l.Linear(s, t->Mul({in.c, ph, pw}), d);  // patch embedding
   t->AddParams(t->Mul({s, d}));            // position table
@@ -228,24 +229,25 @@ ModelFacts Facts(const std::string& name, const Shape& input, int64_t classes, i
 
 bool CountedByFormula(const std::string& name) { return IsFamilyName(name); }
 
-Result<ModelFacts> CountModel(const std::string& name, std::optional<Shape> input, std::optional<int64_t> classes) {
+Result<ModelFacts> CountModel(const std::string& name, std::optional<Shape> input,
+                              std::optional<int64_t> classes) {
   WATTLAB_ASSIGN_OR_RETURN(ModelInfo info, LookupModel(name));
   const Shape shape = input.value_or(info.native_input);
   const int64_t n_classes = classes.value_or(info.native_classes);
   if (shape.c < 1 || shape.h < 1 || shape.w < 1) {
     return Status::InvalidArgument("input shape " + shape.ToString() + " must have every dimension >= 1");
   }
-  if (n_classes < 1) return Status::InvalidArgument("class count must be >= 1, got " + std::to_string(n_classes));
+  if (n_classes < 1)
+    return Status::InvalidArgument("class count must be >= 1, got " + std::to_string(n_classes));
 
   if (!info.family) {
     const Row* row = FindRow(name);
     if (row == nullptr) return Status::Internal("catalog: no counts for '" + name + "'");
     if (!(shape == info.native_input) || n_classes != info.native_classes) {
-      return Status::NotSupported("'" + name + "' at input " + shape.ToString() + " with " +
-                                  std::to_string(n_classes) +
-                                  " classes is not known analytically (the catalog has its counts at " +
-                                  info.native_input.ToString() + " with " + std::to_string(info.native_classes) +
-                                  " classes only)");
+      return Status::NotSupported(
+          "'" + name + "' at input " + shape.ToString() + " with " + std::to_string(n_classes) +
+          " classes is not known analytically (the catalog has its counts at " +
+          info.native_input.ToString() + " with " + std::to_string(info.native_classes) + " classes only)");
     }
     return Facts(name, shape, n_classes, row->params,
                  {{"conv", row->conv},

@@ -30,7 +30,8 @@ Result<DatasetInfo> LookupDataset(const std::string& spec) {
     d.kind = "fashion-mnist";
     if (spec != "fashion-mnist") {
       d.dir = spec.substr(std::string("fashion-mnist:").size());
-      if (d.dir.empty()) return Status::InvalidArgument("dataset 'fashion-mnist:' needs a folder: fashion-mnist:DIR");
+      if (d.dir.empty())
+        return Status::InvalidArgument("dataset 'fashion-mnist:' needs a folder: fashion-mnist:DIR");
     }
     d.shape = Shape{1, 28, 28};
     d.train_samples = kFashionMnistTrain;
@@ -47,9 +48,9 @@ Result<DatasetInfo> LookupDataset(const std::string& spec) {
     return d;
   }
   if (StartsWith(spec, "synthetic:")) {
-    const Status usage = Status::InvalidArgument(
-        "invalid dataset '" + spec +
-        "': use synthetic:CxHxW:N with N > 0 training samples (at most 10,000,000), e.g. synthetic:3x32x32:1024");
+    const Status usage = Status::InvalidArgument("invalid dataset '" + spec +
+                                                 "': use synthetic:CxHxW:N with N > 0 training samples (at "
+                                                 "most 10,000,000), e.g. synthetic:3x32x32:1024");
     auto parts = Split(spec, ':');
     if (parts.size() != 3) return usage;
     auto shape = ParseShape(parts[1]);
@@ -78,8 +79,8 @@ Result<int64_t> TrainSamplesByName(const std::string& name) {
   if (n == "cifar10" || n == "cifar-10") return kCifar10Train;
   auto d = LookupDataset(name);
   if (d.ok()) return d->train_samples;
-  return Status::NotFound("unknown dataset '" + name + "': known are fashion-mnist, cifar10 (or a dataset spec: " +
-                          DatasetForms() + ")");
+  return Status::NotFound("unknown dataset '" + name +
+                          "': known are fashion-mnist, cifar10 (or a dataset spec: " + DatasetForms() + ")");
 }
 
 }  // namespace wattlab::catalog

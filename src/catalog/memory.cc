@@ -29,20 +29,27 @@ Result<TrainingMemory> EstimateTrainingMemory(const ModelFacts& model, const Tra
   if (setup.batch_size < 1)
     return Status::InvalidArgument("batch size must be >= 1, got " + std::to_string(setup.batch_size));
   int64_t bytes_per = 0;
-  if (setup.precision == "fp32") bytes_per = 4;
-  else if (setup.precision == "bf16") bytes_per = 2;
-  else return Status::InvalidArgument("unknown precision '" + setup.precision + "': use fp32 or bf16");
+  if (setup.precision == "fp32")
+    bytes_per = 4;
+  else if (setup.precision == "bf16")
+    bytes_per = 2;
+  else
+    return Status::InvalidArgument("unknown precision '" + setup.precision + "': use fp32 or bf16");
   int64_t state_copies = 0;
-  if (setup.optimizer == "adam") state_copies = 2;  // exp_avg, exp_avg_sq
-  else if (setup.optimizer == "sgd") state_copies = setup.momentum != 0 ? 1 : 0;  // momentum buffer
-  else return Status::InvalidArgument("unknown optimizer '" + setup.optimizer + "': use sgd or adam");
+  if (setup.optimizer == "adam")
+    state_copies = 2;  // exp_avg, exp_avg_sq
+  else if (setup.optimizer == "sgd")
+    state_copies = setup.momentum != 0 ? 1 : 0;  // momentum buffer
+  else
+    return Status::InvalidArgument("unknown optimizer '" + setup.optimizer + "': use sgd or adam");
 
   TrainingMemory m;
   m.params_bytes = SatMul(model.params, bytes_per);
   m.grads_bytes = m.params_bytes;
   m.optimizer_bytes = SatMul(m.params_bytes, state_copies);
   int64_t per_elem_ops = 0;
-  for (const char* k : {"norm", "act", "elementwise", "pool"}) per_elem_ops = SatAdd(per_elem_ops, Kind(model, k));
+  for (const char* k : {"norm", "act", "elementwise", "pool"})
+    per_elem_ops = SatAdd(per_elem_ops, Kind(model, k));
   const int64_t per_sample =
       SatAdd(SatMul(model.input.c, SatMul(model.input.h, model.input.w)), SatMul(2, per_elem_ops));
   m.activations_bytes = SatMul(SatMul(per_sample, setup.batch_size), bytes_per);
@@ -61,8 +68,10 @@ std::string FormatBytes(int64_t bytes) {
     ++u;
   }
   char buf[32];
-  if (u == 0) std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
-  else std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+  if (u == 0)
+    std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
   return buf;
 }
 

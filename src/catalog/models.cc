@@ -38,32 +38,34 @@ const Family* FindFamily(const std::string& name) {
 }
 
 Status UnknownName(const std::string& name) {
-  return Status::InvalidArgument("unknown model '" + name + "'; valid names: " + Join(CifarModels(), ", ") + ", " +
-                                 Join(ImagenetModels(), ", ") + "; or a family spec: " + FamilyForms() +
-                                 " (see `wattlab models`)");
+  return Status::InvalidArgument("unknown model '" + name + "'; valid names: " + Join(CifarModels(), ", ") +
+                                 ", " + Join(ImagenetModels(), ", ") +
+                                 "; or a family spec: " + FamilyForms() + " (see `wattlab models`)");
 }
 
 }  // namespace
 
 const std::vector<std::string>& CifarModels() {
   static const std::vector<std::string> k = {
-      "lenet",           "vgg16",         "resnet18",   "preact_resnet18", "googlenet",    "densenet121",
-      "resnext29_2x64d", "mobilenet",     "mobilenetv2", "dpn26",          "shufflenetv2", "senet18",
-      "efficientnet_b0", "regnetx_200mf", "simple_dla", "pnasnet"};
+      "lenet",           "vgg16",         "resnet18",    "preact_resnet18", "googlenet",    "densenet121",
+      "resnext29_2x64d", "mobilenet",     "mobilenetv2", "dpn26",           "shufflenetv2", "senet18",
+      "efficientnet_b0", "regnetx_200mf", "simple_dla",  "pnasnet"};
   return k;
 }
 
 const std::vector<std::string>& ReferenceModels() {
   static const std::vector<std::string> k = {
-      "simple_dla",      "dpn26",   "densenet121",  "efficientnet_b0", "googlenet",     "lenet",
-      "mobilenet",       "mobilenetv2", "pnasnet",  "preact_resnet18", "regnetx_200mf", "resnet18",
-      "resnext29_2x64d", "senet18", "shufflenetv2", "vgg16"};
+      "simple_dla",      "dpn26",           "densenet121",   "efficientnet_b0",
+      "googlenet",       "lenet",           "mobilenet",     "mobilenetv2",
+      "pnasnet",         "preact_resnet18", "regnetx_200mf", "resnet18",
+      "resnext29_2x64d", "senet18",         "shufflenetv2",  "vgg16"};
   return k;
 }
 
 const std::vector<std::string>& ImagenetModels() {
-  static const std::vector<std::string> k = {"imagenet/resnet18", "imagenet/resnet50", "imagenet/mobilenet_v2",
-                                             "imagenet/vgg16", "imagenet/efficientnet_b0"};
+  static const std::vector<std::string> k = {"imagenet/resnet18", "imagenet/resnet50",
+                                             "imagenet/mobilenet_v2", "imagenet/vgg16",
+                                             "imagenet/efficientnet_b0"};
   return k;
 }
 
@@ -81,7 +83,8 @@ std::vector<std::string> ModelNames() {
 }
 
 const char* FamilyForms() {
-  return "mlp:depth=D,width=W | resnet:depth=D,width=W (D = 6n+2) | transformer:layers=L,d_model=D,heads=H,seq=S "
+  return "mlp:depth=D,width=W | resnet:depth=D,width=W (D = 6n+2) | "
+         "transformer:layers=L,d_model=D,heads=H,seq=S "
          "(S a square number, D divisible by H)";
 }
 
@@ -102,10 +105,12 @@ Result<FamilySpec> ParseFamily(const std::string& name) {
     bool known = false;
     for (const auto& k : fam->keys) known = known || k.first == key;
     if (!known) {
-      return Status::InvalidArgument("model spec '" + name + "': unknown key '" + key + "'; the form is " + form);
+      return Status::InvalidArgument("model spec '" + name + "': unknown key '" + key + "'; the form is " +
+                                     form);
     }
     if (eq == std::string::npos) {
-      return Status::InvalidArgument("model spec '" + name + "': key '" + key + "' has no value; the form is " + form);
+      return Status::InvalidArgument("model spec '" + name + "': key '" + key +
+                                     "' has no value; the form is " + form);
     }
     auto v = ParseInt(TrimCopy(part.substr(eq + 1)));
     if (!v) {
@@ -127,9 +132,9 @@ Result<FamilySpec> ParseFamily(const std::string& name) {
   if (spec.family == "resnet") {
     int64_t d = spec.values["depth"];
     if (d < 8 || (d - 2) % 6 != 0) {
-      return Status::InvalidArgument("model spec '" + name +
-                                     "': depth must be 6n+2 with n >= 1 (8, 14, 20, 32, 44, 56, 110, ...), got " +
-                                     std::to_string(d));
+      return Status::InvalidArgument(
+          "model spec '" + name +
+          "': depth must be 6n+2 with n >= 1 (8, 14, 20, 32, 44, 56, 110, ...), got " + std::to_string(d));
     }
   }
   if (spec.family == "transformer") {

@@ -1,10 +1,9 @@
 #include "cli/args.h"
 
+#include <CLI/CLI.hpp>
 #include <cmath>
 #include <limits>
 #include <utility>
-
-#include <CLI/CLI.hpp>
 
 #include "core/strings.h"
 
@@ -22,9 +21,7 @@ std::string Bound(double v, bool whole) {
 }
 
 // The text as the user gave it: bare when it reads as a number, else quoted.
-std::string Got(const std::string& text) {
-  return ParseNumber(text) ? text : "'" + text + "'";
-}
+std::string Got(const std::string& text) { return ParseNumber(text) ? text : "'" + text + "'"; }
 
 // "--output" from "-o,--output"; the first name when there is no long one.
 std::string DisplayName(const std::string& names) {
@@ -48,8 +45,8 @@ std::string FormatNs(std::chrono::nanoseconds d) {
 // Binds a parser to a one-value option: the parser's error message becomes
 // CLI11's error as it is (no "name: " prefix).
 template <typename Parse>
-CLI::Option* AddParsed(CLI::App* cmd, const std::string& names, const std::string& value_name, const std::string& help,
-                       Parse parse) {
+CLI::Option* AddParsed(CLI::App* cmd, const std::string& names, const std::string& value_name,
+                       const std::string& help, Parse parse) {
   return cmd
       ->add_option_function<std::string>(
           names,
@@ -138,7 +135,8 @@ Result<int64_t> ParseCountValue(const std::string& name, const std::string& text
   const std::string range = Range::AtLeast(static_cast<double>(min)).Describe(true);
   if (!v) {
     auto x = ParseNumber(text);
-    if (!x || std::trunc(*x) != *x) return Status::InvalidArgument(name + " must be a whole number, got " + Got(text));
+    if (!x || std::trunc(*x) != *x)
+      return Status::InvalidArgument(name + " must be a whole number, got " + Got(text));
     if (*x >= static_cast<double>(min))  // whole but past int64
       return Status::InvalidArgument(name + " must be a whole number below 2^63, got " + text);
   }
@@ -149,23 +147,27 @@ Result<int64_t> ParseCountValue(const std::string& name, const std::string& text
 Result<double> ParseNumberValue(const std::string& name, const std::string& text, const Range& range) {
   auto v = ParseNumber(TrimCopy(text));
   if (!v) return Status::InvalidArgument(name + " must be a number, got " + Got(text));
-  if (!range.Contains(*v)) return Status::InvalidArgument(name + " must be " + range.Describe() + ", got " + text);
+  if (!range.Contains(*v))
+    return Status::InvalidArgument(name + " must be " + range.Describe() + ", got " + text);
   return *v;
 }
 
 Result<std::chrono::nanoseconds> ParseDurationValue(const std::string& name, const std::string& text,
-                                                    std::chrono::nanoseconds min, std::chrono::nanoseconds max) {
+                                                    std::chrono::nanoseconds min,
+                                                    std::chrono::nanoseconds max) {
   std::string ignored;
   auto ns = ParseDurationNs(text, &ignored);
   if (!ns)
-    return Status::InvalidArgument(name + " must be a duration such as 100ms (units ns, us, ms, s, min), got '" +
-                                   text + "'");
+    return Status::InvalidArgument(
+        name + " must be a duration such as 100ms (units ns, us, ms, s, min), got '" + text + "'");
   if (*ns < min.count() || *ns > max.count())
-    return Status::InvalidArgument(name + " must be ≥ " + FormatNs(min) + " and ≤ " + FormatNs(max) + ", got " + text);
+    return Status::InvalidArgument(name + " must be ≥ " + FormatNs(min) + " and ≤ " + FormatNs(max) +
+                                   ", got " + text);
   return std::chrono::nanoseconds(*ns);
 }
 
-Status CheckChoice(const std::string& name, const std::string& text, const std::vector<std::string>& choices) {
+Status CheckChoice(const std::string& name, const std::string& text,
+                   const std::vector<std::string>& choices) {
   for (const auto& c : choices)
     if (text == c) return Status::Ok();
   return Status::InvalidArgument(name + " must be one of " + Join(choices, ", ") + ", got '" + text + "'");
@@ -179,8 +181,8 @@ CLI::Option* AddFlag(CLI::App* cmd, const std::string& names, bool* out, const s
   return cmd->add_flag(names, *out, help);
 }
 
-CLI::Option* AddString(CLI::App* cmd, const std::string& names, std::string* out, const std::string& value_name,
-                       const std::string& help) {
+CLI::Option* AddString(CLI::App* cmd, const std::string& names, std::string* out,
+                       const std::string& value_name, const std::string& help) {
   return cmd->add_option(names, *out, help)->type_name(value_name);
 }
 
@@ -192,8 +194,8 @@ CLI::Option* AddStrings(CLI::App* cmd, const std::string& names, std::vector<std
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
-CLI::Option* AddChoice(CLI::App* cmd, const std::string& names, std::string* out, std::vector<std::string> choices,
-                       const std::string& help) {
+CLI::Option* AddChoice(CLI::App* cmd, const std::string& names, std::string* out,
+                       std::vector<std::string> choices, const std::string& help) {
   const std::string name = DisplayName(names), shown = Join(choices, "|");
   return AddParsed(cmd, names, shown, help, [=](const std::string& text) -> Status {
     WATTLAB_RETURN_IF_ERROR(CheckChoice(name, text, choices));
@@ -238,8 +240,9 @@ CLI::Option* AddNumber(CLI::App* cmd, const std::string& names, std::optional<do
   });
 }
 
-CLI::Option* AddDuration(CLI::App* cmd, const std::string& names, std::optional<std::chrono::nanoseconds>* out,
-                         std::chrono::nanoseconds min, std::chrono::nanoseconds max, const std::string& value_name,
+CLI::Option* AddDuration(CLI::App* cmd, const std::string& names,
+                         std::optional<std::chrono::nanoseconds>* out, std::chrono::nanoseconds min,
+                         std::chrono::nanoseconds max, const std::string& value_name,
                          const std::string& help) {
   const std::string name = DisplayName(names);
   return AddParsed(cmd, names, value_name, help, [=](const std::string& text) -> Status {

@@ -37,10 +37,10 @@ struct Range {
   std::optional<double> min, max;
   bool min_exclusive = false, max_exclusive = false;
 
-  static Range AtLeast(double lo);                 // lo ≤ x
-  static Range Above(double lo);                   // lo < x
-  static Range Between(double lo, double hi);      // lo ≤ x ≤ hi
-  static Range AboveUpTo(double lo, double hi);    // lo < x ≤ hi
+  static Range AtLeast(double lo);               // lo ≤ x
+  static Range Above(double lo);                 // lo < x
+  static Range Between(double lo, double hi);    // lo ≤ x ≤ hi
+  static Range AboveUpTo(double lo, double hi);  // lo < x ≤ hi
   bool Contains(double v) const;
   // "≥ 1.0", "> 0.0 and ≤ 3600.0"; whole=true prints bounds as integers.
   std::string Describe(bool whole = false) const;
@@ -56,7 +56,8 @@ std::optional<int64_t> ParseWholeNumber(std::string_view text);
 Result<int64_t> ParseCountValue(const std::string& name, const std::string& text, int64_t min);
 Result<double> ParseNumberValue(const std::string& name, const std::string& text, const Range& range);
 Result<std::chrono::nanoseconds> ParseDurationValue(const std::string& name, const std::string& text,
-                                                    std::chrono::nanoseconds min, std::chrono::nanoseconds max);
+                                                    std::chrono::nanoseconds min,
+                                                    std::chrono::nanoseconds max);
 Status CheckChoice(const std::string& name, const std::string& text, const std::vector<std::string>& choices);
 
 // Declares subcommand `name` of root; its --help shows `description`.
@@ -67,13 +68,13 @@ CLI::App* AddCommand(CLI::App* root, const std::string& name, const std::string&
 // option not given leaves its target untouched (so it holds the default).
 // Given twice, the last value wins.
 CLI::Option* AddFlag(CLI::App* cmd, const std::string& names, bool* out, const std::string& help);
-CLI::Option* AddString(CLI::App* cmd, const std::string& names, std::string* out, const std::string& value_name,
-                       const std::string& help);
+CLI::Option* AddString(CLI::App* cmd, const std::string& names, std::string* out,
+                       const std::string& value_name, const std::string& help);
 // Repeatable: every occurrence appended, one value each.
 CLI::Option* AddStrings(CLI::App* cmd, const std::string& names, std::vector<std::string>* out,
                         const std::string& value_name, const std::string& help);
-CLI::Option* AddChoice(CLI::App* cmd, const std::string& names, std::string* out, std::vector<std::string> choices,
-                       const std::string& help);
+CLI::Option* AddChoice(CLI::App* cmd, const std::string& names, std::string* out,
+                       std::vector<std::string> choices, const std::string& help);
 CLI::Option* AddCount(CLI::App* cmd, const std::string& names, int64_t* out, int64_t min,
                       const std::string& value_name, const std::string& help);
 CLI::Option* AddCount(CLI::App* cmd, const std::string& names, std::optional<int64_t>* out, int64_t min,
@@ -82,8 +83,9 @@ CLI::Option* AddNumber(CLI::App* cmd, const std::string& names, double* out, Ran
                        const std::string& value_name, const std::string& help);
 CLI::Option* AddNumber(CLI::App* cmd, const std::string& names, std::optional<double>* out, Range range,
                        const std::string& value_name, const std::string& help);
-CLI::Option* AddDuration(CLI::App* cmd, const std::string& names, std::optional<std::chrono::nanoseconds>* out,
-                         std::chrono::nanoseconds min, std::chrono::nanoseconds max, const std::string& value_name,
+CLI::Option* AddDuration(CLI::App* cmd, const std::string& names,
+                         std::optional<std::chrono::nanoseconds>* out, std::chrono::nanoseconds min,
+                         std::chrono::nanoseconds max, const std::string& value_name,
                          const std::string& help);
 
 // True when the option was given on the command line.

@@ -34,30 +34,40 @@ void PrintTables(const analysis::AnalysisResult& r) {
   for (const auto& n : r.notes) std::printf("  %s\n", n.c_str());
 
   std::printf("\nHeadline findings (the report opens with the same)\n");
-  for (const auto& f : r.findings) std::printf("  - %s%s\n", f.text.c_str(), f.estimated ? " [ESTIMATED]" : "");
+  for (const auto& f : r.findings)
+    std::printf("  - %s%s\n", f.text.c_str(), f.estimated ? " [ESTIMATED]" : "");
 
   std::printf("\nCorrelations of energy per sample (95%% CI by Fisher z)\n");
-  std::printf("  %-6s %-15s %4s %8s %10s %18s %9s %10s\n", "phase", "x", "n", "pearson", "p", "ci95", "spearman", "p");
+  std::printf("  %-6s %-15s %4s %8s %10s %18s %9s %10s\n", "phase", "x", "n", "pearson", "p", "ci95",
+              "spearman", "p");
   for (const auto& c : r.correlations) {
-    std::string ci = c.pearson_ci_low ? "[" + FormatFixed(*c.pearson_ci_low, 2) + ", " + FormatFixed(*c.pearson_ci_high, 2) + "]" : "-";
+    std::string ci = c.pearson_ci_low ? "[" + FormatFixed(*c.pearson_ci_low, 2) + ", " +
+                                            FormatFixed(*c.pearson_ci_high, 2) + "]"
+                                      : "-";
     std::printf("  %-6s %-15s %4lld %8s %10s %18s %9s %10s\n", c.phase.c_str(), c.x.c_str(),
-                static_cast<long long>(c.n), Fmt(c.pearson).c_str(), c.pearson_p ? Sci(*c.pearson_p).c_str() : "-",
-                ci.c_str(), Fmt(c.spearman).c_str(), c.spearman_p ? Sci(*c.spearman_p).c_str() : "-");
+                static_cast<long long>(c.n), Fmt(c.pearson).c_str(),
+                c.pearson_p ? Sci(*c.pearson_p).c_str() : "-", ci.c_str(), Fmt(c.spearman).c_str(),
+                c.spearman_p ? Sci(*c.spearman_p).c_str() : "-");
   }
 
-  std::printf("  (-: fewer than 3 configurations, a constant column, or a missing column; --json gives each reason)\n");
+  std::printf(
+      "  (-: fewer than 3 configurations, a constant column, or a missing column; --json gives each "
+      "reason)\n");
 
   const auto& t = r.train_vs_infer;
   std::printf("\nTraining vs inference (per sample, %lld models)\n", static_cast<long long>(t.n_models));
   if (t.n_models > 0) {
-    std::printf("  median ratio train/infer: time %s, energy %s; correlation of energy across models: pearson %s, spearman %s\n",
-                Fmt(t.median_time_ratio, 2).c_str(), Fmt(t.median_energy_ratio, 2).c_str(),
-                Fmt(t.energy_pearson).c_str(), Fmt(t.energy_spearman).c_str());
+    std::printf(
+        "  median ratio train/infer: time %s, energy %s; correlation of energy across models: pearson %s, "
+        "spearman %s\n",
+        Fmt(t.median_time_ratio, 2).c_str(), Fmt(t.median_energy_ratio, 2).c_str(),
+        Fmt(t.energy_pearson).c_str(), Fmt(t.energy_spearman).c_str());
   }
   PrintNote(t.note);
 
   for (const auto& p : r.predictor) {
-    std::printf("\nEnergy predictor, phase %s (log-log least squares, leave-one-model-out)\n", p.phase.c_str());
+    std::printf("\nEnergy predictor, phase %s (log-log least squares, leave-one-model-out)\n",
+                p.phase.c_str());
     std::printf("  %-40s %6s %10s %12s %7s\n", "features", "n", "MAPE %", "median APE %", "R2");
     for (const auto& s : p.sets)
       std::printf("  %-40s %6lld %10s %12s %7s%s\n", s.set.name.c_str(), static_cast<long long>(s.n_points),
@@ -86,24 +96,26 @@ void PrintTables(const analysis::AnalysisResult& r) {
   for (const auto& o : r.pareto.optimal_batch)
     if (o.series.size() > 1)
       std::printf("    %-6s %-24s batch %lld (%s J/sample, %zu batch sizes measured)\n", o.phase.c_str(),
-                  o.model.c_str(), static_cast<long long>(o.best_batch_size), Sci(o.best_energy_per_sample_j).c_str(),
-                  o.series.size());
+                  o.model.c_str(), static_cast<long long>(o.best_batch_size),
+                  Sci(o.best_energy_per_sample_j).c_str(), o.series.size());
   PrintNote(r.pareto.note);
 
   std::printf("\nRecommendations\n");
   for (const auto& x : r.recommendations.items) std::printf("  %s\n", x.text.c_str());
   PrintNote(r.recommendations.note);
 
-  std::printf("\nLifecycle%s\n",
-              r.lifecycle.inferences ? (" (N = " + Sci(*r.lifecycle.inferences) + " inferences)").c_str() : "");
+  std::printf("\nLifecycle%s\n", r.lifecycle.inferences
+                                     ? (" (N = " + Sci(*r.lifecycle.inferences) + " inferences)").c_str()
+                                     : "");
   for (const auto& m : r.lifecycle.models) {
     std::printf("  %-24s training %s J, inference %s J/sample, break-even N %s", m.model.c_str(),
                 Sci(m.training_energy_j).c_str(), Sci(m.inference_energy_per_sample_j).c_str(),
                 m.break_even_n ? Sci(*m.break_even_n).c_str() : "-");
     if (m.total_j)
-      std::printf(", total %s J (training %s%%, inference %s%%)", Sci(*m.total_j).c_str(),
-                  Fmt(m.training_share ? std::optional<double>(*m.training_share * 100) : std::nullopt, 1).c_str(),
-                  Fmt(m.inference_share ? std::optional<double>(*m.inference_share * 100) : std::nullopt, 1).c_str());
+      std::printf(
+          ", total %s J (training %s%%, inference %s%%)", Sci(*m.total_j).c_str(),
+          Fmt(m.training_share ? std::optional<double>(*m.training_share * 100) : std::nullopt, 1).c_str(),
+          Fmt(m.inference_share ? std::optional<double>(*m.inference_share * 100) : std::nullopt, 1).c_str());
     std::printf("\n");
   }
   PrintNote(r.lifecycle.note);
@@ -113,7 +125,8 @@ void PrintTables(const analysis::AnalysisResult& r) {
               FormatDouble(c.intensity_g_per_kwh).c_str(), FormatDouble(c.pue).c_str(), Sci(c.gco2e).c_str());
   std::printf("  energy: %s\n  intensity: %s\n", c.basis.c_str(), c.intensity_source.c_str());
   for (const auto& i : c.lifecycle)
-    std::printf("  lifecycle %-24s %s kWh, %s gCO2e\n", i.model.c_str(), Sci(i.energy_kwh).c_str(), Sci(i.gco2e).c_str());
+    std::printf("  lifecycle %-24s %s kWh, %s gCO2e\n", i.model.c_str(), Sci(i.energy_kwh).c_str(),
+                Sci(i.gco2e).c_str());
   PrintNote(c.note);
 }
 
@@ -130,16 +143,19 @@ struct Analyze {
 CommandFn AddAnalyze(CLI::App* root) {
   auto c = std::make_shared<Analyze>();
   analysis::AnalysisOptions& o = c->o;
-  CLI::App* p = AddCommand(root, "analyze",
-                           "correlations, train vs infer, energy predictor with cross-validated error, extrapolation "
-                           "check, trade-offs, lifecycle and carbon over stored runs");
+  CLI::App* p =
+      AddCommand(root, "analyze",
+                 "correlations, train vs infer, energy predictor with cross-validated error, extrapolation "
+                 "check, trade-offs, lifecycle and carbon over stored runs");
   AddString(p, "--db", &c->db, "FILE", "wattlab database to read (default wattlab.db)");
   AddString(p, "--csv", &c->csv, "FILE", "read a `wattlab runs --csv` file instead ('-' = stdin)");
-  AddString(p, "--study", &c->study, "NAME", "only the runs of this study (default: every study in the input)");
+  AddString(p, "--study", &c->study, "NAME",
+            "only the runs of this study (default: every study in the input)");
   AddChoice(p, "--phase", &o.phase, {"train", "infer"}, "only this phase");
-  AddChoice(p, "--energy", &c->energy, EnergyBasisChoices(),
-            "energy per sample from energy_above_idle_j or energy_j; auto (default): above idle unless an idle "
-            "baseline of the input was measured busy, then total, for the whole input");
+  AddChoice(
+      p, "--energy", &c->energy, EnergyBasisChoices(),
+      "energy per sample from energy_above_idle_j or energy_j; auto (default): above idle unless an idle "
+      "baseline of the input was measured busy, then total, for the whole input");
   AddNumber(p, "--min-accuracy", &o.min_accuracy, Range::Between(0, 1), "A",
             "recommend only configurations with accuracy >= A (0..1)");
   AddNumber(p, "--max-energy-j", &o.max_energy_j, Range::AtLeast(0), "E",
@@ -147,10 +163,12 @@ CommandFn AddAnalyze(CLI::App* root) {
   AddCount(p, "--inferences", &c->inferences, 0, "N", "lifecycle: inferences served over the model's life");
   AddNumber(p, "--requests-per-day", &o.requests_per_day, Range::AtLeast(0), "R",
             "lifecycle: requests per day (with --days)");
-  AddNumber(p, "--days", &o.days, Range::AtLeast(0), "D", "lifecycle: days in service (with --requests-per-day)");
+  AddNumber(p, "--days", &o.days, Range::AtLeast(0), "D",
+            "lifecycle: days in service (with --requests-per-day)");
   AddNumber(p, "--intensity", &o.intensity_g_per_kwh, Range::AtLeast(0), "G",
             "carbon intensity in gCO2e/kWh (default 475, world average)");
-  AddString(p, "--region", &o.region, "CODE", "carbon intensity from the built-in yearly table (e.g. DE, FR, WORLD)");
+  AddString(p, "--region", &o.region, "CODE",
+            "carbon intensity from the built-in yearly table (e.g. DE, FR, WORLD)");
   AddNumber(p, "--pue", &o.pue, Range::AtLeast(1), "P",
             "power usage effectiveness (default 1.0; ~1.58 for a typical data centre)");
   AddFlag(p, "--json", &c->json, "print one JSON object");

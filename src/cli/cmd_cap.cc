@@ -15,9 +15,8 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "caps/caps.h"
 #include "cli/commands.h"
@@ -88,7 +87,8 @@ nlohmann::ordered_json KnobsJson(const caps::Knobs& k) {
                     {"time_window_s", Opt(c.time_window_s)},
                     {"min_w", Opt(c.min_w)},
                     {"max_w", Opt(c.max_w)}});
-    j["packages"].push_back({{"zone", p.zone}, {"name", p.name}, {"constraints", cs}, {"settable", p.settable}});
+    j["packages"].push_back(
+        {{"zone", p.zone}, {"name", p.name}, {"constraints", cs}, {"settable", p.settable}});
   }
   if (k.cpufreq) {
     const auto& c = *k.cpufreq;
@@ -127,8 +127,8 @@ void PrintKnobs(const caps::Knobs& k) {
       for (const auto& c : p.constraints) {
         std::string range;
         if (c.min_w || c.max_w) range = ", range " + OptW(c.min_w, "W") + " to " + OptW(c.max_w, "W");
-        std::printf("    %-11s limit %s, time window %s%s\n", c.name.c_str(), OptW(c.power_limit_w, "W").c_str(),
-                    OptW(c.time_window_s, "s").c_str(), range.c_str());
+        std::printf("    %-11s limit %s, time window %s%s\n", c.name.c_str(),
+                    OptW(c.power_limit_w, "W").c_str(), OptW(c.time_window_s, "s").c_str(), range.c_str());
       }
     }
   }
@@ -138,9 +138,10 @@ void PrintKnobs(const caps::Knobs& k) {
     const auto& c = *k.cpufreq;
     std::string now = FormatDouble(c.max_freq_mhz) + " MHz";
     if (c.lowest_max_freq_mhz != c.max_freq_mhz) now = FormatDouble(c.lowest_max_freq_mhz) + " to " + now;
-    std::printf("CPU maximum frequency (cpufreq): %zu CPUs, scaling_max_freq %s, range %s to %s MHz, settable %s\n",
-                c.cpus.size(), now.c_str(), FormatDouble(c.min_mhz).c_str(), FormatDouble(c.max_mhz).c_str(),
-                yes_no[c.settable]);
+    std::printf(
+        "CPU maximum frequency (cpufreq): %zu CPUs, scaling_max_freq %s, range %s to %s MHz, settable %s\n",
+        c.cpus.size(), now.c_str(), FormatDouble(c.min_mhz).c_str(), FormatDouble(c.max_mhz).c_str(),
+        yes_no[c.settable]);
   }
   if (!k.journal) {
     std::printf("journal: none (no caps set by wattlab are in force)\n");
@@ -157,18 +158,21 @@ void PrintKnobs(const caps::Knobs& k) {
 
 CommandFn AddCap(CLI::App* root) {
   auto c = std::make_shared<Cap>();
-  CLI::App* p = AddCommand(root, "cap",
-                           "show, set and restore power caps and clocks: GPU power limit (NVML), CPU package power "
-                           "limit (powercap), CPU maximum frequency (cpufreq). Before changing a knob wattlab saves "
-                           "the value found in a journal ($WATTLAB_CAPS_JOURNAL or /run/wattlab/caps.json); "
-                           "--restore puts the originals back.");
+  CLI::App* p =
+      AddCommand(root, "cap",
+                 "show, set and restore power caps and clocks: GPU power limit (NVML), CPU package power "
+                 "limit (powercap), CPU maximum frequency (cpufreq). Before changing a knob wattlab saves "
+                 "the value found in a journal ($WATTLAB_CAPS_JOURNAL or /run/wattlab/caps.json); "
+                 "--restore puts the originals back.");
   AddNumber(p, "--gpu-power-limit-w", &c->gpu_w, Range::Above(0), "W", "set the GPU power limit to W watts");
   AddString(p, "--gpu", &c->gpu_list, "LIST", "GPU indices for --gpu-power-limit-w, e.g. 0,2 (default all)");
   AddNumber(p, "--cpu-power-limit-w", &c->cpu_w, Range::Above(0), "W",
             "set the CPU package power limit (the long_term constraint) to W watts");
-  AddString(p, "--package", &c->package_list, "LIST", "package numbers for --cpu-power-limit-w, e.g. 0,1 (default all)");
-  AddString(p, "--cpu-constraint", &c->constraint, "NAME",
-            "the powercap constraint --cpu-power-limit-w sets (default long_term; short_term on most Intel parts)");
+  AddString(p, "--package", &c->package_list, "LIST",
+            "package numbers for --cpu-power-limit-w, e.g. 0,1 (default all)");
+  AddString(
+      p, "--cpu-constraint", &c->constraint, "NAME",
+      "the powercap constraint --cpu-power-limit-w sets (default long_term; short_term on most Intel parts)");
   AddNumber(p, "--cpu-max-freq-mhz", &c->freq_mhz, Range::Above(0), "F",
             "set every CPU's maximum frequency (scaling_max_freq) to F MHz");
   AddDuration(p, "--hold", &c->hold, std::chrono::milliseconds(1), std::chrono::hours(24 * 365), "DUR",
@@ -182,15 +186,17 @@ CommandFn AddCap(CLI::App* root) {
 int Cap::Run() {
   const bool setting = gpu_w || cpu_w || freq_mhz;
   if (restore && setting)
-    return ReportError("cap", Status::InvalidArgument("--restore cannot be combined with a flag that sets a cap"));
+    return ReportError("cap",
+                       Status::InvalidArgument("--restore cannot be combined with a flag that sets a cap"));
   if (hold && !setting)
     return ReportError("cap", Status::InvalidArgument("--hold needs a cap to hold (--gpu-power-limit-w, "
                                                       "--cpu-power-limit-w or --cpu-max-freq-mhz)"));
   if (!gpu_list.empty() && !gpu_w)
-    return ReportError("cap", Status::InvalidArgument("--gpu selects GPUs for --gpu-power-limit-w, which is missing"));
+    return ReportError(
+        "cap", Status::InvalidArgument("--gpu selects GPUs for --gpu-power-limit-w, which is missing"));
   if (!package_list.empty() && !cpu_w)
-    return ReportError("cap",
-                       Status::InvalidArgument("--package selects packages for --cpu-power-limit-w, which is missing"));
+    return ReportError("cap", Status::InvalidArgument(
+                                  "--package selects packages for --cpu-power-limit-w, which is missing"));
   auto env = OpenEnv(meter);
   if (!env.ok()) return ReportError("cap", env.status());
   auto mo = meter.ResolveOptions(env->get());
@@ -220,7 +226,8 @@ int Cap::Set(Env* env, const caps::CapsOptions& o) {
   if (!packages.ok()) return ReportError("cap", packages.status());
   // Watch before the first change, so a signal between set and hold still restores.
   if (hold) {
-    if (Status ws = env->WatchSignals({Signal::kInt, Signal::kTerm}, &g_cap_signal, /*reset_after_first=*/true);
+    if (Status ws =
+            env->WatchSignals({Signal::kInt, Signal::kTerm}, &g_cap_signal, /*reset_after_first=*/true);
         !ws.ok())
       return ReportError("cap", ws);
   }
@@ -250,20 +257,22 @@ int Cap::Set(Env* env, const caps::CapsOptions& o) {
   if (cpu_w) {
     caps::Knobs k = caps::ReadKnobs(env, o);
     for (const auto& p : k.packages) {
-      if (!packages->empty() && std::find(packages->begin(), packages->end(), p.package) == packages->end()) continue;
+      if (!packages->empty() && std::find(packages->begin(), packages->end(), p.package) == packages->end())
+        continue;
       std::fprintf(say, "%s %s power limit: %s\n", p.name.c_str(), constraint.c_str(),
-                  OptW(s.PackagePowerLimitW(p.package, constraint), "W").c_str());
+                   OptW(s.PackagePowerLimitW(p.package, constraint), "W").c_str());
     }
   }
   if (freq_mhz) std::fprintf(say, "CPU maximum frequency: %s\n", OptW(s.CpuMaxFreqMhz(), "MHz").c_str());
 
   if (json) std::cout << KnobsJson(caps::ReadKnobs(env, o)).dump(2) << "\n";
   if (!hold) {
-    std::fprintf(say, "originals saved in %s; `%s` puts them back\n", s.journal_path().c_str(), caps::kRestoreCommand);
+    std::fprintf(say, "originals saved in %s; `%s` puts them back\n", s.journal_path().c_str(),
+                 caps::kRestoreCommand);
     return kExitOk;
   }
   std::fprintf(say, "holding for %s s (SIGINT or SIGTERM restores at once)\n",
-              FormatDouble(std::chrono::duration<double>(*hold).count()).c_str());
+               FormatDouble(std::chrono::duration<double>(*hold).count()).c_str());
   std::fflush(say);
   std::fflush(stdout);
   const auto end = env->NowMonotonic() + *hold;
@@ -296,9 +305,11 @@ int Cap::Restore(Env* env, const caps::CapsOptions& o) {
     return kExitOk;
   }
   for (const auto& line : r->restored) std::printf("restored %s\n", line.c_str());
-  for (const auto& line : r->failed) std::fprintf(stderr, "wattlab cap: could not restore %s\n", line.c_str());
+  for (const auto& line : r->failed)
+    std::fprintf(stderr, "wattlab cap: could not restore %s\n", line.c_str());
   if (!r->failed.empty()) {
-    std::fprintf(stderr, "wattlab cap: what could not be put back stays in %s; fix the cause and run `%s` again\n",
+    std::fprintf(stderr,
+                 "wattlab cap: what could not be put back stays in %s; fix the cause and run `%s` again\n",
                  o.journal_path.c_str(), caps::kRestoreCommand);
     return kExitFailure;
   }

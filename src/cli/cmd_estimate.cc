@@ -6,9 +6,8 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -32,9 +31,10 @@ struct Estimate {
 
 CommandFn AddEstimate(CLI::App* root) {
   auto c = std::make_shared<Estimate>();
-  CLI::App* p = AddCommand(root, "estimate",
-                           "show what wattlab's estimate would say for a CPU (need not be this machine's): its TDP and "
-                           "how it was found, the error band, and CPU power against load");
+  CLI::App* p =
+      AddCommand(root, "estimate",
+                 "show what wattlab's estimate would say for a CPU (need not be this machine's): its TDP and "
+                 "how it was found, the error band, and CPU power against load");
   AddString(p, "--cpu-model", &c->cpu_model, "NAME",
             "the CPU's model name as /proc/cpuinfo prints it, e.g. \"AMD EPYC 8024P 8-Core Processor\"");
   AddCount(p, "--threads", &c->threads, 1, "N",
@@ -42,7 +42,8 @@ CommandFn AddEstimate(CLI::App* root) {
   AddCount(p, "--sockets", &c->sockets, 1, "S", "sockets (default 1): a table row's TDP is per socket");
   AddNumber(p, "--load", &c->load, Range::Between(0, 1), "U",
             "one utilisation between 0 and 1 (default: a table from 0 to 1 in steps of 0.1)");
-  AddNumber(p, "--cpu-tdp-w", &c->cpu_tdp_w, Range::Above(0), "W", "use this TDP for the whole machine instead");
+  AddNumber(p, "--cpu-tdp-w", &c->cpu_tdp_w, Range::Above(0), "W",
+            "use this TDP for the whole machine instead");
   AddFlag(p, "--json", &c->json, "print one JSON object");
   return [c](const Invocation&) { return c->Run(); };
 }
@@ -50,7 +51,8 @@ CommandFn AddEstimate(CLI::App* root) {
 int Estimate::Run() {
   const std::string cmd = "estimate";
   if (TrimCopy(cpu_model).empty())
-    return ReportError(cmd, Status::InvalidArgument("--cpu-model NAME is required (as /proc/cpuinfo prints it)"));
+    return ReportError(cmd,
+                       Status::InvalidArgument("--cpu-model NAME is required (as /proc/cpuinfo prints it)"));
   EstimateQuery q;
   q.cpu_model = cpu_model;
   if (threads) q.threads = static_cast<int>(*threads);
@@ -66,7 +68,8 @@ int Estimate::Run() {
     j["tdp_method"] = e->tdp_method;
     j["error_band_pct"] = e->error_band_pct;
     j["points"] = nlohmann::ordered_json::array();
-    for (const auto& pt : e->points) j["points"].push_back({{"load", pt.load}, {"cpu_power_w", pt.cpu_power_w}});
+    for (const auto& pt : e->points)
+      j["points"].push_back({{"load", pt.load}, {"cpu_power_w", pt.cpu_power_w}});
     std::cout << j.dump(2) << "\n";
     return kExitOk;
   }
@@ -74,13 +77,15 @@ int Estimate::Run() {
   std::printf("TDP:        %s W (%s)\n", FormatDouble(e->tdp_w).c_str(), e->tdp_method.c_str());
   std::printf("            %s\n", e->tdp_explanation.c_str());
   if (e->tdp_method != kTdpMethodTable && e->tdp_method != kTdpMethodOverride)
-    std::printf("note:       '%s' is not in the TDP table; the fallback used: %s (give --cpu-tdp-w for a better "
-                "figure)\n",
-                e->cpu_model.c_str(), e->tdp_method.c_str());
+    std::printf(
+        "note:       '%s' is not in the TDP table; the fallback used: %s (give --cpu-tdp-w for a better "
+        "figure)\n",
+        e->cpu_model.c_str(), e->tdp_method.c_str());
   std::printf("curve:      %s\n", EstimateCurveText().c_str());
   std::printf("error:      %s\n\n", EstimateErrorBandLine().c_str());
   std::printf("  load  cpu_power_w\n");
-  for (const auto& pt : e->points) std::printf("  %4s  %11s\n", FormatFixed(pt.load, 2).c_str(), FormatFixed(pt.cpu_power_w, 2).c_str());
+  for (const auto& pt : e->points)
+    std::printf("  %4s  %11s\n", FormatFixed(pt.load, 2).c_str(), FormatFixed(pt.cpu_power_w, 2).c_str());
   return kExitOk;
 }
 

@@ -3,7 +3,6 @@
 // `wattlab measure --subtract-idle`.
 #include <cstdio>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -11,7 +10,6 @@
 #include "core/strings.h"
 #include "meter/busy.h"
 #include "meter/idle_store.h"
-#include "meter/meter_impl.h"
 
 namespace wattlab::cli {
 
@@ -50,7 +48,9 @@ int Idle::Run() {
   if (!meter.ok()) return ReportError("idle", meter.status());
   Status st = (*meter)->Start();
   if (!st.ok()) return ReportError("idle", st.WithContext("cannot start the meter"));
-  if (!json) std::fprintf(stderr, "wattlab idle: measuring for %s s; keep the machine quiet...\n", FormatDouble(seconds).c_str());
+  if (!json)
+    std::fprintf(stderr, "wattlab idle: measuring for %s s; keep the machine quiet...\n",
+                 FormatDouble(seconds).c_str());
   auto idle = (*meter)->MeasureIdle(std::chrono::nanoseconds(static_cast<int64_t>(seconds * 1e9)));
   Status stop = (*meter)->Stop();
   if (!idle.ok()) return ReportError("idle", idle.status());
@@ -62,7 +62,7 @@ int Idle::Run() {
   e.idle_power_w = idle->power_w;
   e.busy = idle->busy;
   e.cpu_util = idle->cpu_util;
-  e.domains_w = IdleDomainPowers(meter->get());
+  e.domains_w = (*meter)->idle_domain_powers_w();
   e.measured_at_s = env->NowWallSeconds();
   e.duration_s = seconds;
   e.estimated = (*meter)->estimated();
@@ -70,7 +70,8 @@ int Idle::Run() {
   if (!st.ok()) return ReportError("idle", st.WithContext("cannot save the idle baseline"));
 
   if (idle->busy)
-    std::fprintf(stderr, "wattlab idle: warning: %s\n", BusyIdleWarning({true, idle->busy_reason}, idle->power_w).c_str());
+    std::fprintf(stderr, "wattlab idle: warning: %s\n",
+                 BusyIdleWarning({true, idle->busy_reason}, idle->power_w).c_str());
   if (json) {
     nlohmann::json j;
     j["idle_power_w"] = e.idle_power_w;
@@ -90,7 +91,8 @@ int Idle::Run() {
     std::printf("idle power: %s W over %s s (%s%s)\n", FormatFixed(e.idle_power_w, 3).c_str(),
                 FormatDouble(e.duration_s).c_str(), Join(e.sources, " + ").c_str(),
                 e.estimated ? ", ESTIMATED" : ", measured");
-    for (const auto& [n, w] : e.domains_w) std::printf("  %-12s %s W\n", n.c_str(), FormatFixed(w, 3).c_str());
+    for (const auto& [n, w] : e.domains_w)
+      std::printf("  %-12s %s W\n", n.c_str(), FormatFixed(w, 3).c_str());
     std::printf("saved for host %s in %s\n", e.host.c_str(), path->c_str());
   }
   return kExitOk;

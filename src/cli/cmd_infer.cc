@@ -26,19 +26,21 @@ struct Infer {
 CommandFn AddInfer(CLI::App* root) {
   auto c = std::make_shared<Infer>();
   InferConfig& cfg = c->cfg;
-  CLI::App* p =
-      AddCommand(root, "infer", "metered inference of a zoo model or a TorchScript file (setup and warm-up outside)");
+  CLI::App* p = AddCommand(
+      root, "infer", "metered inference of a zoo model or a TorchScript file (setup and warm-up outside)");
   AddString(p, "--model", &cfg.model, "NAME", "zoo model or family spec ('wattlab models' lists them)");
   AddString(p, "--torchscript", &cfg.torchscript, "FILE",
             "a TorchScript model (torch.jit.script/trace ... .save); needs --input");
   AddString(p, "--input", &c->input, "CxHxW", "input shape (default: the model's native input)");
-  AddCount(p, "--classes", &c->n_classes, 1, "N", "output classes of a zoo model (default: the model's native count)");
+  AddCount(p, "--classes", &c->n_classes, 1, "N",
+           "output classes of a zoo model (default: the model's native count)");
   AddCount(p, "--batch-size", &cfg.batch_size, 1, "B", "samples per forward pass (default 1)");
   AddCount(p, "--samples", &cfg.samples, 1, "N", "samples to run in the measured window (default 1000)");
   AddCount(p, "--threads", &c->n_threads, 1, "T", "libtorch threads (default: every core)");
   AddChoice(p, "--precision", &cfg.precision, {"fp32", "bf16"}, "number format (default fp32)");
   AddCount(p, "--seed", &c->n_seed, 0, "S", "seed for weights and inputs (default 1)");
-  AddCount(p, "--warmup-batches", &cfg.warmup_batches, 0, "N", "unmeasured batches before the window (default 2)");
+  AddCount(p, "--warmup-batches", &cfg.warmup_batches, 0, "N",
+           "unmeasured batches before the window (default 2)");
   AddIdleSeconds(p, &c->idle_s);
   AddFlag(p, "--json", &c->json, "print one JSON object");
   c->meter_flags.Register(p);
@@ -53,7 +55,8 @@ int Infer::Run() {
     if (model.empty() == torchscript.empty())
       return Status::InvalidArgument("give exactly one of --model NAME or --torchscript FILE");
     if (!torchscript.empty() && input.empty())
-      return Status::InvalidArgument("--torchscript needs --input CxHxW (the model's input shape, e.g. 3x32x32)");
+      return Status::InvalidArgument(
+          "--torchscript needs --input CxHxW (the model's input shape, e.g. 3x32x32)");
     if (!torchscript.empty() && n_classes > 0)
       return Status::InvalidArgument("--classes applies to zoo models; a TorchScript model has its own");
     if (!input.empty()) {
@@ -63,23 +66,25 @@ int Infer::Run() {
     return Status::Ok();
   }();
   if (!st.ok()) return ReportError(cmd, st);
-  cfg.threads = static_cast<int>(n_threads > 0 ? n_threads : std::max(1u, std::thread::hardware_concurrency()));
+  cfg.threads =
+      static_cast<int>(n_threads > 0 ? n_threads : std::max(1u, std::thread::hardware_concurrency()));
   cfg.seed = static_cast<uint64_t>(n_seed);
 
   auto session = OpenMeteredSession(meter_flags);
   if (!session.ok()) return ReportError(cmd, session.status());
   // Fail on a bad model, shape or file now, before the idle baseline; this
   // also gives a zoo model its native class count.
-  auto facts = torchscript.empty()
-                   ? session->engine->Describe(cfg.model, cfg.input,
-                                               n_classes > 0 ? std::optional<int64_t>(n_classes) : std::nullopt)
-                   : session->engine->DescribeTorchScript(cfg.torchscript, *cfg.input);
+  auto facts = torchscript.empty() ? session->engine->Describe(
+                                         cfg.model, cfg.input,
+                                         n_classes > 0 ? std::optional<int64_t>(n_classes) : std::nullopt)
+                                   : session->engine->DescribeTorchScript(cfg.torchscript, *cfg.input);
   if (!facts.ok()) return ReportError(cmd, facts.status());
   cfg.classes = facts->classes;
   if (Status idle_st = MeasureIdleBaseline(session->meter.get(), idle_s, &session->context); !idle_st.ok())
     return ReportError(cmd, idle_st);
   if (session->context.idle_busy)
-    std::fprintf(stderr, "wattlab %s: warning: %s\n", cmd.c_str(), session->context.idle_busy_warning.c_str());
+    std::fprintf(stderr, "wattlab %s: warning: %s\n", cmd.c_str(),
+                 session->context.idle_busy_warning.c_str());
 
   MeteredRun run(session->meter.get());
   auto result = run.Infer(session->engine, cfg);
@@ -93,9 +98,14 @@ int Infer::Run() {
     nlohmann::json j;
     j["command"] = "infer";
     j["model"] = ModelJson(r.model);
-    j["config"] = {{"batch_size", cfg.batch_size}, {"samples", cfg.samples},     {"threads", cfg.threads},
-                   {"precision", cfg.precision},   {"seed", cfg.seed},           {"warmup_batches", cfg.warmup_batches},
-                   {"torchscript", cfg.torchscript.empty() ? nlohmann::json() : nlohmann::json(cfg.torchscript)}};
+    j["config"] = {
+        {"batch_size", cfg.batch_size},
+        {"samples", cfg.samples},
+        {"threads", cfg.threads},
+        {"precision", cfg.precision},
+        {"seed", cfg.seed},
+        {"warmup_batches", cfg.warmup_batches},
+        {"torchscript", cfg.torchscript.empty() ? nlohmann::json() : nlohmann::json(cfg.torchscript)}};
     j["versions"] = VersionsJson(session->context);
     j["meter"] = MeterJson(session->context);
     j["sources"] = session->context.sources;
@@ -117,7 +127,8 @@ int Infer::Run() {
   const ModelFacts& m = r.model;
   std::printf("model %s: input %s, %lld classes, %lld params, %lld MACs/sample, %.1f MACs/param (%s count)\n",
               m.name.c_str(), m.input.ToString().c_str(), static_cast<long long>(m.classes),
-              static_cast<long long>(m.params), static_cast<long long>(m.macs), m.macs_per_param, m.counter.c_str());
+              static_cast<long long>(m.params), static_cast<long long>(m.macs), m.macs_per_param,
+              m.counter.c_str());
   std::printf("batch %lld, %d threads, %s\n", static_cast<long long>(cfg.batch_size), cfg.threads,
               cfg.precision.c_str());
   std::printf("%s\n", MeterLine(session->context).c_str());

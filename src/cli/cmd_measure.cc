@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -24,8 +23,8 @@
 #include "meter/command_run.h"
 #include "meter/idle_store.h"
 #include "meter/json.h"
-#include "meter/meter_impl.h"
 #include "meter/procfs.h"
+#include "platform/process.h"
 #include "report/codecarbon.h"
 
 namespace wattlab::cli {
@@ -51,7 +50,8 @@ std::string TimelineCsv(const std::vector<DomainInfo>& domains, const std::vecto
     csv += "," + FormatFixed(start_unix_s + s.t_s, 6);
     std::vector<std::string> open;
     for (const auto& w : windows)
-      if (s.t_s >= w.result.start_s && s.t_s <= w.result.start_s + w.result.duration_s) open.push_back(w.result.name);
+      if (s.t_s >= w.result.start_s && s.t_s <= w.result.start_s + w.result.duration_s)
+        open.push_back(w.result.name);
     csv += "," + CsvEscape(Join(open, ";")) + "\n";
   }
   return csv;
@@ -83,8 +83,8 @@ std::string Human(const WindowResult& r, int exit_code, const std::vector<std::s
     if (r.idle_busy) age += ", measured while the machine was BUSY";
     // Never negative without the reason (core/energy_basis.h).
     const ShownAboveIdle shown = ShowAboveIdle(r.energy_j, *r.energy_above_idle_j);
-    line("above idle", FormatFixed(shown.value_j, 3) + " J (idle " + FormatFixed(*r.idle_power_w, 2) + " W" + age +
-                           ")");
+    line("above idle",
+         FormatFixed(shown.value_j, 3) + " J (idle " + FormatFixed(*r.idle_power_w, 2) + " W" + age + ")");
     if (shown.below_idle_j > 0) line("", shown.note);
   }
   for (const auto& d : r.domains) {
@@ -98,8 +98,15 @@ std::string Human(const WindowResult& r, int exit_code, const std::vector<std::s
     line("attributed", FormatFixed(*r.attributed_share * 100, 1) + " % of busy CPU time -> " +
                            FormatFixed(*r.attributed_energy_j, 3) + " J of " +
                            (r.idle_power_w ? "dynamic (above-idle) " : "") + "CPU energy");
-  line("sources", Join(r.sources, " + ") + (r.estimated ? " (ESTIMATED: a model of CPU time, not a measurement)"
-                                                        : " (measured)"));
+  if (r.net_rx_bytes)
+    line("network", std::to_string(*r.net_rx_bytes) + " B in, " + std::to_string(*r.net_tx_bytes) +
+                        " B out; loopback " + std::to_string(*r.lo_tx_bytes) +
+                        " B (whole network namespace, not only the command)");
+  if (r.io_read_bytes)
+    line("storage", std::to_string(*r.io_read_bytes) + " B read, " + std::to_string(*r.io_write_bytes) +
+                        " B written (the command's process tree)");
+  line("sources", Join(r.sources, " + ") +
+                      (r.estimated ? " (ESTIMATED: a model of CPU time, not a measurement)" : " (measured)"));
   line("samples", std::to_string(r.samples));
   line("exit code", std::to_string(exit_code));
   if (!run.windows.empty()) {
@@ -115,7 +122,8 @@ std::string Human(const WindowResult& r, int exit_code, const std::vector<std::s
       }
       if (w.samples_reported) {
         v += ", " + std::to_string(w.samples) + " samples";
-        if (w.samples > 0) v += ", " + FormatFixed(x.energy_j / static_cast<double>(w.samples), 6) + " J/sample";
+        if (w.samples > 0)
+          v += ", " + FormatFixed(x.energy_j / static_cast<double>(w.samples), 6) + " J/sample";
       }
       if (w.closed_at_exit) v += " [still open at exit]";
       line(w.result.name, v);
@@ -183,14 +191,17 @@ CommandFn AddMeasure(CLI::App* root) {
                            "Run CMD and report the energy used meanwhile (summary on stderr, or -o FILE). "
                            "Exit code: CMD's own; 125 wattlab failed; 126 not executable; 127 not found.");
   AddFlag(p, "--json", &c->json, "write the summary as one JSON object");
-  AddString(p, "-o,--output", &c->output, "FILE", "write the summary to FILE instead of stderr (also -o FILE)");
-  AddString(p, "--timeline", &c->timeline, "FILE.csv", "write the power timeline (one row per sample) as CSV");
+  AddString(p, "-o,--output", &c->output, "FILE",
+            "write the summary to FILE instead of stderr (also -o FILE)");
+  AddString(p, "--timeline", &c->timeline, "FILE.csv",
+            "write the power timeline (one row per sample) as CSV");
   AddString(p, "--codecarbon-csv", &c->codecarbon_csv, "FILE",
             "append one row for the command to FILE in CodeCarbon 3.3.0's emissions.csv format");
   AddString(p, "--project-name", &c->project, "NAME", "project_name in the CodeCarbon row (default wattlab)");
   AddNumber(p, "--intensity", &c->intensity, Range::AtLeast(0), "G",
             "carbon intensity in gCO2e/kWh for the CodeCarbon row (default 475, world average)");
-  AddNumber(p, "--pue", &c->pue, Range::AtLeast(1), "X", "power usage effectiveness for the CodeCarbon row (default 1.0)");
+  AddNumber(p, "--pue", &c->pue, Range::AtLeast(1), "X",
+            "power usage effectiveness for the CodeCarbon row (default 1.0)");
   AddFlag(p, "--subtract-idle", &c->subtract_idle,
           "report energy above the idle baseline stored by 'wattlab idle'");
   c->flags.Register(p);
@@ -229,11 +240,11 @@ int Measure::Run(const std::vector<std::string>& command) {
     auto entry = FindIdleEntry(env.get(), *path, host, meter.sources());
     if (!entry.ok()) return Fail(entry.status().message());
     if (!entry->has_value())
-      return Fail("no idle baseline for host " + host + " with sources " + Join(meter.sources(), "+") + " in " + *path +
-                  ": run `wattlab idle` first (same meter options)");
+      return Fail("no idle baseline for host " + host + " with sources " + Join(meter.sources(), "+") +
+                  " in " + *path + ": run `wattlab idle` first (same meter options)");
     meter.SetIdlePower((*entry)->idle_power_w);
     meter.SetIdleBusy((*entry)->busy);
-    SetIdleDomainPowers(&meter, (*entry)->domains_w);
+    meter.SetIdleDomainPowers((*entry)->domains_w);
     idle_age_s = env->NowWallSeconds() - (*entry)->measured_at_s;
   }
 
@@ -299,16 +310,19 @@ int Measure::Run(const std::vector<std::string>& command) {
     lost = true;
     std::fprintf(stderr, "wattlab measure: %s\n", why.message().c_str());
     const std::string saved = SaveFallback(files.get(), "measure", what, data);
-    if (!saved.empty()) std::fprintf(stderr, "wattlab measure: saved the %s to %s instead\n", what.c_str(), saved.c_str());
-    else std::fprintf(stderr, "wattlab measure: the %s could not be saved anywhere\n", what.c_str());
+    if (!saved.empty())
+      std::fprintf(stderr, "wattlab measure: saved the %s to %s instead\n", what.c_str(), saved.c_str());
+    else
+      std::fprintf(stderr, "wattlab measure: the %s could not be saved anywhere\n", what.c_str());
   };
   if (!timeline.empty()) {
     const std::string csv = TimelineCsv(meter.domains(), meter.Timeline(), start_unix_s, run.windows);
     if (Status ts = WriteOutput(files.get(), timeline, csv); !ts.ok()) fallback("timeline.csv", csv, ts);
   }
   if (!codecarbon_csv.empty()) {
-    CodeCarbonRow row = CodeCarbonForCommand(env.get(), *result, start_unix_s + result->start_s + result->duration_s,
-                                             begin_unix_s, project, intensity, pue);
+    CodeCarbonRow row =
+        CodeCarbonForCommand(env.get(), *result, start_unix_s + result->start_s + result->duration_s,
+                             begin_unix_s, project, intensity, pue);
     Status cs = AppendCodeCarbonCsv(env.get(), codecarbon_csv, {row});
     if (!cs.ok()) {
       lost = true;  // checked before the command ran: a failure now is lost output a script must see

@@ -14,7 +14,8 @@ namespace wattlab::cli {
 namespace {
 
 void PrintText(const DetectionReport& rep, std::chrono::nanoseconds interval) {
-  std::printf("sampling interval: %s ms\n\n", FormatDouble(std::chrono::duration<double, std::milli>(interval).count()).c_str());
+  std::printf("sampling interval: %s ms\n\n",
+              FormatDouble(std::chrono::duration<double, std::milli>(interval).count()).c_str());
   std::vector<std::string> chosen;
   bool estimated = false, measured = false;
   for (const auto& a : rep.attempts) {
@@ -23,7 +24,8 @@ void PrintText(const DetectionReport& rep, std::chrono::nanoseconds interval) {
     if (!a.reason.empty()) std::printf("  why:  %s\n", a.reason.c_str());
     if (!a.hint.empty()) std::printf("  hint: %s\n", a.hint.c_str());
     for (const auto& d : a.domains) {
-      std::string range = d.max_energy_range_j > 0 ? ", wraps at " + FormatDouble(d.max_energy_range_j) + " J" : "";
+      std::string range =
+          d.max_energy_range_j > 0 ? ", wraps at " + FormatDouble(d.max_energy_range_j) + " J" : "";
       std::printf("  %-12s %-8s %s%s%s%s%s\n", d.name.c_str(), ComponentName(d.component),
                   d.is_counter ? "energy counter (J)" : "power (W)", range.c_str(),
                   d.in_total ? "" : ", not in total", d.estimated ? ", ESTIMATED" : "",
@@ -39,7 +41,7 @@ void PrintText(const DetectionReport& rep, std::chrono::nanoseconds interval) {
     std::printf("no usable energy source: wattlab cannot measure here (see the reasons above)\n");
   else
     std::printf("measuring with: %s%s\n", Join(chosen, " + ").c_str(),
-                !estimated  ? " (measured)"
+                !estimated ? " (measured)"
                 : measured ? " (partly ESTIMATED: the estimated part is a model, not a measurement)"
                            : " (ESTIMATED: a model of CPU time, not a measurement)");
   if (estimated) {
@@ -78,7 +80,8 @@ int RunMeters(const MetersOptions& o) {
 
 CommandFn AddMeters(CLI::App* root) {
   auto o = std::make_shared<MetersOptions>();
-  CLI::App* cmd = AddCommand(root, "meters", "List every energy source wattlab tries, whether it is available and chosen, and why.");
+  CLI::App* cmd = AddCommand(
+      root, "meters", "List every energy source wattlab tries, whether it is available and chosen, and why.");
   AddFlag(cmd, "--json", &o->json, "print one JSON object instead of text");
   o->meter.Register(cmd);
   return [o](const Invocation&) { return RunMeters(*o); };

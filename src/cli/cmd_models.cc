@@ -24,9 +24,12 @@ struct Models {
 
 CommandFn AddModels(CLI::App* root) {
   auto c = std::make_shared<Models>();
-  CLI::App* p = AddCommand(root, "models", "list models with params, MACs (forward, per sample) and MACs/param");
-  AddString(p, "--input", &c->input, "CxHxW", "count at this input shape (default: each model's native input)");
-  AddCount(p, "--classes", &c->n_classes, 1, "N", "count with N output classes (default: each model's native count)");
+  CLI::App* p =
+      AddCommand(root, "models", "list models with params, MACs (forward, per sample) and MACs/param");
+  AddString(p, "--input", &c->input, "CxHxW",
+            "count at this input shape (default: each model's native input)");
+  AddCount(p, "--classes", &c->n_classes, 1, "N",
+           "count with N output classes (default: each model's native count)");
   AddStrings(p, "--model", &c->only, "NAME", "only this model or family spec (repeatable)");
   AddFlag(p, "--json", &c->json, "print one JSON object");
   return [c](const Invocation&) { return c->Run(); };
@@ -68,7 +71,8 @@ int Models::Run() {
     nlohmann::json j;
     j["input"] = shape ? nlohmann::json(shape->ToString()) : nlohmann::json("native");
     j["classes"] = n_classes ? nlohmann::json(*n_classes) : nlohmann::json("native");
-    j["mac_convention"] = "forward multiply-accumulates per sample (conv, linear, matmul, attention); other work by kind";
+    j["mac_convention"] =
+        "forward multiply-accumulates per sample (conv, linear, matmul, attention); other work by kind";
     j["models"] = nlohmann::json::array();
     for (const auto& r : rows) {
       if (r.facts.ok()) {
@@ -79,8 +83,8 @@ int Models::Run() {
     }
     std::cout << j.dump(2) << "\n";
   } else {
-    std::printf("%-44s %-11s %14s %16s %12s %16s %16s\n", "model", "input", "params", "macs", "macs/param", "conv",
-                "linear");
+    std::printf("%-44s %-11s %14s %16s %12s %16s %16s\n", "model", "input", "params", "macs", "macs/param",
+                "conv", "linear");
     for (const auto& r : rows) {
       if (!r.facts.ok()) {
         std::printf("%-44s (not countable: %s)\n", r.name.c_str(), r.facts.status().message().c_str());
@@ -91,11 +95,12 @@ int Models::Run() {
         auto it = f.macs_by_kind.find(k);
         return it == f.macs_by_kind.end() ? 0 : static_cast<long long>(it->second);
       };
-      std::printf("%-44s %-11s %14lld %16lld %12.1f %16lld %16lld\n", f.name.c_str(), f.input.ToString().c_str(),
-                  static_cast<long long>(f.params), static_cast<long long>(f.macs), f.macs_per_param, kind("conv"),
-                  kind("linear"));
+      std::printf("%-44s %-11s %14lld %16lld %12.1f %16lld %16lld\n", f.name.c_str(),
+                  f.input.ToString().c_str(), static_cast<long long>(f.params),
+                  static_cast<long long>(f.macs), f.macs_per_param, kind("conv"), kind("linear"));
     }
-    std::printf("\nMACs: forward multiply-accumulates per sample (FLOPs = 2 x MACs); training costs about 3x.\n");
+    std::printf(
+        "\nMACs: forward multiply-accumulates per sample (FLOPs = 2 x MACs); training costs about 3x.\n");
   }
   return failed == static_cast<int>(rows.size()) && !rows.empty() ? kExitFailure : kExitOk;
 }

@@ -1,9 +1,10 @@
 // wattlab report: writes the self-contained HTML report (inline SVG plots),
 // summary.md and one CSV per plot for the runs in a database. Parsing only;
 // the report is src/report/.
+#include "cli/cmd_report.h"
+
 #include <cstdio>
 
-#include "cli/cmd_report.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"
@@ -52,9 +53,10 @@ Status WriteReportFromDatabase(Env* env, const std::string& db_path, const std::
 CommandFn AddReport(CLI::App* root) {
   auto c = std::make_shared<Report>();
   ReportOptions& opt = c->opt;
-  CLI::App* p = AddCommand(root, "report",
-                           "Write a self-contained report (index.html with SVG plots, summary.md, one CSV per plot) "
-                           "for the runs in a database. Opening it fetches nothing.");
+  CLI::App* p =
+      AddCommand(root, "report",
+                 "Write a self-contained report (index.html with SVG plots, summary.md, one CSV per plot) "
+                 "for the runs in a database. Opening it fetches nothing.");
   AddString(p, "--db", &c->db, "FILE", std::string("study database (default ") + kDefaultDb + ")");
   AddString(p, "--out", &c->out, "DIR",
             "output directory (default: <database name without .db>-report beside the database); an earlier "
@@ -68,7 +70,8 @@ CommandFn AddReport(CLI::App* root) {
   // One name for inference traffic in report and analyze; the report's
   // earlier name stays as an alias (its own help line, so --help shows both).
   AddChoice(p, "--energy", &c->energy, EnergyBasisChoices(),
-            "energy per sample above idle or total; auto (default): above idle unless an idle baseline was measured "
+            "energy per sample above idle or total; auto (default): above idle unless an idle baseline was "
+            "measured "
             "busy, then total for the whole report (carbon always uses total energy)");
   c->per_day = AddNumber(p, "--requests-per-day", &opt.inferences_per_day, Range::AtLeast(0), "N",
                          "inference traffic assumed by the lifecycle section (default 1000000)");

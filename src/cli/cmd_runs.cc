@@ -2,7 +2,6 @@
 // the columns of RunRowColumns() (include/wattlab/record.h).
 #include <cstdio>
 #include <iostream>
-
 #include <map>
 
 #include "cli/commands.h"
@@ -27,8 +26,8 @@ struct Runs {
 // experiment_id the configuration, run_id "RUN/PHASE/WINDOW"; the machine
 // facts come from the study's context and the timestamp is the study's end
 // (its start while it runs): the store keeps no time per window.
-Result<std::string> CodeCarbonRows(Store* store, const std::vector<RunRow>& rows, double intensity, double pue,
-                                   std::vector<CodeCarbonRow>* out) {
+Result<std::string> CodeCarbonRows(Store* store, const std::vector<RunRow>& rows, double intensity,
+                                   double pue, std::vector<CodeCarbonRow>* out) {
   auto studies = store->ReadStudies();
   if (!studies.ok()) return studies.status();
   std::map<std::string, StudyInfo> by_name;
@@ -73,8 +72,8 @@ Result<std::string> CodeCarbonRows(Store* store, const std::vector<RunRow>& rows
 
 CommandFn AddRuns(CLI::App* root) {
   auto c = std::make_shared<Runs>();
-  CLI::App* p =
-      AddCommand(root, "runs", "export stored runs (one row per measured window: run x phase x window) as CSV or JSON");
+  CLI::App* p = AddCommand(
+      root, "runs", "export stored runs (one row per measured window: run x phase x window) as CSV or JSON");
   AddString(p, "--db", &c->db, "FILE", "database to read (default wattlab.db)");
   AddString(p, "--study", &c->study, "NAME", "only this study (default: every study in the database)");
   AddFlag(p, "--csv", &c->csv, "CSV with a header line (the default)");
@@ -85,7 +84,8 @@ CommandFn AddRuns(CLI::App* root) {
             "with --codecarbon: append to FILE (header written when new; another header is refused)");
   AddNumber(p, "--intensity", &c->intensity, Range::AtLeast(0), "G",
             "with --codecarbon: carbon intensity in gCO2e/kWh (default 475, world average)");
-  AddNumber(p, "--pue", &c->pue, Range::AtLeast(1), "X", "with --codecarbon: power usage effectiveness (default 1.0)");
+  AddNumber(p, "--pue", &c->pue, Range::AtLeast(1), "X",
+            "with --codecarbon: power usage effectiveness (default 1.0)");
   return [c](const Invocation&) { return c->Run(); };
 }
 
@@ -93,7 +93,8 @@ int Runs::Run() {
   if (int(csv) + int(as_json) + int(codecarbon) > 1)
     return ReportError("runs", Status::InvalidArgument("choose one of --csv, --json and --codecarbon"));
   if (!output.empty() && !codecarbon)
-    return ReportError("runs", Status::InvalidArgument("-o/--output is for --codecarbon (CSV and JSON go to stdout)"));
+    return ReportError(
+        "runs", Status::InvalidArgument("-o/--output is for --codecarbon (CSV and JSON go to stdout)"));
 
   auto env = OpenDefaultEnv();
   auto store = Store::Open(env.get(), db, OpenMode::kReadOnly);
@@ -127,7 +128,8 @@ int Runs::Run() {
     std::string text = CodeCarbonHeaderLine();
     for (const auto& r : cc) text += CodeCarbonRowLine(r);
     std::fwrite(text.data(), 1, text.size(), stdout);
-    return std::fflush(stdout) == 0 ? kExitOk : ReportError("runs", Status::IOError("could not write to stdout"));
+    return std::fflush(stdout) == 0 ? kExitOk
+                                    : ReportError("runs", Status::IOError("could not write to stdout"));
   }
   std::string out = as_json ? RunRowsToJson(*rows) : RunRowsToCsv(*rows);
   std::fwrite(out.data(), 1, out.size(), stdout);

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "catalog/catalog.h"
+#include "cli/cmd_report.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/energy_basis.h"
@@ -12,12 +13,10 @@
 #include "meter/procfs.h"
 #include "platform/plugin.h"
 #include "store/store.h"
-#include "study/plan.h"
 #include "study/metered_run.h"
+#include "study/plan.h"
 #include "study/runner.h"
 #include "study/spec.h"
-
-#include "cli/cmd_report.h"
 
 namespace wattlab::cli {
 namespace {
@@ -38,21 +37,25 @@ struct Study {
 
 CommandFn AddStudy(CLI::App* root) {
   auto c = std::make_shared<Study>();
-  CLI::App* p = AddCommand(root, "study",
-                           "run a study (default: the built-in pilot study), store every run, print the findings and "
-                           "write the report");
+  CLI::App* p =
+      AddCommand(root, "study",
+                 "run a study (default: the built-in pilot study), store every run, print the findings and "
+                 "write the report");
   AddString(p, "--db", &c->db, "FILE", "database to write (default wattlab.db in the working directory)");
   AddString(p, "--preset", &c->preset, "NAME",
             "built-in study: quick (< 2 min), default (<= 10 min), paper (needs --dataset cifar10:DIR)");
-  AddString(p, "--spec", &c->spec_file, "FILE.toml", "study spec file (see docs/study.md); instead of --preset");
+  AddString(p, "--spec", &c->spec_file, "FILE.toml",
+            "study spec file (see docs/study.md); instead of --preset");
   AddString(p, "--dataset", &c->dataset, "DATA",
             "fashion-mnist (default), cifar10:DIR or synthetic:CxHxW:N; overrides the spec");
-  AddFlag(p, "--resume", &c->resume, "continue an interrupted study in --db: completed runs are kept, the rest run");
+  AddFlag(p, "--resume", &c->resume,
+          "continue an interrupted study in --db: completed runs are kept, the rest run");
   AddFlag(p, "--dry-run", &c->dry_run, "print the plan (runs, estimated time) and exit");
   AddFlag(p, "--no-report", &c->no_report, "do not write the report after the study");
-  AddChoice(p, "--energy", &c->energy, EnergyBasisChoices(),
-            "basis of the summary's and the report's per-sample figures; auto (default): above idle unless an idle "
-            "baseline was measured busy, then total");
+  AddChoice(
+      p, "--energy", &c->energy, EnergyBasisChoices(),
+      "basis of the summary's and the report's per-sample figures; auto (default): above idle unless an idle "
+      "baseline was measured busy, then total");
   c->mf.Register(p);
   return [c](const Invocation& inv) { return c->Run(inv.args); };
 }
@@ -69,8 +72,10 @@ int Study::Run(const std::vector<std::string>& args) {
   Result<StudySpec> spec = Status::Internal("unset");
   if (!spec_file.empty()) {
     auto text = env->ReadFile(spec_file);
-    if (!text.ok()) return ReportError("study", Status::InvalidArgument("cannot read spec file " + spec_file +
-                                                                        ": check the path (see docs/study.md for the format)"));
+    if (!text.ok())
+      return ReportError("study",
+                         Status::InvalidArgument("cannot read spec file " + spec_file +
+                                                 ": check the path (see docs/study.md for the format)"));
     spec = ParseStudySpec(*text, spec_file);
   } else {
     spec = LoadPreset(preset.empty() ? "default" : preset);
@@ -86,9 +91,10 @@ int Study::Run(const std::vector<std::string>& args) {
     spec->toml += "\n# wattlab study --dataset " + dataset + "\n";
   }
   if (spec->dataset == "cifar10:REQUIRED")
-    return ReportError("study", Status::InvalidArgument(
-                                    "the paper preset trains on CIFAR-10: pass --dataset cifar10:DIR with the "
-                                    "directory holding data_batch_1.bin ... test_batch.bin"));
+    return ReportError(
+        "study",
+        Status::InvalidArgument("the paper preset trains on CIFAR-10: pass --dataset cifar10:DIR with the "
+                                "directory holding data_batch_1.bin ... test_batch.bin"));
 
   // libgomp reads OMP_WAIT_POLICY once, when the plugin loads libtorch:
   // spinning worker threads burn CPU the meter charges to the run and slow
@@ -122,8 +128,8 @@ int Study::Run(const std::vector<std::string>& args) {
       if (macs.count(r.model)) continue;
       auto f = catalog::CountModel(r.model);
       if (!f.ok())
-        return ReportError("study", Status::InvalidArgument(spec->file + ": model '" + r.model + "': " +
-                                                            f.status().message()));
+        return ReportError("study", Status::InvalidArgument(spec->file + ": model '" + r.model +
+                                                            "': " + f.status().message()));
       macs[r.model] = f->macs;
     }
     std::cout << FormatPlan(plan, *spec, macs);
@@ -154,7 +160,8 @@ int Study::Run(const std::vector<std::string>& args) {
   if (!store.ok()) return ReportError("study", store.status());
   runner.set_store(store->get());
   // A second Ctrl-C kills at once (the default action); the store is safe either way.
-  if (Status ws = env->WatchSignals({Signal::kInt, Signal::kTerm}, &g_interrupted, /*reset_after_first=*/true);
+  if (Status ws =
+          env->WatchSignals({Signal::kInt, Signal::kTerm}, &g_interrupted, /*reset_after_first=*/true);
       !ws.ok())
     return ReportError("study", ws);
   auto out = runner.Run(CollectStudyContext(env.get(), **meter, **engine, WattlabVersion()));
@@ -164,8 +171,8 @@ int Study::Run(const std::vector<std::string>& args) {
   for (const auto& a : args) resume_cmd += " " + a;
   if (!resume) resume_cmd += " --resume";
   auto rows = (*store)->ReadRows(spec->name);
-  std::cout << "\nstudy '" << spec->name << "': " << (out->done_before + out->done_now) << " of " << out->planned
-            << " runs stored in " << db << " (" << out->done_now << " this time, "
+  std::cout << "\nstudy '" << spec->name << "': " << (out->done_before + out->done_now) << " of "
+            << out->planned << " runs stored in " << db << " (" << out->done_now << " this time, "
             << FormatFixed(out->elapsed_s, 0) << " s)\n";
   if (rows.ok()) std::cout << SummarizeStudy(*rows, *ParseEnergyBasisRequest(energy));
   for (const auto& f : out->failures) std::cout << "failed: " << f << "\n";
@@ -183,11 +190,14 @@ int Study::Run(const std::vector<std::string>& args) {
     opts.study = spec->name;
     opts.energy = *ParseEnergyBasisRequest(energy);
     Status rs = WriteReportFromDatabase(env.get(), db, dir, opts);
-    if (rs.ok()) std::cout << "report: " << dir << "/index.html (and summary.md)\n";
-    else std::fprintf(stderr, "wattlab study: the report could not be written: %s\n", rs.message().c_str());
+    if (rs.ok())
+      std::cout << "report: " << dir << "/index.html (and summary.md)\n";
+    else
+      std::fprintf(stderr, "wattlab study: the report could not be written: %s\n", rs.message().c_str());
   }
   if (out->failed > 0) {
-    std::fprintf(stderr, "wattlab study: %lld run(s) failed (listed above); rerun with --resume to retry them: %s\n",
+    std::fprintf(stderr,
+                 "wattlab study: %lld run(s) failed (listed above); rerun with --resume to retry them: %s\n",
                  (long long)out->failed, resume_cmd.c_str());
     return kExitFailure;
   }

@@ -26,9 +26,11 @@ CommandFn AddTrain(CLI::App* root) {
   auto c = std::make_shared<Train>();
   TrainConfig& cfg = c->cfg;
   CLI::App* p =
-      AddCommand(root, "train", "train a model with metered train and eval windows (setup and warm-up are outside them)");
+      AddCommand(root, "train",
+                 "train a model with metered train and eval windows (setup and warm-up are outside them)");
   AddString(p, "--model", &cfg.model, "NAME", "zoo model or family spec ('wattlab models' lists them)");
-  AddString(p, "--dataset", &cfg.dataset, "SPEC", "fashion-mnist (default), cifar10:DIR or synthetic:CxHxW:N");
+  AddString(p, "--dataset", &cfg.dataset, "SPEC",
+            "fashion-mnist (default), cifar10:DIR or synthetic:CxHxW:N");
   AddCount(p, "--epochs", &cfg.epochs, 1, "N", "epochs to train (default 1 when --steps is not given)");
   AddCount(p, "--steps", &cfg.steps, 1, "N", "train for N steps instead of whole epochs");
   AddCount(p, "--batch-size", &cfg.batch_size, 1, "B", "samples per step (default 128)");
@@ -40,9 +42,12 @@ CommandFn AddTrain(CLI::App* root) {
   AddChoice(p, "--precision", &cfg.precision, {"fp32", "bf16"},
             "number format of weights and activations (default fp32)");
   AddCount(p, "--seed", &c->n_seed, 0, "S", "seed for initialisation and shuffling (default 1)");
-  AddCount(p, "--warmup-steps", &cfg.warmup_steps, 0, "N", "unmeasured steps before the train window (default 1)");
-  AddCount(p, "--train-samples", &cfg.train_samples, 1, "N", "use only the first N training samples (default all)");
-  AddCount(p, "--eval-samples", &cfg.eval_samples, 1, "N", "evaluate on the first N test samples (default all)");
+  AddCount(p, "--warmup-steps", &cfg.warmup_steps, 0, "N",
+           "unmeasured steps before the train window (default 1)");
+  AddCount(p, "--train-samples", &cfg.train_samples, 1, "N",
+           "use only the first N training samples (default all)");
+  AddCount(p, "--eval-samples", &cfg.eval_samples, 1, "N",
+           "evaluate on the first N test samples (default all)");
   AddFlag(p, "--no-eval", &c->no_eval, "skip the eval phase");
   AddIdleSeconds(p, &c->idle_s);
   AddFlag(p, "--json", &c->json, "print one JSON object");
@@ -54,11 +59,13 @@ int Train::Run() {
   const std::string cmd = "train";
   cfg.evaluate = !no_eval;
   if (cfg.model.empty())
-    return ReportError(cmd, Status::InvalidArgument("--model NAME is required ('wattlab models' lists them)"));
+    return ReportError(cmd,
+                       Status::InvalidArgument("--model NAME is required ('wattlab models' lists them)"));
   if (cfg.epochs > 0 && cfg.steps > 0)
     return ReportError(cmd, Status::InvalidArgument("give --epochs or --steps, not both"));
   if (cfg.epochs == 0 && cfg.steps == 0) cfg.epochs = 1;
-  cfg.threads = static_cast<int>(n_threads > 0 ? n_threads : std::max(1u, std::thread::hardware_concurrency()));
+  cfg.threads =
+      static_cast<int>(n_threads > 0 ? n_threads : std::max(1u, std::thread::hardware_concurrency()));
   cfg.seed = static_cast<uint64_t>(n_seed);
 
   auto session = OpenMeteredSession(meter_flags);
@@ -69,7 +76,8 @@ int Train::Run() {
   if (Status idle_st = MeasureIdleBaseline(session->meter.get(), idle_s, &session->context); !idle_st.ok())
     return ReportError(cmd, idle_st);
   if (session->context.idle_busy)
-    std::fprintf(stderr, "wattlab %s: warning: %s\n", cmd.c_str(), session->context.idle_busy_warning.c_str());
+    std::fprintf(stderr, "wattlab %s: warning: %s\n", cmd.c_str(),
+                 session->context.idle_busy_warning.c_str());
 
   MeteredRun run(session->meter.get());
   auto result = run.Train(session->engine, cfg);
@@ -82,11 +90,12 @@ int Train::Run() {
     nlohmann::json j;
     j["command"] = "train";
     j["model"] = ModelJson(r.model);
-    j["config"] = {{"dataset", cfg.dataset},       {"epochs", cfg.epochs},       {"steps", cfg.steps},
-                   {"batch_size", cfg.batch_size}, {"optimizer", cfg.optimizer}, {"lr", cfg.lr},
-                   {"momentum", cfg.momentum},     {"weight_decay", cfg.weight_decay},
-                   {"threads", cfg.threads},       {"precision", cfg.precision}, {"seed", cfg.seed},
-                   {"warmup_steps", cfg.warmup_steps}};
+    j["config"] = {{"dataset", cfg.dataset},     {"epochs", cfg.epochs},
+                   {"steps", cfg.steps},         {"batch_size", cfg.batch_size},
+                   {"optimizer", cfg.optimizer}, {"lr", cfg.lr},
+                   {"momentum", cfg.momentum},   {"weight_decay", cfg.weight_decay},
+                   {"threads", cfg.threads},     {"precision", cfg.precision},
+                   {"seed", cfg.seed},           {"warmup_steps", cfg.warmup_steps}};
     j["versions"] = VersionsJson(session->context);
     j["meter"] = MeterJson(session->context);
     j["sources"] = session->context.sources;
@@ -111,9 +120,9 @@ int Train::Run() {
   }
 
   const ModelFacts& m = r.model;
-  std::printf("model %s: input %s, %lld classes, %lld params, %lld MACs/sample, %.1f MACs/param\n", m.name.c_str(),
-              m.input.ToString().c_str(), static_cast<long long>(m.classes), static_cast<long long>(m.params),
-              static_cast<long long>(m.macs), m.macs_per_param);
+  std::printf("model %s: input %s, %lld classes, %lld params, %lld MACs/sample, %.1f MACs/param\n",
+              m.name.c_str(), m.input.ToString().c_str(), static_cast<long long>(m.classes),
+              static_cast<long long>(m.params), static_cast<long long>(m.macs), m.macs_per_param);
   std::printf("data %s, batch %lld, %s lr %g, %d threads, %s, seed %llu\n", cfg.dataset.c_str(),
               static_cast<long long>(cfg.batch_size), cfg.optimizer.c_str(), cfg.lr, cfg.threads,
               cfg.precision.c_str(), static_cast<unsigned long long>(cfg.seed));
@@ -125,8 +134,11 @@ int Train::Run() {
     std::printf("\n");
   }
   for (const auto& w : run.phases()) std::printf("%s\n", WindowLine(w).c_str());
-  if (r.accuracy) std::printf("test accuracy %.2f%% on %lld samples\n", *r.accuracy * 100, static_cast<long long>(r.eval_samples));
-  else if (!r.accuracy_meaningful) std::printf("test accuracy: not meaningful (synthetic data)\n");
+  if (r.accuracy)
+    std::printf("test accuracy %.2f%% on %lld samples\n", *r.accuracy * 100,
+                static_cast<long long>(r.eval_samples));
+  else if (!r.accuracy_meaningful)
+    std::printf("test accuracy: not meaningful (synthetic data)\n");
   return kExitOk;
 }
 

@@ -34,6 +34,7 @@ CommandFn AddAnalyze(CLI::App* root);
 CommandFn AddPredict(CLI::App* root);
 CommandFn AddReport(CLI::App* root);
 CommandFn AddEstimate(CLI::App* root);
+CommandFn AddPlace(CLI::App* root);
 CommandFn AddCap(CLI::App* root);
 
 // Prints one warning to stderr when power caps set by wattlab are still in

@@ -23,14 +23,17 @@ const Range kTdpRange = Range::AboveUpTo(0, 2000);
 }  // namespace
 
 void MeterFlags::Register(CLI::App* cmd, bool with_interval) {
-  AddString(cmd, "--sysfs-root", &sysfs_root, "DIR", "read /sys from DIR (default $WATTLAB_SYSFS_ROOT or /sys)");
-  AddString(cmd, "--proc-root", &proc_root, "DIR", "read /proc from DIR (default $WATTLAB_PROC_ROOT or /proc)");
+  AddString(cmd, "--sysfs-root", &sysfs_root, "DIR",
+            "read /sys from DIR (default $WATTLAB_SYSFS_ROOT or /sys)");
+  AddString(cmd, "--proc-root", &proc_root, "DIR",
+            "read /proc from DIR (default $WATTLAB_PROC_ROOT or /proc)");
   AddString(cmd, "--dev-root", &dev_root, "DIR", "read /dev from DIR (default $WATTLAB_DEV_ROOT or /dev)");
   AddNumber(cmd, "--cpu-tdp-w", &cpu_tdp_w, kTdpRange, "W",
             "CPU TDP in watts for the estimate (default $WATTLAB_CPU_TDP_W or the table)");
-  AddString(cmd, "--estimate-profile", &estimate_profile, "FILE",
-            "a measured CPU power-vs-load curve (JSON) for the estimate to use instead of TDP x the fitted curve "
-            "(default $WATTLAB_ESTIMATE_PROFILE)");
+  AddString(
+      cmd, "--estimate-profile", &estimate_profile, "FILE",
+      "a measured CPU power-vs-load curve (JSON) for the estimate to use instead of TDP x the fitted curve "
+      "(default $WATTLAB_ESTIMATE_PROFILE)");
   AddString(cmd, "--nvml-library", &nvml_library, "PATH",
             "NVML library to load (default $WATTLAB_NVML_LIBRARY or libnvidia-ml.so.1)");
   if (with_interval)
@@ -53,11 +56,15 @@ Result<MeterOptions> MeterFlags::ResolveOptions(Env* env) const {
   } else if (auto v = env->GetEnvVar("WATTLAB_CPU_TDP_W"); v && !v->empty()) {
     WATTLAB_ASSIGN_OR_RETURN(o.cpu_tdp_w, ParseNumberValue("$WATTLAB_CPU_TDP_W", *v, kTdpRange));
   }
-  if (!nvml_library.empty()) o.nvml_library = nvml_library;
-  else if (auto v = env->GetEnvVar("WATTLAB_NVML_LIBRARY"); v && !v->empty()) o.nvml_library = *v;
+  if (!nvml_library.empty())
+    o.nvml_library = nvml_library;
+  else if (auto v = env->GetEnvVar("WATTLAB_NVML_LIBRARY"); v && !v->empty())
+    o.nvml_library = *v;
   if (interval) o.interval = *interval;
-  if (!estimate_profile.empty()) o.estimate_profile = estimate_profile;
-  else if (auto v = env->GetEnvVar("WATTLAB_ESTIMATE_PROFILE"); v && !v->empty()) o.estimate_profile = *v;
+  if (!estimate_profile.empty())
+    o.estimate_profile = estimate_profile;
+  else if (auto v = env->GetEnvVar("WATTLAB_ESTIMATE_PROFILE"); v && !v->empty())
+    o.estimate_profile = *v;
   if (!o.estimate_profile.empty()) {
     // A bad file is a usage error now, not a silently unavailable estimate later.
     auto profile = LoadCpuLoadProfile(env, o.estimate_profile);
@@ -110,11 +117,13 @@ Status CheckOutputDir(Env* env, const std::string& flag, const std::string& path
   if (!st.ok()) return Status::InvalidArgument("cannot write " + what + ": " + st.status().message());
   if (st->kind == FileKind::kDirectory) {
     if (Status w = env->CheckWritable(path); !w.ok())
-      return Status::InvalidArgument("cannot write " + what + ": " + w.message() + "; choose a writable directory");
+      return Status::InvalidArgument("cannot write " + what + ": " + w.message() +
+                                     "; choose a writable directory");
     // The report is written beside it and renamed over it: the parent must
     // take a new entry too.
     if (Status w = env->CheckWritable(ParentOf(path) + "/.wattlab-output-check"); !w.ok())
-      return Status::InvalidArgument("cannot write " + what + ": " + w.message() + "; choose a writable directory");
+      return Status::InvalidArgument("cannot write " + what + ": " + w.message() +
+                                     "; choose a writable directory");
     return Status::Ok();
   }
   if (st->kind != FileKind::kMissing)
@@ -133,7 +142,8 @@ Status WriteOutput(Env* env, const std::string& path, const std::string& data) {
   return env->WriteFileAtomically(path, data);
 }
 
-std::string SaveFallback(Env* env, const std::string& command, const std::string& what, const std::string& data) {
+std::string SaveFallback(Env* env, const std::string& command, const std::string& what,
+                         const std::string& data) {
   std::string dir = env->GetEnvVar("TMPDIR").value_or("");
   if (dir.empty()) dir = "/tmp";
   const std::string path = dir + "/wattlab-" + command + "-" + std::to_string(env->Pid()) + "-" + what;

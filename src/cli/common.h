@@ -67,7 +67,8 @@ Status WriteOutput(Env* env, const std::string& path, const std::string& data);
 // When an output could not be written at the end: saves data to a fallback
 // file ($TMPDIR or /tmp, "wattlab-CMD-PID-WHAT") and returns its path, or ""
 // when even that failed.
-std::string SaveFallback(Env* env, const std::string& command, const std::string& what, const std::string& data);
+std::string SaveFallback(Env* env, const std::string& command, const std::string& what,
+                         const std::string& data);
 
 // Four significant digits, exponent when needed ("0.0123", "1.235e+06").
 std::string Sci(double v);

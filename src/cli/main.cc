@@ -2,14 +2,13 @@
 // Subcommands and their options are CLI11's (commands.h); this file picks
 // the subcommand, parses, turns parse errors into one message form and exit
 // code, and runs the command.
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -43,14 +42,18 @@ const Command kCommands[] = {
     {"analyze", wattlab::cli::AddAnalyze, "correlations, predictor error, trade-offs, lifecycle, carbon"},
     {"predict", wattlab::cli::AddPredict, "predict energy of a model never run here"},
     {"report", wattlab::cli::AddReport, "write an HTML + Markdown report of a study"},
-    {"estimate", wattlab::cli::AddEstimate, "what the CPU estimate would say for a CPU model, with its error band"},
-    {"cap", wattlab::cli::AddCap, "show, set and restore GPU/CPU power limits and CPU clocks (restores the originals)"},
+    {"estimate", wattlab::cli::AddEstimate,
+     "what the CPU estimate would say for a CPU model, with its error band"},
+    {"cap", wattlab::cli::AddCap,
+     "show, set and restore GPU/CPU power limits and CPU clocks (restores the originals)"},
+    {"place", wattlab::cli::AddPlace, "edge or cloud: energy per request of each placement, with sources"},
 };
 
 void PrintUsage(FILE* out) {
   std::fprintf(out, "usage: wattlab COMMAND [options]\n\ncommands:\n");
   for (const auto& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
-  std::fprintf(out, "\n'wattlab COMMAND --help' shows a command's options; 'wattlab --version' the version.\n");
+  std::fprintf(out,
+               "\n'wattlab COMMAND --help' shows a command's options; 'wattlab --version' the version.\n");
 }
 
 // CLI11's help, with a blank line after the description and "-- CMD
@@ -86,7 +89,8 @@ std::string ParseErrorMessage(const CLI::ParseError& e, bool* point_at_help) {
     const auto colon = m.find(": 1 required ");
     const auto missing = m.rfind(" missing");
     if (colon != std::string::npos && missing != std::string::npos && missing > colon + 13)
-      return "option " + m.substr(0, colon) + " needs a value (" + m.substr(colon + 13, missing - colon - 13) + ")";
+      return "option " + m.substr(0, colon) + " needs a value (" +
+             m.substr(colon + 13, missing - colon - 13) + ")";
   }
   return m;
 }
@@ -152,11 +156,13 @@ int main(int argc, char** argv) {
   }
   if (const std::vector<std::string> left = sub->remaining(); !left.empty()) {
     const std::string& a = left.front();
-    return UsageError(*command, IsOption(a) ? "unknown option " + a.substr(0, a.find('=')) : "unexpected argument '" + a + "'",
-                      true);
+    return UsageError(
+        *command,
+        IsOption(a) ? "unknown option " + a.substr(0, a.find('=')) : "unexpected argument '" + a + "'", true);
   }
   if (has_rest && !command->takes_rest)
-    return UsageError(*command, "'wattlab " + std::string(command->name) + "' takes no command after '--'", true);
+    return UsageError(*command, "'wattlab " + std::string(command->name) + "' takes no command after '--'",
+                      true);
   // Caps left in force (a crash, a SIGKILL, or `cap` without --hold) are
   // machine state: say so before any other command runs on them.
   if (std::string(command->name) != "cap") wattlab::cli::WarnIfCapsPending();

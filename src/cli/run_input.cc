@@ -23,7 +23,8 @@ Status UnknownStudy(const std::string& study, const std::string& where, const st
 
 Result<std::vector<RunRow>> LoadRunRows(Env* env, const std::string& db, const std::string& csv,
                                         const std::string& study) {
-  if (!db.empty() && !csv.empty()) return Status::InvalidArgument("give either --db FILE or --csv FILE, not both");
+  if (!db.empty() && !csv.empty())
+    return Status::InvalidArgument("give either --db FILE or --csv FILE, not both");
   if (!csv.empty()) {
     std::string text;
     if (csv == "-") {

@@ -12,7 +12,9 @@ void AddIdleSeconds(CLI::App* cmd, double* out) {
             "idle baseline measured before the run (default 2; 0 disables)");
 }
 
-void PreferPassiveOpenMpWait(Env* env) { (void)env->SetEnvVar("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/false); }
+void PreferPassiveOpenMpWait(Env* env) {
+  (void)env->SetEnvVar("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/false);
+}
 
 Result<MeteredSession> OpenMeteredSession(const MeterFlags& flags) {
   MeteredSession s;
@@ -28,7 +30,9 @@ Result<MeteredSession> OpenMeteredSession(const MeterFlags& flags) {
   return s;
 }
 
-nlohmann::json WindowJson(const MeteredWindow& w) { return WindowToJson(w.result, WindowWork{w.samples, w.mean_loss}); }
+nlohmann::json WindowJson(const MeteredWindow& w) {
+  return WindowToJson(w.result, WindowWork{w.samples, w.mean_loss});
+}
 
 nlohmann::json MeterJson(const MeterContext& c) {
   nlohmann::json j;
@@ -52,8 +56,9 @@ nlohmann::json VersionsJson(const MeterContext& c) {
 std::string MeterLine(const MeterContext& c) {
   return "meter: " + Join(c.sources, "+") +
          (c.estimated ? " (estimated: a model of CPU time, not a measurement)" : "") + "; idle " +
-         (c.idle_power_w ? FormatFixed(*c.idle_power_w, 2) + " W" + (c.idle_busy ? " (BUSY while measured)" : "")
-                         : "not measured");
+         (c.idle_power_w
+              ? FormatFixed(*c.idle_power_w, 2) + " W" + (c.idle_busy ? " (BUSY while measured)" : "")
+              : "not measured");
 }
 
 std::string WindowLine(const MeteredWindow& w) {
@@ -66,8 +71,10 @@ std::string WindowLine(const MeteredWindow& w) {
   std::string why_total = " (no idle baseline)";
   if (r.energy_above_idle_j) {
     const ShownAboveIdle shown = ShowAboveIdle(r.energy_j, *r.energy_above_idle_j);
-    line += " (" + FormatFixed(shown.value_j, 2) + " J above idle" +
-            (shown.below_idle_j > 0 ? ": " + FormatFixed(shown.below_idle_j, 4) + " J below the baseline" : "") + ")";
+    line +=
+        " (" + FormatFixed(shown.value_j, 2) + " J above idle" +
+        (shown.below_idle_j > 0 ? ": " + FormatFixed(shown.below_idle_j, 4) + " J below the baseline" : "") +
+        ")";
     why_total = r.idle_busy ? " (total: the idle baseline was busy)" : " (total: nothing above idle)";
   }
   line += ", " + FormatFixed(per * 1e3, 4) + " mJ/sample" + (basis == EnergyBasis::kTotal ? why_total : "");

@@ -22,8 +22,8 @@ EnergyBasis WindowEnergyBasis(double energy_j, std::optional<double> energy_abov
   return ZeroRoundOff(energy_j, *energy_above_idle_j) > 0 ? EnergyBasis::kAboveIdle : EnergyBasis::kTotal;
 }
 
-std::optional<double> EnergyPerSample(double energy_j, std::optional<double> energy_above_idle_j, int64_t samples,
-                                      EnergyBasis basis) {
+std::optional<double> EnergyPerSample(double energy_j, std::optional<double> energy_above_idle_j,
+                                      int64_t samples, EnergyBasis basis) {
   if (samples <= 0) return std::nullopt;
   if (basis == EnergyBasis::kAboveIdle) {
     if (!energy_above_idle_j) return std::nullopt;
@@ -68,8 +68,8 @@ EnergyBasisChoice ChooseEnergyBasis(EnergyBasisRequest request, const std::vecto
                " window(s) rest on an idle baseline measured while the machine was busy";
   } else if (without > 0) {
     c.basis = EnergyBasis::kTotal;
-    c.reason = "auto: total energy, because " + std::to_string(without) + " of " + std::to_string(rows.size()) +
-               " window(s) have no idle baseline";
+    c.reason = "auto: total energy, because " + std::to_string(without) + " of " +
+               std::to_string(rows.size()) + " window(s) have no idle baseline";
   } else {
     c.basis = EnergyBasis::kAboveIdle;
     c.reason = "auto: energy above idle (every idle baseline was quiet)";

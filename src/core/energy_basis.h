@@ -44,8 +44,8 @@ EnergyBasis WindowEnergyBasis(double energy_j, std::optional<double> energy_abov
 
 // The basis's energy divided by samples; nullopt when samples <= 0 or the
 // basis is kAboveIdle and the window has no above-idle figure.
-std::optional<double> EnergyPerSample(double energy_j, std::optional<double> energy_above_idle_j, int64_t samples,
-                                      EnergyBasis basis);
+std::optional<double> EnergyPerSample(double energy_j, std::optional<double> energy_above_idle_j,
+                                      int64_t samples, EnergyBasis basis);
 
 // ---- one basis for a whole input (--energy auto|above-idle|total)
 
@@ -76,9 +76,9 @@ EnergyBasisChoice ChooseEnergyBasis(EnergyBasisRequest request, const std::vecto
 inline constexpr double kAboveIdleRoundOffFraction = 1e-9;
 
 struct ShownAboveIdle {
-  double value_j = 0;     // what to print: never negative
+  double value_j = 0;       // what to print: never negative
   double below_idle_j = 0;  // > 0 when the window drew less than the baseline (value_j is then 0)
-  std::string note;       // why value_j was clamped; "" when not
+  std::string note;         // why value_j was clamped; "" when not
 };
 
 // The figure as printed: round-off becomes 0; a negative figure becomes 0

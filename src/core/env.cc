@@ -66,7 +66,8 @@ Result<uint64_t> ReadableFile::ReadU64(uint64_t offset) {
   uint64_t v = 0;
   auto n = PRead(offset, &v, sizeof v);
   if (!n.ok()) return n.status();
-  if (*n != sizeof v) return Status::IOError("short read of 8 bytes at offset " + std::to_string(offset) + " in " + path());
+  if (*n != sizeof v)
+    return Status::IOError("short read of 8 bytes at offset " + std::to_string(offset) + " in " + path());
   return v;
 }
 

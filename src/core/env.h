@@ -5,9 +5,9 @@
 // process facts (pid, host, terminal, clock ticks) and signal handlers go
 // through an Env that is passed in (LevelDB's Env pattern). The interface is
 // declared here, in core, so every room (the workload plugin included) can
-// take one; src/platform/ is the only room that implements it on the OS. Callers always name the real-machine path ("/sys/class/powercap/
-// intel-rapl:0/energy_uj"); the Env maps it under its Roots, so a test or a
-// VM user can point "/sys" at a fixture tree or a hypervisor-filled folder.
+// take one; src/platform/ is the only room that implements it on the OS. Callers always name the real-machine
+// path ("/sys/class/powercap/ intel-rapl:0/energy_uj"); the Env maps it under its Roots, so a test or a VM
+// user can point "/sys" at a fixture tree or a hypervisor-filled folder.
 //
 // ForwardingEnv forwards every call to another Env, so a test fake overrides
 // only the call it wants to break (EACCES on one file, a wrapping counter).
@@ -146,7 +146,8 @@ class Env {
   // Appends to path, creating it (mode 0644) when missing.
   virtual Status AppendToFile(const std::string& path, const std::string& data) = 0;
   // Opens (optionally creating) a file for page I/O. read_only opens O_RDONLY.
-  virtual Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, bool create, bool read_only) = 0;
+  virtual Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, bool create,
+                                                             bool read_only) = 0;
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;  // NotFound when missing
   virtual Status RemoveTree(const std::string& path) = 0;  // rm -r; OK when missing
@@ -169,10 +170,10 @@ class Env {
 
   // --- Process facts. ---
   virtual int Pid() = 0;
-  virtual std::string HostName() = 0;          // "unknown" when the OS will not say
-  virtual bool IsTerminal(int fd) = 0;         // 0 stdin, 1 stdout, 2 stderr
-  virtual int64_t ClockTicksPerSecond() = 0;   // sysconf(_SC_CLK_TCK): /proc/stat units
-  virtual int OnlineCpuCount() = 0;            // sysconf(_SC_NPROCESSORS_ONLN)
+  virtual std::string HostName() = 0;         // "unknown" when the OS will not say
+  virtual bool IsTerminal(int fd) = 0;        // 0 stdin, 1 stdout, 2 stderr
+  virtual int64_t ClockTicksPerSecond() = 0;  // sysconf(_SC_CLK_TCK): /proc/stat units
+  virtual int OnlineCpuCount() = 0;           // sysconf(_SC_NPROCESSORS_ONLN)
 
   // --- Signals. ---
   // From now on, when one of `signals` arrives its number (1-based index of
@@ -180,7 +181,8 @@ class Env {
   // disposition returns to the default after the first delivery (a second
   // Ctrl-C kills at once). The flag must outlive the handler; pass
   // flag=nullptr to restore the defaults.
-  virtual Status WatchSignals(const std::vector<Signal>& signals, std::atomic<int>* flag, bool reset_after_first) = 0;
+  virtual Status WatchSignals(const std::vector<Signal>& signals, std::atomic<int>* flag,
+                              bool reset_after_first) = 0;
 };
 
 class ForwardingEnv : public Env {
@@ -190,7 +192,9 @@ class ForwardingEnv : public Env {
   Result<std::string> ReadFile(const std::string& p) override { return target_->ReadFile(p); }
   Result<std::vector<std::string>> ListDir(const std::string& p) override { return target_->ListDir(p); }
   bool Exists(const std::string& p) override { return target_->Exists(p); }
-  Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& p) override { return target_->OpenForRead(p); }
+  Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& p) override {
+    return target_->OpenForRead(p);
+  }
   Result<std::unique_ptr<ReadableFile>> OpenPerfEvent(uint32_t type, uint64_t config, int cpu) override {
     return target_->OpenPerfEvent(type, config, cpu);
   }
@@ -201,13 +205,20 @@ class ForwardingEnv : public Env {
   void SleepFor(std::chrono::nanoseconds d) override { target_->SleepFor(d); }
   double NowWallSeconds() override { return target_->NowWallSeconds(); }
   std::optional<std::string> GetEnvVar(const std::string& n) override { return target_->GetEnvVar(n); }
-  Status SetEnvVar(const std::string& n, const std::string& v, bool o) override { return target_->SetEnvVar(n, v, o); }
-  Status WriteFileInPlace(const std::string& p, const std::string& d) override { return target_->WriteFileInPlace(p, d); }
+  Status SetEnvVar(const std::string& n, const std::string& v, bool o) override {
+    return target_->SetEnvVar(n, v, o);
+  }
+  Status WriteFileInPlace(const std::string& p, const std::string& d) override {
+    return target_->WriteFileInPlace(p, d);
+  }
   Status WriteFileAtomically(const std::string& p, const std::string& d) override {
     return target_->WriteFileAtomically(p, d);
   }
-  Status AppendToFile(const std::string& p, const std::string& d) override { return target_->AppendToFile(p, d); }
-  Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& p, bool create, bool read_only) override {
+  Status AppendToFile(const std::string& p, const std::string& d) override {
+    return target_->AppendToFile(p, d);
+  }
+  Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& p, bool create,
+                                                     bool read_only) override {
     return target_->OpenRandomRW(p, create, read_only);
   }
   Status Rename(const std::string& f, const std::string& t) override { return target_->Rename(f, t); }

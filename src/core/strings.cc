@@ -87,11 +87,16 @@ std::optional<int64_t> ParseDurationNs(std::string_view s, std::string* error) {
   auto num = ParseNumber(t.substr(0, i));
   std::string unit = TrimCopy(t.substr(i));
   double scale = 0;
-  if (unit == "ns") scale = 1;
-  else if (unit == "us") scale = 1e3;
-  else if (unit == "ms") scale = 1e6;
-  else if (unit == "s" || unit.empty()) scale = 1e9;
-  else if (unit == "min") scale = 60e9;
+  if (unit == "ns")
+    scale = 1;
+  else if (unit == "us")
+    scale = 1e3;
+  else if (unit == "ms")
+    scale = 1e6;
+  else if (unit == "s" || unit.empty())
+    scale = 1e9;
+  else if (unit == "min")
+    scale = 60e9;
   if (!num || scale == 0 || *num < 0) {
     if (error) *error = "invalid duration '" + t + "': use a number with ns, us, ms, s or min (e.g. 100ms)";
     return std::nullopt;

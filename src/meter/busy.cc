@@ -14,8 +14,9 @@ IdleVerdict JudgeIdle(double cpu_util, double power_w, std::optional<double> mod
                   FormatFixed(kBusyIdleCpuUtilisation * 100, 0) + "%)");
   if (model_max_power_w && *model_max_power_w > 0 && std::isfinite(power_w) &&
       power_w >= (1.0 - kBusyIdleNearMaximum) * *model_max_power_w)
-    why.push_back("its " + FormatFixed(power_w, 2) + " W is within " + FormatFixed(kBusyIdleNearMaximum * 100, 0) +
-                  "% of the estimate's maximum of " + FormatFixed(*model_max_power_w, 2) + " W");
+    why.push_back("its " + FormatFixed(power_w, 2) + " W is within " +
+                  FormatFixed(kBusyIdleNearMaximum * 100, 0) + "% of the estimate's maximum of " +
+                  FormatFixed(*model_max_power_w, 2) + " W");
   v.busy = !why.empty();
   v.reason = Join(why, "; ");
   return v;
@@ -35,8 +36,8 @@ std::optional<double> EstimateMaximumW(const std::vector<DomainInfo>& domains) {
 }
 
 std::string BusyIdleWarning(const IdleVerdict& verdict, double power_w) {
-  return "the idle baseline (" + FormatFixed(power_w, 2) + " W) was measured while the machine was busy: " +
-         verdict.reason +
+  return "the idle baseline (" + FormatFixed(power_w, 2) +
+         " W) was measured while the machine was busy: " + verdict.reason +
          ". Energy above idle would be noise; results on this baseline use total energy unless --energy "
          "above-idle is asked for. Measure idle again on a quiet machine.";
 }

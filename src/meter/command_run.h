@@ -46,9 +46,9 @@ struct CommandRunResult {
   // Not OK when the program could not be started (NotFound: not found;
   // otherwise found but not executable); exit_code is then 127 or 126.
   Status spawn_error;
-  int exit_code = 0;       // as a shell reports it (128+N for signal N)
-  bool timed_out = false;  // ended by us after the timeout
-  double duration_s = 0;   // spawn to exit, monotonic
+  int exit_code = 0;                   // as a shell reports it (128+N for signal N)
+  bool timed_out = false;              // ended by us after the timeout
+  double duration_s = 0;               // spawn to exit, monotonic
   std::vector<ControlWindow> windows;  // in the order they were begun
   std::vector<std::string> warnings;   // protocol warnings, in order
   std::vector<std::pair<std::string, std::string>> meta;

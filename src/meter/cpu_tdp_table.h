@@ -56,10 +56,10 @@ const CpuTdpRow* FindCpuTdpRow(const std::string& model_name);
 
 // A CPU generation recognised from cpuinfo's vendor, family and model.
 struct CpuGeneration {
-  const char* name;           // "AMD EPYC 9004 (Genoa, Zen 4)"
-  const char* reference;      // flagship part the constant comes from: "EPYC 9654"
-  double reference_tdp_w;     // its TDP per socket
-  int reference_threads;      // its threads per socket
+  const char* name;        // "AMD EPYC 9004 (Genoa, Zen 4)"
+  const char* reference;   // flagship part the constant comes from: "EPYC 9654"
+  double reference_tdp_w;  // its TDP per socket
+  int reference_threads;   // its threads per socket
   double WattsPerThread() const { return reference_tdp_w / reference_threads; }
 };
 // model_name (cpuinfo's, may be empty) decides between product lines that
@@ -79,9 +79,9 @@ inline constexpr const char* kTdpMethodGeneration = "generation rule";
 inline constexpr const char* kTdpMethodDefault = "default 4 W per thread";
 
 struct CpuTdpResolution {
-  double tdp_w = 0;          // for all the CPUs this system sees
-  std::string method;        // one of kTdpMethod*
-  std::string explanation;   // "TDP 95 W from table row 'Core i7-8700K' x 1 socket (source: ...)"
+  double tdp_w = 0;         // for all the CPUs this system sees
+  std::string method;       // one of kTdpMethod*
+  std::string explanation;  // "TDP 95 W from table row 'Core i7-8700K' x 1 socket (source: ...)"
 };
 
 // REQUIRES: info.threads >= 1. override_w, when set, must be > 0 (checked by
@@ -90,6 +90,7 @@ CpuTdpResolution ResolveCpuTdp(const CpuInfo& info, std::optional<double> overri
 
 // Where the table's numbers come from (named in facts and docs).
 inline constexpr const char* kCpuTdpTableSource =
-    "manufacturers' published spec sheets (Intel ARK Processor Base Power/TDP, AMD product pages Default TDP)";
+    "manufacturers' published spec sheets (Intel ARK Processor Base Power/TDP, AMD product pages Default "
+    "TDP)";
 
 }  // namespace wattlab

@@ -11,11 +11,16 @@ namespace wattlab {
 
 const char* ComponentName(Component c) {
   switch (c) {
-    case Component::kCpu: return "cpu";
-    case Component::kDram: return "dram";
-    case Component::kGpu: return "gpu";
-    case Component::kPlatform: return "platform";
-    case Component::kOther: return "other";
+    case Component::kCpu:
+      return "cpu";
+    case Component::kDram:
+      return "dram";
+    case Component::kGpu:
+      return "gpu";
+    case Component::kPlatform:
+      return "platform";
+    case Component::kOther:
+      return "other";
   }
   return "other";
 }
@@ -54,7 +59,8 @@ std::string ComponentList(const std::set<Component>& comps) {
 
 }  // namespace
 
-std::unique_ptr<EnergySource> NewDomainSubsetSource(std::unique_ptr<EnergySource> inner, std::vector<size_t> keep) {
+std::unique_ptr<EnergySource> NewDomainSubsetSource(std::unique_ptr<EnergySource> inner,
+                                                    std::vector<size_t> keep) {
   return std::make_unique<DomainSubsetSource>(std::move(inner), std::move(keep));
 }
 

@@ -26,6 +26,7 @@ DetectionReport ChooseSources(std::vector<ProbeResult> probes, const MeterOption
 
 // Wraps `inner`, exposing only the domains at `keep` (indices into
 // inner->domains()). Reads the whole inner source and copies those readings.
-std::unique_ptr<EnergySource> NewDomainSubsetSource(std::unique_ptr<EnergySource> inner, std::vector<size_t> keep);
+std::unique_ptr<EnergySource> NewDomainSubsetSource(std::unique_ptr<EnergySource> inner,
+                                                    std::vector<size_t> keep);
 
 }  // namespace wattlab

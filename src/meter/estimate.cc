@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/strings.h"
 #include "meter/procfs.h"
@@ -26,8 +25,9 @@ std::string Constant(double v) { return FormatDouble(std::round(v * 1e6) / 1e6);
 }  // namespace
 
 std::string EstimateCurveText() {
-  return "P = TDP x (" + Constant(kIdleFractionOfTdp) + " + " + Constant(kFullLoadFractionOfTdp - kIdleFractionOfTdp) +
-         " x min(1, u / " + Constant(kSaturationUtilisation) + ")), fitted to RAPL load profiles of " +
+  return "P = TDP x (" + Constant(kIdleFractionOfTdp) + " + " +
+         Constant(kFullLoadFractionOfTdp - kIdleFractionOfTdp) + " x min(1, u / " +
+         Constant(kSaturationUtilisation) + ")), fitted to RAPL load profiles of " +
          std::to_string(kEstimateMeasuredCpus) + " CPUs (docs/measurement.md)";
 }
 
@@ -38,13 +38,16 @@ std::string EstimateErrorBandLine() {
 
 Result<CpuEstimate> EstimateForCpu(const EstimateQuery& q) {
   if (TrimCopy(q.cpu_model).empty())
-    return Status::InvalidArgument("give the CPU's model name, as /proc/cpuinfo prints it (e.g. \"AMD EPYC 8024P\")");
+    return Status::InvalidArgument(
+        "give the CPU's model name, as /proc/cpuinfo prints it (e.g. \"AMD EPYC 8024P\")");
   if (q.load && !(*q.load >= 0 && *q.load <= 1))
-    return Status::InvalidArgument("load must be a utilisation between 0 and 1 (0.5 = half of all threads busy), got " +
-                                   FormatDouble(*q.load));
+    return Status::InvalidArgument(
+        "load must be a utilisation between 0 and 1 (0.5 = half of all threads busy), got " +
+        FormatDouble(*q.load));
   if (q.threads && *q.threads < 1)
     return Status::InvalidArgument("threads must be at least 1, got " + std::to_string(*q.threads));
-  if (q.sockets < 1) return Status::InvalidArgument("sockets must be at least 1, got " + std::to_string(q.sockets));
+  if (q.sockets < 1)
+    return Status::InvalidArgument("sockets must be at least 1, got " + std::to_string(q.sockets));
   if (q.cpu_tdp_w && !(std::isfinite(*q.cpu_tdp_w) && *q.cpu_tdp_w > 0))
     return Status::InvalidArgument("a TDP override must be a positive number of watts, got " +
                                    FormatDouble(*q.cpu_tdp_w));
@@ -93,7 +96,8 @@ Result<CpuLoadProfile> ParseCpuLoadProfile(const std::string& json_text) {
   if (j.is_discarded()) return bad("not valid JSON");
   if (!j.is_object()) return bad("not a JSON object");
   CpuLoadProfile p;
-  if (!j.contains("cpu_model") || !j["cpu_model"].is_string() || TrimCopy(j["cpu_model"].get<std::string>()).empty())
+  if (!j.contains("cpu_model") || !j["cpu_model"].is_string() ||
+      TrimCopy(j["cpu_model"].get<std::string>()).empty())
     return bad("\"cpu_model\" must be the CPU's model name");
   p.cpu_model = j["cpu_model"].get<std::string>();
   if (j.contains("threads")) {
@@ -123,7 +127,8 @@ Result<CpuLoadProfile> ParseCpuLoadProfile(const std::string& json_text) {
 Result<CpuLoadProfile> LoadCpuLoadProfile(Env* env, const std::string& path) {
   auto text = env->ReadFile(path);
   if (!text.ok())
-    return Status::InvalidArgument("cannot read the estimate profile " + path + ": " + text.status().message());
+    return Status::InvalidArgument("cannot read the estimate profile " + path + ": " +
+                                   text.status().message());
   auto p = ParseCpuLoadProfile(*text);
   if (!p.ok()) return Status::InvalidArgument(path + ": " + p.status().message());
   return p;
@@ -147,7 +152,8 @@ std::string CpuLoadProfileToJson(const CpuLoadProfile& profile) {
   j["cpu_model"] = profile.cpu_model;
   if (profile.threads) j["threads"] = *profile.threads;
   j["points"] = nlohmann::ordered_json::array();
-  for (const auto& p : profile.points) j["points"].push_back({{"load", p.load}, {"cpu_power_w", p.cpu_power_w}});
+  for (const auto& p : profile.points)
+    j["points"].push_back({{"load", p.load}, {"cpu_power_w", p.cpu_power_w}});
   return j.dump(2) + "\n";
 }
 
@@ -160,8 +166,9 @@ std::optional<double> UtilisationBetween(const CpuTimes& before, const CpuTimes&
 
 Status ValidateEstimateOptions(const MeterOptions& options) {
   if (options.cpu_tdp_w && (!std::isfinite(*options.cpu_tdp_w) || *options.cpu_tdp_w <= 0)) {
-    return Status::InvalidArgument("--cpu-tdp-w / WATTLAB_CPU_TDP_W must be a positive number of watts (got " +
-                                   FormatDouble(*options.cpu_tdp_w) + "); give the CPUs' TDP, e.g. 65");
+    return Status::InvalidArgument(
+        "--cpu-tdp-w / WATTLAB_CPU_TDP_W must be a positive number of watts (got " +
+        FormatDouble(*options.cpu_tdp_w) + "); give the CPUs' TDP, e.g. 65");
   }
   return Status::Ok();
 }
@@ -180,22 +187,37 @@ int CountStatCpus(const std::string& stat_text) {
   return std::max(n, 1);
 }
 
+// One /proc/stat tick; 10 ms (USER_HZ = 100) when the Env cannot tell.
+std::chrono::nanoseconds TickLength(Env* env) {
+  const int64_t per_s = env->ClockTicksPerSecond();
+  if (per_s <= 0) return std::chrono::milliseconds(10);
+  return std::chrono::nanoseconds(std::chrono::seconds(1)) / per_s;
+}
+
 class EstimateSource : public EnergySource {
  public:
-  EstimateSource(Env* env, CpuTimes start, double tdp_w, std::optional<CpuLoadProfile> profile, double profile_scale,
-                 std::optional<double> dram_w, std::vector<DomainInfo> domains,
+  EstimateSource(Env* env, CpuTimes start, double tdp_w, std::optional<CpuLoadProfile> profile,
+                 double profile_scale, std::optional<double> dram_w, std::vector<DomainInfo> domains,
                  std::vector<std::pair<std::string, std::string>> facts)
-      : env_(env), prev_(start), tdp_w_(tdp_w), profile_(std::move(profile)), profile_scale_(profile_scale),
-        dram_w_(dram_w), domains_(std::move(domains)), facts_(std::move(facts)) {}
+      : env_(env),
+        prev_(start),
+        tick_(TickLength(env)),
+        tdp_w_(tdp_w),
+        profile_(std::move(profile)),
+        profile_scale_(profile_scale),
+        dram_w_(dram_w),
+        domains_(std::move(domains)),
+        facts_(std::move(facts)) {}
 
   const std::string& name() const override { return name_; }
   const std::vector<DomainInfo>& domains() const override { return domains_; }
-  // /proc/stat advances in 10 ms ticks (USER_HZ = 100): faster reads would
-  // mostly see no tick at all.
-  std::chrono::nanoseconds min_interval() const override { return std::chrono::milliseconds(10); }
+  // /proc/stat advances in clock ticks (USER_HZ, 100 per second on Linux,
+  // so 10 ms): faster reads would mostly see no tick at all.
+  std::chrono::nanoseconds min_interval() const override { return tick_; }
 
   Status Read(std::vector<Reading>& out) override {
-    if (out.size() != domains_.size()) return Status::Internal("estimate Read: output size does not match domains");
+    if (out.size() != domains_.size())
+      return Status::Internal("estimate Read: output size does not match domains");
     WATTLAB_ASSIGN_OR_RETURN(CpuTimes now, ReadProcStat(env_));
     std::optional<double> u = UtilisationBetween(prev_, now);
     if (u) {
@@ -205,14 +227,15 @@ class EstimateSource : public EnergySource {
       prev_ = now;  // counters reset (e.g. a checkpointed VM): restart from here
     }
     last_util_pub_.store(last_util_, std::memory_order_relaxed);
-    out[0].value = CpuPowerW(last_util_);
-    if (dram_w_) out[1].value = *dram_w_;
+    out[0] = Reading::Power(CpuPowerW(last_util_));
+    if (dram_w_) out[1] = Reading::Power(*dram_w_);
     return Status::Ok();
   }
 
   std::vector<std::pair<std::string, std::string>> Facts() const override {
     auto f = facts_;
-    f.emplace_back("estimate.last_cpu_utilisation", FormatFixed(last_util_pub_.load(std::memory_order_relaxed), 3));
+    f.emplace_back("estimate.last_cpu_utilisation",
+                   FormatFixed(last_util_pub_.load(std::memory_order_relaxed), 3));
     return f;
   }
 
@@ -225,6 +248,7 @@ class EstimateSource : public EnergySource {
   const std::string name_ = kSourceEstimate;
   Env* env_;
   CpuTimes prev_;
+  const std::chrono::nanoseconds tick_;
   double last_util_ = 0;  // before any tick: idle, the conservative guess
   std::atomic<double> last_util_pub_{0};
   double tdp_w_;
@@ -281,10 +305,10 @@ ProbeResult ProbeEstimate(Env* env, const MeterOptions& options) {
   a.facts.emplace_back("estimate.cpu_tdp_w", FormatDouble(tdp.tdp_w));
   a.facts.emplace_back("estimate.cpu_tdp_method", tdp.method);
   a.facts.emplace_back("estimate.cpu_tdp", tdp.explanation);
-  a.facts.emplace_back("estimate.cpu_model", EstimateCurveText() +
-                                                 ", u = busy/total ticks of /proc/stat between reads; idle " +
-                                                 FormatDouble(EstimateCpuPowerW(tdp.tdp_w, 0)) + " W, full load " +
-                                                 FormatDouble(EstimateCpuPowerW(tdp.tdp_w, 1)) + " W");
+  a.facts.emplace_back("estimate.cpu_model",
+                       EstimateCurveText() + ", u = busy/total ticks of /proc/stat between reads; idle " +
+                           FormatDouble(EstimateCpuPowerW(tdp.tdp_w, 0)) + " W, full load " +
+                           FormatDouble(EstimateCpuPowerW(tdp.tdp_w, 1)) + " W");
   a.facts.emplace_back("estimate.error_band", EstimateErrorBandLine());
 
   // A measured profile replaces the fitted curve (the TDP facts stay, for reference).
@@ -301,14 +325,14 @@ ProbeResult ProbeEstimate(Env* env, const MeterOptions& options) {
     profile = std::move(*loaded);
     if (info.hypervisor && profile->threads && info.threads < *profile->threads)
       profile_scale = static_cast<double>(info.threads) / *profile->threads;
-    profile_text = "measured profile " + options.estimate_profile + " ('" + profile->cpu_model + "', " +
-                   std::to_string(profile->points.size()) + " points, linear between them" +
-                   (profile_scale != 1 ? ", x " + FormatFixed(profile_scale, 4) + " = " +
-                                             std::to_string(info.threads) + " of its " +
-                                             std::to_string(*profile->threads) + " threads"
-                                       : std::string()) +
-                   "); idle " + FormatDouble(profile_scale * ProfilePowerW(*profile, 0)) + " W, full load " +
-                   FormatDouble(profile_scale * ProfilePowerW(*profile, 1)) + " W";
+    profile_text =
+        "measured profile " + options.estimate_profile + " ('" + profile->cpu_model + "', " +
+        std::to_string(profile->points.size()) + " points, linear between them" +
+        (profile_scale != 1 ? ", x " + FormatFixed(profile_scale, 4) + " = " + std::to_string(info.threads) +
+                                  " of its " + std::to_string(*profile->threads) + " threads"
+                            : std::string()) +
+        "); idle " + FormatDouble(profile_scale * ProfilePowerW(*profile, 0)) + " W, full load " +
+        FormatDouble(profile_scale * ProfilePowerW(*profile, 1)) + " W";
     a.facts.emplace_back("estimate.profile", profile_text);
     if (NormalizeCpuModelTokens(profile->cpu_model) != NormalizeCpuModelTokens(info.model_name))
       a.facts.emplace_back("estimate.profile_mismatch", "the profile was measured on '" + profile->cpu_model +
@@ -323,7 +347,8 @@ ProbeResult ProbeEstimate(Env* env, const MeterOptions& options) {
   cpu.in_total = true;
   cpu.estimated = true;
   cpu.is_counter = false;
-  cpu.note = profile ? "estimate: " + profile_text : "estimate: " + tdp.explanation + "; " + EstimateCurveText();
+  cpu.note =
+      profile ? "estimate: " + profile_text : "estimate: " + tdp.explanation + "; " + EstimateCurveText();
   if (profile) {
     double top = 0;
     for (const auto& p : profile->points) top = std::max(top, p.cpu_power_w);
@@ -357,7 +382,8 @@ ProbeResult ProbeEstimate(Env* env, const MeterOptions& options) {
 
   a.available = true;
   a.domains = domains;
-  r.source = std::make_unique<EstimateSource>(env, *start, tdp.tdp_w, std::move(profile), profile_scale, dram_w, std::move(domains), a.facts);
+  r.source = std::make_unique<EstimateSource>(env, *start, tdp.tdp_w, std::move(profile), profile_scale,
+                                              dram_w, std::move(domains), a.facts);
   return r;
 }
 

@@ -65,26 +65,26 @@ std::string EstimateErrorBandLine();
 // A pure function over the TDP table and the curve: the CPU need not be
 // this machine's.
 struct EstimateQuery {
-  std::string cpu_model;             // cpuinfo-style name: "AMD EPYC 8024P 8-Core Processor"
-  std::optional<int> threads;        // logical CPUs of the whole machine; needed when the table lacks the CPU
-  int sockets = 1;                   // multiplies a table row's per-socket TDP
-  std::optional<double> load;        // one point at this utilisation (0..1); none: 0, 0.1, ..., 1
-  std::optional<double> cpu_tdp_w;   // an override, as --cpu-tdp-w
+  std::string cpu_model;            // cpuinfo-style name: "AMD EPYC 8024P 8-Core Processor"
+  std::optional<int> threads;       // logical CPUs of the whole machine; needed when the table lacks the CPU
+  int sockets = 1;                  // multiplies a table row's per-socket TDP
+  std::optional<double> load;       // one point at this utilisation (0..1); none: 0, 0.1, ..., 1
+  std::optional<double> cpu_tdp_w;  // an override, as --cpu-tdp-w
   // Optional cpuinfo numbers for the generation rule (-1: unknown).
-  std::string vendor;                // "GenuineIntel", "AuthenticAMD"
+  std::string vendor;  // "GenuineIntel", "AuthenticAMD"
   int family = -1;
   int model = -1;
 };
 
 struct EstimatePoint {
-  double load = 0;          // utilisation, 0..1
-  double cpu_power_w = 0;   // estimated CPU package power at that load
+  double load = 0;         // utilisation, 0..1
+  double cpu_power_w = 0;  // estimated CPU package power at that load
 };
 
 struct CpuEstimate {
   std::string cpu_model;
   double tdp_w = 0;
-  std::string tdp_method;       // kTdpMethod*: "table", "generation rule", "default 4 W per thread", "override"
+  std::string tdp_method;  // kTdpMethod*: "table", "generation rule", "default 4 W per thread", "override"
   std::string tdp_explanation;  // which row (and its citation), rule or fallback
   int error_band_pct = kEstimateErrorBandPct;
   std::vector<EstimatePoint> points;

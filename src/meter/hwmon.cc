@@ -41,7 +41,8 @@ class HwmonSource : public rapl::SourceBase {
     for (size_t i = 0; i < files_.size(); ++i) {
       auto v = rapl::PReadDecimal(*files_[i]);
       if (!v.ok()) return v.status().WithContext(name_);
-      out[i].value = static_cast<double>(*v) / 1e6;  // uJ -> J, uW -> W; one rounding
+      const double si = static_cast<double>(*v) / 1e6;  // uJ -> J, uW -> W; one rounding
+      out[i] = domains_[i].is_counter ? Reading::Energy(si) : Reading::Power(si);
     }
     return Status::Ok();
   }

@@ -54,7 +54,8 @@ Result<std::vector<IdleEntry>> LoadIdleEntries(Env* env, const std::string& path
       x.busy = e.value("busy", false);
       if (e.contains("cpu_util") && e["cpu_util"].is_number()) x.cpu_util = e["cpu_util"].get<double>();
       if (e.contains("domains"))
-        for (const auto& d : e["domains"]) x.domains_w.emplace_back(d.at("name").get<std::string>(), d.at("power_w").get<double>());
+        for (const auto& d : e["domains"])
+          x.domains_w.emplace_back(d.at("name").get<std::string>(), d.at("power_w").get<double>());
       out.push_back(std::move(x));
     }
   } catch (const nlohmann::json::exception& ex) {
@@ -100,7 +101,8 @@ Status SaveIdleEntry(Env* env, const std::string& path, const IdleEntry& entry) 
   // it over the file: on any failure (disk full, rename refused, directory
   // gone) the previous file is whole and the temporary is removed.
   const std::string what = "cannot save the idle baseline to " + path;
-  if (std::string dir = ParentDir(path); !dir.empty()) WATTLAB_RETURN_IF_ERROR(env->CreateDirs(dir).WithContext(what));
+  if (std::string dir = ParentDir(path); !dir.empty())
+    WATTLAB_RETURN_IF_ERROR(env->CreateDirs(dir).WithContext(what));
   return env->WriteFileAtomically(path, j.dump(2) + "\n").WithContext(what);
 }
 

@@ -26,14 +26,14 @@ namespace wattlab {
 
 struct IdleEntry {
   std::string host;
-  std::vector<std::string> sources;  // chosen source names, in meter order
-  double idle_power_w = 0;           // whole machine, in_total domains
+  std::vector<std::string> sources;                       // chosen source names, in meter order
+  double idle_power_w = 0;                                // whole machine, in_total domains
   std::vector<std::pair<std::string, double>> domains_w;  // per-domain idle power
-  double measured_at_s = 0;          // Unix seconds
+  double measured_at_s = 0;                               // Unix seconds
   double duration_s = 0;
   bool estimated = false;
-  bool busy = false;                 // measured while the machine was busy (meter/busy.h)
-  std::optional<double> cpu_util;    // machine CPU utilisation during it, 0..1
+  bool busy = false;               // measured while the machine was busy (meter/busy.h)
+  std::optional<double> cpu_util;  // machine CPU utilisation during it, 0..1
 };
 
 // The state file path from XDG_STATE_HOME / HOME (read through env).

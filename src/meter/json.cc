@@ -7,7 +7,9 @@
 namespace wattlab {
 
 namespace {
-nlohmann::json NumberOrNull(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json NumberOrNull(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
 nlohmann::json OptionalNumber(const std::optional<double>& v) {
   return v ? NumberOrNull(*v) : nlohmann::json(nullptr);
 }
@@ -22,7 +24,8 @@ nlohmann::json DomainInfoToJson(const DomainInfo& d) {
   j["estimated"] = d.estimated;
   j["kind"] = d.is_counter ? "counter" : "power";
   j["unit"] = d.is_counter ? "J" : "W";
-  j["max_energy_range_j"] = d.max_energy_range_j > 0 ? NumberOrNull(d.max_energy_range_j) : nlohmann::json(nullptr);
+  j["max_energy_range_j"] =
+      d.max_energy_range_j > 0 ? NumberOrNull(d.max_energy_range_j) : nlohmann::json(nullptr);
   j["max_power_w"] = d.max_power_w > 0 ? NumberOrNull(d.max_power_w) : nlohmann::json(nullptr);
   j["note"] = d.note;
   return j;
@@ -86,6 +89,16 @@ nlohmann::json WindowToJson(const WindowResult& w, const std::optional<WindowWor
   j["attributed_share"] = OptionalNumber(w.attributed_share);
   j["attributed_energy_j"] = OptionalNumber(w.attributed_energy_j);
   j["meter_samples"] = w.samples;
+  auto bytes = [](const std::optional<int64_t>& v) -> nlohmann::json {
+    if (!v) return nullptr;
+    return *v;
+  };
+  j["net_rx_bytes"] = bytes(w.net_rx_bytes);
+  j["net_tx_bytes"] = bytes(w.net_tx_bytes);
+  j["lo_rx_bytes"] = bytes(w.lo_rx_bytes);
+  j["lo_tx_bytes"] = bytes(w.lo_tx_bytes);
+  j["io_read_bytes"] = bytes(w.io_read_bytes);
+  j["io_write_bytes"] = bytes(w.io_write_bytes);
   j["domains"] = nlohmann::json::array();
   for (const auto& d : w.domains) {
     nlohmann::json dj;

@@ -8,10 +8,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "wattlab/meter.h"
 
@@ -33,8 +32,10 @@ struct WindowWork {
 // The one JSON shape of a meter window, printed by measure, train, infer:
 // {name, start_s, duration_s, energy_j, mean_power_w, idle_power_w,
 //  energy_above_idle_j, estimated, sources, cpu_util, attributed_share,
-//  attributed_energy_j, meter_samples, domains: [{name, source, component,
-//  in_total, estimated, energy_j, mean_power_w}]}
+//  attributed_energy_j, meter_samples, net_rx_bytes, net_tx_bytes,
+//  lo_rx_bytes, lo_tx_bytes, io_read_bytes, io_write_bytes (null when unread;
+//  see WindowResult), domains: [{name, source, component, in_total,
+//  estimated, energy_j, mean_power_w}]}
 // and, when `work` is given, what the workload did in it:
 // {samples, samples_per_s, energy_per_sample_j, energy_per_sample_basis
 //  ("energy_above_idle_j" | "energy_j", core/energy_basis.h), mean_loss

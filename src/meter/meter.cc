@@ -5,13 +5,11 @@
 #include <mutex>
 
 #include "core/strings.h"
+#include "meter/busy.h"
 #include "meter/detect.h"
 #include "meter/meter_impl.h"
-#include "meter/busy.h"
-#include "meter/sampler.h"
-#if WATTLAB_HAVE_PROCFS
 #include "meter/procfs.h"
-#endif
+#include "meter/sampler.h"
 
 namespace wattlab {
 
@@ -21,32 +19,59 @@ struct CpuTicks {
   uint64_t busy = 0, total = 0;
 };
 
+// Byte counters at one window edge (procfs.h's NetBytes / IoBytes).
+struct NetSnap {
+  uint64_t rx = 0, tx = 0, lo_rx = 0, lo_tx = 0;
+};
+struct IoSnap {
+  uint64_t read = 0, write = 0;
+};
+
 std::optional<CpuTicks> ReadMachineTicks(Env* env) {
-#if WATTLAB_HAVE_PROCFS
   auto t = ReadProcStat(env);
   if (!t.ok()) return std::nullopt;
   return CpuTicks{t->Busy(), t->Total()};
+}
+
+std::optional<NetSnap> ReadNet(Env* env) {
+#if WATTLAB_HAVE_PROCFS
+  auto b = ReadNetDev(env);
+  if (!b.ok()) return std::nullopt;
+  return NetSnap{b->rx, b->tx, b->lo_rx, b->lo_tx};
 #else
   (void)env;
   return std::nullopt;
 #endif
 }
 
-std::optional<uint64_t> ReadTreeTicks(Env* env, int pid) {
+std::optional<IoSnap> ReadTreeIo(Env* env, int pid) {
 #if WATTLAB_HAVE_PROCFS
-  auto t = ReadProcessTreeCpuTicks(env, pid);
-  if (!t.ok()) return std::nullopt;
-  return *t;
+  auto b = ReadProcessTreeIoBytes(env, pid);
+  if (!b.ok()) return std::nullopt;
+  return IoSnap{b->read, b->write};
 #else
   (void)env, (void)pid;
   return std::nullopt;
 #endif
 }
 
+// end - begin of a counter that only grows; a reset (interface gone and back,
+// pid reused) reads as 0 rather than a wrapped huge number.
+int64_t Grown(uint64_t begin, uint64_t end) { return end >= begin ? static_cast<int64_t>(end - begin) : 0; }
+
+std::optional<uint64_t> ReadTreeTicks(Env* env, int pid) {
+  auto t = ReadProcessTreeCpuTicks(env, pid);
+  if (!t.ok()) return std::nullopt;
+  return *t;
+}
+
 class MeterImpl : public Meter {
  public:
   MeterImpl(Env* env, const MeterOptions& options, DetectionReport report)
-      : env_(env), options_(options), attempts_(std::move(report.attempts)), sources_(std::move(report.chosen)) {
+      : env_(env),
+        options_(options),
+        attempts_(std::move(report.attempts)),
+        sources_(std::move(report.chosen)) {
     std::vector<EnergySource*> raw;
     for (auto& s : sources_) raw.push_back(s.get());
     sampler_ = std::make_unique<Sampler>(env_, raw, options_.interval, options_.timeline_capacity);
@@ -97,6 +122,8 @@ class MeterImpl : public Meter {
       w.pid = attribution_pid_;
     }
     if (w.pid) w.pid_ticks_begin = ReadTreeTicks(env_, *w.pid);
+    w.net_begin = ReadNet(env_);
+    if (w.pid) w.io_begin = ReadTreeIo(env_, *w.pid);
     if (w.started) {
       w.errors_begin = sampler_->error_count();
       w.begin = sampler_->SampleNow();
@@ -117,11 +144,15 @@ class MeterImpl : public Meter {
       w = std::move(it->second);
       windows_.erase(it);
     }
-    if (!w.started) return Status::FailedPrecondition("window '" + w.name + "' began before the meter was started");
+    if (!w.started)
+      return Status::FailedPrecondition("window '" + w.name + "' began before the meter was started");
     EnergySnapshot end = sampler_->SampleNow();
     std::optional<CpuTicks> cpu_end = ReadMachineTicks(env_);
     std::optional<uint64_t> pid_ticks_end;
     if (w.pid) pid_ticks_end = ReadTreeTicks(env_, *w.pid);
+    std::optional<NetSnap> net_end = ReadNet(env_);
+    std::optional<IoSnap> io_end;
+    if (w.pid) io_end = ReadTreeIo(env_, *w.pid);
     // Only errors met during this window make it fail: one bad read an hour
     // ago does not void every later window of a long study.
     Status err = sampler_->FirstErrorSince(w.errors_begin);
@@ -163,7 +194,8 @@ class MeterImpl : public Meter {
       if (d.in_total) {
         r.energy_j += d.energy_j;
         if (d.estimated) r.estimated = true;
-        if (std::find(r.sources.begin(), r.sources.end(), d.source) == r.sources.end()) r.sources.push_back(d.source);
+        if (std::find(r.sources.begin(), r.sources.end(), d.source) == r.sources.end())
+          r.sources.push_back(d.source);
         if (d.component == Component::kCpu) {
           cpu_energy_j += d.energy_j;
           for (const auto& [n, p] : idle_domains)
@@ -207,6 +239,16 @@ class MeterImpl : public Meter {
       r.attributed_share = share;
       r.attributed_energy_j = share * dynamic_cpu_j;
     }
+    if (w.net_begin && net_end) {
+      r.net_rx_bytes = Grown(w.net_begin->rx, net_end->rx);
+      r.net_tx_bytes = Grown(w.net_begin->tx, net_end->tx);
+      r.lo_rx_bytes = Grown(w.net_begin->lo_rx, net_end->lo_rx);
+      r.lo_tx_bytes = Grown(w.net_begin->lo_tx, net_end->lo_tx);
+    }
+    if (w.io_begin && io_end) {
+      r.io_read_bytes = Grown(w.io_begin->read, io_end->read);
+      r.io_write_bytes = Grown(w.io_begin->write, io_end->write);
+    }
     return r;
   }
 
@@ -224,12 +266,11 @@ class MeterImpl : public Meter {
     std::lock_guard<std::mutex> lock(mu_);
     return idle_power_w_;
   }
-  bool SetIdleDomains(const std::vector<std::pair<std::string, double>>& v) {
+  void SetIdleDomainPowers(const std::vector<std::pair<std::string, double>>& idle_w_by_domain) override {
     std::lock_guard<std::mutex> lock(mu_);
-    idle_domain_w_ = v;
-    return true;
+    idle_domain_w_ = idle_w_by_domain;
   }
-  std::vector<std::pair<std::string, double>> IdleDomains() const {
+  std::vector<std::pair<std::string, double>> idle_domain_powers_w() const override {
     std::lock_guard<std::mutex> lock(mu_);
     return idle_domain_w_;
   }
@@ -238,7 +279,8 @@ class MeterImpl : public Meter {
     if (duration.count() <= 0) return Status::InvalidArgument("idle measurement needs a positive duration");
     {
       std::lock_guard<std::mutex> lock(start_mu_);
-      if (!started_) return Status::FailedPrecondition("MeasureIdle needs a started meter: call Start() first");
+      if (!started_)
+        return Status::FailedPrecondition("MeasureIdle needs a started meter: call Start() first");
     }
     WindowId id = BeginWindow("idle");
     env_->SleepFor(duration);
@@ -262,8 +304,10 @@ class MeterImpl : public Meter {
 
   void SetAttributionPid(int pid) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (pid > 0) attribution_pid_ = pid;
-    else attribution_pid_.reset();
+    if (pid > 0)
+      attribution_pid_ = pid;
+    else
+      attribution_pid_.reset();
   }
 
   std::vector<TimelineSample> Timeline() const override { return sampler_->Timeline(); }
@@ -277,6 +321,8 @@ class MeterImpl : public Meter {
     std::optional<CpuTicks> cpu_begin;
     std::optional<int> pid;
     std::optional<uint64_t> pid_ticks_begin;
+    std::optional<NetSnap> net_begin;
+    std::optional<IoSnap> io_begin;
   };
 
   Env* const env_;
@@ -289,12 +335,12 @@ class MeterImpl : public Meter {
   bool started_ = false;  // GUARDED_BY(start_mu_)
 
   mutable std::mutex mu_;
-  std::map<WindowId, WindowState> windows_;                  // GUARDED_BY(mu_)
-  WindowId next_id_ = 1;                                      // GUARDED_BY(mu_)
-  std::optional<double> idle_power_w_;                        // GUARDED_BY(mu_)
-  bool idle_busy_ = false;                                    // GUARDED_BY(mu_)
+  std::map<WindowId, WindowState> windows_;                    // GUARDED_BY(mu_)
+  WindowId next_id_ = 1;                                       // GUARDED_BY(mu_)
+  std::optional<double> idle_power_w_;                         // GUARDED_BY(mu_)
+  bool idle_busy_ = false;                                     // GUARDED_BY(mu_)
   std::vector<std::pair<std::string, double>> idle_domain_w_;  // GUARDED_BY(mu_)
-  std::optional<int> attribution_pid_;                        // GUARDED_BY(mu_)
+  std::optional<int> attribution_pid_;                         // GUARDED_BY(mu_)
 };
 
 }  // namespace
@@ -303,24 +349,14 @@ std::unique_ptr<Meter> NewMeterFromDetection(Env* env, const MeterOptions& optio
   return std::make_unique<MeterImpl>(env, options, std::move(report));
 }
 
-bool SetIdleDomainPowers(Meter* meter, const std::vector<std::pair<std::string, double>>& idle_w_by_domain) {
-  auto* impl = dynamic_cast<MeterImpl*>(meter);
-  return impl != nullptr && impl->SetIdleDomains(idle_w_by_domain);
-}
-
-std::vector<std::pair<std::string, double>> IdleDomainPowers(const Meter* meter) {
-  auto* impl = dynamic_cast<const MeterImpl*>(meter);
-  if (impl == nullptr) return {};
-  return impl->IdleDomains();
-}
-
 Result<std::unique_ptr<Meter>> Meter::Create(Env* env, const MeterOptions& options) {
   auto report = DetectSources(env, options);
   if (!report.ok()) return report.status();
   if (report->chosen.empty()) {
     std::string why;
     for (const auto& a : report->attempts) why += "\n  " + a.source + ": " + a.reason;
-    return Status::FailedPrecondition("no energy source is usable on this machine (see 'wattlab meters'):" + why);
+    return Status::FailedPrecondition("no energy source is usable on this machine (see 'wattlab meters'):" +
+                                      why);
   }
   std::unique_ptr<Meter> m = NewMeterFromDetection(env, options, std::move(report).value());
   return m;

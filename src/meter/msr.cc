@@ -68,7 +68,7 @@ class MsrSource : public rapl::SourceBase {
       const MsrDomain& d = regs_[i];
       auto raw = files_[d.file]->ReadU64(d.reg);
       if (!raw.ok()) return raw.status().WithContext(name_);
-      out[i].value = static_cast<double>(*raw & 0xffffffffu) * d.unit_j;
+      out[i] = Reading::Energy(static_cast<double>(*raw & 0xffffffffu) * d.unit_j);
     }
     return Status::Ok();
   }

@@ -17,8 +17,8 @@ Status StatusFromNvml(nvmlReturn_t rc, const std::string& what, const char* erro
                      " (NVML code " + std::to_string(rc) + ")";
   switch (rc) {
     case NVML_ERROR_NO_PERMISSION:
-      return Status::PermissionDenied(text +
-                                      "; run as a user allowed to open /dev/nvidia* (e.g. in the 'video' group) or as root");
+      return Status::PermissionDenied(
+          text + "; run as a user allowed to open /dev/nvidia* (e.g. in the 'video' group) or as root");
     case NVML_ERROR_NOT_SUPPORTED:
       return Status::NotSupported(text + "; this GPU or driver does not offer it");
     case NVML_ERROR_DRIVER_NOT_LOADED:
@@ -84,7 +84,10 @@ class NvmlSource : public EnergySource {
  public:
   NvmlSource(NvmlApi api, std::vector<Gpu> gpus, std::vector<DomainInfo> domains,
              std::vector<std::pair<std::string, std::string>> static_facts)
-      : api_(api), gpus_(std::move(gpus)), domains_(std::move(domains)), static_facts_(std::move(static_facts)) {
+      : api_(api),
+        gpus_(std::move(gpus)),
+        domains_(std::move(domains)),
+        static_facts_(std::move(static_facts)) {
     bool any_power = false;
     for (const Gpu& g : gpus_) any_power |= !g.energy_counter;
     // The energy counter is exact at any period, but a read costs a driver
@@ -105,14 +108,15 @@ class NvmlSource : public EnergySource {
       const Gpu& g = gpus_[i];
       if (g.energy_counter) {
         unsigned long long mj = 0;
-        WATTLAB_RETURN_IF_ERROR(api_.Check(api_.GetTotalEnergy(g.handle, &mj),
-                                           "nvmlDeviceGetTotalEnergyConsumption(gpu-" + std::to_string(g.index) + ")"));
-        out[i].value = static_cast<double>(mj) / 1000.0;
+        WATTLAB_RETURN_IF_ERROR(
+            api_.Check(api_.GetTotalEnergy(g.handle, &mj),
+                       "nvmlDeviceGetTotalEnergyConsumption(gpu-" + std::to_string(g.index) + ")"));
+        out[i] = Reading::Energy(static_cast<double>(mj) / 1000.0);
       } else {
         unsigned int mw = 0;
-        WATTLAB_RETURN_IF_ERROR(
-            api_.Check(api_.GetPowerUsage(g.handle, &mw), "nvmlDeviceGetPowerUsage(gpu-" + std::to_string(g.index) + ")"));
-        out[i].value = mw / 1000.0;
+        WATTLAB_RETURN_IF_ERROR(api_.Check(api_.GetPowerUsage(g.handle, &mw),
+                                           "nvmlDeviceGetPowerUsage(gpu-" + std::to_string(g.index) + ")"));
+        out[i] = Reading::Power(mw / 1000.0);
       }
     }
     return Status::Ok();
@@ -153,7 +157,9 @@ ProbeResult ProbeNvml(Env* env, const MeterOptions& options) {
   auto handle = env->DlOpen(lib);
   if (!handle.ok()) {
     a.reason = "no NVIDIA driver (" + lib + " not found)";
-    a.hint = "on a GPU machine install the NVIDIA driver; if the library lives elsewhere, set WATTLAB_NVML_LIBRARY to its path";
+    a.hint =
+        "on a GPU machine install the NVIDIA driver; if the library lives elsewhere, set "
+        "WATTLAB_NVML_LIBRARY to its path";
     a.facts.emplace_back("nvml.dlopen_error", handle.status().message());
     return r;
   }
@@ -222,7 +228,8 @@ ProbeResult ProbeNvml(Env* env, const MeterOptions& options) {
     const std::string p = dom + ".";
     Gpu g;
     g.index = i;
-    Status hs = api.Check(api.GetHandleByIndex(i, &g.handle), "nvmlDeviceGetHandleByIndex_v2(" + std::to_string(i) + ")");
+    Status hs = api.Check(api.GetHandleByIndex(i, &g.handle),
+                          "nvmlDeviceGetHandleByIndex_v2(" + std::to_string(i) + ")");
     if (!hs.ok()) {
       problems.push_back(dom + ": " + hs.message());
       continue;
@@ -239,8 +246,9 @@ ProbeResult ProbeNvml(Env* env, const MeterOptions& options) {
     d.in_total = true;
     d.estimated = false;
     unsigned long long mj = 0;
-    Status es = api.GetTotalEnergy ? api.Check(api.GetTotalEnergy(g.handle, &mj), "nvmlDeviceGetTotalEnergyConsumption")
-                                   : Status::NotSupported("nvmlDeviceGetTotalEnergyConsumption is missing from " + lib);
+    Status es = api.GetTotalEnergy
+                    ? api.Check(api.GetTotalEnergy(g.handle, &mj), "nvmlDeviceGetTotalEnergyConsumption")
+                    : Status::NotSupported("nvmlDeviceGetTotalEnergyConsumption is missing from " + lib);
     if (es.ok()) {
       g.energy_counter = true;
       d.is_counter = true;
@@ -277,7 +285,8 @@ ProbeResult ProbeNvml(Env* env, const MeterOptions& options) {
 
   if (gpus.empty()) {
     api.Shutdown();
-    a.reason = "NVML lists " + std::to_string(count) + " GPU(s) but none is readable: " + Join(problems, "; ");
+    a.reason =
+        "NVML lists " + std::to_string(count) + " GPU(s) but none is readable: " + Join(problems, "; ");
     a.hint = "check `nvidia-smi -q -d POWER` on this machine";
     return r;
   }

@@ -48,7 +48,7 @@ class PerfSource : public rapl::SourceBase {
     for (size_t i = 0; i < files_.size(); ++i) {
       auto raw = files_[i]->ReadU64(0);
       if (!raw.ok()) return raw.status().WithContext(name_);
-      out[i].value = static_cast<double>(*raw) * scales_j_[i];
+      out[i] = Reading::Energy(static_cast<double>(*raw) * scales_j_[i]);
     }
     return Status::Ok();
   }

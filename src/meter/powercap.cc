@@ -64,7 +64,7 @@ class PowercapSource : public rapl::SourceBase {
       if (!uj.ok()) return uj.status().WithContext(name_);
       // Dividing by the exact 1e6 rounds once: 123456789 uJ reads as exactly
       // 123.456789 J, the figure a user checks against the file.
-      out[i].value = static_cast<double>(*uj) / 1e6;
+      out[i] = Reading::Energy(static_cast<double>(*uj) / 1e6);
     }
     return Status::Ok();
   }

@@ -1,7 +1,5 @@
 #include "meter/procfs.h"
 
-#include <unistd.h>
-
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -46,7 +44,9 @@ Result<CpuTimes> ParseProcStat(const std::string& text) {
     uint64_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (size_t i = 1; i < f.size() && i <= 8; ++i) {
       auto n = ParseU64Field(f[i]);
-      if (!n) return Status::Corruption("/proc/stat: field " + std::to_string(i) + " of the 'cpu' line is not a number: '" + f[i] + "'");
+      if (!n)
+        return Status::Corruption("/proc/stat: field " + std::to_string(i) +
+                                  " of the 'cpu' line is not a number: '" + f[i] + "'");
       v[i - 1] = *n;
     }
     CpuTimes t;
@@ -146,10 +146,14 @@ Result<uint64_t> ParseMeminfoBytes(const std::string& text, const std::string& k
     uint64_t scale = 1;
     if (f.size() >= 2) {
       std::string unit = ToLower(f[1]);
-      if (unit == "kb") scale = 1024;  // the kernel's "kB" means KiB
-      else if (unit == "mb") scale = 1024 * 1024;
-      else if (unit == "gb") scale = 1024ull * 1024 * 1024;
-      else return Status::Corruption("/proc/meminfo: unknown " + key + " unit '" + f[1] + "'");
+      if (unit == "kb")
+        scale = 1024;  // the kernel's "kB" means KiB
+      else if (unit == "mb")
+        scale = 1024 * 1024;
+      else if (unit == "gb")
+        scale = 1024ull * 1024 * 1024;
+      else
+        return Status::Corruption("/proc/meminfo: unknown " + key + " unit '" + f[1] + "'");
     }
     return *n * scale;
   }
@@ -158,7 +162,9 @@ Result<uint64_t> ParseMeminfoBytes(const std::string& text, const std::string& k
 }  // namespace
 
 Result<uint64_t> ParseMemTotalBytes(const std::string& text) { return ParseMeminfoBytes(text, "MemTotal"); }
-Result<uint64_t> ParseMemAvailableBytes(const std::string& text) { return ParseMeminfoBytes(text, "MemAvailable"); }
+Result<uint64_t> ParseMemAvailableBytes(const std::string& text) {
+  return ParseMeminfoBytes(text, "MemAvailable");
+}
 
 Result<uint64_t> ReadMemAvailableBytes(Env* env) {
   WATTLAB_ASSIGN_OR_RETURN(std::string text, env->ReadFile("/proc/meminfo"));
@@ -241,9 +247,91 @@ Result<uint64_t> ReadProcessTreeCpuTicks(Env* env, int pid) {
   return ticks;
 }
 
-long ClockTicksPerSecond() {
-  long t = sysconf(_SC_CLK_TCK);
-  return t > 0 ? t : 100;
+Result<NetBytes> ParseNetDev(const std::string& text) {
+  // Two header lines, then "  iface: rx_bytes rx_packets errs drop fifo frame
+  // compressed multicast tx_bytes ...": tx_bytes is the 9th number.
+  NetBytes b;
+  int parsed = 0;
+  for (const std::string& line : Split(text, '\n')) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string iface = TrimCopy(line.substr(0, colon));
+    std::vector<uint64_t> v;
+    for (const std::string& f : Split(line.substr(colon + 1), ' ')) {
+      if (f.empty()) continue;
+      auto n = ParseInt(f);
+      if (!n || *n < 0) break;
+      v.push_back(static_cast<uint64_t>(*n));
+    }
+    if (iface.empty() || v.size() < 9) continue;
+    ++parsed;
+    if (iface == "lo") {
+      b.lo_rx += v[0];
+      b.lo_tx += v[8];
+    } else {
+      b.rx += v[0];
+      b.tx += v[8];
+    }
+  }
+  if (parsed == 0) return Status::Corruption("/proc/net/dev: no interface line");
+  return b;
+}
+
+Result<NetBytes> ReadNetDev(Env* env) {
+  WATTLAB_ASSIGN_OR_RETURN(std::string text, env->ReadFile("/proc/net/dev"));
+  return ParseNetDev(text);
+}
+
+Result<IoBytes> ParsePidIo(const std::string& text) {
+  IoBytes b;
+  bool r = false, w = false;
+  for (const std::string& line : Split(text, '\n')) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string key = TrimCopy(line.substr(0, colon));
+    auto n = ParseInt(TrimCopy(line.substr(colon + 1)));
+    if (!n || *n < 0) continue;
+    if (key == "read_bytes") b.read = static_cast<uint64_t>(*n), r = true;
+    if (key == "write_bytes") b.write = static_cast<uint64_t>(*n), w = true;
+  }
+  if (!r || !w) return Status::Corruption("/proc/<pid>/io: no read_bytes/write_bytes lines");
+  return b;
+}
+
+Result<IoBytes> ReadProcessTreeIoBytes(Env* env, int pid) {
+  const std::string root_path = "/proc/" + std::to_string(pid) + "/io";
+  WATTLAB_ASSIGN_OR_RETURN(std::string root_text, env->ReadFile(root_path));
+  WATTLAB_ASSIGN_OR_RETURN(IoBytes total, ParsePidIo(root_text));
+  WATTLAB_ASSIGN_OR_RETURN(std::vector<std::string> entries, env->ListDir("/proc"));
+  std::unordered_map<int, std::vector<int>> children;
+  for (const std::string& e : entries) {
+    auto n = ParseInt(e);
+    if (!n || *n <= 0 || *n == pid) continue;
+    auto text = env->ReadFile("/proc/" + e + "/stat");
+    if (!text.ok()) continue;
+    auto st = ParsePidStat(*text);
+    if (!st.ok()) continue;
+    children[st->ppid].push_back(st->pid);
+  }
+  std::vector<int> stack = {pid};
+  std::set<int> seen;
+  while (!stack.empty()) {
+    int p = stack.back();
+    stack.pop_back();
+    if (!seen.insert(p).second) continue;
+    if (p != pid) {
+      auto text = env->ReadFile("/proc/" + std::to_string(p) + "/io");
+      if (text.ok())
+        if (auto io = ParsePidIo(*text); io.ok()) {
+          total.read += io->read;
+          total.write += io->write;
+        }
+    }
+    auto it = children.find(p);
+    if (it == children.end()) continue;
+    for (int c : it->second) stack.push_back(c);
+  }
+  return total;
 }
 
 }  // namespace wattlab

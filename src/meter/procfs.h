@@ -2,7 +2,8 @@
 //
 // /proc/stat (machine CPU ticks), /proc/cpuinfo (CPU model, vendor, family,
 // model number, topology), /proc/meminfo (installed memory) and
-// /proc/<pid>/stat (a process's CPU ticks and parent). Every read goes
+// /proc/<pid>/stat (a process's CPU ticks and parent), /proc/net/dev
+// (network bytes) and /proc/<pid>/io (storage bytes). Every read goes
 // through the Env passed in, so tests point "/proc" at a fixture tree under
 // tests/fixtures/proc-*/.
 //
@@ -53,14 +54,14 @@ Result<CpuTimes> ReadProcStat(Env* env);
 // (e.g. "physical id" inside some VMs, "cpu family" on ARM) stay at their
 // defaults; threads is always >= 1 on success.
 struct CpuInfo {
-  std::string vendor;      // "GenuineIntel", "AuthenticAMD", "" when unknown
-  std::string model_name;  // "Intel(R) Core(TM) i7-8700K CPU @ 3.70GHz", "AMD EPYC"
-  int family = -1;         // "cpu family" (decimal in the file: 25 = 0x19)
-  int model = -1;          // "model" (decimal in the file: 17 = 0x11)
-  int threads = 0;         // logical CPUs ("processor" entries)
-  int sockets = 0;         // distinct "physical id" values (1 when none printed)
-  int cores = 0;           // physical cores over all sockets ("cpu cores" x sockets; = threads when unknown)
-  bool hypervisor = false; // "hypervisor" in flags: a VM, which may see only a slice of a socket
+  std::string vendor;       // "GenuineIntel", "AuthenticAMD", "" when unknown
+  std::string model_name;   // "Intel(R) Core(TM) i7-8700K CPU @ 3.70GHz", "AMD EPYC"
+  int family = -1;          // "cpu family" (decimal in the file: 25 = 0x19)
+  int model = -1;           // "model" (decimal in the file: 17 = 0x11)
+  int threads = 0;          // logical CPUs ("processor" entries)
+  int sockets = 0;          // distinct "physical id" values (1 when none printed)
+  int cores = 0;            // physical cores over all sockets ("cpu cores" x sockets; = threads when unknown)
+  bool hypervisor = false;  // "hypervisor" in flags: a VM, which may see only a slice of a socket
 };
 
 Result<CpuInfo> ParseCpuInfo(const std::string& text);
@@ -92,7 +93,25 @@ Result<ProcStat> ParsePidStat(const std::string& text);
 // during the scan are skipped. NotFound when `pid` itself does not exist.
 Result<uint64_t> ReadProcessTreeCpuTicks(Env* env, int pid);
 
-// sysconf(_SC_CLK_TCK): ticks per second of /proc/stat and /proc/<pid>/stat.
-long ClockTicksPerSecond();
+// Byte counters of /proc/net/dev (the whole network namespace): every
+// interface but "lo" summed, and "lo" apart.
+struct NetBytes {
+  uint64_t rx = 0, tx = 0;        // all interfaces but lo
+  uint64_t lo_rx = 0, lo_tx = 0;  // loopback
+};
+// Corruption when no interface line parses.
+Result<NetBytes> ParseNetDev(const std::string& text);
+Result<NetBytes> ReadNetDev(Env* env);
+
+// read_bytes / write_bytes of /proc/<pid>/io: bytes the process caused to be
+// fetched from or sent to storage (page-cache hits are not reads).
+struct IoBytes {
+  uint64_t read = 0, write = 0;
+};
+Result<IoBytes> ParsePidIo(const std::string& text);
+// Summed over `pid` and its live descendants (ppid links of /proc/*/stat);
+// vanished or unreadable descendants are skipped. NotFound / PermissionDenied
+// when `pid`'s own file cannot be read.
+Result<IoBytes> ReadProcessTreeIoBytes(Env* env, int pid);
 
 }  // namespace wattlab

@@ -1,7 +1,6 @@
 #include "meter/sampler.h"
 
 #include <pthread.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cmath>
@@ -19,6 +18,22 @@ constexpr std::chrono::nanoseconds kMaxSleepChunk = std::chrono::milliseconds(10
 constexpr size_t kMaxKeptErrors = 64;
 
 double Seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
+
+// OK when every reading carries the field its domain's kind calls for:
+// energy_j for a counter, power_w for a power domain, and not the other.
+Status CheckReadings(const EnergySource& source, const std::vector<Reading>& readings) {
+  const auto& domains = source.domains();
+  for (size_t i = 0; i < readings.size(); ++i) {
+    const bool counter = domains[i].is_counter;
+    const Reading& r = readings[i];
+    if (counter ? (r.energy_j && !r.power_w) : (r.power_w && !r.energy_j)) continue;
+    return Status::Internal("source " + source.name() + " gave domain " + domains[i].name +
+                            " a reading without " +
+                            (counter ? "energy_j (it is a counter)" : "power_w (it is a power domain)") +
+                            " or with both fields set");
+  }
+  return Status::Ok();
+}
 }  // namespace
 
 Sampler::Sampler(Env* env, std::vector<EnergySource*> sources, std::chrono::nanoseconds interval,
@@ -30,7 +45,7 @@ Sampler::Sampler(Env* env, std::vector<EnergySource*> sources, std::chrono::nano
     s.first_domain = domains_.size();
     s.period = std::max(interval_, src->min_interval());
     s.readings.resize(src->domains().size());
-    s.prev_raw.assign(src->domains().size(), 0.0);
+    s.prev_energy_j.assign(src->domains().size(), 0.0);
     for (const auto& d : src->domains()) {
       domains_.push_back(d);
       if (domains_.back().source.empty()) domains_.back().source = src->name();
@@ -54,12 +69,14 @@ Status Sampler::Start() {
     start_time_ = now;
     for (auto& s : states_) {
       Status st = s.source->Read(s.readings);
+      if (st.ok()) st = CheckReadings(*s.source, s.readings);
       if (!st.ok()) return st.WithContext("first reading of " + s.source->name());
       for (size_t i = 0; i < s.readings.size(); ++i) {
-        s.prev_raw[i] = s.readings[i].value;
+        const Reading& r = s.readings[i];
+        if (r.energy_j) s.prev_energy_j[i] = *r.energy_j;
         // A power source's first value has no interval behind it; it only
         // serves to extrapolate until the next read.
-        if (!domains_[s.first_domain + i].is_counter) last_power_w_[s.first_domain + i] = s.readings[i].value;
+        if (r.power_w) last_power_w_[s.first_domain + i] = *r.power_w;
       }
       s.last_read = now;
       s.next_due = now + s.period;
@@ -104,8 +121,9 @@ Status Sampler::FirstErrorSince(int64_t count) const {
 
 void Sampler::ReadSourceLocked(SourceState& s, std::chrono::nanoseconds now) {
   Status st = s.source->Read(s.readings);
+  if (st.ok()) st = CheckReadings(*s.source, s.readings);
   if (!st.ok()) {
-    // Keep prev_raw and last_read: the next good read covers the gap.
+    // Keep prev_energy_j and last_read: the next good read covers the gap.
     NoteErrorLocked(st.WithContext("reading " + s.source->name()));
     return;
   }
@@ -113,25 +131,27 @@ void Sampler::ReadSourceLocked(SourceState& s, std::chrono::nanoseconds now) {
   for (size_t i = 0; i < s.readings.size(); ++i) {
     const size_t d = s.first_domain + i;
     const DomainInfo& info = domains_[d];
-    const double cur = s.readings[i].value;
+    const Reading& r = s.readings[i];
     double delta_j;
     if (info.is_counter) {
-      const double prev = s.prev_raw[i];
+      const double cur = *r.energy_j;
+      const double prev = s.prev_energy_j[i];
       if (cur >= prev) {
         delta_j = cur - prev;
       } else if (info.max_energy_range_j > 0) {
         delta_j = (info.max_energy_range_j - prev) + cur;
       } else {
         delta_j = cur;  // no known range: the counter restarted from zero
-        NoteErrorLocked(Status::Corruption(
-            "counter " + info.name + " of " + s.source->name() + " went back from " + FormatDouble(prev) + " J to " +
-            FormatDouble(cur) + " J and its range is unknown; taken as a reset, energy may be missing"));
+        NoteErrorLocked(
+            Status::Corruption("counter " + info.name + " of " + s.source->name() + " went back from " +
+                               FormatDouble(prev) + " J to " + FormatDouble(cur) +
+                               " J and its range is unknown; taken as a reset, energy may be missing"));
       }
-      s.prev_raw[i] = cur;
+      s.prev_energy_j[i] = cur;
       if (dt_s > 0) last_power_w_[d] = delta_j / dt_s;
     } else {
-      delta_j = cur * dt_s;
-      last_power_w_[d] = cur;
+      delta_j = *r.power_w * dt_s;
+      last_power_w_[d] = *r.power_w;
     }
     energy_j_[d] += delta_j;
   }
@@ -247,18 +267,6 @@ Status Sampler::first_error() const {
 int64_t Sampler::ticks() const {
   std::lock_guard<std::mutex> lock(mu_);
   return ticks_;
-}
-
-std::chrono::nanoseconds Sampler::thread_cpu_time() const {
-  // Accounting for the overhead benchmark only, not a measurement clock, so
-  // it reads the thread's CPU clock directly rather than through the Env.
-  if (!thread_.joinable()) return std::chrono::nanoseconds(0);
-  clockid_t cid;
-  if (pthread_getcpuclockid(const_cast<std::thread&>(thread_).native_handle(), &cid) != 0)
-    return std::chrono::nanoseconds(0);
-  timespec ts{};
-  if (clock_gettime(cid, &ts) != 0) return std::chrono::nanoseconds(0);
-  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
 }
 
 }  // namespace wattlab

@@ -6,7 +6,9 @@
 // : (max - prev) + cur, using the domain's max_energy_range_j; when the range
 // is unknown a drop is taken as a counter reset (delta = cur) and reported in
 // the first-error slot. Power sources (is_counter=false) are integrated as
-// mean power x the time since that source's previous read. Timestamps come
+// mean power x the time since that source's previous read. A reading without
+// the field its domain's kind calls for (Reading::energy_j for a counter,
+// power_w for a power domain) is an Internal error, like a failed read. Timestamps come
 // from Env::NowMonotonic, sleeping from Env::SleepFor, so tests drive the
 // sampler with a virtual clock.
 //
@@ -44,7 +46,8 @@ struct EnergySnapshot {
 class Sampler {
  public:
   // REQUIRES: interval > 0, timeline_capacity >= 1, sources non-null.
-  Sampler(Env* env, std::vector<EnergySource*> sources, std::chrono::nanoseconds interval, size_t timeline_capacity);
+  Sampler(Env* env, std::vector<EnergySource*> sources, std::chrono::nanoseconds interval,
+          size_t timeline_capacity);
   ~Sampler();  // stops the thread if running
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
@@ -72,9 +75,6 @@ class Sampler {
   int64_t error_count() const;
   Status FirstErrorSince(int64_t count) const;
   int64_t ticks() const;
-  // CPU time the sampler thread has used (CLOCK_THREAD_CPUTIME_ID), for the
-  // overhead benchmark; 0 when not available.
-  std::chrono::nanoseconds thread_cpu_time() const;
 
  private:
   struct SourceState {
@@ -83,9 +83,9 @@ class Sampler {
     std::chrono::nanoseconds period{0};
     std::chrono::nanoseconds last_read{0};
     std::chrono::nanoseconds next_due{0};
-    std::vector<Reading> readings;  // scratch
-    std::vector<double> prev_raw;   // counters: last raw value
-    bool counter_source = true;     // every domain a counter
+    std::vector<Reading> readings;      // scratch
+    std::vector<double> prev_energy_j;  // counters: last raw reading
+    bool counter_source = true;         // every domain a counter
   };
 
   void Run();
@@ -103,20 +103,20 @@ class Sampler {
   std::chrono::nanoseconds start_time_{0};
 
   mutable std::mutex mu_;
-  std::vector<SourceState> states_;          // GUARDED_BY(mu_)
-  std::vector<double> energy_j_;             // GUARDED_BY(mu_) cumulative per domain at each domain's last read
-  std::vector<double> last_power_w_;         // GUARDED_BY(mu_) mean power over each domain's last read interval
+  std::vector<SourceState> states_;   // GUARDED_BY(mu_)
+  std::vector<double> energy_j_;      // GUARDED_BY(mu_) cumulative per domain at each domain's last read
+  std::vector<double> last_power_w_;  // GUARDED_BY(mu_) mean power over each domain's last read interval
   // The timeline as a ring of fixed-size rows (t, then one power per
   // domain), flat so a tick appends without allocating once it is full.
-  std::vector<double> timeline_;             // GUARDED_BY(mu_)
-  size_t timeline_rows_ = 0;                 // GUARDED_BY(mu_)
-  size_t timeline_head_ = 0;                 // GUARDED_BY(mu_) oldest row once full
-  int64_t timeline_dropped_ = 0;             // GUARDED_BY(mu_)
-  Status first_error_;                       // GUARDED_BY(mu_)
-  std::vector<Status> errors_;               // GUARDED_BY(mu_) the first kMaxKeptErrors
-  int64_t error_count_ = 0;                  // GUARDED_BY(mu_)
-  int64_t ticks_ = 0;                        // GUARDED_BY(mu_)
-  bool started_ = false;                     // GUARDED_BY(mu_)
+  std::vector<double> timeline_;  // GUARDED_BY(mu_)
+  size_t timeline_rows_ = 0;      // GUARDED_BY(mu_)
+  size_t timeline_head_ = 0;      // GUARDED_BY(mu_) oldest row once full
+  int64_t timeline_dropped_ = 0;  // GUARDED_BY(mu_)
+  Status first_error_;            // GUARDED_BY(mu_)
+  std::vector<Status> errors_;    // GUARDED_BY(mu_) the first kMaxKeptErrors
+  int64_t error_count_ = 0;       // GUARDED_BY(mu_)
+  int64_t ticks_ = 0;             // GUARDED_BY(mu_)
+  bool started_ = false;          // GUARDED_BY(mu_)
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -16,9 +16,10 @@ struct ProbeResult {
   std::unique_ptr<EnergySource> source;  // null when not available
 };
 
-ProbeResult ProbePowercap(Env* env, const MeterOptions& options);  // rapl-powercap (intel-rapl + intel-rapl-mmio)
-ProbeResult ProbePerf(Env* env, const MeterOptions& options);      // rapl-perf
-ProbeResult ProbeMsr(Env* env, const MeterOptions& options);       // rapl-msr
+ProbeResult ProbePowercap(Env* env,
+                          const MeterOptions& options);        // rapl-powercap (intel-rapl + intel-rapl-mmio)
+ProbeResult ProbePerf(Env* env, const MeterOptions& options);  // rapl-perf
+ProbeResult ProbeMsr(Env* env, const MeterOptions& options);   // rapl-msr
 ProbeResult ProbeHwmon(Env* env, const MeterOptions& options);     // hwmon
 ProbeResult ProbeNvml(Env* env, const MeterOptions& options);      // nvml
 ProbeResult ProbeEstimate(Env* env, const MeterOptions& options);  // estimate (always available)

@@ -1,13 +1,8 @@
-#include "platform/real_env.h"
-
-#include "core/strings.h"
-
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <signal.h>
-#include <climits>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -15,12 +10,16 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <mutex>
 #include <thread>
+
+#include "core/strings.h"
+#include "platform/real_env.h"
 
 namespace wattlab {
 
@@ -52,13 +51,16 @@ namespace {
 class FdFile : public ReadableFile {
  public:
   enum class Kind { kSeekable, kCounter };
-  FdFile(int fd, std::string path, Kind kind = Kind::kSeekable) : fd_(fd), kind_(kind), path_(std::move(path)) {}
+  FdFile(int fd, std::string path, Kind kind = Kind::kSeekable)
+      : fd_(fd), kind_(kind), path_(std::move(path)) {}
   ~FdFile() override { ::close(fd_); }
   Result<size_t> PRead(uint64_t offset, void* buf, size_t n) override {
     if (kind_ == Kind::kCounter && offset != 0)
-      return Status::NotSupported("cannot read at offset " + std::to_string(offset) + " of the counter " + path_);
+      return Status::NotSupported("cannot read at offset " + std::to_string(offset) + " of the counter " +
+                                  path_);
     for (;;) {
-      ssize_t r = kind_ == Kind::kCounter ? ::read(fd_, buf, n) : ::pread(fd_, buf, n, static_cast<off_t>(offset));
+      ssize_t r =
+          kind_ == Kind::kCounter ? ::read(fd_, buf, n) : ::pread(fd_, buf, n, static_cast<off_t>(offset));
       if (r >= 0) return static_cast<size_t>(r);
       if (errno == EINTR) continue;
       return StatusFromErrno(errno, "cannot read", path_);
@@ -92,7 +94,8 @@ class RwFile : public RandomRWFile {
   Status PWrite(uint64_t offset, const void* buf, size_t n) override {
     size_t done = 0;
     while (done < n) {
-      ssize_t r = ::pwrite(fd_, static_cast<const char*>(buf) + done, n - done, static_cast<off_t>(offset + done));
+      ssize_t r =
+          ::pwrite(fd_, static_cast<const char*>(buf) + done, n - done, static_cast<off_t>(offset + done));
       if (r < 0) {
         if (errno == EINTR) continue;
         return StatusFromErrno(errno, "cannot write", path_);
@@ -102,7 +105,8 @@ class RwFile : public RandomRWFile {
     return Status::Ok();
   }
   Status Truncate(uint64_t size) override {
-    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return StatusFromErrno(errno, "cannot truncate", path_);
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)
+      return StatusFromErrno(errno, "cannot truncate", path_);
     return Status::Ok();
   }
   Status Sync() override {
@@ -151,34 +155,49 @@ extern "C" void WattlabSignalHandler(int signo) {
   if (!flag) return;
   int v = 0;
   switch (signo) {
-    case SIGINT: v = 1; break;
-    case SIGTERM: v = 2; break;
-    case SIGHUP: v = 3; break;
-    case SIGQUIT: v = 4; break;
-    default: v = 0;
+    case SIGINT:
+      v = 1;
+      break;
+    case SIGTERM:
+      v = 2;
+      break;
+    case SIGHUP:
+      v = 3;
+      break;
+    case SIGQUIT:
+      v = 4;
+      break;
+    default:
+      v = 0;
   }
   flag->store(v);
 }
 
 int SignalNumber(Signal s) {
   switch (s) {
-    case Signal::kInt: return SIGINT;
-    case Signal::kTerm: return SIGTERM;
-    case Signal::kHup: return SIGHUP;
-    case Signal::kQuit: return SIGQUIT;
+    case Signal::kInt:
+      return SIGINT;
+    case Signal::kTerm:
+      return SIGTERM;
+    case Signal::kHup:
+      return SIGHUP;
+    case Signal::kQuit:
+      return SIGQUIT;
   }
   return SIGTERM;
 }
 
 bool HasPrefix(const std::string& s, const std::string& p) {
-  return s.size() >= p.size() && s.compare(0, p.size(), p) == 0 && (s.size() == p.size() || s[p.size()] == '/');
+  return s.size() >= p.size() && s.compare(0, p.size(), p) == 0 &&
+         (s.size() == p.size() || s[p.size()] == '/');
 }
 
 // flock(2) on a lock file: per open file description, so SQLite's fcntl
 // locks and descriptors of the same process neither drop nor see it.
 class RealFileLock : public FileLock {
  public:
-  RealFileLock(int fd, std::string path, std::string real) : fd_(fd), path_(std::move(path)), real_(std::move(real)) {}
+  RealFileLock(int fd, std::string path, std::string real)
+      : fd_(fd), path_(std::move(path)), real_(std::move(real)) {}
   ~RealFileLock() override {
     // Unlink while still holding it: a process that opened the old inode
     // meanwhile re-checks the path after locking and starts over.
@@ -240,7 +259,8 @@ class RealEnv : public Env {
     attr.type = type;
     attr.config = config;
     long fd = ::syscall(SYS_perf_event_open, &attr, /*pid=*/-1, cpu, /*group_fd=*/-1, PERF_FLAG_FD_CLOEXEC);
-    std::string what = "perf_event type " + std::to_string(type) + " config 0x" + ToHex(config) + " cpu " + std::to_string(cpu);
+    std::string what = "perf_event type " + std::to_string(type) + " config 0x" + ToHex(config) + " cpu " +
+                       std::to_string(cpu);
     if (fd < 0) return StatusFromErrno(errno, "cannot open", what);
     return std::unique_ptr<ReadableFile>(new FdFile(static_cast<int>(fd), what, FdFile::Kind::kCounter));
   }
@@ -253,7 +273,9 @@ class RealEnv : public Env {
     }
     return h;
   }
-  void* DlSym(void* handle, const char* symbol) override { return ::dlsym(handle ? handle : RTLD_DEFAULT, symbol); }
+  void* DlSym(void* handle, const char* symbol) override {
+    return ::dlsym(handle ? handle : RTLD_DEFAULT, symbol);
+  }
   std::optional<std::string> LibraryPathOf(const void* address) override {
     Dl_info info{};
     if (!::dladdr(address, &info) || !info.dli_fname) return std::nullopt;
@@ -308,7 +330,8 @@ class RealEnv : public Env {
     Status st = WriteAll(fd, data, tmp);
     if (st.ok() && ::fsync(fd) != 0) st = StatusFromErrno(errno, "cannot sync", tmp);
     if (::close(fd) != 0 && st.ok()) st = StatusFromErrno(errno, "cannot write", tmp);
-    if (st.ok() && ::rename(tmp.c_str(), real.c_str()) != 0) st = StatusFromErrno(errno, "cannot rename onto", real);
+    if (st.ok() && ::rename(tmp.c_str(), real.c_str()) != 0)
+      st = StatusFromErrno(errno, "cannot rename onto", real);
     if (!st.ok()) ::unlink(tmp.c_str());
     return st;
   }
@@ -322,7 +345,8 @@ class RealEnv : public Env {
     return st;
   }
 
-  Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, bool create, bool read_only) override {
+  Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, bool create,
+                                                     bool read_only) override {
     std::string real = Resolve(path);
     int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | (create && !read_only ? O_CREAT : 0);
     int fd = ::open(real.c_str(), flags, 0644);
@@ -356,7 +380,8 @@ class RealEnv : public Env {
     std::string tmpl = Resolve(parent) + "/" + prefix + "XXXXXX";
     std::vector<char> buf(tmpl.begin(), tmpl.end());
     buf.push_back('\0');
-    if (!::mkdtemp(buf.data())) return StatusFromErrno(errno, "cannot create a temporary directory in", Resolve(parent));
+    if (!::mkdtemp(buf.data()))
+      return StatusFromErrno(errno, "cannot create a temporary directory in", Resolve(parent));
     return std::string(buf.data());
   }
   Result<FileInfo> Stat(const std::string& path) override {
@@ -367,7 +392,9 @@ class RealEnv : public Env {
       if (errno == ENOENT || errno == ENOTDIR) return info;
       return StatusFromErrno(errno, "cannot stat", real);
     }
-    info.kind = S_ISREG(st.st_mode) ? FileKind::kRegular : S_ISDIR(st.st_mode) ? FileKind::kDirectory : FileKind::kOther;
+    info.kind = S_ISREG(st.st_mode)   ? FileKind::kRegular
+                : S_ISDIR(st.st_mode) ? FileKind::kDirectory
+                                      : FileKind::kOther;
     info.size_bytes = static_cast<uint64_t>(st.st_size);
     info.modified_unix_s = static_cast<double>(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec * 1e-9;
     return info;
@@ -381,7 +408,8 @@ class RealEnv : public Env {
     std::string dir = ParentDir(real);
     struct stat st;
     if (::stat(dir.c_str(), &st) != 0) return StatusFromErrno(errno, "no such directory for", real);
-    if (!S_ISDIR(st.st_mode)) return Status::NotFound("cannot create " + real + ": " + dir + " is not a directory");
+    if (!S_ISDIR(st.st_mode))
+      return Status::NotFound("cannot create " + real + ": " + dir + " is not a directory");
     if (::access(dir.c_str(), W_OK | X_OK) != 0) return StatusFromErrno(errno, "cannot create files in", dir);
     return Status::Ok();
   }
@@ -413,7 +441,8 @@ class RealEnv : public Env {
         continue;
       }
       const std::string line = holder + "\n";
-      if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size())) {
+      if (::ftruncate(fd, 0) != 0 ||
+          ::pwrite(fd, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size())) {
         const int err = errno;
         ::unlink(real.c_str());
         ::close(fd);
@@ -442,7 +471,8 @@ class RealEnv : public Env {
     return n > 0 ? static_cast<int>(n) : 1;
   }
 
-  Status WatchSignals(const std::vector<Signal>& signals, std::atomic<int>* flag, bool reset_after_first) override {
+  Status WatchSignals(const std::vector<Signal>& signals, std::atomic<int>* flag,
+                      bool reset_after_first) override {
     g_signal_flag.store(flag);
     for (Signal s : signals) {
       struct sigaction sa = {};

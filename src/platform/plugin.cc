@@ -52,8 +52,10 @@ Result<WorkloadEngine*> LoadWorkloadEngine(Env* env) {
   }
   return Status::NotFound(
       "the libtorch workload plugin (libwattlab_torch.so) is not available; this command runs networks and "
-      "needs it. Install libtorch-dev (apt-get install libtorch-dev) and rebuild with -DWATTLAB_WITH_TORCH=ON, "
-      "or set WATTLAB_TORCH_PLUGIN to the plugin's path. Tried:" + tried);
+      "needs it. Install libtorch-dev (apt-get install libtorch-dev) and rebuild with "
+      "-DWATTLAB_WITH_TORCH=ON, "
+      "or set WATTLAB_TORCH_PLUGIN to the plugin's path. Tried:" +
+      tried);
 }
 
 }  // namespace wattlab

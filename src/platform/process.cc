@@ -45,11 +45,13 @@ void InstallForwarding() {
   sa.sa_sigaction = ForwardSignal;
   sa.sa_flags = SA_SIGINFO | SA_RESTART;
   sigemptyset(&sa.sa_mask);
-  for (size_t i = 0; i < sizeof(kForwarded) / sizeof(kForwarded[0]); ++i) sigaction(kForwarded[i], &sa, &g_old[i]);
+  for (size_t i = 0; i < sizeof(kForwarded) / sizeof(kForwarded[0]); ++i)
+    sigaction(kForwarded[i], &sa, &g_old[i]);
 }
 
 void RestoreSignals() {
-  for (size_t i = 0; i < sizeof(kForwarded) / sizeof(kForwarded[0]); ++i) sigaction(kForwarded[i], &g_old[i], nullptr);
+  for (size_t i = 0; i < sizeof(kForwarded) / sizeof(kForwarded[0]); ++i)
+    sigaction(kForwarded[i], &g_old[i], nullptr);
 }
 
 }  // namespace
@@ -63,7 +65,8 @@ namespace {
 // Both ends close-on-exec; the child clears the flag on the end it keeps,
 // so no other child spawned meanwhile inherits it.
 Status MakePipe(int fds[2], const char* what) {
-  if (pipe2(fds, O_CLOEXEC) != 0) return Status::IOError(std::string(what) + " pipe: " + std::strerror(errno));
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    return Status::IOError(std::string(what) + " pipe: " + std::strerror(errno));
   return Status::Ok();
 }
 
@@ -231,7 +234,8 @@ Result<std::optional<int>> ChildProcess::TryWait() {
 
 Status ChildProcess::Kill(bool hard) {
   if (waited_) return Status::FailedPrecondition("child already waited for");
-  if (kill(pid_, hard ? SIGKILL : SIGTERM) != 0) return Status::IOError(std::string("kill: ") + std::strerror(errno));
+  if (kill(pid_, hard ? SIGKILL : SIGTERM) != 0)
+    return Status::IOError(std::string("kill: ") + std::strerror(errno));
   return Status::Ok();
 }
 

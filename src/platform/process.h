@@ -83,7 +83,7 @@ class ChildProcess {
   bool waited_ = false;
   int control_fd_ = -1;  // read ends, -1 when absent or at EOF
   int stderr_fd_ = -1;
-  std::string partial_;   // control bytes after the last '\n'
+  std::string partial_;      // control bytes after the last '\n'
   bool discarding_ = false;  // dropping the rest of an over-long line
 };
 

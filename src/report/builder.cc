@@ -45,7 +45,8 @@ Context MakeContext(const ReportInput& input, const ReportOptions& options) {
     runs.insert(r.run_id);
     c.models.insert(r.model);
   }
-  for (const auto& st : input.studies) c.estimated_any = c.estimated_any || (st.estimated && input.rows.empty());
+  for (const auto& st : input.studies)
+    c.estimated_any = c.estimated_any || (st.estimated && input.rows.empty());
   c.n_runs = static_cast<int64_t>(runs.size());
   return c;
 }
@@ -91,8 +92,8 @@ std::vector<ReportFile> BuildReport(const ReportInput& input, const ReportOption
   }
 
   std::vector<ReportFile> files;
-  files.push_back({"index.html", RenderHtml(title, banner, c.estimated_any || input.rows.empty(), context, spec_text,
-                                            findings, sections, input.generated_at)});
+  files.push_back({"index.html", RenderHtml(title, banner, c.estimated_any || input.rows.empty(), context,
+                                            spec_text, findings, sections, input.generated_at)});
   files.push_back({"summary.md", RenderMarkdown(title, banner, context, findings, sections)});
   std::set<std::string> seen;
   for (const auto& s : sections)

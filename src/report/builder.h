@@ -41,7 +41,7 @@ struct ReportInput {
 };
 
 struct ReportFile {
-  std::string name;     // relative to the report directory: "index.html"
+  std::string name;  // relative to the report directory: "index.html"
   std::string content;
 };
 

@@ -29,7 +29,8 @@ struct CodeCarbonRow {
   std::string project_name, run_id, experiment_id;
   double duration_s = 0;
   double energy_j = 0;  // energy_consumed
-  std::optional<double> cpu_energy_j, gpu_energy_j, ram_energy_j;  // per component; powers = energy / duration
+  std::optional<double> cpu_energy_j, gpu_energy_j,
+      ram_energy_j;  // per component; powers = energy / duration
   double intensity_g_per_kwh = 475.0;
   double pue = 1.0;
   std::string os, cpu_model, gpu_model;
@@ -39,8 +40,8 @@ struct CodeCarbonRow {
   std::string tracking_mode = "machine";
 };
 
-std::string FormatUtcTimestamp(double unix_s);  // "2024-06-20T12:34:56"
-std::string CodeCarbonHeaderLine();             // with '\n'
+std::string FormatUtcTimestamp(double unix_s);            // "2024-06-20T12:34:56"
+std::string CodeCarbonHeaderLine();                       // with '\n'
 std::string CodeCarbonRowLine(const CodeCarbonRow& row);  // with '\n'
 
 // Appends rows to path, writing the header first when the file is missing or

@@ -15,11 +15,20 @@ std::string MarkdownEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '|': case '*': case '_': case '`': case '[': case ']': case '<': case '>': case '\\':
+      case '|':
+      case '*':
+      case '_':
+      case '`':
+      case '[':
+      case ']':
+      case '<':
+      case '>':
+      case '\\':
         out += '\\';
         out += c;
         break;
-      case '\n': case '\r':
+      case '\n':
+      case '\r':
         out += ' ';
         break;
       default:
@@ -31,10 +40,11 @@ std::string MarkdownEscape(const std::string& s) {
 
 std::string TableHtml(const Table& table, const std::string& css_class) {
   std::ostringstream o;
-  o << "<div class=\"table-wrap\"><table" << (css_class.empty() ? "" : " class=\"" + HtmlEscape(css_class) + "\"")
-    << ">\n<thead><tr>";
+  o << "<div class=\"table-wrap\"><table"
+    << (css_class.empty() ? "" : " class=\"" + HtmlEscape(css_class) + "\"") << ">\n<thead><tr>";
   for (size_t c = 0; c < table.header.size(); ++c) {
-    o << "<th" << (IsNumeric(table, c) ? " class=\"num\"" : "") << ">" << HtmlEscape(table.header[c]) << "</th>";
+    o << "<th" << (IsNumeric(table, c) ? " class=\"num\"" : "") << ">" << HtmlEscape(table.header[c])
+      << "</th>";
   }
   o << "</tr></thead>\n<tbody>\n";
   for (const auto& row : table.rows) {

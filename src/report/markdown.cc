@@ -10,9 +10,11 @@ namespace wattlab::report {
 std::string RenderMarkdown(const std::string& title, const std::string& banner, const Table& context,
                            const std::vector<Finding>& findings, const std::vector<Section>& sections) {
   std::ostringstream o;
-  o << "# " << MarkdownEscape(title) << "\n\n**" << MarkdownEscape(banner) << "**\n\n## Headline findings\n\n";
+  o << "# " << MarkdownEscape(title) << "\n\n**" << MarkdownEscape(banner)
+    << "**\n\n## Headline findings\n\n";
   for (const auto& f : findings)
-    o << "- " << MarkdownEscape(f.text) << (f.estimated ? std::string(" *(") + kEstimatedCaveat + ")*" : "") << "\n";
+    o << "- " << MarkdownEscape(f.text) << (f.estimated ? std::string(" *(") + kEstimatedCaveat + ")*" : "")
+      << "\n";
   o << "\n## Context\n\n" << TableMarkdown(context) << "\n";
   for (const auto& s : sections) {
     o << "## " << MarkdownEscape(s.title) << (s.estimated ? " (ESTIMATED)" : "") << "\n\n";
@@ -27,12 +29,13 @@ std::string RenderMarkdown(const std::string& title, const std::string& banner, 
         if (!b.spec.notes.empty()) o << ": " << MarkdownEscape(Join(b.spec.notes, "; "));
         o << "\n";
       } else {
-        o << "- " << MarkdownEscape(b.spec.title.empty() ? "Plot" : b.spec.title) << ": no data: "
-          << MarkdownEscape(b.empty_reason) << ".\n";
+        o << "- " << MarkdownEscape(b.spec.title.empty() ? "Plot" : b.spec.title)
+          << ": no data: " << MarkdownEscape(b.empty_reason) << ".\n";
       }
     }
     if (!s.plots.empty()) o << "\n";
-    for (const auto& [caption, table] : s.tables) o << "### " << MarkdownEscape(caption) << "\n\n" << TableMarkdown(table) << "\n";
+    for (const auto& [caption, table] : s.tables)
+      o << "### " << MarkdownEscape(caption) << "\n\n" << TableMarkdown(table) << "\n";
   }
   return o.str();
 }

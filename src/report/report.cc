@@ -24,7 +24,8 @@ std::string DefaultReportDir(const std::string& db_path) {
   return dir + stem + "-report";
 }
 
-Status WriteReport(const ReportData& data, const ReportOptions& options, const std::string& out_dir, Env* env) {
+Status WriteReport(const ReportData& data, const ReportOptions& options, const std::string& out_dir,
+                   Env* env) {
   report::ReportInput in;
   in.rows = data.rows;
   in.studies = data.studies;

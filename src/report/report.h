@@ -67,7 +67,8 @@ struct ReportData {
 // earlier report (or overwrite is false), IOError / NotFound /
 // PermissionDenied naming the path when the report cannot be written.
 // REQUIRES: env != nullptr.
-Status WriteReport(const ReportData& data, const ReportOptions& options, const std::string& out_dir, Env* env);
+Status WriteReport(const ReportData& data, const ReportOptions& options, const std::string& out_dir,
+                   Env* env);
 
 // Default --out for `wattlab report` and `wattlab study`: "<db name without
 // .db>-report" beside the database ("runs/study.db" -> "runs/study-report").

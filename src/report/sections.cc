@@ -1,5 +1,7 @@
 // The report's sections on the data itself: context, correlations,
 // training vs inference, accuracy vs energy, batch size and power timelines.
+#include "report/sections.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -7,7 +9,6 @@
 #include <set>
 
 #include "core/strings.h"
-#include "report/sections.h"
 
 namespace wattlab::report {
 
@@ -49,8 +50,9 @@ void ContextSection(const Context& c, Table* context_table, std::string* banner,
   for (const StudyInfo* st : studies) {
     const std::string p = studies.size() > 1 ? st->name + ": " : "";
     add(p + "study", st->name);
-    add(p + "date", FormatUtc(st->started_at_unix_s) +
-                        (st->finished_at_unix_s ? " to " + FormatUtc(*st->finished_at_unix_s) : " (not finished)"));
+    add(p + "date",
+        FormatUtc(st->started_at_unix_s) +
+            (st->finished_at_unix_s ? " to " + FormatUtc(*st->finished_at_unix_s) : " (not finished)"));
     add(p + "machine", st->host);
     add(p + "CPU", st->cpu);
     add(p + "GPUs", st->gpus.empty() ? "none" : Join(st->gpus, "; "));
@@ -58,7 +60,8 @@ void ContextSection(const Context& c, Table* context_table, std::string* banner,
     add(p + "libtorch", st->libtorch);
     add(p + "BLAS", st->blas);
     add(p + "meter sources", st->sources.empty() ? "none recorded" : Join(st->sources, ", "));
-    add(p + "sampling interval", std::isfinite(st->interval_s) && st->interval_s > 0 ? Sig(st->interval_s * 1000, 3) + " ms" : "");
+    add(p + "sampling interval",
+        std::isfinite(st->interval_s) && st->interval_s > 0 ? Sig(st->interval_s * 1000, 3) + " ms" : "");
     if (st->idle_baselines.empty()) {
       add(p + "idle baseline", "not measured: energies above idle are absent");
     } else {
@@ -72,10 +75,12 @@ void ContextSection(const Context& c, Table* context_table, std::string* banner,
         if (b.busy) ++busy;
       }
       const double mean = sum / st->idle_baselines.size();
-      std::string v = Sig(mean, 3) + " W (mean of " + std::to_string(st->idle_baselines.size()) + " measurement" +
+      std::string v = Sig(mean, 3) + " W (mean of " + std::to_string(st->idle_baselines.size()) +
+                      " measurement" +
                       (st->idle_baselines.size() == 1 ? ")" : "s, " + Sig(lo, 3) + "–" + Sig(hi, 3) + " W)");
       if (busy > 0)
-        v += "; " + std::to_string(busy) + " measured while the machine was busy (more than 10% CPU, or the "
+        v += "; " + std::to_string(busy) +
+             " measured while the machine was busy (more than 10% CPU, or the "
              "estimate near its maximum)";
       add(p + "idle baseline", v);
     }
@@ -86,8 +91,8 @@ void ContextSection(const Context& c, Table* context_table, std::string* banner,
       *spec_text += (studies.size() > 1 ? "# study " + st->name + "\n" : "") + st->spec_toml;
     }
   }
-  add("runs", std::to_string(c.n_runs) + " runs, " + std::to_string(c.in.rows.size()) + " measured windows, " +
-                  std::to_string(c.models.size()) + " models");
+  add("runs", std::to_string(c.n_runs) + " runs, " + std::to_string(c.in.rows.size()) +
+                  " measured windows, " + std::to_string(c.models.size()) + " models");
   const bool above = c.in.energy_basis.basis == EnergyBasis::kAboveIdle;
   add("energy per sample", std::string(above ? "above idle (energy_above_idle_j)" : "total (energy_j)") +
                                (c.in.energy_basis.reason.empty() ? "" : "; " + c.in.energy_basis.reason) +
@@ -98,9 +103,13 @@ void ContextSection(const Context& c, Table* context_table, std::string* banner,
   if (c.in.rows.empty()) {
     *banner = "NO ENERGY DATA: the database holds no measured windows";
   } else if (c.estimated_any && c.measured_any) {
-    *banner = "PARTLY ESTIMATED: some energy figures come from the estimate (a model of CPU time), the rest were measured";
+    *banner =
+        "PARTLY ESTIMATED: some energy figures come from the estimate (a model of CPU time), the rest were "
+        "measured";
   } else if (c.estimated_any) {
-    *banner = "ESTIMATED: no energy counter was readable, every energy figure is a model of CPU time, not a measurement";
+    *banner =
+        "ESTIMATED: no energy counter was readable, every energy figure is a model of CPU time, not a "
+        "measurement";
   } else {
     std::set<std::string> sources;
     for (const auto& r : c.in.rows)
@@ -118,8 +127,10 @@ Section CorrelationSection(const Context& c) {
   s.id = "correlation";
   s.title = "Energy per sample vs model size and work";
   s.paragraphs.push_back(
-      "Each point is one configuration (repetitions averaged). MACs/param = forward MACs per sample ÷ trainable "
-      "parameters. Both axes are logarithmic; the dashed line is a least-squares power law fitted in log space.");
+      "Each point is one configuration (repetitions averaged). MACs/param = forward MACs per sample ÷ "
+      "trainable "
+      "parameters. Both axes are logarithmic; the dashed line is a least-squares power law fitted in log "
+      "space.");
   const std::vector<std::string> phases = {"infer", "train"};
   const std::vector<std::string> xs = {"macs_per_param", "macs"};
   for (const auto& phase : phases) {
@@ -131,9 +142,10 @@ Section CorrelationSection(const Context& c) {
       b.spec.id.erase(std::remove(b.spec.id.begin(), b.spec.id.end(), '_'), b.spec.id.end());
       b.spec.title = PhaseName(phase) + ": energy per sample vs " + FeatureName(x);
       b.spec.title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(b.spec.title[0])));
-      b.spec.x = {x == "macs" ? "forward MACs per sample (MACs)" : "MACs per parameter (MACs/param)", AxisScale::kLog};
+      b.spec.x = {x == "macs" ? "forward MACs per sample (MACs)" : "MACs per parameter (MACs/param)",
+                  AxisScale::kLog};
       b.spec.y = {c.in.energy_basis.basis == EnergyBasis::kAboveIdle ? "energy per sample above idle (J)"
-                                                                        : "energy per sample, total (J)",
+                                                                     : "energy per sample, total (J)",
                   AxisScale::kLog};
       const analysis::Correlation* corr = nullptr;
       if (c.a)
@@ -143,8 +155,8 @@ Section CorrelationSection(const Context& c) {
         b.empty_reason = !c.a ? NoAnalysisReason(c)
                          : !corr || corr->points.empty()
                              ? "no " + PhaseName(phase) + " windows with positive energy per sample"
-                             : "a correlation needs at least 3 configurations that differ in " + FeatureName(x) +
-                                   "; this study has " + std::to_string(corr->points.size());
+                             : "a correlation needs at least 3 configurations that differ in " +
+                                   FeatureName(x) + "; this study has " + std::to_string(corr->points.size());
         if (c.a && corr && !corr->note.empty()) b.empty_reason += " (" + corr->note + ")";
         s.plots.push_back(std::move(b));
         continue;
@@ -184,13 +196,14 @@ Section CorrelationSection(const Context& c) {
       std::string ci = k.pearson_ci_low && k.pearson_ci_high
                            ? Fixed(*k.pearson_ci_low, 2) + " to " + Fixed(*k.pearson_ci_high, 2)
                            : "—";
-      t.rows.push_back({k.phase, FeatureName(k.x), std::to_string(k.n), Fixed(k.spearman, 2), Sig(k.spearman_p, 2),
-                        Fixed(k.pearson, 2), ci, k.note});
+      t.rows.push_back({k.phase, FeatureName(k.x), std::to_string(k.n), Fixed(k.spearman, 2),
+                        Sig(k.spearman_p, 2), Fixed(k.pearson, 2), ci, k.note});
     }
   }
   if (t.rows.empty()) {
-    s.paragraphs.push_back("Correlation table: no correlation could be computed: " +
-                           (c.a ? std::string("fewer than 3 configurations per phase") : NoAnalysisReason(c)) + ".");
+    s.paragraphs.push_back(
+        "Correlation table: no correlation could be computed: " +
+        (c.a ? std::string("fewer than 3 configurations per phase") : NoAnalysisReason(c)) + ".");
   } else {
     s.tables.push_back({"Correlations with energy per sample", t});
   }
@@ -203,16 +216,22 @@ Section TrainInferSection(const Context& c) {
   s.title = "Training vs inference energy per model";
   PlotBlock b;
   b.csv_name = "train_vs_infer.csv";
-  b.csv.header = {"model", "train_energy_per_sample_j", "infer_energy_per_sample_j", "train_time_per_sample_s",
-                  "infer_time_per_sample_s", "energy_ratio", "time_ratio"};
+  b.csv.header = {"model",
+                  "train_energy_per_sample_j",
+                  "infer_energy_per_sample_j",
+                  "train_time_per_sample_s",
+                  "infer_time_per_sample_s",
+                  "energy_ratio",
+                  "time_ratio"};
   b.spec.id = "train-vs-infer";
   b.spec.title = "Training vs inference energy per sample, per model";
   b.spec.x = {"inference energy per sample (J)", AxisScale::kLog};
   b.spec.y = {"training energy per sample (J)", AxisScale::kLog};
   if (!c.a || c.a->train_vs_infer.models.empty()) {
-    b.empty_reason = !c.a ? NoAnalysisReason(c)
-                          : "no model was measured in both training and inference" +
-                                (c.a->train_vs_infer.note.empty() ? "" : " (" + c.a->train_vs_infer.note + ")");
+    b.empty_reason =
+        !c.a ? NoAnalysisReason(c)
+             : "no model was measured in both training and inference" +
+                   (c.a->train_vs_infer.note.empty() ? "" : " (" + c.a->train_vs_infer.note + ")");
   } else {
     const auto& tv = c.a->train_vs_infer;
     Series pts{"models", SeriesKind::kScatter, {}, true, 3, 0};
@@ -236,18 +255,23 @@ Section TrainInferSection(const Context& c) {
       b.spec.series.push_back(std::move(one));
       b.spec.series.push_back(std::move(three));
     }
-    if (tv.median_energy_ratio) b.spec.notes.push_back("median energy ratio train/infer = " + Sig(*tv.median_energy_ratio, 3));
-    if (tv.median_time_ratio) b.spec.notes.push_back("median time ratio train/infer = " + Sig(*tv.median_time_ratio, 3));
-    if (tv.energy_spearman) b.spec.notes.push_back("Spearman ρ (train vs infer energy) = " + Fixed(*tv.energy_spearman, 2));
+    if (tv.median_energy_ratio)
+      b.spec.notes.push_back("median energy ratio train/infer = " + Sig(*tv.median_energy_ratio, 3));
+    if (tv.median_time_ratio)
+      b.spec.notes.push_back("median time ratio train/infer = " + Sig(*tv.median_time_ratio, 3));
+    if (tv.energy_spearman)
+      b.spec.notes.push_back("Spearman ρ (train vs infer energy) = " + Fixed(*tv.energy_spearman, 2));
     if (tv.estimated) b.spec.notes.push_back(EstimatedNote(true));
     s.estimated = tv.estimated;
     b.has_data = true;
     Table t;
-    t.header = {"model", "train J/sample", "infer J/sample", "energy ratio", "train s/sample", "infer s/sample", "time ratio"};
+    t.header = {"model",          "train J/sample", "infer J/sample", "energy ratio",
+                "train s/sample", "infer s/sample", "time ratio"};
     t.numeric = {false, true, true, true, true, true, true};
     for (const auto& m : tv.models)
-      t.rows.push_back({m.model, Sig(m.train_energy_per_sample_j), Sig(m.infer_energy_per_sample_j), Sig(m.energy_ratio),
-                        Sig(m.train_time_per_sample_s), Sig(m.infer_time_per_sample_s), Sig(m.time_ratio)});
+      t.rows.push_back({m.model, Sig(m.train_energy_per_sample_j), Sig(m.infer_energy_per_sample_j),
+                        Sig(m.energy_ratio), Sig(m.train_time_per_sample_s), Sig(m.infer_time_per_sample_s),
+                        Sig(m.time_ratio)});
     s.tables.push_back({"Training vs inference, per model", t});
   }
   s.plots.push_back(std::move(b));
@@ -259,13 +283,14 @@ Section ParetoSection(const Context& c) {
   s.id = "accuracy-vs-energy";
   s.title = "Accuracy vs energy";
   s.paragraphs.push_back(
-      "A configuration is on the Pareto front when no other one is both more accurate and cheaper. Black-ringed "
+      "A configuration is on the Pareto front when no other one is both more accurate and cheaper. "
+      "Black-ringed "
       "markers joined by a line are the front.");
   for (const std::string phase : {"infer", "train"}) {
     PlotBlock b;
     b.csv_name = "accuracy_vs_energy_" + phase + ".csv";
-    b.csv.header = {"model", "config_id", "batch_size", "threads", "precision", "energy_per_sample_j", "accuracy",
-                    "on_front"};
+    b.csv.header = {"model",     "config_id",           "batch_size", "threads",
+                    "precision", "energy_per_sample_j", "accuracy",   "on_front"};
     b.spec.id = "pareto-" + phase;
     b.spec.title = "Test accuracy vs " + PhaseName(phase) + " energy per sample";
     b.spec.x = {PhaseName(phase) + " energy per sample (J)", AxisScale::kLog};
@@ -279,11 +304,12 @@ Section ParetoSection(const Context& c) {
       for (const auto& r : c.in.rows) any_phase = any_phase || r.phase == phase;
       bool any_acc = false;
       for (const auto& r : c.in.rows) any_acc = any_acc || r.accuracy.has_value();
-      b.empty_reason = !c.a       ? NoAnalysisReason(c)
-                       : !any_phase ? "no " + PhaseName(phase) + " windows were measured"
-                       : !any_acc   ? "no accuracy was recorded (the study did not run an eval pass, or the workload "
-                                      "has no labelled test set)"
-                                    : "no " + PhaseName(phase) + " configuration has both an accuracy and a positive energy";
+      b.empty_reason =
+          !c.a         ? NoAnalysisReason(c)
+          : !any_phase ? "no " + PhaseName(phase) + " windows were measured"
+          : !any_acc   ? "no accuracy was recorded (the study did not run an eval pass, or the workload "
+                         "has no labelled test set)"
+                     : "no " + PhaseName(phase) + " configuration has both an accuracy and a positive energy";
       if (c.a && !c.a->pareto.note.empty()) b.empty_reason += " (" + c.a->pareto.note + ")";
       s.plots.push_back(std::move(b));
       continue;
@@ -293,13 +319,16 @@ Section ParetoSection(const Context& c) {
     std::vector<const analysis::ParetoPoint*> fp;
     for (const auto* p : pts) {
       const PlotPoint pp{p->energy_per_sample_j, 100 * p->accuracy, p->model};
-      if (p->on_front) fp.push_back(p);
-      else all.points.push_back(pp);
+      if (p->on_front)
+        fp.push_back(p);
+      else
+        all.points.push_back(pp);
       b.csv.rows.push_back({p->model, p->config_id, std::to_string(p->batch_size), std::to_string(p->threads),
                             p->precision, CsvNum(p->energy_per_sample_j), CsvNum(p->accuracy),
                             p->on_front ? "true" : "false"});
     }
-    std::sort(fp.begin(), fp.end(), [](auto* x, auto* y) { return x->energy_per_sample_j < y->energy_per_sample_j; });
+    std::sort(fp.begin(), fp.end(),
+              [](auto* x, auto* y) { return x->energy_per_sample_j < y->energy_per_sample_j; });
     for (const auto* p : fp) front.points.push_back({p->energy_per_sample_j, 100 * p->accuracy, p->model});
     if (all.label_points) LabelOncePerName(&all.points);
     b.spec.series.push_back(std::move(all));
@@ -317,7 +346,8 @@ Section BatchSection(const Context& c) {
   s.id = "batch-size";
   s.title = "Energy and time vs batch size";
   s.paragraphs.push_back(
-      "Per model, the best thread count and precision at each batch size. The ringed marker is the energy-optimal "
+      "Per model, the best thread count and precision at each batch size. The ringed marker is the "
+      "energy-optimal "
       "batch size.");
   for (const std::string phase : {"infer", "train"}) {
     std::vector<const analysis::OptimalBatch*> obs;
@@ -330,27 +360,31 @@ Section BatchSection(const Context& c) {
       b.csv.header = {"model", "batch_size", what == "energy" ? "energy_per_sample_j" : "time_per_sample_s",
                       what == "energy" ? "energy_per_sample_sd_j" : "repetitions"};
       b.spec.id = what + "-batch-" + phase;
-      b.spec.title = (what == "energy" ? "Energy" : "Time") + std::string(" per sample vs batch size: ") + PhaseName(phase);
+      b.spec.title = (what == "energy" ? "Energy" : "Time") + std::string(" per sample vs batch size: ") +
+                     PhaseName(phase);
       b.spec.x = {"batch size (samples)", AxisScale::kLog};
       b.spec.y = {what == "energy" ? "energy per sample (J)" : "time per sample (s)", AxisScale::kLog};
       if (obs.empty()) {
-        b.empty_reason = !c.a ? NoAnalysisReason(c)
-                              : "no model was measured at two or more batch sizes in " + PhaseName(phase) +
-                                    " (a batch sweep, e.g. batch_sizes = [16, 64, 256] in the study spec, draws this plot)";
+        b.empty_reason =
+            !c.a
+                ? NoAnalysisReason(c)
+                : "no model was measured at two or more batch sizes in " + PhaseName(phase) +
+                      " (a batch sweep, e.g. batch_sizes = [16, 64, 256] in the study spec, draws this plot)";
         s.plots.push_back(std::move(b));
         continue;
       }
       Series best{"energy-optimal batch", SeriesKind::kScatter, {}, false, 7, 0, true};
       for (size_t i = 0; i < obs.size(); ++i) {
-        Series line{obs[i]->model, SeriesKind::kLineMarkers, {}, false, static_cast<int>(i % 7),
-                    static_cast<int>((i / 7) % 4)};
+        Series line{obs[i]->model, SeriesKind::kLineMarkers, {},
+                    false,         static_cast<int>(i % 7),  static_cast<int>((i / 7) % 4)};
         for (const auto& bp : obs[i]->series) {
           const double y = what == "energy" ? bp.energy_per_sample_j : bp.time_per_sample_s;
           line.points.push_back({static_cast<double>(bp.batch_size), y, ""});
           if (what == "energy" && bp.batch_size == obs[i]->best_batch_size)
             best.points.push_back({static_cast<double>(bp.batch_size), y, ""});
-          b.csv.rows.push_back({obs[i]->model, std::to_string(bp.batch_size), CsvNum(y),
-                                what == "energy" ? CsvNum(bp.energy_per_sample_sd_j) : std::to_string(bp.repetitions)});
+          b.csv.rows.push_back(
+              {obs[i]->model, std::to_string(bp.batch_size), CsvNum(y),
+               what == "energy" ? CsvNum(bp.energy_per_sample_sd_j) : std::to_string(bp.repetitions)});
         }
         b.spec.series.push_back(std::move(line));
       }
@@ -368,8 +402,8 @@ Section BatchSection(const Context& c) {
     for (const auto& ob : c.a->pareto.optimal_batch) {
       std::vector<std::string> sizes;
       for (const auto& bp : ob.series) sizes.push_back(std::to_string(bp.batch_size));
-      t.rows.push_back({ob.model, ob.phase, std::to_string(ob.best_batch_size), Sig(ob.best_energy_per_sample_j),
-                        Join(sizes, ", ")});
+      t.rows.push_back({ob.model, ob.phase, std::to_string(ob.best_batch_size),
+                        Sig(ob.best_energy_per_sample_j), Join(sizes, ", ")});
     }
   if (!t.rows.empty()) s.tables.push_back({"Energy-optimal batch size per model", t});
   return s;
@@ -380,7 +414,8 @@ Section TimelineSection(const Context& c) {
   s.id = "timeline";
   s.title = "Power timeline";
   s.paragraphs.push_back(
-      "Whole-machine power as the meter sampled it (downsampled for storage), with the run's windows shaded.");
+      "Whole-machine power as the meter sampled it (downsampled for storage), with the run's windows "
+      "shaded.");
   std::vector<const RunTimeline*> tls;
   for (const auto& t : c.in.timelines)
     if (t.t_s.size() >= 2 && t.t_s.size() == t.power_w.size()) tls.push_back(&t);
@@ -388,8 +423,9 @@ Section TimelineSection(const Context& c) {
     PlotBlock b;
     b.csv_name = "timeline.csv";
     b.csv.header = {"run_id", "t_s", "power_w"};
-    b.empty_reason = c.in.timelines.empty() ? "no run stored a power timeline (timelines are recorded by `wattlab study`)"
-                                            : "the stored timelines hold fewer than two samples";
+    b.empty_reason = c.in.timelines.empty()
+                         ? "no run stored a power timeline (timelines are recorded by `wattlab study`)"
+                         : "the stored timelines hold fewer than two samples";
     s.plots.push_back(std::move(b));
     return s;
   }
@@ -424,8 +460,9 @@ Section TimelineSection(const Context& c) {
   if (tls.size() > n) {
     std::vector<std::string> rest;
     for (size_t k = n; k < tls.size(); ++k) rest.push_back(std::to_string(tls[k]->run_id));
-    s.paragraphs.push_back(std::to_string(tls.size() - n) + " more runs have timelines (runs " + Join(rest, ", ") +
-                           "); `wattlab report` draws the first " + std::to_string(n) + ".");
+    s.paragraphs.push_back(std::to_string(tls.size() - n) + " more runs have timelines (runs " +
+                           Join(rest, ", ") + "); `wattlab report` draws the first " + std::to_string(n) +
+                           ".");
   }
   return s;
 }

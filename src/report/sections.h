@@ -43,7 +43,7 @@ struct Section {
   std::vector<std::string> paragraphs;
   std::vector<PlotBlock> plots;
   std::vector<std::pair<std::string, Table>> tables;  // caption, table
-  std::string empty_reason;  // the whole section has no data: why
+  std::string empty_reason;                           // the whole section has no data: why
   bool estimated = false;
   bool collapsed = false;  // long tables: <details>
 };
@@ -51,7 +51,7 @@ struct Section {
 struct Context {
   const ReportInput& in;
   const ReportOptions& opt;
-  const analysis::AnalysisResult* a;   // null when the analysis did not run
+  const analysis::AnalysisResult* a;  // null when the analysis did not run
   bool estimated_any = false, measured_any = false;
   int64_t n_runs = 0;
   std::set<std::string> models;
@@ -86,8 +86,9 @@ Section RunsSection(const Context& c);
 
 // ---- writers ----
 std::string RenderHtml(const std::string& title, const std::string& banner, bool banner_estimated,
-                       const Table& context, const std::string& spec_text, const std::vector<Finding>& findings,
-                       const std::vector<Section>& sections, const std::string& generated_at);
+                       const Table& context, const std::string& spec_text,
+                       const std::vector<Finding>& findings, const std::vector<Section>& sections,
+                       const std::string& generated_at);
 std::string RenderMarkdown(const std::string& title, const std::string& banner, const Table& context,
                            const std::vector<Finding>& findings, const std::vector<Section>& sections);
 

@@ -69,14 +69,15 @@ Section LifecycleSection(const Context& c) {
   b.has_data = true;
   s.plots.push_back(std::move(b));
   Table t;
-  t.header = {"model", "training energy", "inference J/sample", "break-even inferences", "days at " +
-                                                                                          CountText(c.opt.inferences_per_day) + "/day"};
+  t.header = {"model", "training energy", "inference J/sample", "break-even inferences",
+              "days at " + CountText(c.opt.inferences_per_day) + "/day"};
   t.numeric = {false, true, true, true, true};
   for (const auto* m : ms) {
     t.rows.push_back({m->model, EnergyText(m->training_energy_j), Sig(m->inference_energy_per_sample_j),
                       m->break_even_n ? CountText(*m->break_even_n) : "—",
-                      m->break_even_n && c.opt.inferences_per_day > 0 ? Sig(*m->break_even_n / c.opt.inferences_per_day, 3)
-                                                                      : "—"});
+                      m->break_even_n && c.opt.inferences_per_day > 0
+                          ? Sig(*m->break_even_n / c.opt.inferences_per_day, 3)
+                          : "—"});
   }
   s.tables.push_back({"Break-even per model", t});
   return s;
@@ -87,8 +88,10 @@ Section PredictionSection(const Context& c) {
   s.id = "prediction";
   s.title = "Predicted vs measured";
   s.paragraphs.push_back(
-      "Left out one model at a time, the predictor is fitted on the others and predicts the held-out model's energy "
-      "per sample (leave-one-model-out): an honest error for an unseen model. The dotted diagonal is a perfect "
+      "Left out one model at a time, the predictor is fitted on the others and predicts the held-out model's "
+      "energy "
+      "per sample (leave-one-model-out): an honest error for an unseen model. The dotted diagonal is a "
+      "perfect "
       "prediction.");
   for (const std::string phase : {"infer", "train"}) {
     PlotBlock b;
@@ -108,10 +111,12 @@ Section PredictionSection(const Context& c) {
       for (const auto& set : pp->sets)
         if (set.set.name == pp->selected) sel = &set;
     const std::vector<analysis::LomoPoint>* pts = nullptr;
-    if (pp && !pp->nested_points.empty()) pts = &pp->nested_points;
-    else if (sel && !sel->points.empty()) pts = &sel->points;
+    if (pp && !pp->nested_points.empty())
+      pts = &pp->nested_points;
+    else if (sel && !sel->points.empty())
+      pts = &sel->points;
     if (!pts) {
-      b.empty_reason = !c.a ? NoAnalysisReason(c)
+      b.empty_reason = !c.a  ? NoAnalysisReason(c)
                        : !pp ? "no " + PhaseName(phase) + " windows to predict"
                              : "too few models to leave one out (needs at least " +
                                    std::to_string(analysis::kMinModelsForPredict) + ")" +
@@ -122,8 +127,8 @@ Section PredictionSection(const Context& c) {
     Series ser{"held-out configurations", SeriesKind::kScatter, {}, true, 3, 0};
     for (const auto& p : *pts) {
       ser.points.push_back({p.measured_j, p.predicted_j, p.model});
-      b.csv.rows.push_back({p.model, p.config_id, CsvNum(p.measured_j), CsvNum(p.predicted_j), CsvNum(p.ape_pct),
-                            p.chosen_set.empty() ? pp->selected : p.chosen_set});
+      b.csv.rows.push_back({p.model, p.config_id, CsvNum(p.measured_j), CsvNum(p.predicted_j),
+                            CsvNum(p.ape_pct), p.chosen_set.empty() ? pp->selected : p.chosen_set});
     }
     LabelOncePerName(&ser.points);
     b.spec.series.push_back(std::move(ser));
@@ -147,21 +152,23 @@ Section PredictionSection(const Context& c) {
     b.spec.y = {"energy extrapolated from the profile (J)", AxisScale::kLog};
     b.spec.diagonal = true;
     if (!c.a || c.a->extrapolation.points.empty()) {
-      b.empty_reason = !c.a ? NoAnalysisReason(c)
-                            : "no run measured both a short profile and the full length (set profile_steps and a full "
-                              "training in the study spec)" +
-                                  (c.a->extrapolation.note.empty() ? "" : " (" + c.a->extrapolation.note + ")");
+      b.empty_reason =
+          !c.a ? NoAnalysisReason(c)
+               : "no run measured both a short profile and the full length (set profile_steps and a full "
+                 "training in the study spec)" +
+                     (c.a->extrapolation.note.empty() ? "" : " (" + c.a->extrapolation.note + ")");
     } else {
       const auto& ex = c.a->extrapolation;
       Series ser{"runs", SeriesKind::kScatter, {}, true, 2, 0};
       for (const auto& p : ex.points) {
         ser.points.push_back({p.measured_j, p.predicted_j, p.model});
-        b.csv.rows.push_back({p.model, p.config_id, p.phase, std::to_string(p.repetition), CsvNum(p.predicted_j),
-                              CsvNum(p.measured_j), CsvNum(p.error_pct)});
+        b.csv.rows.push_back({p.model, p.config_id, p.phase, std::to_string(p.repetition),
+                              CsvNum(p.predicted_j), CsvNum(p.measured_j), CsvNum(p.error_pct)});
       }
       LabelOncePerName(&ser.points);
       b.spec.series.push_back(std::move(ser));
-      if (ex.mean_abs_error_pct) b.spec.notes.push_back("mean absolute error " + Fixed(*ex.mean_abs_error_pct, 1) + "%");
+      if (ex.mean_abs_error_pct)
+        b.spec.notes.push_back("mean absolute error " + Fixed(*ex.mean_abs_error_pct, 1) + "%");
       if (ex.max_abs_error_pct) b.spec.notes.push_back("worst " + Fixed(*ex.max_abs_error_pct, 1) + "%");
       if (ex.estimated) b.spec.notes.push_back(EstimatedNote(true));
       s.estimated = s.estimated || ex.estimated;
@@ -171,20 +178,22 @@ Section PredictionSection(const Context& c) {
   }
   // Predictor comparison table.
   Table t;
-  t.header = {"phase", "feature set", "LOMO mean error", "LOMO median error", "R² (log, in-sample)", "points", "models",
-              "selected"};
+  t.header = {"phase",  "feature set", "LOMO mean error", "LOMO median error", "R² (log, in-sample)",
+              "points", "models",      "selected"};
   t.numeric = {false, false, true, true, true, true, true, false};
   if (c.a)
     for (const auto& p : c.a->predictor) {
       for (const auto& set : p.sets) {
-        t.rows.push_back({p.phase, FeatureSetName(set.set.name), set.mape_pct ? Fixed(*set.mape_pct, 1) + "%" : "—",
+        t.rows.push_back({p.phase, FeatureSetName(set.set.name),
+                          set.mape_pct ? Fixed(*set.mape_pct, 1) + "%" : "—",
                           set.median_ape_pct ? Fixed(*set.median_ape_pct, 1) + "%" : "—", Fixed(set.r2, 3),
                           std::to_string(set.n_points), std::to_string(set.n_models),
                           set.set.name == p.selected ? "yes" : (set.note.empty() ? "" : set.note)});
       }
       if (p.nested_mape_pct)
         t.rows.push_back({p.phase, "nested: set chosen inside each fold", Fixed(*p.nested_mape_pct, 1) + "%",
-                          p.nested_median_ape_pct ? Fixed(*p.nested_median_ape_pct, 1) + "%" : "—", "—", "", "", ""});
+                          p.nested_median_ape_pct ? Fixed(*p.nested_median_ape_pct, 1) + "%" : "—", "—", "",
+                          "", ""});
     }
   if (t.rows.empty()) {
     s.paragraphs.push_back("Predictor comparison: no predictor could be fitted: " +
@@ -212,23 +221,24 @@ Section RecommendationSection(const Context& c) {
   s.id = "recommendations";
   s.title = "Recommendations";
   Table t;
-  t.header = {"phase", "choose", "batch", "threads", "precision", "accuracy", "J/sample", "instead of",
-              "energy saved", "accuracy lost"};
+  t.header = {"phase",    "choose",   "batch",      "threads",      "precision",
+              "accuracy", "J/sample", "instead of", "energy saved", "accuracy lost"};
   t.numeric = {false, false, true, true, false, true, true, false, true, true};
   if (c.a)
     for (const auto& r : c.a->recommendations.items) {
-      t.rows.push_back({r.phase, r.model, std::to_string(r.batch_size), std::to_string(r.threads), r.precision,
-                        Percent(r.accuracy, 1), Sig(r.energy_per_sample_j),
+      t.rows.push_back({r.phase, r.model, std::to_string(r.batch_size), std::to_string(r.threads),
+                        r.precision, Percent(r.accuracy, 1), Sig(r.energy_per_sample_j),
                         r.baseline_model + " (" + Percent(r.baseline_accuracy, 1) + ", " +
                             Sig(r.baseline_energy_per_sample_j) + " J)",
                         Fixed(r.energy_saved_pct, 1) + "%", Fixed(r.accuracy_lost * 100, 1) + " points"});
       if (!r.text.empty()) s.paragraphs.push_back(r.text);
     }
   if (t.rows.empty()) {
-    s.empty_reason = !c.a ? NoAnalysisReason(c)
-                          : (c.a->recommendations.note.empty()
-                                 ? "a recommendation needs configurations with an accuracy to trade against energy"
-                                 : c.a->recommendations.note);
+    s.empty_reason =
+        !c.a ? NoAnalysisReason(c)
+             : (c.a->recommendations.note.empty()
+                    ? "a recommendation needs configurations with an accuracy to trade against energy"
+                    : c.a->recommendations.note);
   } else {
     s.tables.push_back({"Lowest-energy configuration per phase, with its trade-off", t});
   }
@@ -250,7 +260,8 @@ Section CarbonSection(const Context& c) {
   t.header = {"energy converted", "energy", "kWh", "intensity (g/kWh)", "intensity source", "PUE", "gCO2e"};
   t.numeric = {false, true, true, true, false, true, true};
   t.rows.push_back({k.basis, EnergyText(k.energy_j), Sig(k.energy_kwh, 3), Sig(k.intensity_g_per_kwh, 3),
-                    k.intensity_source + (k.region.empty() ? "" : " (" + k.region + ")"), Sig(k.pue, 3), Sig(k.gco2e, 3)});
+                    k.intensity_source + (k.region.empty() ? "" : " (" + k.region + ")"), Sig(k.pue, 3),
+                    Sig(k.gco2e, 3)});
   s.tables.push_back({"Carbon of the study", t});
   if (!k.note.empty()) s.paragraphs.push_back(k.note);
   s.estimated = k.estimated;
@@ -263,8 +274,8 @@ Section RunsSection(const Context& c) {
   s.title = "Per-run results";
   s.collapsed = c.in.rows.size() > 40;
   Table t;
-  t.header = {"run", "model", "phase", "window", "batch", "threads", "precision", "samples", "duration (s)",
-              "energy (J)", "above idle (J)", "J/sample", "accuracy", "source"};
+  t.header = {"run",     "model",        "phase",      "window",         "batch",    "threads",  "precision",
+              "samples", "duration (s)", "energy (J)", "above idle (J)", "J/sample", "accuracy", "source"};
   t.numeric = {true, false, false, false, true, true, false, true, true, true, true, true, true, false};
   const bool above = c.in.energy_basis.basis == EnergyBasis::kAboveIdle;
   bool any_below = false;
@@ -281,21 +292,21 @@ Section RunsSection(const Context& c) {
     }
     t.rows.push_back({std::to_string(r.run_id), r.model, r.phase, r.window, std::to_string(r.batch_size),
                       std::to_string(r.threads), r.precision, std::to_string(r.samples), Sig(r.duration_s),
-                      Sig(r.energy_j), above_cell, per,
-                      r.accuracy ? Percent(*r.accuracy, 1) : "—",
+                      Sig(r.energy_j), above_cell, per, r.accuracy ? Percent(*r.accuracy, 1) : "—",
                       r.source + (r.estimated ? " (estimated)" : "")});
     s.estimated = s.estimated || r.estimated;
   }
   if (t.rows.empty()) {
     s.empty_reason = "the database holds no measured windows for this study";
   } else {
-    s.paragraphs.push_back(above ? "J/sample uses the energy above idle (the report's basis), shown as 0 where the "
-                                   "window drew less than its idle baseline."
-                                 : "J/sample uses the total energy (the report's basis: " +
-                                       c.in.energy_basis.reason + ").");
+    s.paragraphs.push_back(
+        above ? "J/sample uses the energy above idle (the report's basis), shown as 0 where the "
+                "window drew less than its idle baseline."
+              : "J/sample uses the total energy (the report's basis: " + c.in.energy_basis.reason + ").");
     if (any_below)
-      s.paragraphs.push_back("\"below idle\": the window drew less than the idle baseline measured before it, so "
-                             "the baseline was busier than the run; such a figure is shown as 0.");
+      s.paragraphs.push_back(
+          "\"below idle\": the window drew less than the idle baseline measured before it, so "
+          "the baseline was busier than the run; such a figure is shown as 0.");
     s.tables.push_back({"Every measured window", t});
   }
   return s;

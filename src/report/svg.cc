@@ -54,8 +54,8 @@ bool Usable(double v, AxisScale scale) {
 // Maps data values onto pixels along one axis.
 struct Mapper {
   AxisScale scale;
-  double lo, hi;      // data range
-  double p0, p1;      // pixel range (p0 maps lo)
+  double lo, hi;  // data range
+  double p0, p1;  // pixel range (p0 maps lo)
   double T(double v) const { return scale == AxisScale::kLog ? std::log10(v) : v; }
   double operator()(double v) const {
     const double a = T(lo), b = T(hi);
@@ -99,7 +99,8 @@ std::pair<double, double> AxisRange(const Axis& axis, std::vector<double> values
 
 std::string MarkerSvg(int shape, double x, double y, const std::string& color, bool highlight) {
   const double r = highlight ? kMarkerR + 1.5 : kMarkerR;
-  const std::string stroke = highlight ? " stroke=\"#000\" stroke-width=\"1.6\"" : " stroke=\"#fff\" stroke-width=\"0.8\"";
+  const std::string stroke =
+      highlight ? " stroke=\"#000\" stroke-width=\"1.6\"" : " stroke=\"#fff\" stroke-width=\"0.8\"";
   std::ostringstream o;
   switch (((shape % 4) + 4) % 4) {
     case 0:
@@ -107,13 +108,13 @@ std::string MarkerSvg(int shape, double x, double y, const std::string& color, b
         << "\"" << stroke << "/>";
       break;
     case 1:
-      o << "<rect x=\"" << Num(x - r) << "\" y=\"" << Num(y - r) << "\" width=\"" << Num(2 * r) << "\" height=\""
-        << Num(2 * r) << "\" fill=\"" << color << "\"" << stroke << "/>";
+      o << "<rect x=\"" << Num(x - r) << "\" y=\"" << Num(y - r) << "\" width=\"" << Num(2 * r)
+        << "\" height=\"" << Num(2 * r) << "\" fill=\"" << color << "\"" << stroke << "/>";
       break;
     case 2:
       o << "<polygon points=\"" << Num(x) << "," << Num(y - r - 1) << " " << Num(x - r - 0.5) << ","
-        << Num(y + r) << " " << Num(x + r + 0.5) << "," << Num(y + r) << "\" fill=\"" << color << "\"" << stroke
-        << "/>";
+        << Num(y + r) << " " << Num(x + r + 0.5) << "," << Num(y + r) << "\" fill=\"" << color << "\""
+        << stroke << "/>";
       break;
     default:
       o << "<polygon points=\"" << Num(x) << "," << Num(y - r - 1) << " " << Num(x + r + 1) << "," << Num(y)
@@ -162,11 +163,21 @@ std::string XmlEscape(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
       default:
         // Control characters are not allowed in XML 1.0; drop them.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') break;
@@ -286,7 +297,8 @@ std::string RenderSvg(const PlotSpec& spec) {
   std::ostringstream body;
   // Frame and grid.
   body << "<rect x=\"" << Num(area.x0) << "\" y=\"" << Num(area.y0) << "\" width=\"" << Num(area.x1 - area.x0)
-       << "\" height=\"" << Num(area.y1 - area.y0) << "\" fill=\"#fff\" stroke=\"#444\" stroke-width=\"1\"/>\n";
+       << "\" height=\"" << Num(area.y1 - area.y0)
+       << "\" fill=\"#fff\" stroke=\"#444\" stroke-width=\"1\"/>\n";
 
   // Spans (behind everything else), labels stacked in rows so they do not collide.
   std::vector<Box> span_labels;
@@ -331,26 +343,28 @@ std::string RenderSvg(const PlotSpec& spec) {
     const double py = my(t);
     body << "<line x1=\"" << Num(area.x0) << "\" y1=\"" << Num(py) << "\" x2=\"" << Num(area.x1) << "\" y2=\""
          << Num(py) << "\" class=\"grid\"/>\n";
-    body << "<line x1=\"" << Num(area.x0 - 5) << "\" y1=\"" << Num(py) << "\" x2=\"" << Num(area.x0) << "\" y2=\""
-         << Num(py) << "\" stroke=\"#444\"/>\n";
+    body << "<line x1=\"" << Num(area.x0 - 5) << "\" y1=\"" << Num(py) << "\" x2=\"" << Num(area.x0)
+         << "\" y2=\"" << Num(py) << "\" stroke=\"#444\"/>\n";
     body << TextSvg(area.x0 - 8, py + 4, FormatTick(t), "end", "class=\"tick\"") << "\n";
   }
   // Axis labels.
-  body << TextSvg((area.x0 + area.x1) / 2, H - 22, spec.x.label + (spec.x.scale == AxisScale::kLog ? " — log scale" : ""),
-                  "middle", "class=\"axis-label\"")
+  body << TextSvg((area.x0 + area.x1) / 2, H - 22,
+                  spec.x.label + (spec.x.scale == AxisScale::kLog ? " — log scale" : ""), "middle",
+                  "class=\"axis-label\"")
        << "\n";
   const double ymid = (area.y0 + area.y1) / 2;
-  body << "<text x=\"16\" y=\"" << Num(ymid) << "\" text-anchor=\"middle\" class=\"axis-label\" transform=\"rotate(-90 16 "
-       << Num(ymid) << ")\">" << XmlEscape(spec.y.label + (spec.y.scale == AxisScale::kLog ? " — log scale" : ""))
-       << "</text>\n";
+  body << "<text x=\"16\" y=\"" << Num(ymid)
+       << "\" text-anchor=\"middle\" class=\"axis-label\" transform=\"rotate(-90 16 " << Num(ymid) << ")\">"
+       << XmlEscape(spec.y.label + (spec.y.scale == AxisScale::kLog ? " — log scale" : "")) << "</text>\n";
 
   // Series, clipped to the plot area.
   body << "<g clip-path=\"url(#clip-" << XmlEscape(id) << ")\">\n";
   if (spec.diagonal) {
     const double lo = std::max(xlo, ylo), hi = std::min(xhi, yhi);
     if (hi > lo) {
-      body << "<line x1=\"" << Num(mx(lo)) << "\" y1=\"" << Num(my(lo)) << "\" x2=\"" << Num(mx(hi)) << "\" y2=\""
-           << Num(my(hi)) << "\" stroke=\"#000\" stroke-width=\"1\" stroke-dasharray=\"2 3\"/>\n";
+      body << "<line x1=\"" << Num(mx(lo)) << "\" y1=\"" << Num(my(lo)) << "\" x2=\"" << Num(mx(hi))
+           << "\" y2=\"" << Num(my(hi))
+           << "\" stroke=\"#000\" stroke-width=\"1\" stroke-dasharray=\"2 3\"/>\n";
     }
   }
   struct Placed {
@@ -367,14 +381,16 @@ std::string RenderSvg(const PlotSpec& spec) {
     for (const auto& p : s.points) {
       if (!Usable(p.x, spec.x.scale) || !Usable(p.y, spec.y.scale)) continue;
       px.emplace_back(mx(p.x), my(p.y));
-      if (s.label_points && !p.label.empty()) to_label.push_back({px.back().first, px.back().second, p.label});
+      if (s.label_points && !p.label.empty())
+        to_label.push_back({px.back().first, px.back().second, p.label});
     }
     if (s.kind != SeriesKind::kScatter && px.size() >= 2) {
       body << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\""
            << (s.kind == SeriesKind::kDashed ? "1.8" : "2") << "\"";
       if (s.kind == SeriesKind::kDashed) body << " stroke-dasharray=\"6 4\"";
       body << " points=\"";
-      for (size_t i = 0; i < px.size(); ++i) body << (i ? " " : "") << Num(px[i].first) << "," << Num(px[i].second);
+      for (size_t i = 0; i < px.size(); ++i)
+        body << (i ? " " : "") << Num(px[i].first) << "," << Num(px[i].second);
       body << "\"/>\n";
     }
     if (s.kind == SeriesKind::kScatter || s.kind == SeriesKind::kLineMarkers) {
@@ -397,8 +413,9 @@ std::string RenderSvg(const PlotSpec& spec) {
     double w = 0;
     for (const auto& n : notes) w = std::max(w, TextWidth(n));
     const Box card{area.x0 + 6, area.y0 + 6, area.x0 + 14 + w, area.y0 + 10 + kLabelH * notes.size()};
-    body << "<rect x=\"" << Num(card.x0) << "\" y=\"" << Num(card.y0) << "\" width=\"" << Num(card.x1 - card.x0)
-         << "\" height=\"" << Num(card.y1 - card.y0) << "\" fill=\"#fff\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n";
+    body << "<rect x=\"" << Num(card.x0) << "\" y=\"" << Num(card.y0) << "\" width=\""
+         << Num(card.x1 - card.x0) << "\" height=\"" << Num(card.y1 - card.y0)
+         << "\" fill=\"#fff\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n";
     for (size_t i = 0; i < notes.size(); ++i) {
       body << TextSvg(card.x0 + 4, card.y0 + 13 + kLabelH * i, notes[i], "start", "class=\"note\"") << "\n";
     }
@@ -417,10 +434,14 @@ std::string RenderSvg(const PlotSpec& spec) {
     for (int ring = 1; ring <= 4 && !done; ++ring) {
       const double d = 7 + (ring - 1) * 13;
       // (dx, dy) of the label box's anchor corner relative to the point.
-      const std::pair<double, double> cands[] = {
-          {d, -kLabelH / 2},          {-d - w, -kLabelH / 2},  {-w / 2, -d - kLabelH}, {-w / 2, d},
-          {d * 0.7, -d * 0.7 - kLabelH}, {d * 0.7, d * 0.7},   {-d * 0.7 - w, -d * 0.7 - kLabelH},
-          {-d * 0.7 - w, d * 0.7}};
+      const std::pair<double, double> cands[] = {{d, -kLabelH / 2},
+                                                 {-d - w, -kLabelH / 2},
+                                                 {-w / 2, -d - kLabelH},
+                                                 {-w / 2, d},
+                                                 {d * 0.7, -d * 0.7 - kLabelH},
+                                                 {d * 0.7, d * 0.7},
+                                                 {-d * 0.7 - w, -d * 0.7 - kLabelH},
+                                                 {-d * 0.7 - w, d * 0.7}};
       for (const auto& [dx, dy] : cands) {
         Box box{p.x + dx, p.y + dy, p.x + dx + w, p.y + dy + kLabelH};
         if (!box.Inside(area)) continue;
@@ -434,7 +455,8 @@ std::string RenderSvg(const PlotSpec& spec) {
           const double cx = std::clamp(p.x, box.x0, box.x1), cy = std::clamp(p.y, box.y0, box.y1);
           const double len = std::hypot(cx - p.x, cy - p.y);
           if (len > kMarkerR + 2) {
-            const double sx = p.x + (cx - p.x) / len * (kMarkerR + 1), sy = p.y + (cy - p.y) / len * (kMarkerR + 1);
+            const double sx = p.x + (cx - p.x) / len * (kMarkerR + 1),
+                         sy = p.y + (cy - p.y) / len * (kMarkerR + 1);
             labels << "<line x1=\"" << Num(sx) << "\" y1=\"" << Num(sy) << "\" x2=\"" << Num(cx) << "\" y2=\""
                    << Num(cy) << "\" class=\"leader\"/>\n";
           }
@@ -479,7 +501,8 @@ std::string RenderSvg(const PlotSpec& spec) {
                 << (s.kind == SeriesKind::kDashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n";
         }
         if (s.kind == SeriesKind::kScatter || s.kind == SeriesKind::kLineMarkers) {
-          below << MarkerSvg(s.marker >= 0 ? s.marker : static_cast<int>(si), x + 12, cy, color, s.highlight) << "\n";
+          below << MarkerSvg(s.marker >= 0 ? s.marker : static_cast<int>(si), x + 12, cy, color, s.highlight)
+                << "\n";
         }
         below << TextSvg(x + 30, row_y, s.name, "start", "class=\"legend\"") << "\n";
       } else {
@@ -510,14 +533,15 @@ std::string RenderSvg(const PlotSpec& spec) {
   const double total_h = row_y + 4;
 
   std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" id=\"" << XmlEscape(id) << "\" viewBox=\"0 0 "
-    << Num(W) << " " << Num(total_h) << "\" width=\"" << Num(W) << "\" height=\"" << Num(total_h)
-    << "\" role=\"img\" aria-label=\"" << XmlEscape(spec.title) << "\">\n";
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" id=\"" << XmlEscape(id)
+    << "\" viewBox=\"0 0 " << Num(W) << " " << Num(total_h) << "\" width=\"" << Num(W) << "\" height=\""
+    << Num(total_h) << "\" role=\"img\" aria-label=\"" << XmlEscape(spec.title) << "\">\n";
   o << "<title>" << XmlEscape(spec.title) << "</title>\n";
-  o << "<defs><clipPath id=\"clip-" << XmlEscape(id) << "\"><rect x=\"" << Num(area.x0) << "\" y=\"" << Num(area.y0)
-    << "\" width=\"" << Num(area.x1 - area.x0) << "\" height=\"" << Num(area.y1 - area.y0)
+  o << "<defs><clipPath id=\"clip-" << XmlEscape(id) << "\"><rect x=\"" << Num(area.x0) << "\" y=\""
+    << Num(area.y0) << "\" width=\"" << Num(area.x1 - area.x0) << "\" height=\"" << Num(area.y1 - area.y0)
     << "\"/></clipPath></defs>\n";
-  o << "<rect x=\"0\" y=\"0\" width=\"" << Num(W) << "\" height=\"" << Num(total_h) << "\" fill=\"#fafafa\"/>\n";
+  o << "<rect x=\"0\" y=\"0\" width=\"" << Num(W) << "\" height=\"" << Num(total_h)
+    << "\" fill=\"#fafafa\"/>\n";
   o << TextSvg(area.x0, 24, spec.title, "start", "class=\"plot-title\"") << "\n";
   o << body.str() << below.str();
   o << "</svg>\n";

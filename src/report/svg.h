@@ -54,16 +54,21 @@ enum class SeriesKind {
 
 struct Series {
   Series() = default;
-  Series(std::string series_name, SeriesKind series_kind, std::vector<PlotPoint> pts, bool labels, int color_index,
-         int marker_shape, bool highlighted = false)
-      : name(std::move(series_name)), kind(series_kind), points(std::move(pts)), label_points(labels),
-        color(color_index), marker(marker_shape), highlight(highlighted) {}
+  Series(std::string series_name, SeriesKind series_kind, std::vector<PlotPoint> pts, bool labels,
+         int color_index, int marker_shape, bool highlighted = false)
+      : name(std::move(series_name)),
+        kind(series_kind),
+        points(std::move(pts)),
+        label_points(labels),
+        color(color_index),
+        marker(marker_shape),
+        highlight(highlighted) {}
   std::string name;  // legend entry; empty: not in the legend
   SeriesKind kind = SeriesKind::kScatter;
   std::vector<PlotPoint> points;
   bool label_points = false;
-  int color = -1;   // palette index; -1: the series' position
-  int marker = -1;  // 0 circle, 1 square, 2 triangle, 3 diamond; -1: position
+  int color = -1;          // palette index; -1: the series' position
+  int marker = -1;         // 0 circle, 1 square, 2 triangle, 3 diamond; -1: position
   bool highlight = false;  // larger markers with a dark ring (Pareto front)
 };
 

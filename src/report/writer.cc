@@ -29,10 +29,12 @@ Status WriteFilesAtomically(const std::vector<ReportFile>& files, const std::str
   while (target.size() > 1 && target.back() == '/') target.pop_back();  // "dir/" -> "dir"
   const size_t slash = target.rfind('/');
   const std::string name = slash == std::string::npos ? target : target.substr(slash + 1);
-  const std::string parent =
-      slash == std::string::npos ? std::string(".") : slash == 0 ? std::string("/") : target.substr(0, slash);
+  const std::string parent = slash == std::string::npos ? std::string(".")
+                             : slash == 0               ? std::string("/")
+                                                        : target.substr(0, slash);
   if (name.empty() || name == "." || name == "..")
-    return Status::InvalidArgument("--out " + out_dir + " does not name a new directory: give one, e.g. --out " +
+    return Status::InvalidArgument("--out " + out_dir +
+                                   " does not name a new directory: give one, e.g. --out " +
                                    (parent == "/" ? "" : parent + "/") + "report");
   for (const auto& f : files) {
     if (f.name.empty() || f.name.find('/') != std::string::npos || f.name[0] == '.')
@@ -61,7 +63,8 @@ Status WriteFilesAtomically(const std::vector<ReportFile>& files, const std::str
   }
 
   auto made = env->MakeTempDir(parent, "." + name + ".tmp-");
-  if (!made.ok()) return made.status().WithContext("cannot start the report in " + parent + " (is it writable?)");
+  if (!made.ok())
+    return made.status().WithContext("cannot start the report in " + parent + " (is it writable?)");
   const std::string tmp = *made;
   const std::string unchanged =
       exists ? "the previous report in " + target + " is unchanged" : "nothing was written to " + target;
@@ -94,8 +97,10 @@ Status WriteFilesAtomically(const std::vector<ReportFile>& files, const std::str
     if (!old.empty()) {
       if (Status back = env->Rename(old, target); !back.ok()) {
         (void)env->RemoveTree(tmp);
-        return st.WithContext("cannot move the new report into " + target + ", and the previous report could not "
-                              "be moved back: it is in " + old + " (" + back.message() + ")");
+        return st.WithContext("cannot move the new report into " + target +
+                              ", and the previous report could not "
+                              "be moved back: it is in " +
+                              old + " (" + back.message() + ")");
       }
     }
     if (vanished(parent))

@@ -41,10 +41,10 @@ using State = EnvVfs::State;
 // the inner VFS's own file at kInnerOffset. SQLite owns the memory; every
 // field is set in VfsOpen before use.
 struct EnvFile {
-  sqlite3_file base;   // base.pMethods = &kIoMethods once open
+  sqlite3_file base;  // base.pMethods = &kIoMethods once open
   State* state;
-  RandomRWFile* rw;    // owned; null for pass-through (delete-on-close) files
-  std::string* key;    // owned; the path in the open-file registry, null with rw
+  RandomRWFile* rw;  // owned; null for pass-through (delete-on-close) files
+  std::string* key;  // owned; the path in the open-file registry, null with rw
 };
 constexpr int kInnerOffset = static_cast<int>((sizeof(EnvFile) + 7) & ~static_cast<size_t>(7));
 
@@ -100,7 +100,8 @@ void ReleaseEnvFile(EnvFile* f) {
 
 bool IsDiskFull(const Status& s) {
   const std::string& m = s.message();
-  return m.find(std::strerror(ENOSPC)) != std::string::npos || m.find(std::strerror(EDQUOT)) != std::string::npos;
+  return m.find(std::strerror(ENOSPC)) != std::string::npos ||
+         m.find(std::strerror(EDQUOT)) != std::string::npos;
 }
 
 // ---- io methods: bytes through Env, everything else to the inner file ----
@@ -205,7 +206,9 @@ int FileControl(sqlite3_file* pf, int op, void* arg) {
 }
 
 int FileSectorSize(sqlite3_file* pf) { return Inner(pf)->pMethods->xSectorSize(Inner(pf)); }
-int FileDeviceCharacteristics(sqlite3_file* pf) { return Inner(pf)->pMethods->xDeviceCharacteristics(Inner(pf)); }
+int FileDeviceCharacteristics(sqlite3_file* pf) {
+  return Inner(pf)->pMethods->xDeviceCharacteristics(Inner(pf));
+}
 int FileShmMap(sqlite3_file* pf, int region, int size, int extend, void volatile** p) {
   return Inner(pf)->pMethods->xShmMap(Inner(pf), region, size, extend, p);
 }
@@ -217,11 +220,24 @@ int FileShmUnmap(sqlite3_file* pf, int del) { return Inner(pf)->pMethods->xShmUn
 
 const sqlite3_io_methods kIoMethods = {
     2,  // version 2: WAL shared memory, no xFetch/xUnfetch (no mmap past Env)
-    FileClose,      FileRead,         FileWrite,       FileTruncate,       FileSync,
-    FileSize,       FileLock,         FileUnlock,      FileCheckReservedLock,
-    FileControl,    FileSectorSize,   FileDeviceCharacteristics,
-    FileShmMap,     FileShmLock,      FileShmBarrier,  FileShmUnmap,
-    nullptr,        nullptr,
+    FileClose,
+    FileRead,
+    FileWrite,
+    FileTruncate,
+    FileSync,
+    FileSize,
+    FileLock,
+    FileUnlock,
+    FileCheckReservedLock,
+    FileControl,
+    FileSectorSize,
+    FileDeviceCharacteristics,
+    FileShmMap,
+    FileShmLock,
+    FileShmBarrier,
+    FileShmUnmap,
+    nullptr,
+    nullptr,
 };
 
 // ---- vfs methods ----
@@ -249,8 +265,9 @@ int VfsOpen(sqlite3_vfs* v, const char* name, sqlite3_file* pf, int flags, int* 
     };
     // Locks are taken on `path` itself; the bytes must be the same file.
     if (st->env->Resolve(path) != path)
-      return fail(Status::InvalidArgument("the database file " + path + " lies under a path this environment maps to " +
-                                          st->env->Resolve(path) + "; keep databases outside /sys, /proc and /dev"));
+      return fail(Status::InvalidArgument(
+          "the database file " + path + " lies under a path this environment maps to " +
+          st->env->Resolve(path) + "; keep databases outside /sys, /proc and /dev"));
     const bool read_only = (inner_out & SQLITE_OPEN_READONLY) != 0;
     // The inner open created the file when asked to, with SQLite's modes.
     auto rw = st->env->OpenRandomRW(path, /*create=*/false, read_only);
@@ -273,7 +290,9 @@ int VfsAccess(sqlite3_vfs* v, const char* name, int flags, int* out) {
 int VfsFullPathname(sqlite3_vfs* v, const char* name, int n, char* out) {
   return StateOf(v)->inner->xFullPathname(StateOf(v)->inner, name, n, out);
 }
-void* VfsDlOpen(sqlite3_vfs* v, const char* name) { return StateOf(v)->inner->xDlOpen(StateOf(v)->inner, name); }
+void* VfsDlOpen(sqlite3_vfs* v, const char* name) {
+  return StateOf(v)->inner->xDlOpen(StateOf(v)->inner, name);
+}
 void VfsDlError(sqlite3_vfs* v, int n, char* msg) { StateOf(v)->inner->xDlError(StateOf(v)->inner, n, msg); }
 void (*VfsDlSym(sqlite3_vfs* v, void* h, const char* sym))(void) {
   return StateOf(v)->inner->xDlSym(StateOf(v)->inner, h, sym);
@@ -283,7 +302,9 @@ int VfsRandomness(sqlite3_vfs* v, int n, char* out) {
   return StateOf(v)->inner->xRandomness(StateOf(v)->inner, n, out);
 }
 int VfsSleep(sqlite3_vfs* v, int us) { return StateOf(v)->inner->xSleep(StateOf(v)->inner, us); }
-int VfsCurrentTime(sqlite3_vfs* v, double* t) { return StateOf(v)->inner->xCurrentTime(StateOf(v)->inner, t); }
+int VfsCurrentTime(sqlite3_vfs* v, double* t) {
+  return StateOf(v)->inner->xCurrentTime(StateOf(v)->inner, t);
+}
 int VfsGetLastError(sqlite3_vfs* v, int n, char* msg) {
   return StateOf(v)->inner->xGetLastError ? StateOf(v)->inner->xGetLastError(StateOf(v)->inner, n, msg) : 0;
 }
@@ -298,7 +319,8 @@ int VfsCurrentTimeInt64(sqlite3_vfs* v, sqlite3_int64* t) {
 
 State* StateOfDb(sqlite3* db) {
   sqlite3_vfs* v = nullptr;
-  if (!db || sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &v) != SQLITE_OK || !v) return nullptr;
+  if (!db || sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &v) != SQLITE_OK || !v)
+    return nullptr;
   if (v->xOpen != VfsOpen) return nullptr;
   return StateOf(v);
 }
@@ -335,7 +357,8 @@ Result<std::unique_ptr<EnvVfs>> EnvVfs::Create(Env* env) {
   v.xGetLastError = VfsGetLastError;
   v.xCurrentTimeInt64 = VfsCurrentTimeInt64;
   int rc = sqlite3_vfs_register(&v, /*makeDflt=*/0);
-  if (rc != SQLITE_OK) return Status::Internal(std::string("cannot register the SQLite VFS: ") + sqlite3_errstr(rc));
+  if (rc != SQLITE_OK)
+    return Status::Internal(std::string("cannot register the SQLite VFS: ") + sqlite3_errstr(rc));
   return std::unique_ptr<EnvVfs>(new EnvVfs(std::move(st)));
 }
 

@@ -13,16 +13,20 @@ std::string Num(double v) { return std::isfinite(v) ? FormatDouble(v) : ""; }
 template <typename T>
 std::string Opt(const std::optional<T>& v) {
   if (!v) return "";
-  if constexpr (std::is_floating_point_v<T>) return Num(*v);
-  else return std::to_string(*v);
+  if constexpr (std::is_floating_point_v<T>)
+    return Num(*v);
+  else
+    return std::to_string(*v);
 }
 
 nlohmann::json JNum(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 template <typename T>
 nlohmann::json JOpt(const std::optional<T>& v) {
   if (!v) return nullptr;
-  if constexpr (std::is_floating_point_v<T>) return JNum(*v);
-  else return *v;
+  if constexpr (std::is_floating_point_v<T>)
+    return JNum(*v);
+  else
+    return *v;
 }
 
 // Round-off shown as data is noise: within 1e-9 x energy_j of zero is 0

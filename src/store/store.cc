@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -132,18 +132,24 @@ class Stmt {
     if (rc_ == SQLITE_OK) return Status::Ok();
     return Status::IOError(what + ": " + SqliteErrorWithEnv(db_));
   }
-  void Bind(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.c_str(), (int)v.size(), SQLITE_TRANSIENT); }
+  void Bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.c_str(), (int)v.size(), SQLITE_TRANSIENT);
+  }
   void Bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
   void Bind(int i, double v) {
-    if (std::isfinite(v)) sqlite3_bind_double(s_, i, v);
-    else sqlite3_bind_null(s_, i);
+    if (std::isfinite(v))
+      sqlite3_bind_double(s_, i, v);
+    else
+      sqlite3_bind_null(s_, i);
   }
   void Bind(int i, bool v) { sqlite3_bind_int(s_, i, v ? 1 : 0); }
   void BindNull(int i) { sqlite3_bind_null(s_, i); }
   template <typename T>
   void Bind(int i, const std::optional<T>& v) {
-    if (v) Bind(i, *v);
-    else BindNull(i);
+    if (v)
+      Bind(i, *v);
+    else
+      BindNull(i);
   }
   int Step() { return sqlite3_step(s_); }
   void Reset() {
@@ -157,8 +163,12 @@ class Stmt {
   int64_t Int(int c) const { return sqlite3_column_int64(s_, c); }
   double Real(int c) const { return sqlite3_column_double(s_, c); }
   bool IsNull(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
-  std::optional<double> OptReal(int c) const { return IsNull(c) ? std::nullopt : std::optional<double>(Real(c)); }
-  std::optional<int64_t> OptInt(int c) const { return IsNull(c) ? std::nullopt : std::optional<int64_t>(Int(c)); }
+  std::optional<double> OptReal(int c) const {
+    return IsNull(c) ? std::nullopt : std::optional<double>(Real(c));
+  }
+  std::optional<int64_t> OptInt(int c) const {
+    return IsNull(c) ? std::nullopt : std::optional<int64_t>(Int(c));
+  }
 
  private:
   sqlite3* db_;
@@ -232,9 +242,11 @@ void StudyContextFromJson(const json& j, StudyInfo& s) {
   s.blas = str("blas");
   s.wattlab_version = str("wattlab_version");
   if (j.contains("gpus") && j["gpus"].is_array())
-    for (const auto& g : j["gpus"]) if (g.is_string()) s.gpus.push_back(g.get<std::string>());
+    for (const auto& g : j["gpus"])
+      if (g.is_string()) s.gpus.push_back(g.get<std::string>());
   if (j.contains("sources") && j["sources"].is_array())
-    for (const auto& g : j["sources"]) if (g.is_string()) s.sources.push_back(g.get<std::string>());
+    for (const auto& g : j["sources"])
+      if (g.is_string()) s.sources.push_back(g.get<std::string>());
   if (j.contains("interval_s") && j["interval_s"].is_number()) s.interval_s = j["interval_s"].get<double>();
   if (j.contains("estimated") && j["estimated"].is_boolean()) s.estimated = j["estimated"].get<bool>();
   if (j.contains("meter_facts") && j["meter_facts"].is_array())
@@ -249,10 +261,11 @@ std::string UnwritableMessage(Env* env, const std::string& path) {
   dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));
   auto st = env->Stat(dir);
   if (!st.ok() || st->kind == FileKind::kMissing)
-    return "cannot create database " + path + ": directory " + dir + " does not exist; create it or pass another --db";
+    return "cannot create database " + path + ": directory " + dir +
+           " does not exist; create it or pass another --db";
   if (!env->CheckWritable(path).ok())
-    return "cannot create database " + path + ": directory " + dir + " is not writable (" + std::strerror(EACCES) +
-           "); pass --db with a writable path";
+    return "cannot create database " + path + ": directory " + dir + " is not writable (" +
+           std::strerror(EACCES) + "); pass --db with a writable path";
   return "cannot open database " + path + " for writing; pass --db with a writable path";
 }
 
@@ -297,8 +310,9 @@ Status DiagnoseBeforeOpen(Env* env, const std::string& path, const FileInfo& inf
   if (info.kind == FileKind::kDirectory)
     return Status::InvalidArgument(path + " is a directory, not a database file: pass --db FILE");
   if (info.kind == FileKind::kOther)
-    return Status::InvalidArgument(path + " is not a regular file (a device, FIFO or socket such as /dev/null): a "
-                                          "database must be a file; pass --db FILE");
+    return Status::InvalidArgument(path +
+                                   " is not a regular file (a device, FIFO or socket such as /dev/null): a "
+                                   "database must be a file; pass --db FILE");
   auto head = ReadHead(env, path, 100);
   if (!head.ok()) return Status::IOError("cannot read database " + path + ": " + head.status().message());
   if (head->empty()) {
@@ -306,15 +320,18 @@ Status DiagnoseBeforeOpen(Env* env, const std::string& path, const FileInfo& inf
     return Status::Ok();
   }
   if (info.size_bytes == 0)
-    return Status::InvalidArgument(path + " is not a database: a special file whose size reads 0 but which has "
-                                          "content (under /proc or /sys?); pass --db with a file `wattlab study` wrote");
+    return Status::InvalidArgument(
+        path +
+        " is not a database: a special file whose size reads 0 but which has "
+        "content (under /proc or /sys?); pass --db with a file `wattlab study` wrote");
   const size_t magic = std::min(head->size(), sizeof kSqliteMagic);  // the 16 bytes, NUL included
   if (head->compare(0, magic, kSqliteMagic, magic) != 0)
     return Status::Corruption(path + " is not a wattlab database: not an SQLite file (it starts with \"" +
                               Printable(*head) + "\"); pass --db with a file `wattlab study` wrote");
   if (head->size() < 100)
-    return Status::Corruption(path + " is corrupt: truncated to " + std::to_string(head->size()) +
-                              " bytes, shorter than an SQLite header; restore it from a copy or pass another --db");
+    return Status::Corruption(
+        path + " is corrupt: truncated to " + std::to_string(head->size()) +
+        " bytes, shorter than an SQLite header; restore it from a copy or pass another --db");
   uint32_t page_size = BigEndian(*head, 16, 2);
   if (page_size == 1) page_size = 65536;
   const uint32_t pages = BigEndian(*head, 28, 4);
@@ -325,10 +342,12 @@ Status DiagnoseBeforeOpen(Env* env, const std::string& path, const FileInfo& inf
   // page: SQLite recovers that, so only a file without a WAL is judged here.
   auto wal = env->Stat(path + "-wal");
   const bool has_wal = wal.ok() && wal->kind == FileKind::kRegular && wal->size_bytes > 0;
-  if (size_valid && !has_wal && page_size >= 512 && static_cast<uint64_t>(pages) * page_size > info.size_bytes)
+  if (size_valid && !has_wal && page_size >= 512 &&
+      static_cast<uint64_t>(pages) * page_size > info.size_bytes)
     return Status::Corruption(path + " is corrupt: truncated to " + std::to_string(info.size_bytes) +
                               " bytes, but its header says " + std::to_string(pages) + " pages of " +
-                              std::to_string(page_size) + " bytes; restore it from a copy or pass another --db");
+                              std::to_string(page_size) +
+                              " bytes; restore it from a copy or pass another --db");
   return Status::Ok();
 }
 
@@ -338,8 +357,10 @@ Status CorruptOr(sqlite3* db, const std::string& path, Status otherwise) {
   std::string verdict;
   if (s.status("checking").ok()) {
     int rc = s.Step();
-    if (rc == SQLITE_ROW) verdict = s.Text(0);
-    else verdict = sqlite3_errmsg(db);
+    if (rc == SQLITE_ROW)
+      verdict = s.Text(0);
+    else
+      verdict = sqlite3_errmsg(db);
   } else {
     verdict = sqlite3_errmsg(db);
   }
@@ -375,8 +396,10 @@ Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& path, Op
   bool empty_file = false;
   if (exists) WATTLAB_RETURN_IF_ERROR(DiagnoseBeforeOpen(env, path, info, &empty_file));
   if (mode == OpenMode::kReadOnly && empty_file)
-    return Status::Corruption(path + " is not a wattlab database (an empty file): no study was written to it; run "
-                                     "`wattlab study --db " + path + "`");
+    return Status::Corruption(path +
+                              " is not a wattlab database (an empty file): no study was written to it; run "
+                              "`wattlab study --db " +
+                              path + "`");
   if (mode != OpenMode::kReadOnly && exists && !env->CheckWritable(path).ok())
     return Status::IOError("database " + path + " is not writable: fix its permissions or pass another --db");
   const std::string dir = DirOf(path);
@@ -390,17 +413,18 @@ Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& path, Op
                              " is not writable, and SQLite needs to create " + path + "-wal and " + path +
                              "-shm there: fix its permissions or copy the database to a writable directory");
     if (wal.kind == FileKind::kRegular && wal.size_bytes > 0)
-      return Status::FailedPrecondition(
-          "database " + path + " has unmerged changes in " + path + "-wal, which cannot be read without creating " +
-          path + "-shm, and the directory " + dir + " is not writable: copy the database with its -wal file to a "
-          "writable directory");
+      return Status::FailedPrecondition("database " + path + " has unmerged changes in " + path +
+                                        "-wal, which cannot be read without creating " + path +
+                                        "-shm, and the directory " + dir +
+                                        " is not writable: copy the database with its -wal file to a "
+                                        "writable directory");
     immutable = true;
     notice = "the directory " + dir + " is not writable (a WAL database needs " + path +
              "-shm beside it), so " + path + " was opened read-only and immutable";
   }
 
   WATTLAB_ASSIGN_OR_RETURN(auto vfs, EnvVfs::Create(env));
-  int flags = mode == OpenMode::kReadOnly ? SQLITE_OPEN_READONLY
+  int flags = mode == OpenMode::kReadOnly    ? SQLITE_OPEN_READONLY
               : mode == OpenMode::kReadWrite ? SQLITE_OPEN_READWRITE
                                              : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   std::string target = path;
@@ -440,8 +464,9 @@ Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& path, Op
   if (!ver.ok()) return CorruptOr(db, path, ver.status());
   auto tables = QueryInt(db, "SELECT count(*) FROM sqlite_master", "reading " + path);
   if (!tables.ok())
-    return CorruptOr(db, path,
-                     Status::Corruption(path + " is not a wattlab database (" + tables.status().message() + ")"));
+    return CorruptOr(
+        db, path,
+        Status::Corruption(path + " is not a wattlab database (" + tables.status().message() + ")"));
   if (*tables > 0 && mode == OpenMode::kReadOnly) {
     // Damage in a table the queries above did not touch.
     Status c = CorruptOr(db, path, Status::Ok());
@@ -449,17 +474,20 @@ Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& path, Op
   }
   bool empty = *tables == 0 && *ver == 0;
   if (!empty && *app != kApplicationId)
-    return Status::Corruption(path + " is not a wattlab database (an SQLite file of another application): pass --db with a file `wattlab study` wrote");
+    return Status::Corruption(path +
+                              " is not a wattlab database (an SQLite file of another application): pass --db "
+                              "with a file `wattlab study` wrote");
   if (*ver > kStoreSchemaVersion)
-    return Status::FailedPrecondition("database schema v" + std::to_string(*ver) + " is newer than this wattlab (v" +
-                                      std::to_string(kStoreSchemaVersion) + "): upgrade wattlab");
+    return Status::FailedPrecondition("database schema v" + std::to_string(*ver) +
+                                      " is newer than this wattlab (v" + std::to_string(kStoreSchemaVersion) +
+                                      "): upgrade wattlab");
   if (mode == OpenMode::kReadOnly) {
     if (empty) return Status::Corruption(path + " is not a wattlab database (an empty SQLite file)");
     if (*ver < kStoreSchemaVersion)
-      return Status::FailedPrecondition("database " + path + " has schema v" + std::to_string(*ver) +
-                                        ", older than this wattlab's v" + std::to_string(kStoreSchemaVersion) +
-                                        ": open it read-write once (e.g. `wattlab runs --db " + path +
-                                        "` on a writable copy) to migrate it");
+      return Status::FailedPrecondition(
+          "database " + path + " has schema v" + std::to_string(*ver) + ", older than this wattlab's v" +
+          std::to_string(kStoreSchemaVersion) + ": open it read-write once (e.g. `wattlab runs --db " + path +
+          "` on a writable copy) to migrate it");
     store->schema_version_ = (int)*ver;
     return store;
   }
@@ -470,7 +498,8 @@ Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& path, Op
     WATTLAB_RETURN_IF_ERROR(wal.status("setting WAL mode on " + path));
     wal.Step();
   }
-  WATTLAB_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "configuring " + path));
+  WATTLAB_RETURN_IF_ERROR(
+      Exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "configuring " + path));
 
   for (int64_t v = *ver; v < kStoreSchemaVersion; ++v) {
     Transaction tx(db);
@@ -479,7 +508,8 @@ Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& path, Op
       if (!exists) return Status::IOError(UnwritableMessage(env, path));
       return s.WithContext("migrating " + path);
     }
-    WATTLAB_RETURN_IF_ERROR(Exec(db, kMigrations[v], "migrating " + path + " to schema v" + std::to_string(v + 1)));
+    WATTLAB_RETURN_IF_ERROR(
+        Exec(db, kMigrations[v], "migrating " + path + " to schema v" + std::to_string(v + 1)));
     std::string pragmas = "PRAGMA application_id=" + std::to_string(kApplicationId) +
                           "; PRAGMA user_version=" + std::to_string(v + 1);
     WATTLAB_RETURN_IF_ERROR(Exec(db, pragmas.c_str(), "migrating " + path));
@@ -521,10 +551,12 @@ Status Store::CheckForWriting(Env* env, const std::string& path) {
     auto tables = QueryInt(db, "SELECT count(*) FROM sqlite_master", "reading " + path);
     if (!tables.ok()) return CorruptOr(db, path, tables.status());
     if (!(*tables == 0 && *ver == 0) && *app != kApplicationId)
-      return Status::Corruption(path + " is not a wattlab database (an SQLite file of another application): pass "
-                                       "--db with a file `wattlab study` wrote");
+      return Status::Corruption(path +
+                                " is not a wattlab database (an SQLite file of another application): pass "
+                                "--db with a file `wattlab study` wrote");
     if (*ver > kStoreSchemaVersion)
-      return Status::FailedPrecondition("database schema v" + std::to_string(*ver) + " is newer than this wattlab (v" +
+      return Status::FailedPrecondition("database schema v" + std::to_string(*ver) +
+                                        " is newer than this wattlab (v" +
                                         std::to_string(kStoreSchemaVersion) + "): upgrade wattlab");
     return Status::Ok();
   }();
@@ -534,13 +566,15 @@ Status Store::CheckForWriting(Env* env, const std::string& path) {
 
 std::string StudyLockPath(const std::string& db_path, const std::string& study) {
   std::string safe;
-  for (char c : study) safe += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-') ? c : '_';
+  for (char c : study)
+    safe += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-') ? c : '_';
   return db_path + "." + safe + ".lock";
 }
 
 Result<std::unique_ptr<FileLock>> LockStudy(Env* env, const std::string& db_path, const std::string& study) {
   const std::string lock_path = StudyLockPath(db_path, study);
-  const std::string holder = "host " + env->HostName() + " pid " + std::to_string(env->Pid()) + " study " + study;
+  const std::string holder =
+      "host " + env->HostName() + " pid " + std::to_string(env->Pid()) + " study " + study;
   auto got = env->TryLockFile(lock_path, holder);
   if (!got.ok()) return got.status().WithContext("locking study '" + study + "' of " + db_path);
   if (got->lock) return std::move(got->lock);
@@ -564,15 +598,17 @@ Result<std::unique_ptr<FileLock>> LockStudy(Env* env, const std::string& db_path
     if (words[i] == "host") host = words[i + 1];
     if (words[i] == "pid") pid = words[i + 1];
   }
-  return Status::FailedPrecondition("another wattlab (host " + host + ", pid " + pid + ") is running study " + study +
-                                    " on " + db_path + "; wait for it to finish or stop it (lock " + lock_path + ")");
+  return Status::FailedPrecondition("another wattlab (host " + host + ", pid " + pid + ") is running study " +
+                                    study + " on " + db_path + "; wait for it to finish or stop it (lock " +
+                                    lock_path + ")");
 }
 
 // ---------------------------------------------------------------- reads
 
 Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
   std::string sql =
-      "SELECT w.study, w.run_id, r.config_id, r.repetition, r.model, w.phase, w.window, w.batch_size, w.threads,"
+      "SELECT w.study, w.run_id, r.config_id, r.repetition, r.model, w.phase, w.window, w.batch_size, "
+      "w.threads,"
       " w.precision, w.params, w.macs, w.macs_per_param, w.steps, w.samples, w.duration_s, w.energy_j,"
       " w.energy_above_idle_j, w.extrapolated_energy_j, w.cpu_util, w.source, w.estimated, w.accuracy,"
       " w.idle_busy"
@@ -616,12 +652,15 @@ Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
     if (auto busy = s.OptInt(23)) r.idle_busy = *busy != 0;
     rows.push_back(std::move(r));
   }
-  if (rc != SQLITE_DONE) return Status::IOError("reading runs from " + path_ + ": " + SqliteErrorWithEnv(db_));
+  if (rc != SQLITE_DONE)
+    return Status::IOError("reading runs from " + path_ + ": " + SqliteErrorWithEnv(db_));
   return rows;
 }
 
 Result<std::vector<StudyInfo>> Store::ReadStudies() {
-  Stmt s(db_, "SELECT name, spec_toml, started_at, finished_at, context_json FROM studies ORDER BY started_at, name");
+  Stmt s(
+      db_,
+      "SELECT name, spec_toml, started_at, finished_at, context_json FROM studies ORDER BY started_at, name");
   WATTLAB_RETURN_IF_ERROR(s.status("reading studies from " + path_));
   std::vector<StudyInfo> out;
   int rc;
@@ -637,11 +676,13 @@ Result<std::vector<StudyInfo>> Store::ReadStudies() {
     StudyContextFromJson(ctx, info);
     out.push_back(std::move(info));
   }
-  if (rc != SQLITE_DONE) return Status::IOError("reading studies from " + path_ + ": " + SqliteErrorWithEnv(db_));
+  if (rc != SQLITE_DONE)
+    return Status::IOError("reading studies from " + path_ + ": " + SqliteErrorWithEnv(db_));
   if (schema_version_ >= 2) {
     const bool v3 = schema_version_ >= 3;
-    Stmt b(db_, v3 ? "SELECT study, unix_s, power_w, cpu_util, busy FROM idle_baselines ORDER BY unix_s, rowid"
-                   : "SELECT study, unix_s, power_w FROM idle_baselines ORDER BY unix_s, rowid");
+    Stmt b(db_,
+           v3 ? "SELECT study, unix_s, power_w, cpu_util, busy FROM idle_baselines ORDER BY unix_s, rowid"
+              : "SELECT study, unix_s, power_w FROM idle_baselines ORDER BY unix_s, rowid");
     WATTLAB_RETURN_IF_ERROR(b.status("reading idle baselines from " + path_));
     while (b.Step() == SQLITE_ROW) {
       std::string name = b.Text(0);
@@ -682,7 +723,8 @@ Result<std::vector<RunTimeline>> Store::ReadTimelines(const std::string& study) 
     json ts = json::parse(s.Text(2), nullptr, false), pw = json::parse(s.Text(3), nullptr, false),
          sp = json::parse(s.Text(4), nullptr, false);
     if (!ts.is_array() || !pw.is_array() || !sp.is_array())
-      return Status::Corruption("timeline of run " + std::to_string(t.run_id) + " in " + path_ + " is unreadable");
+      return Status::Corruption("timeline of run " + std::to_string(t.run_id) + " in " + path_ +
+                                " is unreadable");
     for (const auto& v : ts) t.t_s.push_back(v.is_number() ? v.get<double>() : 0.0);
     for (const auto& v : pw) t.power_w.push_back(v.is_number() ? v.get<double>() : 0.0);
     for (const auto& v : sp) {
@@ -726,16 +768,18 @@ Result<std::vector<DomainEnergyRow>> Store::ReadDomainEnergy(const std::string& 
 
 Status Store::UpsertStudy(const StudyInfo& info) {
   if (info.name.empty()) return Status::InvalidArgument("a study needs a name");
-  Stmt s(db_,
-         "INSERT INTO studies(name, spec_toml, started_at, finished_at, context_json) VALUES(?1, ?2, ?3, ?4, ?5)"
-         " ON CONFLICT(name) DO UPDATE SET context_json = excluded.context_json, finished_at = NULL");
+  Stmt s(
+      db_,
+      "INSERT INTO studies(name, spec_toml, started_at, finished_at, context_json) VALUES(?1, ?2, ?3, ?4, ?5)"
+      " ON CONFLICT(name) DO UPDATE SET context_json = excluded.context_json, finished_at = NULL");
   WATTLAB_RETURN_IF_ERROR(s.status("writing study to " + path_));
   s.Bind(1, info.name);
   s.Bind(2, info.spec_toml);
   s.Bind(3, info.started_at_unix_s);
   s.Bind(4, info.finished_at_unix_s);
   s.Bind(5, StudyContextJson(info).dump());
-  if (s.Step() != SQLITE_DONE) return Status::IOError("writing study to " + path_ + ": " + SqliteErrorWithEnv(db_));
+  if (s.Step() != SQLITE_DONE)
+    return Status::IOError("writing study to " + path_ + ": " + SqliteErrorWithEnv(db_));
   return Status::Ok();
 }
 
@@ -747,14 +791,16 @@ Status Store::AddIdleBaseline(const std::string& study, double unix_s, double id
 }
 
 Status Store::AddIdleBaseline(const std::string& study, const IdleBaselineRecord& baseline) {
-  Stmt s(db_, "INSERT INTO idle_baselines(study, unix_s, power_w, cpu_util, busy) VALUES(?1, ?2, ?3, ?4, ?5)");
+  Stmt s(db_,
+         "INSERT INTO idle_baselines(study, unix_s, power_w, cpu_util, busy) VALUES(?1, ?2, ?3, ?4, ?5)");
   WATTLAB_RETURN_IF_ERROR(s.status("writing idle baseline to " + path_));
   s.Bind(1, study);
   s.Bind(2, baseline.unix_s);
   s.Bind(3, baseline.power_w);
   s.Bind(4, baseline.cpu_util);
   s.Bind(5, baseline.busy);
-  if (s.Step() != SQLITE_DONE) return Status::IOError("writing idle baseline to " + path_ + ": " + SqliteErrorWithEnv(db_));
+  if (s.Step() != SQLITE_DONE)
+    return Status::IOError("writing idle baseline to " + path_ + ": " + SqliteErrorWithEnv(db_));
   return Status::Ok();
 }
 
@@ -763,7 +809,8 @@ Status Store::FinishStudy(const std::string& study, double finished_at_unix_s) {
   WATTLAB_RETURN_IF_ERROR(s.status("finishing study in " + path_));
   s.Bind(1, study);
   s.Bind(2, finished_at_unix_s);
-  if (s.Step() != SQLITE_DONE) return Status::IOError("finishing study in " + path_ + ": " + SqliteErrorWithEnv(db_));
+  if (s.Step() != SQLITE_DONE)
+    return Status::IOError("finishing study in " + path_ + ": " + SqliteErrorWithEnv(db_));
   return Status::Ok();
 }
 
@@ -791,9 +838,10 @@ Status Store::WriteRun(const RunRecord& run) {
                                         "' is already in " + path_ + "; a run is never written twice");
   }
   {
-    Stmt s(db_,
-           "INSERT INTO runs(study, run_id, config_id, repetition, model, config_json, facts_json, started_at,"
-           " finished_at, step_loss_json) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+    Stmt s(
+        db_,
+        "INSERT INTO runs(study, run_id, config_id, repetition, model, config_json, facts_json, started_at,"
+        " finished_at, step_loss_json) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
     WATTLAB_RETURN_IF_ERROR(s.status("writing run to " + path_));
     s.Bind(1, run.study);
     s.Bind(2, run.run_id);
@@ -812,11 +860,13 @@ Status Store::WriteRun(const RunRecord& run) {
                              " (is the study written first with UpsertStudy?)");
   }
   {
-    Stmt s(db_,
-           "INSERT INTO windows(study, run_id, phase, window, batch_size, threads, precision, params, macs,"
-           " macs_per_param, steps, samples, duration_s, energy_j, energy_above_idle_j, extrapolated_energy_j,"
-           " cpu_util, source, estimated, accuracy, loss, idle_power_w, mean_power_w, meter_samples, idle_busy)"
-           " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)");
+    Stmt s(
+        db_,
+        "INSERT INTO windows(study, run_id, phase, window, batch_size, threads, precision, params, macs,"
+        " macs_per_param, steps, samples, duration_s, energy_j, energy_above_idle_j, extrapolated_energy_j,"
+        " cpu_util, source, estimated, accuracy, loss, idle_power_w, mean_power_w, meter_samples, idle_busy)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?"
+        "25)");
     WATTLAB_RETURN_IF_ERROR(s.status("writing windows to " + path_));
     for (size_t i = 0; i < run.rows.size(); ++i) {
       const RunRow& r = run.rows[i];
@@ -858,7 +908,8 @@ Status Store::WriteRun(const RunRecord& run) {
   }
   {
     Stmt s(db_,
-           "INSERT INTO domain_energy(study, run_id, phase, window, domain, source, component, in_total, estimated,"
+           "INSERT INTO domain_energy(study, run_id, phase, window, domain, source, component, in_total, "
+           "estimated,"
            " energy_j, mean_power_w) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
     WATTLAB_RETURN_IF_ERROR(s.status("writing domain energy to " + path_));
     for (const auto& d : run.domains) {
@@ -880,19 +931,22 @@ Status Store::WriteRun(const RunRecord& run) {
   }
   if (run.timeline) {
     Stmt s(db_,
-           "INSERT INTO timelines(study, run_id, model, t_s_json, power_w_json, spans_json) VALUES(?1,?2,?3,?4,?5,?6)");
+           "INSERT INTO timelines(study, run_id, model, t_s_json, power_w_json, spans_json) "
+           "VALUES(?1,?2,?3,?4,?5,?6)");
     WATTLAB_RETURN_IF_ERROR(s.status("writing timeline to " + path_));
     json ts = json::array(), pw = json::array(), sp = json::array();
     for (double v : run.timeline->t_s) ts.push_back(std::isfinite(v) ? v : 0.0);
     for (double v : run.timeline->power_w) pw.push_back(std::isfinite(v) ? v : 0.0);
-    for (const auto& w : run.timeline->windows) sp.push_back({{"name", w.name}, {"start_s", w.start_s}, {"end_s", w.end_s}});
+    for (const auto& w : run.timeline->windows)
+      sp.push_back({{"name", w.name}, {"start_s", w.start_s}, {"end_s", w.end_s}});
     s.Bind(1, run.study);
     s.Bind(2, run.run_id);
     s.Bind(3, run.model);
     s.Bind(4, ts.dump());
     s.Bind(5, pw.dump());
     s.Bind(6, sp.dump());
-    if (s.Step() != SQLITE_DONE) return Status::IOError("writing timeline to " + path_ + ": " + SqliteErrorWithEnv(db_));
+    if (s.Step() != SQLITE_DONE)
+      return Status::IOError("writing timeline to " + path_ + ": " + SqliteErrorWithEnv(db_));
   }
   return tx.Commit().WithContext(path_);
 }

@@ -65,24 +65,24 @@ struct WindowExtra {
   std::optional<double> loss;          // mean training loss of the window (train rows)
   std::optional<double> idle_power_w;  // baseline used for energy_above_idle_j
   double mean_power_w = 0;
-  int64_t meter_samples = 0;           // sampler ticks inside the window
+  int64_t meter_samples = 0;  // sampler ticks inside the window
 };
 
 // Everything one completed run writes, in one transaction.
 struct RunRecord {
   std::string study;
-  int64_t run_id = 0;        // 1-based position in the study's plan (stable across --resume)
+  int64_t run_id = 0;  // 1-based position in the study's plan (stable across --resume)
   std::string config_id;
   int64_t repetition = 0;
   std::string model;
-  std::string config_json;   // the run's full configuration
-  std::string facts_json;    // ModelFacts incl. macs_by_kind
+  std::string config_json;  // the run's full configuration
+  std::string facts_json;   // ModelFacts incl. macs_by_kind
   double started_at_unix_s = 0;
   double finished_at_unix_s = 0;
-  std::vector<RunRow> rows;          // study/run_id/config_id/repetition/model are taken from the record
-  std::vector<WindowExtra> extras;   // parallel to rows (may be empty)
+  std::vector<RunRow> rows;         // study/run_id/config_id/repetition/model are taken from the record
+  std::vector<WindowExtra> extras;  // parallel to rows (may be empty)
   std::vector<DomainEnergyRow> domains;
-  std::vector<double> step_loss;     // per measured training step
+  std::vector<double> step_loss;  // per measured training step
   std::optional<RunTimeline> timeline;
 };
 
@@ -138,7 +138,8 @@ class Store {
   // Inserts the study, or (resume) keeps the stored one and refreshes its
   // context fields. Idle baselines are appended with AddIdleBaseline.
   Status UpsertStudy(const StudyInfo& info);
-  Status AddIdleBaseline(const std::string& study, double unix_s, double idle_power_w);  // not busy, no cpu_util
+  Status AddIdleBaseline(const std::string& study, double unix_s,
+                         double idle_power_w);  // not busy, no cpu_util
   Status AddIdleBaseline(const std::string& study, const IdleBaselineRecord& baseline);
   Status FinishStudy(const std::string& study, double finished_at_unix_s);
   // run_ids of the study's completed runs (the only kind the store holds).

@@ -35,9 +35,12 @@ StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine
     if (cpu->threads > 0) info.cpu += " (" + std::to_string(cpu->threads) + " threads)";
   }
   for (const auto& [k, v] : engine.Versions()) {
-    if (k == "libtorch") info.libtorch = v;
-    else if (k == "blas") info.blas = v;
-    else info.meter_facts.emplace_back("engine " + k, v);
+    if (k == "libtorch")
+      info.libtorch = v;
+    else if (k == "blas")
+      info.blas = v;
+    else
+      info.meter_facts.emplace_back("engine " + k, v);
   }
   info.wattlab_version = wattlab_version;
   info.sources = meter.sources();
@@ -83,7 +86,8 @@ nlohmann::json ModelFactsToJson(const ModelFacts& f) {
                         {"counter", f.counter}};
 }
 
-MeteredRun::MeteredRun(Meter* meter, MeteredRunOptions options) : meter_(meter), options_(std::move(options)) {}
+MeteredRun::MeteredRun(Meter* meter, MeteredRunOptions options)
+    : meter_(meter), options_(std::move(options)) {}
 
 MeteredRun::~MeteredRun() { CloseAll(); }
 

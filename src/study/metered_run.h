@@ -25,12 +25,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/env.h"
 #include "wattlab/meter.h"
@@ -48,9 +47,9 @@ struct MeteredWindow {
 };
 
 struct MeteredRunOptions {
-  std::string setup_label;                              // empty: no setup/warm-up span
-  std::function<bool()> stop;                           // polled between steps; true stops the run
-  std::function<void(const std::string&)> progress;     // "train", "eval", "infer", "step 7"
+  std::string setup_label;                           // empty: no setup/warm-up span
+  std::function<bool()> stop;                        // polled between steps; true stops the run
+  std::function<void(const std::string&)> progress;  // "train", "eval", "infer", "step 7"
 };
 
 // The context block of a metered command: what the meter and engine were.
@@ -58,11 +57,11 @@ struct MeterContext {
   std::vector<std::string> sources;
   bool estimated = false;
   double interval_s = 0;
-  std::optional<double> idle_power_w;  // the baseline in force, when one was measured
-  double idle_measured_s = 0;          // how long it was measured (0: not by this command)
-  std::optional<double> idle_cpu_util; // machine CPU utilisation while it was measured
-  bool idle_busy = false;              // measured while the machine was busy (meter/busy.h)
-  std::string idle_busy_warning;       // the sentence to print when it was (BusyIdleWarning)
+  std::optional<double> idle_power_w;   // the baseline in force, when one was measured
+  double idle_measured_s = 0;           // how long it was measured (0: not by this command)
+  std::optional<double> idle_cpu_util;  // machine CPU utilisation while it was measured
+  bool idle_busy = false;               // measured while the machine was busy (meter/busy.h)
+  std::string idle_busy_warning;        // the sentence to print when it was (BusyIdleWarning)
   std::vector<std::pair<std::string, std::string>> versions;  // the engine's: libtorch, blas, ...
 };
 

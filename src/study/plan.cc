@@ -23,12 +23,12 @@ uint32_t Fnv1a(const std::string& s) {
 
 std::string ConfigKey(const PlannedRun& r, const std::string& dataset) {
   // Everything that changes what is measured; not the repetition or order.
-  return r.model + "|" + std::to_string(r.batch_size) + "|" + std::to_string(r.threads) + "|" + r.precision + "|" +
-         (r.train ? "train" : "") + (r.infer ? "+infer" : "") + "|" + std::to_string(r.profile_steps) + "|" +
-         (r.full_length ? "full" : "profile") + "|" + std::to_string(r.epochs) + "x" +
+  return r.model + "|" + std::to_string(r.batch_size) + "|" + std::to_string(r.threads) + "|" + r.precision +
+         "|" + (r.train ? "train" : "") + (r.infer ? "+infer" : "") + "|" + std::to_string(r.profile_steps) +
+         "|" + (r.full_length ? "full" : "profile") + "|" + std::to_string(r.epochs) + "x" +
          std::to_string(r.steps_per_epoch) + "|" + std::to_string(r.train_samples) + "|" +
-         (r.evaluate ? "eval" + std::to_string(r.eval_samples) : "") + "|" + std::to_string(r.infer_samples) + "|" +
-         r.optimizer + "|" + FormatDouble(r.lr) + "|" + dataset;
+         (r.evaluate ? "eval" + std::to_string(r.eval_samples) : "") + "|" + std::to_string(r.infer_samples) +
+         "|" + r.optimizer + "|" + FormatDouble(r.lr) + "|" + dataset;
 }
 
 std::string FormatDuration(double s) {
@@ -112,9 +112,9 @@ double EstimateRunSeconds(const PlannedRun& r, const StudySpec& spec, int64_t ma
   // Depthwise and grouped convolutions run far below the MAC rate on CPU
   // libtorch (measured here: mobilenet, shufflenetv2, efficientnet_b0 took
   // several times their MAC share).
-  static const std::set<std::string> kSlowPerMac = {"mobilenet", "mobilenetv2", "shufflenetv2", "efficientnet_b0",
-                                                    "regnetx_200mf", "pnasnet", "imagenet/mobilenet_v2",
-                                                    "imagenet/efficientnet_b0"};
+  static const std::set<std::string> kSlowPerMac = {
+      "mobilenet",     "mobilenetv2", "shufflenetv2",          "efficientnet_b0",
+      "regnetx_200mf", "pnasnet",     "imagenet/mobilenet_v2", "imagenet/efficientnet_b0"};
   double slow = kSlowPerMac.count(r.model) ? 5.0 : 1.0;
   double per_train_sample = 3.0 * slow * (double)macs / kEstimateMacsPerSecond;
   double per_infer_sample = slow * (double)macs / kEstimateMacsPerSecond;
@@ -122,7 +122,8 @@ double EstimateRunSeconds(const PlannedRun& r, const StudySpec& spec, int64_t ma
   auto eff = [](int64_t b) { return b >= 32 ? 1.0 : b >= 8 ? 1.5 : 2.5; };
   double s = kEstimateRunOverheadS;
   if (r.train) {
-    s += (double)((spec.warmup_steps + r.profile_steps) * r.batch_size) * per_train_sample * eff(r.batch_size);
+    s +=
+        (double)((spec.warmup_steps + r.profile_steps) * r.batch_size) * per_train_sample * eff(r.batch_size);
     if (r.full_length) {
       s += kEstimateRunOverheadS;
       s += (double)(spec.warmup_steps * r.batch_size + r.full_steps() * r.batch_size) * per_train_sample *
@@ -131,7 +132,8 @@ double EstimateRunSeconds(const PlannedRun& r, const StudySpec& spec, int64_t ma
     }
   }
   if (r.infer) s += kEstimateRunOverheadS / 4;  // inference set-up builds the model only
-  if (r.infer) s += (double)(r.infer_samples + spec.warmup_steps * r.batch_size) * per_infer_sample * eff(r.batch_size);
+  if (r.infer)
+    s += (double)(r.infer_samples + spec.warmup_steps * r.batch_size) * per_infer_sample * eff(r.batch_size);
   return s;
 }
 
@@ -171,9 +173,10 @@ Status CheckPlanFitsMemory(const std::vector<PlannedRun>& runs, uint64_t mem_ava
   if (worst && static_cast<uint64_t>(worst_bytes) > mem_available_bytes)
     return Status::FailedPrecondition(
         "model '" + worst->model + "' at batch " + std::to_string(worst->batch_size) + " needs about " +
-        catalog::FormatBytes(worst_bytes) + (worst->train ? " to train (parameters, gradients, optimizer state and "
-                                                            "activations)"
-                                                          : " for inference") +
+        catalog::FormatBytes(worst_bytes) +
+        (worst->train ? " to train (parameters, gradients, optimizer state and "
+                        "activations)"
+                      : " for inference") +
         ", but only " + catalog::FormatBytes(static_cast<int64_t>(mem_available_bytes)) +
         " is available (MemAvailable): use a smaller model or batch size, or free memory");
   return Status::Ok();
@@ -190,27 +193,28 @@ std::string FormatPlan(const std::vector<PlannedRun>& runs, const StudySpec& spe
   }
   out += "study '" + spec.name + "' (" + spec.file + "): " + std::to_string(runs.size()) + " runs, " +
          std::to_string(configs.size()) + " configurations, " + std::to_string(models.size()) + " models, " +
-         std::to_string(spec.repetitions) + " repetition(s), seed " + std::to_string(spec.seed) + ", dataset " +
-         spec.dataset + "\n";
+         std::to_string(spec.repetitions) + " repetition(s), seed " + std::to_string(spec.seed) +
+         ", dataset " + spec.dataset + "\n";
   out += "estimated time: " + FormatDuration(total) + " (from forward MACs at " +
          FormatDouble(kEstimateMacsPerSecond / 1e9) + " GMAC/s; idle baseline " + FormatDouble(spec.idle_s) +
          " s every " + FormatDouble(spec.idle_every_s) + " s; cool-down " + FormatDouble(spec.cooldown_s) +
          " s)\n";
   char line[512];
-  std::snprintf(line, sizeof line, "%4s  %-9s %-3s %-28s %6s %3s %-5s %-22s %8s\n", "run", "config", "rep", "model",
-                "batch", "thr", "prec", "phases", "est_s");
+  std::snprintf(line, sizeof line, "%4s  %-9s %-3s %-28s %6s %3s %-5s %-22s %8s\n", "run", "config", "rep",
+                "model", "batch", "thr", "prec", "phases", "est_s");
   out += line;
   for (const auto& r : runs) {
     std::string phases;
     if (r.train) phases += "train(" + std::to_string(r.profile_steps) + ")";
     if (r.full_length) phases += "+full(" + std::to_string(r.full_steps()) + ")";
     if (r.evaluate) phases += "+eval";
-    if (r.infer) phases += std::string(phases.empty() ? "" : "+") + "infer(" + std::to_string(r.infer_samples) + ")";
+    if (r.infer)
+      phases += std::string(phases.empty() ? "" : "+") + "infer(" + std::to_string(r.infer_samples) + ")";
     auto it = macs_by_model.find(r.model);
     double est = EstimateRunSeconds(r, spec, it != macs_by_model.end() ? it->second : CatalogMacs(r.model));
-    std::snprintf(line, sizeof line, "%4lld  %-9s %-3lld %-28s %6lld %3lld %-5s %-22s %8.1f\n", (long long)r.run_id,
-                  r.config_id.c_str(), (long long)r.repetition, r.model.c_str(), (long long)r.batch_size,
-                  (long long)r.threads, r.precision.c_str(), phases.c_str(), est);
+    std::snprintf(line, sizeof line, "%4lld  %-9s %-3lld %-28s %6lld %3lld %-5s %-22s %8.1f\n",
+                  (long long)r.run_id, r.config_id.c_str(), (long long)r.repetition, r.model.c_str(),
+                  (long long)r.batch_size, (long long)r.threads, r.precision.c_str(), phases.c_str(), est);
     out += line;
   }
   return out;

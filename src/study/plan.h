@@ -25,15 +25,15 @@
 namespace wattlab {
 
 struct PlannedRun {
-  int64_t run_id = 0;        // 1-based, in run order
-  std::string config_id;     // stable hash of the configuration ("c" + 8 hex digits)
-  int64_t repetition = 0;    // 0-based
-  size_t sweep = 0;          // index into StudySpec::sweeps
+  int64_t run_id = 0;      // 1-based, in run order
+  std::string config_id;   // stable hash of the configuration ("c" + 8 hex digits)
+  int64_t repetition = 0;  // 0-based
+  size_t sweep = 0;        // index into StudySpec::sweeps
   std::string model;
   int64_t batch_size = 0;
   int64_t threads = 0;
   std::string precision;
-  bool train = false;        // train profile (and full length when full_length)
+  bool train = false;  // train profile (and full length when full_length)
   bool infer = false;
   bool full_length = false;
   bool evaluate = false;
@@ -55,7 +55,7 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec);
 // Throughput assumed for estimates (multiply-accumulates per second): one
 // training step of the 16 reference models at batch 128 took ~4 min here.
 inline constexpr double kEstimateMacsPerSecond = 40e9;  // calibrated: see docs/study.md
-inline constexpr double kEstimateRunOverheadS = 0.5;  // per engine call: model build, data loading, warm-up
+inline constexpr double kEstimateRunOverheadS = 0.5;    // per engine call: model build, data loading, warm-up
 
 // Forward MACs per sample at the model's native input, from the catalog; 0
 // when the catalog cannot count it (an invalid name).

@@ -186,9 +186,9 @@ void TakeSpans(const MeteredRun& call, const std::string& setup_name, const std:
 
 // Whole-machine power (in_total domains) over the run window, downsampled by
 // averaging into at most `points` buckets, times relative to the run.
-RunTimeline BuildTimeline(const PlannedRun& r, const WindowResult& run, const std::vector<DomainInfo>& domains,
-                          const std::vector<TimelineSample>& samples, const std::vector<RunTimeline::Span>& spans,
-                          size_t points) {
+RunTimeline BuildTimeline(const PlannedRun& r, const WindowResult& run,
+                          const std::vector<DomainInfo>& domains, const std::vector<TimelineSample>& samples,
+                          const std::vector<RunTimeline::Span>& spans, size_t points) {
   double t0 = run.start_s, t1 = run.start_s + run.duration_s;
   std::vector<std::pair<double, double>> pts;
   for (const auto& s : samples) {
@@ -284,7 +284,8 @@ Status StudyRunner::MeasureIdle() {
   auto w = meter_->MeasureIdle(std::chrono::nanoseconds((int64_t)(spec_.idle_s * 1e9)));
   if (!w.ok()) return w.status().WithContext("idle baseline");
   last_idle_mono_s_ = MonoS(env_);
-  Log("idle baseline: " + FormatFixed(w->power_w, 2) + " W (CPU " + FormatFixed(w->cpu_util * 100, 0) + "% busy)");
+  Log("idle baseline: " + FormatFixed(w->power_w, 2) + " W (CPU " + FormatFixed(w->cpu_util * 100, 0) +
+      "% busy)");
   if (w->busy) Log("warning: " + BusyIdleWarning({true, w->busy_reason}, w->power_w));
   IdleBaselineRecord rec;
   rec.unix_s = env_->NowWallSeconds();
@@ -356,8 +357,9 @@ Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
     double t0 = MonoS(env_);
     if (!options_.tty)
       Log("run " + std::to_string(progress_index_) + "/" + std::to_string(out.planned) + " (id " +
-          std::to_string(r.run_id) + "): " + r.model + " batch " + std::to_string(r.batch_size) + " threads " +
-          std::to_string(r.threads) + " " + r.precision + " rep " + std::to_string(r.repetition));
+          std::to_string(r.run_id) + "): " + r.model + " batch " + std::to_string(r.batch_size) +
+          " threads " + std::to_string(r.threads) + " " + r.precision + " rep " +
+          std::to_string(r.repetition));
     auto rec = ExecuteRun(r, facts_[r.model], progress_index_, out.planned);
     est_done_s_ += est + spec_.cooldown_s;
     if (!rec.ok()) {
@@ -423,7 +425,8 @@ Result<RunRecord> StudyRunner::ExecuteRun(const PlannedRun& r, const ModelFacts&
   if (Interrupted()) return Status::Interrupted("interrupted");
   WATTLAB_ASSIGN_OR_RETURN(WindowResult whole, run_window.End());
   rec.finished_at_unix_s = env_->NowWallSeconds();
-  rec.timeline = BuildTimeline(r, whole, meter_->domains(), meter_->Timeline(), spans, options_.timeline_points);
+  rec.timeline =
+      BuildTimeline(r, whole, meter_->domains(), meter_->Timeline(), spans, options_.timeline_points);
   return rec;
 }
 
@@ -446,7 +449,8 @@ Status StudyRunner::ProfileTraining(const PlannedRun& r, const ModelFacts& facts
   row.steps = res.steps > 0 ? res.steps : r.profile_steps;
   // Extrapolate by samples (not steps): a partial last batch costs less.
   int64_t full_samples = r.epochs * std::min(r.train_samples, r.steps_per_epoch * r.batch_size);
-  if (row.samples > 0) row.extrapolated_energy_j = w->result.energy_j * (double)full_samples / (double)row.samples;
+  if (row.samples > 0)
+    row.extrapolated_energy_j = w->result.energy_j * (double)full_samples / (double)row.samples;
   rec->step_loss.insert(rec->step_loss.end(), res.step_loss.begin(), res.step_loss.end());
   TakeSpans(call, kSetupSpan, "train profile", spans);
   return Status::Ok();
@@ -498,7 +502,8 @@ std::string SummarizeStudy(const std::vector<RunRow>& rows, EnergyBasisRequest r
   }
   if (rows.empty()) return "no runs stored yet\n";
   out += "measured " + std::to_string(rows.size()) + " windows: " + FormatFixed(total_j, 1) + " J (" +
-         FormatFixed(total_j / 3600.0, 3) + " Wh) over " + FormatFixed(total_s, 1) + " s of measured windows\n";
+         FormatFixed(total_j / 3600.0, 3) + " Wh) over " + FormatFixed(total_s, 1) +
+         " s of measured windows\n";
   // One basis for every line (core/energy_basis.h), chosen once for all the
   // rows, as analyze, predict and report choose it: two identical studies
   // name the same cheapest model.
@@ -541,17 +546,20 @@ std::string SummarizeStudy(const std::vector<RunRow>& rows, EnergyBasisRequest r
     }
     std::sort(best.begin(), best.end());
     const std::string label = phase == "infer" ? "inference" : "training (profile)";
-    auto fmt = [](double j) { return j >= 0.1 ? FormatFixed(j, 3) + " J" : FormatFixed(j * 1000.0, 3) + " mJ"; };
-    out += label + ": cheapest per sample " + std::get<1>(best.front()) + " (" + fmt(std::get<0>(best.front())) +
-           " " + basis + ", batch " + std::to_string(std::get<2>(best.front())) + "); most expensive " +
-           std::get<1>(best.back()) + " (" + fmt(std::get<0>(best.back())) + ", batch " +
-           std::to_string(std::get<2>(best.back())) + ")";
+    auto fmt = [](double j) {
+      return j >= 0.1 ? FormatFixed(j, 3) + " J" : FormatFixed(j * 1000.0, 3) + " mJ";
+    };
+    out += label + ": cheapest per sample " + std::get<1>(best.front()) + " (" +
+           fmt(std::get<0>(best.front())) + " " + basis + ", batch " +
+           std::to_string(std::get<2>(best.front())) + "); most expensive " + std::get<1>(best.back()) +
+           " (" + fmt(std::get<0>(best.back())) + ", batch " + std::to_string(std::get<2>(best.back())) + ")";
     if (best.size() > 1 && std::get<0>(best.front()) > 0)
       out += ", " + FormatFixed(std::get<0>(best.back()) / std::get<0>(best.front()), 0) + "x apart";
     out += "\n";
     if (nothing_above > 0)
-      out += label + ": " + std::to_string(nothing_above) +
-             " window(s) had nothing above the idle baseline and are left out (compare with --energy total)\n";
+      out +=
+          label + ": " + std::to_string(nothing_above) +
+          " window(s) had nothing above the idle baseline and are left out (compare with --energy total)\n";
     if (!optimal.empty()) out += label + ": energy-optimal batch: " + Join(optimal, ", ") + "\n";
   }
   // Extrapolation check: profile prediction vs measured full-length training.
@@ -559,8 +567,8 @@ std::string SummarizeStudy(const std::vector<RunRow>& rows, EnergyBasisRequest r
   for (const auto& p : rows) {
     if (p.phase != "train" || p.window != "profile" || !p.extrapolated_energy_j) continue;
     for (const auto& f : rows)
-      if (f.phase == "train" && f.window == "full" && f.config_id == p.config_id && f.repetition == p.repetition &&
-          f.study == p.study && f.energy_j > 0) {
+      if (f.phase == "train" && f.window == "full" && f.config_id == p.config_id &&
+          f.repetition == p.repetition && f.study == p.study && f.energy_j > 0) {
         double err = (*p.extrapolated_energy_j - f.energy_j) / f.energy_j * 100.0;
         ex.push_back(p.model + " " + (err >= 0 ? "+" : "") + FormatFixed(err, 1) + "%");
       }
@@ -585,8 +593,9 @@ std::string SummarizeStudy(const std::vector<RunRow>& rows, EnergyBasisRequest r
            (a.second.size() > 1 ? " (mean of " + std::to_string(a.second.size()) + ")" : "") + "\n";
   }
   if (estimated)
-    out += "NOTE: energy figures are ESTIMATED (no energy counters readable): a model of CPU time, not a "
-           "measurement; see `wattlab meters`\n";
+    out +=
+        "NOTE: energy figures are ESTIMATED (no energy counters readable): a model of CPU time, not a "
+        "measurement; see `wattlab meters`\n";
   return out;
 }
 

@@ -43,26 +43,27 @@ namespace wattlab {
 
 struct RunnerOptions {
   bool resume = false;
-  std::ostream* log = nullptr;            // progress and log lines; nullptr: silent
-  bool tty = false;                       // live one-line progress instead of log lines
-  std::function<bool()> interrupted;      // polled; true stops the study
-  size_t timeline_points = 400;           // downsampled timeline length per run
+  std::ostream* log = nullptr;        // progress and log lines; nullptr: silent
+  bool tty = false;                   // live one-line progress instead of log lines
+  std::function<bool()> interrupted;  // polled; true stops the study
+  size_t timeline_points = 400;       // downsampled timeline length per run
 };
 
 struct StudyOutcome {
   int64_t planned = 0;
-  int64_t done_before = 0;   // runs already in the store (resume)
-  int64_t done_now = 0;      // runs completed and written by this invocation
+  int64_t done_before = 0;  // runs already in the store (resume)
+  int64_t done_now = 0;     // runs completed and written by this invocation
   int64_t failed = 0;
   bool interrupted = false;
-  bool finished = false;     // every planned run is in the store
+  bool finished = false;  // every planned run is in the store
   double elapsed_s = 0;
   std::vector<std::string> failures;  // "run 7 (resnet18 batch 8): <message>"
 };
 
 class StudyRunner {
  public:
-  StudyRunner(StudySpec spec, WorkloadEngine* engine, Meter* meter, Store* store, Env* env, RunnerOptions options);
+  StudyRunner(StudySpec spec, WorkloadEngine* engine, Meter* meter, Store* store, Env* env,
+              RunnerOptions options);
 
   // Describes every model of the plan once (validating names against the
   // engine). InvalidArgument naming the spec file and model when one is unknown.

@@ -1,9 +1,10 @@
 #include "study/spec.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "catalog/catalog.h"
 #include "core/strings.h"
@@ -14,16 +15,26 @@ namespace {
 
 const char* TypeName(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
   }
 }
 
@@ -55,7 +66,8 @@ Status CheckKeys(const toml::table& t, const std::vector<std::string>& allowed, 
   for (auto&& [k, v] : t) {
     std::string key(k.str());
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-      return err.At((int)k.source().begin.line, prefix + key, "unknown key; allowed keys here: " + Quoted(allowed));
+      return err.At((int)k.source().begin.line, prefix + key,
+                    "unknown key; allowed keys here: " + Quoted(allowed));
   }
   return Status::Ok();
 }
@@ -69,9 +81,12 @@ Result<int64_t> GetInt(const toml::node& n, const std::string& key, int64_t min,
 
 Result<double> GetNumber(const toml::node& n, const std::string& key, double min, const Errors& err) {
   double v;
-  if (n.is_integer()) v = (double)n.as_integer()->get();
-  else if (n.is_floating_point()) v = n.as_floating_point()->get();
-  else return err.At(n, key, std::string("expected a number, got ") + TypeName(n));
+  if (n.is_integer())
+    v = (double)n.as_integer()->get();
+  else if (n.is_floating_point())
+    v = n.as_floating_point()->get();
+  else
+    return err.At(n, key, std::string("expected a number, got ") + TypeName(n));
   if (!(v >= min)) return err.At(n, key, "must be >= " + FormatDouble(min) + ", got " + FormatDouble(v));
   return v;
 }
@@ -100,7 +115,8 @@ Result<std::vector<std::string>> GetStrings(const toml::node& n, const std::stri
   return out;
 }
 
-Result<std::vector<int64_t>> GetInts(const toml::node& n, const std::string& key, int64_t min, const Errors& err) {
+Result<std::vector<int64_t>> GetInts(const toml::node& n, const std::string& key, int64_t min,
+                                     const Errors& err) {
   std::vector<int64_t> out;
   if (n.is_integer()) {
     WATTLAB_ASSIGN_OR_RETURN(int64_t v, GetInt(n, key, min, err));
@@ -123,20 +139,21 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
   try {
     root = toml::parse(text, file);
   } catch (const toml::parse_error& e) {
-    return Status::InvalidArgument(file + ":" + std::to_string(e.source().begin.line) + ": not valid TOML: " +
-                                   std::string(e.description()));
+    return Status::InvalidArgument(file + ":" + std::to_string(e.source().begin.line) +
+                                   ": not valid TOML: " + std::string(e.description()));
   }
   StudySpec spec;
   spec.file = file;
   spec.toml = text;
   WATTLAB_RETURN_IF_ERROR(CheckKeys(root,
-                                    {"name", "description", "seed", "repetitions", "warmup_steps", "cooldown_s",
-                                     "idle_s", "idle_every_s", "dataset", "sweep"},
+                                    {"name", "description", "seed", "repetitions", "warmup_steps",
+                                     "cooldown_s", "idle_s", "idle_every_s", "dataset", "sweep"},
                                     "", err));
   if (const auto* n = root.get("name")) {
     WATTLAB_ASSIGN_OR_RETURN(spec.name, GetString(*n, "name", err));
   }
-  if (spec.name.empty()) return err.At(1, "name", "missing or empty: every study needs a name, e.g. name = \"pilot\"");
+  if (spec.name.empty())
+    return err.At(1, "name", "missing or empty: every study needs a name, e.g. name = \"pilot\"");
   if (const auto* n = root.get("description")) {
     WATTLAB_RETURN_IF_ERROR(GetString(*n, "description", err).status());
   }
@@ -176,16 +193,18 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
     std::string p = "sweep[" + std::to_string(i + 1) + "].";
     SweepSpec sw;
     sw.line = (int)t.source().begin.line;
-    WATTLAB_RETURN_IF_ERROR(CheckKeys(t,
-                                      {"name", "models", "batch_sizes", "threads", "precision", "phases",
-                                       "profile_steps", "epochs", "steps_per_epoch", "train_samples", "full_length",
-                                       "evaluate", "eval_samples", "infer_samples", "optimizer", "lr"},
-                                      p, err));
+    WATTLAB_RETURN_IF_ERROR(
+        CheckKeys(t,
+                  {"name", "models", "batch_sizes", "threads", "precision", "phases", "profile_steps",
+                   "epochs", "steps_per_epoch", "train_samples", "full_length", "evaluate", "eval_samples",
+                   "infer_samples", "optimizer", "lr"},
+                  p, err));
     if (const auto* n = t.get("name")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.label, GetString(*n, p + "name", err));
     }
     const auto* models = t.get("models");
-    if (!models) return err.At(sw.line, p + "models", "missing: list the models to sweep, e.g. models = [\"lenet\"]");
+    if (!models)
+      return err.At(sw.line, p + "models", "missing: list the models to sweep, e.g. models = [\"lenet\"]");
     WATTLAB_ASSIGN_OR_RETURN(sw.models, GetStrings(*models, p + "models", err));
     for (const auto& m : sw.models) {
       Status s = catalog::CheckModelName(m);
@@ -202,15 +221,18 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
     if (const auto* n = t.get("precision")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.precision, GetStrings(*n, p + "precision", err));
       for (const auto& x : sw.precision)
-        if (x != "fp32" && x != "bf16") return err.At(*n, p + "precision", "'" + x + "' is not allowed; allowed: fp32, bf16");
+        if (x != "fp32" && x != "bf16")
+          return err.At(*n, p + "precision", "'" + x + "' is not allowed; allowed: fp32, bf16");
     }
     sw.phases = {"train", "infer"};
     if (const auto* n = t.get("phases")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.phases, GetStrings(*n, p + "phases", err));
       for (const auto& x : sw.phases)
         if (x != "train" && x != "infer")
-          return err.At(*n, p + "phases",
-                        "'" + x + "' is not allowed; allowed: train, infer (eval runs inside train when evaluate = true)");
+          return err.At(
+              *n, p + "phases",
+              "'" + x +
+                  "' is not allowed; allowed: train, infer (eval runs inside train when evaluate = true)");
     }
     if (const auto* n = t.get("profile_steps")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.profile_steps, GetInt(*n, p + "profile_steps", 3, err));
@@ -230,8 +252,9 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
     if (const auto* n = t.get("evaluate")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.evaluate, GetBool(*n, p + "evaluate", err));
       if (sw.evaluate && !sw.full_length)
-        return err.At(*n, p + "evaluate",
-                      "evaluate = true needs full_length = true (accuracy after a few profile steps means nothing)");
+        return err.At(
+            *n, p + "evaluate",
+            "evaluate = true needs full_length = true (accuracy after a few profile steps means nothing)");
     }
     if (const auto* n = t.get("eval_samples")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.eval_samples, GetInt(*n, p + "eval_samples", 0, err));

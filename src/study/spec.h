@@ -22,20 +22,20 @@
 namespace wattlab {
 
 struct SweepSpec {
-  std::string label;                    // optional `name` of the sweep, for logs
-  int line = 0;                         // where the [[sweep]] table starts
+  std::string label;  // optional `name` of the sweep, for logs
+  int line = 0;       // where the [[sweep]] table starts
   std::vector<std::string> models;
   std::vector<int64_t> batch_sizes;
-  std::vector<int64_t> threads;         // 0 = all cores
-  std::vector<std::string> precision;   // "fp32" | "bf16"
-  std::vector<std::string> phases;      // "train" | "infer"
-  int64_t profile_steps = 3;            // measured training steps of the profile (>= 3)
-  int64_t epochs = 1;                   // full training length the profile is extrapolated to
-  int64_t steps_per_epoch = 0;          // 0: ceil(train_samples / batch_size)
-  int64_t train_samples = 0;            // per epoch; 0: the whole training set
-  bool full_length = false;             // also train the full length (measures extrapolation error)
-  bool evaluate = false;                // test-set accuracy after the full-length training
-  int64_t eval_samples = 0;             // 0: the whole test set
+  std::vector<int64_t> threads;        // 0 = all cores
+  std::vector<std::string> precision;  // "fp32" | "bf16"
+  std::vector<std::string> phases;     // "train" | "infer"
+  int64_t profile_steps = 3;           // measured training steps of the profile (>= 3)
+  int64_t epochs = 1;                  // full training length the profile is extrapolated to
+  int64_t steps_per_epoch = 0;         // 0: ceil(train_samples / batch_size)
+  int64_t train_samples = 0;           // per epoch; 0: the whole training set
+  bool full_length = false;            // also train the full length (measures extrapolation error)
+  bool evaluate = false;               // test-set accuracy after the full-length training
+  int64_t eval_samples = 0;            // 0: the whole test set
   int64_t infer_samples = 256;
   std::string optimizer = "sgd";
   double lr = 0.001;
@@ -43,14 +43,14 @@ struct SweepSpec {
 
 struct StudySpec {
   std::string name;
-  std::string file;            // where it came from ("preset:default", "my.toml")
-  std::string toml;            // the text as read (stored with the study)
+  std::string file;  // where it came from ("preset:default", "my.toml")
+  std::string toml;  // the text as read (stored with the study)
   uint64_t seed = 1;
   int64_t repetitions = 1;
-  int64_t warmup_steps = 1;    // training warm-up steps (>= 1) and inference warm-up batches
-  double cooldown_s = 1;       // pause between runs
-  double idle_s = 5;           // idle baseline length
-  double idle_every_s = 300;   // re-measure the idle baseline this often (0: only at start)
+  int64_t warmup_steps = 1;   // training warm-up steps (>= 1) and inference warm-up batches
+  double cooldown_s = 1;      // pause between runs
+  double idle_s = 5;          // idle baseline length
+  double idle_every_s = 300;  // re-measure the idle baseline this often (0: only at start)
   std::string dataset = "fashion-mnist";
   std::vector<SweepSpec> sweeps;
 };

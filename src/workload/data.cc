@@ -49,13 +49,15 @@ Result<std::string> Gunzip(std::string_view bytes, const std::string& what) {
   if (rc == Z_STREAM_END) return out;
   if (rc == Z_OK || rc == Z_BUF_ERROR)
     return Status::Corruption(what + ": truncated gzip data (the stream ends early); reinstall the file");
-  return Status::Corruption(what + ": not valid gzip data (" + (zs.msg ? zs.msg : "zlib error " + std::to_string(rc)) +
-                            ")");
+  return Status::Corruption(what + ": not valid gzip data (" +
+                            (zs.msg ? zs.msg : "zlib error " + std::to_string(rc)) + ")");
 }
 
 Result<IdxArray> ParseIdx(std::string_view bytes, int expected_rank, const std::string& what) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  if (bytes.size() < 4) return Status::Corruption(what + ": too short for an idx header (" + std::to_string(bytes.size()) + " bytes)");
+  if (bytes.size() < 4)
+    return Status::Corruption(what + ": too short for an idx header (" + std::to_string(bytes.size()) +
+                              " bytes)");
   uint32_t magic = BigEndian32(p);
   uint32_t expected_magic = 0x800u | static_cast<uint32_t>(expected_rank);
   if (magic != expected_magic) {
@@ -102,8 +104,8 @@ Result<Dataset> LoadFashionMnist(Env* env, const std::string& dir, const std::st
   WATTLAB_ASSIGN_OR_RETURN(IdxArray images, load(images_path, 3));
   WATTLAB_ASSIGN_OR_RETURN(IdxArray labels, load(labels_path, 1));
   if (images.dims[0] != labels.dims[0])
-    return Status::Corruption(images_path + " has " + std::to_string(images.dims[0]) + " images but " + labels_path +
-                              " has " + std::to_string(labels.dims[0]) + " labels");
+    return Status::Corruption(images_path + " has " + std::to_string(images.dims[0]) + " images but " +
+                              labels_path + " has " + std::to_string(labels.dims[0]) + " labels");
   Dataset ds;
   ds.name = "fashion-mnist/" + std::string(split == "t10k" ? "test" : split);
   ds.shape = Shape{1, images.dims[1], images.dims[2]};
@@ -117,14 +119,15 @@ Result<Dataset> LoadFashionMnist(Env* env, const std::string& dir, const std::st
   for (int64_t i = 0; i < n; ++i) {
     int64_t l = static_cast<unsigned char>(labels.data[i]);
     if (l >= ds.classes)
-      return Status::Corruption(labels_path + ": label " + std::to_string(l) + " at index " + std::to_string(i) +
-                                " is outside 0..9");
+      return Status::Corruption(labels_path + ": label " + std::to_string(l) + " at index " +
+                                std::to_string(i) + " is outside 0..9");
     ds.labels[i] = l;
   }
   return ds;
 }
 
-Result<Dataset> LoadCifar10(Env* env, const std::vector<std::string>& files, const std::string& name, int64_t limit) {
+Result<Dataset> LoadCifar10(Env* env, const std::vector<std::string>& files, const std::string& name,
+                            int64_t limit) {
   constexpr int64_t kRecord = 1 + 3 * 32 * 32;
   Dataset ds;
   ds.name = name;
@@ -137,23 +140,25 @@ Result<Dataset> LoadCifar10(Env* env, const std::vector<std::string>& files, con
     auto raw = ReadBinaryFile(env, path);
     if (!raw.ok()) {
       if (raw.status().kind() == Status::Kind::kNotFound)
-        return Status::NotFound("CIFAR-10 file " + path +
-                                " is missing; give the folder holding data_batch_1..5.bin and test_batch.bin "
-                                "(the 'CIFAR-10 binary version'), e.g. --dataset cifar10:/data/cifar-10-batches-bin");
+        return Status::NotFound(
+            "CIFAR-10 file " + path +
+            " is missing; give the folder holding data_batch_1..5.bin and test_batch.bin "
+            "(the 'CIFAR-10 binary version'), e.g. --dataset cifar10:/data/cifar-10-batches-bin");
       return raw.status();
     }
     if (raw->empty() || raw->size() % kRecord != 0)
-      return Status::Corruption(path + ": " + std::to_string(raw->size()) +
-                                " bytes is not a whole number of CIFAR-10 records (3073 bytes each); the file is "
-                                "truncated or not in the binary format");
+      return Status::Corruption(
+          path + ": " + std::to_string(raw->size()) +
+          " bytes is not a whole number of CIFAR-10 records (3073 bytes each); the file is "
+          "truncated or not in the binary format");
     int64_t records = static_cast<int64_t>(raw->size()) / kRecord;
     for (int64_t r = 0; r < records; ++r) {
       if (limit > 0 && ds.size() >= limit) return ds;
       const char* rec = raw->data() + r * kRecord;
       int64_t label = static_cast<unsigned char>(rec[0]);
       if (label >= 10)
-        return Status::Corruption(path + ": label " + std::to_string(label) + " in record " + std::to_string(r) +
-                                  " is outside 0..9; not a CIFAR-10 binary file");
+        return Status::Corruption(path + ": label " + std::to_string(label) + " in record " +
+                                  std::to_string(r) + " is outside 0..9; not a CIFAR-10 binary file");
       ds.labels.push_back(label);
       ds.pixels.insert(ds.pixels.end(), rec + 1, rec + kRecord);
     }
@@ -161,7 +166,8 @@ Result<Dataset> LoadCifar10(Env* env, const std::vector<std::string>& files, con
   return ds;
 }
 
-Dataset MakeSynthetic(const Shape& shape, int64_t n, int64_t classes, uint64_t seed, const std::string& name) {
+Dataset MakeSynthetic(const Shape& shape, int64_t n, int64_t classes, uint64_t seed,
+                      const std::string& name) {
   Dataset ds;
   ds.name = name;
   ds.shape = shape;
@@ -174,14 +180,16 @@ Dataset MakeSynthetic(const Shape& shape, int64_t n, int64_t classes, uint64_t s
   // Eight pixels per draw keeps generation fast for large shapes.
   for (size_t i = 0; i < ds.pixels.size(); i += 8) {
     uint64_t r = rng();
-    for (size_t k = 0; k < 8 && i + k < ds.pixels.size(); ++k) ds.pixels[i + k] = static_cast<uint8_t>(r >> (8 * k));
+    for (size_t k = 0; k < 8 && i + k < ds.pixels.size(); ++k)
+      ds.pixels[i + k] = static_cast<uint8_t>(r >> (8 * k));
   }
   ds.labels.resize(n);
   for (auto& l : ds.labels) l = static_cast<int64_t>(Below(rng, static_cast<uint64_t>(classes)));
   return ds;
 }
 
-Result<DataSplit> LoadDataset(Env* env, const std::string& spec, uint64_t seed, int64_t train_limit, int64_t test_limit) {
+Result<DataSplit> LoadDataset(Env* env, const std::string& spec, uint64_t seed, int64_t train_limit,
+                              int64_t test_limit) {
   DataSplit split;
   if (spec == "fashion-mnist" || StartsWith(spec, "fashion-mnist:")) {
     std::string dir = spec == "fashion-mnist" ? kFashionMnistDir : spec.substr(std::strlen("fashion-mnist:"));
@@ -195,7 +203,8 @@ Result<DataSplit> LoadDataset(Env* env, const std::string& spec, uint64_t seed, 
     std::vector<std::string> train_files;
     for (int i = 1; i <= 5; ++i) train_files.push_back(dir + "/data_batch_" + std::to_string(i) + ".bin");
     WATTLAB_ASSIGN_OR_RETURN(split.train, LoadCifar10(env, train_files, "cifar10/train", train_limit));
-    WATTLAB_ASSIGN_OR_RETURN(split.test, LoadCifar10(env, {dir + "/test_batch.bin"}, "cifar10/test", test_limit));
+    WATTLAB_ASSIGN_OR_RETURN(split.test,
+                             LoadCifar10(env, {dir + "/test_batch.bin"}, "cifar10/test", test_limit));
     return split;
   }
   if (StartsWith(spec, "synthetic:")) {
@@ -217,8 +226,9 @@ Result<DataSplit> LoadDataset(Env* env, const std::string& spec, uint64_t seed, 
     split.test = MakeSynthetic(*shape, n_test, 10, seed ^ 0x9e3779b97f4a7c15ull, "synthetic/test");
     return split;
   }
-  return Status::InvalidArgument("unknown dataset '" + spec +
-                                 "': use fashion-mnist, cifar10:DIR (CIFAR-10 binary files) or synthetic:CxHxW:N");
+  return Status::InvalidArgument(
+      "unknown dataset '" + spec +
+      "': use fashion-mnist, cifar10:DIR (CIFAR-10 binary files) or synthetic:CxHxW:N");
 }
 
 Status CheckAdaptable(const Shape& from, const Shape& to) {
@@ -235,8 +245,8 @@ Shape AdaptedShape(const Shape& data, const Shape& native) {
   return CheckAdaptable(data, native).ok() ? native : data;
 }
 
-void FillBatch(const Dataset& ds, const std::vector<int64_t>& indices, size_t begin, size_t end, const Shape& to,
-               float* out, int64_t* labels_out) {
+void FillBatch(const Dataset& ds, const std::vector<int64_t>& indices, size_t begin, size_t end,
+               const Shape& to, float* out, int64_t* labels_out) {
   const Shape& from = ds.shape;
   const int64_t top = (to.h - from.h) / 2, left = (to.w - from.w) / 2;
   const int64_t plane = to.h * to.w;

@@ -27,11 +27,11 @@ namespace wattlab::workload {
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
 struct Dataset {
-  std::string name;             // "fashion-mnist/train", "cifar10/test", "synthetic/train"
-  Shape shape;                  // per-sample shape of the stored pixels
+  std::string name;  // "fashion-mnist/train", "cifar10/test", "synthetic/train"
+  Shape shape;       // per-sample shape of the stored pixels
   int64_t classes = 10;
-  std::vector<uint8_t> pixels;  // N x C x H x W
-  std::vector<int64_t> labels;  // N, each in [0, classes)
+  std::vector<uint8_t> pixels;   // N x C x H x W
+  std::vector<int64_t> labels;   // N, each in [0, classes)
   std::vector<float> mean, std;  // per channel, in [0,1] pixel units, for normalisation
   bool accuracy_meaningful = true;
 
@@ -61,7 +61,8 @@ Result<IdxArray> ParseIdx(std::string_view bytes, int expected_rank, const std::
 // Fashion-MNIST split "train" or "t10k" from dir (gzip'd idx files). limit 0 = all.
 Result<Dataset> LoadFashionMnist(Env* env, const std::string& dir, const std::string& split, int64_t limit);
 // CIFAR-10 binary files (1 label byte + 3072 pixel bytes per record). limit 0 = all.
-Result<Dataset> LoadCifar10(Env* env, const std::vector<std::string>& files, const std::string& name, int64_t limit);
+Result<Dataset> LoadCifar10(Env* env, const std::vector<std::string>& files, const std::string& name,
+                            int64_t limit);
 // Random pixels and labels from a seeded generator; accuracy is meaningless.
 Dataset MakeSynthetic(const Shape& shape, int64_t n, int64_t classes, uint64_t seed, const std::string& name);
 
@@ -69,7 +70,8 @@ Dataset MakeSynthetic(const Shape& shape, int64_t n, int64_t classes, uint64_t s
 //   "fashion-mnist" (or "fashion-mnist:DIR"), "cifar10:DIR", "synthetic:CxHxW:N".
 // train_limit / test_limit 0 = whole split. The synthetic test split has
 // max(1, N/5) samples.
-Result<DataSplit> LoadDataset(Env* env, const std::string& spec, uint64_t seed, int64_t train_limit, int64_t test_limit);
+Result<DataSplit> LoadDataset(Env* env, const std::string& spec, uint64_t seed, int64_t train_limit,
+                              int64_t test_limit);
 
 // The shape a model gets for data of shape `data`, given the model's native
 // input: the native shape when the data fits into it by padding and channel
@@ -81,8 +83,8 @@ Status CheckAdaptable(const Shape& from, const Shape& to);
 // Writes the samples `indices[begin, end)` of `ds` into out (n x to.c x to.h x
 // to.w floats, normalised, centred with padding) and their labels.
 // REQUIRES: CheckAdaptable(ds.shape, to).ok(); out sized for end-begin samples.
-void FillBatch(const Dataset& ds, const std::vector<int64_t>& indices, size_t begin, size_t end, const Shape& to,
-               float* out, int64_t* labels_out);
+void FillBatch(const Dataset& ds, const std::vector<int64_t>& indices, size_t begin, size_t end,
+               const Shape& to, float* out, int64_t* labels_out);
 
 // A reproducible permutation of [0, n): our own Fisher-Yates over a seeded
 // mt19937_64 (std::shuffle's algorithm is implementation-defined).

@@ -27,14 +27,22 @@ std::string DetectBlas(Env* env) {
   if (!where) return "unknown";
   const std::string& path = *where;
   std::string kind = "unknown";
-  if (path.find("openblas-openmp") != std::string::npos) kind = "openblas-openmp";
-  else if (path.find("openblas-pthread") != std::string::npos) kind = "openblas-pthread";
-  else if (path.find("openblas-serial") != std::string::npos) kind = "openblas-serial";
-  else if (path.find("openblas") != std::string::npos) kind = "openblas";
-  else if (path.find("blis") != std::string::npos) kind = "blis";
-  else if (path.find("mkl") != std::string::npos) kind = "mkl";
-  else if (path.find("atlas") != std::string::npos) kind = "atlas";
-  else if (path.find("/blas/") != std::string::npos) kind = "reference";
+  if (path.find("openblas-openmp") != std::string::npos)
+    kind = "openblas-openmp";
+  else if (path.find("openblas-pthread") != std::string::npos)
+    kind = "openblas-pthread";
+  else if (path.find("openblas-serial") != std::string::npos)
+    kind = "openblas-serial";
+  else if (path.find("openblas") != std::string::npos)
+    kind = "openblas";
+  else if (path.find("blis") != std::string::npos)
+    kind = "blis";
+  else if (path.find("mkl") != std::string::npos)
+    kind = "mkl";
+  else if (path.find("atlas") != std::string::npos)
+    kind = "atlas";
+  else if (path.find("/blas/") != std::string::npos)
+    kind = "reference";
   return kind + " (" + path + ")";
 }
 
@@ -58,6 +66,21 @@ class TorchEngine : public WorkloadEngine {
   }
 
   Result<ModelFacts> DescribeTorchScript(const std::string& path, const Shape& input) override;
+
+  Result<std::vector<SplitPoint>> SplitPoints(const std::string& model, std::optional<Shape> input,
+                                              std::optional<int64_t> classes) override {
+    Shape shape;
+    if (input) {
+      shape = *input;
+    } else {
+      WATTLAB_ASSIGN_OR_RETURN(shape, zoo::NativeInput(model));
+    }
+    int64_t n_classes = classes ? *classes : zoo::NativeClasses(model);
+    if (n_classes < 1) return Status::InvalidArgument("--classes must be at least 1");
+    return CatchTorch("finding split points of " + model, [&]() -> Result<std::vector<SplitPoint>> {
+      return zoo::SplitPoints(model, shape, n_classes);
+    });
+  }
 
   Result<TrainResult> Train(const TrainConfig& config, WorkloadObserver* observer) override {
     return RunTraining(env_, config, observer);
@@ -89,9 +112,8 @@ Result<ModelFacts> TorchEngine::DescribeTorchScript(const std::string& path, con
 }
 
 Result<ModelFacts> DescribeZooModel(const std::string& model, const Shape& input, int64_t classes) {
-  return CatchTorch("counting " + model, [&]() -> Result<ModelFacts> {
-    return zoo::CountAnalytic(model, input, classes);
-  });
+  return CatchTorch("counting " + model,
+                    [&]() -> Result<ModelFacts> { return zoo::CountAnalytic(model, input, classes); });
 }
 
 int ConfigureThreads(int threads) {

@@ -6,7 +6,6 @@
 #include <torch/types.h>
 #include <torch/utils.h>
 
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -23,7 +22,9 @@ namespace wattlab::workload {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
 
 using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
 
@@ -35,10 +36,11 @@ Result<torch::jit::Module> LoadScript(Env* env, const std::string& path) {
     m.eval();
     return m;
   } catch (const std::exception& e) {
-    return Status::InvalidArgument("'" + path +
-                                   "' is not a loadable TorchScript file (save one with torch.jit.script(model)"
-                                   ".save(path) or torch.jit.trace): " +
-                                   FirstLine(e.what()));
+    return Status::InvalidArgument(
+        "'" + path +
+        "' is not a loadable TorchScript file (save one with torch.jit.script(model)"
+        ".save(path) or torch.jit.trace): " +
+        FirstLine(e.what()));
   }
 }
 
@@ -81,7 +83,8 @@ Status ValidateInfer(const InferConfig& c) {
   if (c.model.empty() == c.torchscript.empty())
     return Status::InvalidArgument("give exactly one of --model NAME or --torchscript FILE");
   if (!c.torchscript.empty() && !c.input)
-    return Status::InvalidArgument("--torchscript needs --input CxHxW (the model's input shape, e.g. 3x32x32)");
+    return Status::InvalidArgument(
+        "--torchscript needs --input CxHxW (the model's input shape, e.g. 3x32x32)");
   if (c.batch_size < 1) return Status::InvalidArgument("--batch-size must be at least 1");
   if (c.samples < 1) return Status::InvalidArgument("--samples must be at least 1");
   if (c.classes < 1) return Status::InvalidArgument("--classes must be at least 1");
@@ -128,9 +131,9 @@ Result<InferResult> InferImpl(Env* env, const InferConfig& cfg, WorkloadObserver
   }
   // Inputs from their own seeded generator, so the checksum depends only on
   // seed, model, shape, precision and threads.
-  torch::Tensor x = torch::randn({cfg.batch_size, shape.c, shape.h, shape.w},
-                                 torch::TensorOptions().dtype(torch::kFloat32))
-                        .to(dtype);
+  torch::Tensor x =
+      torch::randn({cfg.batch_size, shape.c, shape.h, shape.w}, torch::TensorOptions().dtype(torch::kFloat32))
+          .to(dtype);
   c10::InferenceMode guard;
   const auto t_warm = Clock::now();
   r.setup_s = Seconds(t_setup, t_warm);

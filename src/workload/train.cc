@@ -22,10 +22,13 @@ namespace wattlab::workload {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
 
 Status ValidateTrain(const TrainConfig& c) {
-  if (c.model.empty()) return Status::InvalidArgument("no model given: use --model NAME ('wattlab models' lists them)");
+  if (c.model.empty())
+    return Status::InvalidArgument("no model given: use --model NAME ('wattlab models' lists them)");
   if ((c.epochs > 0) == (c.steps > 0))
     return Status::InvalidArgument("give exactly one of --epochs N or --steps N, with N > 0");
   if (c.epochs < 0 || c.steps < 0) return Status::InvalidArgument("--epochs and --steps must be positive");
@@ -34,11 +37,13 @@ Status ValidateTrain(const TrainConfig& c) {
   if (c.optimizer != "sgd" && c.optimizer != "adam")
     return Status::InvalidArgument("unknown optimizer '" + c.optimizer + "': use sgd or adam");
   if (!(c.lr > 0) || !std::isfinite(c.lr)) return Status::InvalidArgument("--lr must be a positive number");
-  if (c.momentum < 0 || !std::isfinite(c.momentum)) return Status::InvalidArgument("--momentum must be 0 or more");
+  if (c.momentum < 0 || !std::isfinite(c.momentum))
+    return Status::InvalidArgument("--momentum must be 0 or more");
   if (c.weight_decay < 0 || !std::isfinite(c.weight_decay))
     return Status::InvalidArgument("--weight-decay must be 0 or more");
   if (c.threads < 0) return Status::InvalidArgument("--threads must be 0 (all cores) or more");
-  if (c.eval_samples < 0 || c.train_samples < 0) return Status::InvalidArgument("sample limits must be 0 or more");
+  if (c.eval_samples < 0 || c.train_samples < 0)
+    return Status::InvalidArgument("sample limits must be 0 or more");
   return CheckPrecision(c.precision);
 }
 
@@ -47,8 +52,8 @@ struct Batch {
   torch::Tensor x, y;
 };
 
-Batch MakeBatch(const Dataset& ds, const std::vector<int64_t>& order, size_t begin, size_t end, const Shape& shape,
-                torch::Dtype dtype) {
+Batch MakeBatch(const Dataset& ds, const std::vector<int64_t>& order, size_t begin, size_t end,
+                const Shape& shape, torch::Dtype dtype) {
   const int64_t n = static_cast<int64_t>(end - begin);
   torch::Tensor x = torch::empty({n, shape.c, shape.h, shape.w}, torch::kFloat32);
   torch::Tensor y = torch::empty({n}, torch::kInt64);
@@ -64,7 +69,8 @@ Result<TrainResult> TrainImpl(Env* env, const TrainConfig& cfg, WorkloadObserver
 
   // Fail on a bad model name before reading any data.
   WATTLAB_ASSIGN_OR_RETURN(Shape native, zoo::NativeInput(cfg.model));
-  WATTLAB_ASSIGN_OR_RETURN(DataSplit data, LoadDataset(env, cfg.dataset, cfg.seed, cfg.train_samples, cfg.eval_samples));
+  WATTLAB_ASSIGN_OR_RETURN(DataSplit data,
+                           LoadDataset(env, cfg.dataset, cfg.seed, cfg.train_samples, cfg.eval_samples));
   const Shape shape = AdaptedShape(data.train.shape, native);
   const int64_t classes = data.train.classes;
 
@@ -77,11 +83,12 @@ Result<TrainResult> TrainImpl(Env* env, const TrainConfig& cfg, WorkloadObserver
 
   std::unique_ptr<torch::optim::Optimizer> opt;
   if (cfg.optimizer == "adam") {
-    opt = std::make_unique<torch::optim::Adam>(net->parameters(),
-                                               torch::optim::AdamOptions(cfg.lr).weight_decay(cfg.weight_decay));
+    opt = std::make_unique<torch::optim::Adam>(
+        net->parameters(), torch::optim::AdamOptions(cfg.lr).weight_decay(cfg.weight_decay));
   } else {
     opt = std::make_unique<torch::optim::SGD>(
-        net->parameters(), torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weight_decay));
+        net->parameters(),
+        torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weight_decay));
   }
 
   const Dataset& train = data.train;

@@ -2,15 +2,16 @@
 // (hand-worked cases and scipy references in tests/fixtures/analysis/,
 // produced by make_reference.py there), plus the analyses on synthetic data
 // whose true law is known.
+#include "analysis/analysis.h"
+
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
-#include "analysis/analysis.h"
 #include "analysis/stats.h"
 #include "core/strings.h"
 
@@ -109,7 +110,8 @@ TEST(Stats, FDistributionMatchesScipyAndClosedForms) {
 
 TEST(Stats, NormalQuantileAndFisherMatchScipy) {
   const json ref = LoadReference();
-  for (const auto& n : ref["norm_ppf"]) EXPECT_NEAR(NormalQuantile(n["p"]), n["q"].get<double>(), 1e-12) << n.dump();
+  for (const auto& n : ref["norm_ppf"])
+    EXPECT_NEAR(NormalQuantile(n["p"]), n["q"].get<double>(), 1e-12) << n.dump();
   for (const auto& f : ref["fisher"]) {
     auto ci = FisherZInterval(f["r"], f["n"]);
     ASSERT_TRUE(ci);
@@ -131,7 +133,8 @@ TEST(Stats, LeastSquaresMatchesNumpy) {
   EXPECT_NEAR(fit->sse, o["sse"].get<double>(), 1e-10);
   EXPECT_NEAR(fit->r2, o["r2"].get<double>(), 1e-12);
   for (size_t a = 0; a < 3; ++a)
-    for (size_t b = 0; b < 3; ++b) EXPECT_NEAR(fit->xtx_inverse[a][b], o["xtx_inv"][a][b].get<double>(), 1e-10);
+    for (size_t b = 0; b < 3; ++b)
+      EXPECT_NEAR(fit->xtx_inverse[a][b], o["xtx_inv"][a][b].get<double>(), 1e-10);
   EXPECT_EQ(fit->dof, 12 - 3);
   // Overall F test from numpy's R²: F = R²/(1-R²) x dof/k, and with k = 2
   // P(F > f) = (1 + 2f/dof)^(-dof/2).
@@ -142,15 +145,15 @@ TEST(Stats, LeastSquaresMatchesNumpy) {
 }
 
 TEST(Stats, DegenerateInputsGiveNoValue) {
-  EXPECT_FALSE(Pearson({1, 2}, {3, 4}));                      // n < 3
-  EXPECT_FALSE(Pearson({1, 1, 1, 1}, {1, 2, 3, 4}));          // constant x
-  EXPECT_FALSE(Spearman({1, 2, 3, 4}, {7, 7, 7, 7}));         // constant y
-  EXPECT_FALSE(Pearson({1, NAN, 3}, {1, 2, 3}));              // NaN
+  EXPECT_FALSE(Pearson({1, 2}, {3, 4}));               // n < 3
+  EXPECT_FALSE(Pearson({1, 1, 1, 1}, {1, 2, 3, 4}));   // constant x
+  EXPECT_FALSE(Spearman({1, 2, 3, 4}, {7, 7, 7, 7}));  // constant y
+  EXPECT_FALSE(Pearson({1, NAN, 3}, {1, 2, 3}));       // NaN
   EXPECT_FALSE(Pearson({1, 2, INFINITY}, {1, 2, 3}));
   EXPECT_FALSE(CorrelationPValue(0.5, 2));
-  EXPECT_FALSE(LeastSquares({{1}, {1}, {1}}, {1, 2, 3}));     // singular (constant feature)
-  EXPECT_FALSE(LeastSquares({{1}}, {1}));                     // n <= k
-  auto exact = LeastSquares({{1}, {2}}, {1, 3});                // saturated: exact, no dof
+  EXPECT_FALSE(LeastSquares({{1}, {1}, {1}}, {1, 2, 3}));  // singular (constant feature)
+  EXPECT_FALSE(LeastSquares({{1}}, {1}));                  // n <= k
+  auto exact = LeastSquares({{1}, {2}}, {1, 3});           // saturated: exact, no dof
   ASSERT_TRUE(exact);
   EXPECT_EQ(exact->dof, 0);
   EXPECT_NEAR(exact->beta[1], 2.0, 1e-12);
@@ -168,10 +171,14 @@ struct Model {
   std::string name;
   int64_t params, macs;
 };
-const std::vector<Model> kModels = {
-    {"lenet", 62006, 658000},          {"resnet18", 11173962, 556000000}, {"mobilenetv2", 2296922, 98000000},
-    {"vgg16", 14728266, 313000000},    {"simpledla", 15142970, 914000000}, {"shufflenetv2", 1263854, 45000000},
-    {"densenet121", 6956298, 898000000}, {"googlenet", 6166250, 1530000000}};
+const std::vector<Model> kModels = {{"lenet", 62006, 658000},
+                                    {"resnet18", 11173962, 556000000},
+                                    {"mobilenetv2", 2296922, 98000000},
+                                    {"vgg16", 14728266, 313000000},
+                                    {"simpledla", 15142970, 914000000},
+                                    {"shufflenetv2", 1263854, 45000000},
+                                    {"densenet121", 6956298, 898000000},
+                                    {"googlenet", 6166250, 1530000000}};
 
 // True law: energy per sample = 3e-9 x macs^0.8 x macs_per_param^0.3 (J).
 double TrueEps(const Model& m) {
@@ -313,7 +320,8 @@ TEST(Predictor, NestedErrorIsHonestWhenSelectionIsLucky) {
   // in-sample LOMO error in general, and never NaN.
   auto rows = SyntheticStudy();
   const double noise[] = {1.3, 0.7, 1.1, 0.9, 1.4, 0.6, 1.2, 0.8};
-  for (size_t i = 0; i < rows.size(); ++i) *rows[i].energy_above_idle_j = 1.0 * noise[(i / 2) % 8] * rows[i].samples;
+  for (size_t i = 0; i < rows.size(); ++i)
+    *rows[i].energy_above_idle_j = 1.0 * noise[(i / 2) % 8] * rows[i].samples;
   auto p = ComparePredictors(AggregateConfigs(rows, EnergyBasis::kAboveIdle), "infer")[0];
   ASSERT_TRUE(p.nested_mape_pct);
   double best = 1e300;
@@ -530,23 +538,28 @@ std::string Header() {
 TEST(Csv, ReadsIdleBusySoAutoChoosesTheSameBasisAsFromTheDatabase) {
   std::string h;
   for (const auto& c : RunRowColumns()) h += (h.empty() ? "" : ",") + c;
-  const std::string text = h + "\n" +
-                           "s,1,c1,0,lenet,infer,full,128,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81,true\n"
-                           "s,2,c2,0,lenet,infer,full,64,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81,\n";
+  const std::string text =
+      h + "\n" +
+      "s,1,c1,0,lenet,infer,full,128,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81,"
+      "true\n"
+      "s,2,c2,0,lenet,infer,full,64,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81,\n";
   auto rows = ReadRunsCsv(text);
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ((*rows)[0].idle_busy, std::optional<bool>(true));
   EXPECT_FALSE((*rows)[1].idle_busy.has_value());
   EXPECT_EQ(ChooseEnergyBasis(EnergyBasisRequest::kAuto, *rows).basis, EnergyBasis::kTotal);
-  auto bad = ReadRunsCsv(h + "\ns,1,c1,0,lenet,infer,full,128,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81,maybe\n");
+  auto bad = ReadRunsCsv(h +
+                         "\ns,1,c1,0,lenet,infer,full,128,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,"
+                         "estimate,true,0.81,maybe\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("column idle_busy"), std::string::npos) << bad.status().message();
 }
 
 TEST(Csv, ReadsExportColumns) {
-  const std::string text = Header() +
-                           "s,1,c1,0,lenet,infer,full,128,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81\n"
-                           "s,2,c2,0,lenet,train,full,128,2,fp32,62006,658000,10.61,50,6400,9.5,300,120,,,estimate,false,\n";
+  const std::string text =
+      Header() +
+      "s,1,c1,0,lenet,infer,full,128,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81\n"
+      "s,2,c2,0,lenet,train,full,128,2,fp32,62006,658000,10.61,50,6400,9.5,300,120,,,estimate,false,\n";
   auto rows = ReadRunsCsv(text);
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   ASSERT_EQ(rows->size(), 2u);
@@ -567,7 +580,8 @@ TEST(Csv, ReadsExportColumns) {
 
 TEST(Csv, MinimalColumnsSuffice) {
   auto rows = ReadRunsCsv(
-      "run_id,model,phase,batch_size,threads,precision,params,macs,macs_per_param,samples,duration_s,energy_j,"
+      "run_id,model,phase,batch_size,threads,precision,params,macs,macs_per_param,samples,duration_s,energy_"
+      "j,"
       "energy_above_idle_j,source,estimated,accuracy\n1,a,infer,1,1,fp32,10,100,10,5,1,2,1,nvml,false,\n");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ((*rows)[0].window, "");
@@ -588,11 +602,13 @@ TEST(Csv, ErrorsNameLineAndColumn) {
   EXPECT_NE(r.status().message().find("line 3"), std::string::npos) << r.status().message();
   EXPECT_NE(r.status().message().find("batch_size"), std::string::npos);
 
-  auto nan = ReadRunsCsv(Header() + "s,1,c1,0,lenet,infer,full,128,2,fp32,62006,658000,10.61,,1000,2.5,nan,40,,,x,false,\n");
+  auto nan = ReadRunsCsv(
+      Header() + "s,1,c1,0,lenet,infer,full,128,2,fp32,62006,658000,10.61,,1000,2.5,nan,40,,,x,false,\n");
   ASSERT_FALSE(nan.ok());
   EXPECT_NE(nan.status().message().find("energy_j"), std::string::npos);
 
-  auto est = ReadRunsCsv(Header() + "s,1,c1,0,lenet,infer,full,128,2,fp32,62006,658000,10.61,,1000,2.5,1,,,,x,maybe,\n");
+  auto est = ReadRunsCsv(Header() +
+                         "s,1,c1,0,lenet,infer,full,128,2,fp32,62006,658000,10.61,,1000,2.5,1,,,,x,maybe,\n");
   ASSERT_FALSE(est.ok());
   EXPECT_NE(est.status().message().find("estimated"), std::string::npos);
 
@@ -620,7 +636,8 @@ TEST(Analyze, JsonTopLevelKeysExactly) {
   json j = ToJson(*r);
   std::set<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.insert(it.key());
-  EXPECT_EQ(keys, (std::set<std::string>{"energy_basis", "energy_basis_reason", "correlations", "train_vs_infer", "predictor", "extrapolation", "pareto",
+  EXPECT_EQ(keys, (std::set<std::string>{"energy_basis", "energy_basis_reason", "correlations",
+                                         "train_vs_infer", "predictor", "extrapolation", "pareto",
                                          "recommendations", "lifecycle", "carbon", "findings"}));
   for (const auto& c : j["correlations"])
     for (const char* k : {"phase", "x", "pearson", "spearman", "n"}) EXPECT_TRUE(c.contains(k)) << k;
@@ -699,7 +716,8 @@ TEST(Correlations, CarryThePowerLawFit) {
 
 TEST(Aggregate, AccuracyOutsideAFractionIsIgnoredNotGuessed) {
   const Model& m = kModels[0];
-  std::vector<RunRow> rows = {MakeRow(m, "infer", 1.0, 100, 0, 128, 0.9), MakeRow(m, "infer", 1.0, 100, 1, 128, 93.5)};
+  std::vector<RunRow> rows = {MakeRow(m, "infer", 1.0, 100, 0, 128, 0.9),
+                              MakeRow(m, "infer", 1.0, 100, 1, 128, 93.5)};
   std::vector<std::string> why;
   auto cfg = AggregateConfigs(rows, EnergyBasis::kAboveIdle, &why);
   ASSERT_EQ(cfg.size(), 1u);
@@ -736,7 +754,8 @@ TEST(Findings, StatedOnceAndPrintedInJson) {
   }
   // Requests per day turn the break-even point into days.
   bool days = false;
-  for (const auto& f : r->findings) days = days || (f.kind == "break_even" && f.text.find("days at 1M") != std::string::npos);
+  for (const auto& f : r->findings)
+    days = days || (f.kind == "break_even" && f.text.find("days at 1M") != std::string::npos);
   EXPECT_TRUE(days);
 }
 

@@ -1,15 +1,15 @@
 // The two ways rows reach the analysis: the store (`--db`) and the export
 // (`wattlab runs --csv` -> ReadRunsCsv). Both must give the same analysis.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 
-#include <gtest/gtest.h>
-
 #include "analysis/analysis.h"
-#include "store/export.h"
 #include "platform/real_env.h"
+#include "store/export.h"
 #include "store/store.h"
 
 namespace wattlab::analysis {

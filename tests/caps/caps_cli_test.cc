@@ -2,22 +2,20 @@
 // tests/fixtures/caps and the fake NVML (limits in a file, so one process sees
 // what another set), with the journal in a temp folder. SIGKILL and SIGTERM
 // between set and restore included.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fcntl.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 extern char** environ;
 
@@ -147,19 +145,20 @@ TEST_F(CapCli, JsonHasExactlyTheDocumentedShape) {
   EXPECT_EQ(keys, (std::vector<std::string>{"gpus", "packages", "cpufreq", "journal"}));
   keys.clear();
   for (auto& [k, v] : ordered["gpus"][0].items()) keys.push_back(k);
-  EXPECT_EQ(keys, (std::vector<std::string>{"index", "name", "limit_w", "default_w", "min_w", "max_w", "enforced_w",
-                                            "settable"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"index", "name", "limit_w", "default_w", "min_w", "max_w",
+                                            "enforced_w", "settable"}));
   json j = json::parse(r.out);
   ASSERT_EQ(j["gpus"].size(), 2u);
-  EXPECT_EQ(j["gpus"][0], json::parse(R"({"index": 0, "name": "Fake GPU 0", "limit_w": 320.0, "default_w": 350.0,
+  EXPECT_EQ(j["gpus"][0],
+            json::parse(R"({"index": 0, "name": "Fake GPU 0", "limit_w": 320.0, "default_w": 350.0,
                                           "min_w": 100.0, "max_w": 350.0, "enforced_w": 300.0, "settable": true})"));
   ASSERT_EQ(j["packages"].size(), 2u);
-  EXPECT_EQ(j["packages"][0],
-            json::parse(R"({"zone": "intel-rapl:0", "name": "package-0", "constraints": [
+  EXPECT_EQ(j["packages"][0], json::parse(R"({"zone": "intel-rapl:0", "name": "package-0", "constraints": [
       {"name": "long_term", "power_limit_w": 125.0, "time_window_s": 0.999424, "min_w": null, "max_w": 250.0},
       {"name": "short_term", "power_limit_w": 150.0, "time_window_s": 0.00244, "min_w": null, "max_w": null}],
       "settable": true})"));
-  EXPECT_EQ(j["cpufreq"], json::parse(R"({"cpus": 4, "max_freq_mhz": 4900.0, "min_mhz": 800.0, "max_mhz": 4900.0,
+  EXPECT_EQ(j["cpufreq"],
+            json::parse(R"({"cpus": 4, "max_freq_mhz": 4900.0, "min_mhz": 800.0, "max_mhz": 4900.0,
                                           "settable": true})"));
   EXPECT_TRUE(j["journal"].is_null());
   EXPECT_EQ(r.err, "");
@@ -187,7 +186,8 @@ TEST_F(CapCli, SetWarnsOtherCommandsThenRestorePutsTheOriginalBack) {
   ASSERT_TRUE(fs::exists(journal_));
 
   // Any other command warns while the journal is pending.
-  Ran other = Wattlab({"estimate", "--cpu-model", "Intel(R) Core(TM) i7-8700K CPU @ 3.70GHz", "--load", "0.5"});
+  Ran other =
+      Wattlab({"estimate", "--cpu-model", "Intel(R) Core(TM) i7-8700K CPU @ 3.70GHz", "--load", "0.5"});
   ASSERT_EQ(other.rc, 0) << other.err;
   EXPECT_NE(other.err.find("power caps set by wattlab are still in force"), std::string::npos) << other.err;
   EXPECT_NE(other.err.find("`wattlab cap --restore`"), std::string::npos) << other.err;
@@ -197,7 +197,8 @@ TEST_F(CapCli, SetWarnsOtherCommandsThenRestorePutsTheOriginalBack) {
 
   Ran back = Wattlab({"cap", "--restore"});
   ASSERT_EQ(back.rc, 0) << back.err;
-  EXPECT_NE(back.out.find("restored intel-rapl:0 constraint 0 power limit 125 W"), std::string::npos) << back.out;
+  EXPECT_NE(back.out.find("restored intel-rapl:0 constraint 0 power limit 125 W"), std::string::npos)
+      << back.out;
   EXPECT_EQ(Trimmed(pkg0_), "125000000");
   EXPECT_EQ(Trimmed(pkg1_enabled_), "0");
   EXPECT_FALSE(fs::exists(journal_));
@@ -209,8 +210,8 @@ TEST_F(CapCli, SetWarnsOtherCommandsThenRestorePutsTheOriginalBack) {
 }
 
 TEST_F(CapCli, SigkillBetweenSetAndRestoreThenRestoreFromTheJournal) {
-  pid_t pid = StartHolding({"cap", "--cpu-power-limit-w", "90", "--gpu-power-limit-w", "200", "--cpu-max-freq-mhz",
-                            "2000", "--hold", "120s"});
+  pid_t pid = StartHolding({"cap", "--cpu-power-limit-w", "90", "--gpu-power-limit-w", "200",
+                            "--cpu-max-freq-mhz", "2000", "--hold", "120s"});
   ASSERT_GT(pid, 0);
   EXPECT_EQ(Trimmed(pkg0_), "90000000");
   EXPECT_EQ(GpuLimits(), "200000\n200000\n");
@@ -242,7 +243,8 @@ TEST_F(CapCli, SigtermAndSigintWhileHoldingRestore) {
     EXPECT_EQ(Wait(pid), 128 + signo) << Slurp(dir_ / "hold.err");
     EXPECT_EQ(GpuLimits(), "320000\n320000\n");
     EXPECT_FALSE(fs::exists(journal_));
-    EXPECT_NE(Slurp(dir_ / "hold.out").find("restored the values found before (on a signal)"), std::string::npos);
+    EXPECT_NE(Slurp(dir_ / "hold.out").find("restored the values found before (on a signal)"),
+              std::string::npos);
   }
 }
 

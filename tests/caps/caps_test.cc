@@ -19,8 +19,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kFakeVars[] = {"FAKE_NVML_GPUS",   "FAKE_NVML_LIMITS_FILE", "FAKE_NVML_SET_RC", "FAKE_NVML_SET_FAIL_GPU",
-                           "FAKE_NVML_MIN_MW", "FAKE_NVML_MAX_MW",      "FAKE_NVML_DEFAULT_MW"};
+const char* kFakeVars[] = {"FAKE_NVML_GPUS",         "FAKE_NVML_LIMITS_FILE", "FAKE_NVML_SET_RC",
+                           "FAKE_NVML_SET_FAIL_GPU", "FAKE_NVML_MIN_MW",      "FAKE_NVML_MAX_MW",
+                           "FAKE_NVML_DEFAULT_MW"};
 
 std::string Slurp(const fs::path& p) {
   std::ifstream f(p);
@@ -153,7 +154,9 @@ TEST_F(CapsTest, SettableFollowsCapSysAdminAndWritability) {
   class NotWritable : public ForwardingEnv {
    public:
     using ForwardingEnv::ForwardingEnv;
-    Status CheckWritable(const std::string& p) override { return Status::PermissionDenied(p + " is read-only"); }
+    Status CheckWritable(const std::string& p) override {
+      return Status::PermissionDenied(p + " is read-only");
+    }
   } ro(user.get());
   Knobs k = ReadKnobs(&ro, options_);
   ASSERT_EQ(k.gpus.size(), 2u);
@@ -256,7 +259,8 @@ TEST_F(CapsTest, PackageShortTermConstraintAndPackageList) {
   EXPECT_EQ(bad.kind(), Status::Kind::kNotFound);
   EXPECT_NE(bad.message().find("it has: long_term, short_term"), std::string::npos) << bad.message();
   bad = s->SetPackagePowerLimit(140, {7});
-  EXPECT_NE(bad.message().find("there is no package 7 (packages here: 0, 1)"), std::string::npos) << bad.message();
+  EXPECT_NE(bad.message().find("there is no package 7 (packages here: 0, 1)"), std::string::npos)
+      << bad.message();
 }
 
 TEST_F(CapsTest, CpuMaxFreqClampsEachCoreToItsOwnMaximum) {
@@ -279,12 +283,14 @@ TEST_F(CapsTest, OutOfRangeIsRefusedWithTheRangeAndChangesNothing) {
   auto s = Session(false);
   Status st = s->SetGpuPowerLimit(400);
   EXPECT_EQ(st.kind(), Status::Kind::kInvalidArgument);
-  EXPECT_NE(st.message().find("outside GPU 0's allowed range, 100 to 350 W"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("outside GPU 0's allowed range, 100 to 350 W"), std::string::npos)
+      << st.message();
   st = s->SetGpuPowerLimit(50);
   EXPECT_EQ(st.kind(), Status::Kind::kInvalidArgument);
   st = s->SetPackagePowerLimit(300);
   EXPECT_EQ(st.kind(), Status::Kind::kInvalidArgument);
-  EXPECT_NE(st.message().find("package-0's allowed range for long_term, above 0 W to 250 W"), std::string::npos)
+  EXPECT_NE(st.message().find("package-0's allowed range for long_term, above 0 W to 250 W"),
+            std::string::npos)
       << st.message();
   st = s->SetCpuMaxFreq(5000);
   EXPECT_NE(st.message().find("allowed range, 800 to 4900 MHz"), std::string::npos) << st.message();
@@ -304,7 +310,8 @@ TEST_F(CapsTest, JournalIsWrittenBeforeAnyKnobChanges) {
   env.before_write = [&](const std::string& path) {
     ++writes;
     std::string j = JournalText();
-    EXPECT_NE(j.find("\"power_limit_uw\": 125000000"), std::string::npos) << "writing " << path << " before journaling";
+    EXPECT_NE(j.find("\"power_limit_uw\": 125000000"), std::string::npos)
+        << "writing " << path << " before journaling";
   };
   auto s = Session(false, &env);
   ASSERT_TRUE(s->SetPackagePowerLimit(100, {0}).ok());

@@ -3,12 +3,12 @@
 // counted by hand, the fixed-model table's limits, and the memory bound.
 // That the catalog equals libtorch's counters for every model is checked by
 // tests/workload/zoo/catalog_vs_torch_test.cc (label torch).
+#include "catalog/catalog.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <set>
-
-#include "catalog/catalog.h"
 
 namespace wattlab::catalog {
 namespace {
@@ -105,7 +105,8 @@ TEST(Grammar, BadSpecsSayWhatIsWrong) {
   EXPECT_NE(msg("mlp:depth=2,width=65537").find("between 1 and 65536"), std::string::npos);
   EXPECT_NE(msg("resnet:depth=21,width=16").find("6n+2"), std::string::npos);
   EXPECT_NE(msg("resnet:depth=2,width=16").find("6n+2"), std::string::npos);
-  EXPECT_NE(msg("transformer:layers=2,d_model=30,heads=4,seq=16").find("d_model (30) must be divisible by heads (4)"),
+  EXPECT_NE(msg("transformer:layers=2,d_model=30,heads=4,seq=16")
+                .find("d_model (30) must be divisible by heads (4)"),
             std::string::npos);
   EXPECT_NE(msg("transformer:layers=2,d_model=32,heads=4,seq=15").find("square number"), std::string::npos);
   EXPECT_NE(msg("transformer:layers=2,d_model=32,heads=4").find("missing seq"), std::string::npos);
@@ -119,8 +120,9 @@ TEST(Counts, MlpByHand) {
   auto f = CountModel("mlp:depth=3,width=256");
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_EQ(f->params, (3072 * 256 + 256) + 2 * (256 * 256 + 256) + (256 * 10 + 10));  // 920842
-  EXPECT_EQ(f->macs, 3072 * 256 + 2 * 256 * 256 + 256 * 10);                         // 920064
-  EXPECT_EQ(f->macs_by_kind, (std::map<std::string, int64_t>{{"conv", 0}, {"linear", 920064}, {"act", 3 * 256}}));
+  EXPECT_EQ(f->macs, 3072 * 256 + 2 * 256 * 256 + 256 * 10);                           // 920064
+  EXPECT_EQ(f->macs_by_kind,
+            (std::map<std::string, int64_t>{{"conv", 0}, {"linear", 920064}, {"act", 3 * 256}}));
   EXPECT_EQ(f->counter, "catalog");
   EXPECT_EQ(f->input, (Shape{3, 32, 32}));
   EXPECT_NEAR(f->macs_per_param, 920064.0 / 920842.0, 1e-12);
@@ -194,7 +196,8 @@ TEST(Counts, FixedModelsAtTheirNativeInputOnly) {
   EXPECT_EQ(r18->macs, 555422720);
   // Explicitly native is the same as the default.
   EXPECT_TRUE(CountModel("imagenet/resnet50", Shape{3, 224, 224}, 1000).ok());
-  for (auto [shape, classes] : {std::pair{Shape{1, 28, 28}, int64_t{10}}, std::pair{Shape{3, 32, 32}, int64_t{100}}}) {
+  for (auto [shape, classes] :
+       {std::pair{Shape{1, 28, 28}, int64_t{10}}, std::pair{Shape{3, 32, 32}, int64_t{100}}}) {
     auto f = CountModel("resnet18", shape, classes);
     ASSERT_FALSE(f.ok());
     EXPECT_EQ(f.status().kind(), Status::Kind::kNotSupported);
@@ -204,7 +207,8 @@ TEST(Counts, FixedModelsAtTheirNativeInputOnly) {
 
 TEST(Counts, BadInput) {
   EXPECT_EQ(CountModel("vgg").status().kind(), Status::Kind::kInvalidArgument);
-  EXPECT_NE(Message(CountModel("mlp:depth=1,width=8", Shape{3, 0, 32}).status()).find(">= 1"), std::string::npos);
+  EXPECT_NE(Message(CountModel("mlp:depth=1,width=8", Shape{3, 0, 32}).status()).find(">= 1"),
+            std::string::npos);
   EXPECT_NE(Message(CountModel("lenet", std::nullopt, 0).status()).find("class count"), std::string::npos);
   // Past int64: refused, not wrapped.
   auto huge = CountModel("mlp:depth=1000,width=65536", Shape{100000, 100000, 100000}, 10);
@@ -256,7 +260,8 @@ TEST(Datasets, BadSpecsSayTheForms) {
   EXPECT_NE(Message(CheckDataset("fashion-mnist:")).find("needs a folder"), std::string::npos);
   EXPECT_NE(Message(CheckDataset("synthetic:3x32x32")).find("synthetic:CxHxW:N"), std::string::npos);
   EXPECT_NE(Message(CheckDataset("synthetic:3x32x32:0")).find("N > 0"), std::string::npos);
-  EXPECT_NE(Message(CheckDataset("synthetic:3x32x32:10000001")).find("at most 10,000,000"), std::string::npos);
+  EXPECT_NE(Message(CheckDataset("synthetic:3x32x32:10000001")).find("at most 10,000,000"),
+            std::string::npos);
   EXPECT_NE(Message(CheckDataset("synthetic:3xAx32:10")).find("CxHxW"), std::string::npos);
   EXPECT_NE(Message(CheckDataset("synthetic:3x1000x1000:10000")).find("16 GiB"), std::string::npos);
 }

@@ -5,9 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-
 #include <CLI/CLI.hpp>
+#include <algorithm>
 
 namespace wattlab::cli {
 namespace {
@@ -34,19 +33,41 @@ TEST(ParseWholeNumber, AcceptsExactIntegersInAnyDecimalForm) {
 }
 
 TEST(ParseWholeNumber, RefusesFractionsGarbageAndOverflow) {
-  for (const char* bad : {"1.5", "2.55e1", "1e-3", "0.1", "", "-", "e6", "1e", "1e+", "0x10", "1,000", " 5", "5 ",
-                          "1e6x", "inf", "nan", "9223372036854775808", "-9223372036854775809", "1e19", "1e999999999"})
+  for (const char* bad : {"1.5",
+                          "2.55e1",
+                          "1e-3",
+                          "0.1",
+                          "",
+                          "-",
+                          "e6",
+                          "1e",
+                          "1e+",
+                          "0x10",
+                          "1,000",
+                          " 5",
+                          "5 ",
+                          "1e6x",
+                          "inf",
+                          "nan",
+                          "9223372036854775808",
+                          "-9223372036854775809",
+                          "1e19",
+                          "1e999999999"})
     EXPECT_EQ(ParseWholeNumber(bad), std::nullopt) << bad;
 }
 
 TEST(ParseCountValue, OneMessageForm) {
   EXPECT_EQ(*ParseCountValue("--params", "1e6", 1), 1000000);
   EXPECT_EQ(*ParseCountValue("--seed", "0", 0), 0);
-  EXPECT_EQ(ParseCountValue("--params", "1.5", 1).status().message(), "--params must be a whole number, got 1.5");
-  EXPECT_EQ(ParseCountValue("--params", "many", 1).status().message(), "--params must be a whole number, got 'many'");
+  EXPECT_EQ(ParseCountValue("--params", "1.5", 1).status().message(),
+            "--params must be a whole number, got 1.5");
+  EXPECT_EQ(ParseCountValue("--params", "many", 1).status().message(),
+            "--params must be a whole number, got 'many'");
   EXPECT_EQ(ParseCountValue("--batch-size", "0", 1).status().message(), "--batch-size must be ≥ 1, got 0");
-  EXPECT_EQ(ParseCountValue("--batch-size", "-1e3", 1).status().message(), "--batch-size must be ≥ 1, got -1e3");
-  EXPECT_EQ(ParseCountValue("--batch-size", "-1e30", 1).status().message(), "--batch-size must be ≥ 1, got -1e30");
+  EXPECT_EQ(ParseCountValue("--batch-size", "-1e3", 1).status().message(),
+            "--batch-size must be ≥ 1, got -1e3");
+  EXPECT_EQ(ParseCountValue("--batch-size", "-1e30", 1).status().message(),
+            "--batch-size must be ≥ 1, got -1e30");
   EXPECT_EQ(ParseCountValue("--epochs", "1e30", 1).status().message(),
             "--epochs must be a whole number below 2^63, got 1e30");
   EXPECT_EQ(ParseCountValue("--epochs", "1.5", 1).status().kind(), Status::Kind::kInvalidArgument);
@@ -55,8 +76,10 @@ TEST(ParseCountValue, OneMessageForm) {
 TEST(ParseNumberValue, OneMessageFormThatStatesTheRule) {
   EXPECT_EQ(*ParseNumberValue("--pue", "1.58", Range::AtLeast(1)), 1.58);
   EXPECT_EQ(*ParseNumberValue("--pue", "1", Range::AtLeast(1)), 1.0);
-  EXPECT_EQ(ParseNumberValue("--pue", "0.5", Range::AtLeast(1)).status().message(), "--pue must be ≥ 1.0, got 0.5");
-  EXPECT_EQ(ParseNumberValue("--pue", "-1", Range::AtLeast(1)).status().message(), "--pue must be ≥ 1.0, got -1");
+  EXPECT_EQ(ParseNumberValue("--pue", "0.5", Range::AtLeast(1)).status().message(),
+            "--pue must be ≥ 1.0, got 0.5");
+  EXPECT_EQ(ParseNumberValue("--pue", "-1", Range::AtLeast(1)).status().message(),
+            "--pue must be ≥ 1.0, got -1");
   const Range seconds = Range::AboveUpTo(0, 3600);
   EXPECT_EQ(*ParseNumberValue("--seconds", "3600", seconds), 3600.0);
   EXPECT_EQ(ParseNumberValue("--seconds", "0", seconds).status().message(),
@@ -116,7 +139,8 @@ TEST(Options, BoundToCli11WithTheParsersMessages) {
   AddString(cmd, "-o,--output", &out, "FILE", "");
   AddStrings(cmd, "--model", &models, "NAME", "");
   AddFlag(cmd, "--json", &json, "");
-  AddDuration(cmd, "--interval", &interval, std::chrono::microseconds(100), std::chrono::seconds(60), "DUR", "");
+  AddDuration(cmd, "--interval", &interval, std::chrono::microseconds(100), std::chrono::seconds(60), "DUR",
+              "");
 
   Parse(app, {"--params", "1e6", "--pue=1.58", "--phase", "train", "-oX.json", "--model", "a", "--model", "b",
               "--json", "--interval", "1ms", "--batch-size", "8", "--batch-size", "2.5e1"});

@@ -1,8 +1,8 @@
 // The window protocol's line parser (core/control_protocol.h): every verb,
 // what is tolerated (spaces, CR, comments) and what is refused.
-#include <gtest/gtest.h>
-
 #include "core/control_protocol.h"
+
+#include <gtest/gtest.h>
 
 namespace wattlab {
 namespace {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "core/energy_basis.h"
+
+#include <gtest/gtest.h>
 
 namespace wattlab {
 namespace {
@@ -90,7 +90,7 @@ TEST(ShowAboveIdle, RoundOffIsZeroAndNegativeIsZeroWithTheReason) {
 
 TEST(EnergyBasis, OneWindowAsCommandsPrintIt) {
   EXPECT_EQ(WindowEnergyBasis(10, 4.0, false), EnergyBasis::kAboveIdle);
-  EXPECT_EQ(WindowEnergyBasis(10, 4.0, true), EnergyBasis::kTotal);   // busy baseline
+  EXPECT_EQ(WindowEnergyBasis(10, 4.0, true), EnergyBasis::kTotal);    // busy baseline
   EXPECT_EQ(WindowEnergyBasis(10, -0.1, false), EnergyBasis::kTotal);  // nothing above idle
   EXPECT_EQ(WindowEnergyBasis(10, 1e-15, false), EnergyBasis::kTotal);
   EXPECT_EQ(WindowEnergyBasis(10, std::nullopt, false), EnergyBasis::kTotal);

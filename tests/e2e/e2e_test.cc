@@ -1,9 +1,12 @@
 // End-to-end: `wattlab meters`, `measure` and `idle` as a user runs them,
 // on tests/fixtures/e2e-powercap copied to a temp folder; `train` and `infer`
 // with the fake engine plugin (no libtorch) on the same meter.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,9 +15,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
+#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
 
 namespace {
 
@@ -42,9 +46,8 @@ struct Ran {
 class E2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("wattlab-e2e-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / ("wattlab-e2e-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "state");
     fs::copy(fs::path(E2E_FIXTURES) / "e2e-powercap", dir_ / "tree", fs::copy_options::recursive);
@@ -88,8 +91,8 @@ class E2E : public ::testing::Test {
 
 TEST_F(E2E, MeasureReportsExactJoulesFromTheCounters) {
   // package-0 1000 J -> 1005 J, dram 500 J -> 502 J while the command runs.
-  Ran r = Wattlab(Measure({"--json"}, "echo 1005000000 > '" + pkg_ + "'; echo 502000000 > '" + dram_ +
-                                          "'; echo hello; exit 3"));
+  Ran r = Wattlab(Measure(
+      {"--json"}, "echo 1005000000 > '" + pkg_ + "'; echo 502000000 > '" + dram_ + "'; echo hello; exit 3"));
   ASSERT_EQ(r.rc, 3) << r.err;
   EXPECT_EQ(r.out, "hello\n");  // the command's stdout is untouched, the summary is on stderr
   json j = json::parse(r.err);
@@ -115,25 +118,43 @@ TEST_F(E2E, MeasureReportsExactJoulesFromTheCounters) {
 void ExpectWorkloadWindow(const json& w, const std::string& name, int64_t samples) {
   EXPECT_EQ(w.at("name"), name);
   EXPECT_EQ(w.at("samples"), samples) << w.dump();
-  for (const char* k : {"duration_s", "samples_per_s", "energy_j", "energy_above_idle_j", "mean_power_w",
-                        "energy_per_sample_j", "energy_per_sample_basis", "cpu_util", "attributed_energy_j",
-                        "sources", "estimated", "start_s", "idle_power_w", "attributed_share", "meter_samples",
-                        "domains"})
+  for (const char* k :
+       {"duration_s", "samples_per_s", "energy_j", "energy_above_idle_j", "mean_power_w",
+        "energy_per_sample_j", "energy_per_sample_basis", "cpu_util", "attributed_energy_j", "sources",
+        "estimated", "start_s", "idle_power_w", "attributed_share", "meter_samples", "domains"})
     EXPECT_TRUE(w.contains(k)) << name << " lacks " << k << ": " << w.dump();
   EXPECT_EQ(w.at("sources"), json::array({"rapl-powercap"}));
-  EXPECT_NEAR(w.at("samples_per_s").get<double>(), samples / w.at("duration_s").get<double>(), 1e-6 * samples);
+  EXPECT_NEAR(w.at("samples_per_s").get<double>(), samples / w.at("duration_s").get<double>(),
+              1e-6 * samples);
 }
 
 TEST_F(E2E, TrainJsonKeepsEveryKeyAndUsesTheWindowShape) {
-  Ran r = Wattlab({"train", "--model", "lenet", "--epochs", "2", "--train-samples", "64", "--batch-size", "16",
-                   "--eval-samples", "30", "--idle-seconds", "0.05", "--interval", "5ms", "--sysfs-root", sys_,
-                   "--json"},
-                  {"WATTLAB_TORCH_PLUGIN=" FAKE_PLUGIN, "WATTLAB_FAKE_S_PER_SAMPLE=0.0002"});
+  Ran r = Wattlab(
+      {"train", "--model", "lenet", "--epochs", "2", "--train-samples", "64", "--batch-size", "16",
+       "--eval-samples", "30", "--idle-seconds", "0.05", "--interval", "5ms", "--sysfs-root", sys_, "--json"},
+      {"WATTLAB_TORCH_PLUGIN=" FAKE_PLUGIN, "WATTLAB_FAKE_S_PER_SAMPLE=0.0002"});
   ASSERT_EQ(r.rc, 0) << r.err;
   json j = json::parse(r.out);
-  for (const char* k : {"command", "model", "config", "versions", "meter", "sources", "estimated", "setup_s",
-                        "warmup_s", "steps", "samples", "train_duration_s", "samples_per_s", "phases", "epochs",
-                        "loss_curve", "epoch_loss", "accuracy", "accuracy_meaningful", "eval_samples"})
+  for (const char* k : {"command",
+                        "model",
+                        "config",
+                        "versions",
+                        "meter",
+                        "sources",
+                        "estimated",
+                        "setup_s",
+                        "warmup_s",
+                        "steps",
+                        "samples",
+                        "train_duration_s",
+                        "samples_per_s",
+                        "phases",
+                        "epochs",
+                        "loss_curve",
+                        "epoch_loss",
+                        "accuracy",
+                        "accuracy_meaningful",
+                        "eval_samples"})
     EXPECT_TRUE(j.contains(k)) << k;
   EXPECT_EQ(j.at("command"), "train");
   EXPECT_EQ(j.at("model").at("params"), 62006);
@@ -155,14 +176,15 @@ TEST_F(E2E, TrainJsonKeepsEveryKeyAndUsesTheWindowShape) {
   ASSERT_EQ(j.at("epochs").size(), 2u);
   for (int e = 0; e < 2; ++e) {
     const json& w = j.at("epochs").at(e);
-    ExpectWorkloadWindow(w, "epoch " + std::to_string(e + 1), 64 * (e + 1));  // the fake reports samples so far
+    ExpectWorkloadWindow(w, "epoch " + std::to_string(e + 1),
+                         64 * (e + 1));  // the fake reports samples so far
     EXPECT_NEAR(w.at("mean_loss").get<double>(), j.at("epoch_loss").at(e).get<double>(), 1e-12);
   }
 }
 
 TEST_F(E2E, TrainTextLines) {
-  Ran r = Wattlab({"train", "--model", "lenet", "--steps", "4", "--batch-size", "8", "--no-eval", "--idle-seconds",
-                   "0", "--sysfs-root", sys_},
+  Ran r = Wattlab({"train", "--model", "lenet", "--steps", "4", "--batch-size", "8", "--no-eval",
+                   "--idle-seconds", "0", "--sysfs-root", sys_},
                   {"WATTLAB_TORCH_PLUGIN=" FAKE_PLUGIN, "WATTLAB_FAKE_S_PER_SAMPLE=0.0002"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("\nmeter: rapl-powercap; idle not measured\n"), std::string::npos) << r.out;
@@ -177,9 +199,9 @@ TEST_F(E2E, InferJsonKeepsEveryKeyAndUsesTheWindowShape) {
                   {"WATTLAB_TORCH_PLUGIN=" FAKE_PLUGIN});
   ASSERT_EQ(r.rc, 0) << r.err;
   json j = json::parse(r.out);
-  for (const char* k : {"command", "model", "config", "versions", "meter", "sources", "estimated", "setup_s",
-                        "warmup_s", "samples", "batches", "duration_s", "samples_per_s", "latency_ms", "checksum",
-                        "phases"})
+  for (const char* k :
+       {"command", "model", "config", "versions", "meter", "sources", "estimated", "setup_s", "warmup_s",
+        "samples", "batches", "duration_s", "samples_per_s", "latency_ms", "checksum", "phases"})
     EXPECT_TRUE(j.contains(k)) << k;
   EXPECT_EQ(j.at("command"), "infer");
   EXPECT_EQ(j.at("samples"), 40);
@@ -195,9 +217,10 @@ TEST_F(E2E, MeasureJsonIsTheWindowShapeWithItsAliases) {
   ASSERT_EQ(r.rc, 0) << r.err;
   json j = json::parse(r.err);
   // Every key measure printed before, with the same meaning.
-  for (const char* k : {"command", "exit_code", "duration_s", "total_energy_j", "mean_power_w", "energy_above_idle_j",
-                        "idle_power_w", "idle_age_s", "estimated", "sources", "domains", "cpu_util",
-                        "attributed_share", "attributed_energy_j", "samples", "interval_s"})
+  for (const char* k :
+       {"command", "exit_code", "duration_s", "total_energy_j", "mean_power_w", "energy_above_idle_j",
+        "idle_power_w", "idle_age_s", "estimated", "sources", "domains", "cpu_util", "attributed_share",
+        "attributed_energy_j", "samples", "interval_s"})
     EXPECT_TRUE(j.contains(k)) << k;
   // The shared shape's names: energy_j preferred, total_energy_j its alias;
   // samples (meter ticks, in measure) is meter_samples.
@@ -251,15 +274,19 @@ TEST_F(E2E, MeasureReportsTheProgramsWindows) {
   };
   const std::string script =
       "test \"$WATTLAB_CONTROL\" = fd:3 || exit 9; "
-      "echo 'begin load 1' >&3; sleep 0.3; " + set_pkg("1005000000") + "echo 'samples 50' >&3; "
+      "echo 'begin load 1' >&3; sleep 0.3; " +
+      set_pkg("1005000000") +
+      "echo 'samples 50' >&3; "
       "echo 'bogus line' >&3; echo 'meta model tiny' >&3; sleep 0.3; echo 'end load 1' >&3; sleep 0.3; "
-      "echo 'begin load 2' >&3; sleep 0.3; " + set_pkg("1008000000") + "sleep 0.3";
+      "echo 'begin load 2' >&3; sleep 0.3; " +
+      set_pkg("1008000000") + "sleep 0.3";
   Ran r = Wattlab(Measure({"--json", "--timeline", tl, "--interval", "10ms"}, script));
   ASSERT_EQ(r.rc, 0) << r.err;
   const std::string warn = "wattlab measure: control line 3 \"bogus line\": unknown command 'bogus'";
   EXPECT_EQ(r.err.rfind(warn, 0), 0u) << r.err;
-  EXPECT_NE(r.err.find("wattlab measure: window 'load 2' was still open when the program ended; closed then\n"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find("wattlab measure: window 'load 2' was still open when the program ended; closed then\n"),
+      std::string::npos)
       << r.err;
   json j = json::parse(r.err.substr(r.err.find('{')));
   EXPECT_NEAR(j.at("energy_j").get<double>(), 8.0, 1e-9);
@@ -278,9 +305,9 @@ TEST_F(E2E, MeasureReportsTheProgramsWindows) {
   EXPECT_EQ(j.at("meta"), json({{"model", "tiny"}}));
   ASSERT_EQ(j.at("control_warnings").size(), 2u);
   // Every key of the shared window shape is in each window.
-  for (const char* k : {"start_s", "duration_s", "mean_power_w", "idle_power_w", "energy_above_idle_j", "estimated",
-                        "sources", "cpu_util", "attributed_share", "attributed_energy_j", "meter_samples", "domains",
-                        "start_unix_s"})
+  for (const char* k : {"start_s", "duration_s", "mean_power_w", "idle_power_w", "energy_above_idle_j",
+                        "estimated", "sources", "cpu_util", "attributed_share", "attributed_energy_j",
+                        "meter_samples", "domains", "start_unix_s"})
     EXPECT_TRUE(w1.contains(k)) << k;
   std::string csv = Slurp(tl);
   EXPECT_NE(csv.find(",load 1\n"), std::string::npos);
@@ -367,7 +394,8 @@ TEST_F(E2E, IdleThenMeasureSubtractsIt) {
   json sj = json::parse(Slurp(state));
   auto& e = sj.at("entries").at(0);
   e["idle_power_w"] = 10.0;
-  e["domains"] = json::array({{{"name", "package-0"}, {"power_w", 8.0}}, {{"name", "dram-0"}, {"power_w", 2.0}}});
+  e["domains"] =
+      json::array({{{"name", "package-0"}, {"power_w", 8.0}}, {{"name", "dram-0"}, {"power_w", 2.0}}});
   e["measured_at_s"] = e["measured_at_s"].get<double>() - 3600;
   std::ofstream(state) << sj.dump();
   Ran r = Wattlab(Measure({"--json", "--subtract-idle"}, "echo 1005000000 > '" + pkg_ + "'"));
@@ -392,7 +420,8 @@ TEST_F(E2E, MeasureNeverPrintsNegativeAboveIdle) {
   auto& e = sj.at("entries").at(0);
   e["idle_power_w"] = 1000.0;  // far above what the command draws: a busy baseline
   e["busy"] = true;
-  e["domains"] = json::array({{{"name", "package-0"}, {"power_w", 900.0}}, {{"name", "dram-0"}, {"power_w", 100.0}}});
+  e["domains"] =
+      json::array({{{"name", "package-0"}, {"power_w", 900.0}}, {{"name", "dram-0"}, {"power_w", 100.0}}});
   std::ofstream(state) << sj.dump();
   const std::string cmd = "echo 1005000000 > '" + pkg_ + "'; sleep 0.05";
   Ran r = Wattlab(Measure({"--json", "--subtract-idle"}, cmd));
@@ -400,7 +429,8 @@ TEST_F(E2E, MeasureNeverPrintsNegativeAboveIdle) {
   json j = json::parse(r.err);
   EXPECT_EQ(j.at("energy_above_idle_j").get<double>(), 0.0);
   EXPECT_GT(j.at("below_idle_j").get<double>(), 0.0);
-  EXPECT_NE(j.at("above_idle_note").get<std::string>().find("less than the idle baseline"), std::string::npos);
+  EXPECT_NE(j.at("above_idle_note").get<std::string>().find("less than the idle baseline"),
+            std::string::npos);
   EXPECT_EQ(j.at("idle_busy"), true);
   Ran t = Wattlab(Measure({"--subtract-idle"}, cmd));
   ASSERT_EQ(t.rc, 0) << t.err;
@@ -416,10 +446,10 @@ TEST_F(E2E, MeasureNeverPrintsNegativeAboveIdle) {
 TEST_F(E2E, UnwritableOutputsAre125AndTheCommandDoesNotRun) {
   const fs::path marker = dir_ / "ran";
   const std::string cmd = "touch '" + marker.string() + "'";
-  for (const auto& opts : std::vector<std::vector<std::string>>{
-           {"--timeline", (dir_ / "missing-dir/t.csv").string()},
-           {"-o", (dir_ / "missing-dir/o.json").string()},
-           {"-o", dir_.string()}}) {
+  for (const auto& opts :
+       std::vector<std::vector<std::string>>{{"--timeline", (dir_ / "missing-dir/t.csv").string()},
+                                             {"-o", (dir_ / "missing-dir/o.json").string()},
+                                             {"-o", dir_.string()}}) {
     Ran r = Wattlab(Measure(opts, cmd));
     EXPECT_EQ(r.rc, 125) << opts[0] << " " << opts[1] << ": " << r.err;
     EXPECT_NE(r.err.find("cannot write " + opts[0]), std::string::npos) << r.err;
@@ -480,7 +510,8 @@ TEST_F(E2E, MetersJsonListsEveryAttempt) {
   EXPECT_EQ(j.at("estimated"), false);
   EXPECT_NEAR(j.at("interval_s").get<double>(), 0.1, 1e-12);
   for (const auto& x : a) {
-    for (const char* k : {"available", "chosen", "reason", "hint", "domains", "facts"}) EXPECT_TRUE(x.contains(k)) << k;
+    for (const char* k : {"available", "chosen", "reason", "hint", "domains", "facts"})
+      EXPECT_TRUE(x.contains(k)) << k;
   }
 }
 
@@ -515,44 +546,52 @@ TEST_F(E2E, EveryCommandStillTakesItsFlags) {
       {"measure", {"--json", "-o,--output", "--timeline", "--subtract-idle"}},
       {"idle", {"--seconds", "--json"}},
       {"models", {"--input", "--classes", "--model", "--json"}},
-      {"train", {"--model", "--dataset", "--epochs", "--steps", "--batch-size", "--optimizer", "--lr", "--momentum",
-                 "--weight-decay", "--threads", "--precision", "--seed", "--warmup-steps", "--train-samples",
-                 "--eval-samples", "--no-eval", "--idle-seconds", "--json"}},
-      {"infer", {"--model", "--torchscript", "--input", "--classes", "--batch-size", "--samples", "--threads",
-                 "--precision", "--seed", "--warmup-batches", "--idle-seconds", "--json"}},
+      {"train",
+       {"--model", "--dataset", "--epochs", "--steps", "--batch-size", "--optimizer", "--lr", "--momentum",
+        "--weight-decay", "--threads", "--precision", "--seed", "--warmup-steps", "--train-samples",
+        "--eval-samples", "--no-eval", "--idle-seconds", "--json"}},
+      {"infer",
+       {"--model", "--torchscript", "--input", "--classes", "--batch-size", "--samples", "--threads",
+        "--precision", "--seed", "--warmup-batches", "--idle-seconds", "--json"}},
       {"study", {"--db", "--preset", "--spec", "--dataset", "--resume", "--dry-run", "--no-report"}},
       {"runs", {"--db", "--study", "--csv", "--json"}},
-      {"analyze", {"--db", "--csv", "--study", "--phase", "--energy", "--min-accuracy", "--max-energy-j",
-                   "--inferences", "--requests-per-day", "--days", "--intensity", "--region", "--pue", "--json"}},
-      {"predict", {"--model", "--input", "--batch-size", "--threads", "--phase", "--samples", "--epochs", "--dataset",
-                   "--db", "--csv", "--study", "--energy", "--params", "--macs", "--json"}},
-      {"report", {"--db", "--out", "--study", "--title", "--intensity", "--pue", "--requests-per-day",
-                  "--inferences-per-day", "--energy"}},
+      {"analyze",
+       {"--db", "--csv", "--study", "--phase", "--energy", "--min-accuracy", "--max-energy-j", "--inferences",
+        "--requests-per-day", "--days", "--intensity", "--region", "--pue", "--json"}},
+      {"predict",
+       {"--model", "--input", "--batch-size", "--threads", "--phase", "--samples", "--epochs", "--dataset",
+        "--db", "--csv", "--study", "--energy", "--params", "--macs", "--json"}},
+      {"report",
+       {"--db", "--out", "--study", "--title", "--intensity", "--pue", "--requests-per-day",
+        "--inferences-per-day", "--energy"}},
   };
-  const std::vector<std::string> meter = {"--sysfs-root", "--proc-root", "--dev-root", "--cpu-tdp-w", "--nvml-library",
-                                          "--interval"};
+  const std::vector<std::string> meter = {"--sysfs-root", "--proc-root",    "--dev-root",
+                                          "--cpu-tdp-w",  "--nvml-library", "--interval"};
   for (const auto& [cmd, list] : flags) {
     Ran r = Wattlab({cmd, "--help"});
     ASSERT_EQ(r.rc, 0) << cmd << ": " << r.err;
     std::vector<std::string> want = list;
-    if (cmd == "meters" || cmd == "measure" || cmd == "idle" || cmd == "train" || cmd == "infer" || cmd == "study")
+    if (cmd == "meters" || cmd == "measure" || cmd == "idle" || cmd == "train" || cmd == "infer" ||
+        cmd == "study")
       want.insert(want.end(), meter.begin(), meter.end());
-    for (const auto& f : want) EXPECT_NE(r.out.find("  " + f + " "), std::string::npos) << cmd << " " << f << "\n" << r.out;
+    for (const auto& f : want)
+      EXPECT_NE(r.out.find("  " + f + " "), std::string::npos) << cmd << " " << f << "\n" << r.out;
   }
 }
 
 TEST_F(E2E, CountsAcceptExponentForm) {
   // --params 1e6 was refused while --inferences 1e6 was accepted: one parser now.
   const std::string runs = std::string(E2E_FIXTURES) + "/analysis/runs.csv";
-  Ran r = Wattlab({"predict", "--model", "googlenet", "--params", "6.16625e6", "--macs", "1.53e9", "--csv", runs,
-                   "--samples", "1e4", "--json"});
+  Ran r = Wattlab({"predict", "--model", "googlenet", "--params", "6.16625e6", "--macs", "1.53e9", "--csv",
+                   runs, "--samples", "1e4", "--json"});
   ASSERT_EQ(r.rc, 0) << r.err;
   json j = json::parse(r.out);
   EXPECT_EQ(j.at("params"), 6166250);
   EXPECT_EQ(j.at("macs"), 1530000000);
   Ran round = Wattlab({"predict", "--model", "googlenet", "--params", "1e6", "--macs", "1e9", "--csv", runs});
   EXPECT_EQ(round.rc, 0) << round.err;
-  Ran fraction = Wattlab({"predict", "--model", "googlenet", "--params", "1.5", "--macs", "1e9", "--csv", runs});
+  Ran fraction =
+      Wattlab({"predict", "--model", "googlenet", "--params", "1.5", "--macs", "1e9", "--csv", runs});
   EXPECT_EQ(fraction.rc, 2);
   EXPECT_EQ(fraction.err, "wattlab predict: --params must be a whole number, got 1.5\n");
 }
@@ -639,9 +678,11 @@ TEST_F(E2E, EstimateForACpuModel) {
   Ran text = Wattlab({"estimate", "--cpu-model", "Frobnicator 9000", "--threads", "8"});
   ASSERT_EQ(text.rc, 0) << text.err;
   EXPECT_NE(text.out.find("the fallback used: default 4 W per thread"), std::string::npos) << text.out;
-  EXPECT_NE(text.out.find("the estimate has erred by about ±60% against RAPL on 4 measured CPUs"), std::string::npos)
+  EXPECT_NE(text.out.find("the estimate has erred by about ±60% against RAPL on 4 measured CPUs"),
+            std::string::npos)
       << text.out;
-  json u = json::parse(Wattlab({"estimate", "--cpu-model", "Frobnicator 9000", "--threads", "8", "--json"}).out);
+  json u =
+      json::parse(Wattlab({"estimate", "--cpu-model", "Frobnicator 9000", "--threads", "8", "--json"}).out);
   EXPECT_EQ(u.at("tdp_method"), "default 4 W per thread");
   EXPECT_EQ(u.at("tdp_w"), 32.0);
 }
@@ -653,7 +694,8 @@ TEST_F(E2E, MetersStatesTheEstimatesErrorBand) {
                    (dir_ / "empty-sys").string(), "--nvml-library", "/nonexistent/libnvidia-ml.so.1"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("(ESTIMATED"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\nthe estimate has erred by about ±60% against RAPL on 4 measured CPUs\n"), std::string::npos)
+  EXPECT_NE(r.out.find("\nthe estimate has erred by about ±60% against RAPL on 4 measured CPUs\n"),
+            std::string::npos)
       << r.out;
   Ran measured = Wattlab({"meters", "--sysfs-root", sys_});
   // Measured: no band line (the estimate attempt's facts still carry it).
@@ -664,10 +706,11 @@ TEST_F(E2E, EstimateProfileFlag) {
   fs::create_directories(dir_ / "empty-sys");
   const std::string empty = (dir_ / "empty-sys").string();
   const std::string profiles = std::string(E2E_FIXTURES) + "/estimate-profile/";
-  Ran good = Wattlab({"meters", "--sysfs-root", empty, "--dev-root", empty, "--nvml-library", "/nonexistent/x.so",
-                      "--estimate-profile", profiles + "epyc-8024p.json"});
+  Ran good = Wattlab({"meters", "--sysfs-root", empty, "--dev-root", empty, "--nvml-library",
+                      "/nonexistent/x.so", "--estimate-profile", profiles + "epyc-8024p.json"});
   ASSERT_EQ(good.rc, 0) << good.err;
-  EXPECT_NE(good.out.find("the estimate uses a measured profile " + profiles + "epyc-8024p.json"), std::string::npos)
+  EXPECT_NE(good.out.find("the estimate uses a measured profile " + profiles + "epyc-8024p.json"),
+            std::string::npos)
       << good.out;
   EXPECT_EQ(good.out.find("\nthe estimate has erred"), std::string::npos) << good.out;
   Ran bad = Wattlab({"meters", "--estimate-profile", profiles + "bad-load.json"});
@@ -694,6 +737,143 @@ TEST_F(E2E, EstimateRefusesBadInput) {
   EXPECT_NE(unsized.err.find("--threads N"), std::string::npos) << unsized.err;
   Ran zero = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P", "--sockets", "0"});
   EXPECT_EQ(zero.rc, 2);
+}
+
+// ---- wattlab place (given energies: no database, no libtorch) ----------------------
+
+// The cloud formula of docs/placement.md, from the coefficients the command
+// says it used (central values).
+double CloudJFromAssumptions(const json& j, double up, double down, double server_j,
+                             double requests_per_day) {
+  std::map<std::string, double> c;
+  for (const auto& x : j.at("assumptions").at("coefficients")) c[x.at("name")] = x.at("central");
+  const double rps = requests_per_day / 86400;
+  return up * 8 * c["radio_up_j_per_bit"] + down * 8 * c["radio_down_j_per_bit"] +
+         c["tail_j"] / std::max(1.0, rps * c["tail_s"]) +
+         (up + down) * c["network_kwh_per_gb"] * 3.6e6 / 1e9 + c["pue"] * server_j;
+}
+
+TEST_F(E2E, PlaceWithGivenEnergies) {
+  Ran r =
+      Wattlab({"place", "--model", "mobilenetv2", "--link", "lte", "--edge-energy-j", "0.5",
+               "--cloud-energy-j", "0.02", "--input", "3x32x32", "--classes", "10", "--no-split", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  std::vector<std::string> keys;
+  for (auto& [k, v] : j.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"assumptions", "best", "carbon", "cloud_j", "edge_j", "marginal",
+                                            "sensitivity", "split"}));
+  EXPECT_DOUBLE_EQ(j["edge_j"].get<double>(), 0.5);
+  // 3x32x32 uint8 pixels up, 10 float logits down.
+  EXPECT_NEAR(j["cloud_j"].get<double>(), CloudJFromAssumptions(j, 3072, 40, 0.02, 10000), 1e-9);
+  EXPECT_TRUE(j["split"].empty());
+  EXPECT_TRUE(j["best"] == "edge" || j["best"] == "cloud");
+  EXPECT_EQ(j["assumptions"]["link"], "lte");
+  EXPECT_EQ(j["assumptions"]["energy_basis"]["edge"], "given");
+  EXPECT_TRUE(j["marginal"].contains("differs"));
+  EXPECT_EQ(j["sensitivity"]["tornado"].size(), 7u);
+  for (const auto& c : j["assumptions"]["coefficients"]) EXPECT_FALSE(c["source"].get<std::string>().empty());
+
+  // The text table names all three kinds of output.
+  Ran t = Wattlab({"place", "--model", "mobilenetv2", "--link", "lte", "--edge-energy-j", "0.5",
+                   "--cloud-energy-j", "0.02", "--up-bytes", "3072", "--down-bytes", "40", "--no-split",
+                   "--edge-region", "FR"});
+  ASSERT_EQ(t.rc, 0) << t.err;
+  EXPECT_NE(t.out.find("Energy per request"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("Sensitivity"), std::string::npos);
+  EXPECT_NE(t.out.find("break-even up payload"), std::string::npos);
+  EXPECT_NE(t.out.find("edge 56 g/kWh"), std::string::npos) << t.out;
+}
+
+TEST_F(E2E, PlaceProfileOverridesALink) {
+  const fs::path prof = dir_ / "links.toml";
+  std::ofstream(prof) << "[link.lte]\ntail_j = 0\nnetwork_kwh_per_gb = [0, 0, 0]\n\n[cloud]\npue = 1\n";
+  Ran r = Wattlab({"place", "--model", "m", "--link", "lte", "--edge-energy-j", "0.5", "--cloud-energy-j",
+                   "0.02", "--up-bytes", "1000", "--down-bytes", "40", "--no-split", "--profile",
+                   prof.string(), "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  // No tail, no network, PUE 1: radio 1040 x 8 x 100 nJ/bit and the server's own 0.02 J.
+  EXPECT_NEAR(j["cloud_j"].get<double>(), 1040 * 8 * 100e-9 + 0.02, 1e-12);
+  EXPECT_EQ(j["best"], "cloud");
+  EXPECT_NE(j.dump().find("profile " + prof.string()), std::string::npos);
+}
+
+TEST_F(E2E, PlaceRefusesBadInput) {
+  const std::vector<std::string> base = {"place", "--model",          "m",    "--edge-energy-j",
+                                         "0.5",   "--cloud-energy-j", "0.02", "--up-bytes",
+                                         "1000",  "--down-bytes",     "40",   "--no-split"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return Wattlab(a);
+  };
+  Ran unknown = with({"--link", "pigeon"});
+  EXPECT_EQ(unknown.rc, 2);
+  EXPECT_NE(unknown.err.find("unknown link 'pigeon'; known: ethernet, wifi, lte, 5g"), std::string::npos)
+      << unknown.err;
+  Ran negative = with({"--link", "lte", "--up-bytes", "-5"});
+  EXPECT_EQ(negative.rc, 2);
+  EXPECT_NE(negative.err.find("--up-bytes"), std::string::npos) << negative.err;
+  const fs::path bad = dir_ / "bad.toml";
+  std::ofstream(bad) << "[link.lte]\ntail_j = [15, 10, 5]\n";
+  Ran order = with({"--link", "lte", "--profile", bad.string()});
+  EXPECT_EQ(order.rc, 2);
+  EXPECT_NE(order.err.find(bad.string() + ":2: key 'link.lte.tail_j': [low, central, high] out of order"),
+            std::string::npos)
+      << order.err;
+  std::ofstream(bad) << "[link.lte]\ntail = 1\n";
+  Ran key = with({"--link", "lte", "--profile", bad.string()});
+  EXPECT_EQ(key.rc, 2);
+  EXPECT_NE(key.err.find("key 'link.lte.tail': unknown key"), std::string::npos) << key.err;
+  Ran both = Wattlab({"place", "--model", "m", "--link", "lte", "--edge-energy-j", "0.5", "--edge-db", "x.db",
+                      "--cloud-energy-j", "0.02", "--up-bytes", "1", "--down-bytes", "1", "--no-split"});
+  EXPECT_EQ(both.rc, 2);
+  EXPECT_NE(both.err.find("give either --edge-db FILE or --edge-energy-j J"), std::string::npos) << both.err;
+  Ran nolink = Wattlab({"place", "--model", "m", "--edge-energy-j", "1", "--cloud-energy-j", "1"});
+  EXPECT_EQ(nolink.rc, 2);
+}
+
+TEST_F(E2E, MeasureCountsLoopbackBytes) {
+  // A listener on 127.0.0.1 in this process drains what the measured
+  // command sends; measure's window must record at least that many bytes on
+  // lo (the whole namespace's loopback, so possibly more).
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int port = ntohs(addr.sin_port);
+  int64_t received = 0;
+  std::thread drain([&] {
+    int c = ::accept(listener, nullptr, nullptr);
+    if (c < 0) return;
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(c, buf, sizeof buf)) > 0) received += n;
+    ::close(c);
+  });
+  constexpr int64_t kBytes = 1000000;
+  Ran r = Wattlab(Measure({"--json"}, "head -c " + std::to_string(kBytes) +
+                                          " /dev/zero | bash -c 'cat > /dev/tcp/127.0.0.1/" +
+                                          std::to_string(port) + "'"));
+  drain.join();
+  ::close(listener);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  ASSERT_EQ(received, kBytes);
+  json j = json::parse(r.err);
+  for (const char* k :
+       {"net_rx_bytes", "net_tx_bytes", "lo_rx_bytes", "lo_tx_bytes", "io_read_bytes", "io_write_bytes"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  ASSERT_TRUE(j.at("lo_tx_bytes").is_number()) << j.dump();
+  EXPECT_GE(j.at("lo_tx_bytes").get<int64_t>(), kBytes);
+  EXPECT_GE(j.at("lo_rx_bytes").get<int64_t>(), kBytes);
+  EXPECT_TRUE(j.at("io_write_bytes").is_number());  // measure attributes to its own process tree
 }
 
 TEST_F(E2E, BinaryDoesNotLinkLibtorch) {

@@ -2,12 +2,13 @@
 // names, samples to the latest open window, warnings that never stop the
 // run, windows closed at exit) against a fake meter on a fake clock; and
 // RunCommandWithControl with real programs (sh) speaking on fd 3.
+#include "meter/control_session.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 
 #include "meter/command_run.h"
-#include "meter/control_session.h"
 #include "platform/real_env.h"
 
 namespace wattlab {
@@ -40,8 +41,10 @@ class ClockMeter : public Meter {
     return r;
   }
   void SetIdlePower(double) override {}
-  void SetIdleBusy(bool) override {}
   std::optional<double> idle_power_w() const override { return std::nullopt; }
+  void SetIdleBusy(bool) override {}
+  void SetIdleDomainPowers(const std::vector<std::pair<std::string, double>>&) override {}
+  std::vector<std::pair<std::string, double>> idle_domain_powers_w() const override { return {}; }
   Result<IdleMeasurement> MeasureIdle(std::chrono::nanoseconds) override { return IdleMeasurement{}; }
   void SetAttributionPid(int) override {}
   std::vector<TimelineSample> Timeline() const override { return {}; }
@@ -88,9 +91,11 @@ TEST(ControlSession, BadLinesAreReportedWithTheLineAndIgnored) {
   ClockMeter m;
   ControlSession s(&m);
   EXPECT_EQ(s.HandleLine("samples 3"), "control line 1 \"samples 3\": no window is open; ignored");
-  EXPECT_EQ(s.HandleLine("end nothing"), "control line 2 \"end nothing\": no open window named 'nothing'; ignored");
-  EXPECT_EQ(s.HandleLine("hello"),
-            "control line 3 \"hello\": unknown command 'hello' (expected begin, end, samples or meta); ignored");
+  EXPECT_EQ(s.HandleLine("end nothing"),
+            "control line 2 \"end nothing\": no open window named 'nothing'; ignored");
+  EXPECT_EQ(
+      s.HandleLine("hello"),
+      "control line 3 \"hello\": unknown command 'hello' (expected begin, end, samples or meta); ignored");
   EXPECT_EQ(s.HandleLine("begin a"), "");
   EXPECT_EQ(s.HandleLine("begin a"), "control line 5 \"begin a\": window 'a' is already open; ignored");
   EXPECT_EQ(s.HandleLine("samples x\x01"),
@@ -130,11 +135,11 @@ TEST_F(CommandRunTest, ProgramSpeaksOnFd3) {
   CommandRunOptions o;
   std::vector<std::string> told;
   o.on_warning = [&](const std::string& w) { told.push_back(w); };
-  auto r = Run(
-      "test \"$WATTLAB_CONTROL\" = fd:3 || exit 9; "
-      "printf 'begin epoch 1\\nsamples 64\\nend epoch 1\\nbegin epoch 2\\nsamples 32\\nend nope\\n' >&3; "
-      "printf 'meta k v\\nbegin left open' >&3; exit 4",
-      o);
+  auto r =
+      Run("test \"$WATTLAB_CONTROL\" = fd:3 || exit 9; "
+          "printf 'begin epoch 1\\nsamples 64\\nend epoch 1\\nbegin epoch 2\\nsamples 32\\nend nope\\n' >&3; "
+          "printf 'meta k v\\nbegin left open' >&3; exit 4",
+          o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->spawn_error.ok());
   EXPECT_EQ(r->exit_code, 4);
@@ -160,9 +165,10 @@ TEST_F(CommandRunTest, StderrTailAndTimeout) {
   o.timeout = std::chrono::milliseconds(200);
   o.kill_grace = std::chrono::milliseconds(200);
   // Ignores SIGTERM, so only the SIGKILL after the grace ends it.
-  auto r = Run("trap '' TERM; echo one >&2; echo two >&2; echo three >&2; echo 'begin w' >&3; "
-               "while :; do sleep 0.05; done",
-               o);
+  auto r =
+      Run("trap '' TERM; echo one >&2; echo two >&2; echo three >&2; echo 'begin w' >&3; "
+          "while :; do sleep 0.05; done",
+          o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->timed_out);
   EXPECT_EQ(r->exit_code, 128 + 9);

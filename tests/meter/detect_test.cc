@@ -1,11 +1,14 @@
 // Detection choice rules with fake probe results: counter over model,
 // powercap > perf > msr, hwmon and the estimate only for what nothing else
 // covers, never two sources for one component, every attempt kept.
+#include "meter/detect.h"
+
 #include <gtest/gtest.h>
 
-#include "platform/real_env.h"
-#include "meter/detect.h"
+#include <cmath>
+
 #include "meter_fakes.h"
+#include "platform/real_env.h"
 
 namespace wattlab {
 namespace {
@@ -50,9 +53,11 @@ TEST_F(DetectTest, PowercapWinsAndOthersFillTheGaps) {
   p.push_back(Available("rapl-powercap", {{Dom("package-0", Component::kCpu)},
                                           {Dom("core-0", Component::kCpu, true, 0, false)},
                                           {Dom("dram-0", Component::kDram)}}));
-  p.push_back(Available("rapl-perf", {{Dom("package-0", Component::kCpu)}, {Dom("dram-0", Component::kDram)}}));
+  p.push_back(
+      Available("rapl-perf", {{Dom("package-0", Component::kCpu)}, {Dom("dram-0", Component::kDram)}}));
   p.push_back(Available("rapl-msr", {{Dom("package-0", Component::kCpu)}}));
-  p.push_back(Available("hwmon", {{Dom("Esocket0", Component::kCpu)}, {Dom("board", Component::kOther, false)}}));
+  p.push_back(
+      Available("hwmon", {{Dom("Esocket0", Component::kCpu)}, {Dom("board", Component::kOther, false)}}));
   p.push_back(Available("nvml", {{Dom("gpu-0", Component::kGpu)}}));
   p.push_back(Available("estimate", {{Dom("cpu", Component::kCpu, false, 0, true, true)},
                                      {Dom("dram", Component::kDram, false, 0, true, true)}}));
@@ -78,7 +83,8 @@ TEST_F(DetectTest, PowercapWinsAndOthersFillTheGaps) {
 TEST_F(DetectTest, PerfWhenPowercapIsRootOnly) {
   std::vector<ProbeResult> p;
   p.push_back(Missing("rapl-powercap", "energy_uj is root-only since CVE-2020-8694"));
-  p.push_back(Available("rapl-perf", {{Dom("package-0", Component::kCpu)}, {Dom("dram-0", Component::kDram)}}));
+  p.push_back(
+      Available("rapl-perf", {{Dom("package-0", Component::kCpu)}, {Dom("dram-0", Component::kDram)}}));
   p.push_back(Available("rapl-msr", {{Dom("package-0", Component::kCpu)}}));
   p.push_back(Missing("hwmon", "no energy sensors"));
   p.push_back(Missing("nvml", "no NVIDIA driver"));
@@ -119,7 +125,7 @@ TEST_F(DetectTest, EstimateOnlyForTheMissingComponent) {
   EXPECT_EQ(rep.chosen[1]->name(), "estimate");
   std::vector<Reading> out(1);
   ASSERT_TRUE(rep.chosen[1]->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 6.0);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 6.0);
   EXPECT_EQ(rep.chosen[1]->Facts().size(), 1u);
 }
 

@@ -1,5 +1,4 @@
 // Idle store: path rules, round trip, replacement by key, corrupt files.
-#include "platform/real_env.h"
 #include "meter/idle_store.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +8,8 @@
 #include <fstream>
 #include <map>
 #include <optional>
+
+#include "platform/real_env.h"
 
 namespace wattlab {
 namespace {
@@ -57,7 +58,8 @@ TEST_F(IdleStoreTest, PathFromXdgThenHome) {
   EXPECT_EQ(*IdleStatePath(&xdg), "/x/state/wattlab/idle.json");
   VarsEnv home(real_.get(), {{"HOME", "/home/u"}});
   EXPECT_EQ(*IdleStatePath(&home), "/home/u/.local/state/wattlab/idle.json");
-  VarsEnv relative(real_.get(), {{"XDG_STATE_HOME", "rel"}, {"HOME", "/home/u"}});  // XDG says: ignore relative
+  VarsEnv relative(real_.get(),
+                   {{"XDG_STATE_HOME", "rel"}, {"HOME", "/home/u"}});  // XDG says: ignore relative
   EXPECT_EQ(*IdleStatePath(&relative), "/home/u/.local/state/wattlab/idle.json");
   VarsEnv none(real_.get(), {});
   EXPECT_EQ(IdleStatePath(&none).status().kind(), Status::Kind::kFailedPrecondition);
@@ -100,7 +102,8 @@ TEST_F(IdleStoreTest, CorruptFileSaysWhatToDo) {
   auto e = LoadIdleEntries(real_.get(), path_);
   EXPECT_EQ(e.status().kind(), Status::Kind::kCorruption);
   EXPECT_NE(e.status().message().find("wattlab idle"), std::string::npos);
-  EXPECT_FALSE(SaveIdleEntry(real_.get(), path_, Entry("a", {"x"}, 1)).ok());  // never clobbers a foreign file
+  EXPECT_FALSE(
+      SaveIdleEntry(real_.get(), path_, Entry("a", {"x"}, 1)).ok());  // never clobbers a foreign file
   std::ofstream(path_) << R"({"entries": [{"host": "a"}]})";
   EXPECT_EQ(LoadIdleEntries(real_.get(), path_).status().kind(), Status::Kind::kCorruption);
 }
@@ -113,8 +116,8 @@ class FaultyWriteEnv : public ForwardingEnv {
   using ForwardingEnv::ForwardingEnv;
   std::optional<Status> atomic_write_error;  // returned instead of writing
   std::optional<Status> create_dirs_error;
-  bool remove_dir_after_create = false;      // the directory vanishes before the write
-  int other_writes = 0;                      // any write that is not the atomic one
+  bool remove_dir_after_create = false;  // the directory vanishes before the write
+  int other_writes = 0;                  // any write that is not the atomic one
   Status WriteFileAtomically(const std::string& p, const std::string& d) override {
     if (atomic_write_error) return *atomic_write_error;
     return ForwardingEnv::WriteFileAtomically(p, d);
@@ -170,7 +173,8 @@ TEST_F(IdleStoreTest, RenameRefusedKeepsThePreviousFileAndSaysSo) {
   ASSERT_TRUE(SaveIdleEntry(real_.get(), path_, Entry("a", {"estimate"}, 12)).ok());
   const std::string before = Slurp(path_);
   FaultyWriteEnv env(real_.get());
-  env.atomic_write_error = Status::PermissionDenied("cannot rename onto " + path_ + ": Operation not permitted");
+  env.atomic_write_error =
+      Status::PermissionDenied("cannot rename onto " + path_ + ": Operation not permitted");
   Status s = SaveIdleEntry(&env, path_, Entry("a", {"estimate"}, 99));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.kind(), Status::Kind::kPermissionDenied);
@@ -228,7 +232,8 @@ class HostEnv : public ForwardingEnv {
  public:
   using ForwardingEnv::ForwardingEnv;
   Result<std::string> ReadFile(const std::string& p) override {
-    if (p == "/proc/sys/kernel/hostname") return Status::NotFound("cannot open " + p + ": No such file or directory");
+    if (p == "/proc/sys/kernel/hostname")
+      return Status::NotFound("cannot open " + p + ": No such file or directory");
     return ForwardingEnv::ReadFile(p);
   }
   std::string HostName() override { return "from-env"; }

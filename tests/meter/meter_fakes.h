@@ -77,10 +77,11 @@ class FakeSource : public EnergySource {
  public:
   struct Domain {
     DomainInfo info;
-    double power_w = 0;   // counters: value = fmod(offset_j + power_w * t, range); power: value = power_w
+    double power_w = 0;  // counters: energy_j = fmod(offset_j + power_w * t, range); power: power_w
     double offset_j = 0;
   };
-  FakeSource(Env* env, std::string name, std::vector<Domain> domains, nanoseconds min_interval = milliseconds(1))
+  FakeSource(Env* env, std::string name, std::vector<Domain> domains,
+             nanoseconds min_interval = milliseconds(1))
       : env_(env), name_(std::move(name)), spec_(std::move(domains)), min_interval_(min_interval) {
     for (auto& d : spec_) {
       if (d.info.source.empty()) d.info.source = name_;
@@ -98,7 +99,8 @@ class FakeSource : public EnergySource {
     if (!script_.empty()) {
       std::vector<double> v = script_.front();
       script_.pop_front();
-      for (size_t i = 0; i < out.size(); ++i) out[i].value = v[i];
+      for (size_t i = 0; i < out.size(); ++i)
+        out[i] = spec_[i].info.is_counter ? Reading::Energy(v[i]) : Reading::Power(v[i]);
       return Status::Ok();
     }
     const double t = std::chrono::duration<double>(env_->NowMonotonic()).count();
@@ -107,9 +109,9 @@ class FakeSource : public EnergySource {
       if (d.info.is_counter) {
         double v = d.offset_j + d.power_w * t;
         if (d.info.max_energy_range_j > 0) v = std::fmod(v, d.info.max_energy_range_j);
-        out[i].value = v;
+        out[i] = Reading::Energy(v);
       } else {
-        out[i].value = d.power_w;
+        out[i] = Reading::Power(d.power_w);
       }
     }
     return Status::Ok();
@@ -142,8 +144,8 @@ class FakeSource : public EnergySource {
   std::deque<std::vector<double>> script_;
 };
 
-inline DomainInfo Dom(std::string name, Component c, bool counter = true, double range_j = 0, bool in_total = true,
-                      bool estimated = false) {
+inline DomainInfo Dom(std::string name, Component c, bool counter = true, double range_j = 0,
+                      bool in_total = true, bool estimated = false) {
   DomainInfo d;
   d.name = std::move(name);
   d.component = c;

@@ -7,30 +7,30 @@
 #include <filesystem>
 #include <fstream>
 
-#include "platform/real_env.h"
 #include "meter/busy.h"
 #include "meter/detect.h"
 #include "meter/meter_impl.h"
 #include "meter_fakes.h"
+#include "platform/real_env.h"
 
 namespace wattlab {
 namespace {
 
 namespace fs = std::filesystem;
+using std::chrono::nanoseconds;
 using testing::Dom;
 using testing::FakeSource;
 using testing::Ms;
 using testing::VirtualClockEnv;
-using std::chrono::nanoseconds;
 
 class MeterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("wattlab-meter-test-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ = fs::temp_directory_path() / ("wattlab-meter-test-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(root_ / "proc/4242");
-    WriteProc("cpu  100 0 100 800 0 0 0 0 0 0\n", "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 10 5 0 0 20 0 1 0 1 0 0\n");
+    WriteProc("cpu  100 0 100 800 0 0 0 0 0 0\n",
+              "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 10 5 0 0 20 0 1 0 1 0 0\n");
     Roots r;
     r.proc = (root_ / "proc").string();
     real_ = NewRealEnv(r);
@@ -142,11 +142,25 @@ TEST_F(MeterTest, MeasureIdleSetsTheBaseline) {
   ASSERT_TRUE(idle.ok()) << idle.status().ToString();
   EXPECT_NEAR(idle->power_w, 13.0, 1e-9);
   EXPECT_NEAR(*meter_->idle_power_w(), 13.0, 1e-9);
-  auto per_domain = IdleDomainPowers(meter_.get());
+  auto per_domain = meter_->idle_domain_powers_w();
   ASSERT_EQ(per_domain.size(), 2u);  // in_total domains only
   EXPECT_EQ(per_domain[0].first, "package-0");
   EXPECT_NEAR(per_domain[0].second, 10.0, 1e-9);
   ASSERT_TRUE(meter_->Stop().ok());
+}
+
+// The per-domain idle powers go with the whole-machine figure: setting a
+// new whole-machine idle power drops per-domain figures of an older one.
+TEST_F(MeterTest, SetIdlePowerClearsPerDomainIdle) {
+  MakeMeter();
+  EXPECT_TRUE(meter_->idle_domain_powers_w().empty());
+  meter_->SetIdlePower(7.0);
+  meter_->SetIdleDomainPowers({{"package-0", 4.0}, {"dram-0", 3.0}});
+  ASSERT_EQ(meter_->idle_domain_powers_w().size(), 2u);
+  EXPECT_EQ(meter_->idle_domain_powers_w()[1].first, "dram-0");
+  meter_->SetIdlePower(8.0);
+  EXPECT_TRUE(meter_->idle_domain_powers_w().empty());
+  EXPECT_NEAR(*meter_->idle_power_w(), 8.0, 1e-12);
 }
 
 TEST_F(MeterTest, MeasureIdleNeedsAStartedMeter) {
@@ -165,7 +179,8 @@ class MeterAttributionTest : public MeterTest {
     EXPECT_TRUE(meter_->Start().ok());
     meter_->SetAttributionPid(4242);
     auto w = meter_->BeginWindow("train");
-    WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n", "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
+    WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n",
+              "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
     env_->RunUntil(Ms(2000));
     auto r = meter_->EndWindow(w);
     Finish();
@@ -185,11 +200,12 @@ TEST_F(MeterAttributionTest, ShareOfCpuEnergyWithoutIdle) {
 TEST_F(MeterAttributionTest, ShareOfDynamicCpuEnergyWithPerDomainIdle) {
   MakeMeter();
   meter_->SetIdlePower(7.0);
-  ASSERT_TRUE(SetIdleDomainPowers(meter_.get(), {{"package-0", 4.0}, {"dram-0", 3.0}}));
+  meter_->SetIdleDomainPowers({{"package-0", 4.0}, {"dram-0", 3.0}});
   ASSERT_TRUE(meter_->Start().ok());
   meter_->SetAttributionPid(4242);
   auto w = meter_->BeginWindow("train");
-  WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n", "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
+  WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n",
+            "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
   env_->RunUntil(Ms(2000));
   auto r = meter_->EndWindow(w);
   Finish();
@@ -204,7 +220,8 @@ TEST_F(MeterAttributionTest, WholeMachineIdleIsSplitLikeTheWindow) {
   ASSERT_TRUE(meter_->Start().ok());
   meter_->SetAttributionPid(4242);
   auto w = meter_->BeginWindow("train");
-  WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n", "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
+  WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n",
+            "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
   env_->RunUntil(Ms(2000));
   auto r = meter_->EndWindow(w);
   Finish();
@@ -218,7 +235,8 @@ TEST_F(MeterAttributionTest, ShareIsClampedToOne) {
   meter_->SetAttributionPid(4242);
   auto w = meter_->BeginWindow("train");
   // Machine +10 busy ticks, the tree +90 (tick rounding across CPUs).
-  WriteProc("cpu  110 0 100 1290 0 0 0 0 0 0\n", "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
+  WriteProc("cpu  110 0 100 1290 0 0 0 0 0 0\n",
+            "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
   env_->RunUntil(Ms(1000));
   auto r = meter_->EndWindow(w);
   Finish();
@@ -230,7 +248,8 @@ TEST_F(MeterAttributionTest, ShareIsClampedToOne) {
 TEST_F(MeterTest, AReadErrorFailsOnlyTheWindowsItFallsIn) {
   DetectionReport rep;
   auto src = std::make_unique<FakeSource>(
-      env_.get(), "rapl-powercap", std::vector<FakeSource::Domain>{{Dom("package-0", Component::kCpu), 10.0, 0}});
+      env_.get(), "rapl-powercap",
+      std::vector<FakeSource::Domain>{{Dom("package-0", Component::kCpu), 10.0, 0}});
   FakeSource* fake = src.get();
   rep.chosen.push_back(std::move(src));
   meter_ = NewMeterFromDetection(env_.get(), MeterOptions{}, std::move(rep));
@@ -288,9 +307,8 @@ class ModelledMeterTest : public MeterTest {
   // first reading is `first_w`, every later one `then_w`.
   FakeSource* MakeModelled(double first_w, double then_w) {
     DetectionReport rep;
-    auto src = std::make_unique<FakeSource>(env_.get(), "estimate",
-                                            std::vector<FakeSource::Domain>{{EstimatedCpu(10.0), then_w, 0}},
-                                            Ms(100));
+    auto src = std::make_unique<FakeSource>(
+        env_.get(), "estimate", std::vector<FakeSource::Domain>{{EstimatedCpu(10.0), then_w, 0}}, Ms(100));
     src->Script({{first_w}});
     FakeSource* raw = src.get();
     rep.chosen.push_back(std::move(src));
@@ -356,8 +374,9 @@ TEST(BusyIdle, TheOneDefinition) {
   EXPECT_DOUBLE_EQ(*EstimateMaximumW(est), 12.0);
   est.push_back(testing::Dom("package-0", Component::kCpu));
   EXPECT_FALSE(EstimateMaximumW(est).has_value());
-  EXPECT_NE(BusyIdleWarning(cpu, 11.25).find("the idle baseline (11.25 W) was measured while the machine was busy"),
-            std::string::npos);
+  EXPECT_NE(
+      BusyIdleWarning(cpu, 11.25).find("the idle baseline (11.25 W) was measured while the machine was busy"),
+      std::string::npos);
 }
 
 }  // namespace

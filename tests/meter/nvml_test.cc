@@ -7,20 +7,21 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
 
-#include "meter/sources.h"
 #include "core/env.h"
+#include "meter/sources.h"
 #include "platform/real_env.h"
 
 namespace wattlab {
 namespace {
 
-const char* kFakeVars[] = {"FAKE_NVML_INIT_RC",   "FAKE_NVML_GPUS",     "FAKE_NVML_ENERGY_MJ_FILE",
-                           "FAKE_NVML_ENERGY_MJ", "FAKE_NVML_NO_ENERGY", "FAKE_NVML_POWER_MW",
+const char* kFakeVars[] = {"FAKE_NVML_INIT_RC",   "FAKE_NVML_GPUS",         "FAKE_NVML_ENERGY_MJ_FILE",
+                           "FAKE_NVML_ENERGY_MJ", "FAKE_NVML_NO_ENERGY",    "FAKE_NVML_POWER_MW",
                            "FAKE_NVML_NO_POWER",  "FAKE_NVML_NO_ENERGY_GPU"};
 
 std::string Fact(const SourceAttempt& a, const std::string& key) {
@@ -83,12 +84,12 @@ TEST_F(NvmlTest, CounterModeReadsJoules) {
 
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 1.0);
-  EXPECT_DOUBLE_EQ(out[1].value, 5.0);
+  EXPECT_DOUBLE_EQ(out[0].energy_j.value_or(NAN), 1.0);
+  EXPECT_DOUBLE_EQ(out[1].energy_j.value_or(NAN), 5.0);
   WriteEnergy("2500 5001\n");
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 2.5);
-  EXPECT_DOUBLE_EQ(out[1].value, 5.001);
+  EXPECT_DOUBLE_EQ(out[0].energy_j.value_or(NAN), 2.5);
+  EXPECT_DOUBLE_EQ(out[1].energy_j.value_or(NAN), 5.001);
 
   EXPECT_EQ(Fact(r.attempt, "gpu-0.name"), "Fake GPU 0");
   EXPECT_EQ(Fact(r.attempt, "gpu-1.name"), "Fake GPU 1");
@@ -100,7 +101,8 @@ TEST_F(NvmlTest, CounterModeReadsJoules) {
   EXPECT_EQ(Fact(r.attempt, "gpu-0.power_limit_max_w"), "350");
   EXPECT_EQ(Fact(r.attempt, "gpu-0.utilization_gpu_pct"), "42");
   bool util_live = false;
-  for (const auto& [k, v] : r.source->Facts()) util_live |= (k == "gpu-1.utilization_memory_pct" && v == "17");
+  for (const auto& [k, v] : r.source->Facts())
+    util_live |= (k == "gpu-1.utilization_memory_pct" && v == "17");
   EXPECT_TRUE(util_live);
 
   r.source.reset();
@@ -121,10 +123,10 @@ TEST_F(NvmlTest, PowerOnlyModeReadsWatts) {
   EXPECT_EQ(Fact(r.attempt, "gpu-0.mode"), "power sampling");
   std::vector<Reading> out(1);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 123.456);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 123.456);
   setenv("FAKE_NVML_POWER_MW", "200000", 1);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 200);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 200);
 }
 
 TEST_F(NvmlTest, MixedMachineHasOneModePerGpu) {
@@ -142,8 +144,10 @@ TEST_F(NvmlTest, MixedMachineHasOneModePerGpu) {
   EXPECT_EQ(r.source->min_interval(), std::chrono::milliseconds(20));
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].value, 42.0);
-  EXPECT_DOUBLE_EQ(out[1].value, 75.5);
+  EXPECT_DOUBLE_EQ(out[0].energy_j.value_or(NAN), 42.0);
+  EXPECT_DOUBLE_EQ(out[1].power_w.value_or(NAN), 75.5);
+  EXPECT_FALSE(out[0].power_w.has_value());
+  EXPECT_FALSE(out[1].energy_j.has_value());
   EXPECT_EQ(Fact(r.attempt, "gpu-0.mode"), "energy counter");
   EXPECT_EQ(Fact(r.attempt, "gpu-1.mode"), "power sampling");
 }
@@ -155,7 +159,8 @@ TEST_F(NvmlTest, ReadErrorIsTranslated) {
   std::vector<Reading> out(1);
   Status st = r.source->Read(out);
   EXPECT_EQ(st.kind(), Status::Kind::kNotSupported);
-  EXPECT_NE(st.message().find("nvmlDeviceGetTotalEnergyConsumption(gpu-0)"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("nvmlDeviceGetTotalEnergyConsumption(gpu-0)"), std::string::npos)
+      << st.message();
   EXPECT_NE(st.message().find("Not Supported"), std::string::npos);
 }
 

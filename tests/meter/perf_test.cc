@@ -1,7 +1,6 @@
 // rapl-perf against fixture PMU descriptions (a laptop with all five events,
 // a 2-socket server with pkg and ram); perf_event_open is faked through a
 // ForwardingEnv that hands out counters the test sets.
-#include "platform/real_env.h"
 #include "meter/perf.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +9,7 @@
 #include <set>
 
 #include "meter/sources.h"
+#include "platform/real_env.h"
 #include "rapl_testing.h"
 
 namespace wattlab {

@@ -14,7 +14,7 @@ namespace {
 
 std::unique_ptr<Env> ProcEnv(const std::string& fixture) {
   Roots roots;
-  roots.proc = std::string(NVML_TEST_FIXTURES) + "/" + fixture;
+  roots.proc = std::string(WATTLAB_FIXTURES_DIR) + "/" + fixture;
   return NewRealEnv(roots);
 }
 
@@ -170,7 +170,32 @@ TEST(ProcessTreeTest, VanishedChildIsSkipped) {
   EXPECT_EQ(*t, 375u + 220u);
 }
 
-TEST(ClockTicksTest, Positive) { EXPECT_GT(ClockTicksPerSecond(), 0); }
+TEST(NetDevTest, SumsInterfacesAndKeepsLoopbackApart) {
+  auto env = ProcEnv("proc-tree");
+  auto b = ReadNetDev(env.get());
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->rx, 12345678u + 5000u);  // eth0 (no space after the colon) + wlan0
+  EXPECT_EQ(b->tx, 7000u + 300u);
+  EXPECT_EQ(b->lo_rx, 1000u);
+  EXPECT_EQ(b->lo_tx, 1100u);
+  EXPECT_EQ(ParseNetDev("Inter-|   Receive\n face |bytes\n").status().kind(), Status::Kind::kCorruption);
+  EXPECT_EQ(ParseNetDev("  eth0: 1 2 3\n").status().kind(), Status::Kind::kCorruption);  // too few fields
+}
+
+TEST(PidIoTest, ParsesAndSumsTheTree) {
+  auto io = ParsePidIo("rchar: 5\nread_bytes: 4096\nwrite_bytes: 8192\n");
+  ASSERT_TRUE(io.ok());
+  EXPECT_EQ(io->read, 4096u);
+  EXPECT_EQ(io->write, 8192u);
+  EXPECT_EQ(ParsePidIo("rchar: 5\n").status().kind(), Status::Kind::kCorruption);
+  // Tree 100 -> 101 -> 102; 102 has no io file (gone, or not ours): skipped.
+  auto env = ProcEnv("proc-tree");
+  auto t = ReadProcessTreeIoBytes(env.get(), 100);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->read, 4096u + 100u);
+  EXPECT_EQ(t->write, 8192u + 200u);
+  EXPECT_FALSE(ReadProcessTreeIoBytes(env.get(), 102).ok());  // the root itself must be readable
+}
 
 }  // namespace
 }  // namespace wattlab

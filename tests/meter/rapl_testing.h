@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -25,15 +26,8 @@ namespace rapl_testing {
 
 namespace fs = std::filesystem;
 
-// tests/fixtures, found from this header's own path so it works whatever
-// binary or working directory runs the tests.
-inline fs::path FixturesDir() {
-#ifdef WATTLAB_FIXTURES_DIR
-  return fs::path(WATTLAB_FIXTURES_DIR);
-#else
-  return fs::path(__FILE__).parent_path().parent_path() / "fixtures";
-#endif
-}
+// tests/fixtures (WATTLAB_FIXTURES_DIR comes from tests/meter/CMakeLists.txt).
+inline fs::path FixturesDir() { return fs::path(WATTLAB_FIXTURES_DIR); }
 
 inline Roots RootsAt(const fs::path& root) {
   Roots r;
@@ -162,13 +156,22 @@ inline ::testing::AssertionResult Contains(const std::string& s, const std::stri
 using Names = std::vector<std::string>;
 using Joules = std::vector<double>;
 
-// Reads a source once; the readings in domain order.
+// Reads a source once; the readings in domain order: joules of a counter
+// domain, watts of a power domain (a reading in the other field, or in both,
+// fails the test and reads as NaN).
 inline std::vector<double> ReadOnce(EnergySource& src) {
   std::vector<Reading> out(src.domains().size());
   Status st = src.Read(out);
   EXPECT_TRUE(st.ok()) << st.ToString();
   std::vector<double> v;
-  for (const Reading& r : out) v.push_back(r.value);
+  for (size_t i = 0; i < out.size(); ++i) {
+    const bool counter = src.domains()[i].is_counter;
+    const std::optional<double>& mine = counter ? out[i].energy_j : out[i].power_w;
+    const std::optional<double>& other = counter ? out[i].power_w : out[i].energy_j;
+    EXPECT_TRUE(mine.has_value() && !other.has_value())
+        << src.domains()[i].name << ": expected only " << (counter ? "energy_j" : "power_w");
+    v.push_back(mine && !other ? *mine : std::nan(""));
+  }
   return v;
 }
 

@@ -1,11 +1,11 @@
 // Sampler tests with a virtual clock: exact joules, wrap correction, 1 ms
 // sampling, min_interval, edge samples, first error, bounded timeline.
-#include "platform/real_env.h"
 #include "meter/sampler.h"
 
 #include <gtest/gtest.h>
 
 #include "meter_fakes.h"
+#include "platform/real_env.h"
 
 namespace wattlab {
 namespace {
@@ -23,8 +23,9 @@ class SamplerTest : public ::testing::Test {
 };
 
 TEST_F(SamplerTest, IntegratesCountersExactly) {
-  FakeSource src(&env_, "rapl-powercap",
-                 {{Dom("package-0", Component::kCpu), 10.0, 1000.0}, {Dom("dram-0", Component::kDram), 3.0, 5.0}});
+  FakeSource src(
+      &env_, "rapl-powercap",
+      {{Dom("package-0", Component::kCpu), 10.0, 1000.0}, {Dom("dram-0", Component::kDram), 3.0, 5.0}});
   Sampler s(&env_, {&src}, Ms(100), 1000);
   ASSERT_TRUE(s.Start().ok());
   env_.RunUntil(Ms(1000));
@@ -101,7 +102,8 @@ TEST_F(SamplerTest, SustainsOneMillisecond) {
 
 TEST_F(SamplerTest, ReadsEachSourceNoFasterThanItsMinInterval) {
   FakeSource counter(&env_, "rapl-powercap", {{Dom("package-0", Component::kCpu), 10.0, 0}}, Ms(1));
-  FakeSource power(&env_, "estimate", {{Dom("dram", Component::kDram, false, 0, true, true), 4.0, 0}}, Ms(10));
+  FakeSource power(&env_, "estimate", {{Dom("dram", Component::kDram, false, 0, true, true), 4.0, 0}},
+                   Ms(10));
   Sampler s(&env_, {&counter, &power}, Ms(1), 100000);
   EXPECT_EQ(s.tick_period(), Ms(1));
   ASSERT_TRUE(s.Start().ok());
@@ -159,6 +161,48 @@ TEST_F(SamplerTest, FirstReadingErrorFailsStart) {
   EXPECT_FALSE(st.ok());
   EXPECT_FALSE(s.running());
   EXPECT_TRUE(s.Stop().ok());
+}
+
+// A counter source that answers in watts from read `bad_from` on: a
+// source's bug the sampler must report, never integrate as joules.
+class WrongFieldSource : public EnergySource {
+ public:
+  explicit WrongFieldSource(int bad_from)
+      : bad_from_(bad_from), domains_{Dom("package-0", Component::kCpu)} {}
+  const std::string& name() const override { return name_; }
+  const std::vector<DomainInfo>& domains() const override { return domains_; }
+  std::chrono::nanoseconds min_interval() const override { return Ms(1); }
+  Status Read(std::vector<Reading>& out) override {
+    ++reads_;
+    out[0] = reads_ >= bad_from_ ? Reading::Power(5.0) : Reading::Energy(static_cast<double>(reads_));
+    return Status::Ok();
+  }
+
+ private:
+  const std::string name_ = "rapl-powercap";
+  int bad_from_;
+  std::vector<DomainInfo> domains_;
+  int reads_ = 0;
+};
+
+TEST_F(SamplerTest, ReadingInTheWrongUnitFailsStart) {
+  WrongFieldSource src(1);
+  Sampler s(&env_, {&src}, Ms(100), 1000);
+  Status st = s.Start();
+  EXPECT_EQ(st.kind(), Status::Kind::kInternal);
+  EXPECT_NE(st.message().find("without energy_j"), std::string::npos) << st.message();
+  EXPECT_FALSE(s.running());
+}
+
+TEST_F(SamplerTest, ReadingInTheWrongUnitIsAnErrorNotEnergy) {
+  WrongFieldSource src(3);  // reads 1 (Start) and 2 (0.1 s) are joules: 1 J, 2 J
+  Sampler s(&env_, {&src}, Ms(100), 1000);
+  ASSERT_TRUE(s.Start().ok());
+  env_.RunUntil(Ms(1000));
+  EXPECT_EQ(s.first_error().kind(), Status::Kind::kInternal);
+  EXPECT_NEAR(s.SampleNow().energy_j[0], 1.0, 1e-12);  // the watts were not added
+  env_.FreeRun();
+  EXPECT_EQ(s.Stop().kind(), Status::Kind::kInternal);
 }
 
 TEST_F(SamplerTest, TimelineIsBounded) {

@@ -29,14 +29,22 @@ struct ModelSpec {
 // collection rounded; accuracies invented but plausible.
 const std::vector<ModelSpec>& Models() {
   static const std::vector<ModelSpec> kModels = {
-      {"simpledla", 15142970, 921000000, 0.941},    {"dpn26", 11574842, 2047000000, 0.935},
-      {"densenet121", 6956298, 898000000, 0.948},   {"efficientnetb0", 3598598, 28000000, 0.872},
-      {"googlenet", 6166250, 1529000000, 0.946},    {"lenet", 62006, 651000, 0.652},
-      {"mobilenet", 3217226, 47000000, 0.884},      {"mobilenetv2", 2296922, 94000000, 0.913},
-      {"pnasnet", 452266, 45000000, 0.861},         {"preactresnet18", 11171146, 556000000, 0.936},
-      {"regnetx_200mf", 2321946, 63000000, 0.902},  {"resnet18", 11173962, 556000000, 0.939},
-      {"resnext29_2x64d", 9128778, 1416000000, 0.947}, {"senet18", 11260354, 556000000, 0.938},
-      {"shufflenetv2", 1263854, 45000000, 0.889},   {"vgg16", 14728266, 314000000, 0.928},
+      {"simpledla", 15142970, 921000000, 0.941},
+      {"dpn26", 11574842, 2047000000, 0.935},
+      {"densenet121", 6956298, 898000000, 0.948},
+      {"efficientnetb0", 3598598, 28000000, 0.872},
+      {"googlenet", 6166250, 1529000000, 0.946},
+      {"lenet", 62006, 651000, 0.652},
+      {"mobilenet", 3217226, 47000000, 0.884},
+      {"mobilenetv2", 2296922, 94000000, 0.913},
+      {"pnasnet", 452266, 45000000, 0.861},
+      {"preactresnet18", 11171146, 556000000, 0.936},
+      {"regnetx_200mf", 2321946, 63000000, 0.902},
+      {"resnet18", 11173962, 556000000, 0.939},
+      {"resnext29_2x64d", 9128778, 1416000000, 0.947},
+      {"senet18", 11260354, 556000000, 0.938},
+      {"shufflenetv2", 1263854, 45000000, 0.889},
+      {"vgg16", 14728266, 314000000, 0.928},
   };
   return kModels;
 }
@@ -86,10 +94,14 @@ void AddWindow(std::vector<RunRow>* rows, RunRow r, const std::string& phase, co
 
 const char* ScenarioName(Scenario s) {
   switch (s) {
-    case Scenario::kRich: return "rich";
-    case Scenario::kOneRun: return "one-run";
-    case Scenario::kEstimatedOnly: return "estimated-only";
-    case Scenario::kNoAccuracy: return "no-accuracy";
+    case Scenario::kRich:
+      return "rich";
+    case Scenario::kOneRun:
+      return "one-run";
+    case Scenario::kEstimatedOnly:
+      return "estimated-only";
+    case Scenario::kNoAccuracy:
+      return "no-accuracy";
   }
   return "unknown";
 }
@@ -108,7 +120,9 @@ ReportInput FixtureInput(Scenario scenario) {
 
   StudyInfo st;
   st.name = study;
-  st.spec_toml = "name = \"" + study + "\"\nmodels = [\"resnet18\", \"mobilenetv2\", \"...\"]\nbatch_sizes = [16, 32, 64, 128, 256]\nrepetitions = 2\n# comment with <angle> & ampersand\n";
+  st.spec_toml = "name = \"" + study +
+                 "\"\nmodels = [\"resnet18\", \"mobilenetv2\", \"...\"]\nbatch_sizes = [16, 32, 64, 128, "
+                 "256]\nrepetitions = 2\n# comment with <angle> & ampersand\n";
   st.started_at_unix_s = 1795770000;
   st.finished_at_unix_s = 1795775400;
   st.host = "build-box";
@@ -120,8 +134,10 @@ ReportInput FixtureInput(Scenario scenario) {
   st.sources = {estimated ? "estimate" : "rapl-powercap"};
   st.interval_s = 0.1;
   st.estimated = estimated;
-  if (estimated) st.meter_facts = {{"TDP used", "95 W (table: i7-8700K)"}, {"estimate model", "TDP x (0.1 + 0.9 u^3)"}};
-  st.idle_baselines = {{1795770010, idle_w, std::nullopt, false}, {1795772000, idle_w + 0.4, std::nullopt, false}};
+  if (estimated)
+    st.meter_facts = {{"TDP used", "95 W (table: i7-8700K)"}, {"estimate model", "TDP x (0.1 + 0.9 u^3)"}};
+  st.idle_baselines = {{1795770010, idle_w, std::nullopt, false},
+                       {1795772000, idle_w + 0.4, std::nullopt, false}};
   in.studies.push_back(st);
 
   const auto& models = Models();
@@ -130,8 +146,9 @@ ReportInput FixtureInput(Scenario scenario) {
   for (size_t i = 0; i < n_models; ++i) {
     const ModelSpec& m = models[scenario == Scenario::kOneRun ? 11 : i];
     std::vector<int64_t> batches = {128};
-    if (scenario == Scenario::kRich && (std::string(m.name) == "resnet18" || std::string(m.name) == "mobilenetv2" ||
-                                        std::string(m.name) == "vgg16"))
+    if (scenario == Scenario::kRich &&
+        (std::string(m.name) == "resnet18" || std::string(m.name) == "mobilenetv2" ||
+         std::string(m.name) == "vgg16"))
       batches = {16, 32, 64, 128, 256};
     const int reps = scenario == Scenario::kRich && i % 5 == 0 ? 2 : 1;
     for (int64_t batch : batches) {
@@ -166,8 +183,10 @@ ReportInput FixtureInput(Scenario scenario) {
     for (int k = 0; k <= 580; ++k) {
       const double t = k * 0.1;
       double p = idle_w;
-      if (t >= 1 && t < 40) p = idle_w + 52 + 4 * std::sin(t * 3.1);
-      else if (t >= 40 && t < 55) p = idle_w + 41 + 3 * std::sin(t * 2.3);
+      if (t >= 1 && t < 40)
+        p = idle_w + 52 + 4 * std::sin(t * 3.1);
+      else if (t >= 40 && t < 55)
+        p = idle_w + 41 + 3 * std::sin(t * 2.3);
       tl.t_s.push_back(t);
       tl.power_w.push_back(p);
     }

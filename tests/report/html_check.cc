@@ -52,7 +52,8 @@ std::string CheckWellFormed(const std::string& d) {
     const bool closing = i + 1 < d.size() && d[i + 1] == '/';
     size_t j = i + (closing ? 2 : 1);
     const size_t name_start = j;
-    while (j < d.size() && (std::isalnum(static_cast<unsigned char>(d[j])) || d[j] == '-' || d[j] == ':')) ++j;
+    while (j < d.size() && (std::isalnum(static_cast<unsigned char>(d[j])) || d[j] == '-' || d[j] == ':'))
+      ++j;
     if (j == name_start) return err("'<' that does not start a tag", i);
     std::string name = d.substr(name_start, j - name_start);
     for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -72,8 +73,8 @@ std::string CheckWellFormed(const std::string& d) {
       }
       if (closing) return err("attributes on a closing tag </" + name, i);
       const size_t an = j;
-      while (j < d.size() && (std::isalnum(static_cast<unsigned char>(d[j])) || d[j] == '-' || d[j] == ':' ||
-                              d[j] == '_'))
+      while (j < d.size() &&
+             (std::isalnum(static_cast<unsigned char>(d[j])) || d[j] == '-' || d[j] == ':' || d[j] == '_'))
         ++j;
       if (j == an) return err("bad attribute in <" + name, j);
       if (j < d.size() && d[j] == '=') {
@@ -107,7 +108,8 @@ std::string CheckWellFormed(const std::string& d) {
   return "";
 }
 
-std::vector<std::string> ElementTexts(const std::string& doc, const std::string& tag, const std::string& cls) {
+std::vector<std::string> ElementTexts(const std::string& doc, const std::string& tag,
+                                      const std::string& cls) {
   std::vector<std::string> out;
   const std::string needle = "class=\"" + cls + "\"";
   size_t pos = 0;

@@ -25,10 +25,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   Scenario s;
-  if (name == "rich") s = Scenario::kRich;
-  else if (name == "one-run") s = Scenario::kOneRun;
-  else if (name == "estimated-only") s = Scenario::kEstimatedOnly;
-  else if (name == "no-accuracy") s = Scenario::kNoAccuracy;
+  if (name == "rich")
+    s = Scenario::kRich;
+  else if (name == "one-run")
+    s = Scenario::kOneRun;
+  else if (name == "estimated-only")
+    s = Scenario::kEstimatedOnly;
+  else if (name == "no-accuracy")
+    s = Scenario::kNoAccuracy;
   else {
     std::fprintf(stderr, "report_fixture_tool: unknown scenario '%s'\n", argv[1]);
     return 2;

@@ -3,8 +3,9 @@
 // no accuracy), the atomic directory writer (with faults injected through a
 // ForwardingEnv: disk full, a refused rename, a vanished directory), and
 // WriteReport on rows read from a real store file.
-#include <gtest/gtest.h>
+#include "report/report.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -18,11 +19,10 @@
 #include "core/strings.h"
 #include "fixtures.h"
 #include "html_check.h"
+#include "platform/real_env.h"
 #include "report/builder.h"
 #include "report/doc.h"
-#include "report/report.h"
 #include "report/svg.h"
-#include "platform/real_env.h"
 #include "store/store.h"
 
 namespace wattlab::report {
@@ -161,7 +161,9 @@ TEST(ReportSvgPlot, LabelsOfManyPointsDoNotOverlap) {
   // Recover each placed label's box from its position and length, with the
   // same width estimate the placer uses.
   std::regex re("<text x=\"([-0-9.]+)\" y=\"([-0-9.]+)\" class=\"point-label\">([^<]*)</text>");
-  struct B { double x0, y0, x1, y1; };
+  struct B {
+    double x0, y0, x1, y1;
+  };
   std::vector<B> boxes;
   for (auto it = std::sregex_iterator(svg.begin(), svg.end(), re); it != std::sregex_iterator(); ++it) {
     const double x = std::stod((*it)[1]), y = std::stod((*it)[2]);
@@ -187,8 +189,12 @@ TEST(ReportSvgPlot, DropsNonFiniteAndNonPositiveOnLogAxes) {
   spec.id = "bad";
   spec.x = {"x (s)", AxisScale::kLog};
   spec.y = {"y (J)", AxisScale::kLinear};
-  Series s("s", SeriesKind::kLineMarkers, {{1, 1, ""}, {std::nan(""), 2, ""}, {-1, 3, ""},
-                                           {10, std::numeric_limits<double>::infinity(), ""}, {100, 4, ""}},
+  Series s("s", SeriesKind::kLineMarkers,
+           {{1, 1, ""},
+            {std::nan(""), 2, ""},
+            {-1, 3, ""},
+            {10, std::numeric_limits<double>::infinity(), ""},
+            {100, 4, ""}},
            false, 0, 0);
   spec.series.push_back(s);
   const std::string svg = RenderSvg(spec);
@@ -211,7 +217,8 @@ TEST(ReportSvgPlot, SpansAndDiagonal) {
   spec.id = "spans";
   spec.x = {"time (s)", AxisScale::kLinear};
   spec.y = {"power (W)", AxisScale::kLinear, true};
-  spec.series.push_back(Series("power", SeriesKind::kLine, {{0, 10, ""}, {5, 60, ""}, {10, 12, ""}}, false, 4, 0));
+  spec.series.push_back(
+      Series("power", SeriesKind::kLine, {{0, 10, ""}, {5, 60, ""}, {10, 12, ""}}, false, 4, 0));
   spec.spans = {{1, 4, "train"}, {4, 4.2, "eval"}, {4.2, 9, "infer"}};
   spec.diagonal = true;
   const std::string svg = RenderSvg(spec);
@@ -271,10 +278,11 @@ TEST_P(ReportBuilderTest, WritesEveryFileWellFormedAndFinite) {
   ASSERT_NE(md, nullptr);
   EXPECT_EQ(CheckWellFormed(html->content), "");
   // The same plot CSVs exist whatever the data.
-  for (const char* csv : {"energy_vs_macs_per_param_infer.csv", "energy_vs_macs_infer.csv",
-                          "energy_vs_macs_per_param_train.csv", "train_vs_infer.csv", "accuracy_vs_energy_infer.csv",
-                          "energy_vs_batch_size_infer.csv", "time_vs_batch_size_infer.csv", "lifecycle.csv",
-                          "predicted_vs_measured_infer.csv", "extrapolation.csv"}) {
+  for (const char* csv :
+       {"energy_vs_macs_per_param_infer.csv", "energy_vs_macs_infer.csv",
+        "energy_vs_macs_per_param_train.csv", "train_vs_infer.csv", "accuracy_vs_energy_infer.csv",
+        "energy_vs_batch_size_infer.csv", "time_vs_batch_size_infer.csv", "lifecycle.csv",
+        "predicted_vs_measured_infer.csv", "extrapolation.csv"}) {
     EXPECT_NE(Find(files, csv), nullptr) << csv;
   }
   for (const auto& f : files) {
@@ -323,11 +331,12 @@ TEST(ReportBuilderRich, DrawsEveryPlotAndComputesFindings) {
   ASSERT_TRUE(in.analysis.has_value()) << in.analysis_error;
   const auto files = BuildReport(in, FixtureOptions());
   const std::string& html = Find(files, "index.html")->content;
-  for (const char* id : {"corr-macsperparam-infer", "corr-macs-infer", "train-vs-infer", "pareto-infer",
-                         "energy-batch-infer", "time-batch-infer", "timeline-1", "lifecycle", "pred-infer",
-                         "extrapolation"}) {
-    EXPECT_NE(html.find(std::string("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" id=\"") + id + "\""),
-              std::string::npos)
+  for (const char* id :
+       {"corr-macsperparam-infer", "corr-macs-infer", "train-vs-infer", "pareto-infer", "energy-batch-infer",
+        "time-batch-infer", "timeline-1", "lifecycle", "pred-infer", "extrapolation"}) {
+    EXPECT_NE(
+        html.find(std::string("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" id=\"") + id + "\""),
+        std::string::npos)
         << id;
   }
   EXPECT_NE(html.find("MEASURED"), std::string::npos);
@@ -339,7 +348,8 @@ TEST(ReportBuilderRich, DrawsEveryPlotAndComputesFindings) {
     EXPECT_FALSE(f.estimated) << f.text;
   }
   EXPECT_NE(all.find("energy-optimal for resnet18"), std::string::npos) << all;
-  EXPECT_NE(all.find("Spearman ρ between MACs/param and inference energy per sample"), std::string::npos) << all;
+  EXPECT_NE(all.find("Spearman ρ between MACs/param and inference energy per sample"), std::string::npos)
+      << all;
   EXPECT_NE(all.find("of the best accuracy"), std::string::npos) << all;
   EXPECT_NE(all.find("Short profiles predicted"), std::string::npos) << all;
   // The fixture's resnet18 batch sweep is U-shaped with its minimum at 64..128.
@@ -355,8 +365,8 @@ TEST(ReportBuilderEdge, OneRunExplainsEmptySections) {
   const auto files = BuildReport(in, FixtureOptions());
   const std::string& html = Find(files, "index.html")->content;
   const std::string& md = Find(files, "summary.md")->content;
-  for (const char* section : {"id=\"correlation\"", "id=\"prediction\"", "id=\"batch-size\"", "id=\"lifecycle\"",
-                              "id=\"recommendations\"", "id=\"carbon\"", "id=\"runs\""})
+  for (const char* section : {"id=\"correlation\"", "id=\"prediction\"", "id=\"batch-size\"",
+                              "id=\"lifecycle\"", "id=\"recommendations\"", "id=\"carbon\"", "id=\"runs\""})
     EXPECT_NE(html.find(section), std::string::npos) << section;
   EXPECT_NE(html.find("no data:"), std::string::npos);
   EXPECT_NE(html.find("batch sweep"), std::string::npos);
@@ -410,9 +420,11 @@ TEST(ReportWriteFiles, WritesThenReplacesAReport) {
   const ScopedDir scoped("atomic");
   const fs::path& root = scoped.path;
   const fs::path out = root / "r";
-  ASSERT_TRUE(WriteFilesAtomically({{"index.html", "a"}, {"summary.md", "b"}}, out.string(), true, RealEnv()).ok());
+  ASSERT_TRUE(
+      WriteFilesAtomically({{"index.html", "a"}, {"summary.md", "b"}}, out.string(), true, RealEnv()).ok());
   EXPECT_EQ(ReadText(out / "index.html"), "a");
-  ASSERT_TRUE(WriteFilesAtomically({{"index.html", "c"}, {"summary.md", "d"}}, out.string(), true, RealEnv()).ok());
+  ASSERT_TRUE(
+      WriteFilesAtomically({{"index.html", "c"}, {"summary.md", "d"}}, out.string(), true, RealEnv()).ok());
   EXPECT_EQ(ReadText(out / "index.html"), "c");
   // No temporary or old directories are left beside it.
   int entries = 0;
@@ -421,7 +433,8 @@ TEST(ReportWriteFiles, WritesThenReplacesAReport) {
     ++entries;
   }
   EXPECT_EQ(entries, 1);
-  const Status st = WriteFilesAtomically({{"index.html", "e"}, {"summary.md", "f"}}, out.string(), false, RealEnv());
+  const Status st =
+      WriteFilesAtomically({{"index.html", "e"}, {"summary.md", "f"}}, out.string(), false, RealEnv());
   EXPECT_EQ(st.kind(), Status::Kind::kFailedPrecondition);
   EXPECT_EQ(ReadText(out / "index.html"), "c");
 }
@@ -430,7 +443,8 @@ TEST(ReportWriteFiles, RefusesToReplaceSomethingElse) {
   const ScopedDir scoped("refuse");
   const fs::path& root = scoped.path;
   std::ofstream(root / "precious.txt") << "keep me";
-  const Status st = WriteFilesAtomically({{"index.html", "a"}, {"summary.md", "b"}}, root.string(), true, RealEnv());
+  const Status st =
+      WriteFilesAtomically({{"index.html", "a"}, {"summary.md", "b"}}, root.string(), true, RealEnv());
   EXPECT_EQ(st.kind(), Status::Kind::kFailedPrecondition);
   EXPECT_NE(st.message().find("not a wattlab report"), std::string::npos);
   EXPECT_EQ(ReadText(root / "precious.txt"), "keep me");
@@ -440,7 +454,8 @@ TEST(ReportWriteFiles, FailureLeavesNothingHalfWritten) {
   const ScopedDir scoped("fail");
   const fs::path& root = scoped.path;
   const fs::path out = root / "r";
-  const Status st = WriteFilesAtomically({{"index.html", "a"}, {"../escape", "b"}}, out.string(), true, RealEnv());
+  const Status st =
+      WriteFilesAtomically({{"index.html", "a"}, {"../escape", "b"}}, out.string(), true, RealEnv());
   EXPECT_FALSE(st.ok());
   EXPECT_FALSE(fs::exists(out));
   EXPECT_TRUE(fs::is_empty(root));
@@ -482,8 +497,8 @@ class FaultyEnv : public ForwardingEnv {
 };
 
 const std::vector<ReportFile> kOld = {{"index.html", "old report"}, {"summary.md", "old summary"}};
-const std::vector<ReportFile> kNew = {{"index.html", "new report"}, {"summary.md", "new summary"},
-                                      {"lifecycle.csv", "model\n"}};
+const std::vector<ReportFile> kNew = {
+    {"index.html", "new report"}, {"summary.md", "new summary"}, {"lifecycle.csv", "model\n"}};
 
 // Every entry of dir (hidden ones included).
 std::vector<std::string> Entries(const fs::path& dir) {
@@ -549,7 +564,8 @@ TEST(ReportWriteFaults, RefusedRenameAsideKeepsThePreviousReport) {
   env.fail_rename_from = out.string();  // moving the old report aside fails
   const Status st = WriteFilesAtomically(kNew, out.string(), true, &env);
   EXPECT_EQ(st.kind(), Status::Kind::kIOError);
-  EXPECT_NE(st.message().find("cannot move the previous report " + out.string() + " aside"), std::string::npos)
+  EXPECT_NE(st.message().find("cannot move the previous report " + out.string() + " aside"),
+            std::string::npos)
       << st.message();
   ExpectOldReportWhole(scoped.path, out);
 }
@@ -569,7 +585,8 @@ TEST(ReportWriteFaults, TemporaryDirectoryVanishingMidWriteIsNamed) {
   } vanish(RealEnv());
   const Status st = WriteFilesAtomically(kNew, out.string(), true, &vanish);
   EXPECT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("vanished while index.html was being written"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("vanished while index.html was being written"), std::string::npos)
+      << st.message();
   ExpectOldReportWhole(scoped.path, out);
 }
 

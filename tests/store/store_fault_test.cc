@@ -29,14 +29,15 @@ class FaultEnv : public ForwardingEnv {
  public:
   explicit FaultEnv(Env* target) : ForwardingEnv(target) {}
 
-  std::string path_suffix;   // only files whose path ends with this ("" = every file)
-  int fail_write_from = 0;   // 1-based index of the first failing matching PWrite; 0 = none
-  int fail_sync_at = 0;      // 1-based index of the one failing matching Sync; 0 = none
-  int fail_sync_from = 0;    // 1-based index of the first of all failing matching Syncs; 0 = none
+  std::string path_suffix;  // only files whose path ends with this ("" = every file)
+  int fail_write_from = 0;  // 1-based index of the first failing matching PWrite; 0 = none
+  int fail_sync_at = 0;     // 1-based index of the one failing matching Sync; 0 = none
+  int fail_sync_from = 0;   // 1-based index of the first of all failing matching Syncs; 0 = none
 
   std::atomic<int> writes{0}, syncs{0}, failed_writes{0}, failed_syncs{0}, opens{0};
 
-  Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& p, bool create, bool read_only) override {
+  Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& p, bool create,
+                                                     bool read_only) override {
     auto f = target()->OpenRandomRW(p, create, read_only);
     if (!f.ok()) return f.status();
     ++opens;
@@ -229,7 +230,8 @@ TEST_F(StoreFaultTest, EachWriteOfARunFailingInTurnLeavesTheStoreWhole) {
     clean_pass = env.failed_writes.load() == 0;
     if (!clean_pass) ++with_fault;
     std::set<int64_t> want = run_ok ? std::set<int64_t>{1, 2, 3} : std::set<int64_t>{1, 2};
-    EXPECT_EQ(StoredRuns(db), want) << "write " << n << " failed; WriteRun " << (run_ok ? "succeeded" : "failed");
+    EXPECT_EQ(StoredRuns(db), want) << "write " << n << " failed; WriteRun "
+                                    << (run_ok ? "succeeded" : "failed");
     fs::remove(db);
     fs::remove(db + "-wal");
     fs::remove(db + "-shm");
@@ -253,7 +255,8 @@ TEST_F(StoreFaultTest, FailedSyncInsideARunDropsTheRun) {
     ASSERT_FALSE(s.ok());
     EXPECT_GT(env.failed_syncs.load(), 0);
     EXPECT_EQ(s.kind(), Status::Kind::kIOError);
-    EXPECT_NE(s.message().find("cannot sync " + db + "-wal: Input/output error"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("cannot sync " + db + "-wal: Input/output error"), std::string::npos)
+        << s.message();
   }
   EXPECT_EQ(StoredRuns(db), (std::set<int64_t>{1, 2}));
 }
@@ -302,7 +305,8 @@ TEST_F(StoreFaultTest, EachSyncOfARunFailingInTurnLeavesTheStoreWhole) {
     clean_pass = env.failed_syncs.load() == 0;
     if (!clean_pass) ++with_fault;
     std::set<int64_t> want = run_ok ? std::set<int64_t>{1, 2, 3} : std::set<int64_t>{1, 2};
-    EXPECT_EQ(StoredRuns(db), want) << "sync " << n << " failed; WriteRun " << (run_ok ? "succeeded" : "failed");
+    EXPECT_EQ(StoredRuns(db), want) << "sync " << n << " failed; WriteRun "
+                                    << (run_ok ? "succeeded" : "failed");
     fs::remove(db);
     fs::remove(db + "-wal");
     fs::remove(db + "-shm");
@@ -370,7 +374,8 @@ TEST_F(StoreFaultTest, OpenChecksThroughTheEnv) {
   env.read_only = true;
   st = Store::Open(&env, db, OpenMode::kReadWrite);
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.status().message(), "database " + db + " is not writable: fix its permissions or pass another --db");
+  EXPECT_EQ(st.status().message(),
+            "database " + db + " is not writable: fix its permissions or pass another --db");
   EXPECT_TRUE(Store::Open(&env, db, OpenMode::kReadOnly).ok());
 
   env.read_only = false;

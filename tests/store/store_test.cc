@@ -225,7 +225,8 @@ TEST_F(StoreTest, MissingFileIsNotFound) {
 }
 
 TEST_F(StoreTest, NotAnSqliteFileIsCorruption) {
-  std::ofstream(Path("text.db")) << "hello, this is not a database at all, just some text that is long enough\n";
+  std::ofstream(Path("text.db"))
+      << "hello, this is not a database at all, just some text that is long enough\n";
   for (OpenMode m : {OpenMode::kReadOnly, OpenMode::kReadWrite, OpenMode::kCreate}) {
     auto st = Store::Open(env_.get(), Path("text.db"), m);
     ASSERT_FALSE(st.ok());
@@ -256,8 +257,8 @@ TEST_F(StoreTest, NewerSchemaRefused) {
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.status().kind(), Status::Kind::kFailedPrecondition);
     EXPECT_EQ(st.status().message(), "database schema v" + std::to_string(kStoreSchemaVersion + 5) +
-                                         " is newer than this wattlab (v" + std::to_string(kStoreSchemaVersion) +
-                                         "): upgrade wattlab");
+                                         " is newer than this wattlab (v" +
+                                         std::to_string(kStoreSchemaVersion) + "): upgrade wattlab");
   }
 }
 
@@ -343,10 +344,11 @@ TEST(ExportTest, CsvColumnsExactlyAsRecordH) {
   ASSERT_TRUE(parsed.has_value()) << err;
   ASSERT_EQ(parsed->size(), 2u);
   EXPECT_EQ((*parsed)[0], RunRowColumns());
-  EXPECT_EQ(Join((*parsed)[0], ","),
-            "study,run_id,config_id,repetition,model,phase,window,batch_size,threads,precision,params,macs,"
-            "macs_per_param,steps,samples,duration_s,energy_j,energy_above_idle_j,extrapolated_energy_j,cpu_util,"
-            "source,estimated,accuracy,idle_busy");
+  EXPECT_EQ(
+      Join((*parsed)[0], ","),
+      "study,run_id,config_id,repetition,model,phase,window,batch_size,threads,precision,params,macs,"
+      "macs_per_param,steps,samples,duration_s,energy_j,energy_above_idle_j,extrapolated_energy_j,cpu_util,"
+      "source,estimated,accuracy,idle_busy");
   const auto& f = (*parsed)[1];
   ASSERT_EQ(f.size(), RunRowColumns().size());
   EXPECT_EQ(f[0], "s,1");
@@ -374,7 +376,6 @@ TEST(ExportTest, JsonKeysInOrderWithNulls) {
   EXPECT_EQ(j[0]["accuracy"], 0.875);
 }
 
-
 // ---- diagnoses (docs/reliability.md): each case its own message, no writes.
 
 // An Env under which PATH-shm cannot be created: the directory is read-only
@@ -384,7 +385,8 @@ class ReadOnlyDirEnv : public ForwardingEnv {
  public:
   explicit ReadOnlyDirEnv(Env* target) : ForwardingEnv(target) {}
   Status CheckWritable(const std::string& p) override {
-    if (EndsWith(p, "-shm") || EndsWith(p, "-wal")) return Status::PermissionDenied("cannot create files in the dir");
+    if (EndsWith(p, "-shm") || EndsWith(p, "-wal"))
+      return Status::PermissionDenied("cannot create files in the dir");
     return ForwardingEnv::CheckWritable(p);
   }
 };
@@ -418,7 +420,8 @@ TEST_F(StoreDiagnosis, WrongKindOfFileSaysWhatItStartsWith) {
   auto st = Store::Open(env_.get(), Path("notes.db"), OpenMode::kReadOnly);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.status().kind(), Status::Kind::kCorruption);
-  EXPECT_NE(st.status().message().find("not an SQLite file (it starts with \"Linux version"), std::string::npos)
+  EXPECT_NE(st.status().message().find("not an SQLite file (it starts with \"Linux version"),
+            std::string::npos)
       << st.status().message();
 }
 
@@ -468,7 +471,8 @@ TEST_F(StoreDiagnosis, DamagedPagesAreCorruptFromIntegrityCheck) {
   auto st = Store::Open(env_.get(), Path("w.db"), OpenMode::kReadOnly);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.status().kind(), Status::Kind::kCorruption) << st.status().ToString();
-  EXPECT_NE(st.status().message().find("is corrupt (integrity_check"), std::string::npos) << st.status().message();
+  EXPECT_NE(st.status().message().find("is corrupt (integrity_check"), std::string::npos)
+      << st.status().message();
 }
 
 TEST_F(StoreDiagnosis, EmptyFileIsSaidSoWhenRead) {

@@ -13,14 +13,16 @@ namespace {
 class RealClockEnv : public wattlab::testing::FakeClockEnv {
  public:
   std::chrono::nanoseconds NowMonotonic() override {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch());
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::steady_clock::now().time_since_epoch());
   }
   void SleepFor(std::chrono::nanoseconds d) override { std::this_thread::sleep_for(d); }
 };
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) wattlab::WorkloadEngine* wattlab_create_workload_engine(wattlab::Env*) {
+extern "C" __attribute__((visibility("default"))) wattlab::WorkloadEngine* wattlab_create_workload_engine(
+    wattlab::Env*) {
   static RealClockEnv env;
   const char* s = std::getenv("WATTLAB_FAKE_S_PER_SAMPLE");
   double per = s ? std::atof(s) : 0.0005;

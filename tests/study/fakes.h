@@ -32,7 +32,9 @@ class FakeClockEnv : public Env {
   Result<std::string> ReadFile(const std::string& p) override { return Status::NotFound(p); }
   Result<std::vector<std::string>> ListDir(const std::string& p) override { return Status::NotFound(p); }
   bool Exists(const std::string&) override { return false; }
-  Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& p) override { return Status::NotFound(p); }
+  Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& p) override {
+    return Status::NotFound(p);
+  }
   Result<std::unique_ptr<ReadableFile>> OpenPerfEvent(uint32_t, uint64_t, int) override {
     return Status::NotSupported("fake");
   }
@@ -42,16 +44,24 @@ class FakeClockEnv : public Env {
   void SleepFor(std::chrono::nanoseconds d) override { now_ += d; }
   double NowWallSeconds() override { return 1.7e9 + std::chrono::duration<double>(now_).count(); }
   std::optional<std::string> GetEnvVar(const std::string&) override { return std::nullopt; }
-  Status SetEnvVar(const std::string& n, const std::string&, bool) override { return Status::NotSupported("fake: " + n); }
-  Status WriteFileInPlace(const std::string& p, const std::string&) override { return Status::NotSupported("fake: " + p); }
+  Status SetEnvVar(const std::string& n, const std::string&, bool) override {
+    return Status::NotSupported("fake: " + n);
+  }
+  Status WriteFileInPlace(const std::string& p, const std::string&) override {
+    return Status::NotSupported("fake: " + p);
+  }
   Status WriteFileAtomically(const std::string& p, const std::string&) override {
     return Status::NotSupported("fake: " + p);
   }
-  Status AppendToFile(const std::string& p, const std::string&) override { return Status::NotSupported("fake: " + p); }
+  Status AppendToFile(const std::string& p, const std::string&) override {
+    return Status::NotSupported("fake: " + p);
+  }
   Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& p, bool, bool) override {
     return Status::NotSupported("fake: " + p);
   }
-  Status Rename(const std::string& f, const std::string&) override { return Status::NotSupported("fake: " + f); }
+  Status Rename(const std::string& f, const std::string&) override {
+    return Status::NotSupported("fake: " + f);
+  }
   Status RemoveFile(const std::string& p) override { return Status::NotSupported("fake: " + p); }
   Status RemoveTree(const std::string& p) override { return Status::NotSupported("fake: " + p); }
   Status CreateDirs(const std::string& p) override { return Status::NotSupported("fake: " + p); }
@@ -144,6 +154,10 @@ class FakeMeter : public Meter {
   }
   void SetIdleBusy(bool busy) override { idle_busy_ = busy; }
   std::optional<double> idle_power_w() const override { return idle_; }
+  void SetIdleDomainPowers(const std::vector<std::pair<std::string, double>>& v) override {
+    idle_domains_ = v;
+  }
+  std::vector<std::pair<std::string, double>> idle_domain_powers_w() const override { return idle_domains_; }
   Result<IdleMeasurement> MeasureIdle(std::chrono::nanoseconds d) override {
     if (!started_) return Status::FailedPrecondition("meter not started");
     env_->SleepFor(d);
@@ -178,6 +192,7 @@ class FakeMeter : public Meter {
   bool started_ = false;
   double start_s_ = 0;
   std::optional<double> idle_;
+  std::vector<std::pair<std::string, double>> idle_domains_;
   bool idle_busy_ = false;
   std::vector<SourceAttempt> attempts_;
   std::vector<DomainInfo> domains_;
@@ -191,8 +206,10 @@ class FakeEngine : public WorkloadEngine {
  public:
   explicit FakeEngine(Env* env, double s_per_sample = 0.001) : env_(env), s_per_sample_(s_per_sample) {}
   std::vector<std::string> ModelNames() const override { return {"lenet", "mlp:depth=2,width=64", "broken"}; }
-  Result<ModelFacts> Describe(const std::string& model, std::optional<Shape>, std::optional<int64_t>) override {
-    if (model != "lenet" && model != "broken" && model.rfind("mlp:", 0) != 0 && model.rfind("resnet:", 0) != 0)
+  Result<ModelFacts> Describe(const std::string& model, std::optional<Shape>,
+                              std::optional<int64_t>) override {
+    if (model != "lenet" && model != "broken" && model.rfind("mlp:", 0) != 0 &&
+        model.rfind("resnet:", 0) != 0)
       return Status::InvalidArgument("unknown model '" + model + "'; valid: lenet, mlp:depth=D,width=W");
     ModelFacts f;
     f.name = model;
@@ -280,7 +297,9 @@ class FakeEngine : public WorkloadEngine {
     obs->OnPhaseEnd("infer", r.samples);
     return r;
   }
-  std::vector<std::pair<std::string, std::string>> Versions() const override { return {{"libtorch", "fake"}}; }
+  std::vector<std::pair<std::string, std::string>> Versions() const override {
+    return {{"libtorch", "fake"}};
+  }
 
   std::vector<TrainConfig> train_calls;
   std::vector<InferConfig> infer_calls;

@@ -1,10 +1,11 @@
 // MeteredRun: windows bound to the phases and epochs a (fake) engine
 // announces, the setup/warm-up span, stop polling, progress, and the meter's
 // first error stopping the run. Fake clock: every figure is exact.
+#include "study/metered_run.h"
+
 #include <gtest/gtest.h>
 
 #include "fakes.h"
-#include "study/metered_run.h"
 
 namespace wattlab {
 namespace {

@@ -1,11 +1,11 @@
 // End to end through the real `wattlab` binary with the fake engine plugin
 // (WATTLAB_TORCH_PLUGIN) and the real meter of this machine: `study`
 // (dry-run, run, SIGKILL mid-study, --resume, SIGINT), and `runs` exports.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <array>
@@ -141,7 +141,8 @@ TEST_F(StudyCliTest, DryRunPrintsPlanAndCreatesNothing) {
 TEST_F(StudyCliTest, BadInputExitsNonZeroWithoutDatabase) {
   std::ofstream(dir_ / "bad.toml") << "name = \"x\"\n[[sweep]]\nmodels = [\"lenet\"]\nbatch_sizes = [0]\n";
   EXPECT_EQ(Run({"study", "--spec", (dir_ / "bad.toml").string(), "--db", db_}, "bad"), 2);
-  EXPECT_NE(Read("bad", ".err").find("bad.toml:4: key 'sweep[1].batch_sizes': must be >= 1"), std::string::npos)
+  EXPECT_NE(Read("bad", ".err").find("bad.toml:4: key 'sweep[1].batch_sizes': must be >= 1"),
+            std::string::npos)
       << Read("bad", ".err");
   // Known form, unknown to the engine: refused before a database exists.
   std::ofstream(dir_ / "unk.toml") << "name = \"x\"\n[[sweep]]\nmodels = [\"vgg16\"]\nbatch_sizes = [1]\n";
@@ -301,7 +302,8 @@ TEST_F(StudyCliTest, SecondWriterOfAStudyIsRefusedAtOnce) {
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(second, 1) << Read("w2", ".err");
   EXPECT_NE(Read("w2", ".err").find("another wattlab (host "), std::string::npos) << Read("w2", ".err");
-  EXPECT_NE(Read("w2", ".err").find(", pid " + std::to_string(first) + ") is running study e2e"), std::string::npos)
+  EXPECT_NE(Read("w2", ".err").find(", pid " + std::to_string(first) + ") is running study e2e"),
+            std::string::npos)
       << Read("w2", ".err");
   EXPECT_LT(took, 5.0);  // refused at once, nothing measured
   // --dry-run checks the database it would write, too.
@@ -320,12 +322,14 @@ TEST_F(StudyCliTest, SecondWriterOfAStudyIsRefusedAtOnce) {
 
 TEST_F(StudyCliTest, DryRunOfAModelTooBigForMemoryIsRefusedWithItsSize) {
   const std::string spec = (dir_ / "huge.toml").string();
-  std::ofstream(spec) << "name = \"huge\"\n[[sweep]]\nmodels = [\"mlp:depth=64,width=65536\"]\nbatch_sizes = [64]\n";
+  std::ofstream(spec)
+      << "name = \"huge\"\n[[sweep]]\nmodels = [\"mlp:depth=64,width=65536\"]\nbatch_sizes = [64]\n";
   const auto t0 = std::chrono::steady_clock::now();
   const int rc = Run({"study", "--spec", spec, "--db", db_, "--dry-run"}, "huge");
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(rc, 1) << Read("huge", ".err");
-  EXPECT_NE(Read("huge", ".err").find("model 'mlp:depth=64,width=65536' at batch 64 needs about"), std::string::npos)
+  EXPECT_NE(Read("huge", ".err").find("model 'mlp:depth=64,width=65536' at batch 64 needs about"),
+            std::string::npos)
       << Read("huge", ".err");
   EXPECT_NE(Read("huge", ".err").find("available (MemAvailable)"), std::string::npos);
   EXPECT_LT(took, 10.0);  // counted, never built

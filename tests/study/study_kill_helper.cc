@@ -5,8 +5,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "platform/real_env.h"
 #include "fakes.h"
+#include "platform/real_env.h"
 #include "store/store.h"
 #include "study/runner.h"
 

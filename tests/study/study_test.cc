@@ -98,8 +98,8 @@ void ExpectError(const std::string& text, const std::vector<std::string>& parts)
   ASSERT_FALSE(s.ok()) << text;
   EXPECT_EQ(s.status().kind(), Status::Kind::kInvalidArgument);
   for (const auto& p : parts)
-    EXPECT_NE(s.status().message().find(p), std::string::npos) << "message: " << s.status().message()
-                                                               << "\nmissing: " << p;
+    EXPECT_NE(s.status().message().find(p), std::string::npos)
+        << "message: " << s.status().message() << "\nmissing: " << p;
 }
 
 TEST(SpecTest, UnknownTopLevelKeyNamesFileLineKeyAndAllowed) {
@@ -129,14 +129,16 @@ TEST(SpecTest, EmptySweeps) {
 }
 
 TEST(SpecTest, UnknownModelListsAllowed) {
-  ExpectError("name = \"x\"\n[[sweep]]\nmodels=[\"lenet\", \"resnet19\"]\nbatch_sizes=[1]\n",
-              {"my.toml:3:", "sweep[1].models", "unknown model 'resnet19'", "resnet18", "mlp:depth=D,width=W"});
+  ExpectError(
+      "name = \"x\"\n[[sweep]]\nmodels=[\"lenet\", \"resnet19\"]\nbatch_sizes=[1]\n",
+      {"my.toml:3:", "sweep[1].models", "unknown model 'resnet19'", "resnet18", "mlp:depth=D,width=W"});
   ExpectError("name = \"x\"\n[[sweep]]\nmodels=[\"mlp:depth=2,height=3\"]\nbatch_sizes=[1]\n",
               {"my.toml:3:", "unknown key 'height'; the form is mlp:depth=D,width=W"});
 }
 
 TEST(SpecTest, RangesAndEnums) {
-  ExpectError("name = \"x\"\n[[sweep]]\nmodels=[\"lenet\"]\nbatch_sizes=[0]\n", {"my.toml:4:", "must be >= 1"});
+  ExpectError("name = \"x\"\n[[sweep]]\nmodels=[\"lenet\"]\nbatch_sizes=[0]\n",
+              {"my.toml:4:", "must be >= 1"});
   ExpectError("name = \"x\"\n[[sweep]]\nmodels=[\"lenet\"]\nbatch_sizes=[1]\nprofile_steps=2\n",
               {"my.toml:5:", "profile_steps", "must be >= 3"});
   ExpectError("name = \"x\"\n[[sweep]]\nmodels=[\"lenet\"]\nbatch_sizes=[1]\nprecision=[\"fp16\"]\n",
@@ -227,12 +229,15 @@ TEST(PlanTest, SeededOrderIsStableAndSeedDependent) {
   }
   // Golden order for seed 3 (mt19937_64 Fisher-Yates): changing it breaks --resume of old studies.
   std::string order;
-  for (const auto& r : a) order += r.model.substr(0, 1) + std::to_string(r.batch_size) + (r.full_length ? "F" : "") + "/" + std::to_string(r.repetition) + " ";
+  for (const auto& r : a)
+    order += r.model.substr(0, 1) + std::to_string(r.batch_size) + (r.full_length ? "F" : "") + "/" +
+             std::to_string(r.repetition) + " ";
   EXPECT_EQ(order, "l32/0 l32/1 l8/0 l32F/0 m32/1 l8/1 m8/0 m32/0 l32F/1 m8/1 ");
   s.seed = 4;
   auto c = ExpandPlan(s);
   bool differs = false;
-  for (size_t i = 0; i < a.size(); ++i) differs = differs || a[i].config_id != c[i].config_id || a[i].repetition != c[i].repetition;
+  for (size_t i = 0; i < a.size(); ++i)
+    differs = differs || a[i].config_id != c[i].config_id || a[i].repetition != c[i].repetition;
   EXPECT_TRUE(differs);
 }
 
@@ -327,7 +332,8 @@ TEST_F(RunnerTest, RunsEveryPlannedRunOnceWithRowsAndTimelines) {
   for (const auto& p : rows) {
     if (p.window != "profile" || !p.extrapolated_energy_j) continue;
     for (const auto& f : rows) {
-      if (f.window == "full" && f.phase == "train" && f.config_id == p.config_id && f.repetition == p.repetition) {
+      if (f.window == "full" && f.phase == "train" && f.config_id == p.config_id &&
+          f.repetition == p.repetition) {
         EXPECT_NEAR(*p.extrapolated_energy_j, f.energy_j, 1e-6 * f.energy_j);
         ++compared;
       }
@@ -461,12 +467,14 @@ TEST_F(RunnerTest, FailedRunIsSkippedNotWritten) {
   FakeEngine engine(&env);
   auto store = OpenStore();
   auto spec = ParseStudySpec(
-      "name = \"f\"\nidle_s = 1\n[[sweep]]\nmodels = [\"lenet\", \"broken\"]\nbatch_sizes = [4]\nphases = [\"train\"]\n",
+      "name = \"f\"\nidle_s = 1\n[[sweep]]\nmodels = [\"lenet\", \"broken\"]\nbatch_sizes = [4]\nphases = "
+      "[\"train\"]\n",
       "f.toml");
   // "broken" is not a name the static check knows: build the spec by hand.
   ASSERT_FALSE(spec.ok());
   StudySpec s = *ParseStudySpec(
-      "name = \"f\"\nidle_s = 1\n[[sweep]]\nmodels = [\"lenet\"]\nbatch_sizes = [4]\nphases = [\"train\"]\n", "f.toml");
+      "name = \"f\"\nidle_s = 1\n[[sweep]]\nmodels = [\"lenet\"]\nbatch_sizes = [4]\nphases = [\"train\"]\n",
+      "f.toml");
   s.sweeps[0].models.push_back("broken");
   auto out = StudyRunner(s, &engine, &meter, store.get(), &env, {}).Run({});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
@@ -488,7 +496,8 @@ TEST_F(RunnerTest, UnknownModelRefusedBeforeAnythingRuns) {
   auto out = StudyRunner(s, &engine, &meter, store.get(), &env, {}).Run({});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().kind(), Status::Kind::kInvalidArgument);
-  EXPECT_NE(out.status().message().find("u.toml: model 'resnet18'"), std::string::npos) << out.status().message();
+  EXPECT_NE(out.status().message().find("u.toml: model 'resnet18'"), std::string::npos)
+      << out.status().message();
   EXPECT_TRUE(engine.train_calls.empty());
   EXPECT_TRUE(store->ReadStudies()->empty());
 }
@@ -553,7 +562,8 @@ TEST_F(RunnerTest, SigkillMidStudyThenResumeHoldsEveryRunOnce) {
   auto rows = *(*st)->ReadRows("tiny");
   EXPECT_EQ(rows.size(), 22u);
   std::set<std::tuple<int64_t, std::string, std::string>> keys;
-  for (const auto& r : rows) EXPECT_TRUE(keys.insert({r.run_id, r.phase, r.window}).second) << "duplicate row";
+  for (const auto& r : rows)
+    EXPECT_TRUE(keys.insert({r.run_id, r.phase, r.window}).second) << "duplicate row";
   EXPECT_EQ((*st)->ReadTimelines("tiny")->size(), 10u);
   auto study = *(*st)->ReadStudy("tiny");
   ASSERT_TRUE(study.has_value());

@@ -2,6 +2,7 @@
 // support through the WorkloadEngine interface (no libtorch include here),
 // the plugin entry point through dlopen, and end-to-end runs of `wattlab`.
 #include <dlfcn.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,15 +12,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
-#include "workload/data.h"
 #include "platform/real_env.h"
+#include "workload/data.h"
 #include "workload/engine.h"
 
 namespace wattlab::workload {
@@ -102,13 +101,15 @@ TEST(Gzip, RoundTripAndErrors) {
   auto truncated = Gunzip(gz.substr(0, gz.size() / 2), "half.gz");
   ASSERT_FALSE(truncated.ok());
   EXPECT_EQ(truncated.status().kind(), Status::Kind::kCorruption);
-  EXPECT_NE(truncated.status().message().find("truncated"), std::string::npos) << truncated.status().message();
+  EXPECT_NE(truncated.status().message().find("truncated"), std::string::npos)
+      << truncated.status().message();
   EXPECT_NE(truncated.status().message().find("half.gz"), std::string::npos);
 
   auto garbage = Gunzip("this is not gzip at all", "plain.txt");
   ASSERT_FALSE(garbage.ok());
   EXPECT_EQ(garbage.status().kind(), Status::Kind::kCorruption);
-  EXPECT_NE(garbage.status().message().find("not valid gzip"), std::string::npos) << garbage.status().message();
+  EXPECT_NE(garbage.status().message().find("not valid gzip"), std::string::npos)
+      << garbage.status().message();
 }
 
 TEST(Idx, ParsesAndRejectsBadFiles) {
@@ -225,8 +226,8 @@ TEST(Synthetic, SeededAndMarkedMeaningless) {
   EXPECT_NE(a->train.pixels, c->train.pixels);
   for (int64_t l : a->train.labels) EXPECT_TRUE(l >= 0 && l < 10);
 
-  for (const char* bad : {"synthetic:3x32x32", "synthetic:3x32:10", "synthetic:3x32x32:0", "synthetic:3x32x32:x",
-                          "imagenet", "cifar10:"}) {
+  for (const char* bad : {"synthetic:3x32x32", "synthetic:3x32:10", "synthetic:3x32x32:0",
+                          "synthetic:3x32x32:x", "imagenet", "cifar10:"}) {
     auto r = LoadDataset(TestEnv(), bad, 1, 0, 0);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().kind(), Status::Kind::kInvalidArgument) << bad;
@@ -276,7 +277,9 @@ class Recorder : public WorkloadObserver {
   std::vector<std::string> events;
   int64_t steps = 0, step_samples = 0;
   void OnPhaseBegin(const std::string& p) override { events.push_back("begin " + p); }
-  void OnPhaseEnd(const std::string& p, int64_t n) override { events.push_back("end " + p + " " + std::to_string(n)); }
+  void OnPhaseEnd(const std::string& p, int64_t n) override {
+    events.push_back("end " + p + " " + std::to_string(n));
+  }
   void OnEpochBegin(int64_t e) override { events.push_back("epoch " + std::to_string(e)); }
   void OnEpochEnd(int64_t e, int64_t n, double) override {
     events.push_back("epoch end " + std::to_string(e) + " " + std::to_string(n));
@@ -315,8 +318,8 @@ TEST(Train, LenetLearnsFashionMnist) {
   EXPECT_LT(r->step_loss.back(), r->step_loss.front());
   EXPECT_EQ(rec.steps, 200);
   EXPECT_EQ(rec.step_samples, 200 * 32);
-  std::vector<std::string> want = {"begin train", "epoch 1", "epoch end 1 6400", "end train 6400", "begin eval",
-                                   "end eval 2000"};
+  std::vector<std::string> want = {"begin train",    "epoch 1",    "epoch end 1 6400",
+                                   "end train 6400", "begin eval", "end eval 2000"};
   EXPECT_EQ(rec.events, want);
 }
 
@@ -353,8 +356,8 @@ TEST(Train, RejectsBadInput) {
   auto r = engine->Train(cfg, nullptr);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().kind(), Status::Kind::kInvalidArgument);
-  EXPECT_NE(r.status().message().find("resnet18"), std::string::npos) << "should list valid names: "
-                                                                      << r.status().message();
+  EXPECT_NE(r.status().message().find("resnet18"), std::string::npos)
+      << "should list valid names: " << r.status().message();
   cfg.model = "lenet";
   cfg.epochs = 1;  // both epochs and steps
   EXPECT_EQ(engine->Train(cfg, nullptr).status().kind(), Status::Kind::kInvalidArgument);
@@ -493,10 +496,11 @@ TEST(E2E, ModelsJsonListsEveryModel) {
     EXPECT_GT(m["params"].get<int64_t>(), 0) << m.dump();
     EXPECT_TRUE(m["macs_by_kind"].contains("conv")) << m.dump();
     EXPECT_TRUE(m["macs_by_kind"].contains("linear")) << m.dump();
-    EXPECT_NEAR(m["macs_per_param"].get<double>(),
-                m["macs"].get<double>() / m["params"].get<double>(), 1e-6 * m["macs_per_param"].get<double>());
+    EXPECT_NEAR(m["macs_per_param"].get<double>(), m["macs"].get<double>() / m["params"].get<double>(),
+                1e-6 * m["macs_per_param"].get<double>());
   }
-  for (const char* want : {"lenet", "resnet18", "mobilenetv2", "vgg16", "densenet121"}) EXPECT_TRUE(names.count(want)) << want;
+  for (const char* want : {"lenet", "resnet18", "mobilenetv2", "vgg16", "densenet121"})
+    EXPECT_TRUE(names.count(want)) << want;
 
   CliRun bad = RunWattlab("models --model no_such_net");
   EXPECT_EQ(bad.status, 2) << bad.out;
@@ -505,8 +509,10 @@ TEST(E2E, ModelsJsonListsEveryModel) {
 
 TEST(E2E, TrainStepsOnSyntheticDataWithEstimateMeter) {
   TempDir empty;
-  CliRun r = RunWattlab("train --model lenet --dataset synthetic:3x32x32:64 --steps 3 --batch-size 16 --threads 2 "
-                     "--idle-seconds 0.2 --interval 10ms --json" + IsolatedMeter(empty));
+  CliRun r = RunWattlab(
+      "train --model lenet --dataset synthetic:3x32x32:64 --steps 3 --batch-size 16 --threads 2 "
+      "--idle-seconds 0.2 --interval 10ms --json" +
+      IsolatedMeter(empty));
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["sources"], nlohmann::json::array({"estimate"}));
@@ -528,16 +534,17 @@ TEST(E2E, TrainStepsOnSyntheticDataWithEstimateMeter) {
 
   CliRun bad = RunWattlab("train --model lenet --steps 1 --epochs 1");
   EXPECT_EQ(bad.status, 2) << bad.out;
-  CliRun missing = RunWattlab("train --model lenet --steps 1 --idle-seconds 0 --dataset cifar10:/nonexistent" +
-                           IsolatedMeter(empty));
+  CliRun missing = RunWattlab(
+      "train --model lenet --steps 1 --idle-seconds 0 --dataset cifar10:/nonexistent" + IsolatedMeter(empty));
   EXPECT_EQ(missing.status, 1) << missing.out;
   EXPECT_NE(missing.out.find("data_batch_1.bin"), std::string::npos) << missing.out;
 }
 
 TEST(E2E, InferReportsLatencyAndEnergy) {
   TempDir empty;
-  CliRun r = RunWattlab("infer --model lenet --samples 20 --batch-size 2 --threads 2 --idle-seconds 0 --json" +
-                     IsolatedMeter(empty));
+  CliRun r =
+      RunWattlab("infer --model lenet --samples 20 --batch-size 2 --threads 2 --idle-seconds 0 --json" +
+                 IsolatedMeter(empty));
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["samples"], 20);
@@ -547,7 +554,8 @@ TEST(E2E, InferReportsLatencyAndEnergy) {
   EXPECT_EQ(j["phases"]["infer"]["energy_per_sample_basis"], "energy_j");  // no idle baseline
   EXPECT_EQ(j["estimated"], true);
 
-  CliRun ts = RunWattlab("infer --torchscript /nonexistent.pt --input 3x32x32 --idle-seconds 0" + IsolatedMeter(empty));
+  CliRun ts = RunWattlab("infer --torchscript /nonexistent.pt --input 3x32x32 --idle-seconds 0" +
+                         IsolatedMeter(empty));
   EXPECT_EQ(ts.status, 1) << ts.out;
   EXPECT_NE(ts.out.find("/nonexistent.pt"), std::string::npos) << ts.out;
   CliRun no_input = RunWattlab("infer --torchscript x.pt");

@@ -13,7 +13,9 @@ class Mlp : public ZooNet {
  public:
   Mlp(int64_t depth, int64_t width) : depth_(depth), width_(width) {}
   template <class V>
-  V Features(V x) { return x; }
+  V Features(V x) {
+    return x;
+  }
   template <class V>
   V Head(V x) {
     x = Flatten(x);
@@ -67,7 +69,8 @@ Sym MergeHeads(const Sym& x) { return x.With({x.size(0), x.size(2), x.size(1) * 
 
 class EncoderLayer : public Block {
  public:
-  EncoderLayer(int64_t d, int64_t heads) : heads_(heads), scale_(1.0 / std::sqrt(static_cast<double>(d / heads))) {
+  EncoderLayer(int64_t d, int64_t heads)
+      : heads_(heads), scale_(1.0 / std::sqrt(static_cast<double>(d / heads))) {
     ln1_ = register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
     qkv_ = register_module("qkv", MakeLinear(d, 3 * d));
     proj_ = register_module("proj", MakeLinear(d, d));
@@ -102,7 +105,8 @@ class Transformer : public ZooNet {
     embed_ = register_module("embed", MakeLinear(std::max<int64_t>(1, input.c * ph_ * pw_), d));
     pos_ = register_parameter("pos", at::randn({1, seq, d}) * 0.02);
     for (int64_t i = 0; i < layers; ++i) {
-      layers_.push_back(register_module("layer" + std::to_string(i), std::make_shared<EncoderLayer>(d, heads)));
+      layers_.push_back(
+          register_module("layer" + std::to_string(i), std::make_shared<EncoderLayer>(d, heads)));
     }
     norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
   }
@@ -146,7 +150,9 @@ class Transformer : public ZooNet {
 
 }  // namespace
 
-std::shared_ptr<ZooNet> MakeMlp(int64_t, int64_t depth, int64_t width) { return std::make_shared<Mlp>(depth, width); }
+std::shared_ptr<ZooNet> MakeMlp(int64_t, int64_t depth, int64_t width) {
+  return std::make_shared<Mlp>(depth, width);
+}
 
 std::shared_ptr<ZooNet> MakeTransformer(const Shape& input, int64_t layers, int64_t d_model, int64_t heads,
                                         int64_t seq) {

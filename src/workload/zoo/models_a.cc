@@ -46,7 +46,8 @@ class Vgg : public ZooNet {
     int64_t in = c;
     for (int64_t v : cfg) {
       if (v == 0) continue;  // 0 = max pool
-      convs_.push_back(register_module("conv" + std::to_string(convs_.size()), MakeConv(in, v, 3, 1, 1, 1, true)));
+      convs_.push_back(
+          register_module("conv" + std::to_string(convs_.size()), MakeConv(in, v, 3, 1, 1, 1, true)));
       bns_.push_back(register_module("bn" + std::to_string(bns_.size()), MakeBn(v)));
       in = v;
     }
@@ -267,7 +268,8 @@ class SimpleDla : public ZooNet {
   explicit SimpleDla(int64_t c) {
     const int64_t chans[3][2] = {{c, 16}, {16, 16}, {16, 32}};
     for (int i = 0; i < 3; ++i) {
-      convs_.push_back(register_module("conv" + std::to_string(i), MakeConv(chans[i][0], chans[i][1], 3, 1, 1)));
+      convs_.push_back(
+          register_module("conv" + std::to_string(i), MakeConv(chans[i][0], chans[i][1], 3, 1, 1)));
       bns_.push_back(register_module("bn" + std::to_string(i), MakeBn(chans[i][1])));
     }
     trees_.push_back(register_module("layer3", std::make_shared<DlaTree>(32, 64, 1, 1)));
@@ -331,8 +333,8 @@ std::shared_ptr<ZooNet> MakeCifarResnet(int64_t c, int64_t depth, int64_t width)
 std::shared_ptr<ZooNet> MakeCifarA(const std::string& name, int64_t c) {
   if (name == "lenet") return std::make_shared<LeNet>(c);
   if (name == "vgg16") {
-    return std::make_shared<Vgg>(c, std::vector<int64_t>{64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0,
-                                                         512, 512, 512, 0});
+    return std::make_shared<Vgg>(c, std::vector<int64_t>{64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512,
+                                                         512, 0, 512, 512, 512, 0});
   }
   if (name == "resnet18") return std::make_shared<ResNet4>(c, ResNet4::Kind::kBasic);
   if (name == "preact_resnet18") return std::make_shared<ResNet4>(c, ResNet4::Kind::kPreAct);

@@ -13,7 +13,9 @@ class ConvBnRelu : public Block {
     bn_ = register_module("bn", MakeBn(out));
   }
   template <class V>
-  V Fwd(const V& x) { return Relu(Bn(bn_, Conv(conv_, x))); }
+  V Fwd(const V& x) {
+    return Relu(Bn(bn_, Conv(conv_, x)));
+  }
   WATTLAB_ZOO_BLOCK
 
  private:
@@ -25,7 +27,8 @@ class ConvBnRelu : public Block {
 class Inception : public Block {
  public:
   Inception(int64_t in, int64_t n1, int64_t n3r, int64_t n3, int64_t n5r, int64_t n5, int64_t pool) {
-    auto add = [&](std::vector<std::shared_ptr<Block>>& v, const std::string& name, std::shared_ptr<Block> b) {
+    auto add = [&](std::vector<std::shared_ptr<Block>>& v, const std::string& name,
+                   std::shared_ptr<Block> b) {
       v.push_back(register_module(name + "_" + std::to_string(v.size()), std::move(b)));
     };
     add(b1_, "b1", std::make_shared<ConvBnRelu>(in, n1, 1, 0, true));
@@ -110,7 +113,9 @@ class Transition : public Block {
     conv_ = register_module("conv", MakeConv(in, out, 1));
   }
   template <class V>
-  V Fwd(const V& x) { return AvgPool(Conv(conv_, Relu(Bn(bn_, x))), 2, 2); }
+  V Fwd(const V& x) {
+    return AvgPool(Conv(conv_, Relu(Bn(bn_, x))), 2, 2);
+  }
   WATTLAB_ZOO_BLOCK
 
  private:
@@ -131,7 +136,8 @@ class DenseNet : public ZooNet {
       }
       if (s + 1 < nblocks.size()) {
         int64_t out = planes / 2;  // floor(planes * 0.5)
-        blocks_.push_back(register_module("trans" + std::to_string(s + 1), std::make_shared<Transition>(planes, out)));
+        blocks_.push_back(
+            register_module("trans" + std::to_string(s + 1), std::make_shared<Transition>(planes, out)));
         planes = out;
       }
     }
@@ -153,7 +159,8 @@ class DenseNet : public ZooNet {
 // ---------------- DPN26 ----------------
 class DpnBottleneck : public Block {
  public:
-  DpnBottleneck(int64_t last, int64_t in, int64_t out, int64_t dense, int64_t stride, bool first) : out_(out) {
+  DpnBottleneck(int64_t last, int64_t in, int64_t out, int64_t dense, int64_t stride, bool first)
+      : out_(out) {
     conv1_ = register_module("conv1", MakeConv(last, in, 1));
     bn1_ = register_module("bn1", MakeBn(in));
     conv2_ = register_module("conv2", MakeConv(in, in, 3, stride, 1, 32));
@@ -224,7 +231,9 @@ class DwBlock : public Block {
     bn2_ = register_module("bn2", MakeBn(out));
   }
   template <class V>
-  V Fwd(const V& x) { return Relu(Bn(bn2_, Conv(conv2_, Relu(Bn(bn1_, Conv(conv1_, x)))))); }
+  V Fwd(const V& x) {
+    return Relu(Bn(bn2_, Conv(conv2_, Relu(Bn(bn1_, Conv(conv1_, x))))));
+  }
   WATTLAB_ZOO_BLOCK
 
  private:
@@ -238,11 +247,12 @@ class MobileNet : public ZooNet {
     conv1_ = register_module("conv1", MakeConv(c, 32, 3, 1, 1));
     bn1_ = register_module("bn1", MakeBn(32));
     // (planes, stride)
-    const int64_t cfg[13][2] = {{64, 1},  {128, 2}, {128, 1}, {256, 2}, {256, 1}, {512, 2},  {512, 1},
+    const int64_t cfg[13][2] = {{64, 1},  {128, 2}, {128, 1}, {256, 2}, {256, 1},  {512, 2}, {512, 1},
                                 {512, 1}, {512, 1}, {512, 1}, {512, 1}, {1024, 2}, {1024, 1}};
     int64_t in = 32;
     for (int i = 0; i < 13; ++i) {
-      blocks_.push_back(register_module("block" + std::to_string(i), std::make_shared<DwBlock>(in, cfg[i][0], cfg[i][1])));
+      blocks_.push_back(
+          register_module("block" + std::to_string(i), std::make_shared<DwBlock>(in, cfg[i][0], cfg[i][1])));
       in = cfg[i][0];
     }
   }
@@ -297,13 +307,14 @@ class MobileNetV2 : public ZooNet {
     conv1_ = register_module("conv1", MakeConv(c, 32, 3, 1, 1));
     bn1_ = register_module("bn1", MakeBn(32));
     // (expansion, out, blocks, stride); stride 1 in the second row for CIFAR
-    const int64_t cfg[7][4] = {{1, 16, 1, 1},  {6, 24, 2, 1},  {6, 32, 3, 2},  {6, 64, 4, 2},
-                               {6, 96, 3, 1},  {6, 160, 3, 2}, {6, 320, 1, 1}};
+    const int64_t cfg[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 1},  {6, 32, 3, 2}, {6, 64, 4, 2},
+                               {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
     int64_t in = 32;
     for (const auto& r : cfg) {
       for (int64_t i = 0; i < r[2]; ++i) {
-        blocks_.push_back(register_module("block" + std::to_string(blocks_.size()),
-                                          std::make_shared<InvertedBlock>(in, r[1], r[0], i == 0 ? r[3] : 1)));
+        blocks_.push_back(
+            register_module("block" + std::to_string(blocks_.size()),
+                            std::make_shared<InvertedBlock>(in, r[1], r[0], i == 0 ? r[3] : 1)));
         in = r[1];
       }
     }
@@ -392,7 +403,8 @@ class ShuffleNetV2 : public ZooNet {
     bn1_ = register_module("bn1", MakeBn(24));
     int64_t in = 24;
     for (int s = 0; s < 3; ++s) {
-      blocks_.push_back(register_module("down" + std::to_string(s + 1), std::make_shared<ShuffleDown>(in, out_channels[s])));
+      blocks_.push_back(register_module("down" + std::to_string(s + 1),
+                                        std::make_shared<ShuffleDown>(in, out_channels[s])));
       for (int64_t i = 0; i < num_blocks[s]; ++i) {
         blocks_.push_back(register_module("layer" + std::to_string(s + 1) + "_" + std::to_string(i),
                                           std::make_shared<ShuffleBasic>(out_channels[s])));

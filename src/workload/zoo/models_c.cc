@@ -60,16 +60,16 @@ class EfficientNetB0 : public ZooNet {
     conv1_ = register_module("conv1", MakeConv(c, 32, 3, 1, 1));
     bn1_ = register_module("bn1", MakeBn(32));
     // (expansion, out, blocks, kernel, stride)
-    const int64_t cfg[7][5] = {{1, 16, 1, 3, 1}, {6, 24, 2, 3, 2},  {6, 40, 2, 5, 2}, {6, 80, 3, 3, 2},
+    const int64_t cfg[7][5] = {{1, 16, 1, 3, 1},  {6, 24, 2, 3, 2},  {6, 40, 2, 5, 2}, {6, 80, 3, 3, 2},
                                {6, 112, 3, 5, 1}, {6, 192, 4, 5, 2}, {6, 320, 1, 3, 1}};
     const int64_t total = 16;
     int64_t in = 32;
     for (const auto& r : cfg) {
       for (int64_t i = 0; i < r[2]; ++i) {
         // The reference's drop-connect rate: 0.2 * b / blocks with b left at 0.
-        blocks_.push_back(register_module("block" + std::to_string(blocks_.size()),
-                                          std::make_shared<MbBlock>(in, r[1], r[3], i == 0 ? r[4] : 1, r[0],
-                                                                    0.2 * 0 / total)));
+        blocks_.push_back(register_module(
+            "block" + std::to_string(blocks_.size()),
+            std::make_shared<MbBlock>(in, r[1], r[3], i == 0 ? r[4] : 1, r[0], 0.2 * 0 / total)));
         in = r[1];
       }
     }
@@ -126,8 +126,9 @@ class RegNetX200 : public ZooNet {
     int64_t in = 64;
     for (int s = 0; s < 4; ++s) {
       for (int64_t i = 0; i < depths[s]; ++i) {
-        blocks_.push_back(register_module("layer" + std::to_string(s + 1) + "_" + std::to_string(i),
-                                          std::make_shared<RegBlock>(in, widths[s], i == 0 ? strides[s] : 1, 8)));
+        blocks_.push_back(
+            register_module("layer" + std::to_string(s + 1) + "_" + std::to_string(i),
+                            std::make_shared<RegBlock>(in, widths[s], i == 0 ? strides[s] : 1, 8)));
         in = widths[s];
       }
     }
@@ -151,7 +152,8 @@ class PnasCellB : public Block {
   PnasCellB(int64_t in, int64_t out, int64_t stride) : stride_(stride) {
     const int64_t ks[3] = {7, 3, 5};
     for (int i = 0; i < 3; ++i) {
-      sep_.push_back(register_module("sep" + std::to_string(i), MakeConv(in, out, ks[i], stride, (ks[i] - 1) / 2, in)));
+      sep_.push_back(
+          register_module("sep" + std::to_string(i), MakeConv(in, out, ks[i], stride, (ks[i] - 1) / 2, in)));
       sep_bn_.push_back(register_module("sep_bn" + std::to_string(i), MakeBn(out)));
     }
     if (stride == 2) {
@@ -190,7 +192,8 @@ class PnasNetB : public ZooNet {
     bn1_ = register_module("bn1", MakeBn(planes));
     int64_t in = planes;
     auto add = [&](int64_t out, int64_t stride) {
-      cells_.push_back(register_module("cell" + std::to_string(cells_.size()), std::make_shared<PnasCellB>(in, out, stride)));
+      cells_.push_back(register_module("cell" + std::to_string(cells_.size()),
+                                       std::make_shared<PnasCellB>(in, out, stride)));
       in = out;
     };
     for (int i = 0; i < 6; ++i) add(planes, 1);

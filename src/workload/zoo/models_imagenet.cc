@@ -133,7 +133,7 @@ class TvMobileNetV2 : public ZooNet {
   explicit TvMobileNetV2(int64_t c) {
     stem_ = register_module("stem", MakeConv(c, 32, 3, 2, 1));
     stem_bn_ = register_module("stem_bn", MakeBn(32));
-    const int64_t cfg[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
+    const int64_t cfg[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
                                {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};  // t, c, n, s
     int64_t in = 32;
     for (const auto& r : cfg) {
@@ -168,7 +168,8 @@ class TvVgg16 : public ZooNet {
     int64_t in = c;
     for (int64_t v : kCfg) {
       if (v == 0) continue;
-      convs_.push_back(register_module("conv" + std::to_string(convs_.size()), MakeConv(in, v, 3, 1, 1, 1, true)));
+      convs_.push_back(
+          register_module("conv" + std::to_string(convs_.size()), MakeConv(in, v, 3, 1, 1, 1, true)));
       in = v;
     }
   }
@@ -198,8 +199,11 @@ class TvVgg16 : public ZooNet {
 
  private:
   template <class V>
-  V Drop(const V& x) { return Dropout(x, 0.5, is_training()); }
-  static constexpr int64_t kCfg[18] = {64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0};
+  V Drop(const V& x) {
+    return Dropout(x, 0.5, is_training());
+  }
+  static constexpr int64_t kCfg[18] = {64, 64,  0,   128, 128, 0,   256, 256, 256,
+                                       0,  512, 512, 512, 0,   512, 512, 512, 0};
   std::vector<torch::nn::Conv2d> convs_;
   torch::nn::Linear fc1_{nullptr}, fc2_{nullptr}, fc3_{nullptr};
 };
@@ -246,13 +250,14 @@ class TvEfficientNetB0 : public ZooNet {
     stem_ = register_module("stem", MakeConv(c, 32, 3, 2, 1));
     stem_bn_ = register_module("stem_bn", MakeBn(32));
     // expand, kernel, stride, out, layers
-    const int64_t cfg[7][5] = {{1, 3, 1, 16, 1}, {6, 3, 2, 24, 2},  {6, 5, 2, 40, 2}, {6, 3, 2, 80, 3},
+    const int64_t cfg[7][5] = {{1, 3, 1, 16, 1},  {6, 3, 2, 24, 2},  {6, 5, 2, 40, 2}, {6, 3, 2, 80, 3},
                                {6, 5, 1, 112, 3}, {6, 5, 2, 192, 4}, {6, 3, 1, 320, 1}};
     int64_t in = 32;
     for (const auto& r : cfg) {
       for (int64_t i = 0; i < r[4]; ++i) {
-        blocks_.push_back(register_module("block" + std::to_string(blocks_.size()),
-                                          std::make_shared<TvMbConv>(in, r[3], r[1], i == 0 ? r[2] : 1, r[0])));
+        blocks_.push_back(
+            register_module("block" + std::to_string(blocks_.size()),
+                            std::make_shared<TvMbConv>(in, r[3], r[1], i == 0 ? r[2] : 1, r[0])));
         in = r[3];
       }
     }
@@ -276,8 +281,10 @@ class TvEfficientNetB0 : public ZooNet {
 }  // namespace
 
 std::shared_ptr<ZooNet> MakeImagenet(const std::string& name, int64_t c) {
-  if (name == "imagenet/resnet18") return std::make_shared<TvResNet>(c, false, std::vector<int64_t>{2, 2, 2, 2});
-  if (name == "imagenet/resnet50") return std::make_shared<TvResNet>(c, true, std::vector<int64_t>{3, 4, 6, 3});
+  if (name == "imagenet/resnet18")
+    return std::make_shared<TvResNet>(c, false, std::vector<int64_t>{2, 2, 2, 2});
+  if (name == "imagenet/resnet50")
+    return std::make_shared<TvResNet>(c, true, std::vector<int64_t>{3, 4, 6, 3});
   if (name == "imagenet/mobilenet_v2") return std::make_shared<TvMobileNetV2>(c);
   if (name == "imagenet/vgg16") return std::make_shared<TvVgg16>(c);
   if (name == "imagenet/efficientnet_b0") return std::make_shared<TvEfficientNetB0>(c);

@@ -16,19 +16,50 @@
 
 namespace wattlab::zoo {
 
+// Records a top-level block's input and output as split points when the
+// symbolic pass asks for them (Tally::cuts); a block inside a block is not a
+// split point (it may sit inside a skip connection).
+class BlockScope {
+ public:
+  explicit BlockScope(const Sym& x) : t_(x.tally) {
+    if (t_ == nullptr) return;
+    if (t_->cuts != nullptr && t_->depth == 0) Record("before block", x);
+    ++t_->depth;
+  }
+  Sym Done(Sym y) {
+    if (t_ == nullptr) return y;
+    --t_->depth;
+    if (t_->cuts != nullptr && t_->depth == 0) {
+      Record("after block", y);
+      ++t_->blocks;
+    }
+    return y;
+  }
+
+ private:
+  void Record(const char* what, const Sym& x) {
+    const int64_t batch = x.dims.empty() || x.dims[0] < 1 ? 1 : x.dims[0];
+    t_->cuts->push_back({what + std::to_string(t_->blocks), x.Numel() / batch, t_->Macs()});
+  }
+  Tally* t_;
+};
+
 // Defines both Run overloads of a Block from its template Fwd.
-#define WATTLAB_ZOO_BLOCK                                                  \
-  at::Tensor Run(const at::Tensor& x) override { return Fwd(x); }         \
-  ::wattlab::zoo::Sym Run(const ::wattlab::zoo::Sym& x) override { return Fwd(x); }
+#define WATTLAB_ZOO_BLOCK                                          \
+  at::Tensor Run(const at::Tensor& x) override { return Fwd(x); }  \
+  ::wattlab::zoo::Sym Run(const ::wattlab::zoo::Sym& x) override { \
+    ::wattlab::zoo::BlockScope scope(x);                           \
+    return scope.Done(Fwd(x));                                     \
+  }
 
 // Defines both feature overloads of a ZooNet from its template Features.
-#define WATTLAB_ZOO_FEATURES                                                        \
-  at::Tensor FeaturesT(const at::Tensor& x) override { return Features(x); }        \
+#define WATTLAB_ZOO_FEATURES                                                 \
+  at::Tensor FeaturesT(const at::Tensor& x) override { return Features(x); } \
   ::wattlab::zoo::Sym FeaturesS(const ::wattlab::zoo::Sym& x) override { return Features(x); }
 
 // Defines both head overloads of a ZooNet from its template Head.
-#define WATTLAB_ZOO_HEAD                                                    \
-  at::Tensor HeadT(const at::Tensor& x) override { return Head(x); }        \
+#define WATTLAB_ZOO_HEAD                                             \
+  at::Tensor HeadT(const at::Tensor& x) override { return Head(x); } \
   ::wattlab::zoo::Sym HeadS(const ::wattlab::zoo::Sym& x) override { return Head(x); }
 
 class Block : public torch::nn::Module {
@@ -82,9 +113,9 @@ class ZooNet : public Net {
 
 // Per-file factories: nullptr when the name is not theirs. `c` is the input
 // channel count (the reference forms take 3).
-std::shared_ptr<ZooNet> MakeCifarA(const std::string& name, int64_t c);  // models_a.cc
-std::shared_ptr<ZooNet> MakeCifarB(const std::string& name, int64_t c);  // models_b.cc
-std::shared_ptr<ZooNet> MakeCifarC(const std::string& name, int64_t c);  // models_c.cc
+std::shared_ptr<ZooNet> MakeCifarA(const std::string& name, int64_t c);    // models_a.cc
+std::shared_ptr<ZooNet> MakeCifarB(const std::string& name, int64_t c);    // models_b.cc
+std::shared_ptr<ZooNet> MakeCifarC(const std::string& name, int64_t c);    // models_c.cc
 std::shared_ptr<ZooNet> MakeImagenet(const std::string& name, int64_t c);  // models_imagenet.cc
 
 // Families (families.cc); parameters already validated by zoo.cc.
@@ -97,6 +128,8 @@ std::shared_ptr<ZooNet> MakeTransformer(const Shape& input, int64_t layers, int6
 Result<std::shared_ptr<ZooNet>> BuildZooNet(const std::string& name, const Shape& input, int64_t classes);
 // The analytic counter over an already built model (zoo.cc).
 Result<ModelFacts> CountAnalyticOf(ZooNet& net, const std::string& name, const Shape& input, int64_t classes);
+// Split points of an already built model (zoo.cc).
+Result<std::vector<SplitPoint>> SplitPointsOf(ZooNet& net, const std::string& name, const Shape& input);
 
 // Shared by both counters (zoo.cc): keeps "conv" and "linear" always, drops
 // other kinds that are zero; and the MAC total (conv + linear + matmul).

@@ -20,19 +20,19 @@
 // shared between threads.
 #pragma once
 
-#include <cstdint>
-#include <map>
-#include <numeric>
-#include <stdexcept>
-#include <string>
-#include <vector>
-
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
+
+#include <cstdint>
+#include <map>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace wattlab::zoo {
 
@@ -42,11 +42,32 @@ class ShapeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A boundary between two top-level blocks seen during a symbolic pass: the
+// one tensor crossing it and the MACs (conv + linear + matmul) done before it.
+struct Cut {
+  std::string layer;  // "before block3", "after block3"
+  int64_t elements_per_sample = 0;
+  int64_t macs_before = 0;
+};
+
 // Work accumulated per kind ("conv", "linear", "matmul", "norm", "act",
-// "pool", "elementwise").
+// "pool", "elementwise"). When `cuts` is set, blocks called at the top level
+// of a model's Features record their input and output there (BlockScope in
+// net.h); nested blocks do not.
 struct Tally {
   std::map<std::string, int64_t> by_kind;
+  std::vector<Cut>* cuts = nullptr;
+  int depth = 0;       // blocks open
+  int64_t blocks = 0;  // top-level blocks finished
   void Add(const std::string& kind, int64_t n) { by_kind[kind] += n; }
+  int64_t Macs() const {
+    int64_t m = 0;
+    for (const char* k : {"conv", "linear", "matmul"}) {
+      auto it = by_kind.find(k);
+      if (it != by_kind.end()) m += it->second;
+    }
+    return m;
+  }
 };
 
 // A symbolic activation: its dims (batch first) and where its work goes.
@@ -92,8 +113,10 @@ inline Sym Conv(torch::nn::Conv2d& m, const Sym& x) {
   if (x.dim() != 4 || x.size(1) != o.in_channels()) {
     throw ShapeError("conv: expected " + std::to_string(o.in_channels()) + " input channels");
   }
-  int64_t ho = detail::OutSize(x.size(2), (*o.kernel_size())[0], (*o.stride())[0], (**pad)[0], (*o.dilation())[0], "conv");
-  int64_t wo = detail::OutSize(x.size(3), (*o.kernel_size())[1], (*o.stride())[1], (**pad)[1], (*o.dilation())[1], "conv");
+  int64_t ho = detail::OutSize(x.size(2), (*o.kernel_size())[0], (*o.stride())[0], (**pad)[0],
+                               (*o.dilation())[0], "conv");
+  int64_t wo = detail::OutSize(x.size(3), (*o.kernel_size())[1], (*o.stride())[1], (**pad)[1],
+                               (*o.dilation())[1], "conv");
   int64_t per_out = (o.in_channels() / o.groups()) * (*o.kernel_size())[0] * (*o.kernel_size())[1];
   Sym y = x.With({x.size(0), o.out_channels(), ho, wo});
   x.tally->Add("conv", y.Numel() * per_out);
@@ -142,13 +165,25 @@ inline Sym Ln(torch::nn::LayerNorm&, const Sym& x) {
 
 // ---- activations ----
 inline at::Tensor Relu(const at::Tensor& x) { return at::relu(x); }
-inline Sym Relu(const Sym& x) { x.tally->Add("act", x.Numel()); return x; }
+inline Sym Relu(const Sym& x) {
+  x.tally->Add("act", x.Numel());
+  return x;
+}
 inline at::Tensor Sigmoid(const at::Tensor& x) { return at::sigmoid(x); }
-inline Sym Sigmoid(const Sym& x) { x.tally->Add("act", x.Numel()); return x; }
+inline Sym Sigmoid(const Sym& x) {
+  x.tally->Add("act", x.Numel());
+  return x;
+}
 inline at::Tensor Gelu(const at::Tensor& x) { return at::gelu(x); }
-inline Sym Gelu(const Sym& x) { x.tally->Add("act", x.Numel()); return x; }
+inline Sym Gelu(const Sym& x) {
+  x.tally->Add("act", x.Numel());
+  return x;
+}
 inline at::Tensor Softmax(const at::Tensor& x, int64_t dim) { return at::softmax(x, dim); }
-inline Sym Softmax(const Sym& x, int64_t) { x.tally->Add("act", x.Numel()); return x; }
+inline Sym Softmax(const Sym& x, int64_t) {
+  x.tally->Add("act", x.Numel());
+  return x;
+}
 // kuangliu's swish (x * sigmoid(x)): an activation and an elementwise multiply.
 inline at::Tensor Swish(const at::Tensor& x) { return x * at::sigmoid(x); }
 inline Sym Swish(const Sym& x) {
@@ -223,7 +258,9 @@ inline Sym Mean(const Sym& x, int64_t dim) {
 }
 
 // ---- dropout: identity in eval; never counted ----
-inline at::Tensor Dropout(const at::Tensor& x, double p, bool training) { return at::dropout(x, p, training); }
+inline at::Tensor Dropout(const at::Tensor& x, double p, bool training) {
+  return at::dropout(x, p, training);
+}
 inline Sym Dropout(const Sym& x, double, bool) { return x; }
 
 // ---- free reshaping (not counted) ----
@@ -239,9 +276,7 @@ inline Sym Cat(const std::vector<Sym>& xs) {
   return y;
 }
 // Channels [from, to).
-inline at::Tensor Channels(const at::Tensor& x, int64_t from, int64_t to) {
-  return x.slice(1, from, to);
-}
+inline at::Tensor Channels(const at::Tensor& x, int64_t from, int64_t to) { return x.slice(1, from, to); }
 inline Sym Channels(const Sym& x, int64_t from, int64_t to) {
   return x.With({x.size(0), to - from, x.size(2), x.size(3)});
 }

@@ -23,44 +23,85 @@ namespace wattlab::zoo {
 namespace {
 
 enum class Rule {
-  kConv,        // out elements x weight elements per output channel
-  kLinear,      // aten::linear: out elements x in_features
-  kAddmm,       // addmm(bias, a, b): out elements x a.size(-1), as "linear"
-  kMatmul,      // mm/bmm/matmul: out elements x a.size(-1)
-  kNorm,        // out elements
-  kAct,         // out elements
-  kPoolWindow,  // out elements x kernel window
-  kPoolInput,   // input elements (adaptive / global pooling, mean)
-  kElementwise, // out elements
-  kSwallow,     // counted as nothing, but hides what it calls (dropout)
+  kConv,         // out elements x weight elements per output channel
+  kLinear,       // aten::linear: out elements x in_features
+  kAddmm,        // addmm(bias, a, b): out elements x a.size(-1), as "linear"
+  kMatmul,       // mm/bmm/matmul: out elements x a.size(-1)
+  kNorm,         // out elements
+  kAct,          // out elements
+  kPoolWindow,   // out elements x kernel window
+  kPoolInput,    // input elements (adaptive / global pooling, mean)
+  kElementwise,  // out elements
+  kSwallow,      // counted as nothing, but hides what it calls (dropout)
 };
 
 const std::unordered_map<std::string_view, Rule>& Rules() {
   static const std::unordered_map<std::string_view, Rule> kRules = {
-      {"conv1d", Rule::kConv}, {"conv2d", Rule::kConv}, {"conv3d", Rule::kConv},
-      {"convolution", Rule::kConv}, {"_convolution", Rule::kConv},
-      {"mkldnn_convolution", Rule::kConv}, {"thnn_conv2d", Rule::kConv},
+      {"conv1d", Rule::kConv},
+      {"conv2d", Rule::kConv},
+      {"conv3d", Rule::kConv},
+      {"convolution", Rule::kConv},
+      {"_convolution", Rule::kConv},
+      {"mkldnn_convolution", Rule::kConv},
+      {"thnn_conv2d", Rule::kConv},
       {"_slow_conv2d_forward", Rule::kConv},
-      {"linear", Rule::kLinear}, {"addmm", Rule::kAddmm},
-      {"matmul", Rule::kMatmul}, {"mm", Rule::kMatmul}, {"bmm", Rule::kMatmul},
-      {"batch_norm", Rule::kNorm}, {"_batch_norm_impl_index", Rule::kNorm}, {"native_batch_norm", Rule::kNorm},
-      {"layer_norm", Rule::kNorm}, {"native_layer_norm", Rule::kNorm}, {"group_norm", Rule::kNorm},
+      {"linear", Rule::kLinear},
+      {"addmm", Rule::kAddmm},
+      {"matmul", Rule::kMatmul},
+      {"mm", Rule::kMatmul},
+      {"bmm", Rule::kMatmul},
+      {"batch_norm", Rule::kNorm},
+      {"_batch_norm_impl_index", Rule::kNorm},
+      {"native_batch_norm", Rule::kNorm},
+      {"layer_norm", Rule::kNorm},
+      {"native_layer_norm", Rule::kNorm},
+      {"group_norm", Rule::kNorm},
       {"instance_norm", Rule::kNorm},
-      {"relu", Rule::kAct}, {"relu_", Rule::kAct}, {"relu6", Rule::kAct}, {"sigmoid", Rule::kAct},
-      {"sigmoid_", Rule::kAct}, {"silu", Rule::kAct}, {"silu_", Rule::kAct}, {"gelu", Rule::kAct},
-      {"tanh", Rule::kAct}, {"tanh_", Rule::kAct}, {"hardtanh", Rule::kAct}, {"hardtanh_", Rule::kAct},
-      {"hardswish", Rule::kAct}, {"hardswish_", Rule::kAct}, {"hardsigmoid", Rule::kAct},
-      {"leaky_relu", Rule::kAct}, {"leaky_relu_", Rule::kAct}, {"elu", Rule::kAct}, {"softmax", Rule::kAct},
-      {"_softmax", Rule::kAct}, {"log_softmax", Rule::kAct},
-      {"max_pool2d", Rule::kPoolWindow}, {"max_pool2d_with_indices", Rule::kPoolWindow},
-      {"avg_pool2d", Rule::kPoolWindow}, {"max_pool1d", Rule::kPoolWindow}, {"avg_pool1d", Rule::kPoolWindow},
-      {"adaptive_avg_pool2d", Rule::kPoolInput}, {"_adaptive_avg_pool2d", Rule::kPoolInput},
-      {"adaptive_max_pool2d", Rule::kPoolInput}, {"mean", Rule::kPoolInput},
-      {"add", Rule::kElementwise}, {"add_", Rule::kElementwise}, {"sub", Rule::kElementwise},
-      {"sub_", Rule::kElementwise}, {"rsub", Rule::kElementwise}, {"mul", Rule::kElementwise},
-      {"mul_", Rule::kElementwise}, {"div", Rule::kElementwise}, {"div_", Rule::kElementwise},
-      {"dropout", Rule::kSwallow}, {"dropout_", Rule::kSwallow}, {"feature_dropout", Rule::kSwallow},
-      {"feature_dropout_", Rule::kSwallow}, {"native_dropout", Rule::kSwallow}, {"alpha_dropout", Rule::kSwallow},
+      {"relu", Rule::kAct},
+      {"relu_", Rule::kAct},
+      {"relu6", Rule::kAct},
+      {"sigmoid", Rule::kAct},
+      {"sigmoid_", Rule::kAct},
+      {"silu", Rule::kAct},
+      {"silu_", Rule::kAct},
+      {"gelu", Rule::kAct},
+      {"tanh", Rule::kAct},
+      {"tanh_", Rule::kAct},
+      {"hardtanh", Rule::kAct},
+      {"hardtanh_", Rule::kAct},
+      {"hardswish", Rule::kAct},
+      {"hardswish_", Rule::kAct},
+      {"hardsigmoid", Rule::kAct},
+      {"leaky_relu", Rule::kAct},
+      {"leaky_relu_", Rule::kAct},
+      {"elu", Rule::kAct},
+      {"softmax", Rule::kAct},
+      {"_softmax", Rule::kAct},
+      {"log_softmax", Rule::kAct},
+      {"max_pool2d", Rule::kPoolWindow},
+      {"max_pool2d_with_indices", Rule::kPoolWindow},
+      {"avg_pool2d", Rule::kPoolWindow},
+      {"max_pool1d", Rule::kPoolWindow},
+      {"avg_pool1d", Rule::kPoolWindow},
+      {"adaptive_avg_pool2d", Rule::kPoolInput},
+      {"_adaptive_avg_pool2d", Rule::kPoolInput},
+      {"adaptive_max_pool2d", Rule::kPoolInput},
+      {"mean", Rule::kPoolInput},
+      {"add", Rule::kElementwise},
+      {"add_", Rule::kElementwise},
+      {"sub", Rule::kElementwise},
+      {"sub_", Rule::kElementwise},
+      {"rsub", Rule::kElementwise},
+      {"mul", Rule::kElementwise},
+      {"mul_", Rule::kElementwise},
+      {"div", Rule::kElementwise},
+      {"div_", Rule::kElementwise},
+      {"dropout", Rule::kSwallow},
+      {"dropout_", Rule::kSwallow},
+      {"feature_dropout", Rule::kSwallow},
+      {"feature_dropout_", Rule::kSwallow},
+      {"native_dropout", Rule::kSwallow},
+      {"alpha_dropout", Rule::kSwallow},
   };
   return kRules;
 }
@@ -146,12 +187,23 @@ void OnEnd(const at::RecordFunction& fn, at::ObserverContext* base) {
       if (!a.empty()) t_tally->Add("matmul", out_n * a.back());
       break;
     }
-    case Rule::kNorm: t_tally->Add("norm", out_n); break;
-    case Rule::kAct: t_tally->Add("act", out_n); break;
-    case Rule::kPoolWindow: t_tally->Add("pool", out_n * ctx->window); break;
-    case Rule::kPoolInput: t_tally->Add("pool", Numel(shape(0))); break;
-    case Rule::kElementwise: t_tally->Add("elementwise", out_n); break;
-    case Rule::kSwallow: break;
+    case Rule::kNorm:
+      t_tally->Add("norm", out_n);
+      break;
+    case Rule::kAct:
+      t_tally->Add("act", out_n);
+      break;
+    case Rule::kPoolWindow:
+      t_tally->Add("pool", out_n * ctx->window);
+      break;
+    case Rule::kPoolInput:
+      t_tally->Add("pool", Numel(shape(0)));
+      break;
+    case Rule::kElementwise:
+      t_tally->Add("elementwise", out_n);
+      break;
+    case Rule::kSwallow:
+      break;
   }
 }
 
@@ -180,7 +232,8 @@ class TraceScope {
 
 }  // namespace
 
-Result<OpCounts> CountTraced(const std::function<torch::Tensor(const torch::Tensor&)>& forward, const Shape& input) {
+Result<OpCounts> CountTraced(const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+                             const Shape& input) {
   if (input.c < 1 || input.h < 1 || input.w < 1) {
     return Status::InvalidArgument("input shape " + input.ToString() + " must have every dimension >= 1");
   }
@@ -194,7 +247,8 @@ Result<OpCounts> CountTraced(const std::function<torch::Tensor(const torch::Tens
     return Status::InvalidArgument("the forward pass failed on input 1x" + input.ToString() + ": " +
                                    e.what_without_backtrace());
   } catch (const std::exception& e) {
-    return Status::InvalidArgument("the forward pass failed on input 1x" + input.ToString() + ": " + e.what());
+    return Status::InvalidArgument("the forward pass failed on input 1x" + input.ToString() + ": " +
+                                   e.what());
   }
   OpCounts counts;
   counts.macs_by_kind = FinalizeKinds(tally.by_kind);

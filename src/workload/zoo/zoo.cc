@@ -4,9 +4,9 @@
 // exception and ShapeError is turned into a Status here.
 #include "workload/zoo/zoo.h"
 
-#include <exception>
-
 #include <c10/util/Exception.h>
+
+#include <exception>
 
 #include "catalog/catalog.h"
 #include "core/strings.h"
@@ -56,8 +56,8 @@ Result<std::shared_ptr<ZooNet>> BuildZooNet(const std::string& name, const Shape
           }
         }
       }
-      return Status::InvalidArgument("model '" + name + "' cannot take input " + input.ToString() + " (" + e.what() +
-                                     ")" + minimum);
+      return Status::InvalidArgument("model '" + name + "' cannot take input " + input.ToString() + " (" +
+                                     e.what() + ")" + minimum);
     }
     return net;
   } catch (const c10::Error& e) {
@@ -108,7 +108,8 @@ Result<ModelFacts> CountAnalytic(const std::string& name, const Shape& input, in
   return CountAnalyticOf(*net, name, input, classes);
 }
 
-Result<ModelFacts> CountAnalyticOf(ZooNet& net, const std::string& name, const Shape& input, int64_t classes) {
+Result<ModelFacts> CountAnalyticOf(ZooNet& net, const std::string& name, const Shape& input,
+                                   int64_t classes) {
   Tally tally;
   try {
     net.Describe(Sym{{1, input.c, input.h, input.w}, &tally});
@@ -125,6 +126,34 @@ Result<ModelFacts> CountAnalyticOf(ZooNet& net, const std::string& name, const S
   f.macs_per_param = f.params > 0 ? static_cast<double>(f.macs) / static_cast<double>(f.params) : 0.0;
   f.counter = "analytic";
   return f;
+}
+
+Result<std::vector<SplitPoint>> SplitPoints(const std::string& name, const Shape& input, int64_t classes) {
+  WATTLAB_ASSIGN_OR_RETURN(auto net, BuildZooNet(name, input, classes));
+  return SplitPointsOf(*net, name, input);
+}
+
+Result<std::vector<SplitPoint>> SplitPointsOf(ZooNet& net, const std::string& name, const Shape& input) {
+  std::vector<Cut> cuts;
+  Tally tally;
+  tally.cuts = &cuts;
+  try {
+    net.Describe(Sym{{1, input.c, input.h, input.w}, &tally});
+  } catch (const std::exception& e) {
+    return Status::Internal("split points of '" + name + "' failed: " + e.what());
+  }
+  const int64_t total = tally.Macs();
+  std::vector<SplitPoint> out;
+  for (const auto& c : cuts) {
+    if (c.macs_before <= 0 || c.macs_before >= total) continue;
+    // "before blockK+1" right after "after blockK" with no work between: the same cut.
+    if (!out.empty() && c.elements_per_sample == out.back().activation_elements &&
+        static_cast<double>(c.macs_before) / static_cast<double>(total) == out.back().mac_share)
+      continue;
+    out.push_back(
+        {c.layer, c.elements_per_sample, static_cast<double>(c.macs_before) / static_cast<double>(total)});
+  }
+  return out;
 }
 
 int64_t CountTrainableParams(torch::nn::Module& m) {

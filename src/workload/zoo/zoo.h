@@ -26,15 +26,15 @@
 // Only included inside src/workload/ (it exposes torch types).
 #pragma once
 
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <torch/nn/module.h>
-#include <torch/types.h>
 
 #include "wattlab/status.h"
 #include "wattlab/workload.h"
@@ -68,6 +68,15 @@ Result<std::shared_ptr<Net>> Build(const std::string& name, const Shape& input, 
 
 // Analytic counter: params + macs + macs_by_kind, counter = "analytic".
 Result<ModelFacts> CountAnalytic(const std::string& name, const Shape& input, int64_t classes);
+
+// Where `name` can be cut between top-level blocks (one tensor crossing; the
+// zoo's models chain their top-level blocks, so every block boundary
+// qualifies), from a symbolic pass: activation elements per sample and the
+// share of forward MACs before the cut. Boundaries with no MACs before them
+// (the input itself) or none after are left out, and a block's output that
+// is the next block's input appears once ("after blockK"). Models without
+// blocks (lenet, vgg16, mlp) have none.
+Result<std::vector<SplitPoint>> SplitPoints(const std::string& name, const Shape& input, int64_t classes);
 
 // Traced counter result: per-sample forward MACs and per-kind work.
 // macs_by_kind always has "conv" and "linear"; "matmul" when nonzero; "norm",

@@ -4,6 +4,8 @@
 // spread of family specs, hand-computed MACs for single layers, known MAC
 // figures, and bad input.
 // Each model is built once (the parameterised test does all checks on it).
+#include "workload/zoo/zoo.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,7 +13,6 @@
 
 #include "catalog/catalog.h"
 #include "workload/zoo/net.h"
-#include "workload/zoo/zoo.h"
 
 namespace wattlab::zoo {
 namespace {
@@ -56,7 +57,8 @@ void CheckModel(const Case& c) {
   auto analytic = CountAnalyticOf(**net, c.name, c.input, c.classes);
   ASSERT_TRUE(analytic.ok()) << analytic.status().ToString();
   const auto& models = Reference().at("models");
-  if (models.contains(c.name) && c.input == NativeInput(c.name).value() && c.classes == NativeClasses(c.name)) {
+  if (models.contains(c.name) && c.input == NativeInput(c.name).value() &&
+      c.classes == NativeClasses(c.name)) {
     const auto& ref = models.at(c.name);
     EXPECT_EQ(analytic->params, ref.at("params").get<int64_t>()) << ref.value("source", "");
     if (ref.contains("conv_macs")) {
@@ -234,19 +236,19 @@ TEST(Counting, AttentionBlockByHand) {
   auto f = CountAnalytic(name, {3, 4, 4}, 10);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   const int64_t S = 4, D = 8, H = 2, dh = 4, P = 12;
-  const int64_t linear = S * P * D            // patch embedding
-                         + S * D * 3 * D      // qkv
-                         + S * D * D          // output projection
-                         + S * D * 4 * D * 2  // MLP
-                         + D * 10;            // head
-  const int64_t matmul = H * S * S * dh * 2;  // QK^T and AV
+  const int64_t linear = S * P * D                  // patch embedding
+                         + S * D * 3 * D            // qkv
+                         + S * D * D                // output projection
+                         + S * D * 4 * D * 2        // MLP
+                         + D * 10;                  // head
+  const int64_t matmul = H * S * S * dh * 2;        // QK^T and AV
   EXPECT_EQ(f->macs_by_kind.at("linear"), linear);  // 3,536
   EXPECT_EQ(f->macs_by_kind.at("matmul"), matmul);  // 256
   EXPECT_EQ(f->macs, linear + matmul);
-  EXPECT_EQ(f->macs_by_kind.at("norm"), 3 * S * D);                 // two pre-norms + final
-  EXPECT_EQ(f->macs_by_kind.at("act"), H * S * S + S * 4 * D);      // softmax + GELU
+  EXPECT_EQ(f->macs_by_kind.at("norm"), 3 * S * D);                             // two pre-norms + final
+  EXPECT_EQ(f->macs_by_kind.at("act"), H * S * S + S * 4 * D);                  // softmax + GELU
   EXPECT_EQ(f->macs_by_kind.at("elementwise"), S * D + H * S * S + 2 * S * D);  // pos, scale, residuals
-  EXPECT_EQ(f->macs_by_kind.at("pool"), S * D);                     // mean over tokens
+  EXPECT_EQ(f->macs_by_kind.at("pool"), S * D);                                 // mean over tokens
 }
 
 // ---- known figures ----
@@ -324,10 +326,60 @@ TEST(BadInput, FamilySpecErrors) {
   EXPECT_NE(msg("mlp:depth=2,width=8,height=3").find("unknown key 'height'"), std::string::npos);
   EXPECT_NE(msg("mlp:depth=0,width=8").find("between 1 and"), std::string::npos);
   EXPECT_NE(msg("resnet:depth=21,width=16").find("6n+2"), std::string::npos);
-  EXPECT_NE(msg("transformer:layers=2,d_model=30,heads=4,seq=16").find("divisible by heads"), std::string::npos);
+  EXPECT_NE(msg("transformer:layers=2,d_model=30,heads=4,seq=16").find("divisible by heads"),
+            std::string::npos);
   EXPECT_NE(msg("transformer:layers=2,d_model=32,heads=4,seq=15").find("square number"), std::string::npos);
   EXPECT_NE(msg("transformer:layers=2,d_model=32,heads=4").find("missing seq"), std::string::npos);
   EXPECT_NE(msg("cnn:depth=3").find("unknown model"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wattlab::zoo
+
+namespace wattlab::zoo {
+namespace {
+
+// ---- split points (wattlab place) ----------------------------------------------
+
+TEST(SplitPoints, MobileNetV2BlockBoundaries) {
+  auto sp = SplitPoints("mobilenetv2", Shape{3, 32, 32}, 10);
+  ASSERT_TRUE(sp.ok()) << sp.status().message();
+  // The stem's output, then the output of each of the 17 inverted blocks
+  // (CIFAR strides: 32x32 until the third stage).
+  const std::vector<int64_t> want = {32 * 32 * 32,                                          // before block0
+                                     16 * 32 * 32,                                          // block0
+                                     24 * 32 * 32, 24 * 32 * 32,                            // blocks 1-2
+                                     32 * 16 * 16, 32 * 16 * 16, 32 * 16 * 16,              // 3-5
+                                     64 * 8 * 8,   64 * 8 * 8,   64 * 8 * 8,   64 * 8 * 8,  // 6-9
+                                     96 * 8 * 8,   96 * 8 * 8,   96 * 8 * 8,                // 10-12
+                                     160 * 4 * 4,  160 * 4 * 4,  160 * 4 * 4,               // 13-15
+                                     320 * 4 * 4};                                          // 16
+  ASSERT_EQ(sp->size(), want.size());
+  EXPECT_EQ((*sp)[0].layer, "before block0");
+  EXPECT_EQ((*sp)[1].layer, "after block0");
+  EXPECT_EQ(sp->back().layer, "after block16");
+  double prev = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ((*sp)[i].activation_elements, want[i]) << (*sp)[i].layer;
+    EXPECT_GT((*sp)[i].mac_share, prev) << (*sp)[i].layer;
+    EXPECT_LT((*sp)[i].mac_share, 1.0);
+    prev = (*sp)[i].mac_share;
+  }
+  // The stem: a 3x3 conv 3 -> 32 at 32x32 over the model's MACs.
+  auto facts = CountAnalytic("mobilenetv2", Shape{3, 32, 32}, 10);
+  ASSERT_TRUE(facts.ok());
+  EXPECT_DOUBLE_EQ((*sp)[0].mac_share,
+                   static_cast<double>(32 * 32 * 32 * 27) / static_cast<double>(facts->macs));
+}
+
+TEST(SplitPoints, ModelsWithoutBlocksHaveNone) {
+  auto lenet = SplitPoints("lenet", Shape{3, 32, 32}, 10);
+  ASSERT_TRUE(lenet.ok());
+  EXPECT_TRUE(lenet->empty());
+  auto resnet = SplitPoints("resnet:depth=8,width=8", Shape{3, 32, 32}, 10);
+  ASSERT_TRUE(resnet.ok());
+  ASSERT_EQ(resnet->size(), 4u);  // the stem's output and after each of the 3 basic blocks
+  EXPECT_EQ((*resnet)[3].activation_elements, 32 * 8 * 8);
 }
 
 }  // namespace
