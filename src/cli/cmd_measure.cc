@@ -118,7 +118,9 @@ std::string Human(const WindowResult& r, int exit_code, const std::vector<std::s
       if (x.energy_above_idle_j) {
         const ShownAboveIdle shown = ShowAboveIdle(x.energy_j, *x.energy_above_idle_j);
         v += " (" + FormatFixed(shown.value_j, 3) + " J above idle" +
-             (shown.below_idle_j > 0 ? ", " + FormatFixed(shown.below_idle_j, 3) + " J below the baseline" : "") + ")";
+             (shown.below_idle_j > 0 ? ", " + FormatFixed(shown.below_idle_j, 3) + " J below the baseline"
+                                     : "") +
+             ")";
       }
       if (w.samples_reported) {
         v += ", " + std::to_string(w.samples) + " samples";
