@@ -115,7 +115,13 @@ std::string Human(const WindowResult& r, int exit_code, const std::vector<std::s
       const WindowResult& x = w.result;
       std::string v = "at " + FormatFixed(x.start_s, 3) + " s, " + FormatFixed(x.duration_s, 3) + " s, " +
                       FormatFixed(x.energy_j, 3) + " J";
-      if (x.energy_above_idle_j) v += " (" + FormatFixed(*x.energy_above_idle_j, 3) + " J above idle)";
+      if (x.energy_above_idle_j) {
+        const ShownAboveIdle shown = ShowAboveIdle(x.energy_j, *x.energy_above_idle_j);
+        v += " (" + FormatFixed(shown.value_j, 3) + " J above idle" +
+             (shown.below_idle_j > 0 ? ", " + FormatFixed(shown.below_idle_j, 3) + " J below the baseline"
+                                     : "") +
+             ")";
+      }
       if (w.samples_reported) {
         v += ", " + std::to_string(w.samples) + " samples";
         if (w.samples > 0)
@@ -320,7 +326,10 @@ int Measure::Run(const std::vector<std::string>& command) {
         CodeCarbonForCommand(env.get(), *result, start_unix_s + result->start_s + result->duration_s,
                              begin_unix_s, project, intensity, pue);
     Status cs = AppendCodeCarbonCsv(env.get(), codecarbon_csv, {row});
-    if (!cs.ok()) std::fprintf(stderr, "wattlab measure: --codecarbon-csv: %s\n", cs.message().c_str());
+    if (!cs.ok()) {
+      lost = true;  // checked before the command ran: a failure now is lost output a script must see
+      std::fprintf(stderr, "wattlab measure: --codecarbon-csv: %s\n", cs.message().c_str());
+    }
   }
   if (output.empty()) {
     std::fputs(summary.c_str(), stderr);

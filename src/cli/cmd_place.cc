@@ -13,6 +13,7 @@
 #include "catalog/catalog.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "core/energy_basis.h"
 #include "core/strings.h"
 #include "platform/plugin.h"
 #include "store/store.h"
@@ -166,8 +167,9 @@ CommandFn AddPlace(CLI::App* root) {
   AddNumber(p, "--cloud-energy-j", &c->cloud_energy_j, Range::AtLeast(0), "J",
             "the server's compute energy per request (before PUE) instead of --cloud-db");
   AddChoice(
-      p, "--energy", &c->energy, {"above-idle", "total"},
-      "energy per sample from energy_above_idle_j or energy_j (default: above idle when every run has it)");
+      p, "--energy", &c->energy, EnergyBasisChoices(),
+      "energy per sample from energy_above_idle_j or energy_j; auto (default): above idle unless an idle "
+      "baseline of either database was measured busy (or a run has none), then total for both");
   AddNumber(p, "--requests-per-day", &c->requests_per_day, Range::AtLeast(0), "N",
             "requests per day: shares the radio tail and scales carbon to a year (default 10000)");
   AddNumber(p, "--input-bytes-per-element", &c->input_bytes_per_element, Range::Above(0), "B",
@@ -197,12 +199,25 @@ CommandFn AddPlace(CLI::App* root) {
 
 namespace {
 
-Result<analysis::RequestEnergy> ComputeEnergy(Env* env, const std::string& flag_db, const std::string& db,
-                                              const std::string& flag_j, const std::optional<double>& j,
-                                              const std::string& model,
-                                              std::optional<analysis::EnergyBasis> basis) {
+// One side's rows: from its database, or none when its energy is given.
+Result<std::vector<RunRow>> LoadSide(Env* env, const std::string& flag_db, const std::string& db,
+                                     const std::string& flag_j, const std::optional<double>& j) {
   if (db.empty() == !j.has_value())
     return Status::InvalidArgument("give either " + flag_db + " FILE or " + flag_j + " J (exactly one)");
+  if (j) return std::vector<RunRow>{};
+  auto store = Store::Open(env, db, OpenMode::kReadOnly);
+  if (!store.ok()) return store.status().WithContext(flag_db + " " + db);
+  if (!(*store)->notice().empty())
+    std::fprintf(stderr, "wattlab place: note: %s\n", (*store)->notice().c_str());
+  auto rows = (*store)->ReadRows("");
+  if (!rows.ok()) return rows.status().WithContext(flag_db + " " + db);
+  return rows;
+}
+
+Result<analysis::RequestEnergy> ComputeEnergy(const std::vector<RunRow>& rows, const std::string& flag_db,
+                                              const std::string& db, const std::string& flag_j,
+                                              const std::optional<double>& j, const std::string& model,
+                                              analysis::EnergyBasis basis) {
   if (j) {
     analysis::RequestEnergy e;
     e.energy_j = *j;
@@ -210,11 +225,7 @@ Result<analysis::RequestEnergy> ComputeEnergy(Env* env, const std::string& flag_
     e.source = flag_j;
     return e;
   }
-  auto store = Store::Open(env, db, OpenMode::kReadOnly);
-  if (!store.ok()) return store.status().WithContext(flag_db + " " + db);
-  auto rows = (*store)->ReadRows("");
-  if (!rows.ok()) return rows.status().WithContext(flag_db + " " + db);
-  return analysis::EnergyPerRequestFromRows(*rows, model, basis, flag_db + " " + db);
+  return analysis::EnergyPerRequestFromRows(rows, model, basis, flag_db + " " + db);
 }
 
 }  // namespace
@@ -224,11 +235,19 @@ int Place::Run() {
   if (model.empty()) return ReportError(cmd, Status::InvalidArgument("--model NAME is required"));
   if (link.empty())
     return ReportError(cmd, Status::InvalidArgument("--link LINK is required (ethernet, wifi, lte, 5g)"));
-  std::optional<analysis::EnergyBasis> basis;
-  if (energy == "above-idle") basis = analysis::EnergyBasis::kAboveIdle;
-  if (energy == "total") basis = analysis::EnergyBasis::kTotal;
-
   std::unique_ptr<Env> env = OpenDefaultEnv();
+  // One basis for both sides, chosen once over both databases
+  // (core/energy_basis.h), so edge and cloud are compared like for like.
+  auto edge_rows = LoadSide(env.get(), "--edge-db", edge_db, "--edge-energy-j", edge_energy_j);
+  if (!edge_rows.ok()) return ReportError(cmd, edge_rows.status());
+  auto cloud_rows = LoadSide(env.get(), "--cloud-db", cloud_db, "--cloud-energy-j", cloud_energy_j);
+  if (!cloud_rows.ok()) return ReportError(cmd, cloud_rows.status());
+  std::vector<RunRow> all = *edge_rows;
+  all.insert(all.end(), cloud_rows->begin(), cloud_rows->end());
+  const EnergyBasisChoice choice = ChooseEnergyBasis(
+      ParseEnergyBasisRequest(energy.empty() ? "auto" : energy).value_or(EnergyBasisRequest::kAuto), all);
+  const analysis::EnergyBasis basis = choice.basis;
+
   analysis::PlacementProfile prof = analysis::BuiltinPlacementProfile();
   if (!profile.empty()) {
     auto text = env->ReadFile(profile);
@@ -246,11 +265,11 @@ int Place::Run() {
   in.requests_per_day = requests_per_day;
   in.activation_bytes_per_element = activation_bytes_per_element;
 
-  auto edge = ComputeEnergy(env.get(), "--edge-db", edge_db, "--edge-energy-j", edge_energy_j, model, basis);
+  auto edge = ComputeEnergy(*edge_rows, "--edge-db", edge_db, "--edge-energy-j", edge_energy_j, model, basis);
   if (!edge.ok()) return ReportError(cmd, edge.status());
   in.edge = *edge;
   auto server =
-      ComputeEnergy(env.get(), "--cloud-db", cloud_db, "--cloud-energy-j", cloud_energy_j, model, basis);
+      ComputeEnergy(*cloud_rows, "--cloud-db", cloud_db, "--cloud-energy-j", cloud_energy_j, model, basis);
   if (!server.ok()) return ReportError(cmd, server.status());
   in.server = *server;
 
@@ -335,9 +354,17 @@ int Place::Run() {
   auto r = analysis::Place(in);
   if (!r.ok()) return ReportError(cmd, r.status());
   if (json) {
-    std::cout << analysis::ToJson(*r).dump(2) << "\n";
+    auto j = analysis::ToJson(*r);
+    if (!all.empty()) {
+      j["energy_basis"] = EnergyBasisName(choice.basis);
+      j["energy_basis_reason"] = choice.reason;
+    }
+    std::cout << j.dump(2) << "\n";
   } else {
     PrintText(*r);
+    if (!all.empty())
+      std::printf("  energy basis: %s for both sides (%s)\n", EnergyBasisName(choice.basis),
+                  choice.reason.c_str());
   }
   return kExitOk;
 }
