@@ -25,7 +25,9 @@ std::vector<double> LadderTargets(double step) {
   for (int i = 0;; ++i) {
     // Rounded to 1e-9 so that 3 x 0.1 is the 0.3 a user reads.
     const double v = std::round(i * step * 1e9) / 1e9;
-    if (v >= 1 - 1e-9) break;
+    // A target closer to 1 than half a step would be a step whose load
+    // noise alone can undo the rise to 1: 1 takes its place.
+    if (1 - v < step / 2 - 1e-9) break;
     t.push_back(v);
   }
   t.push_back(1.0);

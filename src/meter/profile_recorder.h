@@ -76,8 +76,9 @@ struct LoadLadderResult {
   std::string refusal;
 };
 
-// 0, step, 2 step, ..., 1 (1 is always the last target, even when step does
-// not divide it). REQUIRES: kProfileStepMin <= step <= 1.
+// 0, step, 2 step, ..., 1: 1 is always the last target, even when step does
+// not divide it, and a multiple of step closer to 1 than step / 2 is left
+// out (0.3: 0, 0.3, 0.6, 1). REQUIRES: kProfileStepMin <= step <= 1.
 std::vector<double> LadderTargets(double step);
 
 // Runs the ladder: one MeasureStep per target, on_step called after each.

@@ -61,7 +61,10 @@ TEST(ProfileRecorderTest, LadderTargets) {
   auto t = LadderTargets(0.1);
   ASSERT_EQ(t.size(), 11u);
   for (int i = 0; i <= 10; ++i) EXPECT_EQ(t[i], i / 10.0) << i;  // 3 x 0.1 is the 0.3 a user reads
-  EXPECT_EQ(LadderTargets(0.3), (std::vector<double>{0, 0.3, 0.6, 0.9, 1}));
+  // 0.9 would sit 0.1 below 1, under half a step: left out.
+  EXPECT_EQ(LadderTargets(0.3), (std::vector<double>{0, 0.3, 0.6, 1}));
+  EXPECT_EQ(LadderTargets(0.4), (std::vector<double>{0, 0.4, 0.8, 1}));
+  EXPECT_EQ(LadderTargets(0.33), (std::vector<double>{0, 0.33, 0.66, 1}));
   EXPECT_EQ(LadderTargets(0.25), (std::vector<double>{0, 0.25, 0.5, 0.75, 1}));
   EXPECT_EQ(LadderTargets(1), (std::vector<double>{0, 1}));
   EXPECT_EQ(LadderTargets(0.01).size(), 101u);
