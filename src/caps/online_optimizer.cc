@@ -74,8 +74,8 @@ class OnlinePowerLimitOptimizer::Engine : public WorkloadEngine {
   OnlinePowerLimitOptimizer* driver_;
 };
 
-Result<std::unique_ptr<OnlinePowerLimitOptimizer>> OnlinePowerLimitOptimizer::Open(Env* env, Meter* meter,
-                                                                                   OnlineOptimizerConfig config) {
+Result<std::unique_ptr<OnlinePowerLimitOptimizer>> OnlinePowerLimitOptimizer::Open(
+    Env* env, Meter* meter, OnlineOptimizerConfig config) {
   WATTLAB_RETURN_IF_ERROR(ValidateOptimizerOptions(config.options));
   Knobs knobs = ReadKnobs(env, config.caps);
   const std::string refusal = "--power-limit-optimizer needs a GPU whose power limit this process may set";
@@ -103,8 +103,8 @@ Result<std::unique_ptr<OnlinePowerLimitOptimizer>> OnlinePowerLimitOptimizer::Op
     first = false;
   }
   if (!why.empty())
-    return Status::NotSupported(refusal + "; every GPU gets the same limit, and not every one may be set: " +
-                                Join(why, "; "));
+    return Status::NotSupported(
+        refusal + "; every GPU gets the same limit, and not every one may be set: " + Join(why, "; "));
   if (hi < lo)
     return Status::NotSupported("the GPUs' power-limit ranges do not overlap (highest minimum " +
                                 FormatDouble(lo) + " W, lowest maximum " + FormatDouble(hi) +
@@ -144,7 +144,8 @@ void OnlinePowerLimitOptimizer::Fail(const Status& st) {
 Status OnlinePowerLimitOptimizer::Apply(double watts) {
   if (applied_w_ && *applied_w_ == watts) return Status::Ok();
   Status st = session_->SetGpuPowerLimit(watts, report_.gpus);
-  if (!st.ok()) return st.WithContext("power-limit optimiser: setting the GPU limit to " + FormatDouble(watts) + " W");
+  if (!st.ok())
+    return st.WithContext("power-limit optimiser: setting the GPU limit to " + FormatDouble(watts) + " W");
   applied_w_ = watts;
   return Status::Ok();
 }
@@ -153,7 +154,8 @@ void OnlinePowerLimitOptimizer::OnTrainBegin() {
   if (!error_.ok()) return;
   // The first candidate (the maximum) holds through the warm-up.
   if (Status st = Apply(optimizer_.limit_w()); !st.ok()) return Fail(st);
-  if (optimizer_.phase() != PowerLimitOptimizer::Phase::kDone) step_window_ = meter_->BeginWindow("power-limit step");
+  if (optimizer_.phase() != PowerLimitOptimizer::Phase::kDone)
+    step_window_ = meter_->BeginWindow("power-limit step");
 }
 
 void OnlinePowerLimitOptimizer::OnStep() {
@@ -170,7 +172,8 @@ void OnlinePowerLimitOptimizer::OnStep() {
   if (changed) {
     if (Status st = Apply(optimizer_.limit_w()); !st.ok()) return Fail(st);
   }
-  if (optimizer_.phase() != PowerLimitOptimizer::Phase::kDone) step_window_ = meter_->BeginWindow("power-limit step");
+  if (optimizer_.phase() != PowerLimitOptimizer::Phase::kDone)
+    step_window_ = meter_->BeginWindow("power-limit step");
 }
 
 void OnlinePowerLimitOptimizer::OnTrainEnd() {

@@ -51,18 +51,18 @@ struct OnlineOptimizerConfig {
 
 // Everything the run's JSON and the database keep about the optimiser.
 struct OnlineOptimizerReport {
-  std::string objective;             // OptimizerObjective::ToString()
-  std::vector<int> gpus;             // the GPUs capped (NVML indices)
-  std::vector<double> original_w;    // each GPU's limit found before (same order)
-  double min_w = 0, max_w = 0;       // the candidate range
-  double p_max_w = 0;                // cost:ETA's P_max
+  std::string objective;           // OptimizerObjective::ToString()
+  std::vector<int> gpus;           // the GPUs capped (NVML indices)
+  std::vector<double> original_w;  // each GPU's limit found before (same order)
+  double min_w = 0, max_w = 0;     // the candidate range
+  double p_max_w = 0;              // cost:ETA's P_max
   OptimizerOptions options;
-  std::string phase;                 // "warmup", "profiling", "done": where the run ended
+  std::string phase;  // "warmup", "profiling", "done": where the run ended
   std::vector<CandidateResult> candidates;
   std::optional<double> chosen_limit_w;
-  int64_t steps_at_chosen = 0;       // training steps run at the chosen limit after profiling
-  bool restored = false;             // every original limit put back
-  std::string restore_error;         // why not, when not
+  int64_t steps_at_chosen = 0;  // training steps run at the chosen limit after profiling
+  bool restored = false;        // every original limit put back
+  std::string restore_error;    // why not, when not
 };
 
 class OnlinePowerLimitOptimizer {

@@ -97,7 +97,8 @@ Status ValidateOptimizerOptions(const OptimizerOptions& o) {
   if (o.warmup_steps < 0) return Status::InvalidArgument("power-limit warm-up steps must be 0 or more");
   if (o.settle_steps < 0) return Status::InvalidArgument("power-limit settle steps must be 0 or more");
   if (o.min_steps < 2)
-    return Status::InvalidArgument("power-limit minimum steps per candidate must be at least 2 (a spread needs two)");
+    return Status::InvalidArgument(
+        "power-limit minimum steps per candidate must be at least 2 (a spread needs two)");
   if (o.max_steps < o.min_steps)
     return Status::InvalidArgument("power-limit maximum steps per candidate (" + std::to_string(o.max_steps) +
                                    ") must be at least the minimum (" + std::to_string(o.min_steps) + ")");
@@ -110,8 +111,8 @@ Status ValidateOptimizerOptions(const OptimizerOptions& o) {
 
 Result<std::vector<double>> CandidateLimits(double min_w, double max_w, double step_w) {
   if (!(min_w > 0) || !(max_w >= min_w) || !std::isfinite(max_w))
-    return Status::InvalidArgument("a power-limit range needs 0 < minimum <= maximum, got " + FormatDouble(min_w) +
-                                   " to " + FormatDouble(max_w) + " W");
+    return Status::InvalidArgument("a power-limit range needs 0 < minimum <= maximum, got " +
+                                   FormatDouble(min_w) + " to " + FormatDouble(max_w) + " W");
   if (!(step_w > 0) || !std::isfinite(step_w))
     return Status::InvalidArgument("--power-limit-step-w must be a positive number of watts");
   std::vector<double> out;

@@ -55,12 +55,12 @@ struct OptimizerObjective {
 Result<OptimizerObjective> ParseObjective(const std::string& text);
 
 struct OptimizerOptions {
-  int64_t warmup_steps = 10;    // Zeus's warm-up
-  int64_t settle_steps = 1;     // not counted after each limit change
-  int64_t min_steps = 10;       // counted steps per candidate, at least
-  int64_t max_steps = 100;      // ... and at most
+  int64_t warmup_steps = 10;     // Zeus's warm-up
+  int64_t settle_steps = 1;      // not counted after each limit change
+  int64_t min_steps = 10;        // counted steps per candidate, at least
+  int64_t max_steps = 100;       // ... and at most
   double rel_half_width = 0.02;  // ±2%
-  double step_w = 25;           // between candidates
+  double step_w = 25;            // between candidates
 };
 
 // InvalidArgument when an option is out of its range (negative counts,
@@ -85,9 +85,9 @@ double StudentT95(int64_t dof);
 
 struct CandidateResult {
   double limit_w = 0;
-  int64_t steps = 0;          // counted steps
-  int64_t dropped_steps = 0;  // measurements that were not usable
-  double mean_step_s = 0, step_s_half_width = 0;                  // ± in s
+  int64_t steps = 0;                                            // counted steps
+  int64_t dropped_steps = 0;                                    // measurements that were not usable
+  double mean_step_s = 0, step_s_half_width = 0;                // ± in s
   double mean_step_energy_j = 0, step_energy_half_width_j = 0;  // ± in J
   bool converged = false;  // both known to ±rel_half_width when profiling stopped
   bool finished = false;   // profiling of this candidate is over
@@ -130,9 +130,9 @@ class PowerLimitOptimizer {
   double p_max_w_ = 0;
   Phase phase_ = Phase::kWarmup;
   std::vector<CandidateResult> candidates_;
-  size_t current_ = 0;          // candidate being profiled
-  int64_t warm_done_ = 0;       // warm-up steps seen
-  int64_t settle_left_ = 0;     // steps still to skip after the last change
+  size_t current_ = 0;                        // candidate being profiled
+  int64_t warm_done_ = 0;                     // warm-up steps seen
+  int64_t settle_left_ = 0;                   // steps still to skip after the last change
   std::vector<double> times_s_, energies_j_;  // counted steps of the current candidate
   std::optional<size_t> chosen_;
 };

@@ -233,8 +233,9 @@ TEST(OptimizerStopping, NoisyMeasurementsStopAtTwoPercent) {
     EXPECT_LE(c.step_energy_half_width_j, 0.02 * c.mean_step_energy_j) << c.limit_w;
     // One step fewer would not have been enough for at least one of the two
     // (the rule stops at the first step it is met): the half-widths sit near 2%.
-    EXPECT_GT(std::max(c.step_s_half_width / c.mean_step_s, c.step_energy_half_width_j / c.mean_step_energy_j),
-              0.012)
+    EXPECT_GT(
+        std::max(c.step_s_half_width / c.mean_step_s, c.step_energy_half_width_j / c.mean_step_energy_j),
+        0.012)
         << c.limit_w;
   }
   // The candidates differ by less than the noise can resolve near the optimum;
@@ -361,7 +362,8 @@ class LoopEngine : public WorkloadEngine {
     obs->OnPhaseBegin("train");
     int64_t s = 0;
     for (; s < steps; ++s) {
-      if (obs->ShouldStop()) return Status::Interrupted("stopped on request after " + std::to_string(s) + " steps");
+      if (obs->ShouldStop())
+        return Status::Interrupted("stopped on request after " + std::to_string(s) + " steps");
       if (throw_at && s + 1 == throw_at) throw std::runtime_error("boom");
       obs->OnStepEnd(s + 1, 1, 0.5);
     }
@@ -405,7 +407,8 @@ class OnlineOptimizerTest : public ::testing::Test {
     meter_ = std::make_unique<DeviceMeter>(limits_);
   }
   void TearDown() override {
-    for (const char* v : {"FAKE_NVML_GPUS", "FAKE_NVML_LIMITS_FILE", "FAKE_NVML_SET_FAIL_GPU", "FAKE_NVML_SET_RC"})
+    for (const char* v :
+         {"FAKE_NVML_GPUS", "FAKE_NVML_LIMITS_FILE", "FAKE_NVML_SET_FAIL_GPU", "FAKE_NVML_SET_RC"})
       unsetenv(v);
     fs::remove_all(dir_);
   }
