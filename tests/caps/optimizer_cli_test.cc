@@ -198,6 +198,8 @@ TEST_F(OptimizerCli, NoSettableGpuRefusesWithExitTwo) {
   EXPECT_FALSE(fs::exists(journal_));
 }
 
+#endif  // !OPTIMIZER_TORCH_PLUGIN
+
 // The run itself; with OPTIMIZER_TORCH_PLUGIN, LeNet through libtorch.
 void ExpectOptimisedRun(const Ran& r, const fs::path& journal, const std::string& limits, int64_t steps) {
   ASSERT_EQ(r.rc, 0) << r.err;
@@ -237,6 +239,7 @@ void ExpectOptimisedRun(const Ran& r, const fs::path& journal, const std::string
   EXPECT_FALSE(fs::exists(journal));
 }
 
+#ifndef OPTIMIZER_TORCH_PLUGIN
 TEST_F(OptimizerCli, ProfilesEveryCandidateChoosesAndRestores) {
   Ran r = Wattlab(Train(Plus({"--steps", "30", "--json", "--power-limit-optimizer", "energy"}, kQuick)));
   ExpectOptimisedRun(r, journal_, GpuLimits(), 30);
