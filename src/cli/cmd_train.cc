@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/workload_cli.h"
 #include "core/strings.h"
+#include "store/store.h"
 
 namespace wattlab::cli {
 
@@ -26,6 +27,7 @@ struct Train {
   double idle_s = 2;
   bool json = false, no_eval = false;
   MeterFlags meter_flags;
+  std::string db, study = "train";  // --db, --study
   // --power-limit-optimizer and its knobs (caps/optimizer.h has the defaults).
   std::string plo_objective;
   caps::OptimizerOptions plo;
@@ -102,6 +104,96 @@ void PrintOptimizer(const caps::OnlineOptimizerReport& r) {
               Join(orig, ", ").c_str());
 }
 
+// One measured window as a stored row (window "full"), with its extra and
+// per-domain energies, as the study runner stores a full-length run.
+void AddFullWindow(RunRecord& rec, const TrainConfig& cfg, const ModelFacts& f, const MeteredWindow& mw,
+                   std::optional<int64_t> steps, std::optional<double> accuracy) {
+  const WindowResult& w = mw.result;
+  RunRow row;
+  row.phase = mw.name;
+  row.window = "full";
+  row.batch_size = cfg.batch_size;
+  row.threads = cfg.threads;
+  row.precision = cfg.precision;
+  row.params = f.params;
+  row.macs = f.macs;
+  row.macs_per_param = f.macs_per_param;
+  row.steps = steps;
+  row.samples = mw.samples;
+  row.duration_s = w.duration_s;
+  row.energy_j = w.energy_j;
+  row.energy_above_idle_j = w.energy_above_idle_j;
+  if (w.energy_above_idle_j) row.idle_busy = w.idle_busy;
+  if (w.cpu_util > 0) row.cpu_util = w.cpu_util;
+  row.source = Join(w.sources, "+");
+  row.estimated = w.estimated;
+  row.accuracy = accuracy;
+  rec.rows.push_back(row);
+  rec.extras.push_back(WindowExtra{std::nullopt, w.idle_power_w, w.mean_power_w, w.samples});
+  for (const auto& d : w.domains)
+    rec.domains.push_back({mw.name, "full", d.name, d.source, ComponentName(d.component), d.in_total,
+                           d.estimated, d.energy_j, d.mean_power_w});
+}
+
+// --db: the run as the next run of the study (created when new): its
+// train/full and eval/full rows, the idle baseline it measured, and the
+// optimiser's candidates (power_limit_candidates).
+Result<int64_t> StoreRun(MeteredSession& s, const std::string& db, const std::string& study,
+                         const TrainConfig& cfg, const nlohmann::json& config_json, const TrainResult& r,
+                         const MeteredRun& run, const std::optional<caps::OnlineOptimizerReport>& plo,
+                         double started_unix_s) {
+  Env* env = s.env.get();
+  WATTLAB_ASSIGN_OR_RETURN(auto lock, LockStudy(env, db, study));
+  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(env, db, OpenMode::kCreate));
+  WATTLAB_ASSIGN_OR_RETURN(auto existing, store->ReadStudy(study));
+  StudyInfo info = CollectStudyContext(env, *s.meter, *s.engine, WattlabVersion());
+  info.name = study;
+  info.started_at_unix_s = existing ? existing->started_at_unix_s : started_unix_s;
+  WATTLAB_RETURN_IF_ERROR(store->UpsertStudy(info));
+  if (s.context.idle_power_w && s.context.idle_measured_s > 0)
+    WATTLAB_RETURN_IF_ERROR(
+        store->AddIdleBaseline(study, IdleBaselineRecord{started_unix_s, *s.context.idle_power_w,
+                                                         s.context.idle_cpu_util, s.context.idle_busy}));
+  WATTLAB_ASSIGN_OR_RETURN(std::set<int64_t> ids, store->CompletedRunIds(study));
+  RunRecord rec;
+  rec.study = study;
+  rec.run_id = ids.empty() ? 1 : *ids.rbegin() + 1;
+  // One configuration per run: `train` runs are not repetitions of a plan.
+  rec.config_id = "train-" + std::to_string(rec.run_id);
+  rec.model = r.model.name;
+  rec.config_json = config_json.dump();
+  rec.facts_json = ModelJson(r.model).dump();
+  rec.started_at_unix_s = started_unix_s;
+  rec.finished_at_unix_s = env->NowWallSeconds();
+  rec.step_loss = r.step_loss;
+  for (const auto& w : run.phases()) {
+    if (w.name == "train") AddFullWindow(rec, cfg, r.model, w, r.steps, r.accuracy);
+    if (w.name == "eval") AddFullWindow(rec, cfg, r.model, w, std::nullopt, r.accuracy);
+  }
+  if (plo) {
+    for (const caps::CandidateResult& c : plo->candidates) {
+      if (c.steps == 0 && !c.finished) continue;
+      PowerLimitCandidateRow row;
+      row.limit_w = c.limit_w;
+      row.objective = plo->objective;
+      row.steps = c.steps;
+      row.dropped_steps = c.dropped_steps;
+      row.mean_step_s = c.mean_step_s;
+      row.step_s_half_width = c.step_s_half_width;
+      row.step_energy_j = c.mean_step_energy_j;
+      row.step_energy_half_width_j = c.step_energy_half_width_j;
+      row.converged = c.converged;
+      row.eligible = c.eligible;
+      row.objective_value = c.objective;
+      row.chosen = plo->chosen_limit_w && *plo->chosen_limit_w == c.limit_w;
+      rec.power_limit_candidates.push_back(row);
+    }
+  }
+  WATTLAB_RETURN_IF_ERROR(store->WriteRun(rec));
+  WATTLAB_RETURN_IF_ERROR(store->FinishStudy(study, rec.finished_at_unix_s));
+  return rec.run_id;
+}
+
 }  // namespace
 
 CommandFn AddTrain(CLI::App* root) {
@@ -134,6 +226,10 @@ CommandFn AddTrain(CLI::App* root) {
   AddIdleSeconds(p, &c->idle_s);
   AddFlag(p, "--json", &c->json, "print one JSON object");
   c->meter_flags.Register(p);
+  AddString(
+      p, "--db", &c->db, "FILE",
+      "also store the run in this database, as the next run of --study (with the optimiser's candidates)");
+  AddString(p, "--study", &c->study, "NAME", "the study --db stores the run in (default train)");
   AddString(p, "--power-limit-optimizer", &c->plo_objective, "OBJ",
             "find the GPU power limit online and train with it: energy, time, edp, cost:ETA "
             "(ETA*E + (1-ETA)*P_max*T) or slowdown:X (least energy within X times the maximum limit's time); "
@@ -181,6 +277,11 @@ int Train::Run() {
 
   auto session = OpenMeteredSession(meter_flags);
   if (!session.ok()) return ReportError(cmd, session.status());
+  if (!db.empty()) {
+    if (study.empty()) return ReportError(cmd, Status::InvalidArgument("--study needs a name"));
+    if (Status d = Store::CheckForWriting(session->env.get(), db); !d.ok()) return ReportError(cmd, d);
+  }
+  const double started_unix_s = session->env->NowWallSeconds();
   // A bad model name fails now, before the idle baseline makes anyone wait.
   if (auto facts = session->engine->Describe(cfg.model, std::nullopt, std::nullopt); !facts.ok())
     return ReportError(cmd, facts.status());
@@ -234,16 +335,26 @@ int Train::Run() {
   if (!stop.ok()) return ReportError(cmd, stop.WithContext("stopping the meter"));
   const TrainResult& r = *result;
 
+  const nlohmann::json config_json = {{"dataset", cfg.dataset},     {"epochs", cfg.epochs},
+                                      {"steps", cfg.steps},         {"batch_size", cfg.batch_size},
+                                      {"optimizer", cfg.optimizer}, {"lr", cfg.lr},
+                                      {"momentum", cfg.momentum},   {"weight_decay", cfg.weight_decay},
+                                      {"threads", cfg.threads},     {"precision", cfg.precision},
+                                      {"seed", cfg.seed},           {"warmup_steps", cfg.warmup_steps}};
+  std::optional<int64_t> stored_run;
+  if (!db.empty()) {
+    auto id = StoreRun(*session, db, study, cfg, config_json, r, run, plo_report, started_unix_s);
+    if (!id.ok()) return ReportError(cmd, id.status().WithContext("storing the run in " + db));
+    stored_run = *id;
+    std::fprintf(json ? stderr : stdout, "stored as run %lld of study %s in %s\n",
+                 static_cast<long long>(*id), study.c_str(), db.c_str());
+  }
+
   if (json) {
     nlohmann::json j;
     j["command"] = "train";
     j["model"] = ModelJson(r.model);
-    j["config"] = {{"dataset", cfg.dataset},     {"epochs", cfg.epochs},
-                   {"steps", cfg.steps},         {"batch_size", cfg.batch_size},
-                   {"optimizer", cfg.optimizer}, {"lr", cfg.lr},
-                   {"momentum", cfg.momentum},   {"weight_decay", cfg.weight_decay},
-                   {"threads", cfg.threads},     {"precision", cfg.precision},
-                   {"seed", cfg.seed},           {"warmup_steps", cfg.warmup_steps}};
+    j["config"] = config_json;
     j["versions"] = VersionsJson(session->context);
     j["meter"] = MeterJson(session->context);
     j["sources"] = session->context.sources;
@@ -264,6 +375,7 @@ int Train::Run() {
     j["accuracy_meaningful"] = r.accuracy_meaningful;
     j["eval_samples"] = r.eval_samples;
     if (plo_report) j["power_limit_optimizer"] = OptimizerJson(*plo_report);
+    if (stored_run) j["stored"] = {{"db", db}, {"study", study}, {"run_id", *stored_run}};
     std::cout << j.dump(2) << "\n";
     return kExitOk;
   }
