@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdio>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "caps/online_optimizer.h"

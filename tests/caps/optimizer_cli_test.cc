@@ -19,6 +19,9 @@
 #include <sstream>
 #include <thread>
 
+#include "platform/real_env.h"
+#include "store/store.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -291,6 +294,49 @@ TEST_F(OptimizerCli, SigkillMidRunThenCapRestore) {
   ASSERT_EQ(back.rc, 0) << back.err;
   EXPECT_EQ(GpuLimits(), "320000\n");
   EXPECT_FALSE(fs::exists(journal_));
+}
+
+TEST_F(OptimizerCli, DbStoresTheRunAndEveryCandidate) {
+  const std::string db = (dir_ / "w.db").string();
+  Ran r = Wattlab(Train(Plus(
+      {"--steps", "30", "--json", "--db", db, "--study", "opt", "--power-limit-optimizer", "edp"}, kQuick)));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["stored"]["run_id"], 1);
+  const json& o = j["power_limit_optimizer"];
+  // A second run goes in as run 2 of the same study.
+  Ran again = Wattlab(Train({"--steps", "5", "--db", db, "--study", "opt"}));
+  ASSERT_EQ(again.rc, 0) << again.err;
+  EXPECT_NE(again.out.find("stored as run 2 of study opt"), std::string::npos) << again.out;
+
+  auto env = wattlab::NewRealEnv(wattlab::Roots{});
+  auto store = wattlab::Store::Open(env.get(), db, wattlab::OpenMode::kReadOnly);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto rows = (*store)->ReadRows("opt");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);  // train/full of each run (--no-eval)
+  EXPECT_EQ((*rows)[0].phase, "train");
+  EXPECT_EQ((*rows)[0].window, "full");
+  EXPECT_EQ((*rows)[0].steps, 30);
+  EXPECT_EQ((*rows)[0].samples, 120);
+  auto cands = (*store)->ReadPowerLimitCandidates("opt", 1);
+  ASSERT_TRUE(cands.ok());
+  ASSERT_EQ(cands->size(), o["candidates"].size());
+  int chosen = 0;
+  for (size_t i = 0; i < cands->size(); ++i) {
+    const auto& c = (*cands)[i];
+    const json& jc = o["candidates"][i];
+    EXPECT_EQ(c.objective, "edp");
+    EXPECT_EQ(c.limit_w, jc["limit_w"].get<double>());
+    EXPECT_EQ(c.steps, jc["steps"].get<int64_t>());
+    EXPECT_DOUBLE_EQ(c.mean_step_s, jc["mean_step_s"].get<double>());
+    EXPECT_DOUBLE_EQ(c.step_energy_j, jc["step_energy_j"].get<double>());
+    EXPECT_EQ(c.converged, jc["converged"].get<bool>());
+    chosen += c.chosen;
+    if (c.chosen) EXPECT_EQ(c.limit_w, o["chosen_limit_w"].get<double>());
+  }
+  EXPECT_EQ(chosen, 1);
+  EXPECT_TRUE((*store)->ReadPowerLimitCandidates("opt", 2)->empty());
 }
 
 #endif  // !OPTIMIZER_TORCH_PLUGIN
