@@ -208,17 +208,19 @@ int main(int argc, char** argv) {
       continue;
     }
     if (json) {
-      std::printf("{\"hz\": %d, \"seconds\": %.3f, \"cpu_s\": %.6f, \"cpu_share_pct\": %.4f, "
-                  "\"cpu_us_per_tick\": %.2f, \"tick_hz\": %.2f, \"domains\": [",
-                  r.hz, r.wall_s, r.cpu_s, r.share_pct, r.us_per_tick, r.tick_hz);
+      std::printf(
+          "{\"hz\": %d, \"seconds\": %.3f, \"cpu_s\": %.6f, \"cpu_share_pct\": %.4f, "
+          "\"cpu_us_per_tick\": %.2f, \"tick_hz\": %.2f, \"domains\": [",
+          r.hz, r.wall_s, r.cpu_s, r.share_pct, r.us_per_tick, r.tick_hz);
       for (size_t i = 0; i < r.domains.size(); ++i)
         std::printf("%s{\"name\": \"%s\", \"in_total\": %s, \"achieved_hz\": %.2f}", i ? ", " : "",
                     r.domains[i].name.c_str(), r.domains[i].in_total ? "true" : "false", r.achieved_hz[i]);
       std::printf("]}\n");
     } else {
-      std::printf("%d Hz for %.1f s: sampler thread CPU %.4f s = %.4f %% of one core, %.2f us per tick, "
-                  "%.2f ticks/s\n",
-                  r.hz, r.wall_s, r.cpu_s, r.share_pct, r.us_per_tick, r.tick_hz);
+      std::printf(
+          "%d Hz for %.1f s: sampler thread CPU %.4f s = %.4f %% of one core, %.2f us per tick, "
+          "%.2f ticks/s\n",
+          r.hz, r.wall_s, r.cpu_s, r.share_pct, r.us_per_tick, r.tick_hz);
       for (size_t i = 0; i < r.domains.size(); ++i)
         std::printf("  %-10s %-9s achieved %9.2f Hz (%.1f %%)\n", r.domains[i].name.c_str(),
                     r.domains[i].in_total ? "in-total" : "nested", r.achieved_hz[i],

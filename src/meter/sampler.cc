@@ -23,14 +23,14 @@ double Seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double
 
 // OK when every reading in `which` carries the field its domain's kind calls
 // for: energy_j for a counter, power_w for a power domain, and not the other.
-Status CheckReadings(const EnergySource& source, const std::vector<size_t>& which,
+template <typename DomainStates>
+Status CheckReadings(const EnergySource& source, const DomainStates& dom, const std::vector<size_t>& which,
                      const std::vector<Reading>& readings) {
-  const auto& domains = source.domains();
   for (size_t i : which) {
-    const bool counter = domains[i].is_counter;
+    const bool counter = dom[i].is_counter;
     const Reading& r = readings[i];
     if (counter ? (r.energy_j && !r.power_w) : (r.power_w && !r.energy_j)) continue;
-    return Status::Internal("source " + source.name() + " gave domain " + domains[i].name +
+    return Status::Internal("source " + source.name() + " gave domain " + source.domains()[i].name +
                             " a reading without " +
                             (counter ? "energy_j (it is a counter)" : "power_w (it is a power domain)") +
                             " or with both fields set");
@@ -57,13 +57,14 @@ Sampler::Sampler(Env* env, std::vector<EnergySource*> sources, std::chrono::nano
     s.nested_period = std::max(s.period, std::min(kNestedEvery * s.period, kNestedMaxPeriod));
     const size_t n = src->domains().size();
     s.readings.resize(n);
-    s.prev_energy_j.assign(n, 0.0);
-    s.domain_read.assign(n, std::chrono::nanoseconds{0});
+    s.dom.resize(n);
     for (size_t i = 0; i < n; ++i) {
       const DomainInfo& d = src->domains()[i];
       domains_.push_back(d);
       if (domains_.back().source.empty()) domains_.back().source = src->name();
       if (!d.is_counter) s.counter_source = false;
+      s.dom[i].is_counter = d.is_counter;
+      s.dom[i].max_energy_range_j = d.max_energy_range_j;
       s.all.push_back(i);
       if (d.is_counter && !d.in_total && s.nested_period > s.period)
         s.has_nested = true;
@@ -88,15 +89,15 @@ Status Sampler::Start() {
     start_time_ = now;
     for (auto& s : states_) {
       Status st = s.source->Read(s.readings);
-      if (st.ok()) st = CheckReadings(*s.source, s.all, s.readings);
+      if (st.ok()) st = CheckReadings(*s.source, s.dom, s.all, s.readings);
       if (!st.ok()) return st.WithContext("first reading of " + s.source->name());
       for (size_t i = 0; i < s.readings.size(); ++i) {
         const Reading& r = s.readings[i];
-        if (r.energy_j) s.prev_energy_j[i] = *r.energy_j;
+        if (r.energy_j) s.dom[i].prev_energy_j = *r.energy_j;
         // A power source's first value has no interval behind it; it only
         // serves to extrapolate until the next read.
         if (r.power_w) last_power_w_[s.first_domain + i] = *r.power_w;
-        s.domain_read[i] = now;
+        s.dom[i].last_read = now;
       }
       s.last_read = now;
       s.next_due = now + s.period;
@@ -145,7 +146,7 @@ void Sampler::ReadSourceLocked(SourceState& s, const std::vector<size_t>& which,
   if (which.empty()) return;
   Status st =
       which.size() == s.all.size() ? s.source->Read(s.readings) : s.source->ReadDomains(which, s.readings);
-  if (st.ok()) st = CheckReadings(*s.source, which, s.readings);
+  if (st.ok()) st = CheckReadings(*s.source, s.dom, which, s.readings);
   if (!st.ok()) {
     // Keep prev_energy_j and the read times: the next good read covers the gap.
     NoteErrorLocked(st.WithContext("reading " + s.source->name()));
@@ -153,32 +154,32 @@ void Sampler::ReadSourceLocked(SourceState& s, const std::vector<size_t>& which,
   }
   for (size_t i : which) {
     const size_t d = s.first_domain + i;
-    const DomainInfo& info = domains_[d];
+    SourceState::DomainState& ds = s.dom[i];
     const Reading& r = s.readings[i];
-    const double dt_s = Seconds(now - s.domain_read[i]);
+    const double dt_s = Seconds(now - ds.last_read);
     double delta_j;
-    if (info.is_counter) {
+    if (ds.is_counter) {
       const double cur = *r.energy_j;
-      const double prev = s.prev_energy_j[i];
+      const double prev = ds.prev_energy_j;
       if (cur >= prev) {
         delta_j = cur - prev;
-      } else if (info.max_energy_range_j > 0) {
-        delta_j = (info.max_energy_range_j - prev) + cur;
+      } else if (ds.max_energy_range_j > 0) {
+        delta_j = (ds.max_energy_range_j - prev) + cur;
       } else {
         delta_j = cur;  // no known range: the counter restarted from zero
         NoteErrorLocked(
-            Status::Corruption("counter " + info.name + " of " + s.source->name() + " went back from " +
-                               FormatDouble(prev) + " J to " + FormatDouble(cur) +
+            Status::Corruption("counter " + domains_[d].name + " of " + s.source->name() +
+                               " went back from " + FormatDouble(prev) + " J to " + FormatDouble(cur) +
                                " J and its range is unknown; taken as a reset, energy may be missing"));
       }
-      s.prev_energy_j[i] = cur;
+      ds.prev_energy_j = cur;
       if (dt_s > 0) last_power_w_[d] = delta_j / dt_s;
     } else {
       delta_j = *r.power_w * dt_s;
       last_power_w_[d] = *r.power_w;
     }
     energy_j_[d] += delta_j;
-    s.domain_read[i] = now;
+    ds.last_read = now;
   }
   s.last_read = now;
 }
@@ -192,7 +193,7 @@ EnergySnapshot Sampler::SnapshotLocked(std::chrono::nanoseconds now) const {
     if (s.counter_source) continue;
     for (size_t i = 0; i < s.readings.size(); ++i) {
       const size_t d = s.first_domain + i;
-      const double since_s = Seconds(now - s.domain_read[i]);
+      const double since_s = Seconds(now - s.dom[i].last_read);
       // Power sources between reads: extrapolate the last mean power so an
       // edge between two reads is not cut short.
       if (!domains_[d].is_counter && since_s > 0) snap.energy_j[d] += last_power_w_[d] * since_s;
