@@ -234,7 +234,10 @@ TEST_F(E2E, MeasureJsonIsTheWindowShapeWithItsAliases) {
 TEST_F(E2E, MeasureCorrectsAWrapDuringTheCommand) {
   // 1 J below the 262143.328850 J range, then 1 J past zero: 2 J.
   std::ofstream(pkg_) << "262142328850\n";
-  Ran r = Wattlab(Measure({"--json"}, "echo 1000000 > '" + pkg_ + "'"));
+  // Overwritten in place by one same-width write (zero-padded): `echo > file`
+  // truncates first, and the sampler can read the empty file in between.
+  Ran r = Wattlab(
+      Measure({"--json"}, "printf '000001000000\\n' | dd of='" + pkg_ + "' conv=notrunc status=none"));
   ASSERT_EQ(r.rc, 0) << r.err;
   json j = json::parse(r.err);
   EXPECT_NEAR(Domain(j, "package-0").at("energy_j").get<double>(), 2.0, 1e-6);
