@@ -200,7 +200,7 @@ def case_rate(tmp):
     t0 = time.monotonic()
     # A counter step of 7 J: exported exactly, once the exporter has sampled.
     set_uj(pkg, read_uj(pkg) + 7000000)
-    time.sleep(3.0)
+    time.sleep(5.0)
     s1, _ = e.scrape()
     t1 = time.monotonic()
     lab = dict(component="cpu", domain="package-0", source="rapl-powercap")
@@ -210,12 +210,14 @@ def case_rate(tmp):
     # time between the scrapes. Each scrape sees the value of the exporter's
     # last update, between 0 and one interval old, so the difference may be
     # off by up to one interval of energy either way, plus the time between
-    # our clock reading and the server's answer (loopback, < 0.1 s even on a
-    # loaded machine): tolerance 150 W x (0.2 s + 0.1 s) = 45 J of ~450 J.
+    # our clock reading and the exporter's update (its loop may wake late on
+    # a loaded machine; 0.3 s covers the worst seen on a 2-core VM at load
+    # 20): tolerance 150 W x (0.2 s + 0.3 s) = 75 J of ~750 J, 10 %. A unit
+    # slip (mW as W, a doubled integration) is off by far more.
     gl = dict(component="gpu", domain="gpu-0", source="nvml")
     d_gpu = e.value(s1, "wattlab_energy_joules_total", **gl) - e.value(s0, "wattlab_energy_joules_total", **gl)
     want = 150.0 * (t1 - t0)
-    check(abs(d_gpu - want) <= 150.0 * (INTERVAL_S + 0.1),
+    check(abs(d_gpu - want) <= 150.0 * (INTERVAL_S + 0.3),
           "gpu counter rose by %.3f J over %.3f s, want 150 W x time = %.3f J" % (d_gpu, t1 - t0, want))
     # The gauge is the mean over the last interval: exactly the constant 150 W.
     p = e.value(s1, "wattlab_power_watts", **gl)
