@@ -45,7 +45,9 @@ ROOM_DEPS = {
     "report": {"core", "analysis"},
     "study": {"core", "meter", "store", "catalog"},
     "caps": {"core", "meter"},
-    "cli": {"core", "platform", "meter", "workload", "catalog", "store", "analysis", "report", "study", "caps"},
+    "exporter": {"core", "meter"},
+    "cli": {"core", "platform", "meter", "workload", "catalog", "store", "analysis", "report", "study", "caps",
+            "exporter"},
 }
 PUBLIC_API = "wattlab"  # include/wattlab/: for every room
 

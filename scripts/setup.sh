@@ -17,6 +17,8 @@ PACKAGES=(
   python3 clang-format-14
   pybind11-dev python3-dev python3-venv python3-pip python3-setuptools python3-wheel
   chromium
+  # issue 16: the Prometheus exporter (prometheus-cpp, pull mode) and its test's parser
+  prometheus-cpp-dev python3-prometheus-client
 )
 
 missing=()

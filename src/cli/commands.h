@@ -36,6 +36,7 @@ CommandFn AddReport(CLI::App* root);
 CommandFn AddEstimate(CLI::App* root);
 CommandFn AddPlace(CLI::App* root);
 CommandFn AddCap(CLI::App* root);
+CommandFn AddExporter(CLI::App* root);
 
 // Prints one warning to stderr when power caps set by wattlab are still in
 // force (a caps journal is pending), naming `wattlab cap --restore`. Every

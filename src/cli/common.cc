@@ -163,5 +163,7 @@ std::string Sci(double v) {
 }
 
 std::string WattlabVersion() { return std::string(WATTLAB_VERSION) + " (git " + WATTLAB_GIT_REV + ")"; }
+std::string WattlabVersionNumber() { return WATTLAB_VERSION; }
+std::string WattlabRevision() { return WATTLAB_GIT_REV; }
 
 }  // namespace wattlab::cli

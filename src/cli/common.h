@@ -73,6 +73,8 @@ std::string SaveFallback(Env* env, const std::string& command, const std::string
 // Four significant digits, exponent when needed ("0.0123", "1.235e+06").
 std::string Sci(double v);
 
-std::string WattlabVersion();  // "0.1.0 (git abc1234)"
+std::string WattlabVersion();        // "0.1.0 (git abc1234)"
+std::string WattlabVersionNumber();  // "0.1.0"
+std::string WattlabRevision();       // "abc1234", "unknown" outside git
 
 }  // namespace wattlab::cli

@@ -47,6 +47,7 @@ const Command kCommands[] = {
     {"cap", wattlab::cli::AddCap,
      "show, set and restore GPU/CPU power limits and CPU clocks (restores the originals)"},
     {"place", wattlab::cli::AddPlace, "edge or cloud: energy per request of each placement, with sources"},
+    {"exporter", wattlab::cli::AddExporter, "serve the machine's energy and power to Prometheus (/metrics)"},
 };
 
 void PrintUsage(FILE* out) {
