@@ -638,7 +638,11 @@ TEST(Analyze, JsonTopLevelKeysExactly) {
   for (auto it = j.begin(); it != j.end(); ++it) keys.insert(it.key());
   EXPECT_EQ(keys, (std::set<std::string>{"energy_basis", "energy_basis_reason", "correlations",
                                          "train_vs_infer", "predictor", "extrapolation", "pareto",
-                                         "recommendations", "lifecycle", "carbon", "findings"}));
+                                         "recommendations", "lifecycle", "carbon", "power_caps",
+                                         "findings"}));
+  // No cap was swept: no curves, and a note that says so.
+  EXPECT_TRUE(j["power_caps"]["curves"].empty());
+  EXPECT_TRUE(j["power_caps"]["note"].is_string());
   for (const auto& c : j["correlations"])
     for (const char* k : {"phase", "x", "pearson", "spearman", "n"}) EXPECT_TRUE(c.contains(k)) << k;
   EXPECT_FALSE(HasNonFinite(j));
