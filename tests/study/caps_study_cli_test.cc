@@ -127,6 +127,16 @@ TEST_F(CapsStudyCliTest, GpuPercentStudyStoresOneRunPerCapAndRestoresTheLimits) 
   EXPECT_EQ(a["power_caps"]["curves"][0]["knob"], "gpu_power_limit_w");
   EXPECT_EQ(a["power_caps"]["curves"][0]["reference_cap"], 350);
   EXPECT_EQ(a["power_caps"]["curves"][0]["points"].size(), 3u);
+
+  // The report's section with its plots and their data.
+  const std::string out = (dir_ / "report").string();
+  ASSERT_EQ(Run({"report", "--db", db, "--out", out, "--energy", "total"}, "report"), 0) << Read("report", ".err");
+  const std::string html = Slurp(fs::path(out) / "index.html");
+  EXPECT_NE(html.find("<section id=\"power-caps\">"), std::string::npos);
+  EXPECT_NE(html.find("Energy per sample vs GPU power limit (W)"), std::string::npos);
+  EXPECT_EQ(html.find("nan"), std::string::npos);
+  EXPECT_TRUE(fs::exists(fs::path(out) / "energy_vs_gpu_power_limit_w_1.csv"));
+  EXPECT_NE(Slurp(fs::path(out) / "summary.md").find("## Energy and time vs power cap"), std::string::npos);
 }
 
 }  // namespace
