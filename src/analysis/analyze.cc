@@ -31,8 +31,9 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
   if (inferences && !(*inferences >= 0 && std::isfinite(*inferences)))
     return Status::InvalidArgument("--inferences must be a non-negative number");
   if (!(opts.max_slowdown >= 1 && std::isfinite(opts.max_slowdown)))
-    return Status::InvalidArgument("--max-slowdown is a factor of at least 1 (1.1: up to 10% more time; got " +
-                                   FormatDouble(opts.max_slowdown) + ")");
+    return Status::InvalidArgument(
+        "--max-slowdown is a factor of at least 1 (1.1: up to 10% more time; got " +
+        FormatDouble(opts.max_slowdown) + ")");
 
   AnalysisResult res;
   res.energy_basis = opts.energy;

@@ -31,7 +31,8 @@ double Rounded(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 // Least-squares quadratic in the cap, fitted on the centred and scaled cap
 // (for conditioning) and returned in the cap itself.
-std::optional<std::array<double, 3>> FitQuadratic(const std::vector<double>& c, const std::vector<double>& y) {
+std::optional<std::array<double, 3>> FitQuadratic(const std::vector<double>& c,
+                                                  const std::vector<double>& y) {
   if (c.size() < 3) return std::nullopt;
   const auto [lo, hi] = std::minmax_element(c.begin(), c.end());
   const double m = (*lo + *hi) / 2, s = (*hi - *lo) / 2;
@@ -71,7 +72,8 @@ PowerCaps AnalyzePowerCaps(const std::vector<RunRow>& rows, EnergyBasis basis, d
       std::string others;
       for (const Knob& o : kKnobs) {
         if (&o == &knob || !(r.*o.field)) continue;
-        others += std::string(others.empty() ? "" : ", ") + o.column + "=" + FormatDouble(Rounded(*(r.*o.field)));
+        others +=
+            std::string(others.empty() ? "" : ", ") + o.column + "=" + FormatDouble(Rounded(*(r.*o.field)));
       }
       const std::string key = r.study + "|" + r.model + "|" + r.phase + "|" + r.window + "|" +
                               std::to_string(r.batch_size) + "|" + std::to_string(r.threads) + "|" +
@@ -105,7 +107,8 @@ PowerCaps AnalyzePowerCaps(const std::vector<RunRow>& rows, EnergyBasis basis, d
         p.time_per_sample_s = st / (double)reps.size();
         if (reps.size() > 1) {
           double ss = 0;
-          for (const auto& rep : reps) ss += (rep.first - p.energy_per_sample_j) * (rep.first - p.energy_per_sample_j);
+          for (const auto& rep : reps)
+            ss += (rep.first - p.energy_per_sample_j) * (rep.first - p.energy_per_sample_j);
           p.energy_per_sample_sd_j = std::sqrt(ss / (double)(reps.size() - 1));
         }
         p.edp = p.energy_per_sample_j * p.time_per_sample_s;
@@ -128,7 +131,8 @@ PowerCaps AnalyzePowerCaps(const std::vector<RunRow>& rows, EnergyBasis basis, d
         for (CapPoint& p : c.points) p.fitted_energy_per_sample_j = EvalQuadratic(*c.energy_fit, p.cap);
         const double d = (*c.energy_fit)[2], b = (*c.energy_fit)[1];
         double best = caps.front();
-        if (d > 0) best = std::clamp(-b / (2 * d), caps.front(), caps.back());
+        if (d > 0)
+          best = std::clamp(-b / (2 * d), caps.front(), caps.back());
         else if (EvalQuadratic(*c.energy_fit, caps.back()) < EvalQuadratic(*c.energy_fit, caps.front()))
           best = caps.back();
         c.fit_energy_optimal_cap = best;
@@ -149,7 +153,7 @@ PowerCaps AnalyzePowerCaps(const std::vector<RunRow>& rows, EnergyBasis basis, d
       c.ed2p_optimal_cap = argmin([](const CapPoint& p) { return p.ed2p; })->cap;
       const CapPoint* within = argmin([&](const CapPoint& p) {
         return p.slowdown <= max_slowdown * (1 + 1e-12) ? p.energy_per_sample_j
-                                                         : std::numeric_limits<double>::infinity();
+                                                        : std::numeric_limits<double>::infinity();
       });
       c.within_slowdown_cap = within->cap;
       c.energy_saved_pct = (1 - e_opt->energy_ratio) * 100;
@@ -161,10 +165,11 @@ PowerCaps AnalyzePowerCaps(const std::vector<RunRow>& rows, EnergyBasis basis, d
       c.text = who + ": energy-optimal " + knob.label + " " + CapText(c.energy_optimal_cap, c.unit) +
                ", energy saved " + Fixed(c.energy_saved_pct, 1) + "% for " + Fixed(c.time_added_pct, 1) +
                "% more time than at " + CapText(c.reference_cap, c.unit) + "; within " +
-               FormatDouble(max_slowdown) + "x time: " + CapText(c.within_slowdown_cap, c.unit) + ", energy saved " +
-               Fixed(c.within_energy_saved_pct, 1) + "% for " + Fixed(c.within_time_added_pct, 1) +
-               "% more time; EDP-optimal " + CapText(c.edp_optimal_cap, c.unit) + ", ED²P-optimal " +
-               CapText(c.ed2p_optimal_cap, c.unit) + ".";
+               FormatDouble(max_slowdown) + "x time: " + CapText(c.within_slowdown_cap, c.unit) +
+               ", energy saved " + Fixed(c.within_energy_saved_pct, 1) + "% for " +
+               Fixed(c.within_time_added_pct, 1) + "% more time; EDP-optimal " +
+               CapText(c.edp_optimal_cap, c.unit) + ", ED²P-optimal " + CapText(c.ed2p_optimal_cap, c.unit) +
+               ".";
       out.curves.push_back(std::move(c));
     }
   }

@@ -53,8 +53,8 @@ struct CapCurve {
   std::string unit;  // "W" or "MHz"
   std::string model, phase, window, precision;
   int64_t batch_size = 0, threads = 0;
-  std::string held;               // the other knobs as held, e.g. "cpu_power_limit_w=95"; "" when unread
-  std::vector<CapPoint> points;   // by cap, ascending
+  std::string held;              // the other knobs as held, e.g. "cpu_power_limit_w=95"; "" when unread
+  std::vector<CapPoint> points;  // by cap, ascending
   // Quadratic fits y = a + b·c + d·c² (c the cap), coefficients {a, b, d}.
   std::optional<std::array<double, 3>> energy_fit, time_fit;
   std::optional<double> fit_energy_optimal_cap;  // the fitted energy's minimum within the range
@@ -62,9 +62,9 @@ struct CapCurve {
   double energy_optimal_cap = 0, edp_optimal_cap = 0, ed2p_optimal_cap = 0;
   double within_slowdown_cap = 0;  // lowest energy with slowdown <= max_slowdown
   // Against the reference: (1 - E/E_ref) x 100 and (T/T_ref - 1) x 100.
-  double energy_saved_pct = 0, time_added_pct = 0;                 // at energy_optimal_cap
+  double energy_saved_pct = 0, time_added_pct = 0;                // at energy_optimal_cap
   double within_energy_saved_pct = 0, within_time_added_pct = 0;  // at within_slowdown_cap
-  std::string text;                                                // one sentence
+  std::string text;                                               // one sentence
 };
 
 struct PowerCaps {

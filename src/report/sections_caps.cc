@@ -45,11 +45,12 @@ Section PowerCapSection(const Context& c) {
     for (const std::string what : {"energy", "time"}) {
       PlotBlock b;
       b.csv_name = what + "_vs_" + k.knob + "_" + std::to_string(i + 1) + ".csv";
-      b.csv.header = {"model", "phase", k.knob, what == "energy" ? "energy_per_sample_j" : "time_per_sample_s",
+      b.csv.header = {"model", "phase", k.knob,
+                      what == "energy" ? "energy_per_sample_j" : "time_per_sample_s",
                       what == "energy" ? "fitted_energy_per_sample_j" : "fitted_time_per_sample_s"};
       b.spec.id = what + "-cap-" + std::to_string(i + 1);
-      b.spec.title = (what == "energy" ? "Energy" : "Time") + std::string(" per sample vs ") + KnobTitle(k) +
-                     ": " + who;
+      b.spec.title =
+          (what == "energy" ? "Energy" : "Time") + std::string(" per sample vs ") + KnobTitle(k) + ": " + who;
       b.spec.x = {KnobTitle(k), AxisScale::kLinear};
       b.spec.y = {what == "energy" ? "energy per sample (J)" : "time per sample (s)", AxisScale::kLinear};
       Series measured{"measured", SeriesKind::kScatter, {}, false, 0, 0};
@@ -86,9 +87,9 @@ Section PowerCapSection(const Context& c) {
     s.paragraphs.push_back("Plots for the first " + std::to_string(kMaxCurvePlots) + " of " +
                            std::to_string(pc.curves.size()) + " curves; the table lists them all.");
   Table t;
-  t.header = {"model",         "phase",      "batch",     "knob",      "held",
-              "reference",     "energy-optimal", "saved / added", "within slowdown", "saved / added",
-              "EDP-optimal",   "ED²P-optimal"};
+  t.header = {
+      "model",          "phase",         "batch",           "knob",          "held",        "reference",
+      "energy-optimal", "saved / added", "within slowdown", "saved / added", "EDP-optimal", "ED²P-optimal"};
   t.numeric = {false, false, true, false, false, true, true, false, true, false, true, true};
   for (const auto& k : pc.curves) {
     auto cap = [&](double v) { return FormatDouble(v) + " " + k.unit; };
@@ -99,7 +100,8 @@ Section PowerCapSection(const Context& c) {
                       Fixed(k.within_energy_saved_pct, 1) + "% / " + Fixed(k.within_time_added_pct, 1) + "%",
                       cap(k.edp_optimal_cap), cap(k.ed2p_optimal_cap)});
   }
-  s.tables.push_back({"Optimal caps per model and phase (energy saved / time added against the reference)", t});
+  s.tables.push_back(
+      {"Optimal caps per model and phase (energy saved / time added against the reference)", t});
   return s;
 }
 

@@ -83,42 +83,43 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
       for (int64_t b : sw.batch_sizes)
         for (int64_t th : sw.threads)
           for (const auto& prec : sw.precision)
-            for (const auto& gpu : Axis(sw.gpu_power_limits_w.empty() ? sw.gpu_power_limits_pct
-                                                                      : sw.gpu_power_limits_w))
+            for (const auto& gpu :
+                 Axis(sw.gpu_power_limits_w.empty() ? sw.gpu_power_limits_pct : sw.gpu_power_limits_w))
               for (const auto& cpu_w : Axis(sw.cpu_power_limits_w))
                 for (const auto& mhz : Axis(sw.cpu_max_freqs_mhz)) {
-            PlannedRun r;
-            if (sw.gpu_power_limits_w.empty())
-              r.gpu_power_limit_pct = gpu;
-            else
-              r.gpu_power_limit_w = gpu;
-            r.cpu_power_limit_w = cpu_w;
-            r.cpu_max_freq_mhz = mhz;
-            r.sweep = si;
-            r.model = model;
-            r.batch_size = b;
-            r.threads = th;
-            r.precision = prec;
-            r.train = train;
-            r.infer = infer;
-            r.full_length = sw.full_length && train;
-            r.evaluate = sw.evaluate && r.full_length;
-            r.profile_steps = train ? sw.profile_steps : 0;
-            r.epochs = train ? sw.epochs : 0;
-            r.train_samples = train ? (sw.train_samples > 0 ? sw.train_samples : dataset_size) : 0;
-            r.steps_per_epoch =
-                train ? (sw.steps_per_epoch > 0 ? sw.steps_per_epoch : (r.train_samples + b - 1) / b) : 0;
-            r.eval_samples = r.evaluate ? sw.eval_samples : 0;
-            r.infer_samples = infer ? sw.infer_samples : 0;
-            r.optimizer = sw.optimizer;
-            r.lr = sw.lr;
-            std::string key = ConfigKey(r, spec.dataset);
-            if (!seen.insert(key).second) continue;  // the same configuration from an earlier sweep
-            char id[16];
-            std::snprintf(id, sizeof id, "c%08x", Fnv1a(key));
-            r.config_id = id;
-            configs.push_back(std::move(r));
-          }
+                  PlannedRun r;
+                  if (sw.gpu_power_limits_w.empty())
+                    r.gpu_power_limit_pct = gpu;
+                  else
+                    r.gpu_power_limit_w = gpu;
+                  r.cpu_power_limit_w = cpu_w;
+                  r.cpu_max_freq_mhz = mhz;
+                  r.sweep = si;
+                  r.model = model;
+                  r.batch_size = b;
+                  r.threads = th;
+                  r.precision = prec;
+                  r.train = train;
+                  r.infer = infer;
+                  r.full_length = sw.full_length && train;
+                  r.evaluate = sw.evaluate && r.full_length;
+                  r.profile_steps = train ? sw.profile_steps : 0;
+                  r.epochs = train ? sw.epochs : 0;
+                  r.train_samples = train ? (sw.train_samples > 0 ? sw.train_samples : dataset_size) : 0;
+                  r.steps_per_epoch =
+                      train ? (sw.steps_per_epoch > 0 ? sw.steps_per_epoch : (r.train_samples + b - 1) / b)
+                            : 0;
+                  r.eval_samples = r.evaluate ? sw.eval_samples : 0;
+                  r.infer_samples = infer ? sw.infer_samples : 0;
+                  r.optimizer = sw.optimizer;
+                  r.lr = sw.lr;
+                  std::string key = ConfigKey(r, spec.dataset);
+                  if (!seen.insert(key).second) continue;  // the same configuration from an earlier sweep
+                  char id[16];
+                  std::snprintf(id, sizeof id, "c%08x", Fnv1a(key));
+                  r.config_id = id;
+                  configs.push_back(std::move(r));
+                }
   }
   std::vector<PlannedRun> runs;
   for (int64_t rep = 0; rep < spec.repetitions; ++rep)

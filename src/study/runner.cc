@@ -485,8 +485,9 @@ Status StudyRunner::ApplyCaps(const PlannedRun& r) {
   if (applied_valid_ && SameCaps(r, applied_)) return Status::Ok();
   if (r.capped() && !caps_) return Status::FailedPrecondition("no cap session (see the log above)");
   // A knob the last run changed and this one leaves alone goes back as found.
-  bool drop = !applied_valid_ || ((applied_.gpu_power_limit_w || applied_.gpu_power_limit_pct) &&
-                                  !r.gpu_power_limit_w && !r.gpu_power_limit_pct) ||
+  bool drop = !applied_valid_ ||
+              ((applied_.gpu_power_limit_w || applied_.gpu_power_limit_pct) && !r.gpu_power_limit_w &&
+               !r.gpu_power_limit_pct) ||
               (applied_.cpu_power_limit_w && !r.cpu_power_limit_w) ||
               (applied_.cpu_max_freq_mhz && !r.cpu_max_freq_mhz);
   if (drop && caps_) {

@@ -151,6 +151,30 @@ Result<std::vector<double>> GetPositiveNumbers(const toml::node& n, const std::s
   return out;
 }
 
+const std::vector<std::string>& SweepKeys() {
+  static const std::vector<std::string> k = {"name",
+                                             "models",
+                                             "batch_sizes",
+                                             "threads",
+                                             "precision",
+                                             "phases",
+                                             "profile_steps",
+                                             "epochs",
+                                             "steps_per_epoch",
+                                             "train_samples",
+                                             "full_length",
+                                             "evaluate",
+                                             "eval_samples",
+                                             "infer_samples",
+                                             "optimizer",
+                                             "lr",
+                                             "gpu_power_limits_w",
+                                             "gpu_power_limits_pct",
+                                             "cpu_power_limits_w",
+                                             "cpu_max_freqs_mhz"};
+  return k;
+}
+
 }  // namespace
 
 Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& file) {
@@ -213,13 +237,7 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
     std::string p = "sweep[" + std::to_string(i + 1) + "].";
     SweepSpec sw;
     sw.line = (int)t.source().begin.line;
-    WATTLAB_RETURN_IF_ERROR(
-        CheckKeys(t,
-                  {"name", "models", "batch_sizes", "threads", "precision", "phases", "profile_steps",
-                   "epochs", "steps_per_epoch", "train_samples", "full_length", "evaluate", "eval_samples",
-                   "infer_samples", "optimizer", "lr", "gpu_power_limits_w", "gpu_power_limits_pct",
-                   "cpu_power_limits_w", "cpu_max_freqs_mhz"},
-                  p, err));
+    WATTLAB_RETURN_IF_ERROR(CheckKeys(t, SweepKeys(), p, err));
     if (const auto* n = t.get("name")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.label, GetString(*n, p + "name", err));
     }

@@ -69,10 +69,11 @@ TEST(PowerCapsTest, OptimalCapsSavingsAndText) {
   EXPECT_NEAR(c.within_time_added_pct, 5, 1e-9);
   EXPECT_NEAR(c.points[1].edp, 10.5, 1e-12);
   EXPECT_NEAR(c.points[0].slowdown, 2, 1e-12);
-  EXPECT_NE(c.text.find("energy-optimal GPU power limit 150 W, energy saved 30.0% for 50.0% more time than at "
-                        "300 W; within 1.1x time: 250 W, energy saved 5.0% for 5.0% more time; EDP-optimal "
-                        "200 W, ED²P-optimal 300 W."),
-            std::string::npos)
+  EXPECT_NE(
+      c.text.find("energy-optimal GPU power limit 150 W, energy saved 30.0% for 50.0% more time than at "
+                  "300 W; within 1.1x time: 250 W, energy saved 5.0% for 5.0% more time; EDP-optimal "
+                  "200 W, ED²P-optimal 300 W."),
+      std::string::npos)
       << c.text;
   // A looser slowdown reaches further down.
   EXPECT_EQ(AnalyzePowerCaps(FiveCaps(), EnergyBasis::kTotal, 1.5).curves[0].within_slowdown_cap, 150);
@@ -111,7 +112,7 @@ TEST(PowerCapsTest, RepetitionsAveragedTiesGoToTheHigherCap) {
   EXPECT_EQ(c.points[0].repetitions, 2);
   EXPECT_NEAR(c.points[0].energy_per_sample_j, 9, 1e-12);
   EXPECT_NEAR(c.points[0].energy_per_sample_sd_j, std::sqrt(2.0), 1e-12);
-  EXPECT_EQ(c.energy_optimal_cap, 300);  // 9 J at both: the higher cap
+  EXPECT_EQ(c.energy_optimal_cap, 300);    // 9 J at both: the higher cap
   EXPECT_FALSE(c.energy_fit.has_value());  // two caps: no quadratic
 }
 

@@ -59,16 +59,13 @@ gpu_power_limits_pct = [100, 70, 40]
   void TearDown() override { fs::remove_all(dir_); }
 
   int Run(const std::vector<std::string>& args, const std::string& tag) {
-    std::vector<std::string> env = {"WATTLAB_TORCH_PLUGIN=" FAKE_PLUGIN,
-                                    "WATTLAB_FAKE_S_PER_SAMPLE=0.001",
+    std::vector<std::string> env = {"WATTLAB_TORCH_PLUGIN=" FAKE_PLUGIN, "WATTLAB_FAKE_S_PER_SAMPLE=0.001",
                                     "WATTLAB_CAPS_JOURNAL=" + (dir_ / "run/caps.json").string(),
                                     "WATTLAB_SYSFS_ROOT=" + (dir_ / "tree/sys").string(),
                                     "WATTLAB_PROC_ROOT=" + (dir_ / "tree/proc").string(),
-                                    "WATTLAB_NVML_LIBRARY=" FAKE_NVML_PATH,
-                                    "FAKE_NVML_GPUS=2",
+                                    "WATTLAB_NVML_LIBRARY=" FAKE_NVML_PATH, "FAKE_NVML_GPUS=2",
                                     // Power, not the (constant) energy counter: windows get energy.
-                                    "FAKE_NVML_NO_ENERGY=1",
-                                    "FAKE_NVML_LIMITS_FILE=" + limits_.string()};
+                                    "FAKE_NVML_NO_ENERGY=1", "FAKE_NVML_LIMITS_FILE=" + limits_.string()};
     for (char** e = environ; *e; ++e) {
       const std::string v = *e;
       if (v.rfind("WATTLAB_", 0) != 0 && v.rfind("FAKE_NVML_", 0) != 0) env.push_back(v);
@@ -121,7 +118,8 @@ TEST_F(CapsStudyCliTest, GpuPercentStudyStoresOneRunPerCapAndRestoresTheLimits) 
   }
   EXPECT_EQ(caps, (std::set<double>{140, 245, 350}));
 
-  ASSERT_EQ(Run({"analyze", "--db", db, "--json", "--energy", "total"}, "analyze"), 0) << Read("analyze", ".err");
+  ASSERT_EQ(Run({"analyze", "--db", db, "--json", "--energy", "total"}, "analyze"), 0)
+      << Read("analyze", ".err");
   auto a = nlohmann::json::parse(Read("analyze", ".out"));
   ASSERT_EQ(a["power_caps"]["curves"].size(), 1u) << a["power_caps"].dump();
   EXPECT_EQ(a["power_caps"]["curves"][0]["knob"], "gpu_power_limit_w");
@@ -130,7 +128,8 @@ TEST_F(CapsStudyCliTest, GpuPercentStudyStoresOneRunPerCapAndRestoresTheLimits) 
 
   // The report's section with its plots and their data.
   const std::string out = (dir_ / "report").string();
-  ASSERT_EQ(Run({"report", "--db", db, "--out", out, "--energy", "total"}, "report"), 0) << Read("report", ".err");
+  ASSERT_EQ(Run({"report", "--db", db, "--out", out, "--energy", "total"}, "report"), 0)
+      << Read("report", ".err");
   const std::string html = Slurp(fs::path(out) / "index.html");
   EXPECT_NE(html.find("<section id=\"power-caps\">"), std::string::npos);
   EXPECT_NE(html.find("Energy per sample vs GPU power limit (W)"), std::string::npos);

@@ -75,8 +75,7 @@ TEST(CapsSpecTest, ParsesTheFourKeys) {
 }
 
 TEST(CapsSpecTest, RefusesBothGpuFormsAndNonPositiveValues) {
-  const std::string head =
-      "name = \"x\"\n[[sweep]]\nmodels = [\"lenet\"]\nbatch_sizes = [8]\n";
+  const std::string head = "name = \"x\"\n[[sweep]]\nmodels = [\"lenet\"]\nbatch_sizes = [8]\n";
   auto both = ParseStudySpec(head + "gpu_power_limits_w = [200]\ngpu_power_limits_pct = [50]\n", "x.toml");
   ASSERT_FALSE(both.ok());
   EXPECT_NE(both.status().message().find("not both"), std::string::npos) << both.status().message();
