@@ -6,6 +6,7 @@
 // caps, `analyze` shows the curve, and every limit is back afterwards.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,8 +59,16 @@ gpu_power_limits_pct = [100, 70, 40]
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  int Run(const std::vector<std::string>& args, const std::string& tag) {
-    std::vector<std::string> env = {"WATTLAB_TORCH_PLUGIN=" FAKE_PLUGIN, "WATTLAB_FAKE_S_PER_SAMPLE=0.001",
+  int Run(const std::vector<std::string>& args, const std::string& tag) { return Wait(Spawn(args, tag)); }
+  int Wait(pid_t pid) {
+    int status = 0;
+    EXPECT_EQ(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  pid_t Spawn(const std::vector<std::string>& args, const std::string& tag,
+              const std::string& s_per_sample = "0.001") {
+    std::vector<std::string> env = {"WATTLAB_TORCH_PLUGIN=" FAKE_PLUGIN,
+                                    "WATTLAB_FAKE_S_PER_SAMPLE=" + s_per_sample,
                                     "WATTLAB_CAPS_JOURNAL=" + (dir_ / "run/caps.json").string(),
                                     "WATTLAB_SYSFS_ROOT=" + (dir_ / "tree/sys").string(),
                                     "WATTLAB_PROC_ROOT=" + (dir_ / "tree/proc").string(),
@@ -85,9 +94,7 @@ gpu_power_limits_pct = [100, 70, 40]
     pid_t pid = 0;
     EXPECT_EQ(posix_spawn(&pid, WATTLAB_BIN, &fa, nullptr, argv.data(), envp.data()), 0);
     posix_spawn_file_actions_destroy(&fa);
-    int status = 0;
-    EXPECT_EQ(waitpid(pid, &status, 0), pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return pid;
   }
   std::string Read(const std::string& tag, const char* ext) { return Slurp(dir_ / (tag + ext)); }
 
@@ -136,6 +143,45 @@ TEST_F(CapsStudyCliTest, GpuPercentStudyStoresOneRunPerCapAndRestoresTheLimits) 
   EXPECT_EQ(html.find("nan"), std::string::npos);
   EXPECT_TRUE(fs::exists(fs::path(out) / "energy_vs_gpu_power_limit_w_1.csv"));
   EXPECT_NE(Slurp(fs::path(out) / "summary.md").find("## Energy and time vs power cap"), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+// SIGTERM (and SIGINT: the same path in cmd_study.cc) while a cap is in
+// force: the run in progress is discarded, every limit goes back, exit 130.
+TEST_F(CapsStudyCliTest, SigtermDuringACappedRunPutsTheLimitsBack) {
+  std::ofstream(dir_ / "slow.toml") << R"(name = "slow"
+seed = 7
+cooldown_s = 0
+idle_s = 0.1
+idle_every_s = 0
+
+[[sweep]]
+models = ["lenet"]
+batch_sizes = [16]
+threads = [1]
+phases = ["train"]
+profile_steps = 200
+gpu_power_limits_w = [150, 200]
+)";
+  const std::string db = (dir_ / "slow.db").string();
+  // 200 steps of 16 samples at 5 ms a sample: 16 s a run, far longer than the wait below.
+  pid_t pid =
+      Spawn({"study", "--spec", (dir_ / "slow.toml").string(), "--db", db, "--no-report"}, "slow", "0.005");
+  bool capped = false;
+  for (int i = 0; i < 2000 && !capped; ++i) {
+    const std::string now = Slurp(limits_);
+    capped = now == "150000\n150000\n" || now == "200000\n200000\n";
+    if (!capped) usleep(5000);
+  }
+  ASSERT_TRUE(capped) << Slurp(limits_) << Read("slow", ".err");
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  EXPECT_EQ(Wait(pid), 130) << Read("slow", ".err");
+  EXPECT_EQ(Slurp(limits_), "320000\n320000\n") << Read("slow", ".err");
+  EXPECT_FALSE(fs::exists(dir_ / "run/caps.json"));
+  EXPECT_NE(Read("slow", ".err").find("interrupted"), std::string::npos) << Read("slow", ".err");
 }
 
 }  // namespace
