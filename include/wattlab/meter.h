@@ -89,6 +89,15 @@ class EnergySource {
   virtual std::chrono::nanoseconds min_interval() const = 0;
   // Fills out[i] for domains()[i]. REQUIRES: out.size() == domains().size().
   virtual Status Read(std::vector<Reading>& out) = 0;
+  // Fills out[i] for each i in `which` (ascending indices into domains()) and
+  // leaves the other readings as they are: the sampler reads nested domains
+  // less often than in-total ones. The default reads every domain, which is
+  // always correct; a source whose domains cost a read each overrides it.
+  // REQUIRES: out.size() == domains().size().
+  virtual Status ReadDomains(const std::vector<size_t>& which, std::vector<Reading>& out) {
+    (void)which;
+    return Read(out);
+  }
   // Facts for reports (GPU name, power limits, TDP constants). key -> value.
   virtual std::vector<std::pair<std::string, std::string>> Facts() const { return {}; }
 };

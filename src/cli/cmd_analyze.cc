@@ -11,6 +11,7 @@
 #include "cli/run_input.h"
 #include "core/energy_basis.h"
 #include "core/strings.h"
+#include "meter/estimate.h"
 #include "store/store.h"
 
 namespace wattlab::cli {
@@ -31,6 +32,7 @@ void PrintTables(const analysis::AnalysisResult& r) {
               static_cast<long long>(r.rows_read), static_cast<long long>(r.configs_used),
               r.estimated ? " [ESTIMATED energy: a model of CPU time]" : "");
   std::printf("  energy basis: %s (%s)\n", EnergyBasisName(r.energy_basis), r.energy_basis_reason.c_str());
+  if (r.estimated) std::printf("  estimate error: %s\n", EstimateErrorBandLine().c_str());
   for (const auto& n : r.notes) std::printf("  %s\n", n.c_str());
 
   std::printf("\nHeadline findings (the report opens with the same)\n");

@@ -32,11 +32,6 @@ struct Place {
   int Run();
 };
 
-Result<analysis::RequestEnergy> ComputeEnergy(Env* env, const std::string& flag_db, const std::string& db,
-                                              const std::string& flag_j, const std::optional<double>& j,
-                                              const std::string& model,
-                                              std::optional<analysis::EnergyBasis> basis);
-
 // Intensity from --X-intensity or --X-region (not both), else the world default.
 Result<analysis::Carbon> Intensity(const std::string& side, const std::optional<double>& g,
                                    const std::string& region) {

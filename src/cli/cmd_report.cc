@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"
+#include "meter/estimate.h"
 #include "report/report.h"
 #include "store/store.h"
 
@@ -47,6 +48,7 @@ Status WriteReportFromDatabase(Env* env, const std::string& db_path, const std::
   WATTLAB_ASSIGN_OR_RETURN(data.rows, store->ReadRows(options.study));
   WATTLAB_ASSIGN_OR_RETURN(data.timelines, store->ReadTimelines(options.study));
   if (options.generated_at_unix_s <= 0) options.generated_at_unix_s = env->NowWallSeconds();
+  if (options.estimate_error_band.empty()) options.estimate_error_band = EstimateErrorBandLine();
   return WriteReport(data, options, out_dir, env);
 }
 

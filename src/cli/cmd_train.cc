@@ -1,15 +1,26 @@
 // wattlab train: trains one model with metered train, epoch and eval windows.
-// Parsing and formatting only; the loop is the engine's, the energy the meter's.
+// Parsing and formatting only; the loop is the engine's, the energy the meter's,
+// and with --power-limit-optimizer the GPU power limit is the caps room's
+// (caps/online_optimizer.h).
+#include <atomic>
 #include <cstdio>
 #include <iostream>
+#include <set>
 #include <thread>
 
+#include "caps/online_optimizer.h"
 #include "cli/commands.h"
 #include "cli/workload_cli.h"
+#include "core/strings.h"
+#include "store/store.h"
 
 namespace wattlab::cli {
 
 namespace {
+
+std::atomic<int> g_train_signal{0};
+constexpr int kExitSigInt = 130;   // 128 + SIGINT
+constexpr int kExitSigTerm = 143;  // 128 + SIGTERM
 
 struct Train {
   TrainConfig cfg;
@@ -17,8 +28,172 @@ struct Train {
   double idle_s = 2;
   bool json = false, no_eval = false;
   MeterFlags meter_flags;
+  std::string db, study = "train";  // --db, --study
+  // --power-limit-optimizer and its knobs (caps/optimizer.h has the defaults).
+  std::string plo_objective;
+  caps::OptimizerOptions plo;
+  std::vector<std::pair<CLI::Option*, std::string>> plo_flags;  // (option, its name)
   int Run();
 };
+
+nlohmann::json Opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
+
+// The run's `power_limit_optimizer` object.
+nlohmann::json OptimizerJson(const caps::OnlineOptimizerReport& r) {
+  nlohmann::json j;
+  j["objective"] = r.objective;
+  j["gpus"] = r.gpus;
+  j["original_limits_w"] = r.original_w;
+  j["min_w"] = r.min_w;
+  j["max_w"] = r.max_w;
+  j["step_w"] = r.options.step_w;
+  j["p_max_w"] = r.p_max_w;
+  j["warmup_steps"] = r.options.warmup_steps;
+  j["settle_steps"] = r.options.settle_steps;
+  j["min_steps"] = r.options.min_steps;
+  j["max_steps"] = r.options.max_steps;
+  j["rel_half_width"] = r.options.rel_half_width;
+  j["energy"] = "energy_j per step (whole machine, not above idle)";
+  j["phase"] = r.phase;
+  j["candidates"] = nlohmann::json::array();
+  for (const caps::CandidateResult& c : r.candidates) {
+    if (c.steps == 0 && !c.finished) continue;  // not reached
+    j["candidates"].push_back({{"limit_w", c.limit_w},
+                               {"steps", c.steps},
+                               {"dropped_steps", c.dropped_steps},
+                               {"mean_step_s", c.mean_step_s},
+                               {"step_s_half_width", c.step_s_half_width},
+                               {"step_energy_j", c.mean_step_energy_j},
+                               {"step_energy_half_width_j", c.step_energy_half_width_j},
+                               {"converged", c.converged},
+                               {"finished", c.finished},
+                               {"eligible", c.eligible},
+                               {"objective_value", Opt(c.objective)}});
+  }
+  j["chosen_limit_w"] = Opt(r.chosen_limit_w);
+  j["steps_at_chosen"] = r.steps_at_chosen;
+  j["restored"] = r.restored;
+  j["restore_error"] = r.restore_error.empty() ? nlohmann::json() : nlohmann::json(r.restore_error);
+  return j;
+}
+
+void PrintOptimizer(const caps::OnlineOptimizerReport& r) {
+  std::vector<std::string> gpus;
+  for (int g : r.gpus) gpus.push_back(std::to_string(g));
+  std::printf("power-limit optimiser (%s) on GPU %s, candidates %s to %s W in %s W steps:\n",
+              r.objective.c_str(), Join(gpus, ", ").c_str(), FormatDouble(r.max_w).c_str(),
+              FormatDouble(r.min_w).c_str(), FormatDouble(r.options.step_w).c_str());
+  for (const caps::CandidateResult& c : r.candidates) {
+    if (c.steps == 0 && !c.finished) continue;
+    std::printf("  %6s W: %lld steps, %.4f s/step +-%.1f%%, %.3f J/step +-%.1f%%%s%s\n",
+                FormatDouble(c.limit_w).c_str(), static_cast<long long>(c.steps), c.mean_step_s,
+                c.mean_step_s > 0 ? 100 * c.step_s_half_width / c.mean_step_s : 0.0, c.mean_step_energy_j,
+                c.mean_step_energy_j > 0 ? 100 * c.step_energy_half_width_j / c.mean_step_energy_j : 0.0,
+                c.converged ? ""
+                            : (c.finished ? " (stopped at the maximum steps, not within the target)"
+                                          : " (run ended while profiling)"),
+                c.eligible ? "" : " (too slow for the allowed slowdown)");
+  }
+  if (r.chosen_limit_w)
+    std::printf("  chosen %s W, held for the remaining %lld steps\n", FormatDouble(*r.chosen_limit_w).c_str(),
+                static_cast<long long>(r.steps_at_chosen));
+  else
+    std::printf("  no limit chosen: the run ended during %s\n", r.phase.c_str());
+  std::vector<std::string> orig;
+  for (double w : r.original_w) orig.push_back(FormatDouble(w) + " W");
+  std::printf("  %s (%s)\n", r.restored ? "original limits restored" : "original limits NOT restored",
+              Join(orig, ", ").c_str());
+}
+
+// One measured window as a stored row (window "full"), with its extra and
+// per-domain energies, as the study runner stores a full-length run.
+void AddFullWindow(RunRecord& rec, const TrainConfig& cfg, const ModelFacts& f, const MeteredWindow& mw,
+                   std::optional<int64_t> steps, std::optional<double> accuracy) {
+  const WindowResult& w = mw.result;
+  RunRow row;
+  row.phase = mw.name;
+  row.window = "full";
+  row.batch_size = cfg.batch_size;
+  row.threads = cfg.threads;
+  row.precision = cfg.precision;
+  row.params = f.params;
+  row.macs = f.macs;
+  row.macs_per_param = f.macs_per_param;
+  row.steps = steps;
+  row.samples = mw.samples;
+  row.duration_s = w.duration_s;
+  row.energy_j = w.energy_j;
+  row.energy_above_idle_j = w.energy_above_idle_j;
+  if (w.energy_above_idle_j) row.idle_busy = w.idle_busy;
+  if (w.cpu_util > 0) row.cpu_util = w.cpu_util;
+  row.source = Join(w.sources, "+");
+  row.estimated = w.estimated;
+  row.accuracy = accuracy;
+  rec.rows.push_back(row);
+  rec.extras.push_back(WindowExtra{std::nullopt, w.idle_power_w, w.mean_power_w, w.samples});
+  for (const auto& d : w.domains)
+    rec.domains.push_back({mw.name, "full", d.name, d.source, ComponentName(d.component), d.in_total,
+                           d.estimated, d.energy_j, d.mean_power_w});
+}
+
+// --db: the run as the next run of the study (created when new): its
+// train/full and eval/full rows, the idle baseline it measured, and the
+// optimiser's candidates (power_limit_candidates).
+Result<int64_t> StoreRun(MeteredSession& s, const std::string& db, const std::string& study,
+                         const TrainConfig& cfg, const nlohmann::json& config_json, const TrainResult& r,
+                         const MeteredRun& run, const std::optional<caps::OnlineOptimizerReport>& plo,
+                         double started_unix_s) {
+  Env* env = s.env.get();
+  WATTLAB_ASSIGN_OR_RETURN(auto lock, LockStudy(env, db, study));
+  WATTLAB_ASSIGN_OR_RETURN(auto store, Store::Open(env, db, OpenMode::kCreate));
+  WATTLAB_ASSIGN_OR_RETURN(auto existing, store->ReadStudy(study));
+  StudyInfo info = CollectStudyContext(env, *s.meter, *s.engine, WattlabVersion());
+  info.name = study;
+  info.started_at_unix_s = existing ? existing->started_at_unix_s : started_unix_s;
+  WATTLAB_RETURN_IF_ERROR(store->UpsertStudy(info));
+  if (s.context.idle_power_w && s.context.idle_measured_s > 0)
+    WATTLAB_RETURN_IF_ERROR(
+        store->AddIdleBaseline(study, IdleBaselineRecord{started_unix_s, *s.context.idle_power_w,
+                                                         s.context.idle_cpu_util, s.context.idle_busy}));
+  WATTLAB_ASSIGN_OR_RETURN(std::set<int64_t> ids, store->CompletedRunIds(study));
+  RunRecord rec;
+  rec.study = study;
+  rec.run_id = ids.empty() ? 1 : *ids.rbegin() + 1;
+  // One configuration per run: `train` runs are not repetitions of a plan.
+  rec.config_id = "train-" + std::to_string(rec.run_id);
+  rec.model = r.model.name;
+  rec.config_json = config_json.dump();
+  rec.facts_json = ModelJson(r.model).dump();
+  rec.started_at_unix_s = started_unix_s;
+  rec.finished_at_unix_s = env->NowWallSeconds();
+  rec.step_loss = r.step_loss;
+  for (const auto& w : run.phases()) {
+    if (w.name == "train") AddFullWindow(rec, cfg, r.model, w, r.steps, r.accuracy);
+    if (w.name == "eval") AddFullWindow(rec, cfg, r.model, w, std::nullopt, r.accuracy);
+  }
+  if (plo) {
+    for (const caps::CandidateResult& c : plo->candidates) {
+      if (c.steps == 0 && !c.finished) continue;
+      PowerLimitCandidateRow row;
+      row.limit_w = c.limit_w;
+      row.objective = plo->objective;
+      row.steps = c.steps;
+      row.dropped_steps = c.dropped_steps;
+      row.mean_step_s = c.mean_step_s;
+      row.step_s_half_width = c.step_s_half_width;
+      row.step_energy_j = c.mean_step_energy_j;
+      row.step_energy_half_width_j = c.step_energy_half_width_j;
+      row.converged = c.converged;
+      row.eligible = c.eligible;
+      row.objective_value = c.objective;
+      row.chosen = plo->chosen_limit_w && *plo->chosen_limit_w == c.limit_w;
+      rec.power_limit_candidates.push_back(row);
+    }
+  }
+  WATTLAB_RETURN_IF_ERROR(store->WriteRun(rec));
+  WATTLAB_RETURN_IF_ERROR(store->FinishStudy(study, rec.finished_at_unix_s));
+  return rec.run_id;
+}
 
 }  // namespace
 
@@ -52,6 +227,27 @@ CommandFn AddTrain(CLI::App* root) {
   AddIdleSeconds(p, &c->idle_s);
   AddFlag(p, "--json", &c->json, "print one JSON object");
   c->meter_flags.Register(p);
+  AddString(
+      p, "--db", &c->db, "FILE",
+      "also store the run in this database, as the next run of --study (with the optimiser's candidates)");
+  AddString(p, "--study", &c->study, "NAME", "the study --db stores the run in (default train)");
+  AddString(p, "--power-limit-optimizer", &c->plo_objective, "OBJ",
+            "find the GPU power limit online and train with it: energy, time, edp, cost:ETA "
+            "(ETA*E + (1-ETA)*P_max*T) or slowdown:X (least energy within X times the maximum limit's time); "
+            "every GPU NVML lists gets the same limit; the limit found is restored at the end");
+  c->plo_flags.emplace_back(AddNumber(p, "--power-limit-step-w", &c->plo.step_w, Range::Above(0), "W",
+                                      "watts between candidate limits (default 25)"),
+                            "--power-limit-step-w");
+  c->plo_flags.emplace_back(AddCount(p, "--power-limit-warmup-steps", &c->plo.warmup_steps, 0, "N",
+                                     "train steps at the maximum limit before profiling (default 10)"),
+                            "--power-limit-warmup-steps");
+  c->plo_flags.emplace_back(AddCount(p, "--power-limit-min-steps", &c->plo.min_steps, 2, "N",
+                                     "counted steps per candidate, at least (default 10)"),
+                            "--power-limit-min-steps");
+  c->plo_flags.emplace_back(
+      AddCount(p, "--power-limit-max-steps", &c->plo.max_steps, 2, "N",
+               "counted steps per candidate, at most, when +-2% is not reached (default 100)"),
+      "--power-limit-max-steps");
   return [c](const Invocation&) { return c->Run(); };
 }
 
@@ -67,35 +263,99 @@ int Train::Run() {
   cfg.threads =
       static_cast<int>(n_threads > 0 ? n_threads : std::max(1u, std::thread::hardware_concurrency()));
   cfg.seed = static_cast<uint64_t>(n_seed);
+  std::optional<caps::OnlineOptimizerConfig> plo_config;
+  if (!plo_objective.empty()) {
+    auto objective = caps::ParseObjective(plo_objective);
+    if (!objective.ok()) return ReportError(cmd, objective.status());
+    if (Status st = caps::ValidateOptimizerOptions(plo); !st.ok()) return ReportError(cmd, st);
+    plo_config.emplace();
+    plo_config->objective = *objective;
+    plo_config->options = plo;
+  } else {
+    for (const auto& [o, name] : plo_flags)
+      if (Given(o)) return ReportError(cmd, Status::InvalidArgument(name + " needs --power-limit-optimizer"));
+  }
 
   auto session = OpenMeteredSession(meter_flags);
   if (!session.ok()) return ReportError(cmd, session.status());
+  if (!db.empty()) {
+    if (study.empty()) return ReportError(cmd, Status::InvalidArgument("--study needs a name"));
+    if (Status d = Store::CheckForWriting(session->env.get(), db); !d.ok()) return ReportError(cmd, d);
+  }
+  const double started_unix_s = session->env->NowWallSeconds();
   // A bad model name fails now, before the idle baseline makes anyone wait.
   if (auto facts = session->engine->Describe(cfg.model, std::nullopt, std::nullopt); !facts.ok())
     return ReportError(cmd, facts.status());
+  // The optimiser refuses (no GPU it may set) before anyone waits, too. From
+  // here on SIGINT/SIGTERM stop the training between steps, so the limit
+  // found is put back before the process ends.
+  std::unique_ptr<caps::OnlinePowerLimitOptimizer> plo_driver;
+  if (plo_config) {
+    auto mo = meter_flags.ResolveOptions(session->env.get());
+    if (!mo.ok()) return ReportError(cmd, mo.status());
+    plo_config->caps.nvml_library = mo->nvml_library;
+    if (Status ws = session->env->WatchSignals({Signal::kInt, Signal::kTerm}, &g_train_signal,
+                                               /*reset_after_first=*/true);
+        !ws.ok())
+      return ReportError(cmd, ws);
+    auto d = caps::OnlinePowerLimitOptimizer::Open(session->env.get(), session->meter.get(), *plo_config);
+    if (!d.ok()) {
+      // Not a failure of the run: the flag cannot be honoured here.
+      const int rc = ReportError(cmd, d.status());
+      return d.status().kind() == Status::Kind::kNotSupported ? kExitUsage : rc;
+    }
+    plo_driver = std::move(*d);
+  }
   if (Status idle_st = MeasureIdleBaseline(session->meter.get(), idle_s, &session->context); !idle_st.ok())
     return ReportError(cmd, idle_st);
   if (session->context.idle_busy)
     std::fprintf(stderr, "wattlab %s: warning: %s\n", cmd.c_str(),
                  session->context.idle_busy_warning.c_str());
 
-  MeteredRun run(session->meter.get());
-  auto result = run.Train(session->engine, cfg);
+  MeteredRunOptions run_options;
+  if (plo_driver) run_options.stop = [] { return g_train_signal.load() != 0; };
+  MeteredRun run(session->meter.get(), run_options);
+  auto result = run.Train(plo_driver ? plo_driver->Wrap(session->engine) : session->engine, cfg);
+  std::optional<caps::OnlineOptimizerReport> plo_report;
+  if (plo_driver) {
+    plo_report = plo_driver->Finish();
+    session->env->WatchSignals({Signal::kInt, Signal::kTerm}, nullptr, false);
+    if (!plo_report->restored)
+      std::fprintf(stderr, "wattlab %s: %s\n", cmd.c_str(), plo_report->restore_error.c_str());
+  }
   Status stop = session->meter->Stop();
+  if (plo_driver && !plo_driver->error().ok()) return ReportError(cmd, plo_driver->error());
+  if (const int sig = g_train_signal.load(); plo_driver && sig != 0) {
+    std::fprintf(stderr, "wattlab %s: stopped on a signal; %s\n", cmd.c_str(),
+                 plo_report->restored ? "the original GPU power limits are restored"
+                                      : "the original GPU power limits could NOT be restored");
+    return sig == 1 ? kExitSigInt : kExitSigTerm;
+  }
   if (!result.ok()) return ReportError(cmd, result.status());
+  if (plo_report && !plo_report->restored) return kExitFailure;
   if (!stop.ok()) return ReportError(cmd, stop.WithContext("stopping the meter"));
   const TrainResult& r = *result;
+
+  const nlohmann::json config_json = {{"dataset", cfg.dataset},     {"epochs", cfg.epochs},
+                                      {"steps", cfg.steps},         {"batch_size", cfg.batch_size},
+                                      {"optimizer", cfg.optimizer}, {"lr", cfg.lr},
+                                      {"momentum", cfg.momentum},   {"weight_decay", cfg.weight_decay},
+                                      {"threads", cfg.threads},     {"precision", cfg.precision},
+                                      {"seed", cfg.seed},           {"warmup_steps", cfg.warmup_steps}};
+  std::optional<int64_t> stored_run;
+  if (!db.empty()) {
+    auto id = StoreRun(*session, db, study, cfg, config_json, r, run, plo_report, started_unix_s);
+    if (!id.ok()) return ReportError(cmd, id.status().WithContext("storing the run in " + db));
+    stored_run = *id;
+    std::fprintf(json ? stderr : stdout, "stored as run %lld of study %s in %s\n",
+                 static_cast<long long>(*id), study.c_str(), db.c_str());
+  }
 
   if (json) {
     nlohmann::json j;
     j["command"] = "train";
     j["model"] = ModelJson(r.model);
-    j["config"] = {{"dataset", cfg.dataset},     {"epochs", cfg.epochs},
-                   {"steps", cfg.steps},         {"batch_size", cfg.batch_size},
-                   {"optimizer", cfg.optimizer}, {"lr", cfg.lr},
-                   {"momentum", cfg.momentum},   {"weight_decay", cfg.weight_decay},
-                   {"threads", cfg.threads},     {"precision", cfg.precision},
-                   {"seed", cfg.seed},           {"warmup_steps", cfg.warmup_steps}};
+    j["config"] = config_json;
     j["versions"] = VersionsJson(session->context);
     j["meter"] = MeterJson(session->context);
     j["sources"] = session->context.sources;
@@ -115,6 +375,8 @@ int Train::Run() {
     j["accuracy"] = r.accuracy ? nlohmann::json(*r.accuracy) : nlohmann::json();
     j["accuracy_meaningful"] = r.accuracy_meaningful;
     j["eval_samples"] = r.eval_samples;
+    if (plo_report) j["power_limit_optimizer"] = OptimizerJson(*plo_report);
+    if (stored_run) j["stored"] = {{"db", db}, {"study", study}, {"run_id", *stored_run}};
     std::cout << j.dump(2) << "\n";
     return kExitOk;
   }
@@ -139,6 +401,7 @@ int Train::Run() {
                 static_cast<long long>(r.eval_samples));
   else if (!r.accuracy_meaningful)
     std::printf("test accuracy: not meaningful (synthetic data)\n");
+  if (plo_report) PrintOptimizer(*plo_report);
   return kExitOk;
 }
 

@@ -125,6 +125,18 @@ class Env {
   // Monotonic clock and sleeping, injectable for tests.
   virtual std::chrono::nanoseconds NowMonotonic() = 0;
   virtual void SleepFor(std::chrono::nanoseconds d) = 0;
+  // Sleeps until NowMonotonic() reaches `deadline` (returns at once when it
+  // has). A periodic thread sleeping to absolute deadlines keeps its phase
+  // and needs one clock read per period. The default derives it from
+  // NowMonotonic and SleepFor, so a fake clock overriding those two gets a
+  // consistent SleepUntil; the real Env sleeps to the deadline directly.
+  virtual void SleepUntil(std::chrono::nanoseconds deadline) {
+    const std::chrono::nanoseconds now = NowMonotonic();
+    if (deadline > now) SleepFor(deadline - now);
+  }
+  // Names the calling thread (as `top -H` and debuggers show it; the OS may
+  // cut it to 15 characters). Best effort: the default does nothing.
+  virtual void NameCurrentThread(const std::string& name) { (void)name; }
   // Wall clock, seconds since the Unix epoch (for dates in records).
   virtual double NowWallSeconds() = 0;
 
@@ -203,6 +215,9 @@ class ForwardingEnv : public Env {
   std::optional<std::string> LibraryPathOf(const void* a) override { return target_->LibraryPathOf(a); }
   std::chrono::nanoseconds NowMonotonic() override { return target_->NowMonotonic(); }
   void SleepFor(std::chrono::nanoseconds d) override { target_->SleepFor(d); }
+  // SleepUntil is deliberately not forwarded: the default builds it on this
+  // Env's NowMonotonic and SleepFor, which a fake clock overrides.
+  void NameCurrentThread(const std::string& name) override { target_->NameCurrentThread(name); }
   double NowWallSeconds() override { return target_->NowWallSeconds(); }
   std::optional<std::string> GetEnvVar(const std::string& n) override { return target_->GetEnvVar(n); }
   Status SetEnvVar(const std::string& n, const std::string& v, bool o) override {

@@ -65,15 +65,25 @@ class MsrSource : public rapl::SourceBase {
 
   Status Read(std::vector<Reading>& out) override {
     for (size_t i = 0; i < regs_.size(); ++i) {
-      const MsrDomain& d = regs_[i];
-      auto raw = files_[d.file]->ReadU64(d.reg);
-      if (!raw.ok()) return raw.status().WithContext(name_);
-      out[i] = Reading::Energy(static_cast<double>(*raw & 0xffffffffu) * d.unit_j);
+      if (Status st = ReadOne(i, out[i]); !st.ok()) return st;
+    }
+    return Status::Ok();
+  }
+  Status ReadDomains(const std::vector<size_t>& which, std::vector<Reading>& out) override {
+    for (size_t i : which) {
+      if (Status st = ReadOne(i, out[i]); !st.ok()) return st;
     }
     return Status::Ok();
   }
 
  private:
+  Status ReadOne(size_t i, Reading& out) {
+    const MsrDomain& d = regs_[i];
+    auto raw = files_[d.file]->ReadU64(d.reg);
+    if (!raw.ok()) return raw.status().WithContext(name_);
+    out = Reading::Energy(static_cast<double>(*raw & 0xffffffffu) * d.unit_j);
+    return Status::Ok();
+  }
   std::vector<std::unique_ptr<ReadableFile>> files_;
   std::vector<MsrDomain> regs_;
 };

@@ -46,14 +46,24 @@ class PerfSource : public rapl::SourceBase {
 
   Status Read(std::vector<Reading>& out) override {
     for (size_t i = 0; i < files_.size(); ++i) {
-      auto raw = files_[i]->ReadU64(0);
-      if (!raw.ok()) return raw.status().WithContext(name_);
-      out[i] = Reading::Energy(static_cast<double>(*raw) * scales_j_[i]);
+      if (Status st = ReadOne(i, out[i]); !st.ok()) return st;
+    }
+    return Status::Ok();
+  }
+  Status ReadDomains(const std::vector<size_t>& which, std::vector<Reading>& out) override {
+    for (size_t i : which) {
+      if (Status st = ReadOne(i, out[i]); !st.ok()) return st;
     }
     return Status::Ok();
   }
 
  private:
+  Status ReadOne(size_t i, Reading& out) {
+    auto raw = files_[i]->ReadU64(0);
+    if (!raw.ok()) return raw.status().WithContext(name_);
+    out = Reading::Energy(static_cast<double>(*raw) * scales_j_[i]);
+    return Status::Ok();
+  }
   std::vector<std::unique_ptr<ReadableFile>> files_;
   std::vector<double> scales_j_;
 };

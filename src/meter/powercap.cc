@@ -60,16 +60,26 @@ class PowercapSource : public rapl::SourceBase {
 
   Status Read(std::vector<Reading>& out) override {
     for (size_t i = 0; i < files_.size(); ++i) {
-      auto uj = rapl::PReadDecimal(*files_[i]);
-      if (!uj.ok()) return uj.status().WithContext(name_);
-      // Dividing by the exact 1e6 rounds once: 123456789 uJ reads as exactly
-      // 123.456789 J, the figure a user checks against the file.
-      out[i] = Reading::Energy(static_cast<double>(*uj) / 1e6);
+      if (Status st = ReadOne(i, out[i]); !st.ok()) return st;
+    }
+    return Status::Ok();
+  }
+  Status ReadDomains(const std::vector<size_t>& which, std::vector<Reading>& out) override {
+    for (size_t i : which) {
+      if (Status st = ReadOne(i, out[i]); !st.ok()) return st;
     }
     return Status::Ok();
   }
 
  private:
+  Status ReadOne(size_t i, Reading& out) {
+    auto uj = rapl::PReadDecimal(*files_[i]);
+    if (!uj.ok()) return uj.status().WithContext(name_);
+    // Dividing by the exact 1e6 rounds once: 123456789 uJ reads as exactly
+    // 123.456789 J, the figure a user checks against the file.
+    out = Reading::Energy(static_cast<double>(*uj) / 1e6);
+    return Status::Ok();
+  }
   std::vector<std::unique_ptr<ReadableFile>> files_;
 };
 

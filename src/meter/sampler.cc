@@ -1,7 +1,5 @@
 #include "meter/sampler.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <cmath>
 
@@ -14,25 +12,37 @@ namespace {
 // within 100 ms even at a 60 s interval, while 10 Hz sampling still wakes
 // once per sample (its CPU cost is measured in bench/bench_sampler.cc).
 constexpr std::chrono::nanoseconds kMaxSleepChunk = std::chrono::milliseconds(100);
+// Nested counters: every kNestedEvery-th period, but at least every
+// kNestedMaxPeriod (see sampler.h).
+constexpr int kNestedEvery = 10;
+constexpr std::chrono::nanoseconds kNestedMaxPeriod = std::chrono::seconds(1);
 // Errors kept one by one (for windows); the count goes on past it.
 constexpr size_t kMaxKeptErrors = 64;
 
 double Seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
-// OK when every reading carries the field its domain's kind calls for:
-// energy_j for a counter, power_w for a power domain, and not the other.
-Status CheckReadings(const EnergySource& source, const std::vector<Reading>& readings) {
-  const auto& domains = source.domains();
-  for (size_t i = 0; i < readings.size(); ++i) {
-    const bool counter = domains[i].is_counter;
+// OK when every reading in `which` carries the field its domain's kind calls
+// for: energy_j for a counter, power_w for a power domain, and not the other.
+template <typename DomainStates>
+Status CheckReadings(const EnergySource& source, const DomainStates& dom, const std::vector<size_t>& which,
+                     const std::vector<Reading>& readings) {
+  for (size_t i : which) {
+    const bool counter = dom[i].is_counter;
     const Reading& r = readings[i];
     if (counter ? (r.energy_j && !r.power_w) : (r.power_w && !r.energy_j)) continue;
-    return Status::Internal("source " + source.name() + " gave domain " + domains[i].name +
+    return Status::Internal("source " + source.name() + " gave domain " + source.domains()[i].name +
                             " a reading without " +
                             (counter ? "energy_j (it is a counter)" : "power_w (it is a power domain)") +
                             " or with both fields set");
   }
   return Status::Ok();
+}
+
+// The first slot of the grid t0 + k * period that lies after now.
+std::chrono::nanoseconds NextSlotAfter(std::chrono::nanoseconds due, std::chrono::nanoseconds period,
+                                       std::chrono::nanoseconds now) {
+  if (due > now) return due;
+  return due + ((now - due) / period + 1) * period;
 }
 }  // namespace
 
@@ -44,12 +54,22 @@ Sampler::Sampler(Env* env, std::vector<EnergySource*> sources, std::chrono::nano
     s.source = src;
     s.first_domain = domains_.size();
     s.period = std::max(interval_, src->min_interval());
-    s.readings.resize(src->domains().size());
-    s.prev_energy_j.assign(src->domains().size(), 0.0);
-    for (const auto& d : src->domains()) {
+    s.nested_period = std::max(s.period, std::min(kNestedEvery * s.period, kNestedMaxPeriod));
+    const size_t n = src->domains().size();
+    s.readings.resize(n);
+    s.dom.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      const DomainInfo& d = src->domains()[i];
       domains_.push_back(d);
       if (domains_.back().source.empty()) domains_.back().source = src->name();
       if (!d.is_counter) s.counter_source = false;
+      s.dom[i].is_counter = d.is_counter;
+      s.dom[i].max_energy_range_j = d.max_energy_range_j;
+      s.all.push_back(i);
+      if (d.is_counter && !d.in_total && s.nested_period > s.period)
+        s.has_nested = true;
+      else
+        s.often.push_back(i);
     }
     if (tick_period_.count() == 0 || s.period < tick_period_) tick_period_ = s.period;
     states_.push_back(std::move(s));
@@ -69,17 +89,19 @@ Status Sampler::Start() {
     start_time_ = now;
     for (auto& s : states_) {
       Status st = s.source->Read(s.readings);
-      if (st.ok()) st = CheckReadings(*s.source, s.readings);
+      if (st.ok()) st = CheckReadings(*s.source, s.dom, s.all, s.readings);
       if (!st.ok()) return st.WithContext("first reading of " + s.source->name());
       for (size_t i = 0; i < s.readings.size(); ++i) {
         const Reading& r = s.readings[i];
-        if (r.energy_j) s.prev_energy_j[i] = *r.energy_j;
+        if (r.energy_j) s.dom[i].prev_energy_j = *r.energy_j;
         // A power source's first value has no interval behind it; it only
         // serves to extrapolate until the next read.
         if (r.power_w) last_power_w_[s.first_domain + i] = *r.power_w;
+        s.dom[i].last_read = now;
       }
       s.last_read = now;
       s.next_due = now + s.period;
+      s.nested_next_due = now + s.nested_period;
     }
     started_ = true;
     stop_ = false;
@@ -119,41 +141,45 @@ Status Sampler::FirstErrorSince(int64_t count) const {
   return errors_[std::min<size_t>(static_cast<size_t>(count), errors_.size() - 1)];
 }
 
-void Sampler::ReadSourceLocked(SourceState& s, std::chrono::nanoseconds now) {
-  Status st = s.source->Read(s.readings);
-  if (st.ok()) st = CheckReadings(*s.source, s.readings);
+void Sampler::ReadSourceLocked(SourceState& s, const std::vector<size_t>& which,
+                               std::chrono::nanoseconds now) {
+  if (which.empty()) return;
+  Status st =
+      which.size() == s.all.size() ? s.source->Read(s.readings) : s.source->ReadDomains(which, s.readings);
+  if (st.ok()) st = CheckReadings(*s.source, s.dom, which, s.readings);
   if (!st.ok()) {
-    // Keep prev_energy_j and last_read: the next good read covers the gap.
+    // Keep prev_energy_j and the read times: the next good read covers the gap.
     NoteErrorLocked(st.WithContext("reading " + s.source->name()));
     return;
   }
-  const double dt_s = Seconds(now - s.last_read);
-  for (size_t i = 0; i < s.readings.size(); ++i) {
+  for (size_t i : which) {
     const size_t d = s.first_domain + i;
-    const DomainInfo& info = domains_[d];
+    SourceState::DomainState& ds = s.dom[i];
     const Reading& r = s.readings[i];
+    const double dt_s = Seconds(now - ds.last_read);
     double delta_j;
-    if (info.is_counter) {
+    if (ds.is_counter) {
       const double cur = *r.energy_j;
-      const double prev = s.prev_energy_j[i];
+      const double prev = ds.prev_energy_j;
       if (cur >= prev) {
         delta_j = cur - prev;
-      } else if (info.max_energy_range_j > 0) {
-        delta_j = (info.max_energy_range_j - prev) + cur;
+      } else if (ds.max_energy_range_j > 0) {
+        delta_j = (ds.max_energy_range_j - prev) + cur;
       } else {
         delta_j = cur;  // no known range: the counter restarted from zero
         NoteErrorLocked(
-            Status::Corruption("counter " + info.name + " of " + s.source->name() + " went back from " +
-                               FormatDouble(prev) + " J to " + FormatDouble(cur) +
+            Status::Corruption("counter " + domains_[d].name + " of " + s.source->name() +
+                               " went back from " + FormatDouble(prev) + " J to " + FormatDouble(cur) +
                                " J and its range is unknown; taken as a reset, energy may be missing"));
       }
-      s.prev_energy_j[i] = cur;
+      ds.prev_energy_j = cur;
       if (dt_s > 0) last_power_w_[d] = delta_j / dt_s;
     } else {
       delta_j = *r.power_w * dt_s;
       last_power_w_[d] = *r.power_w;
     }
     energy_j_[d] += delta_j;
+    ds.last_read = now;
   }
   s.last_read = now;
 }
@@ -164,13 +190,13 @@ EnergySnapshot Sampler::SnapshotLocked(std::chrono::nanoseconds now) const {
   snap.ticks = ticks_;
   snap.energy_j = energy_j_;
   for (const auto& s : states_) {
-    const double since_s = Seconds(now - s.last_read);
-    if (since_s <= 0) continue;
+    if (s.counter_source) continue;
     for (size_t i = 0; i < s.readings.size(); ++i) {
       const size_t d = s.first_domain + i;
+      const double since_s = Seconds(now - s.dom[i].last_read);
       // Power sources between reads: extrapolate the last mean power so an
       // edge between two reads is not cut short.
-      if (!domains_[d].is_counter) snap.energy_j[d] += last_power_w_[d] * since_s;
+      if (!domains_[d].is_counter && since_s > 0) snap.energy_j[d] += last_power_w_[d] * since_s;
     }
   }
   return snap;
@@ -188,7 +214,7 @@ EnergySnapshot Sampler::SampleNow() {
   for (auto& s : states_) {
     // Counters are always read at an edge (re-reading a cumulative counter
     // is harmless); a power source is not read faster than it resolves.
-    if (s.counter_source || now - s.last_read >= s.source->min_interval()) ReadSourceLocked(s, now);
+    if (s.counter_source || now - s.last_read >= s.source->min_interval()) ReadSourceLocked(s, s.all, now);
   }
   return SnapshotLocked(now);
 }
@@ -210,32 +236,35 @@ void Sampler::AppendTimelineLocked(std::chrono::nanoseconds now) {
 }
 
 void Sampler::Run() {
-  pthread_setname_np(pthread_self(), "wattlab-sampler");
+  env_->NameCurrentThread("wattlab-sampler");
+  // One clock read per wake-up: `now` is both what is due and the timestamp.
+  std::chrono::nanoseconds now = env_->NowMonotonic();
   while (!stop_.load(std::memory_order_relaxed)) {
-    // One lock per wake-up: find what is due and read it under the same lock.
-    std::unique_lock<std::mutex> lock(mu_);
-    const std::chrono::nanoseconds now = env_->NowMonotonic();
     std::chrono::nanoseconds next_due = std::chrono::nanoseconds::max();
-    for (const auto& s : states_) next_due = std::min(next_due, s.next_due);
-    if (next_due > now) {
-      lock.unlock();
-      env_->SleepFor(std::min(next_due - now, kMaxSleepChunk));
-      continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      bool any = false;
+      for (auto& s : states_) {
+        if (s.next_due <= now) {
+          const bool nested = s.has_nested && s.nested_next_due <= now;
+          ReadSourceLocked(s, nested ? s.all : s.often, now);
+          any = true;
+          // Fell behind (machine busy, process stopped): skip the missed
+          // slots rather than read in a burst, and stay on the grid; the
+          // counters lose nothing.
+          s.next_due = NextSlotAfter(s.next_due + s.period, s.period, now);
+          if (nested)
+            s.nested_next_due = NextSlotAfter(s.nested_next_due + s.nested_period, s.nested_period, now);
+        }
+        next_due = std::min(next_due, s.next_due);
+      }
+      if (any) {
+        ++ticks_;
+        AppendTimelineLocked(now);
+      }
     }
-    bool any = false;
-    for (auto& s : states_) {
-      if (s.next_due > now) continue;
-      ReadSourceLocked(s, now);
-      any = true;
-      s.next_due += s.period;
-      // Fell behind (machine busy, process stopped): skip the missed slots
-      // rather than read in a burst; the counters lose nothing.
-      if (s.next_due <= now) s.next_due = now + s.period;
-    }
-    if (any) {
-      ++ticks_;
-      AppendTimelineLocked(now);
-    }
+    env_->SleepUntil(std::min(next_due, now + kMaxSleepChunk));
+    now = env_->NowMonotonic();
   }
 }
 

@@ -9,8 +9,27 @@
 // mean power x the time since that source's previous read. A reading without
 // the field its domain's kind calls for (Reading::energy_j for a counter,
 // power_w for a power domain) is an Internal error, like a failed read. Timestamps come
-// from Env::NowMonotonic, sleeping from Env::SleepFor, so tests drive the
+// from Env::NowMonotonic, sleeping from Env::SleepUntil, so tests drive the
 // sampler with a virtual clock.
+//
+// Nested counters are read less often. A counter domain that is not in the
+// total (core and uncore inside their package, psys over packages and dram,
+// or the packages and dram when psys is summed instead) is read every 10th
+// period of its source, but at least once a second and never faster than the
+// source itself: nested period = max(period, min(10 x period, 1 s)), i.e.
+// 100 Hz when sampling at 1 kHz, 1 Hz at 10 Hz. In-total domains and power
+// domains are read every period. Every counter is still read at every window
+// edge (SampleNow), so each domain's window energy is exact whatever its
+// rate; only the timeline resolves a nested domain more coarsely (its power
+// there is the mean over its own last read interval). A nested counter never
+// draws more than its package, and the smallest RAPL range (65 kJ, AMD) takes
+// minutes to wrap at any real power, so 1 s is far inside every wrap.
+//
+// The loop does one clock read per tick: it wakes at an absolute deadline
+// (Env::SleepUntil), reads the clock once, reads what is due under one lock,
+// appends one timeline row to a flat ring, and sleeps again.
+// A late wake-up skips the slots it missed and stays on the original grid
+// (counters lose no energy by a skipped slot).
 //
 // SampleNow() takes an edge reading on the caller's thread (windows call it
 // at begin and end): counters are always read, so a window shorter than the
@@ -81,16 +100,30 @@ class Sampler {
     EnergySource* source = nullptr;
     size_t first_domain = 0;  // index into domains_
     std::chrono::nanoseconds period{0};
-    std::chrono::nanoseconds last_read{0};
+    std::chrono::nanoseconds nested_period{0};  // nested counters (see the top)
+    std::chrono::nanoseconds last_read{0};      // last read of the source
     std::chrono::nanoseconds next_due{0};
-    std::vector<Reading> readings;      // scratch
-    std::vector<double> prev_energy_j;  // counters: last raw reading
-    bool counter_source = true;         // every domain a counter
+    std::chrono::nanoseconds nested_next_due{0};
+    std::vector<size_t> all;    // 0..n-1
+    std::vector<size_t> often;  // in-total counters and power domains: every period
+    bool has_nested = false;    // some domain read at nested_period only
+    // What each reading needs, in one array (the loop touches little memory
+    // per tick: at 10 Hz every tick starts with cold caches).
+    struct DomainState {
+      double prev_energy_j = 0;               // counters: last raw reading
+      std::chrono::nanoseconds last_read{0};  // when this domain was last read
+      double max_energy_range_j = 0;
+      bool is_counter = true;
+    };
+    std::vector<DomainState> dom;
+    std::vector<Reading> readings;  // scratch
+    bool counter_source = true;     // every domain a counter
   };
 
   void Run();
-  // Reads source s at `now` and folds it into cumulative energy. Caller holds mu_.
-  void ReadSourceLocked(SourceState& s, std::chrono::nanoseconds now);
+  // Reads the domains `which` of source s at `now` and folds them into
+  // cumulative energy. Caller holds mu_.
+  void ReadSourceLocked(SourceState& s, const std::vector<size_t>& which, std::chrono::nanoseconds now);
   void NoteErrorLocked(const Status& st);
   EnergySnapshot SnapshotLocked(std::chrono::nanoseconds now) const;
   void AppendTimelineLocked(std::chrono::nanoseconds now);

@@ -2,6 +2,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -292,6 +293,19 @@ class RealEnv : public Env {
   }
   void SleepFor(std::chrono::nanoseconds d) override {
     if (d.count() > 0) std::this_thread::sleep_for(d);
+  }
+  void SleepUntil(std::chrono::nanoseconds deadline) override {
+    // NowMonotonic is CLOCK_MONOTONIC, so its deadline is this clock's time.
+    timespec ts;
+    ts.tv_sec = static_cast<time_t>(deadline.count() / 1000000000);
+    ts.tv_nsec = static_cast<long>(deadline.count() % 1000000000);
+    if (deadline.count() <= 0) return;
+    while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+    }
+  }
+  void NameCurrentThread(const std::string& name) override {
+    // Linux takes at most 15 characters and the terminating NUL.
+    (void)::pthread_setname_np(::pthread_self(), name.substr(0, 15).c_str());
   }
   double NowWallSeconds() override {
     timespec ts;

@@ -52,6 +52,11 @@ struct ReportOptions {
   // from Env::NowWallSeconds(); tests pin it so output is byte-for-byte
   // reproducible. 0 prints "—".
   double generated_at_unix_s = 0;
+  // The estimate's stated error (meter's EstimateErrorBandLine: "the estimate
+  // has erred by about ±X% against RAPL on N measured CPUs"), printed beside
+  // every "estimated" banner. The CLI fills it; the report room cannot read
+  // the meter. Empty: no band line.
+  std::string estimate_error_band;
 };
 
 // What a report is made of, as read from the store by the caller.

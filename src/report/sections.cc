@@ -118,6 +118,10 @@ void ContextSection(const Context& c, Table* context_table, std::string* banner,
     *banner = "MEASURED: energy read from hardware counters (" +
               Join(std::vector<std::string>(sources.begin(), sources.end()), ", ") + ")";
   }
+  // The estimate's error band beside every "estimated" banner (issue: an
+  // estimate whose error is known).
+  if (c.estimated_any && !c.opt.estimate_error_band.empty())
+    *banner += " (" + c.opt.estimate_error_band + ")";
   if (!c.in.rows.empty())
     *banner += std::string(". Per-sample energy: ") + (above ? "above idle" : "total") + " for every figure";
 }

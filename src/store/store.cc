@@ -115,10 +115,32 @@ ALTER TABLE idle_baselines ADD COLUMN cpu_util REAL;
 ALTER TABLE idle_baselines ADD COLUMN busy INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE windows ADD COLUMN idle_busy INTEGER;
 )sql",
-    // v4 (power caps in studies, issue 13): the caps and clocks in force
-    // during each run, read back after setting (RunRow::gpu_power_limit_w,
-    // cpu_power_limit_w, cpu_max_freq_mhz); NULL where the knob cannot be read.
+    // v4 (issue 13, power caps; one migration for the issue): the online
+    // power-limit optimiser of `wattlab train --power-limit-optimizer` keeps
+    // every candidate limit it profiled, with its measurements, the
+    // objective's value and which one was chosen; caps in studies record the
+    // caps and clocks in force during each run, read back after setting
+    // (RunRow::gpu_power_limit_w, cpu_power_limit_w, cpu_max_freq_mhz; NULL
+    // where the knob cannot be read).
     R"sql(
+CREATE TABLE power_limit_candidates (
+  study TEXT NOT NULL,
+  run_id INTEGER NOT NULL,
+  limit_w REAL NOT NULL,
+  objective TEXT NOT NULL,
+  steps INTEGER NOT NULL,
+  dropped_steps INTEGER NOT NULL,
+  mean_step_s REAL NOT NULL,
+  step_s_half_width REAL NOT NULL,
+  step_energy_j REAL NOT NULL,
+  step_energy_half_width_j REAL NOT NULL,
+  converged INTEGER NOT NULL,
+  eligible INTEGER NOT NULL,
+  objective_value REAL,
+  chosen INTEGER NOT NULL,
+  PRIMARY KEY (study, run_id, limit_w),
+  FOREIGN KEY (study, run_id) REFERENCES runs(study, run_id)
+);
 ALTER TABLE windows ADD COLUMN gpu_power_limit_w REAL;
 ALTER TABLE windows ADD COLUMN cpu_power_limit_w REAL;
 ALTER TABLE windows ADD COLUMN cpu_max_freq_mhz REAL;
@@ -775,6 +797,36 @@ Result<std::vector<DomainEnergyRow>> Store::ReadDomainEnergy(const std::string& 
   return out;
 }
 
+Result<std::vector<PowerLimitCandidateRow>> Store::ReadPowerLimitCandidates(const std::string& study,
+                                                                            int64_t run_id) {
+  std::vector<PowerLimitCandidateRow> out;
+  if (schema_version_ < 4) return out;
+  Stmt s(db_,
+         "SELECT limit_w, objective, steps, dropped_steps, mean_step_s, step_s_half_width, step_energy_j,"
+         " step_energy_half_width_j, converged, eligible, objective_value, chosen"
+         " FROM power_limit_candidates WHERE study = ?1 AND run_id = ?2 ORDER BY limit_w DESC");
+  WATTLAB_RETURN_IF_ERROR(s.status("reading power-limit candidates from " + path_));
+  s.Bind(1, study);
+  s.Bind(2, run_id);
+  while (s.Step() == SQLITE_ROW) {
+    PowerLimitCandidateRow c;
+    c.limit_w = s.Real(0);
+    c.objective = s.Text(1);
+    c.steps = s.Int(2);
+    c.dropped_steps = s.Int(3);
+    c.mean_step_s = s.Real(4);
+    c.step_s_half_width = s.Real(5);
+    c.step_energy_j = s.Real(6);
+    c.step_energy_half_width_j = s.Real(7);
+    c.converged = s.Int(8) != 0;
+    c.eligible = s.Int(9) != 0;
+    c.objective_value = s.OptReal(10);
+    c.chosen = s.Int(11) != 0;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- writes
 
 Status Store::UpsertStudy(const StudyInfo& info) {
@@ -962,6 +1014,33 @@ Status Store::WriteRun(const RunRecord& run) {
     s.Bind(6, sp.dump());
     if (s.Step() != SQLITE_DONE)
       return Status::IOError("writing timeline to " + path_ + ": " + SqliteErrorWithEnv(db_));
+  }
+  if (!run.power_limit_candidates.empty()) {
+    Stmt s(db_,
+           "INSERT INTO power_limit_candidates(study, run_id, limit_w, objective, steps, dropped_steps,"
+           " mean_step_s, step_s_half_width, step_energy_j, step_energy_half_width_j, converged, eligible,"
+           " objective_value, chosen) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
+    WATTLAB_RETURN_IF_ERROR(s.status("writing power-limit candidates to " + path_));
+    for (const PowerLimitCandidateRow& c : run.power_limit_candidates) {
+      s.Reset();
+      s.Bind(1, run.study);
+      s.Bind(2, run.run_id);
+      s.Bind(3, c.limit_w);
+      s.Bind(4, c.objective);
+      s.Bind(5, c.steps);
+      s.Bind(6, c.dropped_steps);
+      s.Bind(7, c.mean_step_s);
+      s.Bind(8, c.step_s_half_width);
+      s.Bind(9, c.step_energy_j);
+      s.Bind(10, c.step_energy_half_width_j);
+      s.Bind(11, c.converged);
+      s.Bind(12, c.eligible);
+      s.Bind(13, c.objective_value);
+      s.Bind(14, c.chosen);
+      if (s.Step() != SQLITE_DONE)
+        return Status::IOError("writing power-limit candidate " + std::to_string(c.limit_w) + " W to " +
+                               path_ + ": " + SqliteErrorWithEnv(db_));
+    }
   }
   return tx.Commit().WithContext(path_);
 }

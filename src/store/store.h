@@ -60,6 +60,21 @@ struct DomainEnergyRow {
   double mean_power_w = 0;
 };
 
+// One candidate power limit the online optimiser profiled in a training run
+// (`wattlab train --power-limit-optimizer`, caps/online_optimizer.h); schema v4.
+struct PowerLimitCandidateRow {
+  double limit_w = 0;         // the GPU power limit profiled (the same on every GPU capped)
+  std::string objective;      // "energy", "time", "edp", "cost:0.5", "slowdown:1.1"
+  int64_t steps = 0;          // counted steps
+  int64_t dropped_steps = 0;  // unusable measurements
+  double mean_step_s = 0, step_s_half_width = 0;           // 95% CI half-width, s
+  double step_energy_j = 0, step_energy_half_width_j = 0;  // whole machine per step, J
+  bool converged = false;                 // both within the target (±2%) when profiling stopped
+  bool eligible = true;                   // slowdown:X: within the allowed slowdown
+  std::optional<double> objective_value;  // absent when not finished or not eligible
+  bool chosen = false;                    // the limit held for the rest of the run
+};
+
 // Things a window records beyond the export columns.
 struct WindowExtra {
   std::optional<double> loss;          // mean training loss of the window (train rows)
@@ -84,6 +99,8 @@ struct RunRecord {
   std::vector<DomainEnergyRow> domains;
   std::vector<double> step_loss;  // per measured training step
   std::optional<RunTimeline> timeline;
+  // The online power-limit optimiser's candidates, when the run had one (v4).
+  std::vector<PowerLimitCandidateRow> power_limit_candidates;
 };
 
 class Store {
@@ -133,6 +150,10 @@ class Store {
   Result<std::optional<StudyInfo>> ReadStudy(const std::string& name);
   Result<std::vector<RunTimeline>> ReadTimelines(const std::string& study = "");
   Result<std::vector<DomainEnergyRow>> ReadDomainEnergy(const std::string& study, int64_t run_id);
+  // The run's power-limit candidates in profiling order (highest limit first);
+  // empty when it had no optimiser (or the database predates v4).
+  Result<std::vector<PowerLimitCandidateRow>> ReadPowerLimitCandidates(const std::string& study,
+                                                                       int64_t run_id);
 
   // ---- writes (the study runner) ----
   // Inserts the study, or (resume) keeps the stored one and refreshes its

@@ -234,7 +234,10 @@ TEST_F(E2E, MeasureJsonIsTheWindowShapeWithItsAliases) {
 TEST_F(E2E, MeasureCorrectsAWrapDuringTheCommand) {
   // 1 J below the 262143.328850 J range, then 1 J past zero: 2 J.
   std::ofstream(pkg_) << "262142328850\n";
-  Ran r = Wattlab(Measure({"--json"}, "echo 1000000 > '" + pkg_ + "'"));
+  // Overwritten in place by one same-width write (zero-padded): `echo > file`
+  // truncates first, and the sampler can read the empty file in between.
+  Ran r = Wattlab(
+      Measure({"--json"}, "printf '000001000000\\n' | dd of='" + pkg_ + "' conv=notrunc status=none"));
   ASSERT_EQ(r.rc, 0) << r.err;
   json j = json::parse(r.err);
   EXPECT_NEAR(Domain(j, "package-0").at("energy_j").get<double>(), 2.0, 1e-6);
@@ -720,6 +723,148 @@ TEST_F(E2E, EstimateProfileFlag) {
   Ran from_env = Wattlab({"meters"}, {"WATTLAB_ESTIMATE_PROFILE=" + profiles + "bad-one-point.json"});
   EXPECT_EQ(from_env.rc, 2);
   EXPECT_NE(from_env.err.find("at least 2 points"), std::string::npos) << from_env.err;
+}
+
+// ---- recording a profile (wattlab idle --record-profile; docs/measurement.md)
+
+TEST_F(E2E, RecordProfileRefusesWithoutACpuCounter) {
+  fs::create_directories(dir_ / "empty-sys");
+  const std::string empty = (dir_ / "empty-sys").string();
+  const std::string out = (dir_ / "p.json").string();
+  Ran r = Wattlab({"idle", "--sysfs-root", empty, "--dev-root", empty, "--nvml-library", "/nonexistent/x.so",
+                   "--record-profile", out, "--profile-seconds", "0.05"});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("needs a CPU energy counter: this machine has none, a recorded profile would only "
+                       "repeat the estimate; record on a machine with RAPL of the same CPU model, then pass "
+                       "--estimate-profile FILE here"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(out));
+  // A measured profile in use does not make the estimate a counter.
+  Ran with_profile =
+      Wattlab({"idle", "--sysfs-root", empty, "--dev-root", empty, "--nvml-library", "/nonexistent/x.so",
+               "--estimate-profile", std::string(E2E_FIXTURES) + "/estimate-profile/epyc-8024p.json",
+               "--record-profile", out});
+  EXPECT_EQ(with_profile.rc, 2);
+  EXPECT_NE(with_profile.err.find("needs a CPU energy counter"), std::string::npos) << with_profile.err;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(E2E, RecordProfileFlagErrors) {
+  const std::string out = (dir_ / "p.json").string();
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"--profile-step", "0.2"}, "--profile-step and --profile-seconds need --record-profile FILE"},
+      {{"--profile-seconds", "1"}, "need --record-profile FILE"},
+      {{"--record-profile", out, "--seconds", "3"}, "with --record-profile give --profile-seconds"},
+      {{"--record-profile", out, "--profile-step", "0"}, "--profile-step"},
+      {{"--record-profile", out, "--profile-step", "1.5"}, "--profile-step"},
+      {{"--record-profile", out, "--profile-seconds", "0"}, "--profile-seconds"},
+      {{"--record-profile", (dir_ / "missing/p.json").string()}, "does not exist"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> a = {"idle", "--sysfs-root", sys_};
+    a.insert(a.end(), c.args.begin(), c.args.end());
+    Ran r = Wattlab(a);
+    EXPECT_EQ(r.rc, 2) << c.says << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(E2E, RecordProfileNeedsTicksToPass) {
+  // A counter and a /proc/stat that both stand still: the first step's
+  // utilisation is unknown, the ladder stops and nothing is written.
+  const std::string out = (dir_ / "p.json").string();
+  Ran r = Wattlab({"idle", "--sysfs-root", sys_, "--proc-root", std::string(E2E_FIXTURES) + "/proc-i7-8700k",
+                   "--record-profile", out, "--profile-seconds", "0.05"});
+  EXPECT_EQ(r.rc, 1) << r.err;
+  EXPECT_NE(r.out.find("recording the power-versus-load profile of 'Intel(R) Core(TM) i7-8700K CPU @ "
+                       "3.70GHz'"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("from rapl-powercap: 11 steps of 0.05 s each"), std::string::npos) << r.out;
+  EXPECT_NE(
+      r.err.find("not writing " + out +
+                 ": no /proc/stat tick passed during the step at load 0.00: its utilisation is unknown"),
+      std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(E2E, RecordProfileOnThisMachinesProcStat) {
+  // The real spinning threads and the real /proc/stat, over the fixture's
+  // counter (which stands still, so every step reads 0 W: honest, and all
+  // this machine can give). On a busy machine the loads may not rise: then
+  // the refusal is checked instead of the file.
+  const std::string out = (dir_ / "p.json").string();
+  Ran r = Wattlab({"idle", "--sysfs-root", sys_, "--record-profile", out, "--profile-step", "0.5",
+                   "--profile-seconds", "0.3", "--json"});
+  ASSERT_TRUE(r.rc == 0 || r.rc == 1) << r.rc << r.err;
+  json j = json::parse(r.out);
+  ASSERT_EQ(j.at("steps").size(), 3u) << r.out;
+  for (size_t i = 0; i < 3; ++i) {
+    const json& s = j.at("steps").at(i);
+    EXPECT_DOUBLE_EQ(s.at("target_load").get<double>(), 0.5 * static_cast<double>(i));
+    EXPECT_GE(s.at("achieved_load").get<double>(), 0.0);
+    EXPECT_LE(s.at("achieved_load").get<double>(), 1.0);
+    EXPECT_DOUBLE_EQ(s.at("cpu_power_w").get<double>(), 0.0);
+    EXPECT_EQ(s.at("off_target").get<bool>(), !s.at("flag").is_null());
+    // Each step is printed as it is measured.
+    EXPECT_NE(r.err.find("  load " +
+                         std::string(i == 0   ? "0.00"
+                                     : i == 1 ? "0.50"
+                                              : "1.00") +
+                         ": achieved "),
+              std::string::npos)
+        << r.err;
+  }
+  EXPECT_EQ(j.at("sources"), json::array({"rapl-powercap"}));
+  EXPECT_EQ(j.at("threads").get<int>(), static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
+  if (r.rc == 1) {
+    EXPECT_FALSE(j.at("written").get<bool>());
+    EXPECT_NE(r.err.find("the achieved loads do not rise"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out));
+    return;
+  }
+  EXPECT_TRUE(j.at("written").get<bool>());
+  json p = json::parse(Slurp(out));
+  EXPECT_EQ(p.at("cpu_model"), j.at("cpu_model"));
+  EXPECT_EQ(p.at("threads"), j.at("threads"));
+  ASSERT_EQ(p.at("points").size(), 3u);
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_DOUBLE_EQ(p.at("points").at(i).at("load").get<double>(),
+                     j.at("steps").at(i).at("achieved_load").get<double>());
+  // ... and the reading side takes it.
+  fs::create_directories(dir_ / "empty-sys");
+  const std::string empty = (dir_ / "empty-sys").string();
+  Ran m = Wattlab({"meters", "--sysfs-root", empty, "--dev-root", empty, "--nvml-library",
+                   "/nonexistent/x.so", "--estimate-profile", out});
+  EXPECT_EQ(m.rc, 0) << m.err;
+  EXPECT_NE(m.out.find("the estimate uses a measured profile " + out), std::string::npos) << m.out;
+}
+
+TEST_F(E2E, RecordedProfileIsReadBack) {
+  // recorded-fake.json is byte for byte what the ladder writes for a fake
+  // measurer (tests/meter/profile_recorder_test.cc): the reading side uses it.
+  fs::create_directories(dir_ / "empty-sys");
+  const std::string empty = (dir_ / "empty-sys").string();
+  const std::string profile = std::string(E2E_FIXTURES) + "/estimate-profile/recorded-fake.json";
+  Ran r = Wattlab({"meters", "--sysfs-root", empty, "--dev-root", empty, "--nvml-library",
+                   "/nonexistent/x.so", "--estimate-profile", profile});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("the estimate uses a measured profile " + profile +
+                       " ('AMD EPYC 8024P 8-Core Processor', 11 points"),
+            std::string::npos)
+      << r.out;
+  Ran j = Wattlab(
+      {"meters", "--json", "--sysfs-root", empty, "--dev-root", empty, "--nvml-library", "/nonexistent/x.so"},
+      {"WATTLAB_ESTIMATE_PROFILE=" + profile});
+  ASSERT_EQ(j.rc, 0) << j.err;
+  EXPECT_NE(j.out.find("recorded-fake.json"), std::string::npos) << j.out;
 }
 
 TEST_F(E2E, EstimateRefusesBadInput) {

@@ -92,19 +92,27 @@ class FakeSource : public EnergySource {
   const std::vector<DomainInfo>& domains() const override { return infos_; }
   nanoseconds min_interval() const override { return min_interval_; }
   Status Read(std::vector<Reading>& out) override {
+    std::vector<size_t> all(out.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    return ReadDomains(all, out);
+  }
+  // Fills only `which` (the sampler reads nested domains less often), and
+  // counts the readings each domain got.
+  Status ReadDomains(const std::vector<size_t>& which, std::vector<Reading>& out) override {
     std::lock_guard<std::mutex> lock(mu_);
     ++reads_;
+    if (domain_reads_.size() != spec_.size()) domain_reads_.assign(spec_.size(), 0);
+    for (size_t i : which) ++domain_reads_[i];
     for (const auto& [n, msg] : fail_on_read_)
       if (n == reads_) return Status::IOError(msg);
     if (!script_.empty()) {
       std::vector<double> v = script_.front();
       script_.pop_front();
-      for (size_t i = 0; i < out.size(); ++i)
-        out[i] = spec_[i].info.is_counter ? Reading::Energy(v[i]) : Reading::Power(v[i]);
+      for (size_t i : which) out[i] = spec_[i].info.is_counter ? Reading::Energy(v[i]) : Reading::Power(v[i]);
       return Status::Ok();
     }
     const double t = std::chrono::duration<double>(env_->NowMonotonic()).count();
-    for (size_t i = 0; i < spec_.size(); ++i) {
+    for (size_t i : which) {
       const auto& d = spec_[i];
       if (d.info.is_counter) {
         double v = d.offset_j + d.power_w * t;
@@ -131,6 +139,11 @@ class FakeSource : public EnergySource {
     std::lock_guard<std::mutex> lock(mu_);
     return reads_;
   }
+  // Readings domain i got (Read counts for every domain).
+  int domain_reads(size_t i) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return i < domain_reads_.size() ? domain_reads_[i] : 0;
+  }
 
  private:
   Env* env_;
@@ -140,6 +153,7 @@ class FakeSource : public EnergySource {
   nanoseconds min_interval_;
   mutable std::mutex mu_;
   int reads_ = 0;
+  std::vector<int> domain_reads_;
   std::vector<std::pair<int, std::string>> fail_on_read_;
   std::deque<std::vector<double>> script_;
 };

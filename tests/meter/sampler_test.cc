@@ -1,5 +1,6 @@
-// Sampler tests with a virtual clock: exact joules, wrap correction, 1 ms
-// sampling, min_interval, edge samples, first error, bounded timeline.
+// Sampler tests with a virtual clock: exact joules, wrap correction (at 1 kHz
+// too), 1 ms sampling, nested domains read less often, min_interval, edge
+// samples, first error, bounded timeline.
 #include "meter/sampler.h"
 
 #include <gtest/gtest.h>
@@ -54,6 +55,116 @@ TEST_F(SamplerTest, CorrectsWrapAcrossASample) {
   ASSERT_TRUE(s.Stop().ok());
   EXPECT_NEAR(e.energy_j[0], 20.0, 1e-9);
   for (const auto& t : s.Timeline()) EXPECT_NEAR(t.power_w[0], 20.0, 1e-6) << "at " << t.t_s;
+}
+
+TEST_F(SamplerTest, CorrectsWrapsAtOneKilohertz) {
+  // 1 ms sampling, 30 W: the in-total counter (range 0.1 J) wraps every
+  // 3.33 ms, the nested one (range 1 J, read every 10 ms) every 33 ms; over
+  // 1 s both must still add up to exactly 30 J, with no negative step.
+  FakeSource src(&env_, "rapl-powercap",
+                 {{Dom("package-0", Component::kCpu, true, 0.1), 30.0, 0.07},
+                  {Dom("core-0", Component::kCpu, true, 1.0, /*in_total=*/false), 30.0, 0.9}});
+  Sampler s(&env_, {&src}, Ms(1), 100000);
+  ASSERT_TRUE(s.Start().ok());
+  env_.RunUntil(Ms(1000));
+  EXPECT_EQ(s.ticks(), 1000);
+  EnergySnapshot e = s.SampleNow();
+  env_.FreeRun();
+  ASSERT_TRUE(s.Stop().ok());
+  EXPECT_NEAR(e.energy_j[0], 30.0, 1e-6);
+  EXPECT_NEAR(e.energy_j[1], 30.0, 1e-6);
+  for (const auto& t : s.Timeline()) {
+    ASSERT_NEAR(t.power_w[0], 30.0, 1e-3) << "at " << t.t_s;
+    if (t.t_s >= 0.01) {
+      ASSERT_NEAR(t.power_w[1], 30.0, 1e-3) << "at " << t.t_s;
+    }
+  }
+}
+
+TEST_F(SamplerTest, ReadsNestedCountersEveryTenthPeriod) {
+  // At 1 kHz: in-total package and dram every 1 ms, nested core and psys
+  // every 10 ms; every domain at the window edges, so energies stay exact.
+  FakeSource src(&env_, "rapl-powercap",
+                 {{Dom("package-0", Component::kCpu, true, 1e6), 20.0, 0},
+                  {Dom("core-0", Component::kCpu, true, 1e6, false), 12.0, 0},
+                  {Dom("dram-0", Component::kDram, true, 1e6), 3.0, 0},
+                  {Dom("psys", Component::kPlatform, true, 1e6, false), 30.0, 0}});
+  Sampler s(&env_, {&src}, Ms(1), 100000);
+  ASSERT_TRUE(s.Start().ok());
+  env_.RunUntil(Ms(1000));
+  EXPECT_EQ(src.domain_reads(0), 1001);  // Start, then every tick
+  EXPECT_EQ(src.domain_reads(1), 101);   // Start, then every 10th tick
+  EXPECT_EQ(src.domain_reads(2), 1001);
+  EXPECT_EQ(src.domain_reads(3), 101);
+  env_.RunUntil(Ms(1005));
+  EnergySnapshot e = s.SampleNow();  // an edge between two nested reads
+  EXPECT_EQ(src.domain_reads(1), 102);
+  env_.FreeRun();
+  ASSERT_TRUE(s.Stop().ok());
+  EXPECT_NEAR(e.energy_j[0], 20.0 * 1.005, 1e-9);
+  EXPECT_NEAR(e.energy_j[1], 12.0 * 1.005, 1e-9);
+  EXPECT_NEAR(e.energy_j[2], 3.0 * 1.005, 1e-9);
+  EXPECT_NEAR(e.energy_j[3], 30.0 * 1.005, 1e-9);
+}
+
+TEST_F(SamplerTest, NestedCountersAtLeastOnceASecond) {
+  // At 10 Hz the nested domain is read every second; at 1 Hz every tick.
+  FakeSource fast(&env_, "rapl-powercap",
+                  {{Dom("package-0", Component::kCpu), 20.0, 0},
+                   {Dom("core-0", Component::kCpu, true, 0, false), 12.0, 0}});
+  Sampler s(&env_, {&fast}, Ms(100), 1000);
+  ASSERT_TRUE(s.Start().ok());
+  env_.RunUntil(Ms(3000));
+  EXPECT_EQ(fast.domain_reads(0), 31);
+  EXPECT_EQ(fast.domain_reads(1), 4);
+  env_.FreeRun();
+  ASSERT_TRUE(s.Stop().ok());
+}
+
+TEST_F(SamplerTest, NestedCountersEveryTickAtOneHertz) {
+  FakeSource slow(&env_, "rapl-powercap",
+                  {{Dom("package-0", Component::kCpu), 20.0, 0},
+                   {Dom("core-0", Component::kCpu, true, 0, false), 12.0, 0}});
+  Sampler s(&env_, {&slow}, Ms(1000), 1000);
+  ASSERT_TRUE(s.Start().ok());
+  env_.RunUntil(Ms(3000));
+  EXPECT_EQ(slow.domain_reads(0), 4);
+  EXPECT_EQ(slow.domain_reads(1), 4);
+  env_.FreeRun();
+  ASSERT_TRUE(s.Stop().ok());
+}
+
+TEST_F(SamplerTest, ALateWakeUpSkipsSlotsAndKeepsTheGrid) {
+  // A source that stalls once for 2.5 ms (the thread is late): the slots it
+  // missed are skipped, the next ones stay on the 1 ms grid, nothing is lost.
+  FakeSource src(&env_, "rapl-powercap", {{Dom("package-0", Component::kCpu, true, 1e6), 10.0, 0}});
+  class StallingEnv : public ForwardingEnv {
+   public:
+    explicit StallingEnv(VirtualClockEnv* clock) : ForwardingEnv(clock), clock_(clock) {}
+    std::chrono::nanoseconds NowMonotonic() override {
+      auto t = clock_->NowMonotonic();
+      return t == Ms(5) ? t + std::chrono::microseconds(2500) : t;  // woke 2.5 ms late once
+    }
+    void SleepFor(std::chrono::nanoseconds d) override { clock_->SleepFor(d); }
+
+   private:
+    VirtualClockEnv* clock_;
+  } env(&env_);
+  Sampler s(&env, {&src}, Ms(1), 1000);
+  ASSERT_TRUE(s.Start().ok());
+  env_.RunUntil(Ms(20));
+  auto tl = s.Timeline();
+  std::vector<double> t;
+  for (const auto& r : tl) t.push_back(r.t_s);
+  // 1..4 ms, the late tick stamped 7.5 ms, then 8, 9, ... 20 ms on the grid.
+  ASSERT_GE(t.size(), 6u);
+  EXPECT_NEAR(t[3], 0.004, 1e-12);
+  EXPECT_NEAR(t[4], 0.0075, 1e-12);
+  EXPECT_NEAR(t[5], 0.008, 1e-12);
+  EXPECT_NEAR(t.back(), 0.020, 1e-12);
+  EXPECT_EQ(s.ticks(), 4 + 1 + 13);
+  env_.FreeRun();
+  ASSERT_TRUE(s.Stop().ok());
 }
 
 TEST_F(SamplerTest, ScriptedWrapUsesMaxRange) {

@@ -341,6 +341,9 @@ TEST(ReportBuilderRich, DrawsEveryPlotAndComputesFindings) {
   }
   EXPECT_NE(html.find("MEASURED"), std::string::npos);
   EXPECT_EQ(html.find("ESTIMATED"), std::string::npos);
+  ReportOptions with_band = FixtureOptions();
+  with_band.estimate_error_band = "the estimate has erred by about ±60%";
+  EXPECT_EQ(Find(BuildReport(in, with_band), "index.html")->content.find("has erred"), std::string::npos);
   const auto findings = HeadlineFindings(in, FixtureOptions());
   std::string all;
   for (const auto& f : findings) {
@@ -391,6 +394,17 @@ TEST(ReportBuilderEdge, EstimatedOnlySaysSoEverywhere) {
   ASSERT_FALSE(findings.empty());
   for (const auto& f : findings) EXPECT_TRUE(f.estimated) << f.text;
   EXPECT_NE(Find(files, "summary.md")->content.find("rests on estimated energy"), std::string::npos);
+  // The banner states the estimate's error band when the caller gives it
+  // (the CLI passes meter's EstimateErrorBandLine), and only then.
+  EXPECT_EQ(html.find("has erred by"), std::string::npos);
+  ReportOptions with_band = FixtureOptions();
+  with_band.estimate_error_band = "the estimate has erred by about ±60% against RAPL on 4 measured CPUs";
+  const auto banded = BuildReport(in, with_band);
+  EXPECT_NE(Find(banded, "index.html")->content.find("ESTIMATED: no energy counter was readable"),
+            std::string::npos);
+  EXPECT_NE(Find(banded, "index.html")->content.find("(the estimate has erred by about ±60% against RAPL"),
+            std::string::npos);
+  EXPECT_NE(Find(banded, "summary.md")->content.find("has erred by about ±60%"), std::string::npos);
 }
 
 TEST(ReportBuilderEdge, NoAccuracySaysWhy) {

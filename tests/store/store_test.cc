@@ -592,5 +592,59 @@ TEST(ExportTest, RoundOffAboveIdleIsZeroAndIdleBusyThenTheCapsAreTheLastColumns)
   EXPECT_EQ(j[0]["cpu_max_freq_mhz"], 2400.5);
 }
 
+// v4 (issue 13): the online power-limit optimiser's candidates go in with
+// the run, in the same transaction, and come back highest limit first.
+TEST_F(StoreTest, PowerLimitCandidatesRoundTrip) {
+  auto st = Store::Open(env_.get(), Path("a.db"), OpenMode::kCreate);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  auto& s = **st;
+  ASSERT_TRUE(s.UpsertStudy(MakeStudy("train")).ok());
+  RunRecord r = MakeRun("train", 1);
+  PowerLimitCandidateRow a{.limit_w = 250,
+                           .objective = "slowdown:1.1",
+                           .steps = 12,
+                           .dropped_steps = 1,
+                           .mean_step_s = 0.5,
+                           .step_s_half_width = 0.004,
+                           .step_energy_j = 90,
+                           .step_energy_half_width_j = 1.2,
+                           .converged = true,
+                           .eligible = true,
+                           .objective_value = 90.0,
+                           .chosen = true};
+  PowerLimitCandidateRow b = a;
+  b.limit_w = 150;
+  b.converged = false;
+  b.eligible = false;
+  b.objective_value = std::nullopt;
+  b.chosen = false;
+  r.power_limit_candidates = {b, a};  // stored in any order, read back from the top
+  ASSERT_TRUE(s.WriteRun(r).ok());
+  ASSERT_TRUE(s.WriteRun(MakeRun("train", 2)).ok());  // a run without an optimiser
+
+  auto c = s.ReadPowerLimitCandidates("train", 1);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->size(), 2u);
+  EXPECT_EQ((*c)[0].limit_w, 250);
+  EXPECT_EQ((*c)[0].objective, "slowdown:1.1");
+  EXPECT_EQ((*c)[0].steps, 12);
+  EXPECT_EQ((*c)[0].dropped_steps, 1);
+  EXPECT_EQ((*c)[0].step_energy_half_width_j, 1.2);
+  EXPECT_TRUE((*c)[0].converged);
+  EXPECT_EQ((*c)[0].objective_value, 90.0);
+  EXPECT_TRUE((*c)[0].chosen);
+  EXPECT_EQ((*c)[1].limit_w, 150);
+  EXPECT_FALSE((*c)[1].eligible);
+  EXPECT_FALSE((*c)[1].objective_value.has_value());
+  EXPECT_FALSE((*c)[1].chosen);
+  EXPECT_TRUE(s.ReadPowerLimitCandidates("train", 2)->empty());
+
+  // Two candidates with one limit are refused, and the whole run with them.
+  RunRecord dup = MakeRun("train", 3);
+  dup.power_limit_candidates = {a, a};
+  EXPECT_FALSE(s.WriteRun(dup).ok());
+  EXPECT_EQ(s.CompletedRunIds("train")->count(3), 0u);
+}
+
 }  // namespace
 }  // namespace wattlab
