@@ -43,7 +43,7 @@ ROOM_DEPS = {
     "store": {"core"},
     "analysis": {"core", "catalog"},
     "report": {"core", "analysis"},
-    "study": {"core", "meter", "store", "catalog"},
+    "study": {"core", "meter", "store", "catalog", "caps"},
     "caps": {"core", "meter"},
     "exporter": {"core", "meter"},
     "cli": {"core", "platform", "meter", "workload", "catalog", "store", "analysis", "report", "study", "caps",

@@ -40,6 +40,13 @@ struct RunRow {
   // machine was busy (meter/busy.h); absent when unknown (older databases and
   // CSV files, windows without a baseline). ChooseEnergyBasis reads it.
   std::optional<bool> idle_busy;
+  // The power caps and clocks in force during the run, read back after the
+  // study set them (issue 13; docs/power-caps.md): absent where the knob
+  // cannot be read. Several GPUs or packages: the mean over them (each one's
+  // value when, as a study sets them, they are all alike).
+  std::optional<double> gpu_power_limit_w;
+  std::optional<double> cpu_power_limit_w;  // the package's long_term constraint
+  std::optional<double> cpu_max_freq_mhz;   // the highest scaling_max_freq
 };
 
 // One idle measurement of a study.
@@ -105,7 +112,10 @@ inline const std::vector<std::string>& RunRowColumns() {
                                                  "source",
                                                  "estimated",
                                                  "accuracy",
-                                                 "idle_busy"};
+                                                 "idle_busy",
+                                                 "gpu_power_limit_w",
+                                                 "cpu_power_limit_w",
+                                                 "cpu_max_freq_mhz"};
   return kCols;
 }
 

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/power_caps.h"
 #include "analysis/stats.h"
 #include "core/energy_basis.h"
 #include "wattlab/record.h"
@@ -56,6 +57,9 @@ struct AnalysisOptions {
   std::optional<double> intensity_g_per_kwh;
   std::string region;  // code from CarbonRegions(), e.g. "DE", "FR", "US"
   double pue = 1.0;
+  // Power caps: the slowdown (time / time at the highest cap) the
+  // within-slowdown cap may cost (analysis/power_caps.h). >= 1.
+  double max_slowdown = kDefaultMaxSlowdown;
 };
 
 inline constexpr double kDefaultIntensityGPerKwh = 475.0;  // world average, docs/conventions.md
@@ -348,7 +352,7 @@ Result<Carbon> ComputeCarbon(double energy_j, const AnalysisOptions& opts, std::
 
 // One headline finding: a sentence a reader can act on, with what it rests on.
 struct Finding {
-  // predictor, correlation, optimal_batch, accuracy_for_energy,
+  // predictor, correlation, optimal_batch, power_cap, accuracy_for_energy,
   // train_vs_infer, extrapolation, break_even, recommendation, carbon, or
   // none (no comparison was possible; the text says why).
   std::string kind;
@@ -379,6 +383,7 @@ struct AnalysisResult {
   Recommendations recommendations;
   Lifecycle lifecycle;
   Carbon carbon;
+  PowerCaps power_caps;           // AnalyzePowerCaps over the rows of the phase(s)
   std::vector<Finding> findings;  // HeadlineFindings(*this, opts)
 };
 
@@ -388,7 +393,8 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
 
 // Top-level keys exactly: energy_basis ("above-idle" | "total"),
 // energy_basis_reason, correlations, train_vs_infer, predictor,
-// extrapolation, pareto, recommendations, lifecycle, carbon, findings.
+// extrapolation, pareto, recommendations, lifecycle, carbon, power_caps,
+// findings.
 nlohmann::json ToJson(const AnalysisResult& result);
 
 // ---- prediction for an unseen model ------------------------------------------

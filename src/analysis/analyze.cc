@@ -30,6 +30,10 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
   }
   if (inferences && !(*inferences >= 0 && std::isfinite(*inferences)))
     return Status::InvalidArgument("--inferences must be a non-negative number");
+  if (!(opts.max_slowdown >= 1 && std::isfinite(opts.max_slowdown)))
+    return Status::InvalidArgument(
+        "--max-slowdown is a factor of at least 1 (1.1: up to 10% more time; got " +
+        FormatDouble(opts.max_slowdown) + ")");
 
   AnalysisResult res;
   res.energy_basis = opts.energy;
@@ -85,6 +89,7 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
   res.pareto = ParetoAndBatches(res.configs, opts.phase);
   res.recommendations = Recommend(res.pareto, opts.min_accuracy, opts.max_energy_j);
   res.lifecycle = ComputeLifecycle(rows, all_configs, inferences, opts.energy);
+  res.power_caps = AnalyzePowerCaps(ex_rows, opts.energy, opts.max_slowdown);
 
   // The study's own footprint: every measured window's whole energy. A train
   // profile is its own short training, run before (not inside) the
@@ -329,6 +334,53 @@ nlohmann::json ToJson(const AnalysisResult& r) {
                  {"note", NoteOrNull(c.note)},
                  {"lifecycle", cl}};
 
+  json curves = json::array();
+  for (const auto& c : r.power_caps.curves) {
+    json pts = json::array();
+    for (const auto& p : c.points)
+      pts.push_back({{"cap", Num(p.cap)},
+                     {"repetitions", p.repetitions},
+                     {"energy_per_sample_j", Num(p.energy_per_sample_j)},
+                     {"energy_per_sample_sd_j", Num(p.energy_per_sample_sd_j)},
+                     {"time_per_sample_s", Num(p.time_per_sample_s)},
+                     {"edp", Num(p.edp)},
+                     {"ed2p", Num(p.ed2p)},
+                     {"slowdown", Num(p.slowdown)},
+                     {"energy_ratio", Num(p.energy_ratio)},
+                     {"fitted_energy_per_sample_j", Opt(p.fitted_energy_per_sample_j)},
+                     {"fitted_time_per_sample_s", Opt(p.fitted_time_per_sample_s)}});
+    auto fit = [](const std::optional<std::array<double, 3>>& f) {
+      return f ? json::array({Num((*f)[0]), Num((*f)[1]), Num((*f)[2])}) : json(nullptr);
+    };
+    curves.push_back({{"knob", c.knob},
+                      {"unit", c.unit},
+                      {"model", c.model},
+                      {"phase", c.phase},
+                      {"window", c.window},
+                      {"batch_size", c.batch_size},
+                      {"threads", c.threads},
+                      {"precision", c.precision},
+                      {"held", NoteOrNull(c.held)},
+                      {"reference_cap", Num(c.reference_cap)},
+                      {"energy_optimal_cap", Num(c.energy_optimal_cap)},
+                      {"edp_optimal_cap", Num(c.edp_optimal_cap)},
+                      {"ed2p_optimal_cap", Num(c.ed2p_optimal_cap)},
+                      {"within_slowdown_cap", Num(c.within_slowdown_cap)},
+                      {"energy_saved_pct", Num(c.energy_saved_pct)},
+                      {"time_added_pct", Num(c.time_added_pct)},
+                      {"within_energy_saved_pct", Num(c.within_energy_saved_pct)},
+                      {"within_time_added_pct", Num(c.within_time_added_pct)},
+                      {"fit_energy_optimal_cap", Opt(c.fit_energy_optimal_cap)},
+                      {"energy_fit", fit(c.energy_fit)},
+                      {"time_fit", fit(c.time_fit)},
+                      {"points", pts},
+                      {"text", c.text}});
+  }
+  j["power_caps"] = {{"max_slowdown", Num(r.power_caps.max_slowdown)},
+                     {"estimated", r.power_caps.estimated},
+                     {"note", NoteOrNull(r.power_caps.note)},
+                     {"curves", curves}};
+
   json fs = json::array();
   for (const auto& f : r.findings)
     fs.push_back({{"kind", f.kind},
@@ -467,6 +519,9 @@ Result<std::vector<RunRow>> ReadRunsCsv(const std::string& text) {
       else if (st.ok())
         st = Status::InvalidArgument(where + ", column idle_busy: '" + b + "' is not true/false");
     }
+    r.gpu_power_limit_w = get_num("gpu_power_limit_w", false);
+    r.cpu_power_limit_w = get_num("cpu_power_limit_w", false);
+    r.cpu_max_freq_mhz = get_num("cpu_max_freq_mhz", false);
     if (st.ok() && r.model.empty()) st = Status::InvalidArgument(where + ", column model: empty");
     if (st.ok() && r.phase.empty()) st = Status::InvalidArgument(where + ", column phase: empty");
     if (st.ok() && r.samples < 0) st = Status::InvalidArgument(where + ", column samples: negative");

@@ -77,6 +77,13 @@ std::vector<Finding> HeadlineFindings(const AnalysisResult& result, const Analys
     text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
     f.push_back({"optimal_batch", phase, text + ".", a->pareto.estimated});
   }
+  // Power caps (issue 13): the first two curves; the rest are in the section.
+  for (size_t i = 0; i < a->power_caps.curves.size() && i < 2; ++i) {
+    const CapCurve& k = a->power_caps.curves[i];
+    std::string text = k.text;
+    text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+    f.push_back({"power_cap", k.phase, text, a->power_caps.estimated});
+  }
   // Accuracy for a fraction of the energy (Pareto).
   for (const std::string phase : {"infer", "train"}) {
     const ParetoPoint* best = nullptr;

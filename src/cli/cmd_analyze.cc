@@ -130,6 +130,26 @@ void PrintTables(const analysis::AnalysisResult& r) {
     std::printf("  lifecycle %-24s %s kWh, %s gCO2e\n", i.model.c_str(), Sci(i.energy_kwh).c_str(),
                 Sci(i.gco2e).c_str());
   PrintNote(c.note);
+
+  const auto& pc = r.power_caps;
+  if (!pc.curves.empty()) {
+    std::printf("\nPower caps (within %sx time of the highest cap; quadratic fit in the cap)\n",
+                FormatDouble(pc.max_slowdown).c_str());
+    for (const auto& k : pc.curves) {
+      std::printf("  %s\n", k.text.c_str());
+      std::printf("    %-10s %14s %14s %9s %9s %14s\n", k.unit == "MHz" ? "cap MHz" : "cap W", "J/sample",
+                  "s/sample", "slowdown", "energy", "fit J/sample");
+      for (const auto& p : k.points)
+        std::printf("    %-10s %14s %14s %9s %9s %14s\n", FormatDouble(p.cap).c_str(),
+                    Sci(p.energy_per_sample_j).c_str(), Sci(p.time_per_sample_s).c_str(),
+                    FormatFixed(p.slowdown, 3).c_str(), FormatFixed(p.energy_ratio, 3).c_str(),
+                    p.fitted_energy_per_sample_j ? Sci(*p.fitted_energy_per_sample_j).c_str() : "-");
+      if (k.fit_energy_optimal_cap)
+        std::printf("    fitted curve's minimum: %s %s\n", FormatDouble(*k.fit_energy_optimal_cap).c_str(),
+                    k.unit.c_str());
+    }
+  }
+  PrintNote(pc.curves.empty() ? std::string() : pc.note);
 }
 
 struct Analyze {
@@ -173,6 +193,8 @@ CommandFn AddAnalyze(CLI::App* root) {
             "carbon intensity from the built-in yearly table (e.g. DE, FR, WORLD)");
   AddNumber(p, "--pue", &o.pue, Range::AtLeast(1), "P",
             "power usage effectiveness (default 1.0; ~1.58 for a typical data centre)");
+  AddNumber(p, "--max-slowdown", &o.max_slowdown, Range::AtLeast(1), "X",
+            "power caps: the lowest-energy cap whose time is within X times the highest cap's (default 1.1)");
   AddFlag(p, "--json", &c->json, "print one JSON object");
   return [c](const Invocation&) { return c->Run(); };
 }

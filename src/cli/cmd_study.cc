@@ -148,6 +148,7 @@ int Study::Run(const std::vector<std::string>& args) {
   ro.log = &std::cerr;
   ro.tty = tty;
   ro.interrupted = [] { return g_interrupted.load() != 0; };
+  ro.caps.nvml_library = mo->nvml_library;  // the caps journal: $WATTLAB_CAPS_JOURNAL or /run/wattlab
   StudyRunner runner(*spec, *engine, meter->get(), nullptr, env.get(), ro);
   // Unknown models fail here, before a database is created.
   if (auto f = runner.DescribeModels(); !f.ok()) return ReportError("study", f.status());
@@ -176,6 +177,9 @@ int Study::Run(const std::vector<std::string>& args) {
             << FormatFixed(out->elapsed_s, 0) << " s)\n";
   if (rows.ok()) std::cout << SummarizeStudy(*rows, *ParseEnergyBasisRequest(energy));
   for (const auto& f : out->failures) std::cout << "failed: " << f << "\n";
+  if (!out->caps_restore_error.empty())
+    std::fprintf(stderr, "wattlab study: WARNING: the power caps were not all put back: %s\n",
+                 out->caps_restore_error.c_str());
   std::cout << "export: wattlab runs --db " << db << " --study " << spec->name << " [--csv|--json]\n";
 
   std::cout.flush();  // the findings are out even if something later fails

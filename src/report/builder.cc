@@ -69,6 +69,7 @@ std::vector<ReportFile> BuildReport(const ReportInput& input, const ReportOption
   sections.push_back(TrainInferSection(c));
   sections.push_back(ParetoSection(c));
   sections.push_back(BatchSection(c));
+  if (c.a && !c.a->power_caps.curves.empty()) sections.push_back(PowerCapSection(c));
   sections.push_back(TimelineSection(c));
   sections.push_back(LifecycleSection(c));
   sections.push_back(PredictionSection(c));

@@ -77,6 +77,8 @@ Section CorrelationSection(const Context& c);
 Section TrainInferSection(const Context& c);
 Section ParetoSection(const Context& c);
 Section BatchSection(const Context& c);
+// Only when the analysis found a swept power cap or clock (sections_caps.cc).
+Section PowerCapSection(const Context& c);
 Section TimelineSection(const Context& c);
 Section LifecycleSection(const Context& c);
 Section PredictionSection(const Context& c);

@@ -62,7 +62,10 @@ std::vector<std::string> RunRowFields(const RunRow& r) {
           r.source,
           r.estimated ? "true" : "false",
           Opt(r.accuracy),
-          r.idle_busy ? (*r.idle_busy ? "true" : "false") : ""};
+          r.idle_busy ? (*r.idle_busy ? "true" : "false") : "",
+          Opt(r.gpu_power_limit_w),
+          Opt(r.cpu_power_limit_w),
+          Opt(r.cpu_max_freq_mhz)};
 }
 
 std::string RunRowsToCsv(const std::vector<RunRow>& rows) {
@@ -106,6 +109,9 @@ std::string RunRowsToJson(const std::vector<RunRow>& rows) {
     o["estimated"] = r.estimated;
     o["accuracy"] = JOpt(r.accuracy);
     o["idle_busy"] = r.idle_busy ? nlohmann::ordered_json(*r.idle_busy) : nlohmann::ordered_json(nullptr);
+    o["gpu_power_limit_w"] = JOpt(r.gpu_power_limit_w);
+    o["cpu_power_limit_w"] = JOpt(r.cpu_power_limit_w);
+    o["cpu_max_freq_mhz"] = JOpt(r.cpu_max_freq_mhz);
     arr.push_back(std::move(o));
   }
   return arr.dump(2) + "\n";

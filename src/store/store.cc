@@ -115,9 +115,13 @@ ALTER TABLE idle_baselines ADD COLUMN cpu_util REAL;
 ALTER TABLE idle_baselines ADD COLUMN busy INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE windows ADD COLUMN idle_busy INTEGER;
 )sql",
-    // v4 (issue 13, the online power-limit optimiser of `wattlab train
-    // --power-limit-optimizer`): every candidate limit it profiled, with its
-    // measurements, the objective's value and which one was chosen.
+    // v4 (issue 13, power caps; one migration for the issue): the online
+    // power-limit optimiser of `wattlab train --power-limit-optimizer` keeps
+    // every candidate limit it profiled, with its measurements, the
+    // objective's value and which one was chosen; caps in studies record the
+    // caps and clocks in force during each run, read back after setting
+    // (RunRow::gpu_power_limit_w, cpu_power_limit_w, cpu_max_freq_mhz; NULL
+    // where the knob cannot be read).
     R"sql(
 CREATE TABLE power_limit_candidates (
   study TEXT NOT NULL,
@@ -137,6 +141,9 @@ CREATE TABLE power_limit_candidates (
   PRIMARY KEY (study, run_id, limit_w),
   FOREIGN KEY (study, run_id) REFERENCES runs(study, run_id)
 );
+ALTER TABLE windows ADD COLUMN gpu_power_limit_w REAL;
+ALTER TABLE windows ADD COLUMN cpu_power_limit_w REAL;
+ALTER TABLE windows ADD COLUMN cpu_max_freq_mhz REAL;
 )sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kStoreSchemaVersion);
@@ -634,7 +641,7 @@ Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
       "w.threads,"
       " w.precision, w.params, w.macs, w.macs_per_param, w.steps, w.samples, w.duration_s, w.energy_j,"
       " w.energy_above_idle_j, w.extrapolated_energy_j, w.cpu_util, w.source, w.estimated, w.accuracy,"
-      " w.idle_busy"
+      " w.idle_busy, w.gpu_power_limit_w, w.cpu_power_limit_w, w.cpu_max_freq_mhz"
       " FROM windows w JOIN runs r ON r.study = w.study AND r.run_id = w.run_id"
       " JOIN studies s ON s.name = w.study";
   if (!study.empty()) sql += " WHERE w.study = ?1";
@@ -673,6 +680,9 @@ Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
     r.estimated = s.Int(21) != 0;
     r.accuracy = s.OptReal(22);
     if (auto busy = s.OptInt(23)) r.idle_busy = *busy != 0;
+    r.gpu_power_limit_w = s.OptReal(24);
+    r.cpu_power_limit_w = s.OptReal(25);
+    r.cpu_max_freq_mhz = s.OptReal(26);
     rows.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE)
@@ -917,9 +927,10 @@ Status Store::WriteRun(const RunRecord& run) {
         db_,
         "INSERT INTO windows(study, run_id, phase, window, batch_size, threads, precision, params, macs,"
         " macs_per_param, steps, samples, duration_s, energy_j, energy_above_idle_j, extrapolated_energy_j,"
-        " cpu_util, source, estimated, accuracy, loss, idle_power_w, mean_power_w, meter_samples, idle_busy)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?"
-        "25)");
+        " cpu_util, source, estimated, accuracy, loss, idle_power_w, mean_power_w, meter_samples, idle_busy,"
+        " gpu_power_limit_w, cpu_power_limit_w, cpu_max_freq_mhz)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,"
+        "?26,?27,?28)");
     WATTLAB_RETURN_IF_ERROR(s.status("writing windows to " + path_));
     for (size_t i = 0; i < run.rows.size(); ++i) {
       const RunRow& r = run.rows[i];
@@ -954,6 +965,9 @@ Status Store::WriteRun(const RunRecord& run) {
         s.Bind(24, x.meter_samples);
       }
       s.Bind(25, r.idle_busy);
+      s.Bind(26, r.gpu_power_limit_w);
+      s.Bind(27, r.cpu_power_limit_w);
+      s.Bind(28, r.cpu_max_freq_mhz);
       if (s.Step() != SQLITE_DONE)
         return Status::IOError("writing window " + r.phase + "/" + r.window + " to " + path_ + ": " +
                                SqliteErrorWithEnv(db_));

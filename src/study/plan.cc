@@ -21,6 +21,17 @@ uint32_t Fnv1a(const std::string& s) {
   return h;
 }
 
+// The caps part of the identity: empty for a run that sets none, so studies
+// from before caps keep their config ids (and --resume keeps working).
+std::string CapsKey(const PlannedRun& r) {
+  std::string k;
+  if (r.gpu_power_limit_w) k += "|gpu_w=" + FormatDouble(*r.gpu_power_limit_w);
+  if (r.gpu_power_limit_pct) k += "|gpu_pct=" + FormatDouble(*r.gpu_power_limit_pct);
+  if (r.cpu_power_limit_w) k += "|cpu_w=" + FormatDouble(*r.cpu_power_limit_w);
+  if (r.cpu_max_freq_mhz) k += "|cpu_mhz=" + FormatDouble(*r.cpu_max_freq_mhz);
+  return k;
+}
+
 std::string ConfigKey(const PlannedRun& r, const std::string& dataset) {
   // Everything that changes what is measured; not the repetition or order.
   return r.model + "|" + std::to_string(r.batch_size) + "|" + std::to_string(r.threads) + "|" + r.precision +
@@ -28,7 +39,13 @@ std::string ConfigKey(const PlannedRun& r, const std::string& dataset) {
          "|" + (r.full_length ? "full" : "profile") + "|" + std::to_string(r.epochs) + "x" +
          std::to_string(r.steps_per_epoch) + "|" + std::to_string(r.train_samples) + "|" +
          (r.evaluate ? "eval" + std::to_string(r.eval_samples) : "") + "|" + std::to_string(r.infer_samples) +
-         "|" + r.optimizer + "|" + FormatDouble(r.lr) + "|" + dataset;
+         "|" + r.optimizer + "|" + FormatDouble(r.lr) + "|" + dataset + CapsKey(r);
+}
+
+// One axis of a cap sweep: the listed values, or "leave it" (nullopt).
+std::vector<std::optional<double>> Axis(const std::vector<double>& values) {
+  if (values.empty()) return {std::nullopt};
+  return std::vector<std::optional<double>>(values.begin(), values.end());
 }
 
 std::string FormatDuration(double s) {
@@ -43,6 +60,15 @@ std::string FormatDuration(double s) {
 
 }  // namespace
 
+std::string PlannedRun::CapsLabel() const {
+  std::vector<std::string> parts;
+  if (gpu_power_limit_w) parts.push_back("gpu " + FormatDouble(*gpu_power_limit_w) + " W");
+  if (gpu_power_limit_pct) parts.push_back("gpu " + FormatDouble(*gpu_power_limit_pct) + "%");
+  if (cpu_power_limit_w) parts.push_back("cpu " + FormatDouble(*cpu_power_limit_w) + " W");
+  if (cpu_max_freq_mhz) parts.push_back(FormatDouble(*cpu_max_freq_mhz) + " MHz");
+  return Join(parts, ", ");
+}
+
 std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
   std::vector<PlannedRun> configs;
   std::set<std::string> seen;
@@ -56,33 +82,44 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
     for (const auto& model : sw.models)
       for (int64_t b : sw.batch_sizes)
         for (int64_t th : sw.threads)
-          for (const auto& prec : sw.precision) {
-            PlannedRun r;
-            r.sweep = si;
-            r.model = model;
-            r.batch_size = b;
-            r.threads = th;
-            r.precision = prec;
-            r.train = train;
-            r.infer = infer;
-            r.full_length = sw.full_length && train;
-            r.evaluate = sw.evaluate && r.full_length;
-            r.profile_steps = train ? sw.profile_steps : 0;
-            r.epochs = train ? sw.epochs : 0;
-            r.train_samples = train ? (sw.train_samples > 0 ? sw.train_samples : dataset_size) : 0;
-            r.steps_per_epoch =
-                train ? (sw.steps_per_epoch > 0 ? sw.steps_per_epoch : (r.train_samples + b - 1) / b) : 0;
-            r.eval_samples = r.evaluate ? sw.eval_samples : 0;
-            r.infer_samples = infer ? sw.infer_samples : 0;
-            r.optimizer = sw.optimizer;
-            r.lr = sw.lr;
-            std::string key = ConfigKey(r, spec.dataset);
-            if (!seen.insert(key).second) continue;  // the same configuration from an earlier sweep
-            char id[16];
-            std::snprintf(id, sizeof id, "c%08x", Fnv1a(key));
-            r.config_id = id;
-            configs.push_back(std::move(r));
-          }
+          for (const auto& prec : sw.precision)
+            for (const auto& gpu :
+                 Axis(sw.gpu_power_limits_w.empty() ? sw.gpu_power_limits_pct : sw.gpu_power_limits_w))
+              for (const auto& cpu_w : Axis(sw.cpu_power_limits_w))
+                for (const auto& mhz : Axis(sw.cpu_max_freqs_mhz)) {
+                  PlannedRun r;
+                  if (sw.gpu_power_limits_w.empty())
+                    r.gpu_power_limit_pct = gpu;
+                  else
+                    r.gpu_power_limit_w = gpu;
+                  r.cpu_power_limit_w = cpu_w;
+                  r.cpu_max_freq_mhz = mhz;
+                  r.sweep = si;
+                  r.model = model;
+                  r.batch_size = b;
+                  r.threads = th;
+                  r.precision = prec;
+                  r.train = train;
+                  r.infer = infer;
+                  r.full_length = sw.full_length && train;
+                  r.evaluate = sw.evaluate && r.full_length;
+                  r.profile_steps = train ? sw.profile_steps : 0;
+                  r.epochs = train ? sw.epochs : 0;
+                  r.train_samples = train ? (sw.train_samples > 0 ? sw.train_samples : dataset_size) : 0;
+                  r.steps_per_epoch =
+                      train ? (sw.steps_per_epoch > 0 ? sw.steps_per_epoch : (r.train_samples + b - 1) / b)
+                            : 0;
+                  r.eval_samples = r.evaluate ? sw.eval_samples : 0;
+                  r.infer_samples = infer ? sw.infer_samples : 0;
+                  r.optimizer = sw.optimizer;
+                  r.lr = sw.lr;
+                  std::string key = ConfigKey(r, spec.dataset);
+                  if (!seen.insert(key).second) continue;  // the same configuration from an earlier sweep
+                  char id[16];
+                  std::snprintf(id, sizeof id, "c%08x", Fnv1a(key));
+                  r.config_id = id;
+                  configs.push_back(std::move(r));
+                }
   }
   std::vector<PlannedRun> runs;
   for (int64_t rep = 0; rep < spec.repetitions; ++rep)
@@ -210,6 +247,7 @@ std::string FormatPlan(const std::vector<PlannedRun>& runs, const StudySpec& spe
     if (r.evaluate) phases += "+eval";
     if (r.infer)
       phases += std::string(phases.empty() ? "" : "+") + "infer(" + std::to_string(r.infer_samples) + ")";
+    if (r.capped()) phases += " @ " + r.CapsLabel();
     auto it = macs_by_model.find(r.model);
     double est = EstimateRunSeconds(r, spec, it != macs_by_model.end() ? it->second : CatalogMacs(r.model));
     std::snprintf(line, sizeof line, "%4lld  %-9s %-3lld %-28s %6lld %3lld %-5s %-22s %8.1f\n",

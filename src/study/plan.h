@@ -1,11 +1,13 @@
 // Plan expansion: a StudySpec becomes an ordered list of runs.
 //
-// Each sweep expands to models x batch sizes x threads x precision; each such
+// Each sweep expands to models x batch sizes x threads x precision x the
+// power caps and clocks it lists (gpu, cpu package, cpu frequency); each such
 // configuration runs its phases (train profile, full-length train + eval,
 // infer) in one run, `repetitions` times. Identical configurations from two
 // sweeps are kept once. The order is shuffled with the study's seed (a
 // Fisher-Yates over a mt19937_64 stream, so it is the same on every platform
-// and every resume), then run_id = position + 1.
+// and every resume), then run_id = position + 1. A cap is part of a run's
+// identity (its config_id); a run without caps keeps the id it always had.
 //
 // Time estimates come from forward MACs per sample (the catalog's counts,
 // src/catalog, unless the caller passes its own) and a throughput constant;
@@ -16,6 +18,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +48,15 @@ struct PlannedRun {
   int64_t infer_samples = 0;
   std::string optimizer;
   double lr = 0;
+  // The caps this run sets before it starts (absent: the knob is left as it
+  // is). gpu_power_limit_pct is resolved against each GPU's default limit by
+  // the runner; it and gpu_power_limit_w exclude each other.
+  std::optional<double> gpu_power_limit_w, gpu_power_limit_pct, cpu_power_limit_w, cpu_max_freq_mhz;
+  bool capped() const {
+    return gpu_power_limit_w || gpu_power_limit_pct || cpu_power_limit_w || cpu_max_freq_mhz;
+  }
+  // "gpu 50%, cpu 95 W, 2400 MHz"; empty when the run sets no cap.
+  std::string CapsLabel() const;
   // The full training length the profile is extrapolated to.
   int64_t full_steps() const { return epochs * steps_per_epoch; }
 };

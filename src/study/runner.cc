@@ -57,6 +57,10 @@ json ConfigJson(const PlannedRun& r, const StudySpec& spec) {
   j["seed"] = spec.seed;
   j["repetition"] = r.repetition;
   j["sweep"] = spec.sweeps[r.sweep].label;
+  if (r.gpu_power_limit_w) j["gpu_power_limit_w"] = *r.gpu_power_limit_w;
+  if (r.gpu_power_limit_pct) j["gpu_power_limit_pct"] = *r.gpu_power_limit_pct;
+  if (r.cpu_power_limit_w) j["cpu_power_limit_w"] = *r.cpu_power_limit_w;
+  if (r.cpu_max_freq_mhz) j["cpu_max_freq_mhz"] = *r.cpu_max_freq_mhz;
   return j;
 }
 
@@ -217,6 +221,21 @@ RunTimeline BuildTimeline(const PlannedRun& r, const WindowResult& run,
   return tl;
 }
 
+// The mean of the values read (absent when none could be read).
+std::optional<double> MeanRead(const std::vector<std::optional<double>>& vs) {
+  double sum = 0;
+  int n = 0;
+  for (const auto& v : vs)
+    if (v) sum += *v, ++n;
+  if (n == 0) return std::nullopt;
+  return sum / n;
+}
+
+bool SameCaps(const PlannedRun& a, const PlannedRun& b) {
+  return a.gpu_power_limit_w == b.gpu_power_limit_w && a.gpu_power_limit_pct == b.gpu_power_limit_pct &&
+         a.cpu_power_limit_w == b.cpu_power_limit_w && a.cpu_max_freq_mhz == b.cpu_max_freq_mhz;
+}
+
 // The "run" window around a whole run, closed on every path out.
 class RunWindow {
  public:
@@ -338,6 +357,28 @@ Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
   Log("study '" + spec_.name + "': " + std::to_string(todo.size()) + " runs to go, estimated " +
       Clock(est_total_s_) + "; database " + store_->path());
 
+  // One cap session for the study: its destructor puts back every knob the
+  // study changed on every way out of Run, the journal after a crash.
+  bool any_capped = std::any_of(todo.begin(), todo.end(), [](const PlannedRun& r) { return r.capped(); });
+  Env* caps_env = options_.caps_env ? options_.caps_env : env_;
+  applied_ = PlannedRun{};
+  applied_valid_ = true;
+  if (!todo.empty()) {
+    auto session = caps::CapSession::Open(caps_env, options_.caps, /*restore_at_end=*/true);
+    if (session.ok()) {
+      caps_ = std::move(*session);
+      knobs_ = caps::ReadKnobs(caps_env, options_.caps);
+    } else if (any_capped) {
+      return session.status().WithContext("the study sets power caps");
+    } else {
+      Log("power caps and clocks will not be recorded: " + session.status().message());
+    }
+  }
+  struct CloseCaps {
+    StudyRunner* r;
+    ~CloseCaps() { r->caps_.reset(); }
+  } close_caps{this};
+
   WATTLAB_RETURN_IF_ERROR(meter_->Start().WithContext("starting the meter"));
   Status st = todo.empty() ? Status::Ok() : MeasureIdle();
   progress_total_ = out.planned;
@@ -359,8 +400,10 @@ Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
       Log("run " + std::to_string(progress_index_) + "/" + std::to_string(out.planned) + " (id " +
           std::to_string(r.run_id) + "): " + r.model + " batch " + std::to_string(r.batch_size) +
           " threads " + std::to_string(r.threads) + " " + r.precision + " rep " +
-          std::to_string(r.repetition));
-    auto rec = ExecuteRun(r, facts_[r.model], progress_index_, out.planned);
+          std::to_string(r.repetition) + (r.capped() ? " caps " + r.CapsLabel() : ""));
+    Status capped = ApplyCaps(r);
+    Result<RunRecord> rec = capped.ok() ? ExecuteRun(r, facts_[r.model], progress_index_, out.planned)
+                                        : Result<RunRecord>(capped.WithContext("setting " + r.CapsLabel()));
     est_done_s_ += est + spec_.cooldown_s;
     if (!rec.ok()) {
       if (rec.status().kind() == Status::Kind::kInterrupted || Interrupted()) {
@@ -394,6 +437,13 @@ Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
   }
   Status stop = meter_->Stop();
   if (options_.log && options_.tty) *options_.log << "\r\033[K";
+  if (caps_) {
+    Status back = caps_->Restore();
+    if (!back.ok()) {
+      out.caps_restore_error = back.message();
+      Log("WARNING: power caps not put back: " + back.message());
+    }
+  }
   out.elapsed_s = MonoS(env_) - start_mono_s_;
   if (!st.ok()) return st;
   if (!stop.ok() && !out.interrupted) return stop.WithContext("stopping the meter");
@@ -425,9 +475,63 @@ Result<RunRecord> StudyRunner::ExecuteRun(const PlannedRun& r, const ModelFacts&
   if (Interrupted()) return Status::Interrupted("interrupted");
   WATTLAB_ASSIGN_OR_RETURN(WindowResult whole, run_window.End());
   rec.finished_at_unix_s = env_->NowWallSeconds();
+  RecordCaps(&rec);
   rec.timeline =
       BuildTimeline(r, whole, meter_->domains(), meter_->Timeline(), spans, options_.timeline_points);
   return rec;
+}
+
+Status StudyRunner::ApplyCaps(const PlannedRun& r) {
+  if (applied_valid_ && SameCaps(r, applied_)) return Status::Ok();
+  if (r.capped() && !caps_) return Status::FailedPrecondition("no cap session (see the log above)");
+  // A knob the last run changed and this one leaves alone goes back as found.
+  bool drop = !applied_valid_ ||
+              ((applied_.gpu_power_limit_w || applied_.gpu_power_limit_pct) && !r.gpu_power_limit_w &&
+               !r.gpu_power_limit_pct) ||
+              (applied_.cpu_power_limit_w && !r.cpu_power_limit_w) ||
+              (applied_.cpu_max_freq_mhz && !r.cpu_max_freq_mhz);
+  if (drop && caps_) {
+    WATTLAB_RETURN_IF_ERROR(caps_->Restore().WithContext("putting back the caps of the previous run"));
+    applied_ = PlannedRun{};
+  }
+  applied_valid_ = false;  // until every set below has succeeded
+  if (r.gpu_power_limit_w && r.gpu_power_limit_w != applied_.gpu_power_limit_w) {
+    WATTLAB_RETURN_IF_ERROR(caps_->SetGpuPowerLimit(*r.gpu_power_limit_w));
+  } else if (r.gpu_power_limit_pct && r.gpu_power_limit_pct != applied_.gpu_power_limit_pct) {
+    // Percent of each GPU's own default limit (the reference study's axis).
+    if (knobs_.gpus.empty())
+      return Status::NotFound("no GPU power limit to set" +
+                              (knobs_.gpu_note.empty() ? std::string() : ": " + knobs_.gpu_note));
+    std::map<double, std::vector<int>> by_watts;
+    for (const auto& g : knobs_.gpus) {
+      if (!g.default_w)
+        return Status::NotSupported("GPU " + std::to_string(g.index) +
+                                    " does not report a default power limit to take " +
+                                    FormatDouble(*r.gpu_power_limit_pct) + "% of; use gpu_power_limits_w");
+      by_watts[*g.default_w * *r.gpu_power_limit_pct / 100.0].push_back((int)g.index);
+    }
+    for (const auto& [watts, gpus] : by_watts) WATTLAB_RETURN_IF_ERROR(caps_->SetGpuPowerLimit(watts, gpus));
+  }
+  if (r.cpu_power_limit_w && r.cpu_power_limit_w != applied_.cpu_power_limit_w)
+    WATTLAB_RETURN_IF_ERROR(caps_->SetPackagePowerLimit(*r.cpu_power_limit_w));
+  if (r.cpu_max_freq_mhz && r.cpu_max_freq_mhz != applied_.cpu_max_freq_mhz)
+    WATTLAB_RETURN_IF_ERROR(caps_->SetCpuMaxFreq(*r.cpu_max_freq_mhz));
+  applied_ = r;
+  applied_valid_ = true;
+  return Status::Ok();
+}
+
+void StudyRunner::RecordCaps(RunRecord* rec) {
+  if (!caps_) return;
+  std::vector<std::optional<double>> gpu, pkg;
+  for (const auto& g : knobs_.gpus) gpu.push_back(caps_->GpuPowerLimitW((int)g.index));
+  for (const auto& p : knobs_.packages) pkg.push_back(caps_->PackagePowerLimitW(p.package));
+  const std::optional<double> gpu_w = MeanRead(gpu), pkg_w = MeanRead(pkg), mhz = caps_->CpuMaxFreqMhz();
+  for (RunRow& row : rec->rows) {
+    row.gpu_power_limit_w = gpu_w;
+    row.cpu_power_limit_w = pkg_w;
+    row.cpu_max_freq_mhz = mhz;
+  }
 }
 
 MeteredRunOptions StudyRunner::CallOptions(const std::string& label) {

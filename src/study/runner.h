@@ -13,6 +13,15 @@
 // accuracy), then inference (infer/full row). A downsampled power timeline
 // with the window spans goes with the run.
 //
+// Caps (docs/power-caps.md): a run whose sweep lists power caps or clocks
+// gets them set through one CapSession (restore_at_end, journalled) before it
+// starts, unless the previous run left the same ones in force; the values in
+// force are read back and recorded on every run, capped or not. A cap that
+// cannot be set fails that run with the reason and the study goes on. On
+// every way out of Run (end, interruption, error) every knob the study
+// changed is put back as found; after a crash the journal keeps the
+// originals for `wattlab cap --restore`.
+//
 // Interruption: `interrupted` is polled between runs and between steps (via
 // WorkloadObserver::ShouldStop); the current run is discarded (nothing
 // written) and Run returns with outcome.interrupted set. A run that fails
@@ -29,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "caps/caps.h"
 #include "core/energy_basis.h"
 #include "core/env.h"
 #include "store/store.h"
@@ -47,6 +57,10 @@ struct RunnerOptions {
   bool tty = false;                   // live one-line progress instead of log lines
   std::function<bool()> interrupted;  // polled; true stops the study
   size_t timeline_points = 400;       // downsampled timeline length per run
+  // Power caps and clocks (src/caps): the Env the knobs are read and set
+  // through (nullptr: the runner's env), the NVML library and the journal.
+  Env* caps_env = nullptr;
+  caps::CapsOptions caps;
 };
 
 struct StudyOutcome {
@@ -58,6 +72,9 @@ struct StudyOutcome {
   bool finished = false;  // every planned run is in the store
   double elapsed_s = 0;
   std::vector<std::string> failures;  // "run 7 (resnet18 batch 8): <message>"
+  // Set when a cap the study changed could not be put back at the end (the
+  // journal keeps the original for `wattlab cap --restore`).
+  std::string caps_restore_error;
 };
 
 class StudyRunner {
@@ -93,6 +110,11 @@ class StudyRunner {
   // Stop polling, progress lines labelled `label`, the setup/warm-up span.
   MeteredRunOptions CallOptions(const std::string& label);
   Status MeasureIdle();
+  // Sets the run's caps when they differ from those in force (restoring the
+  // knobs a previous run changed and this one does not list).
+  Status ApplyCaps(const PlannedRun& run);
+  // Reads back the caps in force onto every row of *rec.
+  void RecordCaps(RunRecord* rec);
   void Log(const std::string& line);
   void Progress(const std::string& what);
   bool Interrupted() const { return options_.interrupted && options_.interrupted(); }
@@ -109,6 +131,13 @@ class StudyRunner {
   double est_total_s_ = 0, est_done_s_ = 0, actual_done_s_ = 0;
   int64_t progress_index_ = 0, progress_total_ = 0;
   std::string progress_label_;
+  // The study's cap session (open during Run), the knobs found at its start,
+  // and the caps the last run left in force (applied_valid_ false: unknown,
+  // after a failed set).
+  std::unique_ptr<caps::CapSession> caps_;
+  caps::Knobs knobs_;
+  PlannedRun applied_;
+  bool applied_valid_ = true;
 };
 
 // The findings printed after a study: cheapest and most expensive model per

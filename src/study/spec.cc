@@ -131,6 +131,50 @@ Result<std::vector<int64_t>> GetInts(const toml::node& n, const std::string& key
   return out;
 }
 
+// A non-empty array of positive numbers (a single number is a one-element list).
+Result<std::vector<double>> GetPositiveNumbers(const toml::node& n, const std::string& key,
+                                               const Errors& err) {
+  std::vector<double> out;
+  auto one = [&](const toml::node& e) -> Status {
+    WATTLAB_ASSIGN_OR_RETURN(double v, GetNumber(e, key, 0, err));
+    if (!(v > 0)) return err.At(e, key, "must be > 0, got " + FormatDouble(v));
+    out.push_back(v);
+    return Status::Ok();
+  };
+  if (n.is_integer() || n.is_floating_point()) {
+    WATTLAB_RETURN_IF_ERROR(one(n));
+    return out;
+  }
+  if (!n.is_array()) return err.At(n, key, std::string("expected an array of numbers, got ") + TypeName(n));
+  for (const auto& e : *n.as_array()) WATTLAB_RETURN_IF_ERROR(one(e));
+  if (out.empty()) return err.At(n, key, "empty sweep: give at least one value");
+  return out;
+}
+
+const std::vector<std::string>& SweepKeys() {
+  static const std::vector<std::string> k = {"name",
+                                             "models",
+                                             "batch_sizes",
+                                             "threads",
+                                             "precision",
+                                             "phases",
+                                             "profile_steps",
+                                             "epochs",
+                                             "steps_per_epoch",
+                                             "train_samples",
+                                             "full_length",
+                                             "evaluate",
+                                             "eval_samples",
+                                             "infer_samples",
+                                             "optimizer",
+                                             "lr",
+                                             "gpu_power_limits_w",
+                                             "gpu_power_limits_pct",
+                                             "cpu_power_limits_w",
+                                             "cpu_max_freqs_mhz"};
+  return k;
+}
+
 }  // namespace
 
 Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& file) {
@@ -193,12 +237,7 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
     std::string p = "sweep[" + std::to_string(i + 1) + "].";
     SweepSpec sw;
     sw.line = (int)t.source().begin.line;
-    WATTLAB_RETURN_IF_ERROR(
-        CheckKeys(t,
-                  {"name", "models", "batch_sizes", "threads", "precision", "phases", "profile_steps",
-                   "epochs", "steps_per_epoch", "train_samples", "full_length", "evaluate", "eval_samples",
-                   "infer_samples", "optimizer", "lr"},
-                  p, err));
+    WATTLAB_RETURN_IF_ERROR(CheckKeys(t, SweepKeys(), p, err));
     if (const auto* n = t.get("name")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.label, GetString(*n, p + "name", err));
     }
@@ -270,6 +309,22 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
     if (const auto* n = t.get("lr")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.lr, GetNumber(*n, p + "lr", 0, err));
       if (sw.lr <= 0) return err.At(*n, p + "lr", "must be > 0");
+    }
+    if (const auto* n = t.get("gpu_power_limits_w")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.gpu_power_limits_w, GetPositiveNumbers(*n, p + "gpu_power_limits_w", err));
+    }
+    if (const auto* n = t.get("gpu_power_limits_pct")) {
+      if (t.get("gpu_power_limits_w"))
+        return err.At(*n, p + "gpu_power_limits_pct",
+                      "give gpu_power_limits_w or gpu_power_limits_pct, not both");
+      WATTLAB_ASSIGN_OR_RETURN(sw.gpu_power_limits_pct,
+                               GetPositiveNumbers(*n, p + "gpu_power_limits_pct", err));
+    }
+    if (const auto* n = t.get("cpu_power_limits_w")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.cpu_power_limits_w, GetPositiveNumbers(*n, p + "cpu_power_limits_w", err));
+    }
+    if (const auto* n = t.get("cpu_max_freqs_mhz")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.cpu_max_freqs_mhz, GetPositiveNumbers(*n, p + "cpu_max_freqs_mhz", err));
     }
     bool trains = std::find(sw.phases.begin(), sw.phases.end(), "train") != sw.phases.end();
     if (sw.full_length && !trains)

@@ -39,6 +39,14 @@ struct SweepSpec {
   int64_t infer_samples = 256;
   std::string optimizer = "sgd";
   double lr = 0.001;
+  // Power caps and clocks (docs/power-caps.md): each non-empty list multiplies
+  // the configurations. gpu_power_limits_w and gpu_power_limits_pct (percent of
+  // each GPU's default limit, as the reference study swept them) exclude each
+  // other. Empty: the knob is left as found (and still recorded).
+  std::vector<double> gpu_power_limits_w;
+  std::vector<double> gpu_power_limits_pct;
+  std::vector<double> cpu_power_limits_w;
+  std::vector<double> cpu_max_freqs_mhz;
 };
 
 struct StudySpec {

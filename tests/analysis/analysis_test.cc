@@ -526,18 +526,21 @@ TEST(Carbon, Arithmetic) {
 
 // ---- CSV ----------------------------------------------------------------------
 
-// The export's header before idle_busy (schema v3): files written then
-// must still read.
-std::string Header() {
+// The export's header before idle_busy (schema v3) and before the caps
+// columns (v4): files written then must still read.
+std::string Header(bool with_idle_busy = false) {
   std::string h;
-  for (const auto& c : RunRowColumns())
-    if (c != "idle_busy") h += (h.empty() ? "" : ",") + c;
+  for (const auto& c : RunRowColumns()) {
+    if (c == "idle_busy" && !with_idle_busy) break;
+    h += (h.empty() ? "" : ",") + c;
+    if (c == "idle_busy") break;
+  }
   return h + "\n";
 }
 
 TEST(Csv, ReadsIdleBusySoAutoChoosesTheSameBasisAsFromTheDatabase) {
-  std::string h;
-  for (const auto& c : RunRowColumns()) h += (h.empty() ? "" : ",") + c;
+  std::string h = Header(true);
+  h.pop_back();
   const std::string text =
       h + "\n" +
       "s,1,c1,0,lenet,infer,full,128,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81,"
@@ -636,9 +639,13 @@ TEST(Analyze, JsonTopLevelKeysExactly) {
   json j = ToJson(*r);
   std::set<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.insert(it.key());
-  EXPECT_EQ(keys, (std::set<std::string>{"energy_basis", "energy_basis_reason", "correlations",
-                                         "train_vs_infer", "predictor", "extrapolation", "pareto",
-                                         "recommendations", "lifecycle", "carbon", "findings"}));
+  EXPECT_EQ(keys,
+            (std::set<std::string>{"energy_basis", "energy_basis_reason", "correlations", "train_vs_infer",
+                                   "predictor", "extrapolation", "pareto", "recommendations", "lifecycle",
+                                   "carbon", "power_caps", "findings"}));
+  // No cap was swept: no curves, and a note that says so.
+  EXPECT_TRUE(j["power_caps"]["curves"].empty());
+  EXPECT_TRUE(j["power_caps"]["note"].is_string());
   for (const auto& c : j["correlations"])
     for (const char* k : {"phase", "x", "pearson", "spearman", "n"}) EXPECT_TRUE(c.contains(k)) << k;
   EXPECT_FALSE(HasNonFinite(j));

@@ -348,7 +348,7 @@ TEST(ExportTest, CsvColumnsExactlyAsRecordH) {
       Join((*parsed)[0], ","),
       "study,run_id,config_id,repetition,model,phase,window,batch_size,threads,precision,params,macs,"
       "macs_per_param,steps,samples,duration_s,energy_j,energy_above_idle_j,extrapolated_energy_j,cpu_util,"
-      "source,estimated,accuracy,idle_busy");
+      "source,estimated,accuracy,idle_busy,gpu_power_limit_w,cpu_power_limit_w,cpu_max_freq_mhz");
   const auto& f = (*parsed)[1];
   ASSERT_EQ(f.size(), RunRowColumns().size());
   EXPECT_EQ(f[0], "s,1");
@@ -557,7 +557,7 @@ TEST_F(StoreDiagnosis, BusyBaselinesAndWindowFlagsRoundTrip) {
   EXPECT_EQ(unknown, 1);
 }
 
-TEST(ExportTest, RoundOffAboveIdleIsZeroAndIdleBusyIsTheLastColumn) {
+TEST(ExportTest, RoundOffAboveIdleIsZeroAndIdleBusyThenTheCapsAreTheLastColumns) {
   RunRow r;
   r.study = "s";
   r.model = "lenet";
@@ -568,15 +568,28 @@ TEST(ExportTest, RoundOffAboveIdleIsZeroAndIdleBusyIsTheLastColumn) {
   r.idle_busy = true;
   auto f = RunRowFields(r);
   ASSERT_EQ(f.size(), RunRowColumns().size());
-  EXPECT_EQ(RunRowColumns().back(), "idle_busy");
+  const size_t n = f.size();
+  EXPECT_EQ(RunRowColumns()[n - 4], "idle_busy");
   EXPECT_EQ(f[17], "0");
-  EXPECT_EQ(f.back(), "true");
+  EXPECT_EQ(f[n - 4], "true");
   r.energy_above_idle_j = -0.25;  // data keeps its sign
   EXPECT_EQ(RunRowFields(r)[17], "-0.25");
   r.idle_busy.reset();
-  EXPECT_EQ(RunRowFields(r).back(), "");
+  EXPECT_EQ(RunRowFields(r)[n - 4], "");
+  // Schema v4 (issue 13): the caps in force, empty where unreadable.
+  EXPECT_EQ(std::vector<std::string>(RunRowColumns().end() - 3, RunRowColumns().end()),
+            (std::vector<std::string>{"gpu_power_limit_w", "cpu_power_limit_w", "cpu_max_freq_mhz"}));
+  EXPECT_EQ(RunRowFields(r)[n - 3], "");
+  r.gpu_power_limit_w = 175;
+  r.cpu_max_freq_mhz = 2400.5;
+  EXPECT_EQ(RunRowFields(r)[n - 3], "175");
+  EXPECT_EQ(RunRowFields(r)[n - 2], "");
+  EXPECT_EQ(RunRowFields(r)[n - 1], "2400.5");
   const auto j = nlohmann::json::parse(RunRowsToJson({r}));
   EXPECT_TRUE(j[0]["idle_busy"].is_null());
+  EXPECT_EQ(j[0]["gpu_power_limit_w"], 175);
+  EXPECT_TRUE(j[0]["cpu_power_limit_w"].is_null());
+  EXPECT_EQ(j[0]["cpu_max_freq_mhz"], 2400.5);
 }
 
 // v4 (issue 13): the online power-limit optimiser's candidates go in with

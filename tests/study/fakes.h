@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -129,8 +130,9 @@ class FakeMeter : public Meter {
     w.name = it->second.first;
     w.start_s = it->second.second - start_s_;
     w.duration_s = Now() - it->second.second;
-    w.energy_j = busy_w_ * w.duration_s;
-    w.mean_power_w = busy_w_;
+    const double busy_w = busy_power ? busy_power() : busy_w_;
+    w.energy_j = busy_w * w.duration_s;
+    w.mean_power_w = busy_w;
     if (idle_) {
       w.idle_power_w = *idle_;
       w.idle_busy = idle_busy_;
@@ -140,7 +142,7 @@ class FakeMeter : public Meter {
     d.name = "package-0";
     d.source = kSourceRaplPowercap;
     d.energy_j = w.energy_j;
-    d.mean_power_w = busy_w_;
+    d.mean_power_w = busy_w;
     w.domains = {d};
     w.sources = {kSourceRaplPowercap};
     w.cpu_util = 0.5;
@@ -172,6 +174,9 @@ class FakeMeter : public Meter {
     return m;
   }
   bool busy_idle = false;  // MeasureIdle reports a busy baseline
+  // When set, the busy power of each window (read when it ends): a device
+  // whose power follows a cap (capped_device.h).
+  std::function<double()> busy_power;
   void SetAttributionPid(int) override {}
   std::vector<TimelineSample> Timeline() const override {
     std::vector<TimelineSample> out;
@@ -303,10 +308,14 @@ class FakeEngine : public WorkloadEngine {
 
   std::vector<TrainConfig> train_calls;
   std::vector<InferConfig> infer_calls;
+  // When set, every training step takes this factor longer (a power cap
+  // below the device's demand: capped_device.h).
+  std::function<double()> slowdown;
 
  private:
   void Step(int64_t batch) {
-    env_->SleepFor(std::chrono::nanoseconds((int64_t)(s_per_sample_ * 1e9 * (double)batch)));
+    const double f = slowdown ? slowdown() : 1.0;
+    env_->SleepFor(std::chrono::nanoseconds((int64_t)(s_per_sample_ * f * 1e9 * (double)batch)));
   }
   double Now() { return std::chrono::duration<double>(env_->NowMonotonic()).count(); }
   Env* env_;
