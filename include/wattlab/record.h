@@ -40,6 +40,10 @@ struct RunRow {
   // machine was busy (meter/busy.h); absent when unknown (older databases and
   // CSV files, windows without a baseline). ChooseEnergyBasis reads it.
   std::optional<bool> idle_busy;
+  // The OpenMP wait policy in force for the run (OMP_WAIT_POLICY as libgomp
+  // read it when libtorch loaded): "default" (the variable unset), "active" or
+  // "passive"; empty when unknown (older databases and CSV files).
+  std::string omp_wait_policy;
 };
 
 // One idle measurement of a study.
@@ -105,7 +109,8 @@ inline const std::vector<std::string>& RunRowColumns() {
                                                  "source",
                                                  "estimated",
                                                  "accuracy",
-                                                 "idle_busy"};
+                                                 "idle_busy",
+                                                 "omp_wait_policy"};
   return kCols;
 }
 

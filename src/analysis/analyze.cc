@@ -467,6 +467,7 @@ Result<std::vector<RunRow>> ReadRunsCsv(const std::string& text) {
       else if (st.ok())
         st = Status::InvalidArgument(where + ", column idle_busy: '" + b + "' is not true/false");
     }
+    r.omp_wait_policy = ToLower(cell("omp_wait_policy").value_or(""));
     if (st.ok() && r.model.empty()) st = Status::InvalidArgument(where + ", column model: empty");
     if (st.ok() && r.phase.empty()) st = Status::InvalidArgument(where + ", column phase: empty");
     if (st.ok() && r.samples < 0) st = Status::InvalidArgument(where + ", column samples: negative");

@@ -62,7 +62,8 @@ std::vector<std::string> RunRowFields(const RunRow& r) {
           r.source,
           r.estimated ? "true" : "false",
           Opt(r.accuracy),
-          r.idle_busy ? (*r.idle_busy ? "true" : "false") : ""};
+          r.idle_busy ? (*r.idle_busy ? "true" : "false") : "",
+          r.omp_wait_policy};
 }
 
 std::string RunRowsToCsv(const std::vector<RunRow>& rows) {
@@ -106,6 +107,8 @@ std::string RunRowsToJson(const std::vector<RunRow>& rows) {
     o["estimated"] = r.estimated;
     o["accuracy"] = JOpt(r.accuracy);
     o["idle_busy"] = r.idle_busy ? nlohmann::ordered_json(*r.idle_busy) : nlohmann::ordered_json(nullptr);
+    o["omp_wait_policy"] = r.omp_wait_policy.empty() ? nlohmann::ordered_json(nullptr)
+                                                     : nlohmann::ordered_json(r.omp_wait_policy);
     arr.push_back(std::move(o));
   }
   return arr.dump(2) + "\n";

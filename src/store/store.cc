@@ -115,6 +115,12 @@ ALTER TABLE idle_baselines ADD COLUMN cpu_util REAL;
 ALTER TABLE idle_baselines ADD COLUMN busy INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE windows ADD COLUMN idle_busy INTEGER;
 )sql",
+    // next (performance, issue 11): the OpenMP wait policy in force for each
+    // window's run ("default", "active", "passive"; NULL when unknown), so a
+    // study can sweep it and an export says which one a figure ran under.
+    R"sql(
+ALTER TABLE windows ADD COLUMN omp_wait_policy TEXT;
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kStoreSchemaVersion);
 
@@ -611,7 +617,7 @@ Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
       "w.threads,"
       " w.precision, w.params, w.macs, w.macs_per_param, w.steps, w.samples, w.duration_s, w.energy_j,"
       " w.energy_above_idle_j, w.extrapolated_energy_j, w.cpu_util, w.source, w.estimated, w.accuracy,"
-      " w.idle_busy"
+      " w.idle_busy, w.omp_wait_policy"
       " FROM windows w JOIN runs r ON r.study = w.study AND r.run_id = w.run_id"
       " JOIN studies s ON s.name = w.study";
   if (!study.empty()) sql += " WHERE w.study = ?1";
@@ -650,6 +656,7 @@ Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
     r.estimated = s.Int(21) != 0;
     r.accuracy = s.OptReal(22);
     if (auto busy = s.OptInt(23)) r.idle_busy = *busy != 0;
+    r.omp_wait_policy = s.Text(24);
     rows.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE)
@@ -864,9 +871,10 @@ Status Store::WriteRun(const RunRecord& run) {
         db_,
         "INSERT INTO windows(study, run_id, phase, window, batch_size, threads, precision, params, macs,"
         " macs_per_param, steps, samples, duration_s, energy_j, energy_above_idle_j, extrapolated_energy_j,"
-        " cpu_util, source, estimated, accuracy, loss, idle_power_w, mean_power_w, meter_samples, idle_busy)"
+        " cpu_util, source, estimated, accuracy, loss, idle_power_w, mean_power_w, meter_samples, idle_busy,"
+        " omp_wait_policy)"
         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?"
-        "25)");
+        "25,?26)");
     WATTLAB_RETURN_IF_ERROR(s.status("writing windows to " + path_));
     for (size_t i = 0; i < run.rows.size(); ++i) {
       const RunRow& r = run.rows[i];
@@ -901,6 +909,7 @@ Status Store::WriteRun(const RunRecord& run) {
         s.Bind(24, x.meter_samples);
       }
       s.Bind(25, r.idle_busy);
+      if (!r.omp_wait_policy.empty()) s.Bind(26, r.omp_wait_policy);
       if (s.Step() != SQLITE_DONE)
         return Status::IOError("writing window " + r.phase + "/" + r.window + " to " + path_ + ": " +
                                SqliteErrorWithEnv(db_));
