@@ -14,7 +14,7 @@ namespace {
 struct Train {
   TrainConfig cfg;
   int64_t n_threads = 0, n_seed = 1;
-  double idle_s = 2;
+  IdleBaselinePolicy idle;
   bool json = false, no_eval = false;
   MeterFlags meter_flags;
   int Run();
@@ -49,7 +49,7 @@ CommandFn AddTrain(CLI::App* root) {
   AddCount(p, "--eval-samples", &cfg.eval_samples, 1, "N",
            "evaluate on the first N test samples (default all)");
   AddFlag(p, "--no-eval", &c->no_eval, "skip the eval phase");
-  AddIdleSeconds(p, &c->idle_s);
+  AddIdleFlags(p, &c->idle);
   AddFlag(p, "--json", &c->json, "print one JSON object");
   c->meter_flags.Register(p);
   return [c](const Invocation&) { return c->Run(); };
@@ -73,11 +73,8 @@ int Train::Run() {
   // A bad model name fails now, before the idle baseline makes anyone wait.
   if (auto facts = session->engine->Describe(cfg.model, std::nullopt, std::nullopt); !facts.ok())
     return ReportError(cmd, facts.status());
-  if (Status idle_st = MeasureIdleBaseline(session->meter.get(), idle_s, &session->context); !idle_st.ok())
+  if (Status idle_st = SetUpIdleBaseline(cmd, &*session, idle); !idle_st.ok())
     return ReportError(cmd, idle_st);
-  if (session->context.idle_busy)
-    std::fprintf(stderr, "wattlab %s: warning: %s\n", cmd.c_str(),
-                 session->context.idle_busy_warning.c_str());
 
   MeteredRun run(session->meter.get());
   auto result = run.Train(session->engine, cfg);
@@ -98,6 +95,7 @@ int Train::Run() {
                    {"seed", cfg.seed},           {"warmup_steps", cfg.warmup_steps}};
     j["versions"] = VersionsJson(session->context);
     j["meter"] = MeterJson(session->context);
+    j["omp_wait_policy"] = OmpJson(session->omp);
     j["sources"] = session->context.sources;
     j["estimated"] = session->context.estimated;
     j["setup_s"] = r.setup_s;
@@ -127,6 +125,7 @@ int Train::Run() {
               static_cast<long long>(cfg.batch_size), cfg.optimizer.c_str(), cfg.lr, cfg.threads,
               cfg.precision.c_str(), static_cast<unsigned long long>(cfg.seed));
   std::printf("%s\n", MeterLine(session->context).c_str());
+  std::printf("%s\n", OmpLine(session->omp).c_str());
   std::printf("setup %.3f s, warm-up %.3f s (outside the windows)\n", r.setup_s, r.warmup_s);
   for (const auto& w : run.epochs()) {
     std::printf("  %s", WindowLine(w).c_str());

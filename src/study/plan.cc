@@ -28,7 +28,9 @@ std::string ConfigKey(const PlannedRun& r, const std::string& dataset) {
          "|" + (r.full_length ? "full" : "profile") + "|" + std::to_string(r.epochs) + "x" +
          std::to_string(r.steps_per_epoch) + "|" + std::to_string(r.train_samples) + "|" +
          (r.evaluate ? "eval" + std::to_string(r.eval_samples) : "") + "|" + std::to_string(r.infer_samples) +
-         "|" + r.optimizer + "|" + FormatDouble(r.lr) + "|" + dataset;
+         "|" + r.optimizer + "|" + FormatDouble(r.lr) + "|" + dataset +
+         // Only when swept, so the ids of specs without the key stay as they were.
+         (r.omp_wait_policy.empty() ? "" : "|omp=" + r.omp_wait_policy);
 }
 
 std::string FormatDuration(double s) {
@@ -53,36 +55,40 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
     const SweepSpec& sw = spec.sweeps[si];
     bool train = std::find(sw.phases.begin(), sw.phases.end(), "train") != sw.phases.end();
     bool infer = std::find(sw.phases.begin(), sw.phases.end(), "infer") != sw.phases.end();
+    const std::vector<std::string> policies =
+        sw.omp_wait_policy.empty() ? std::vector<std::string>{""} : sw.omp_wait_policy;
     for (const auto& model : sw.models)
       for (int64_t b : sw.batch_sizes)
         for (int64_t th : sw.threads)
-          for (const auto& prec : sw.precision) {
-            PlannedRun r;
-            r.sweep = si;
-            r.model = model;
-            r.batch_size = b;
-            r.threads = th;
-            r.precision = prec;
-            r.train = train;
-            r.infer = infer;
-            r.full_length = sw.full_length && train;
-            r.evaluate = sw.evaluate && r.full_length;
-            r.profile_steps = train ? sw.profile_steps : 0;
-            r.epochs = train ? sw.epochs : 0;
-            r.train_samples = train ? (sw.train_samples > 0 ? sw.train_samples : dataset_size) : 0;
-            r.steps_per_epoch =
-                train ? (sw.steps_per_epoch > 0 ? sw.steps_per_epoch : (r.train_samples + b - 1) / b) : 0;
-            r.eval_samples = r.evaluate ? sw.eval_samples : 0;
-            r.infer_samples = infer ? sw.infer_samples : 0;
-            r.optimizer = sw.optimizer;
-            r.lr = sw.lr;
-            std::string key = ConfigKey(r, spec.dataset);
-            if (!seen.insert(key).second) continue;  // the same configuration from an earlier sweep
-            char id[16];
-            std::snprintf(id, sizeof id, "c%08x", Fnv1a(key));
-            r.config_id = id;
-            configs.push_back(std::move(r));
-          }
+          for (const auto& prec : sw.precision)
+            for (const auto& omp : policies) {
+              PlannedRun r;
+              r.omp_wait_policy = omp;
+              r.sweep = si;
+              r.model = model;
+              r.batch_size = b;
+              r.threads = th;
+              r.precision = prec;
+              r.train = train;
+              r.infer = infer;
+              r.full_length = sw.full_length && train;
+              r.evaluate = sw.evaluate && r.full_length;
+              r.profile_steps = train ? sw.profile_steps : 0;
+              r.epochs = train ? sw.epochs : 0;
+              r.train_samples = train ? (sw.train_samples > 0 ? sw.train_samples : dataset_size) : 0;
+              r.steps_per_epoch =
+                  train ? (sw.steps_per_epoch > 0 ? sw.steps_per_epoch : (r.train_samples + b - 1) / b) : 0;
+              r.eval_samples = r.evaluate ? sw.eval_samples : 0;
+              r.infer_samples = infer ? sw.infer_samples : 0;
+              r.optimizer = sw.optimizer;
+              r.lr = sw.lr;
+              std::string key = ConfigKey(r, spec.dataset);
+              if (!seen.insert(key).second) continue;  // the same configuration from an earlier sweep
+              char id[16];
+              std::snprintf(id, sizeof id, "c%08x", Fnv1a(key));
+              r.config_id = id;
+              configs.push_back(std::move(r));
+            }
   }
   std::vector<PlannedRun> runs;
   for (int64_t rep = 0; rep < spec.repetitions; ++rep)

@@ -1,6 +1,7 @@
 // Plan expansion: a StudySpec becomes an ordered list of runs.
 //
-// Each sweep expands to models x batch sizes x threads x precision; each such
+// Each sweep expands to models x batch sizes x threads x precision (x OpenMP
+// wait policies, when swept); each such
 // configuration runs its phases (train profile, full-length train + eval,
 // infer) in one run, `repetitions` times. Identical configurations from two
 // sweeps are kept once. The order is shuffled with the study's seed (a
@@ -33,7 +34,8 @@ struct PlannedRun {
   int64_t batch_size = 0;
   int64_t threads = 0;
   std::string precision;
-  bool train = false;  // train profile (and full length when full_length)
+  std::string omp_wait_policy;  // swept policy; empty: the study process's own
+  bool train = false;           // train profile (and full length when full_length)
   bool infer = false;
   bool full_length = false;
   bool evaluate = false;

@@ -197,7 +197,7 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
         CheckKeys(t,
                   {"name", "models", "batch_sizes", "threads", "precision", "phases", "profile_steps",
                    "epochs", "steps_per_epoch", "train_samples", "full_length", "evaluate", "eval_samples",
-                   "infer_samples", "optimizer", "lr"},
+                   "infer_samples", "optimizer", "lr", "omp_wait_policy"},
                   p, err));
     if (const auto* n = t.get("name")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.label, GetString(*n, p + "name", err));
@@ -233,6 +233,18 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
               *n, p + "phases",
               "'" + x +
                   "' is not allowed; allowed: train, infer (eval runs inside train when evaluate = true)");
+    }
+    if (const auto* n = t.get("omp_wait_policy")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.omp_wait_policy, GetStrings(*n, p + "omp_wait_policy", err));
+      for (auto& x : sw.omp_wait_policy) {
+        if (x != "default" && x != "active" && x != "passive")
+          return err.At(
+              *n, p + "omp_wait_policy",
+              "'" + x + "' is not allowed; allowed: default (OMP_WAIT_POLICY unset), active, passive");
+      }
+      std::set<std::string> distinct(sw.omp_wait_policy.begin(), sw.omp_wait_policy.end());
+      if (distinct.size() != sw.omp_wait_policy.size())
+        return err.At(*n, p + "omp_wait_policy", "a policy is listed twice");
     }
     if (const auto* n = t.get("profile_steps")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.profile_steps, GetInt(*n, p + "profile_steps", 3, err));
