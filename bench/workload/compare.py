@@ -75,17 +75,19 @@ def median_ratio(pairs, key):
     return statistics.median(r["ours"][key] / r["py"][key] for r in pairs)
 
 
-def alternate(rep, run_ours, run_py):
+def alternate(rep, run_ours, run_py, label=""):
     pair = {}
     for side in (["ours", "py"] if rep % 2 == 0 else ["py", "ours"]):
+        t0 = time.perf_counter()
         pair[side] = run_ours() if side == "ours" else run_py()
+        print("  rep %d %s %s: %.1f s" % (rep + 1, label, side, time.perf_counter() - t0), file=sys.stderr, flush=True)
     return pair
 
 
 def suite_epoch(a):
     """LeNet, one epoch: wattlab's train window and whole process vs Python's loop and whole process."""
     lr, momentum, wd, batch = 0.01, 0.9, 5e-4, 64
-    steps = ["--steps", "40"] if a.quick else ["--epochs", "1"]
+    steps = ["--steps", "20"] if a.quick else ["--epochs", "1"]
 
     def ours():
         # Default settings otherwise: the OpenMP wait policy wattlab chooses, the
@@ -101,15 +103,17 @@ def suite_epoch(a):
     def py():
         cmd = [PY, os.path.join(HERE, "py_baseline.py"), "epoch", "--threads", str(a.threads), "--batch",
                str(batch), "--lr", str(lr), "--momentum", str(momentum), "--weight-decay", str(wd)]
+        if a.quick:
+            cmd += ["--max-samples", str(20 * batch)]
         j, wall = run_json(cmd)
         return {"train_s": j["train_s"], "process_s": wall, "samples": j["samples"]}
 
-    runs = [alternate(rep, ours, py) for rep in range(a.reps)]
+    runs = [alternate(rep, ours, py, "lenet epoch") for rep in range(a.reps)]
     print("## LeNet, one Fashion-MNIST epoch: wattlab train vs Python (same libtorch), %d threads, "
           "batch %d, SGD lr %g momentum %g weight decay %g, %d alternating repetitions, OMP_WAIT_POLICY %s\n"
           % (a.threads, batch, lr, momentum, wd, a.reps, a.omp_wait_policy or "as each side defaults"))
     if a.quick:
-        print("(--quick: wattlab trains 40 steps, Python a whole epoch: the figures check the script only)\n")
+        print("(--quick: 20 steps on both sides, after loading the whole data set: the figures check the script only)\n")
     print("| | wattlab median s | python median s | median ratio wattlab/python |")
     print("|---|---|---|---|")
     for key, label in (("train_s", "training (train window / loop)"), ("process_s", "whole process")):
@@ -138,7 +142,7 @@ def suite_infer(a):
             for b in (1, 32):
                 n = samples(m, b)
                 raw.setdefault("%s/b%d" % (m, b), []).append(
-                    alternate(rep, lambda: ours_infer(a, m, b, n), lambda: py_infer(a, m, b, n)))
+                    alternate(rep, lambda: ours_infer(a, m, b, n), lambda: py_infer(a, m, b, n), "%s/b%d" % (m, b)))
     print("## Inference throughput: wattlab infer vs Python (same libtorch), %d threads, %d alternating "
           "repetitions, OMP_WAIT_POLICY %s\n" % (a.threads, a.reps, a.omp_wait_policy or "as each side defaults"))
     print("| model/batch | params (ours / py) | wattlab median samples/s | python median samples/s | "

@@ -284,7 +284,7 @@ def cmd_epoch(a):
     d = "/usr/share/datasets/fashion-mnist/"
     images = torch.from_numpy(read_idx(d + "train-images-idx3-ubyte.gz", 3).copy())
     labels = torch.from_numpy(read_idx(d + "train-labels-idx1-ubyte.gz", 1).astype(np.int64))
-    n = images.shape[0]
+    n = images.shape[0] if a.max_samples <= 0 else min(images.shape[0], a.max_samples)
     model = LeNet()
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum, weight_decay=a.weight_decay)
@@ -346,6 +346,7 @@ def main():
     p.add_argument("--size", type=int, default=1024)
     p.add_argument("--seconds", type=float, default=2.0)
     p.add_argument("--lr", type=float, default=0.001)
+    p.add_argument("--max-samples", type=int, default=0, help="epoch: only the first N shuffled samples (0: all)")
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--weight-decay", type=float, default=5e-4)
     a = p.parse_args()

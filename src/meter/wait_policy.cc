@@ -81,6 +81,11 @@ OmpWaitChoice ChooseOmpWaitPolicy(Env* env, std::chrono::nanoseconds sample) {
       if (b.ok() && b->Total() > a->Total()) {
         const double util = (double)(b->Busy() - a->Busy()) / (double)(b->Total() - a->Total());
         at_start = JudgeIdle(util, 0, std::nullopt);
+        // The one definition speaks of a baseline ("during it"); here it is the sample.
+        if (auto at = at_start->reason.find(" during it"); at != std::string::npos)
+          at_start->reason.replace(
+              at, 10,
+              " during a " + FormatDouble(std::chrono::duration<double>(sample).count()) + " s sample");
       }
     }
   }
