@@ -5,7 +5,7 @@
 # sampler under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+./scripts/setup.sh --all
 
 # The rooms of docs/architecture.md: OS calls only in src/platform/, libtorch
 # only in src/workload/, no room including what it may not.

@@ -5,6 +5,17 @@ Debian's python3-torch (py_baseline.py), same model, batch, threads and
 libtorch, alternating sides run by run so machine noise hits both alike.
 
 Prints a Markdown report and writes every raw run as JSON (--out).
+
+Suites (--suite), one command each (bench/workload/run.sh BUILD --suite S):
+  full   the broad comparison (training and inference throughput, a whole
+         epoch, bf16, reference BLAS): the figures of docs/benchmarks.md
+  epoch  issue 11's training check: LeNet, one Fashion-MNIST epoch, batch 64,
+         SGD lr 0.01 momentum 0.9, 2 threads, default settings on both sides;
+         wattlab's train window against Python's training loop, and both whole
+         processes (interpreter / binary start to exit); medians and ratios
+  infer  issue 11's inference check: throughput of lenet, resnet18,
+         mobilenetv2 and vgg16 at batch 1 and 32; medians and ratios
+Sides alternate run by run (which goes first flips every repetition).
 """
 import argparse
 import json
@@ -60,18 +71,123 @@ def py_infer(a, m, batch, samples):
     return j
 
 
+def median_ratio(pairs, key):
+    return statistics.median(r["ours"][key] / r["py"][key] for r in pairs)
+
+
+def alternate(rep, run_ours, run_py, label=""):
+    pair = {}
+    for side in (["ours", "py"] if rep % 2 == 0 else ["py", "ours"]):
+        t0 = time.perf_counter()
+        pair[side] = run_ours() if side == "ours" else run_py()
+        print("  rep %d %s %s: %.1f s" % (rep + 1, label, side, time.perf_counter() - t0), file=sys.stderr, flush=True)
+    return pair
+
+
+def suite_epoch(a):
+    """LeNet, one epoch: wattlab's train window and whole process vs Python's loop and whole process."""
+    lr, momentum, wd, batch = 0.01, 0.9, 5e-4, 64
+    steps = ["--steps", "20"] if a.quick else ["--epochs", "1"]
+
+    def ours():
+        # Default settings otherwise: the OpenMP wait policy wattlab chooses, the
+        # idle baseline it reuses or measures (part of the whole process).
+        cmd = [a.wattlab, "train", "--model", "lenet", "--batch-size", str(batch), "--optimizer", "sgd",
+               "--lr", str(lr), "--momentum", str(momentum), "--weight-decay", str(wd),
+               "--threads", str(a.threads), "--no-eval", "--warmup-steps", "0", "--json"] + steps
+        j, wall = run_json(cmd)
+        return {"train_s": j["phases"]["train"]["duration_s"], "process_s": wall,
+                "samples": j["samples"], "omp": j.get("omp_wait_policy", {}).get("policy", "?"),
+                "idle": j["meter"].get("idle_baseline", "?")}
+
+    def py():
+        cmd = [PY, os.path.join(HERE, "py_baseline.py"), "epoch", "--threads", str(a.threads), "--batch",
+               str(batch), "--lr", str(lr), "--momentum", str(momentum), "--weight-decay", str(wd)]
+        if a.quick:
+            cmd += ["--max-samples", str(20 * batch)]
+        j, wall = run_json(cmd)
+        return {"train_s": j["train_s"], "process_s": wall, "samples": j["samples"]}
+
+    runs = [alternate(rep, ours, py, "lenet epoch") for rep in range(a.reps)]
+    print("## LeNet, one Fashion-MNIST epoch: wattlab train vs Python (same libtorch), %d threads, "
+          "batch %d, SGD lr %g momentum %g weight decay %g, %d alternating repetitions, OMP_WAIT_POLICY %s\n"
+          % (a.threads, batch, lr, momentum, wd, a.reps, a.omp_wait_policy or "as each side defaults"))
+    if a.quick:
+        print("(--quick: 20 steps on both sides, after loading the whole data set: the figures check the script only)\n")
+    print("| | wattlab median s | python median s | median ratio wattlab/python |")
+    print("|---|---|---|---|")
+    for key, label in (("train_s", "training (train window / loop)"), ("process_s", "whole process")):
+        o = statistics.median(r["ours"][key] for r in runs)
+        y = statistics.median(r["py"][key] for r in runs)
+        print("| %s | %.2f | %.2f | %.3f |" % (label, o, y, median_ratio(runs, key)))
+    print("\nwattlab's OpenMP wait policy per run: %s; idle baseline: %s" % (
+        ", ".join(r["ours"]["omp"] for r in runs), ", ".join(r["ours"]["idle"] for r in runs)))
+    print("done when (issue 11): both ratios <= 1")
+    return {"epoch_issue11": runs}
+
+
+def suite_infer(a):
+    """Inference throughput, batch 1 and 32, four models."""
+    models = ["lenet", "resnet18", "mobilenetv2", "vgg16"]
+
+    def samples(m, b):
+        if a.quick:
+            return 64 if b == 32 else 16
+        small = m == "lenet"
+        return (8192 if small else 256) if b == 32 else (4000 if small else 128)
+
+    raw = {}
+    for rep in range(a.reps):
+        for m in models:
+            for b in (1, 32):
+                n = samples(m, b)
+                raw.setdefault("%s/b%d" % (m, b), []).append(
+                    alternate(rep, lambda: ours_infer(a, m, b, n), lambda: py_infer(a, m, b, n), "%s/b%d" % (m, b)))
+    print("## Inference throughput: wattlab infer vs Python (same libtorch), %d threads, %d alternating "
+          "repetitions, OMP_WAIT_POLICY %s\n" % (a.threads, a.reps, a.omp_wait_policy or "as each side defaults"))
+    print("| model/batch | params (ours / py) | wattlab median samples/s | python median samples/s | "
+          "median ratio wattlab/python | goal |")
+    print("|---|---|---|---|---|---|")
+    for k, runs in raw.items():
+        o = statistics.median(r["ours"]["samples_per_s"] for r in runs)
+        y = statistics.median(r["py"]["samples_per_s"] for r in runs)
+        ratio = median_ratio(runs, "samples_per_s")
+        goal = 1.1 if k.endswith("/b1") else 0.97
+        print("| %s | %d / %d | %.1f | %.1f | %.3f | >= %.2f %s |" % (
+            k, runs[0]["ours"]["params"], runs[0]["py"]["params"], o, y, ratio, goal,
+            "met" if ratio >= goal else "NOT met"))
+    return {"infer_issue11": raw}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--wattlab", required=True)
-    p.add_argument("--threads", type=int, default=os.cpu_count())
-    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--threads", type=int, default=None, help="default: every core for full, 2 otherwise")
+    p.add_argument("--reps", type=int, default=None, help="repetitions (default 3 for full, 5 otherwise)")
+    p.add_argument("--suite", choices=["full", "epoch", "infer"], default="full")
     p.add_argument("--train-samples", type=int, default=4096)
     p.add_argument("--quick", action="store_true", help="tiny sizes, to check the script runs")
     p.add_argument("--out", default="")
-    p.add_argument("--omp-wait-policy", default="PASSIVE",
-                   help="OMP_WAIT_POLICY given to both sides alike (wattlab's own default is PASSIVE)")
+    p.add_argument("--omp-wait-policy", default="",
+                   help="OMP_WAIT_POLICY given to both sides alike (default: unset, each side's own default)")
     a = p.parse_args()
-    ENV["OMP_WAIT_POLICY"] = a.omp_wait_policy
+    if a.threads is None:
+        a.threads = os.cpu_count() if a.suite == "full" else 2
+    if a.reps is None:
+        a.reps = 3 if a.suite == "full" else 5
+    if a.omp_wait_policy:
+        ENV["OMP_WAIT_POLICY"] = a.omp_wait_policy
+    else:
+        ENV.pop("OMP_WAIT_POLICY", None)
+    if a.suite != "full":
+        t_start = time.time()
+        raw = suite_epoch(a) if a.suite == "epoch" else suite_infer(a)
+        raw["elapsed_s"] = time.time() - t_start
+        print("\nelapsed %.0f s" % raw["elapsed_s"])
+        if a.out:
+            with open(a.out, "w") as f:
+                json.dump(raw, f, indent=1)
+        return
     q = a.quick
     train_cfg = [("lenet", 128, 8 if q else 60, 3), ("mobilenetv2", 32, 2 if q else 5, 2),
                  ("resnet18", 32, 2 if q else 4, 2)]
@@ -131,7 +247,7 @@ def main():
     # ---- report ----
     pk = raw["peak"]
     print("## Workload engine vs Python (same libtorch), %d threads, %d alternating repetitions, OMP_WAIT_POLICY=%s\n"
-          % (a.threads, a.reps, a.omp_wait_policy))
+          % (a.threads, a.reps, a.omp_wait_policy or "unset"))
     print("matmul peak (1024x1024 mm): fp32 %.1f GMAC/s, bf16 %.1f GMAC/s; BLAS loaded: %s\n" %
           (pk["fp32_gmacs"], pk["bf16_gmacs"], ", ".join(pk["blas_libraries"]) or "none"))
     first = next(iter(raw["train"].values()))[0]["ours"]

@@ -5,11 +5,12 @@ object per run.
 
   py_baseline.py train --model M --batch B --threads T --steps N --warmup W --train-samples S
   py_baseline.py infer --model M --batch B --threads T --samples N --warmup W
-  py_baseline.py epoch --threads T --batch B      # one Fashion-MNIST LeNet epoch, data loading included
+  py_baseline.py epoch --threads T --batch B [--lr X --momentum X --weight-decay X]
+                                                  # one Fashion-MNIST LeNet epoch, data loading included
   py_baseline.py peak --threads T                 # fp32 / bf16 matrix-multiply GMAC/s
 
 Models are the kuangliu/pytorch-cifar forms (LeNet with 3 input channels,
-MobileNetV2, ResNet18) and wattlab's mlp:depth=D,width=W family; their
+MobileNetV2, ResNet18, VGG16) and wattlab's mlp:depth=D,width=W family; their
 parameter counts are printed so the driver can check both sides run the same
 network. Like wattlab, threads are set explicitly (intra-op T, inter-op 1).
 """
@@ -152,9 +153,32 @@ class Mlp(nn.Module):
         return self.linear(x)
 
 
+class VGG16(nn.Module):
+    # kuangliu/pytorch-cifar's VGG('VGG16'): 14,728,266 parameters.
+    CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
+
+    def __init__(self, classes=10):
+        super().__init__()
+        layers, c = [], 3
+        for x in self.CFG:
+            if x == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                layers += [nn.Conv2d(c, x, 3, padding=1), nn.BatchNorm2d(x), nn.ReLU(inplace=True)]
+                c = x
+        layers.append(nn.AvgPool2d(1, 1))
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(512, classes)
+
+    def forward(self, x):
+        return self.classifier(self.features(x).flatten(1))
+
+
 def build(name):
     if name == "lenet":
         return LeNet()
+    if name == "vgg16":
+        return VGG16()
     if name == "mobilenetv2":
         return MobileNetV2()
     if name == "resnet18":
@@ -260,13 +284,15 @@ def cmd_epoch(a):
     d = "/usr/share/datasets/fashion-mnist/"
     images = torch.from_numpy(read_idx(d + "train-images-idx3-ubyte.gz", 3).copy())
     labels = torch.from_numpy(read_idx(d + "train-labels-idx1-ubyte.gz", 1).astype(np.int64))
-    n = images.shape[0]
+    n = images.shape[0] if a.max_samples <= 0 else min(images.shape[0], a.max_samples)
     model = LeNet()
     model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9, weight_decay=5e-4)
+    opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum, weight_decay=a.weight_decay)
     g = torch.Generator().manual_seed(a.seed)
     perm = torch.randperm(n, generator=g)
     losses = []
+    # The training loop alone (as wattlab's train window): batches built, steps taken.
+    t0 = time.perf_counter()
     for b in range(0, n, a.batch):
         idx = perm[b:b + a.batch]
         x = (images[idx].float() / 255.0 - 0.2860) / 0.3530
@@ -276,7 +302,9 @@ def cmd_epoch(a):
         loss.backward()
         opt.step()
         losses.append(loss.item())
-    print(json.dumps({"side": "python", "mode": "epoch", "samples": n, "final_loss": losses[-1]}))
+    train_s = time.perf_counter() - t0
+    print(json.dumps({"side": "python", "mode": "epoch", "samples": n, "final_loss": losses[-1],
+                      "train_s": train_s, "samples_per_s": n / train_s}))
 
 
 def blas_library():
@@ -317,6 +345,10 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--size", type=int, default=1024)
     p.add_argument("--seconds", type=float, default=2.0)
+    p.add_argument("--lr", type=float, default=0.001)
+    p.add_argument("--max-samples", type=int, default=0, help="epoch: only the first N shuffled samples (0: all)")
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--weight-decay", type=float, default=5e-4)
     a = p.parse_args()
     {"train": cmd_train, "infer": cmd_infer, "epoch": cmd_epoch, "peak": cmd_peak}[a.mode](a)
 

@@ -4,6 +4,13 @@
 #
 #   bench/workload/run.sh [BUILD_DIR] [extra compare.py flags, e.g. --reps 3 --quick]
 #
+# One command per comparison (compare.py --suite; each alternates the sides,
+# 5 repetitions by default, and prints medians and ratios):
+#   bench/workload/run.sh build --suite epoch   # LeNet epoch: train window and whole process
+#   bench/workload/run.sh build --suite infer   # lenet/resnet18/mobilenetv2/vgg16 at batch 1 and 32
+#   bench/workload/run.sh build                 # the broad comparison (--suite full)
+# Run them on a quiet machine: the load average is printed first.
+#
 # BUILD_DIR (default build) must hold bin/wattlab and bin/libwattlab_torch.so.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -47,6 +47,10 @@ struct RunRow {
   std::optional<double> gpu_power_limit_w;
   std::optional<double> cpu_power_limit_w;  // the package's long_term constraint
   std::optional<double> cpu_max_freq_mhz;   // the highest scaling_max_freq
+  // The OpenMP wait policy in force for the run (OMP_WAIT_POLICY as libgomp
+  // read it when libtorch loaded): "default" (the variable unset), "active" or
+  // "passive"; empty when unknown (older databases and CSV files).
+  std::string omp_wait_policy;
 };
 
 // One idle measurement of a study.
@@ -115,7 +119,8 @@ inline const std::vector<std::string>& RunRowColumns() {
                                                  "idle_busy",
                                                  "gpu_power_limit_w",
                                                  "cpu_power_limit_w",
-                                                 "cpu_max_freq_mhz"};
+                                                 "cpu_max_freq_mhz",
+                                                 "omp_wait_policy"};
   return kCols;
 }
 

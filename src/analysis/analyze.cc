@@ -522,6 +522,7 @@ Result<std::vector<RunRow>> ReadRunsCsv(const std::string& text) {
     r.gpu_power_limit_w = get_num("gpu_power_limit_w", false);
     r.cpu_power_limit_w = get_num("cpu_power_limit_w", false);
     r.cpu_max_freq_mhz = get_num("cpu_max_freq_mhz", false);
+    r.omp_wait_policy = ToLower(cell("omp_wait_policy").value_or(""));
     if (st.ok() && r.model.empty()) st = Status::InvalidArgument(where + ", column model: empty");
     if (st.ok() && r.phase.empty()) st = Status::InvalidArgument(where + ", column phase: empty");
     if (st.ok() && r.samples < 0) st = Status::InvalidArgument(where + ", column samples: negative");

@@ -15,7 +15,7 @@ struct Infer {
   InferConfig cfg;
   std::string input;
   int64_t n_threads = 0, n_seed = 1, n_classes = 0;
-  double idle_s = 2;
+  IdleBaselinePolicy idle;
   bool json = false;
   MeterFlags meter_flags;
   int Run();
@@ -41,7 +41,7 @@ CommandFn AddInfer(CLI::App* root) {
   AddCount(p, "--seed", &c->n_seed, 0, "S", "seed for weights and inputs (default 1)");
   AddCount(p, "--warmup-batches", &cfg.warmup_batches, 0, "N",
            "unmeasured batches before the window (default 2)");
-  AddIdleSeconds(p, &c->idle_s);
+  AddIdleFlags(p, &c->idle);
   AddFlag(p, "--json", &c->json, "print one JSON object");
   c->meter_flags.Register(p);
   return [c](const Invocation&) { return c->Run(); };
@@ -80,11 +80,8 @@ int Infer::Run() {
                                    : session->engine->DescribeTorchScript(cfg.torchscript, *cfg.input);
   if (!facts.ok()) return ReportError(cmd, facts.status());
   cfg.classes = facts->classes;
-  if (Status idle_st = MeasureIdleBaseline(session->meter.get(), idle_s, &session->context); !idle_st.ok())
+  if (Status idle_st = SetUpIdleBaseline(cmd, &*session, idle); !idle_st.ok())
     return ReportError(cmd, idle_st);
-  if (session->context.idle_busy)
-    std::fprintf(stderr, "wattlab %s: warning: %s\n", cmd.c_str(),
-                 session->context.idle_busy_warning.c_str());
 
   MeteredRun run(session->meter.get());
   auto result = run.Infer(session->engine, cfg);
@@ -108,6 +105,7 @@ int Infer::Run() {
         {"torchscript", cfg.torchscript.empty() ? nlohmann::json() : nlohmann::json(cfg.torchscript)}};
     j["versions"] = VersionsJson(session->context);
     j["meter"] = MeterJson(session->context);
+    j["omp_wait_policy"] = OmpJson(session->omp);
     j["sources"] = session->context.sources;
     j["estimated"] = session->context.estimated;
     j["setup_s"] = r.setup_s;
@@ -132,6 +130,7 @@ int Infer::Run() {
   std::printf("batch %lld, %d threads, %s\n", static_cast<long long>(cfg.batch_size), cfg.threads,
               cfg.precision.c_str());
   std::printf("%s\n", MeterLine(session->context).c_str());
+  std::printf("%s\n", OmpLine(session->omp).c_str());
   std::printf("setup %.3f s, warm-up %.3f s (outside the window)\n", r.setup_s, r.warmup_s);
   if (win.ok()) std::printf("%s\n", WindowLine(**win).c_str());
   std::printf("latency per batch: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms; %.1f samples/s\n", r.latency_p50_ms,

@@ -1,8 +1,10 @@
 // wattlab study: the main job. Parses flags, builds the spec, engine, meter
 // and store, and hands them to the StudyRunner (src/study/runner.h).
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <iostream>
+#include <set>
 
 #include "catalog/catalog.h"
 #include "cli/cmd_report.h"
@@ -11,7 +13,9 @@
 #include "core/energy_basis.h"
 #include "core/strings.h"
 #include "meter/procfs.h"
+#include "meter/wait_policy.h"
 #include "platform/plugin.h"
+#include "platform/process.h"
 #include "store/store.h"
 #include "study/metered_run.h"
 #include "study/plan.h"
@@ -32,6 +36,67 @@ struct Study {
   MeterFlags mf;
   int Run(const std::vector<std::string>& args);
 };
+
+// Internal: set by a study for the child process it starts for one swept
+// OpenMP wait policy; the child runs only that policy's runs, under the
+// parent's lock, and leaves the findings to the parent.
+constexpr const char* kStudyOmpGroupEnvVar = "WATTLAB_STUDY_OMP_GROUP";
+
+// libgomp reads OMP_WAIT_POLICY once per process, so the runs of a swept
+// policy other than this process's run in a child: `wattlab study` again
+// (this binary, the same arguments, --resume --no-report), with the policy
+// set in its environment (or the variable removed, for "default"), one child
+// per policy. Their runs land in the same database; *out is brought up to
+// date from it.
+Status RunOtherPolicies(const StudyRunner& runner, Store& store, const std::string& study,
+                        const std::vector<std::string>& args, bool resume, std::atomic<int>* interrupted,
+                        StudyOutcome* out) {
+  WATTLAB_ASSIGN_OR_RETURN(std::set<int64_t> done, store.CompletedRunIds(study));
+  std::vector<std::string> policies;
+  for (const auto& r : runner.plan())
+    if (!runner.RunsHere(r) && !done.count(r.run_id) &&
+        std::find(policies.begin(), policies.end(), r.omp_wait_policy) == policies.end())
+      policies.push_back(r.omp_wait_policy);
+  for (const auto& name : policies) {
+    if (interrupted->load() != 0) {
+      out->interrupted = true;
+      break;
+    }
+    WATTLAB_ASSIGN_OR_RETURN(OmpWaitPolicy policy, ParseOmpWaitPolicy(name));
+    std::vector<std::string> argv = {"/proc/self/exe", "study"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    if (!resume) argv.push_back("--resume");
+    argv.push_back("--no-report");
+    SpawnOptions so;
+    so.env.emplace_back(kStudyOmpGroupEnvVar, name);
+    if (auto value = OmpWaitPolicyEnvValue(policy))
+      so.env.emplace_back(kOmpWaitPolicyEnvVar, *value);
+    else
+      so.unset_env.push_back(kOmpWaitPolicyEnvVar);
+    std::fprintf(stderr, "wattlab study: the runs under OpenMP wait policy %s go to a child process\n",
+                 name.c_str());
+    auto child = ChildProcess::Spawn(argv, so);
+    if (!child.ok()) return child.status().WithContext("starting the child for OpenMP wait policy " + name);
+    WATTLAB_ASSIGN_OR_RETURN(int code, (*child)->Wait());
+    if (code == kExitInterrupted || interrupted->load() != 0) {
+      out->interrupted = true;
+      break;
+    }
+    if (code != kExitOk) {
+      ++out->failed;
+      out->failures.push_back("the runs under OpenMP wait policy " + name +
+                              ": the child process exited with " + std::to_string(code) +
+                              " (its messages are above)");
+    }
+  }
+  WATTLAB_ASSIGN_OR_RETURN(std::set<int64_t> now, store.CompletedRunIds(study));
+  out->done_now += (int64_t)now.size() - (int64_t)done.size();
+  bool finished = true;
+  for (const auto& r : runner.plan())
+    if (!now.count(r.run_id)) finished = false;
+  out->finished = finished;
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -96,12 +161,6 @@ int Study::Run(const std::vector<std::string>& args) {
         Status::InvalidArgument("the paper preset trains on CIFAR-10: pass --dataset cifar10:DIR with the "
                                 "directory holding data_batch_1.bin ... test_batch.bin"));
 
-  // libgomp reads OMP_WAIT_POLICY once, when the plugin loads libtorch:
-  // spinning worker threads burn CPU the meter charges to the run and slow
-  // everything else on a small machine (see docs/benchmarks.md). Passive unless
-  // the user chose a policy, as train/infer/models do.
-  (void)env->SetEnvVar("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/false);
-
   std::vector<PlannedRun> plan = ExpandPlan(*spec);
   // Before any work (docs/reliability.md): every model must fit in the memory
   // the machine has free (counted by the catalog: nothing is built), and
@@ -136,6 +195,21 @@ int Study::Run(const std::vector<std::string>& args) {
     return kExitOk;
   }
 
+  // libgomp reads OMP_WAIT_POLICY once, when the plugin loads libtorch
+  // (meter/wait_policy.h): the user's policy, else default unless the machine
+  // is busy now. A child started below for one swept policy got it from us.
+  const std::optional<std::string> group = env->GetEnvVar(kStudyOmpGroupEnvVar);
+  OmpWaitChoice omp;
+  if (group) {
+    auto policy = ParseOmpWaitPolicy(*group);
+    if (!policy.ok()) return ReportError("study", policy.status().WithContext(kStudyOmpGroupEnvVar));
+    omp.policy = *policy;
+    omp.why = "swept by the study (omp_wait_policy), run in a child process with that policy";
+  } else {
+    omp = ChooseOmpWaitPolicy(env.get());
+    if (omp.busy_at_start) std::fprintf(stderr, "wattlab study: %s\n", OmpBusyNote(omp).c_str());
+  }
+
   auto engine = LoadWorkloadEngine(env.get());
   if (!engine.ok()) return ReportError("study", engine.status());
   auto meter = Meter::Create(env.get(), *mo);
@@ -149,14 +223,20 @@ int Study::Run(const std::vector<std::string>& args) {
   ro.tty = tty;
   ro.interrupted = [] { return g_interrupted.load() != 0; };
   ro.caps.nvml_library = mo->nvml_library;  // the caps journal: $WATTLAB_CAPS_JOURNAL or /run/wattlab
+  ro.omp_wait_policy = OmpWaitPolicyName(omp.policy);
   StudyRunner runner(*spec, *engine, meter->get(), nullptr, env.get(), ro);
   // Unknown models fail here, before a database is created.
   if (auto f = runner.DescribeModels(); !f.ok()) return ReportError("study", f.status());
 
   // One writer per study: a second `study` (or `--resume`) of the same study
   // on this database is refused at once, before it measures anything.
-  auto lock = LockStudy(env.get(), db, spec->name);
-  if (!lock.ok()) return ReportError("study", lock.status());
+  // A child for one swept policy runs under its parent's lock.
+  std::unique_ptr<FileLock> lock;
+  if (!group) {
+    auto l = LockStudy(env.get(), db, spec->name);
+    if (!l.ok()) return ReportError("study", l.status());
+    lock = std::move(*l);
+  }
   auto store = Store::Open(env.get(), db, OpenMode::kCreate);
   if (!store.ok()) return ReportError("study", store.status());
   runner.set_store(store->get());
@@ -165,8 +245,33 @@ int Study::Run(const std::vector<std::string>& args) {
           env->WatchSignals({Signal::kInt, Signal::kTerm}, &g_interrupted, /*reset_after_first=*/true);
       !ws.ok())
     return ReportError("study", ws);
-  auto out = runner.Run(CollectStudyContext(env.get(), **meter, **engine, WattlabVersion()));
+  StudyInfo context = CollectStudyContext(env.get(), **meter, **engine, WattlabVersion());
+  bool named = false;
+  for (auto& [k, v] : context.meter_facts)
+    if (k == "engine omp_wait_policy")
+      v = std::string(OmpWaitPolicyName(omp.policy)) + " (" + omp.why + ")", named = true;
+  if (!named)
+    context.meter_facts.emplace_back("engine omp_wait_policy",
+                                     std::string(OmpWaitPolicyName(omp.policy)) + " (" + omp.why + ")");
+  if (group) {
+    // The study's context is its parent's (which names the parent's policy;
+    // each window carries its own): the child does not overwrite it.
+    if (auto stored = (*store)->ReadStudy(spec->name); stored.ok() && *stored) context = **stored;
+  }
+  auto out = runner.Run(context);
   if (!out.ok()) return ReportError("study", out.status());
+  if (group) {
+    // A child: its runs are stored; the parent prints the findings.
+    std::fprintf(stderr, "wattlab study: %lld run(s) under OpenMP wait policy %s stored (child process)\n",
+                 (long long)out->done_now, OmpWaitPolicyName(omp.policy));
+    if (out->interrupted) return kExitInterrupted;
+    return out->failed > 0 ? kExitFailure : kExitOk;
+  }
+  if (!out->interrupted) {
+    if (Status cs = RunOtherPolicies(runner, *store->get(), spec->name, args, resume, &g_interrupted, &*out);
+        !cs.ok())
+      return ReportError("study", cs);
+  }
 
   std::string resume_cmd = "wattlab study";
   for (const auto& a : args) resume_cmd += " " + a;

@@ -25,7 +25,7 @@ constexpr int kExitSigTerm = 143;  // 128 + SIGTERM
 struct Train {
   TrainConfig cfg;
   int64_t n_threads = 0, n_seed = 1;
-  double idle_s = 2;
+  IdleBaselinePolicy idle;
   bool json = false, no_eval = false;
   MeterFlags meter_flags;
   std::string db, study = "train";  // --db, --study
@@ -224,7 +224,7 @@ CommandFn AddTrain(CLI::App* root) {
   AddCount(p, "--eval-samples", &cfg.eval_samples, 1, "N",
            "evaluate on the first N test samples (default all)");
   AddFlag(p, "--no-eval", &c->no_eval, "skip the eval phase");
-  AddIdleSeconds(p, &c->idle_s);
+  AddIdleFlags(p, &c->idle);
   AddFlag(p, "--json", &c->json, "print one JSON object");
   c->meter_flags.Register(p);
   AddString(
@@ -306,11 +306,8 @@ int Train::Run() {
     }
     plo_driver = std::move(*d);
   }
-  if (Status idle_st = MeasureIdleBaseline(session->meter.get(), idle_s, &session->context); !idle_st.ok())
+  if (Status idle_st = SetUpIdleBaseline(cmd, &*session, idle); !idle_st.ok())
     return ReportError(cmd, idle_st);
-  if (session->context.idle_busy)
-    std::fprintf(stderr, "wattlab %s: warning: %s\n", cmd.c_str(),
-                 session->context.idle_busy_warning.c_str());
 
   MeteredRunOptions run_options;
   if (plo_driver) run_options.stop = [] { return g_train_signal.load() != 0; };
@@ -358,6 +355,7 @@ int Train::Run() {
     j["config"] = config_json;
     j["versions"] = VersionsJson(session->context);
     j["meter"] = MeterJson(session->context);
+    j["omp_wait_policy"] = OmpJson(session->omp);
     j["sources"] = session->context.sources;
     j["estimated"] = session->context.estimated;
     j["setup_s"] = r.setup_s;
@@ -389,6 +387,7 @@ int Train::Run() {
               static_cast<long long>(cfg.batch_size), cfg.optimizer.c_str(), cfg.lr, cfg.threads,
               cfg.precision.c_str(), static_cast<unsigned long long>(cfg.seed));
   std::printf("%s\n", MeterLine(session->context).c_str());
+  std::printf("%s\n", OmpLine(session->omp).c_str());
   std::printf("setup %.3f s, warm-up %.3f s (outside the windows)\n", r.setup_s, r.warmup_s);
   for (const auto& w : run.epochs()) {
     std::printf("  %s", WindowLine(w).c_str());

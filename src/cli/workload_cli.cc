@@ -4,12 +4,17 @@
 #include "core/strings.h"
 #include "meter/json.h"
 #include "platform/plugin.h"
+#include "report/builder.h"
 
 namespace wattlab::cli {
 
-void AddIdleSeconds(CLI::App* cmd, double* out) {
-  AddNumber(cmd, "--idle-seconds", out, Range::Between(0, 3600), "S",
-            "idle baseline measured before the run (default 2; 0 disables)");
+void AddIdleFlags(CLI::App* cmd, IdleBaselinePolicy* out) {
+  AddNumber(cmd, "--idle-seconds", &out->measure_s, Range::Between(0, 3600), "S",
+            "idle baseline measured before the run when no stored one is reused (default 2; 0: no "
+            "baseline)");
+  AddNumber(cmd, "--idle-max-age", &out->max_age_s, Range::AtLeast(0), "S",
+            "reuse the stored idle baseline of this host and these sources when younger than S seconds "
+            "and not busy (default 3600; 0: always measure)");
 }
 
 void PreferPassiveOpenMpWait(Env* env) {
@@ -19,15 +24,43 @@ void PreferPassiveOpenMpWait(Env* env) {
 Result<MeteredSession> OpenMeteredSession(const MeterFlags& flags) {
   MeteredSession s;
   WATTLAB_ASSIGN_OR_RETURN(s.env, OpenEnv(flags));
-  PreferPassiveOpenMpWait(s.env.get());
   WATTLAB_ASSIGN_OR_RETURN(MeterOptions options, flags.ResolveOptions(s.env.get()));
+  s.omp = ChooseOmpWaitPolicy(s.env.get());
   // The engine first: loading libtorch is start-up work, not idle time.
   WATTLAB_ASSIGN_OR_RETURN(s.engine, LoadWorkloadEngine(s.env.get()));
   WATTLAB_ASSIGN_OR_RETURN(s.meter, Meter::Create(s.env.get(), options));
   WATTLAB_RETURN_IF_ERROR(s.meter->Start());
   s.meter->SetAttributionPid(s.env->Pid());
   s.context = CollectMeterContext(*s.meter, *s.engine);
+  // The policy as chosen, not the raw variable: "default" when unset.
+  bool named = false;
+  for (auto& [k, v] : s.context.versions)
+    if (k == "omp_wait_policy") v = OmpWaitPolicyName(s.omp.policy), named = true;
+  if (!named) s.context.versions.emplace_back("omp_wait_policy", OmpWaitPolicyName(s.omp.policy));
   return s;
+}
+
+Status SetUpIdleBaseline(const std::string& cmd, MeteredSession* s, const IdleBaselinePolicy& policy) {
+  if (s->omp.busy_at_start)
+    std::fprintf(stderr, "wattlab %s: %s\n", cmd.c_str(), OmpBusyNote(s->omp).c_str());
+  WATTLAB_RETURN_IF_ERROR(EstablishIdleBaseline(s->env.get(), s->meter.get(), policy, &s->context));
+  if (s->context.idle_busy)
+    std::fprintf(stderr, "wattlab %s: warning: %s\n", cmd.c_str(), s->context.idle_busy_warning.c_str());
+  if (!s->context.idle_store_warning.empty())
+    std::fprintf(stderr, "wattlab %s: warning: the idle baseline was not stored for reuse: %s\n", cmd.c_str(),
+                 s->context.idle_store_warning.c_str());
+  return Status::Ok();
+}
+
+std::string OmpLine(const OmpWaitChoice& c) {
+  return std::string("openmp: ") + OmpWaitPolicyName(c.policy) + " wait policy (" + c.why + ")";
+}
+
+nlohmann::json OmpJson(const OmpWaitChoice& c) {
+  return {{"policy", OmpWaitPolicyName(c.policy)},
+          {"why", c.why},
+          {"from_environment", c.from_environment},
+          {"busy_at_start", c.busy_at_start}};
 }
 
 nlohmann::json WindowJson(const MeteredWindow& w) {
@@ -43,6 +76,8 @@ nlohmann::json MeterJson(const MeterContext& c) {
   j["idle_measured_s"] = c.idle_measured_s;
   j["idle_busy"] = c.idle_busy;
   j["idle_cpu_util"] = c.idle_cpu_util ? nlohmann::json(*c.idle_cpu_util) : nlohmann::json();
+  j["idle_baseline"] = !c.idle_power_w ? "none" : c.idle_stored_at_s ? "stored" : "measured";
+  j["idle_stored_at_s"] = c.idle_stored_at_s ? nlohmann::json(*c.idle_stored_at_s) : nlohmann::json();
   return j;
 }
 
@@ -56,9 +91,12 @@ nlohmann::json VersionsJson(const MeterContext& c) {
 std::string MeterLine(const MeterContext& c) {
   return "meter: " + Join(c.sources, "+") +
          (c.estimated ? " (estimated: a model of CPU time, not a measurement)" : "") + "; idle " +
-         (c.idle_power_w
-              ? FormatFixed(*c.idle_power_w, 2) + " W" + (c.idle_busy ? " (BUSY while measured)" : "")
-              : "not measured");
+         (c.idle_power_w ? FormatFixed(*c.idle_power_w, 2) + " W" +
+                               (c.idle_stored_at_s
+                                    ? " (stored at " + report::FormatUtc(*c.idle_stored_at_s) + ", reused)"
+                                    : " (measured now over " + FormatDouble(c.idle_measured_s) + " s)") +
+                               (c.idle_busy ? " (BUSY while measured)" : "")
+                         : "not measured");
 }
 
 std::string WindowLine(const MeteredWindow& w) {

@@ -13,6 +13,7 @@
 
 #include "cli/common.h"
 #include "core/env.h"
+#include "meter/wait_policy.h"
 #include "study/metered_run.h"
 #include "wattlab/meter.h"
 #include "wattlab/workload.h"
@@ -24,30 +25,40 @@ struct MeteredSession {
   std::unique_ptr<Env> env;
   WorkloadEngine* engine = nullptr;  // owned by the plugin, lives for the process
   std::unique_ptr<Meter> meter;      // started
-  MeterContext context;              // the idle baseline is added by MeasureIdleBaseline
+  MeterContext context;              // the idle baseline is added by EstablishIdleBaseline
+  OmpWaitChoice omp;                 // the OpenMP wait policy libtorch loaded under
 };
 
-// --idle-seconds S (0 disables), the same for train and infer.
-void AddIdleSeconds(CLI::App* cmd, double* out);
+// --idle-seconds S (0 disables) and --idle-max-age S, the same for train and infer.
+void AddIdleFlags(CLI::App* cmd, IdleBaselinePolicy* out);
 
-// libgomp reads OMP_WAIT_POLICY once, when libtorch's plugin loads it; by
-// default its idle threads spin. On a shared or oversubscribed machine a
-// spinning thread waits for a descheduled peer: we measured LeNet training at
-// 2 threads 18x slower with spinning than with passive waiting under load, and
-// the spinning is CPU time the meter then charges to the run. So wattlab
-// waits passively unless the user chose a policy (OMP_WAIT_POLICY=active).
-// Must run before LoadWorkloadEngine.
+// For commands that only describe models (no measured workload): libgomp
+// reads OMP_WAIT_POLICY once, when libtorch's plugin loads it; a one-off
+// forward pass gains nothing from spinning threads, so they wait passively
+// unless the user chose a policy. Must run before LoadWorkloadEngine.
 void PreferPassiveOpenMpWait(Env* env);
 
-// Env from the meter flags, the workload plugin, a started Meter attributing
-// to this process, and the context block.
+// Env from the meter flags, the OpenMP wait policy (meter/wait_policy.h:
+// the user's, else default unless the machine is busy at start), the
+// workload plugin, a started Meter attributing to this process, and the
+// context block (whose versions name the policy in force).
 Result<MeteredSession> OpenMeteredSession(const MeterFlags& flags);
+
+// The idle baseline of a train/infer command (EstablishIdleBaseline), its
+// warnings printed to stderr as "wattlab CMD: warning: ...".
+Status SetUpIdleBaseline(const std::string& cmd, MeteredSession* session, const IdleBaselinePolicy& policy);
+
+// "openmp: default wait policy (OMP_WAIT_POLICY unset, as PyTorch runs; ...)"
+std::string OmpLine(const OmpWaitChoice& c);
+// {"policy", "why", "from_environment", "busy_at_start"}
+nlohmann::json OmpJson(const OmpWaitChoice& c);
 
 // {name, input, classes, params, macs, macs_by_kind, macs_per_param, counter}
 inline nlohmann::json ModelJson(const ModelFacts& f) { return ModelFactsToJson(f); }
 // A window in the one shape of meter/json.h, with its samples and loss.
 nlohmann::json WindowJson(const MeteredWindow& w);
-// {sources, estimated, interval_s, idle_power_w, idle_measured_s}
+// {sources, estimated, interval_s, idle_power_w, idle_measured_s, idle_busy, idle_cpu_util,
+//  idle_baseline ("measured" | "stored" | "none"), idle_stored_at_s}
 nlohmann::json MeterJson(const MeterContext& c);
 // The engine's versions plus wattlab's.
 nlohmann::json VersionsJson(const MeterContext& c);

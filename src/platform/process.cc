@@ -112,6 +112,7 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const std::vector<std:
   if (options.control_channel) extra.emplace_back(kControlEnvVar, "fd:" + std::to_string(kControlChildFd));
   std::set<std::string> replaced;
   for (const auto& [k, v] : extra) replaced.insert(k);
+  for (const auto& k : options.unset_env) replaced.insert(k);
   std::vector<std::string> env_strings;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string_view entry(*e);

@@ -40,6 +40,9 @@ struct SpawnOptions {
   bool capture_stderr = false;
   // Extra environment variables for the child (replace inherited ones).
   std::vector<std::pair<std::string, std::string>> env;
+  // Inherited variables the child must not see (e.g. OMP_WAIT_POLICY for a
+  // study's "default" policy, which means the variable unset).
+  std::vector<std::string> unset_env;
 };
 
 // What ReadOutput found.

@@ -93,6 +93,24 @@ void ContextSection(const Context& c, Table* context_table, std::string* banner,
   }
   add("runs", std::to_string(c.n_runs) + " runs, " + std::to_string(c.in.rows.size()) +
                   " measured windows, " + std::to_string(c.models.size()) + " models");
+  {
+    // What the figures ran under (issue 11): the OpenMP wait policy and precision of the windows.
+    std::map<std::string, size_t> omp, precision;
+    for (const auto& r : c.in.rows) {
+      ++omp[r.omp_wait_policy.empty() ? "not recorded" : r.omp_wait_policy];
+      ++precision[r.precision];
+    }
+    auto list = [](const std::map<std::string, size_t>& m) {
+      std::vector<std::string> xs;
+      for (const auto& [k, n] : m)
+        xs.push_back(k + (m.size() > 1 ? " (" + std::to_string(n) + " windows)" : ""));
+      return Join(xs, ", ");
+    };
+    if (!c.in.rows.empty()) {
+      add("OpenMP wait policy in force", list(omp));
+      add("precision in force", list(precision));
+    }
+  }
   const bool above = c.in.energy_basis.basis == EnergyBasis::kAboveIdle;
   add("energy per sample", std::string(above ? "above idle (energy_above_idle_j)" : "total (energy_j)") +
                                (c.in.energy_basis.reason.empty() ? "" : "; " + c.in.energy_basis.reason) +

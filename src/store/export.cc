@@ -65,7 +65,8 @@ std::vector<std::string> RunRowFields(const RunRow& r) {
           r.idle_busy ? (*r.idle_busy ? "true" : "false") : "",
           Opt(r.gpu_power_limit_w),
           Opt(r.cpu_power_limit_w),
-          Opt(r.cpu_max_freq_mhz)};
+          Opt(r.cpu_max_freq_mhz),
+          r.omp_wait_policy};
 }
 
 std::string RunRowsToCsv(const std::vector<RunRow>& rows) {
@@ -112,6 +113,8 @@ std::string RunRowsToJson(const std::vector<RunRow>& rows) {
     o["gpu_power_limit_w"] = JOpt(r.gpu_power_limit_w);
     o["cpu_power_limit_w"] = JOpt(r.cpu_power_limit_w);
     o["cpu_max_freq_mhz"] = JOpt(r.cpu_max_freq_mhz);
+    o["omp_wait_policy"] = r.omp_wait_policy.empty() ? nlohmann::ordered_json(nullptr)
+                                                     : nlohmann::ordered_json(r.omp_wait_policy);
     arr.push_back(std::move(o));
   }
   return arr.dump(2) + "\n";

@@ -145,6 +145,12 @@ ALTER TABLE windows ADD COLUMN gpu_power_limit_w REAL;
 ALTER TABLE windows ADD COLUMN cpu_power_limit_w REAL;
 ALTER TABLE windows ADD COLUMN cpu_max_freq_mhz REAL;
 )sql",
+    // v5 (performance, issue 11): the OpenMP wait policy in force for each
+    // window's run ("default", "active", "passive"; NULL when unknown), so a
+    // study can sweep it and an export says which one a figure ran under.
+    R"sql(
+ALTER TABLE windows ADD COLUMN omp_wait_policy TEXT;
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kStoreSchemaVersion);
 
@@ -641,7 +647,7 @@ Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
       "w.threads,"
       " w.precision, w.params, w.macs, w.macs_per_param, w.steps, w.samples, w.duration_s, w.energy_j,"
       " w.energy_above_idle_j, w.extrapolated_energy_j, w.cpu_util, w.source, w.estimated, w.accuracy,"
-      " w.idle_busy, w.gpu_power_limit_w, w.cpu_power_limit_w, w.cpu_max_freq_mhz"
+      " w.idle_busy, w.gpu_power_limit_w, w.cpu_power_limit_w, w.cpu_max_freq_mhz, w.omp_wait_policy"
       " FROM windows w JOIN runs r ON r.study = w.study AND r.run_id = w.run_id"
       " JOIN studies s ON s.name = w.study";
   if (!study.empty()) sql += " WHERE w.study = ?1";
@@ -683,6 +689,7 @@ Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
     r.gpu_power_limit_w = s.OptReal(24);
     r.cpu_power_limit_w = s.OptReal(25);
     r.cpu_max_freq_mhz = s.OptReal(26);
+    r.omp_wait_policy = s.Text(27);
     rows.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE)
@@ -928,9 +935,9 @@ Status Store::WriteRun(const RunRecord& run) {
         "INSERT INTO windows(study, run_id, phase, window, batch_size, threads, precision, params, macs,"
         " macs_per_param, steps, samples, duration_s, energy_j, energy_above_idle_j, extrapolated_energy_j,"
         " cpu_util, source, estimated, accuracy, loss, idle_power_w, mean_power_w, meter_samples, idle_busy,"
-        " gpu_power_limit_w, cpu_power_limit_w, cpu_max_freq_mhz)"
+        " gpu_power_limit_w, cpu_power_limit_w, cpu_max_freq_mhz, omp_wait_policy)"
         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,"
-        "?26,?27,?28)");
+        "?26,?27,?28,?29)");
     WATTLAB_RETURN_IF_ERROR(s.status("writing windows to " + path_));
     for (size_t i = 0; i < run.rows.size(); ++i) {
       const RunRow& r = run.rows[i];
@@ -968,6 +975,7 @@ Status Store::WriteRun(const RunRecord& run) {
       s.Bind(26, r.gpu_power_limit_w);
       s.Bind(27, r.cpu_power_limit_w);
       s.Bind(28, r.cpu_max_freq_mhz);
+      if (!r.omp_wait_policy.empty()) s.Bind(29, r.omp_wait_policy);
       if (s.Step() != SQLITE_DONE)
         return Status::IOError("writing window " + r.phase + "/" + r.window + " to " + path_ + ": " +
                                SqliteErrorWithEnv(db_));

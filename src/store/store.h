@@ -46,7 +46,7 @@ enum class OpenMode {
 };
 
 // The schema this build writes. History in docs/schema.md.
-inline constexpr int kStoreSchemaVersion = 4;
+inline constexpr int kStoreSchemaVersion = 5;
 
 // Energy of one domain over one window (the per-domain breakdown of a RunRow).
 struct DomainEnergyRow {

@@ -4,6 +4,7 @@
 
 #include "core/strings.h"
 #include "meter/busy.h"
+#include "meter/idle_store.h"
 #include "meter/procfs.h"
 
 namespace wattlab {
@@ -72,6 +73,50 @@ Status MeasureIdleBaseline(Meter* meter, double idle_s, MeterContext* context) {
   context->idle_busy = idle->busy;
   context->idle_busy_warning.clear();
   if (idle->busy) context->idle_busy_warning = BusyIdleWarning({true, idle->busy_reason}, idle->power_w);
+  return Status::Ok();
+}
+
+Status EstablishIdleBaseline(Env* env, Meter* meter, const IdleBaselinePolicy& policy,
+                             MeterContext* context) {
+  if (policy.measure_s <= 0) return Status::Ok();
+  auto path = IdleStatePath(env);
+  const std::string host = HostName(env);
+  if (path.ok() && policy.max_age_s > 0) {
+    auto entry = FindIdleEntry(env, *path, host, meter->sources());
+    if (entry.ok() && *entry) {
+      const IdleEntry& e = **entry;
+      const double age_s = env->NowWallSeconds() - e.measured_at_s;
+      if (!e.busy && age_s >= 0 && age_s < policy.max_age_s) {
+        meter->SetIdlePower(e.idle_power_w);
+        meter->SetIdleBusy(false);
+        meter->SetIdleDomainPowers(e.domains_w);
+        context->idle_power_w = e.idle_power_w;
+        context->idle_measured_s = 0;
+        context->idle_cpu_util = e.cpu_util;
+        context->idle_busy = false;
+        context->idle_busy_warning.clear();
+        context->idle_stored_at_s = e.measured_at_s;
+        return Status::Ok();
+      }
+    }
+  }
+  WATTLAB_RETURN_IF_ERROR(MeasureIdleBaseline(meter, policy.measure_s, context));
+  context->idle_stored_at_s.reset();
+  if (!path.ok()) {
+    context->idle_store_warning = path.status().message();
+    return Status::Ok();
+  }
+  IdleEntry e;
+  e.host = host;
+  e.sources = meter->sources();
+  e.idle_power_w = *context->idle_power_w;
+  e.domains_w = meter->idle_domain_powers_w();
+  e.measured_at_s = env->NowWallSeconds();  // as `wattlab idle` stores it
+  e.duration_s = policy.measure_s;
+  e.estimated = meter->estimated();
+  e.busy = context->idle_busy;
+  e.cpu_util = context->idle_cpu_util;
+  if (Status st = SaveIdleEntry(env, *path, e); !st.ok()) context->idle_store_warning = st.message();
   return Status::Ok();
 }
 

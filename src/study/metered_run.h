@@ -62,6 +62,10 @@ struct MeterContext {
   std::optional<double> idle_cpu_util;  // machine CPU utilisation while it was measured
   bool idle_busy = false;               // measured while the machine was busy (meter/busy.h)
   std::string idle_busy_warning;        // the sentence to print when it was (BusyIdleWarning)
+  // Set when the baseline in force is a stored one (meter/idle_store.h)
+  // reused instead of measured: when it was measured (Unix seconds).
+  std::optional<double> idle_stored_at_s;
+  std::string idle_store_warning;  // a measured baseline that could not be stored: why
   std::vector<std::pair<std::string, std::string>> versions;  // the engine's: libtorch, blas, ...
 };
 
@@ -77,6 +81,22 @@ StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine
 // *context, with its busy flag and the warning to print when it was busy.
 // Errors say "measuring the idle baseline".
 Status MeasureIdleBaseline(Meter* meter, double idle_s, MeterContext* context);
+
+// Which idle baseline a train/infer command uses (issue 11: no needless
+// waiting). measure_s <= 0: none at all.
+struct IdleBaselinePolicy {
+  double measure_s = 2;     // measured for this long when no stored one is reused
+  double max_age_s = 3600;  // a stored baseline younger than this is reused (0: always measure)
+};
+// Reuses the stored baseline for this host and the meter's sources (the
+// idle state file, meter/idle_store.h) when it is younger than max_age_s and
+// was not measured busy; otherwise measures one (MeasureIdleBaseline) and
+// stores it, busy or not (a busy one is stored flagged, and never reused).
+// *context says which: idle_stored_at_s when reused, idle_measured_s when
+// measured now. A state file that cannot be read or written costs only the
+// reuse: the baseline is measured, and the write error goes to
+// context->idle_store_warning.
+Status EstablishIdleBaseline(Env* env, Meter* meter, const IdleBaselinePolicy& policy, MeterContext* context);
 
 // {name, input, classes, params, macs, macs_by_kind, macs_per_param, counter}:
 // the model block of train/infer JSON and of every stored run.

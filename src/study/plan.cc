@@ -39,7 +39,9 @@ std::string ConfigKey(const PlannedRun& r, const std::string& dataset) {
          "|" + (r.full_length ? "full" : "profile") + "|" + std::to_string(r.epochs) + "x" +
          std::to_string(r.steps_per_epoch) + "|" + std::to_string(r.train_samples) + "|" +
          (r.evaluate ? "eval" + std::to_string(r.eval_samples) : "") + "|" + std::to_string(r.infer_samples) +
-         "|" + r.optimizer + "|" + FormatDouble(r.lr) + "|" + dataset + CapsKey(r);
+         "|" + r.optimizer + "|" + FormatDouble(r.lr) + "|" + dataset + CapsKey(r) +
+         // Only when swept, so the ids of specs without the key stay as they were.
+         (r.omp_wait_policy.empty() ? "" : "|omp=" + r.omp_wait_policy);
 }
 
 // One axis of a cap sweep: the listed values, or "leave it" (nullopt).
@@ -79,6 +81,8 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
     const SweepSpec& sw = spec.sweeps[si];
     bool train = std::find(sw.phases.begin(), sw.phases.end(), "train") != sw.phases.end();
     bool infer = std::find(sw.phases.begin(), sw.phases.end(), "infer") != sw.phases.end();
+    const std::vector<std::string> policies =
+        sw.omp_wait_policy.empty() ? std::vector<std::string>{""} : sw.omp_wait_policy;
     for (const auto& model : sw.models)
       for (int64_t b : sw.batch_sizes)
         for (int64_t th : sw.threads)
@@ -87,7 +91,9 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
                  Axis(sw.gpu_power_limits_w.empty() ? sw.gpu_power_limits_pct : sw.gpu_power_limits_w))
               for (const auto& cpu_w : Axis(sw.cpu_power_limits_w))
                 for (const auto& mhz : Axis(sw.cpu_max_freqs_mhz)) {
+                  for (const auto& omp : policies) {
                   PlannedRun r;
+                  r.omp_wait_policy = omp;
                   if (sw.gpu_power_limits_w.empty())
                     r.gpu_power_limit_pct = gpu;
                   else
@@ -119,6 +125,7 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
                   std::snprintf(id, sizeof id, "c%08x", Fnv1a(key));
                   r.config_id = id;
                   configs.push_back(std::move(r));
+                  }
                 }
   }
   std::vector<PlannedRun> runs;

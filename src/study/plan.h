@@ -1,7 +1,8 @@
 // Plan expansion: a StudySpec becomes an ordered list of runs.
 //
 // Each sweep expands to models x batch sizes x threads x precision x the
-// power caps and clocks it lists (gpu, cpu package, cpu frequency); each such
+// power caps and clocks it lists (gpu, cpu package, cpu frequency) (x OpenMP
+// wait policies, when swept); each such
 // configuration runs its phases (train profile, full-length train + eval,
 // infer) in one run, `repetitions` times. Identical configurations from two
 // sweeps are kept once. The order is shuffled with the study's seed (a
@@ -36,7 +37,8 @@ struct PlannedRun {
   int64_t batch_size = 0;
   int64_t threads = 0;
   std::string precision;
-  bool train = false;  // train profile (and full length when full_length)
+  std::string omp_wait_policy;  // swept policy; empty: the study process's own
+  bool train = false;           // train profile (and full length when full_length)
   bool infer = false;
   bool full_length = false;
   bool evaluate = false;

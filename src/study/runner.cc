@@ -34,7 +34,7 @@ std::string Clock(double s) {
   return buf;
 }
 
-json ConfigJson(const PlannedRun& r, const StudySpec& spec) {
+json ConfigJson(const PlannedRun& r, const StudySpec& spec, const std::string& omp_wait_policy) {
   json j;
   j["model"] = r.model;
   j["dataset"] = spec.dataset;
@@ -61,6 +61,7 @@ json ConfigJson(const PlannedRun& r, const StudySpec& spec) {
   if (r.gpu_power_limit_pct) j["gpu_power_limit_pct"] = *r.gpu_power_limit_pct;
   if (r.cpu_power_limit_w) j["cpu_power_limit_w"] = *r.cpu_power_limit_w;
   if (r.cpu_max_freq_mhz) j["cpu_max_freq_mhz"] = *r.cpu_max_freq_mhz;
+  j["omp_wait_policy"] = omp_wait_policy;  // in force, swept or not
   return j;
 }
 
@@ -90,14 +91,15 @@ std::optional<double> MeanOf(const std::vector<double>& v, size_t from) {
   return s / (double)n;
 }
 
-RunRecord NewRecord(const PlannedRun& r, const ModelFacts& facts, const StudySpec& spec, double now_unix_s) {
+RunRecord NewRecord(const PlannedRun& r, const ModelFacts& facts, const StudySpec& spec,
+                    const std::string& omp_wait_policy, double now_unix_s) {
   RunRecord rec;
   rec.study = spec.name;
   rec.run_id = r.run_id;
   rec.config_id = r.config_id;
   rec.repetition = r.repetition;
   rec.model = r.model;
-  rec.config_json = ConfigJson(r, spec).dump();
+  rec.config_json = ConfigJson(r, spec, omp_wait_policy).dump();
   rec.facts_json = ModelFactsToJson(facts).dump();
   rec.started_at_unix_s = now_unix_s;
   return rec;
@@ -266,6 +268,10 @@ StudyRunner::StudyRunner(StudySpec spec, WorkloadEngine* engine, Meter* meter, S
       options_(std::move(options)),
       plan_(ExpandPlan(spec_)) {}
 
+bool StudyRunner::RunsHere(const PlannedRun& r) const {
+  return r.omp_wait_policy.empty() || r.omp_wait_policy == options_.omp_wait_policy;
+}
+
 void StudyRunner::Log(const std::string& line) {
   if (!options_.log) return;
   if (options_.tty) *options_.log << "\r\033[K";
@@ -348,14 +354,22 @@ Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
   std::map<std::string, int64_t> macs;
   for (const auto& [m, f] : facts_) macs[m] = f.macs;
   std::vector<PlannedRun> todo;
-  for (const auto& r : plan_)
-    if (!done.count(r.run_id)) todo.push_back(r);
+  int64_t elsewhere = 0;  // runs left to a child process with another OpenMP wait policy
+  for (const auto& r : plan_) {
+    if (done.count(r.run_id)) continue;
+    if (RunsHere(r))
+      todo.push_back(r);
+    else
+      ++elsewhere;
+  }
   est_total_s_ = EstimateStudySeconds(todo, spec_, macs);
   if (existing && options_.resume)
     Log("resuming study '" + spec_.name + "': " + std::to_string(out.done_before) + " of " +
         std::to_string(out.planned) + " runs already done");
-  Log("study '" + spec_.name + "': " + std::to_string(todo.size()) + " runs to go, estimated " +
-      Clock(est_total_s_) + "; database " + store_->path());
+  Log("study '" + spec_.name + "': " + std::to_string(todo.size()) + " runs to go under OpenMP wait policy " +
+      options_.omp_wait_policy + ", estimated " + Clock(est_total_s_) + "; database " + store_->path() +
+      (elsewhere > 0 ? " (" + std::to_string(elsewhere) + " more under other policies, in child processes)"
+                     : ""));
 
   // One cap session for the study: its destructor puts back every knob the
   // study changed on every way out of Run, the journal after a crash.
@@ -458,7 +472,7 @@ Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
 // One run: profile, full-length training, inference (each when planned),
 // inside a "run" window whose power timeline goes with the record.
 Result<RunRecord> StudyRunner::ExecuteRun(const PlannedRun& r, const ModelFacts& facts, int64_t, int64_t) {
-  RunRecord rec = NewRecord(r, facts, spec_, env_->NowWallSeconds());
+  RunRecord rec = NewRecord(r, facts, spec_, options_.omp_wait_policy, env_->NowWallSeconds());
   RunWindow run_window(meter_);
   std::vector<RunTimeline::Span> spans;
   if (r.train) {
@@ -474,6 +488,7 @@ Result<RunRecord> StudyRunner::ExecuteRun(const PlannedRun& r, const ModelFacts&
   }
   if (Interrupted()) return Status::Interrupted("interrupted");
   WATTLAB_ASSIGN_OR_RETURN(WindowResult whole, run_window.End());
+  for (auto& row : rec.rows) row.omp_wait_policy = options_.omp_wait_policy;
   rec.finished_at_unix_s = env_->NowWallSeconds();
   RecordCaps(&rec);
   rec.timeline =
@@ -615,6 +630,21 @@ std::string SummarizeStudy(const std::vector<RunRow>& rows, EnergyBasisRequest r
   const EnergyBasis energy_basis = choice.basis;
   const std::string basis = energy_basis == EnergyBasis::kAboveIdle ? "above idle" : "total";
   out += "energy basis: " + std::string(EnergyBasisName(energy_basis)) + " (" + choice.reason + ")\n";
+  // What the figures ran under (issue 11): a default is a decision, so say it.
+  {
+    std::map<std::string, int64_t> omp, precision;
+    for (const auto& r : rows) {
+      ++omp[r.omp_wait_policy.empty() ? "unknown (stored before it was recorded)" : r.omp_wait_policy];
+      ++precision[r.precision];
+    }
+    auto list = [](const std::map<std::string, int64_t>& m) {
+      std::vector<std::string> xs;
+      for (const auto& [k, n] : m)
+        xs.push_back(k + (m.size() > 1 ? " (" + std::to_string(n) + " windows)" : ""));
+      return Join(xs, ", ");
+    };
+    out += "in force: OpenMP wait policy " + list(omp) + "; precision " + list(precision) + "\n";
+  }
   // Inference: per model, its best (lowest) energy per sample over batch sizes.
   for (const std::string phase : {"infer", "train"}) {
     auto per_sample = [&](const RunRow& r) -> double {

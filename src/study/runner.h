@@ -61,6 +61,12 @@ struct RunnerOptions {
   // through (nullptr: the runner's env), the NVML library and the journal.
   Env* caps_env = nullptr;
   caps::CapsOptions caps;
+  // The OpenMP wait policy libgomp read in this process ("default", "active",
+  // "passive"; meter/wait_policy.h). Recorded with every run; a run whose
+  // sweep names another policy is not run here but left to a child process
+  // started with that policy (cli/cmd_study.cc), and the study stays
+  // unfinished until it has run.
+  std::string omp_wait_policy = "default";
 };
 
 struct StudyOutcome {
@@ -93,6 +99,8 @@ class StudyRunner {
   Result<StudyOutcome> Run(const StudyInfo& context);
 
   const std::vector<PlannedRun>& plan() const { return plan_; }
+  // True when this process runs `run` (its policy is unswept or the one in force).
+  bool RunsHere(const PlannedRun& run) const;
   // The store may be attached after DescribeModels, so a spec with an
   // unknown model never creates a database. REQUIRES: set before Run.
   void set_store(Store* store) { store_ = store; }

@@ -171,7 +171,8 @@ const std::vector<std::string>& SweepKeys() {
                                              "gpu_power_limits_w",
                                              "gpu_power_limits_pct",
                                              "cpu_power_limits_w",
-                                             "cpu_max_freqs_mhz"};
+                                             "cpu_max_freqs_mhz",
+                                             "omp_wait_policy"};
   return k;
 }
 
@@ -272,6 +273,18 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
               *n, p + "phases",
               "'" + x +
                   "' is not allowed; allowed: train, infer (eval runs inside train when evaluate = true)");
+    }
+    if (const auto* n = t.get("omp_wait_policy")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.omp_wait_policy, GetStrings(*n, p + "omp_wait_policy", err));
+      for (auto& x : sw.omp_wait_policy) {
+        if (x != "default" && x != "active" && x != "passive")
+          return err.At(
+              *n, p + "omp_wait_policy",
+              "'" + x + "' is not allowed; allowed: default (OMP_WAIT_POLICY unset), active, passive");
+      }
+      std::set<std::string> distinct(sw.omp_wait_policy.begin(), sw.omp_wait_policy.end());
+      if (distinct.size() != sw.omp_wait_policy.size())
+        return err.At(*n, p + "omp_wait_policy", "a policy is listed twice");
     }
     if (const auto* n = t.get("profile_steps")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.profile_steps, GetInt(*n, p + "profile_steps", 3, err));

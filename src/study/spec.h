@@ -29,13 +29,18 @@ struct SweepSpec {
   std::vector<int64_t> threads;        // 0 = all cores
   std::vector<std::string> precision;  // "fp32" | "bf16"
   std::vector<std::string> phases;     // "train" | "infer"
-  int64_t profile_steps = 3;           // measured training steps of the profile (>= 3)
-  int64_t epochs = 1;                  // full training length the profile is extrapolated to
-  int64_t steps_per_epoch = 0;         // 0: ceil(train_samples / batch_size)
-  int64_t train_samples = 0;           // per epoch; 0: the whole training set
-  bool full_length = false;            // also train the full length (measures extrapolation error)
-  bool evaluate = false;               // test-set accuracy after the full-length training
-  int64_t eval_samples = 0;            // 0: the whole test set
+  // OpenMP wait policies to sweep ("default" | "active" | "passive"); empty:
+  // not swept, the runs take the policy of the study's own process. libgomp
+  // reads the policy once per process, so each swept policy's runs go to a
+  // child process (cli/cmd_study.cc).
+  std::vector<std::string> omp_wait_policy;
+  int64_t profile_steps = 3;    // measured training steps of the profile (>= 3)
+  int64_t epochs = 1;           // full training length the profile is extrapolated to
+  int64_t steps_per_epoch = 0;  // 0: ceil(train_samples / batch_size)
+  int64_t train_samples = 0;    // per epoch; 0: the whole training set
+  bool full_length = false;     // also train the full length (measures extrapolation error)
+  bool evaluate = false;        // test-set accuracy after the full-length training
+  int64_t eval_samples = 0;     // 0: the whole test set
   int64_t infer_samples = 256;
   std::string optimizer = "sgd";
   double lr = 0.001;

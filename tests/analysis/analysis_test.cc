@@ -527,7 +527,7 @@ TEST(Carbon, Arithmetic) {
 // ---- CSV ----------------------------------------------------------------------
 
 // The export's header before idle_busy (schema v3) and before the caps
-// columns (v4): files written then must still read.
+// columns (v4) and omp_wait_policy (v5): files written then must still read.
 std::string Header(bool with_idle_busy = false) {
   std::string h;
   for (const auto& c : RunRowColumns()) {
@@ -556,6 +556,20 @@ TEST(Csv, ReadsIdleBusySoAutoChoosesTheSameBasisAsFromTheDatabase) {
                          "estimate,true,0.81,maybe\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("column idle_busy"), std::string::npos) << bad.status().message();
+}
+
+TEST(Csv, ReadsOmpWaitPolicy) {
+  std::string h;
+  for (const auto& c : RunRowColumns()) h += (h.empty() ? "" : ",") + c;
+  const std::string text =
+      h + "\n" +
+      "s,1,c1,0,lenet,infer,full,128,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81,,"
+      "Passive\n"
+      "s,2,c2,0,lenet,infer,full,64,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81,,\n";
+  auto rows = ReadRunsCsv(text);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ((*rows)[0].omp_wait_policy, "passive");
+  EXPECT_EQ((*rows)[1].omp_wait_policy, "");
 }
 
 TEST(Csv, ReadsExportColumns) {

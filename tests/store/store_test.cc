@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/strings.h"
 #include "platform/real_env.h"
@@ -348,7 +349,7 @@ TEST(ExportTest, CsvColumnsExactlyAsRecordH) {
       Join((*parsed)[0], ","),
       "study,run_id,config_id,repetition,model,phase,window,batch_size,threads,precision,params,macs,"
       "macs_per_param,steps,samples,duration_s,energy_j,energy_above_idle_j,extrapolated_energy_j,cpu_util,"
-      "source,estimated,accuracy,idle_busy,gpu_power_limit_w,cpu_power_limit_w,cpu_max_freq_mhz");
+      "source,estimated,accuracy,idle_busy,gpu_power_limit_w,cpu_power_limit_w,cpu_max_freq_mhz,omp_wait_policy");
   const auto& f = (*parsed)[1];
   ASSERT_EQ(f.size(), RunRowColumns().size());
   EXPECT_EQ(f[0], "s,1");
@@ -557,6 +558,21 @@ TEST_F(StoreDiagnosis, BusyBaselinesAndWindowFlagsRoundTrip) {
   EXPECT_EQ(unknown, 1);
 }
 
+TEST_F(StoreDiagnosis, OmpWaitPolicyRoundTripsAndIsEmptyWhenUnknown) {
+  auto st = Store::Open(env_.get(), Path("w.db"), OpenMode::kCreate);
+  ASSERT_TRUE(st.ok());
+  ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("pilot")).ok());
+  RunRecord r = MakeRun("pilot", 1);
+  ASSERT_GE(r.rows.size(), 2u);
+  r.rows[0].omp_wait_policy = "passive";  // the other row: not recorded (NULL)
+  ASSERT_TRUE((*st)->WriteRun(r).ok());
+  auto rows = (*st)->ReadRows("pilot");
+  ASSERT_TRUE(rows.ok());
+  std::multiset<std::string> got;
+  for (const auto& row : *rows) got.insert(row.omp_wait_policy);
+  EXPECT_EQ(got, (std::multiset<std::string>{"", "passive"}));
+}
+
 TEST(ExportTest, RoundOffAboveIdleIsZeroAndIdleBusyThenTheCapsAreTheLastColumns) {
   RunRow r;
   r.study = "s";
@@ -569,22 +585,24 @@ TEST(ExportTest, RoundOffAboveIdleIsZeroAndIdleBusyThenTheCapsAreTheLastColumns)
   auto f = RunRowFields(r);
   ASSERT_EQ(f.size(), RunRowColumns().size());
   const size_t n = f.size();
-  EXPECT_EQ(RunRowColumns()[n - 4], "idle_busy");
+  EXPECT_EQ(RunRowColumns()[n - 5], "idle_busy");
   EXPECT_EQ(f[17], "0");
-  EXPECT_EQ(f[n - 4], "true");
+  EXPECT_EQ(f[n - 5], "true");
   r.energy_above_idle_j = -0.25;  // data keeps its sign
   EXPECT_EQ(RunRowFields(r)[17], "-0.25");
   r.idle_busy.reset();
-  EXPECT_EQ(RunRowFields(r)[n - 4], "");
+  EXPECT_EQ(RunRowFields(r)[n - 5], "");
   // Schema v4 (issue 13): the caps in force, empty where unreadable.
-  EXPECT_EQ(std::vector<std::string>(RunRowColumns().end() - 3, RunRowColumns().end()),
+  EXPECT_EQ(std::vector<std::string>(RunRowColumns().end() - 4, RunRowColumns().end() - 1),
             (std::vector<std::string>{"gpu_power_limit_w", "cpu_power_limit_w", "cpu_max_freq_mhz"}));
-  EXPECT_EQ(RunRowFields(r)[n - 3], "");
+  // Schema v5 (issue 11): the OpenMP wait policy, last.
+  EXPECT_EQ(RunRowColumns().back(), "omp_wait_policy");
+  EXPECT_EQ(RunRowFields(r)[n - 4], "");
   r.gpu_power_limit_w = 175;
   r.cpu_max_freq_mhz = 2400.5;
-  EXPECT_EQ(RunRowFields(r)[n - 3], "175");
-  EXPECT_EQ(RunRowFields(r)[n - 2], "");
-  EXPECT_EQ(RunRowFields(r)[n - 1], "2400.5");
+  EXPECT_EQ(RunRowFields(r)[n - 4], "175");
+  EXPECT_EQ(RunRowFields(r)[n - 3], "");
+  EXPECT_EQ(RunRowFields(r)[n - 2], "2400.5");
   const auto j = nlohmann::json::parse(RunRowsToJson({r}));
   EXPECT_TRUE(j[0]["idle_busy"].is_null());
   EXPECT_EQ(j[0]["gpu_power_limit_w"], 175);
@@ -644,6 +662,21 @@ TEST_F(StoreTest, PowerLimitCandidatesRoundTrip) {
   dup.power_limit_candidates = {a, a};
   EXPECT_FALSE(s.WriteRun(dup).ok());
   EXPECT_EQ(s.CompletedRunIds("train")->count(3), 0u);
+}
+
+TEST(ExportTest, OmpWaitPolicyIsTheLastColumnAndRoundTrips) {
+  RunRow r;
+  r.study = "s";
+  r.run_id = 1;
+  r.model = "lenet";
+  r.phase = "infer";
+  r.window = "full";
+  EXPECT_EQ(RunRowColumns().back(), "omp_wait_policy");
+  EXPECT_EQ(RunRowFields(r).back(), "");  // unknown: empty, JSON null
+  EXPECT_TRUE(nlohmann::json::parse(RunRowsToJson({r}))[0]["omp_wait_policy"].is_null());
+  r.omp_wait_policy = "passive";
+  EXPECT_EQ(RunRowFields(r).back(), "passive");
+  EXPECT_EQ(nlohmann::json::parse(RunRowsToJson({r}))[0]["omp_wait_policy"], "passive");
 }
 
 }  // namespace

@@ -2,8 +2,10 @@
 // plugin entry point, so the real `wattlab study` runs a tiny study without
 // libtorch (WATTLAB_TORCH_PLUGIN=<this .so>). Steps take real time:
 // WATTLAB_FAKE_S_PER_SAMPLE seconds per training sample (default 0.0005).
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
+#include <string>
 #include <thread>
 
 #include "fakes.h"
@@ -19,6 +21,39 @@ class RealClockEnv : public wattlab::testing::FakeClockEnv {
   void SleepFor(std::chrono::nanoseconds d) override { std::this_thread::sleep_for(d); }
 };
 
+// A child `wattlab study` started for one swept OpenMP wait policy
+// (WATTLAB_STUDY_OMP_GROUP) must have been given that policy in
+// OMP_WAIT_POLICY when the plugin loaded: "default" means unset. A mismatch
+// fails every run, so the end-to-end test sees it.
+class PolicyCheckingEngine : public wattlab::testing::FakeEngine {
+ public:
+  using FakeEngine::FakeEngine;
+  wattlab::Result<wattlab::TrainResult> Train(const wattlab::TrainConfig& c,
+                                              wattlab::WorkloadObserver* o) override {
+    if (!mismatch_.empty()) return wattlab::Status::Internal(mismatch_);
+    return FakeEngine::Train(c, o);
+  }
+  wattlab::Result<wattlab::InferResult> Infer(const wattlab::InferConfig& c,
+                                              wattlab::WorkloadObserver* o) override {
+    if (!mismatch_.empty()) return wattlab::Status::Internal(mismatch_);
+    return FakeEngine::Infer(c, o);
+  }
+  void CheckPolicy() {
+    const char* group = std::getenv("WATTLAB_STUDY_OMP_GROUP");
+    if (!group) return;
+    const char* omp = std::getenv("OMP_WAIT_POLICY");
+    const std::string want = std::string(group) == "default" ? "" : group;
+    std::string got = omp ? omp : "";
+    for (char& ch : got) ch = (char)std::tolower((unsigned char)ch);
+    if (got != want)
+      mismatch_ = "child for policy " + std::string(group) +
+                  " loaded with OMP_WAIT_POLICY=" + (omp ? omp : "(unset)");
+  }
+
+ private:
+  std::string mismatch_;
+};
+
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) wattlab::WorkloadEngine* wattlab_create_workload_engine(
@@ -26,5 +61,7 @@ extern "C" __attribute__((visibility("default"))) wattlab::WorkloadEngine* wattl
   static RealClockEnv env;
   const char* s = std::getenv("WATTLAB_FAKE_S_PER_SAMPLE");
   double per = s ? std::atof(s) : 0.0005;
-  return new wattlab::testing::FakeEngine(&env, per > 0 ? per : 0.0005);
+  auto* engine = new PolicyCheckingEngine(&env, per > 0 ? per : 0.0005);
+  engine->CheckPolicy();
+  return engine;
 }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes.h"
+#include "meter/idle_store.h"
 
 namespace wattlab {
 namespace {
@@ -186,6 +187,130 @@ TEST_F(MeteredRunTest, IdleBaselineAndContext) {
   const WindowResult& t = (*run.Phase("train"))->result;
   ASSERT_TRUE(t.energy_above_idle_j);
   EXPECT_NEAR(*t.energy_above_idle_j, (30 - 10) * 0.128, 1e-9);
+}
+
+// FakeClockEnv with files in memory and HOME set: the idle state file lives here.
+class FileEnv : public FakeClockEnv {
+ public:
+  FileEnv() { files["/proc/sys/kernel/hostname"] = "testhost\n"; }
+  Result<std::string> ReadFile(const std::string& p) override {
+    auto it = files.find(p);
+    if (it == files.end()) return Status::NotFound(p);
+    return it->second;
+  }
+  Status WriteFileAtomically(const std::string& p, const std::string& text) override {
+    if (read_only) return Status::PermissionDenied(p + ": read-only (injected)");
+    files[p] = text;
+    return Status::Ok();
+  }
+  Status CreateDirs(const std::string&) override { return Status::Ok(); }
+  std::optional<std::string> GetEnvVar(const std::string& n) override {
+    if (n == "HOME") return std::string("/home/u");
+    return std::nullopt;
+  }
+  std::map<std::string, std::string> files;
+  bool read_only = false;
+};
+
+constexpr const char* kStatePath = "/home/u/.local/state/wattlab/idle.json";
+
+class IdleReuseTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(meter_.Start().ok()); }
+  // Stores an entry for this host and the meter's sources, `age_s` old.
+  void Store(double power_w, double age_s, bool busy = false, std::string host = "testhost") {
+    IdleEntry e;
+    e.host = host;
+    e.sources = meter_.sources();
+    e.idle_power_w = power_w;
+    e.domains_w = {{"package-0", power_w}};
+    e.measured_at_s = env_.NowWallSeconds() - age_s;
+    e.duration_s = 10;
+    e.busy = busy;
+    ASSERT_TRUE(SaveIdleEntry(&env_, kStatePath, e).ok());
+  }
+  FileEnv env_;
+  FakeMeter meter_{&env_, /*busy_power_w=*/30, /*idle_power_w=*/10};
+  MeterContext c_;
+};
+
+TEST_F(IdleReuseTest, ReusesAFreshQuietStoredBaselineWithoutWaiting) {
+  Store(7.5, /*age_s=*/600);
+  const auto t0 = env_.NowMonotonic();
+  ASSERT_TRUE(EstablishIdleBaseline(&env_, &meter_, {2, 3600}, &c_).ok());
+  EXPECT_EQ(env_.NowMonotonic(), t0);  // no idle wait at all
+  EXPECT_EQ(meter_.idle_measurements, 0);
+  EXPECT_DOUBLE_EQ(*meter_.idle_power_w(), 7.5);
+  EXPECT_EQ(meter_.idle_domain_powers_w().size(), 1u);
+  EXPECT_DOUBLE_EQ(*c_.idle_power_w, 7.5);
+  ASSERT_TRUE(c_.idle_stored_at_s);
+  EXPECT_DOUBLE_EQ(*c_.idle_stored_at_s, env_.NowWallSeconds() - 600);
+  EXPECT_DOUBLE_EQ(c_.idle_measured_s, 0);
+  EXPECT_FALSE(c_.idle_busy);
+}
+
+TEST_F(IdleReuseTest, MeasuresAndStoresWhenTheStoredOneIsTooOld) {
+  Store(7.5, /*age_s=*/3601);
+  ASSERT_TRUE(EstablishIdleBaseline(&env_, &meter_, {2, 3600}, &c_).ok());
+  EXPECT_EQ(meter_.idle_measurements, 1);
+  EXPECT_DOUBLE_EQ(*c_.idle_power_w, 10);
+  EXPECT_FALSE(c_.idle_stored_at_s);
+  EXPECT_DOUBLE_EQ(c_.idle_measured_s, 2);
+  // The new one replaced the old entry and is reused next time.
+  auto e = FindIdleEntry(&env_, kStatePath, "testhost", meter_.sources());
+  ASSERT_TRUE(e.ok() && *e);
+  EXPECT_DOUBLE_EQ((*e)->idle_power_w, 10);
+  EXPECT_DOUBLE_EQ((*e)->measured_at_s, env_.NowWallSeconds());
+  MeterContext again;
+  ASSERT_TRUE(EstablishIdleBaseline(&env_, &meter_, {2, 3600}, &again).ok());
+  EXPECT_EQ(meter_.idle_measurements, 1);
+  EXPECT_TRUE(again.idle_stored_at_s);
+}
+
+TEST_F(IdleReuseTest, NeverReusesABusyOneOrAnotherHostsOrWhenTheAgeIsZero) {
+  Store(7.5, 60, /*busy=*/true);
+  ASSERT_TRUE(EstablishIdleBaseline(&env_, &meter_, {2, 3600}, &c_).ok());
+  EXPECT_EQ(meter_.idle_measurements, 1);
+
+  FileEnv other;
+  FakeMeter m2{&other, 30, 10};
+  ASSERT_TRUE(m2.Start().ok());
+  IdleEntry e;
+  e.host = "elsewhere";
+  e.sources = m2.sources();
+  e.idle_power_w = 5;
+  e.measured_at_s = other.NowWallSeconds();
+  ASSERT_TRUE(SaveIdleEntry(&other, kStatePath, e).ok());
+  MeterContext c2;
+  ASSERT_TRUE(EstablishIdleBaseline(&other, &m2, {2, 3600}, &c2).ok());
+  EXPECT_EQ(m2.idle_measurements, 1);
+  EXPECT_FALSE(c2.idle_stored_at_s);
+
+  MeterContext c3;  // --idle-max-age 0: always measure, even with a fresh quiet entry
+  ASSERT_TRUE(EstablishIdleBaseline(&other, &m2, {2, 0}, &c3).ok());
+  EXPECT_EQ(m2.idle_measurements, 2);
+}
+
+TEST_F(IdleReuseTest, ABusyMeasurementIsStoredFlaggedAndAStoreFailureIsAWarning) {
+  meter_.busy_idle = true;
+  ASSERT_TRUE(EstablishIdleBaseline(&env_, &meter_, {2, 3600}, &c_).ok());
+  EXPECT_TRUE(c_.idle_busy);
+  auto e = FindIdleEntry(&env_, kStatePath, "testhost", meter_.sources());
+  ASSERT_TRUE(e.ok() && *e);
+  EXPECT_TRUE((*e)->busy);
+
+  env_.read_only = true;
+  MeterContext c2;
+  ASSERT_TRUE(EstablishIdleBaseline(&env_, &meter_, {2, 3600}, &c2).ok());
+  EXPECT_DOUBLE_EQ(*c2.idle_power_w, 10);
+  EXPECT_NE(c2.idle_store_warning.find("read-only (injected)"), std::string::npos) << c2.idle_store_warning;
+}
+
+TEST_F(IdleReuseTest, ZeroSecondsMeansNoBaselineAtAll) {
+  Store(7.5, 60);
+  ASSERT_TRUE(EstablishIdleBaseline(&env_, &meter_, {0, 3600}, &c_).ok());
+  EXPECT_FALSE(c_.idle_power_w);
+  EXPECT_FALSE(meter_.idle_power_w());
 }
 
 TEST_F(MeteredRunTest, StudyContextNamesEngineVersionsAndMeter) {

@@ -294,6 +294,56 @@ TEST_F(StudyCliTest, BusyIdleBaselineStillGivesFindingsOnOneStatedBasis) {
   EXPECT_EQ(nlohmann::json::parse(Read("analyze2", ".out")).at("energy_basis_reason"), "--energy total");
 }
 
+// omp_wait_policy swept: each policy other than the study process's own runs
+// in a child `wattlab study` started with OMP_WAIT_POLICY set (or removed, for
+// default); the fake plugin fails every run of a child that loaded with the
+// wrong value. Every window records the policy it ran under.
+TEST_F(StudyCliTest, OmpWaitPolicySweepRunsEachPolicyInItsOwnProcess) {
+  const std::string spec = (dir_ / "omp.toml").string();
+  std::ofstream(spec) << R"(name = "e2e"
+seed = 5
+cooldown_s = 0
+idle_s = 0.1
+idle_every_s = 0
+
+[[sweep]]
+models = ["lenet"]
+batch_sizes = [16]
+threads = [1]
+phases = ["infer"]
+infer_samples = 32
+omp_wait_policy = ["default", "passive", "active"]
+)";
+  // The user's policy is the study process's own, so "default" must run in a
+  // child whose environment lacks the variable (the fake plugin checks).
+  ::setenv("OMP_WAIT_POLICY", "active", 1);
+  const int rc = Run({"study", "--spec", spec, "--db", db_, "--no-report"}, "omp");
+  ::unsetenv("OMP_WAIT_POLICY");
+  ASSERT_EQ(rc, 0) << Read("omp", ".err");
+  const std::string out = Read("omp", ".out"), err = Read("omp", ".err");
+  EXPECT_NE(err.find("runs to go under OpenMP wait policy active"), std::string::npos) << err;
+  EXPECT_NE(err.find("go to a child process"), std::string::npos) << err;
+  EXPECT_NE(out.find("3 of 3 runs stored"), std::string::npos) << out;
+  EXPECT_NE(
+      out.find("in force: OpenMP wait policy active (1 windows), default (1 windows), passive (1 windows)"),
+      std::string::npos)
+      << out;
+  auto st = Store::Open(StoreEnv(), db_, OpenMode::kReadOnly);
+  ASSERT_TRUE(st.ok());
+  auto rows = (*st)->ReadRows("e2e");
+  ASSERT_TRUE(rows.ok());
+  std::multiset<std::string> policies;
+  for (const auto& r : *rows) policies.insert(r.omp_wait_policy);
+  EXPECT_EQ(policies, (std::multiset<std::string>{"active", "default", "passive"}));
+  auto info = (*st)->ReadStudy("e2e");
+  ASSERT_TRUE(info.ok() && *info);
+  EXPECT_TRUE((*info)->finished_at_unix_s);
+  // The export's last column.
+  ASSERT_EQ(Run({"runs", "--db", db_, "--csv"}, "csv"), 0) << Read("csv", ".err");
+  const std::string csv = Read("csv", ".out");
+  EXPECT_NE(csv.substr(0, csv.find('\n')).rfind(",omp_wait_policy"), std::string::npos) << csv;
+}
+
 TEST_F(StudyCliTest, SecondWriterOfAStudyIsRefusedAtOnce) {
   pid_t first = Spawn({"study", "--spec", spec_, "--db", db_, "--no-report"}, "w1");
   ASSERT_TRUE(WaitForRuns(first, 1)) << Read("w1", ".err");

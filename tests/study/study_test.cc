@@ -254,6 +254,46 @@ TEST(PlanTest, ConfigIdIgnoresOrderAndDeduplicates) {
   EXPECT_EQ(ca, cb);
 }
 
+const char* kOmpSweep = R"(name = "omp"
+seed = 5
+cooldown_s = 0
+idle_s = 0
+
+[[sweep]]
+models = ["lenet"]
+batch_sizes = [8]
+threads = [1]
+phases = ["infer"]
+infer_samples = 16
+omp_wait_policy = ["default", "passive"]
+)";
+
+TEST(SpecTest, OmpWaitPolicyIsASweepDimension) {
+  auto s = ParseStudySpec(kOmpSweep, "omp.toml");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->sweeps[0].omp_wait_policy, (std::vector<std::string>{"default", "passive"}));
+  auto plan = ExpandPlan(*s);
+  ASSERT_EQ(plan.size(), 2u);
+  std::set<std::string> policies, ids;
+  for (const auto& r : plan) policies.insert(r.omp_wait_policy), ids.insert(r.config_id);
+  EXPECT_EQ(policies, (std::set<std::string>{"default", "passive"}));
+  EXPECT_EQ(ids.size(), 2u);  // two configurations, not one
+
+  // Not swept: the policy is the process's (empty), and the config ids are
+  // what they were before the key existed.
+  for (const auto& r : ExpandPlan(Tiny())) EXPECT_EQ(r.omp_wait_policy, "");
+  std::string bad = std::string(kOmpSweep);
+  bad.replace(bad.find("\"passive\""), 9, "\"spin\"");
+  auto b = ParseStudySpec(bad, "omp.toml");
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("omp.toml:12: key 'sweep[1].omp_wait_policy': 'spin' is not allowed"),
+            std::string::npos)
+      << b.status().message();
+  std::string twice = std::string(kOmpSweep);
+  twice.replace(twice.find("\"passive\""), 9, "\"default\"");
+  EXPECT_FALSE(ParseStudySpec(twice, "omp.toml").ok());
+}
+
 TEST(PlanTest, FormatPlanShowsRunsAndEstimate) {
   StudySpec s = Tiny();
   auto plan = ExpandPlan(s);
@@ -385,6 +425,45 @@ TEST_F(RunnerTest, TtyProgressShowsRunModelPhaseElapsedEta) {
   EXPECT_NE(s.find("infer: infer  elapsed"), std::string::npos);
   EXPECT_NE(s.find("  ETA "), std::string::npos);
   EXPECT_EQ(s.find("run 1/10 (id"), std::string::npos);  // no plain log lines on a terminal
+}
+
+TEST_F(RunnerTest, RunsOnlyItsOwnOmpWaitPolicyAndRecordsIt) {
+  FakeClockEnv env;
+  FakeMeter meter(&env);
+  FakeEngine engine(&env);
+  auto store = OpenStore();
+  auto spec = ParseStudySpec(kOmpSweep, "omp.toml");
+  ASSERT_TRUE(spec.ok());
+  RunnerOptions opt;
+  opt.omp_wait_policy = "passive";  // as a child started for "passive" runs
+  StudyRunner runner(*spec, &engine, &meter, store.get(), &env, opt);
+  auto out = runner.Run(StudyInfo{});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->done_now, 1);
+  EXPECT_FALSE(out->finished);  // the "default" run is left to another process
+  auto rows = store->ReadRows("omp");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].omp_wait_policy, "passive");
+  EXPECT_NE(SummarizeStudy(*rows).find("in force: OpenMP wait policy passive; precision fp32"),
+            std::string::npos)
+      << SummarizeStudy(*rows);
+
+  // The other policy's process completes the study.
+  RunnerOptions opt2;
+  opt2.resume = true;
+  opt2.omp_wait_policy = "default";
+  StudyRunner second(*spec, &engine, &meter, store.get(), &env, opt2);
+  auto out2 = second.Run(StudyInfo{});
+  ASSERT_TRUE(out2.ok()) << out2.status().ToString();
+  EXPECT_EQ(out2->done_now, 1);
+  EXPECT_TRUE(out2->finished);
+  rows = store->ReadRows("omp");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_NE(SummarizeStudy(*rows).find("OpenMP wait policy default (1 windows), passive (1 windows)"),
+            std::string::npos)
+      << SummarizeStudy(*rows);
 }
 
 TEST_F(RunnerTest, RunOrderFollowsThePlan) {
