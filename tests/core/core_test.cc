@@ -64,6 +64,21 @@ TEST(Csv, RoundTripsQuotedFields) {
   EXPECT_FALSE(ParseCsv("\"open", &err));
 }
 
+// Found by tests/fuzz/csv_fuzz (corpus/csv/crash-quoted-empty-last-line): a
+// last line `""` without its newline became a row of one empty field, while
+// the same line with a newline is blank; re-serialising changed the rows.
+TEST(Csv, QuotedEmptyLastLineIsBlankLikeAnyOther) {
+  std::string err;
+  auto with_newline = ParseCsv("a,b\n\"\"\n", &err);
+  auto without = ParseCsv("a,b\n\"\"", &err);
+  ASSERT_TRUE(with_newline && without);
+  EXPECT_EQ(with_newline->size(), 1u);
+  EXPECT_EQ(*without, *with_newline);
+  auto both = ParseCsv(std::string(") .\0\0\n\"\"", 8), &err);
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->size(), 1u);
+}
+
 TEST(Shape, Parses) {
   auto s = ParseShape("3x32x32");
   ASSERT_TRUE(s.ok());
