@@ -7,6 +7,8 @@
 #   scripts/fuzz.sh all SECONDS
 #   scripts/fuzz.sh list
 #
+# A tests/fuzz/TARGET.dict, where there is one, is libFuzzer's dictionary
+# (tokens of the format: TOML keys, inf, nan).
 # Each run starts from a copy of the target's seeds (tests/fuzz/corpus/TARGET/)
 # merged into a working corpus kept in build-fuzz/corpus/TARGET/, so later runs
 # go on where earlier ones stopped; the checked-in seeds are never written.
@@ -74,10 +76,12 @@ for t in "${run[@]}"; do
   [[ -d "tests/fuzz/corpus/$t" ]] && cp -n "tests/fuzz/corpus/$t"/* "$corpus"/ 2>/dev/null || true
   log="$build/logs/$t-$(date -u +%Y%m%dT%H%M%SZ).log"
   echo "fuzz.sh: $t for ${seconds}s (log $log)" >&2
+  dict=()
+  [[ -f "tests/fuzz/$t.dict" ]] && dict=(-dict="tests/fuzz/$t.dict")
   rc=0
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$build/fuzz/${t}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-    -max_len=65536 -print_final_stats=1 -artifact_prefix="$crashes/" "$corpus" >"$log" 2>&1 || rc=$?
+    -max_len=65536 -print_final_stats=1 -artifact_prefix="$crashes/" "${dict[@]}" "$corpus" >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | tail -1 | awk '{print $5}')
   corp=$(ls "$corpus" | wc -l)

@@ -101,7 +101,15 @@ std::optional<int64_t> ParseDurationNs(std::string_view s, std::string* error) {
     if (error) *error = "invalid duration '" + t + "': use a number with ns, us, ms, s or min (e.g. 100ms)";
     return std::nullopt;
   }
-  return static_cast<int64_t>(std::llround(*num * scale));
+  // Past int64 nanoseconds (about 292 years) llround has no answer and gave
+  // INT64_MIN: "222222222222222222" (seconds) read as a negative duration
+  // (found by flags_fuzz).
+  const double ns = *num * scale;
+  if (!(ns < 9.2e18)) {
+    if (error) *error = "invalid duration '" + t + "': longer than 292 years";
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(std::llround(ns));
 }
 
 std::string CsvEscape(std::string_view f) {

@@ -13,6 +13,7 @@
 #include "fuzz_check.h"
 
 using namespace wattlab;
+using namespace wattlab::analysis;
 
 namespace {
 
