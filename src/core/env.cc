@@ -46,7 +46,8 @@ Result<double> ParseDouble(const std::string& text, const std::string& path) {
   std::string t = Trim(text);
   char* end = nullptr;
   double v = std::strtod(t.c_str(), &end);
-  if (t.empty() || end != t.c_str() + t.size()) return Status::Corruption(path + ": expected a number, found '" + t + "'");
+  if (t.empty() || end != t.c_str() + t.size())
+    return Status::Corruption(path + ": expected a number, found '" + t + "'");
   return v;
 }
 

@@ -133,8 +133,8 @@ Status ParseCifar10(std::string_view bytes, const std::string& what, int64_t lim
   for (int64_t r = 0; r < records; ++r) {
     const int64_t label = static_cast<unsigned char>(bytes[r * kCifar10RecordBytes]);
     if (label >= 10)
-      return Status::Corruption(what + ": label " + std::to_string(label) + " in record " + std::to_string(r) +
-                                " is outside 0..9; not a CIFAR-10 binary file");
+      return Status::Corruption(what + ": label " + std::to_string(label) + " in record " +
+                                std::to_string(r) + " is outside 0..9; not a CIFAR-10 binary file");
   }
   for (int64_t r = 0; r < records; ++r) {
     if (limit > 0 && ds->size() >= limit) break;

@@ -160,7 +160,8 @@ TEST(FashionMnist, LoadsASplitAndExplainsFailures) {
   WriteFile(dir / "t10k-labels-idx1-ubyte.gz", Gzip(Idx({5}, std::string("\1\2\3\4\x0a", 5))));
   auto label = LoadFashionMnist(TestEnv(), dir.path(), "t10k", 0);
   ASSERT_FALSE(label.ok());
-  EXPECT_NE(label.status().message().find("label 10 at index 4"), std::string::npos) << label.status().message();
+  EXPECT_NE(label.status().message().find("label 10 at index 4"), std::string::npos)
+      << label.status().message();
 }
 
 TEST(Cifar10, ParsesRecordsUpToTheLimit) {

@@ -32,20 +32,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!st.ok()) {
     FUZZ_CHECK(st.kind() == Status::Kind::kCorruption, "refusal of another kind");
     FUZZ_CHECK(st.message().rfind("fuzz.bin", 0) == 0, "message does not name the file");
-    FUZZ_CHECK(ds.labels == before.labels && ds.pixels == before.pixels, "a refused file changed the dataset");
+    FUZZ_CHECK(ds.labels == before.labels && ds.pixels == before.pixels,
+               "a refused file changed the dataset");
     return 0;
   }
   FUZZ_CHECK(ds.pixels.size() == ds.labels.size() * 3072, "%zu pixels for %zu labels", ds.pixels.size(),
              ds.labels.size());
   for (int64_t l : ds.labels) FUZZ_CHECK(l >= 0 && l < 10, "label %lld", static_cast<long long>(l));
-  if (limit > 0) FUZZ_CHECK(ds.size() <= std::max<int64_t>(limit, before.size()), "%lld samples over limit %lld",
-                            static_cast<long long>(ds.size()), static_cast<long long>(limit));
+  if (limit > 0)
+    FUZZ_CHECK(ds.size() <= std::max<int64_t>(limit, before.size()), "%lld samples over limit %lld",
+               static_cast<long long>(ds.size()), static_cast<long long>(limit));
   for (size_t i = before.labels.size(); i < ds.labels.size(); ++i) {
     const size_t r = i - before.labels.size();
     const std::string_view rec = bytes.substr(r * data::kCifar10RecordBytes, data::kCifar10RecordBytes);
     FUZZ_CHECK(static_cast<unsigned char>(rec[0]) == ds.labels[i], "label of record %zu", r);
-    FUZZ_CHECK(std::string_view(reinterpret_cast<const char*>(ds.pixels.data()) + i * 3072, 3072) == rec.substr(1),
-               "pixels of record %zu", r);
+    FUZZ_CHECK(
+        std::string_view(reinterpret_cast<const char*>(ds.pixels.data()) + i * 3072, 3072) == rec.substr(1),
+        "pixels of record %zu", r);
   }
   return 0;
 }

@@ -58,8 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 2: {
-      const cli::Range ranges[] = {cli::Range::AtLeast(1.0), cli::Range::Above(0.0), cli::Range::Between(0, 1),
-                                   cli::Range::AboveUpTo(0, 3600), cli::Range{}};
+      const cli::Range ranges[] = {cli::Range::AtLeast(1.0), cli::Range::Above(0.0),
+                                   cli::Range::Between(0, 1), cli::Range::AboveUpTo(0, 3600), cli::Range{}};
       for (const auto& r : ranges) {
         auto v = cli::ParseNumberValue("--pue", text, r);
         if (v.ok()) {

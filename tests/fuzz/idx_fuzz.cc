@@ -47,6 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(product == a->data.size(), "dims promise %llu bytes, data has %zu",
              static_cast<unsigned long long>(product), a->data.size());
   const size_t header = 4 + 4 * static_cast<size_t>(rank);
-  FUZZ_CHECK(bytes.size() == header + a->data.size() && bytes.substr(header) == a->data, "data not the input's");
+  FUZZ_CHECK(bytes.size() == header + a->data.size() && bytes.substr(header) == a->data,
+             "data not the input's");
   return 0;
 }

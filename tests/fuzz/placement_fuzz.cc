@@ -18,10 +18,11 @@ using namespace wattlab::analysis;
 namespace {
 
 void CheckTriple(const Triple& t, const char* what) {
-  FUZZ_CHECK(std::isfinite(t.low) && std::isfinite(t.central) && std::isfinite(t.high), "%s not finite", what);
+  FUZZ_CHECK(std::isfinite(t.low) && std::isfinite(t.central) && std::isfinite(t.high), "%s not finite",
+             what);
   FUZZ_CHECK(t.low >= 0, "%s negative", what);
-  FUZZ_CHECK(t.low <= t.central && t.central <= t.high, "%s out of order (%g, %g, %g)", what, t.low, t.central,
-             t.high);
+  FUZZ_CHECK(t.low <= t.central && t.central <= t.high, "%s out of order (%g, %g, %g)", what, t.low,
+             t.central, t.high);
 }
 
 }  // namespace
@@ -33,8 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!p.ok()) {
     FUZZ_CHECK(p.status().kind() == Status::Kind::kInvalidArgument, "refusal of another kind: %s",
                p.status().message().c_str());
-    FUZZ_CHECK(p.status().message().find("fuzz.toml") != std::string::npos, "message does not name the file: %s",
-               p.status().message().c_str());
+    FUZZ_CHECK(p.status().message().find("fuzz.toml") != std::string::npos,
+               "message does not name the file: %s", p.status().message().c_str());
     return 0;
   }
   FUZZ_CHECK(p->links.size() >= base.links.size(), "links lost");

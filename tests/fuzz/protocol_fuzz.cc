@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case ControlCommand::Kind::kBegin:
     case ControlCommand::Kind::kEnd:
       FUZZ_CHECK(!c->name.empty(), "window without a name");
-      FUZZ_CHECK(!blank(c->name.front()) && !blank(c->name.back()), "name not trimmed: '%s'", c->name.c_str());
+      FUZZ_CHECK(!blank(c->name.front()) && !blank(c->name.back()), "name not trimmed: '%s'",
+                 c->name.c_str());
       FUZZ_CHECK(line.find(c->name) != std::string_view::npos, "name not taken from the line");
       break;
     case ControlCommand::Kind::kSamples:

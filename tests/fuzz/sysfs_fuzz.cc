@@ -48,8 +48,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   switch (which) {
     case 0: {
       auto v = ParseU64(text, "energy_uj");
-      if (v.ok()) FUZZ_CHECK(std::to_string(*v) == Canonical(Trim(text)), "'%s' read as %llu", text.c_str(),
-                             static_cast<unsigned long long>(*v));
+      if (v.ok())
+        FUZZ_CHECK(std::to_string(*v) == Canonical(Trim(text)), "'%s' read as %llu", text.c_str(),
+                   static_cast<unsigned long long>(*v));
       break;
     }
     case 1: {
@@ -72,8 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto t = ParseProcStat(text);
       if (t.ok()) {
         // Busy() and Total() are sums of the fields: they must not wrap.
-        FUZZ_CHECK(t->Total() >= t->Busy(), "Total %llu < Busy %llu", static_cast<unsigned long long>(t->Total()),
-                   static_cast<unsigned long long>(t->Busy()));
+        FUZZ_CHECK(t->Total() >= t->Busy(), "Total %llu < Busy %llu",
+                   static_cast<unsigned long long>(t->Total()), static_cast<unsigned long long>(t->Busy()));
         FUZZ_CHECK(t->Busy() >= t->user && t->Total() >= t->idle, "a sum wrapped");
       }
       break;
@@ -99,8 +100,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           auto f = Split(TrimCopy(line.substr(key.size())), ' ');
           if (f.empty()) break;
           auto n = ParseInt(f[0]);
-          if (n) FUZZ_CHECK(*v >= static_cast<uint64_t>(*n), "%lld read as %llu bytes (wrapped)",
-                            static_cast<long long>(*n), static_cast<unsigned long long>(*v));
+          if (n)
+            FUZZ_CHECK(*v >= static_cast<uint64_t>(*n), "%lld read as %llu bytes (wrapped)",
+                       static_cast<long long>(*n), static_cast<unsigned long long>(*v));
           break;
         }
       }

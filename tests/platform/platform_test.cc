@@ -76,7 +76,10 @@ TEST(Parse, RejectsGarbage) {
 // strtoll/strtod stop at an embedded NUL, and only `*end == '\0'` was
 // checked, so "\0junk" read as 0.
 TEST(Parse, EmbeddedNulIsNotTheEndOfTheNumber) {
-  const std::string nul_first("\0\0?junk", 7), nul_after("12\0" "34", 5);
+  const std::string nul_first("\0\0?junk", 7), nul_after(
+                                                   "12\0"
+                                                   "34",
+                                                   5);
   EXPECT_FALSE(ParseI64(nul_first, "f").ok());
   EXPECT_FALSE(ParseI64(nul_after, "f").ok());
   EXPECT_FALSE(ParseDouble(nul_first, "f").ok());
