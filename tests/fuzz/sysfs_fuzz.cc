@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/env.h"
 #include "core/strings.h"
@@ -72,10 +73,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 3: {
       auto t = ParseProcStat(text);
       if (t.ok()) {
-        // Busy() and Total() are sums of the fields: they must not wrap.
-        FUZZ_CHECK(t->Total() >= t->Busy(), "Total %llu < Busy %llu",
-                   static_cast<unsigned long long>(t->Total()), static_cast<unsigned long long>(t->Busy()));
-        FUZZ_CHECK(t->Busy() >= t->user && t->Total() >= t->idle, "a sum wrapped");
+        // Busy() and Total() are sums of the fields: they must be the true
+        // sums, not sums that wrapped past 2^64.
+        unsigned __int128 busy = t->user;
+        busy += t->nice;
+        busy += t->system;
+        busy += t->irq;
+        busy += t->softirq;
+        busy += t->steal;
+        const unsigned __int128 total = busy + t->idle + t->iowait;
+        FUZZ_CHECK(busy == t->Busy() && total == t->Total(), "a tick sum wrapped (Busy %llu, Total %llu)",
+                   static_cast<unsigned long long>(t->Busy()), static_cast<unsigned long long>(t->Total()));
       }
       break;
     }
@@ -92,17 +100,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 6: {
       auto v = which == 5 ? ParseMemTotalBytes(text) : ParseMemAvailableBytes(text);
       if (v.ok()) {
+        // The first line with the key holds the number and its unit; the
+        // bytes are exactly number x unit, never a product that wrapped.
         const std::string key = which == 5 ? "MemTotal:" : "MemAvailable:";
-        // The first line with the key holds the number; the bytes are at
-        // least that number (no unit, or a unit that multiplies) unless wrapped.
         for (const std::string& line : Split(text, '\n')) {
           if (!StartsWith(line, key)) continue;
-          auto f = Split(TrimCopy(line.substr(key.size())), ' ');
+          std::vector<std::string> f;
+          for (const std::string& w : Split(line.substr(key.size()), ' '))
+            if (!TrimCopy(w).empty()) f.push_back(TrimCopy(w));
           if (f.empty()) break;
           auto n = ParseInt(f[0]);
-          if (n)
-            FUZZ_CHECK(*v >= static_cast<uint64_t>(*n), "%lld read as %llu bytes (wrapped)",
-                       static_cast<long long>(*n), static_cast<unsigned long long>(*v));
+          if (!n) break;
+          unsigned __int128 scale = 1;
+          if (f.size() >= 2) {
+            const std::string unit = ToLower(f[1]);
+            scale = unit == "kb"   ? 1024
+                    : unit == "mb" ? 1024 * 1024
+                    : unit == "gb" ? 1024ull * 1024 * 1024
+                                   : 1;
+          }
+          FUZZ_CHECK(static_cast<unsigned __int128>(*n) * scale == *v, "%s read as %llu bytes (wrapped)",
+                     line.c_str(), static_cast<unsigned long long>(*v));
           break;
         }
       }
