@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -105,9 +106,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const std::string key = which == 5 ? "MemTotal:" : "MemAvailable:";
         for (const std::string& line : Split(text, '\n')) {
           if (!StartsWith(line, key)) continue;
+          // Fields as the parser splits them: on any white space (" kB\f{" is "kB").
           std::vector<std::string> f;
-          for (const std::string& w : Split(line.substr(key.size()), ' '))
-            if (!TrimCopy(w).empty()) f.push_back(TrimCopy(w));
+          std::istringstream words(line.substr(key.size()));
+          for (std::string w; words >> w;) f.push_back(w);
           if (f.empty()) break;
           auto n = ParseInt(f[0]);
           if (!n) break;
