@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the main build (with libtorch), the
 # room check (and, once switched on, the format check), then the
-# modules that do not need libtorch under AddressSanitizer+UBSan, and the
-# sampler under ThreadSanitizer.
+# modules that do not need libtorch under AddressSanitizer+UBSan, the
+# sampler under ThreadSanitizer and the fuzz targets for 30 s each
+# (WATTLAB_SKIP_SANITIZERS=1 skips these three).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --all
@@ -26,4 +27,7 @@ if [[ "${WATTLAB_SKIP_SANITIZERS:-0}" != 1 ]]; then
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Tsan -DWATTLAB_WITH_TORCH=OFF >/dev/null
   cmake --build build-tsan -j"$(nproc)" --target meter_test
   (cd build-tsan && ctest --output-on-failure -R '^(Sampler|Meter)')
+  # Every libFuzzer target (tests/fuzz/, clang-14, ASan+UBSan) for
+  # WATTLAB_FUZZ_SECONDS each (default 30) from its seed corpus; a crash fails.
+  ./scripts/fuzz.sh all "${WATTLAB_FUZZ_SECONDS:-30}"
 fi

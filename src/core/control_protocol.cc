@@ -6,7 +6,9 @@ namespace wattlab {
 
 namespace {
 
-bool IsSpace(char c) { return c == ' ' || c == '\t'; }
+// '\r' is a blank like ' ' and '\t' everywhere in a line, not only at its
+// end: "begin \rX" once named its window "\rX" (found by protocol_fuzz).
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 // The first token and the rest after the whitespace that follows it.
 std::pair<std::string_view, std::string_view> SplitFirst(std::string_view s) {
@@ -18,8 +20,8 @@ std::pair<std::string_view, std::string_view> SplitFirst(std::string_view s) {
 }
 
 std::string_view TrimView(std::string_view s) {
-  while (!s.empty() && (IsSpace(s.front()) || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (IsSpace(s.back()) || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
   return s;
 }
 

@@ -35,7 +35,9 @@ Result<int64_t> ParseI64(const std::string& text, const std::string& path) {
   char* end = nullptr;
   errno = 0;
   long long v = std::strtoll(t.c_str(), &end, 10);
-  if (t.empty() || *end != '\0' || errno == ERANGE)
+  // The whole text must be the number: `*end == '\0'` alone took "\0junk"
+  // for 0 (found by sysfs_fuzz).
+  if (t.empty() || end != t.c_str() + t.size() || errno == ERANGE)
     return Status::Corruption(path + ": expected an integer, found '" + t + "'");
   return static_cast<int64_t>(v);
 }
@@ -44,7 +46,8 @@ Result<double> ParseDouble(const std::string& text, const std::string& path) {
   std::string t = Trim(text);
   char* end = nullptr;
   double v = std::strtod(t.c_str(), &end);
-  if (t.empty() || *end != '\0') return Status::Corruption(path + ": expected a number, found '" + t + "'");
+  if (t.empty() || end != t.c_str() + t.size())
+    return Status::Corruption(path + ": expected a number, found '" + t + "'");
   return v;
 }
 

@@ -1,5 +1,6 @@
 #include "meter/procfs.h"
 
+#include <cstdint>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -48,6 +49,14 @@ Result<CpuTimes> ParseProcStat(const std::string& text) {
         return Status::Corruption("/proc/stat: field " + std::to_string(i) +
                                   " of the 'cpu' line is not a number: '" + f[i] + "'");
       v[i - 1] = *n;
+    }
+    // Busy() and Total() sum the fields: a line whose sum passes 2^64 is not
+    // a real /proc/stat, and summed it would wrap (found with sysfs_fuzz).
+    uint64_t sum = 0;
+    for (uint64_t x : v) {
+      if (x > UINT64_MAX - sum)
+        return Status::Corruption("/proc/stat: the 'cpu' line's ticks add up past 2^64: '" + line + "'");
+      sum += x;
     }
     CpuTimes t;
     t.user = v[0];
@@ -155,6 +164,9 @@ Result<uint64_t> ParseMeminfoBytes(const std::string& text, const std::string& k
       else
         return Status::Corruption("/proc/meminfo: unknown " + key + " unit '" + f[1] + "'");
     }
+    // 9e18 kB is no real memory size, and times 1024 it wrapped (found with sysfs_fuzz).
+    if (*n > UINT64_MAX / scale)
+      return Status::Corruption("/proc/meminfo: " + key + " is implausibly large: '" + line + "'");
     return *n * scale;
   }
   return Status::Corruption("/proc/meminfo has no " + key + " line");

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <sstream>
 
@@ -88,6 +89,9 @@ Result<double> GetNumber(const toml::node& n, const std::string& key, double min
   else
     return err.At(n, key, std::string("expected a number, got ") + TypeName(n));
   if (!(v >= min)) return err.At(n, key, "must be >= " + FormatDouble(min) + ", got " + FormatDouble(v));
+  // TOML has inf: `cooldown_s = inf` or `lr = inf` passed ">= min" (found
+  // with spec_fuzz's invariants).
+  if (!std::isfinite(v)) return err.At(n, key, "must be a finite number, got " + FormatDouble(v));
   return v;
 }
 

@@ -67,5 +67,19 @@ TEST(ControlProtocol, RefusesMalformedLinesWithAReason) {
   EXPECT_TRUE(ParseControlLine("begin " + std::string(kMaxControlLineBytes - 6, 'x')).ok());
 }
 
+// Found by tests/fuzz/protocol_fuzz (corpus/protocol/crash-cr-before-name):
+// a '\r' after the verb was part of the window name ("\r\r\t\r1"), while the
+// same '\r' at the end of the line is dropped. '\r' is a blank everywhere.
+TEST(ControlProtocol, CarriageReturnIsBlankBeforeTheNameToo) {
+  auto c = ParseControlLine(std::string("begin   \t\t\t\r\r\r\t\r1\r"));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->kind, ControlCommand::Kind::kBegin);
+  EXPECT_EQ(c->name, "1");
+  auto m = ParseControlLine("meta\rkey\rvalue");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->name, "key");
+  EXPECT_EQ(m->value, "value");
+}
+
 }  // namespace
 }  // namespace wattlab

@@ -64,6 +64,32 @@ TEST(Csv, RoundTripsQuotedFields) {
   EXPECT_FALSE(ParseCsv("\"open", &err));
 }
 
+// Found by tests/fuzz/flags_fuzz (corpus/flags/crash-duration-overflow): a
+// duration past int64 nanoseconds came back as INT64_MIN, i.e. negative.
+TEST(Duration, BeyondInt64NanosecondsIsRefused) {
+  std::string err;
+  EXPECT_FALSE(ParseDurationNs("222222222222222222", &err));
+  EXPECT_NE(err.find("292 years"), std::string::npos) << err;
+  EXPECT_FALSE(ParseDurationNs("9300000000000000000ns", &err));
+  EXPECT_FALSE(ParseDurationNs("200000000000min", &err));
+  EXPECT_EQ(ParseDurationNs("9000000000s", &err), int64_t{9000000000} * 1000000000);
+}
+
+// Found by tests/fuzz/csv_fuzz (corpus/csv/crash-quoted-empty-last-line): a
+// last line `""` without its newline became a row of one empty field, while
+// the same line with a newline is blank; re-serialising changed the rows.
+TEST(Csv, QuotedEmptyLastLineIsBlankLikeAnyOther) {
+  std::string err;
+  auto with_newline = ParseCsv("a,b\n\"\"\n", &err);
+  auto without = ParseCsv("a,b\n\"\"", &err);
+  ASSERT_TRUE(with_newline && without);
+  EXPECT_EQ(with_newline->size(), 1u);
+  EXPECT_EQ(*without, *with_newline);
+  auto both = ParseCsv(std::string(") .\0\0\n\"\"", 8), &err);
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->size(), 1u);
+}
+
 TEST(Shape, Parses) {
   auto s = ParseShape("3x32x32");
   ASSERT_TRUE(s.ok());

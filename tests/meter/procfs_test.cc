@@ -47,6 +47,26 @@ TEST(ProcStatTest, RejectsMissingOrGarbledLine) {
   EXPECT_EQ(ParseProcStat("cpu  1 2\n").status().kind(), Status::Kind::kCorruption);
 }
 
+// Found with tests/fuzz/sysfs_fuzz (corpus/sysfs/crash-proc-stat-sum-wraps,
+// crash-meminfo-wraps): sums and products past 2^64 wrapped silently.
+TEST(ProcStatTest, RefusesTicksThatAddUpPast64Bits) {
+  auto t = ParseProcStat("cpu  9223372036854775807 9223372036854775807 9223372036854775807 1 1 1 1 1\n");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().kind(), Status::Kind::kCorruption);
+  EXPECT_NE(t.status().message().find("past 2^64"), std::string::npos) << t.status().message();
+  auto big = ParseProcStat("cpu  9223372036854775807 1 0 0 0 0 0 0\n");  // large, but the sum fits
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(big->Total(), 9223372036854775808u);
+}
+
+TEST(MemInfoTest, RefusesSizesPast64Bits) {
+  auto m = ParseMemTotalBytes("MemTotal:       9000000000000000000 kB\n");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("implausibly large"), std::string::npos) << m.status().message();
+  EXPECT_EQ(*ParseMemAvailableBytes("MemAvailable: 16777216 GB\n"), uint64_t{1} << 54);
+  EXPECT_FALSE(ParseMemAvailableBytes("MemAvailable: 17179869184 GB\n").ok());
+}
+
 TEST(ProcStatTest, ReadsThroughEnv) {
   auto env = ProcEnv("proc-i7-8700k");
   auto t = ReadProcStat(env.get());

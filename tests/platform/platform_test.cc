@@ -72,5 +72,21 @@ TEST(Parse, RejectsGarbage) {
   EXPECT_EQ(*ParseI64("-5\n", "f"), -5);
 }
 
+// Found by tests/fuzz/sysfs_fuzz (corpus/sysfs/crash-i64-embedded-nul):
+// strtoll/strtod stop at an embedded NUL, and only `*end == '\0'` was
+// checked, so "\0junk" read as 0.
+TEST(Parse, EmbeddedNulIsNotTheEndOfTheNumber) {
+  const std::string nul_first("\0\0?junk", 7), nul_after(
+                                                   "12\0"
+                                                   "34",
+                                                   5);
+  EXPECT_FALSE(ParseI64(nul_first, "f").ok());
+  EXPECT_FALSE(ParseI64(nul_after, "f").ok());
+  EXPECT_FALSE(ParseDouble(nul_first, "f").ok());
+  EXPECT_FALSE(ParseDouble(nul_after, "f").ok());
+  EXPECT_FALSE(ParseU64(nul_after, "f").ok());
+  EXPECT_EQ(*ParseDouble("2.5e-3\n", "f"), 2.5e-3);
+}
+
 }  // namespace
 }  // namespace wattlab

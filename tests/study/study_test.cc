@@ -152,6 +152,19 @@ TEST(SpecTest, RangesAndEnums) {
   ExpectError("[[sweep]]\nmodels=[\"lenet\"]\nbatch_sizes=[1]\n", {"key 'name'", "missing"});
 }
 
+// Found with tests/fuzz/spec_fuzz (corpus/spec/crash-inf-values.toml): TOML's
+// inf passed ">= 0", so `cooldown_s = inf` or `lr = inf` was a valid spec.
+TEST(SpecTest, InfiniteNumbersAreRefused) {
+  ExpectError("name = \"x\"\ncooldown_s = inf\n[[sweep]]\nmodels=[\"lenet\"]\nbatch_sizes=[1]\n",
+              {"my.toml:2:", "cooldown_s", "must be a finite number, got inf"});
+  ExpectError("name = \"x\"\nidle_every_s = +inf\n[[sweep]]\nmodels=[\"lenet\"]\nbatch_sizes=[1]\n",
+              {"my.toml:2:", "idle_every_s", "finite"});
+  ExpectError("name = \"x\"\n[[sweep]]\nmodels=[\"lenet\"]\nbatch_sizes=[1]\nlr = inf\n",
+              {"my.toml:5:", "lr", "finite"});
+  ExpectError("name = \"x\"\nidle_s = nan\n[[sweep]]\nmodels=[\"lenet\"]\nbatch_sizes=[1]\n",
+              {"my.toml:2:", "idle_s", "must be >= 0"});
+}
+
 TEST(SpecTest, InvalidTomlNamesLine) {
   ExpectError("name = \"x\"\n\nseed = = 3\n", {"my.toml:3:", "not valid TOML"});
 }

@@ -1,4 +1,5 @@
-// workload_test: the engine's data readers, training, inference and TorchScript
+// workload_test: dataset specs over the readers (tests/data tests the readers
+// themselves, without libtorch), training, inference and TorchScript
 // support through the WorkloadEngine interface (no libtorch include here),
 // the plugin entry point through dlopen, and end-to-end runs of `wattlab`.
 #include <dlfcn.h>
@@ -88,53 +89,6 @@ void WriteFashionSplit(const std::string& dir, const std::string& split, uint32_
   }
   WriteFile(dir + "/" + split + "-images-idx3-ubyte.gz", Gzip(Idx({n, 28, 28}, pixels)));
   WriteFile(dir + "/" + split + "-labels-idx1-ubyte.gz", Gzip(Idx({n}, labels)));
-}
-
-TEST(Gzip, RoundTripAndErrors) {
-  std::string raw(100000, 'x');
-  for (size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<char>(i * 7919 % 251);
-  std::string gz = Gzip(raw);
-  auto back = Gunzip(gz, "mem");
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(*back, raw);
-
-  auto truncated = Gunzip(gz.substr(0, gz.size() / 2), "half.gz");
-  ASSERT_FALSE(truncated.ok());
-  EXPECT_EQ(truncated.status().kind(), Status::Kind::kCorruption);
-  EXPECT_NE(truncated.status().message().find("truncated"), std::string::npos)
-      << truncated.status().message();
-  EXPECT_NE(truncated.status().message().find("half.gz"), std::string::npos);
-
-  auto garbage = Gunzip("this is not gzip at all", "plain.txt");
-  ASSERT_FALSE(garbage.ok());
-  EXPECT_EQ(garbage.status().kind(), Status::Kind::kCorruption);
-  EXPECT_NE(garbage.status().message().find("not valid gzip"), std::string::npos)
-      << garbage.status().message();
-}
-
-TEST(Idx, ParsesAndRejectsBadFiles) {
-  auto ok = ParseIdx(Idx({2, 3, 4}, std::string(24, '\x07')), 3, "img");
-  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
-  EXPECT_EQ(ok->dims, (std::vector<int64_t>{2, 3, 4}));
-  EXPECT_EQ(ok->data.size(), 24u);
-
-  // Labels magic (rank 1) where images (rank 3) are expected.
-  auto wrong = ParseIdx(Idx({24}, std::string(24, '\0')), 3, "img");
-  ASSERT_FALSE(wrong.ok());
-  EXPECT_EQ(wrong.status().kind(), Status::Kind::kCorruption);
-  EXPECT_NE(wrong.status().message().find("wrong idx magic 0x00000801"), std::string::npos)
-      << wrong.status().message();
-
-  auto short_data = ParseIdx(Idx({2, 3, 4}, std::string(23, '\0')), 3, "img");
-  ASSERT_FALSE(short_data.ok());
-  EXPECT_NE(short_data.status().message().find("truncated idx data"), std::string::npos);
-
-  auto extra = ParseIdx(Idx({2}, std::string(3, '\0')), 1, "lbl");
-  ASSERT_FALSE(extra.ok());
-  EXPECT_NE(extra.status().message().find("unexpected bytes"), std::string::npos);
-
-  EXPECT_FALSE(ParseIdx("ab", 1, "tiny").ok());
-  EXPECT_FALSE(ParseIdx(Idx({2, 3}, ""), 3, "hdr").ok());  // header cut short
 }
 
 TEST(FashionMnist, LoadsGeneratedFilesAndExplainsFailures) {
