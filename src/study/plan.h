@@ -1,6 +1,7 @@
 // Plan expansion: a StudySpec becomes an ordered list of runs.
 //
-// Each sweep expands to models x batch sizes x threads x precision; each such
+// Each sweep expands to models x batch sizes x threads x precision (a command
+// sweep: its name as the one model, docs/own-workloads.md); each such
 // configuration runs its phases (train profile, full-length train + eval,
 // infer) in one run, `repetitions` times. Identical configurations from two
 // sweeps are kept once. The order is shuffled with the study's seed (a
@@ -45,6 +46,14 @@ struct PlannedRun {
   int64_t infer_samples = 0;
   std::string optimizer;
   double lr = 0;
+  // A command sweep's run (SweepSpec::is_command): the program's argv with
+  // its {placeholders}, filled by the runner; `model` is the sweep's name.
+  std::vector<std::string> command;
+  bool is_command() const { return !command.empty(); }
+  // The user's TorchScript file (a torchscript sweep: the engine runs it; a
+  // command sweep: it only counts the program's model) and its input shape.
+  std::string torchscript;
+  std::string input;  // "CxHxW"
   // The full training length the profile is extrapolated to.
   int64_t full_steps() const { return epochs * steps_per_epoch; }
 };
@@ -60,6 +69,10 @@ inline constexpr double kEstimateRunOverheadS = 0.5;    // per engine call: mode
 // Forward MACs per sample at the model's native input, from the catalog; 0
 // when the catalog cannot count it (an invalid name).
 int64_t CatalogMacs(const std::string& model);
+
+// A command run's time cannot be known before it runs: this is assumed for
+// the estimate (the ETA then scales by how long runs really took).
+inline constexpr double kEstimateCommandRunS = 60;
 
 // Estimated seconds of one run (without cool-down). macs: forward MACs per sample.
 double EstimateRunSeconds(const PlannedRun& run, const StudySpec& spec, int64_t macs);
