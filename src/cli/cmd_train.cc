@@ -13,6 +13,7 @@ namespace {
 
 struct Train {
   TrainConfig cfg;
+  std::string input;
   int64_t n_threads = 0, n_seed = 1;
   double idle_s = 2;
   bool json = false, no_eval = false;
@@ -29,6 +30,11 @@ CommandFn AddTrain(CLI::App* root) {
       AddCommand(root, "train",
                  "train a model with metered train and eval windows (setup and warm-up are outside them)");
   AddString(p, "--model", &cfg.model, "NAME", "zoo model or family spec ('wattlab models' lists them)");
+  AddString(p, "--torchscript", &cfg.torchscript, "FILE",
+            "train your own TorchScript model (torch.jit.script(model).save(FILE)); needs --input");
+  AddString(p, "--input", &c->input, "CxHxW",
+            "the TorchScript model's input shape (e.g. 1x28x28); the data is padded or its channel repeated "
+            "to fit it");
   AddString(p, "--dataset", &cfg.dataset, "SPEC",
             "fashion-mnist (default), cifar10:DIR or synthetic:CxHxW:N");
   AddCount(p, "--epochs", &cfg.epochs, 1, "N", "epochs to train (default 1 when --steps is not given)");
@@ -58,9 +64,20 @@ CommandFn AddTrain(CLI::App* root) {
 int Train::Run() {
   const std::string cmd = "train";
   cfg.evaluate = !no_eval;
-  if (cfg.model.empty())
+  if (cfg.model.empty() == cfg.torchscript.empty())
+    return ReportError(cmd, Status::InvalidArgument("give --model NAME ('wattlab models' lists them) or "
+                                                    "--torchscript FILE --input CxHxW, one of them"));
+  if (!cfg.torchscript.empty() && input.empty())
+    return ReportError(cmd, Status::InvalidArgument(
+                                "--torchscript needs --input CxHxW (the model's input shape, e.g. 1x28x28)"));
+  if (!input.empty() && cfg.torchscript.empty())
     return ReportError(cmd,
-                       Status::InvalidArgument("--model NAME is required ('wattlab models' lists them)"));
+                       Status::InvalidArgument("--input is for --torchscript (a zoo model has its own)"));
+  if (!input.empty()) {
+    auto shape = ParseShape(input);
+    if (!shape.ok()) return ReportError(cmd, Status::InvalidArgument("--input: " + shape.status().message()));
+    cfg.input = *shape;
+  }
   if (cfg.epochs > 0 && cfg.steps > 0)
     return ReportError(cmd, Status::InvalidArgument("give --epochs or --steps, not both"));
   if (cfg.epochs == 0 && cfg.steps == 0) cfg.epochs = 1;
@@ -71,7 +88,10 @@ int Train::Run() {
   auto session = OpenMeteredSession(meter_flags);
   if (!session.ok()) return ReportError(cmd, session.status());
   // A bad model name fails now, before the idle baseline makes anyone wait.
-  if (auto facts = session->engine->Describe(cfg.model, std::nullopt, std::nullopt); !facts.ok())
+  if (auto facts = cfg.torchscript.empty()
+                       ? session->engine->Describe(cfg.model, std::nullopt, std::nullopt)
+                       : session->engine->DescribeTorchScript(cfg.torchscript, *cfg.input);
+      !facts.ok())
     return ReportError(cmd, facts.status());
   if (Status idle_st = MeasureIdleBaseline(session->meter.get(), idle_s, &session->context); !idle_st.ok())
     return ReportError(cmd, idle_st);
@@ -90,12 +110,20 @@ int Train::Run() {
     nlohmann::json j;
     j["command"] = "train";
     j["model"] = ModelJson(r.model);
-    j["config"] = {{"dataset", cfg.dataset},     {"epochs", cfg.epochs},
-                   {"steps", cfg.steps},         {"batch_size", cfg.batch_size},
-                   {"optimizer", cfg.optimizer}, {"lr", cfg.lr},
-                   {"momentum", cfg.momentum},   {"weight_decay", cfg.weight_decay},
-                   {"threads", cfg.threads},     {"precision", cfg.precision},
-                   {"seed", cfg.seed},           {"warmup_steps", cfg.warmup_steps}};
+    j["config"] = {
+        {"dataset", cfg.dataset},
+        {"epochs", cfg.epochs},
+        {"torchscript", cfg.torchscript.empty() ? nlohmann::json() : nlohmann::json(cfg.torchscript)},
+        {"steps", cfg.steps},
+        {"batch_size", cfg.batch_size},
+        {"optimizer", cfg.optimizer},
+        {"lr", cfg.lr},
+        {"momentum", cfg.momentum},
+        {"weight_decay", cfg.weight_decay},
+        {"threads", cfg.threads},
+        {"precision", cfg.precision},
+        {"seed", cfg.seed},
+        {"warmup_steps", cfg.warmup_steps}};
     j["versions"] = VersionsJson(session->context);
     j["meter"] = MeterJson(session->context);
     j["sources"] = session->context.sources;
