@@ -73,7 +73,9 @@ class WorkloadObserver {
 };
 
 struct TrainConfig {
-  std::string model;
+  std::string model;           // zoo name, or empty when torchscript is set
+  std::string torchscript;     // path to a TorchScript file (its parameters that require grad are trained)
+  std::optional<Shape> input;  // the TorchScript model's input (required with torchscript)
   std::string dataset = "fashion-mnist";  // "fashion-mnist", "cifar10:DIR", "synthetic:CxHxW:N"
   int64_t epochs = 0;                     // either epochs or steps (> 0)
   int64_t steps = 0;

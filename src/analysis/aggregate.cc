@@ -146,9 +146,13 @@ std::vector<std::string> PhasesOf(const std::vector<ConfigPoint>& configs, const
 }
 
 std::optional<double> ColumnValue(const ConfigPoint& c, const std::string& column) {
-  if (column == "params") return static_cast<double>(c.params);
-  if (column == "macs") return static_cast<double>(c.macs);
-  if (column == "macs_per_param") return c.macs_per_param;
+  // 0 is "unknown" (a command sweep's program without params/macs in its
+  // spec), never a real model's count: such a configuration has no value.
+  if (column == "params")
+    return c.params > 0 ? std::optional<double>(static_cast<double>(c.params)) : std::nullopt;
+  if (column == "macs") return c.macs > 0 ? std::optional<double>(static_cast<double>(c.macs)) : std::nullopt;
+  if (column == "macs_per_param")
+    return c.macs_per_param > 0 ? std::optional<double>(c.macs_per_param) : std::nullopt;
   if (column == "batch_size") return static_cast<double>(c.batch_size);
   if (column == "threads") return static_cast<double>(c.threads);
   if (column == "duration_s") return c.duration_s;

@@ -49,6 +49,16 @@ Result<std::vector<double>> RawFeatures(const ConfigPoint& c, const FeatureSet& 
   return raw;
 }
 
+// The predictor's features are counts of the model: a configuration without
+// them (a command sweep's program whose spec gave no params/macs) is left out.
+bool HasModelCounts(const ConfigPoint& c) { return c.params > 0 && c.macs > 0; }
+
+std::string UncountedNote(const std::set<std::string>& models) {
+  return "left out for want of params and MACs: " +
+         Join(std::vector<std::string>(models.begin(), models.end()), ", ") +
+         " (give params and macs, or torchscript, in its command sweep)";
+}
+
 std::set<std::string> ModelsOf(const std::vector<ConfigPoint>& pts) {
   std::set<std::string> m;
   for (const auto& p : pts) m.insert(p.model);
@@ -199,10 +209,18 @@ std::vector<PhasePredictor> ComparePredictors(const std::vector<ConfigPoint>& co
     PhasePredictor pp;
     pp.phase = phase;
     std::vector<ConfigPoint> pts;
-    for (const auto& c : configs)
-      if (c.phase == phase) pts.push_back(c), pp.estimated = pp.estimated || c.estimated;
+    std::set<std::string> uncounted;
+    for (const auto& c : configs) {
+      if (c.phase != phase) continue;
+      if (!HasModelCounts(c)) {
+        uncounted.insert(c.model);
+        continue;
+      }
+      pts.push_back(c), pp.estimated = pp.estimated || c.estimated;
+    }
     const auto models = ModelsOf(pts);
     std::vector<std::string> notes;
+    if (!uncounted.empty()) notes.push_back(UncountedNote(uncounted));
     double best_mape = INFINITY;
     for (const auto& s : StandardFeatureSets()) {
       FeatureSetScore sc;
@@ -326,8 +344,16 @@ Result<Prediction> PredictEnergy(const std::vector<RunRow>& rows, const PredictR
                                    ": both must be positive to predict");
   std::vector<std::string> dropped;
   std::vector<ConfigPoint> pts;
-  for (auto& c : AggregateConfigs(rows, basis, &dropped))
-    if (c.phase == request.phase) pts.push_back(std::move(c));
+  std::set<std::string> uncounted;
+  for (auto& c : AggregateConfigs(rows, basis, &dropped)) {
+    if (c.phase != request.phase) continue;
+    if (!HasModelCounts(c)) {
+      uncounted.insert(c.model);
+      continue;
+    }
+    pts.push_back(std::move(c));
+  }
+  if (!uncounted.empty()) dropped.push_back(UncountedNote(uncounted));
   const auto models = ModelsOf(pts);
   if (models.size() < static_cast<size_t>(kMinModelsForPredict)) {
     std::string msg =
@@ -411,6 +437,7 @@ Result<Prediction> PredictEnergy(const std::vector<RunRow>& rows, const PredictR
         "the selected feature set ignores batch size and threads: the figure is for the batch sizes "
         "measured");
   if (basis == EnergyBasis::kAboveIdle) notes.push_back("energy above idle");
+  if (!uncounted.empty()) notes.push_back(UncountedNote(uncounted));
   if (out.estimated) notes.push_back(kEstimatedNote);
   out.note = Join(notes, "; ");
   return out;

@@ -184,7 +184,7 @@ int Study::Run(const std::vector<std::string>& args) {
     // Counted by the catalog: a dry run never loads libtorch nor builds a model.
     std::map<std::string, int64_t> macs;
     for (const auto& r : plan) {
-      if (macs.count(r.model)) continue;
+      if (macs.count(r.model) || r.is_command() || !r.torchscript.empty()) continue;
       auto f = catalog::CountModel(r.model);
       if (!f.ok())
         return ReportError("study", Status::InvalidArgument(spec->file + ": model '" + r.model +
@@ -210,7 +210,12 @@ int Study::Run(const std::vector<std::string>& args) {
     if (omp.busy_at_start) std::fprintf(stderr, "wattlab study: %s\n", OmpBusyNote(omp).c_str());
   }
 
-  auto engine = LoadWorkloadEngine(env.get());
+  // libtorch only when a sweep runs models (the zoo's or a TorchScript file)
+  // or counts one: a study of the user's own programs runs without the plugin.
+  bool needs_engine = false;
+  for (const auto& r : plan) needs_engine = needs_engine || !r.is_command() || !r.torchscript.empty();
+  Result<WorkloadEngine*> engine = static_cast<WorkloadEngine*>(nullptr);
+  if (needs_engine) engine = LoadWorkloadEngine(env.get());
   if (!engine.ok()) return ReportError("study", engine.status());
   auto meter = Meter::Create(env.get(), *mo);
   if (!meter.ok()) return ReportError("study", meter.status());
@@ -245,7 +250,7 @@ int Study::Run(const std::vector<std::string>& args) {
           env->WatchSignals({Signal::kInt, Signal::kTerm}, &g_interrupted, /*reset_after_first=*/true);
       !ws.ok())
     return ReportError("study", ws);
-  StudyInfo context = CollectStudyContext(env.get(), **meter, **engine, WattlabVersion());
+  StudyInfo context = CollectStudyContext(env.get(), **meter, *engine, WattlabVersion());
   bool named = false;
   for (auto& [k, v] : context.meter_facts)
     if (k == "engine omp_wait_policy")

@@ -24,6 +24,7 @@ constexpr int kExitSigTerm = 143;  // 128 + SIGTERM
 
 struct Train {
   TrainConfig cfg;
+  std::string input;
   int64_t n_threads = 0, n_seed = 1;
   IdleBaselinePolicy idle;
   bool json = false, no_eval = false;
@@ -204,6 +205,11 @@ CommandFn AddTrain(CLI::App* root) {
       AddCommand(root, "train",
                  "train a model with metered train and eval windows (setup and warm-up are outside them)");
   AddString(p, "--model", &cfg.model, "NAME", "zoo model or family spec ('wattlab models' lists them)");
+  AddString(p, "--torchscript", &cfg.torchscript, "FILE",
+            "train your own TorchScript model (torch.jit.script(model).save(FILE)); needs --input");
+  AddString(p, "--input", &c->input, "CxHxW",
+            "the TorchScript model's input shape (e.g. 1x28x28); the data is padded or its channel repeated "
+            "to fit it");
   AddString(p, "--dataset", &cfg.dataset, "SPEC",
             "fashion-mnist (default), cifar10:DIR or synthetic:CxHxW:N");
   AddCount(p, "--epochs", &cfg.epochs, 1, "N", "epochs to train (default 1 when --steps is not given)");
@@ -254,9 +260,20 @@ CommandFn AddTrain(CLI::App* root) {
 int Train::Run() {
   const std::string cmd = "train";
   cfg.evaluate = !no_eval;
-  if (cfg.model.empty())
+  if (cfg.model.empty() == cfg.torchscript.empty())
+    return ReportError(cmd, Status::InvalidArgument("give --model NAME ('wattlab models' lists them) or "
+                                                    "--torchscript FILE --input CxHxW, one of them"));
+  if (!cfg.torchscript.empty() && input.empty())
+    return ReportError(cmd, Status::InvalidArgument(
+                                "--torchscript needs --input CxHxW (the model's input shape, e.g. 1x28x28)"));
+  if (!input.empty() && cfg.torchscript.empty())
     return ReportError(cmd,
-                       Status::InvalidArgument("--model NAME is required ('wattlab models' lists them)"));
+                       Status::InvalidArgument("--input is for --torchscript (a zoo model has its own)"));
+  if (!input.empty()) {
+    auto shape = ParseShape(input);
+    if (!shape.ok()) return ReportError(cmd, Status::InvalidArgument("--input: " + shape.status().message()));
+    cfg.input = *shape;
+  }
   if (cfg.epochs > 0 && cfg.steps > 0)
     return ReportError(cmd, Status::InvalidArgument("give --epochs or --steps, not both"));
   if (cfg.epochs == 0 && cfg.steps == 0) cfg.epochs = 1;
@@ -284,7 +301,10 @@ int Train::Run() {
   }
   const double started_unix_s = session->env->NowWallSeconds();
   // A bad model name fails now, before the idle baseline makes anyone wait.
-  if (auto facts = session->engine->Describe(cfg.model, std::nullopt, std::nullopt); !facts.ok())
+  if (auto facts = cfg.torchscript.empty()
+                       ? session->engine->Describe(cfg.model, std::nullopt, std::nullopt)
+                       : session->engine->DescribeTorchScript(cfg.torchscript, *cfg.input);
+      !facts.ok())
     return ReportError(cmd, facts.status());
   // The optimiser refuses (no GPU it may set) before anyone waits, too. From
   // here on SIGINT/SIGTERM stop the training between steps, so the limit
@@ -338,7 +358,9 @@ int Train::Run() {
                                       {"optimizer", cfg.optimizer}, {"lr", cfg.lr},
                                       {"momentum", cfg.momentum},   {"weight_decay", cfg.weight_decay},
                                       {"threads", cfg.threads},     {"precision", cfg.precision},
-                                      {"seed", cfg.seed},           {"warmup_steps", cfg.warmup_steps}};
+                                      {"seed", cfg.seed},           {"warmup_steps", cfg.warmup_steps},
+                                      {"torchscript", cfg.torchscript.empty() ? nlohmann::json()
+                                                                              : nlohmann::json(cfg.torchscript)}};
   std::optional<int64_t> stored_run;
   if (!db.empty()) {
     auto id = StoreRun(*session, db, study, cfg, config_json, r, run, plo_report, started_unix_s);

@@ -70,15 +70,16 @@ Result<CommandRunResult> RunCommandWithControl(Env* env, Meter* meter, const std
       code = **done;
       break;
     }
-    if (options.timeout) {
-      const auto elapsed = env->NowMonotonic() - t0;
-      if (!term_sent_at && elapsed > *options.timeout) {
-        result.timed_out = true;
+    const auto elapsed = env->NowMonotonic() - t0;
+    if (!term_sent_at) {
+      if (options.timeout && elapsed > *options.timeout) result.timed_out = true;
+      if (!result.timed_out && options.stop && options.stop()) result.stopped = true;
+      if (result.timed_out || result.stopped) {
         (void)child.Kill(false);
         term_sent_at = elapsed;
-      } else if (term_sent_at && elapsed - *term_sent_at > options.kill_grace) {
-        (void)child.Kill(true);
       }
+    } else if (elapsed - *term_sent_at > options.kill_grace) {
+      (void)child.Kill(true);
     }
   }
   {

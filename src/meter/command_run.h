@@ -38,6 +38,10 @@ struct CommandRunOptions {
   std::chrono::nanoseconds kill_grace = std::chrono::seconds(5);
   // Extra environment for the program.
   std::vector<std::pair<std::string, std::string>> env;
+  // Polled about every 50 ms; true ends the program as the timeout does (a
+  // study that is interrupted while a signal sent to wattlab alone, not the
+  // program, asked it to stop).
+  std::function<bool()> stop;
   // Told each protocol warning as it happens (e.g. to print it at once).
   std::function<void(const std::string&)> on_warning;
 };
@@ -48,6 +52,7 @@ struct CommandRunResult {
   Status spawn_error;
   int exit_code = 0;                   // as a shell reports it (128+N for signal N)
   bool timed_out = false;              // ended by us after the timeout
+  bool stopped = false;                // ended by us because `stop` said so
   double duration_s = 0;               // spawn to exit, monotonic
   std::vector<ControlWindow> windows;  // in the order they were begun
   std::vector<std::string> warnings;   // protocol warnings, in order

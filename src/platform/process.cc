@@ -28,7 +28,19 @@ std::atomic<pid_t> g_child{-1};
 std::atomic<int> g_pending{0};
 struct sigaction g_old[sizeof(kForwarded) / sizeof(kForwarded[0])];
 
+// The handler wattlab had before (e.g. a study's WatchSignals flag): told of
+// every signal too, so a study learns of Ctrl-C while a program of a command
+// sweep runs. Only a plain function handler is chained (not SIG_DFL/SIG_IGN).
+void ChainOldHandler(int sig) {
+  for (size_t i = 0; i < sizeof(kForwarded) / sizeof(kForwarded[0]); ++i) {
+    if (kForwarded[i] != sig || (g_old[i].sa_flags & SA_SIGINFO)) continue;
+    void (*h)(int) = g_old[i].sa_handler;
+    if (h != SIG_DFL && h != SIG_IGN && h != nullptr) h(sig);
+  }
+}
+
 void ForwardSignal(int sig, siginfo_t* info, void*) {
+  ChainOldHandler(sig);
   // si_code <= 0: sent by a process (kill, sigqueue, tkill). Signals the
   // kernel raised for the terminal (SI_KERNEL) already reached the child.
   if (info == nullptr || info->si_code > 0) return;

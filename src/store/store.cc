@@ -151,6 +151,19 @@ ALTER TABLE windows ADD COLUMN cpu_max_freq_mhz REAL;
     R"sql(
 ALTER TABLE windows ADD COLUMN omp_wait_policy TEXT;
 )sql",
+    // v6 (own workloads, issue 15): runs that failed, each attempt, with the
+    // program's last stderr lines for a command sweep's run. A failed run is
+    // not in `runs` (so --resume retries it); this table only says why.
+    R"sql(
+CREATE TABLE failed_runs (
+  study TEXT NOT NULL,
+  run_id INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  failed_at REAL NOT NULL,
+  message TEXT NOT NULL,
+  stderr_tail TEXT NOT NULL DEFAULT ''
+);
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kStoreSchemaVersion);
 
@@ -882,6 +895,51 @@ Status Store::FinishStudy(const std::string& study, double finished_at_unix_s) {
   if (s.Step() != SQLITE_DONE)
     return Status::IOError("finishing study in " + path_ + ": " + SqliteErrorWithEnv(db_));
   return Status::Ok();
+}
+
+Status Store::RecordFailedRun(const FailedRun& f) {
+  Stmt s(db_,
+         "INSERT INTO failed_runs (study, run_id, model, failed_at, message, stderr_tail) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  WATTLAB_RETURN_IF_ERROR(s.status("recording a failed run in " + path_));
+  s.Bind(1, f.study);
+  s.Bind(2, f.run_id);
+  s.Bind(3, f.model);
+  s.Bind(4, f.failed_at_unix_s);
+  s.Bind(5, f.message);
+  std::string tail;
+  for (const auto& l : f.stderr_tail) tail += l + "\n";
+  s.Bind(6, tail);
+  if (s.Step() != SQLITE_DONE)
+    return Status::IOError("recording a failed run in " + path_ + ": " + SqliteErrorWithEnv(db_));
+  return Status::Ok();
+}
+
+Result<std::vector<FailedRun>> Store::ReadFailedRuns(const std::string& study) {
+  Stmt s(db_,
+         "SELECT study, run_id, model, failed_at, message, stderr_tail FROM failed_runs "
+         "WHERE ?1 = '' OR study = ?1 ORDER BY failed_at, rowid");
+  WATTLAB_RETURN_IF_ERROR(s.status("reading failed runs from " + path_));
+  s.Bind(1, study);
+  std::vector<FailedRun> out;
+  while (s.Step() == SQLITE_ROW) {
+    FailedRun f;
+    f.study = s.Text(0);
+    f.run_id = s.Int(1);
+    f.model = s.Text(2);
+    f.failed_at_unix_s = s.Real(3);
+    f.message = s.Text(4);
+    std::string tail = s.Text(5);
+    size_t start = 0;
+    while (start < tail.size()) {
+      size_t nl = tail.find('\n', start);
+      if (nl == std::string::npos) nl = tail.size();
+      f.stderr_tail.push_back(tail.substr(start, nl - start));
+      start = nl + 1;
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 Result<std::set<int64_t>> Store::CompletedRunIds(const std::string& study) {

@@ -46,7 +46,7 @@ enum class OpenMode {
 };
 
 // The schema this build writes. History in docs/schema.md.
-inline constexpr int kStoreSchemaVersion = 5;
+inline constexpr int kStoreSchemaVersion = 6;
 
 // Energy of one domain over one window (the per-domain breakdown of a RunRow).
 struct DomainEnergyRow {
@@ -101,6 +101,16 @@ struct RunRecord {
   std::optional<RunTimeline> timeline;
   // The online power-limit optimiser's candidates, when the run had one (v4).
   std::vector<PowerLimitCandidateRow> power_limit_candidates;
+};
+
+// One failed attempt of a run (not in `runs`: --resume retries it).
+struct FailedRun {
+  std::string study;
+  int64_t run_id = 0;
+  std::string model;
+  double failed_at_unix_s = 0;
+  std::string message;
+  std::vector<std::string> stderr_tail;  // a command sweep's program: its last stderr lines
 };
 
 class Store {
@@ -165,6 +175,10 @@ class Store {
   Status FinishStudy(const std::string& study, double finished_at_unix_s);
   // run_ids of the study's completed runs (the only kind the store holds).
   Result<std::set<int64_t>> CompletedRunIds(const std::string& study);
+  // Notes a failed attempt (history: every attempt is kept).
+  Status RecordFailedRun(const FailedRun& failed);
+  // All studies when `study` is empty; in the order they failed.
+  Result<std::vector<FailedRun>> ReadFailedRuns(const std::string& study = "");
   // Writes the whole run in one transaction. AlreadyExists-like: writing a
   // run_id twice for one study is FailedPrecondition (never duplicated).
   Status WriteRun(const RunRecord& run);

@@ -28,6 +28,11 @@ std::string FirstLine(Env* env, const std::string& path) {
 
 StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine& engine,
                               const std::string& wattlab_version) {
+  return CollectStudyContext(env, meter, &engine, wattlab_version);
+}
+
+StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine* engine,
+                              const std::string& wattlab_version) {
   StudyInfo info;
   info.host = FirstLine(env, "/proc/sys/kernel/hostname");
   info.kernel = FirstLine(env, "/proc/sys/kernel/osrelease");
@@ -35,7 +40,8 @@ StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine
     info.cpu = cpu->model_name;
     if (cpu->threads > 0) info.cpu += " (" + std::to_string(cpu->threads) + " threads)";
   }
-  for (const auto& [k, v] : engine.Versions()) {
+  for (const auto& [k, v] :
+       engine ? engine->Versions() : std::vector<std::pair<std::string, std::string>>{}) {
     if (k == "libtorch")
       info.libtorch = v;
     else if (k == "blas")

@@ -76,6 +76,9 @@ MeterContext CollectMeterContext(const Meter& meter, const WorkloadEngine& engin
 // names with their driver). Name, spec and times are the runner's to fill.
 StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine& engine,
                               const std::string& wattlab_version);
+// The same without an engine (a study of command sweeps only: no libtorch loaded).
+StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine* engine,
+                              const std::string& wattlab_version);
 // Measures the idle baseline for idle_s seconds (0 or less: none) on a started
 // meter, which uses it for energy_above_idle_j from then on, and notes it in
 // *context, with its busy flag and the warning to print when it was busy.

@@ -21,22 +21,20 @@ uint32_t Fnv1a(const std::string& s) {
   return h;
 }
 
-// The caps part of the identity: empty for a run that sets none, so studies
-// from before caps keep their config ids (and --resume keeps working).
-std::string CapsKey(const PlannedRun& r) {
-  std::string k;
-  if (r.gpu_power_limit_w) k += "|gpu_w=" + FormatDouble(*r.gpu_power_limit_w);
-  if (r.gpu_power_limit_pct) k += "|gpu_pct=" + FormatDouble(*r.gpu_power_limit_pct);
-  if (r.cpu_power_limit_w) k += "|cpu_w=" + FormatDouble(*r.cpu_power_limit_w);
-  if (r.cpu_max_freq_mhz) k += "|cpu_mhz=" + FormatDouble(*r.cpu_max_freq_mhz);
-  return k;
-}
-
-std::string ConfigKey(const PlannedRun& r, const std::string& dataset) {
+std::string ConfigKey(const PlannedRun& r, const SweepSpec& sw, const std::string& dataset) {
   // Everything that changes what is measured; not the repetition or order.
-  return r.model + "|" + std::to_string(r.batch_size) + "|" + std::to_string(r.threads) + "|" + r.precision +
-         "|" + (r.train ? "train" : "") + (r.infer ? "+infer" : "") + "|" + std::to_string(r.profile_steps) +
-         "|" + (r.full_length ? "full" : "profile") + "|" + std::to_string(r.epochs) + "x" +
+  if (r.is_command()) {
+    std::string k = "command|" + r.model + "|" + Join(r.command, "\x1f") + "|" +
+                    std::to_string(r.batch_size) + "|" + std::to_string(r.threads) + "|" + r.precision + "|" +
+                    std::to_string(r.epochs) + "|" + Join(sw.phases, "+") + "|" + dataset + "|" +
+                    r.torchscript + ":" + r.input + CapsKey(r);
+    for (const auto& [phase, pats] : sw.windows) k += "|" + phase + "=" + Join(pats, "\x1f");
+    return k;
+  }
+  return r.model + (r.torchscript.empty() ? "" : "|ts:" + r.torchscript + ":" + r.input) + "|" +
+         std::to_string(r.batch_size) + "|" + std::to_string(r.threads) + "|" + r.precision + "|" +
+         (r.train ? "train" : "") + (r.infer ? "+infer" : "") + "|" + std::to_string(r.profile_steps) + "|" +
+         (r.full_length ? "full" : "profile") + "|" + std::to_string(r.epochs) + "x" +
          std::to_string(r.steps_per_epoch) + "|" + std::to_string(r.train_samples) + "|" +
          (r.evaluate ? "eval" + std::to_string(r.eval_samples) : "") + "|" + std::to_string(r.infer_samples) +
          "|" + r.optimizer + "|" + FormatDouble(r.lr) + "|" + dataset + CapsKey(r) +
@@ -81,9 +79,12 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
     const SweepSpec& sw = spec.sweeps[si];
     bool train = std::find(sw.phases.begin(), sw.phases.end(), "train") != sw.phases.end();
     bool infer = std::find(sw.phases.begin(), sw.phases.end(), "infer") != sw.phases.end();
-    const std::vector<std::string> policies =
-        sw.omp_wait_policy.empty() ? std::vector<std::string>{""} : sw.omp_wait_policy;
-    for (const auto& model : sw.models)
+    // The OpenMP policy is the zoo engine's: a command sweep's program runs its own.
+    const std::vector<std::string> policies = sw.omp_wait_policy.empty() || sw.is_command()
+                                                  ? std::vector<std::string>{""}
+                                                  : sw.omp_wait_policy;
+    const std::vector<std::string> models = sw.is_command() ? std::vector<std::string>{sw.label} : sw.models;
+    for (const auto& model : models)
       for (int64_t b : sw.batch_sizes)
         for (int64_t th : sw.threads)
           for (const auto& prec : sw.precision)
@@ -119,7 +120,20 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
                   r.infer_samples = infer ? sw.infer_samples : 0;
                   r.optimizer = sw.optimizer;
                   r.lr = sw.lr;
-                  std::string key = ConfigKey(r, spec.dataset);
+                  if (!sw.torchscript.empty()) {
+                    r.torchscript = sw.torchscript;
+                    r.input = !sw.input.empty() ? sw.input : dataset.ok() ? dataset->shape.ToString() : "";
+                  }
+                  if (sw.is_command()) {
+                    // The program does its own training: only the phases and epochs are ours.
+                    r.command = sw.command;
+                    r.full_length = r.evaluate = false;
+                    r.profile_steps = r.steps_per_epoch = r.train_samples = r.infer_samples = 0;
+                    r.epochs = sw.epochs;
+                    r.optimizer.clear();
+                    r.lr = 0;
+                  }
+                  std::string key = ConfigKey(r, sw, spec.dataset);
                   if (!seen.insert(key).second) continue;  // the same configuration from an earlier sweep
                   char id[16];
                   std::snprintf(id, sizeof id, "c%08x", Fnv1a(key));
@@ -152,6 +166,7 @@ int64_t CatalogMacs(const std::string& model) {
 }
 
 double EstimateRunSeconds(const PlannedRun& r, const StudySpec& spec, int64_t macs) {
+  if (r.is_command()) return kEstimateCommandRunS;
   if (macs <= 0) macs = 100'000'000;  // unknown: assume a mid-sized CIFAR model
   // Depthwise and grouped convolutions run far below the MAC rate on CPU
   // libtorch (measured here: mobilenet, shufflenetv2, efficientnet_b0 took
@@ -186,7 +201,9 @@ double EstimateStudySeconds(const std::vector<PlannedRun>& runs, const StudySpec
   double total = 0;
   for (const auto& r : runs) {
     auto it = macs_by_model.find(r.model);
-    total += EstimateRunSeconds(r, spec, it != macs_by_model.end() ? it->second : CatalogMacs(r.model));
+    total += r.is_command()
+                 ? kEstimateCommandRunS
+                 : EstimateRunSeconds(r, spec, it != macs_by_model.end() ? it->second : CatalogMacs(r.model));
     total += spec.cooldown_s;
   }
   double idles = 1 + (spec.idle_every_s > 0 ? std::floor(total / spec.idle_every_s) : 0);
@@ -198,6 +215,8 @@ Status CheckPlanFitsMemory(const std::vector<PlannedRun>& runs, uint64_t mem_ava
   int64_t worst_bytes = 0;
   std::map<std::string, ModelFacts> facts;
   for (const auto& r : runs) {
+    // The program's memory is its own business; a TorchScript file is not in the catalog.
+    if (r.is_command() || !r.torchscript.empty()) continue;
     auto it = facts.find(r.model);
     if (it == facts.end()) {
       auto f = catalog::CountModel(r.model);
@@ -249,14 +268,20 @@ std::string FormatPlan(const std::vector<PlannedRun>& runs, const StudySpec& spe
   out += line;
   for (const auto& r : runs) {
     std::string phases;
-    if (r.train) phases += "train(" + std::to_string(r.profile_steps) + ")";
-    if (r.full_length) phases += "+full(" + std::to_string(r.full_steps()) + ")";
-    if (r.evaluate) phases += "+eval";
-    if (r.infer)
-      phases += std::string(phases.empty() ? "" : "+") + "infer(" + std::to_string(r.infer_samples) + ")";
+    if (r.is_command()) {
+      phases = "command(" + Join(spec.sweeps[r.sweep].phases, "+") + ")";
+    } else {
+      if (r.train) phases += "train(" + std::to_string(r.profile_steps) + ")";
+      if (r.full_length) phases += "+full(" + std::to_string(r.full_steps()) + ")";
+      if (r.evaluate) phases += "+eval";
+      if (r.infer)
+        phases += std::string(phases.empty() ? "" : "+") + "infer(" + std::to_string(r.infer_samples) + ")";
+    }
     if (r.capped()) phases += " @ " + r.CapsLabel();
     auto it = macs_by_model.find(r.model);
-    double est = EstimateRunSeconds(r, spec, it != macs_by_model.end() ? it->second : CatalogMacs(r.model));
+    double est = r.is_command() ? kEstimateCommandRunS
+                                : EstimateRunSeconds(
+                                      r, spec, it != macs_by_model.end() ? it->second : CatalogMacs(r.model));
     std::snprintf(line, sizeof line, "%4lld  %-9s %-3lld %-28s %6lld %3lld %-5s %-22s %8.1f\n",
                   (long long)r.run_id, r.config_id.c_str(), (long long)r.repetition, r.model.c_str(),
                   (long long)r.batch_size, (long long)r.threads, r.precision.c_str(), phases.c_str(), est);

@@ -2,7 +2,8 @@
 //
 // Each sweep expands to models x batch sizes x threads x precision x the
 // power caps and clocks it lists (gpu, cpu package, cpu frequency) (x OpenMP
-// wait policies, when swept); each such
+// wait policies, when swept; a command sweep: its name as the one model,
+// docs/own-workloads.md); each such
 // configuration runs its phases (train profile, full-length train + eval,
 // infer) in one run, `repetitions` times. Identical configurations from two
 // sweeps are kept once. The order is shuffled with the study's seed (a
@@ -59,6 +60,14 @@ struct PlannedRun {
   }
   // "gpu 50%, cpu 95 W, 2400 MHz"; empty when the run sets no cap.
   std::string CapsLabel() const;
+  // A command sweep's run (SweepSpec::is_command): the program's argv with
+  // its {placeholders}, filled by the runner; `model` is the sweep's name.
+  std::vector<std::string> command;
+  bool is_command() const { return !command.empty(); }
+  // The user's TorchScript file (a torchscript sweep: the engine runs it; a
+  // command sweep: it only counts the program's model) and its input shape.
+  std::string torchscript;
+  std::string input;  // "CxHxW"
   // The full training length the profile is extrapolated to.
   int64_t full_steps() const { return epochs * steps_per_epoch; }
 };
@@ -74,6 +83,10 @@ inline constexpr double kEstimateRunOverheadS = 0.5;    // per engine call: mode
 // Forward MACs per sample at the model's native input, from the catalog; 0
 // when the catalog cannot count it (an invalid name).
 int64_t CatalogMacs(const std::string& model);
+
+// A command run's time cannot be known before it runs: this is assumed for
+// the estimate (the ETA then scales by how long runs really took).
+inline constexpr double kEstimateCommandRunS = 60;
 
 // Estimated seconds of one run (without cool-down). macs: forward MACs per sample.
 double EstimateRunSeconds(const PlannedRun& run, const StudySpec& spec, int64_t macs);

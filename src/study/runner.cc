@@ -10,6 +10,8 @@
 #include "core/energy_basis.h"
 #include "core/strings.h"
 #include "meter/busy.h"
+#include "meter/command_run.h"
+#include "study/command_sweep.h"
 #include "study/metered_run.h"
 
 namespace wattlab {
@@ -62,6 +64,15 @@ json ConfigJson(const PlannedRun& r, const StudySpec& spec, const std::string& o
   if (r.cpu_power_limit_w) j["cpu_power_limit_w"] = *r.cpu_power_limit_w;
   if (r.cpu_max_freq_mhz) j["cpu_max_freq_mhz"] = *r.cpu_max_freq_mhz;
   j["omp_wait_policy"] = omp_wait_policy;  // in force, swept or not
+  if (r.is_command()) {
+    const SweepSpec& sw = spec.sweeps[r.sweep];
+    j["command"] = r.command;
+    j["phases"] = sw.phases;
+    json windows = json::object();
+    for (const auto& [phase, pats] : sw.windows) windows[phase] = pats;
+    j["windows"] = windows;
+    j["timeout_s"] = sw.timeout_s;
+  }
   return j;
 }
 
@@ -100,15 +111,35 @@ RunRecord NewRecord(const PlannedRun& r, const ModelFacts& facts, const StudySpe
   rec.repetition = r.repetition;
   rec.model = r.model;
   rec.config_json = ConfigJson(r, spec, omp_wait_policy).dump();
-  rec.facts_json = ModelFactsToJson(facts).dump();
+  if (r.is_command()) {
+    // No input shape or MAC breakdown: what the spec said (or nothing).
+    rec.facts_json = json{
+        {"name", facts.name},
+        {"params", facts.params},
+        {"macs", facts.macs},
+        {"macs_per_param", facts.macs_per_param},
+        {"counter",
+         facts.counter}}.dump();
+  } else {
+    rec.facts_json = ModelFactsToJson(facts).dump();
+  }
   rec.started_at_unix_s = now_unix_s;
   return rec;
 }
 
 // Profile: warm-up outside the window, then profile_steps measured steps.
+// A TorchScript run names the file and its input instead of a zoo model.
+std::optional<Shape> ScriptInput(const PlannedRun& r) {
+  if (r.torchscript.empty()) return std::nullopt;
+  auto s = ParseShape(r.input);
+  return s.ok() ? std::optional<Shape>(*s) : std::nullopt;
+}
+
 TrainConfig ProfileConfig(const PlannedRun& r, const StudySpec& spec) {
   TrainConfig tc;
-  tc.model = r.model;
+  tc.model = r.torchscript.empty() ? r.model : "";
+  tc.torchscript = r.torchscript;
+  tc.input = ScriptInput(r);
   tc.dataset = spec.dataset;
   tc.steps = r.profile_steps;
   tc.warmup_steps = spec.warmup_steps;
@@ -136,7 +167,9 @@ TrainConfig FullTrainingConfig(const PlannedRun& r, const StudySpec& spec) {
 
 InferConfig InferenceConfig(const PlannedRun& r, const StudySpec& spec) {
   InferConfig ic;
-  ic.model = r.model;
+  ic.model = r.torchscript.empty() ? r.model : "";
+  ic.torchscript = r.torchscript;
+  ic.input = ScriptInput(r);
   ic.batch_size = r.batch_size;
   ic.samples = r.infer_samples;
   ic.warmup_batches = spec.warmup_steps;
@@ -293,7 +326,35 @@ Result<std::map<std::string, ModelFacts>> StudyRunner::DescribeModels() {
   std::map<std::string, ModelFacts> facts;
   for (const auto& r : plan_) {
     if (facts.count(r.model)) continue;
-    auto f = engine_->Describe(r.model, std::nullopt, std::nullopt);
+    if (!r.torchscript.empty() && !engine_)
+      return Status::Internal("a torchscript sweep without a workload engine");
+    auto counted = [&]() -> Result<ModelFacts> {
+      auto shape = ParseShape(r.input);
+      if (!shape.ok()) return shape.status();
+      auto f = engine_->DescribeTorchScript(r.torchscript, *shape);
+      if (f.ok()) f->name = r.model;
+      return f;
+    };
+    if (r.is_command()) {
+      const SweepSpec& sw = spec_.sweeps[r.sweep];
+      ModelFacts f;
+      if (!r.torchscript.empty()) {
+        auto c = counted();
+        if (!c.ok())
+          return Status::InvalidArgument(spec_.file + ": sweep '" + r.model + "': torchscript '" +
+                                         r.torchscript + "': " + c.status().message());
+        f = *c;
+      }
+      f.name = r.model;
+      if (sw.params) f.params = *sw.params;  // what the spec says wins over the count
+      if (sw.macs) f.macs = *sw.macs;
+      f.macs_per_param = f.params > 0 && f.macs > 0 ? (double)f.macs / (double)f.params : 0;
+      if (r.torchscript.empty()) f.counter = sw.params || sw.macs ? "spec" : "unknown";
+      facts[r.model] = f;
+      continue;
+    }
+    if (!engine_) return Status::Internal("a models sweep without a workload engine");
+    auto f = r.torchscript.empty() ? engine_->Describe(r.model, std::nullopt, std::nullopt) : counted();
     if (!f.ok())
       return Status::InvalidArgument(spec_.file + ": model '" + r.model + "': " + f.status().message());
     facts[r.model] = *f;
@@ -431,6 +492,17 @@ Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
                         std::to_string(r.batch_size) + "): " + rec.status().ToString();
       out.failures.push_back(msg);
       Log("FAILED " + msg);
+      for (const auto& line : failed_stderr_) Log("  stderr: " + line);
+      FailedRun fr;
+      fr.study = spec_.name;
+      fr.run_id = r.run_id;
+      fr.model = r.model;
+      fr.failed_at_unix_s = env_->NowWallSeconds();
+      fr.message = rec.status().ToString();
+      fr.stderr_tail = std::move(failed_stderr_);
+      failed_stderr_.clear();
+      st = store_->RecordFailedRun(fr);
+      if (!st.ok()) break;
     } else {
       st = store_->WriteRun(*rec);
       if (!st.ok()) break;
@@ -475,14 +547,17 @@ Result<RunRecord> StudyRunner::ExecuteRun(const PlannedRun& r, const ModelFacts&
   RunRecord rec = NewRecord(r, facts, spec_, options_.omp_wait_policy, env_->NowWallSeconds());
   RunWindow run_window(meter_);
   std::vector<RunTimeline::Span> spans;
-  if (r.train) {
+  failed_stderr_.clear();
+  if (r.is_command()) {
+    WATTLAB_RETURN_IF_ERROR(CommandRun(r, facts, &rec, &spans));
+  } else if (r.train) {
     WATTLAB_RETURN_IF_ERROR(ProfileTraining(r, facts, &rec, &spans));
     if (r.full_length) {
       if (Interrupted()) return Status::Interrupted("interrupted");
       WATTLAB_RETURN_IF_ERROR(FullTraining(r, facts, &rec, &spans));
     }
   }
-  if (r.infer) {
+  if (r.infer && !r.is_command()) {
     if (Interrupted()) return Status::Interrupted("interrupted");
     WATTLAB_RETURN_IF_ERROR(Inference(r, facts, &rec, &spans));
   }
@@ -608,6 +683,77 @@ Status StudyRunner::Inference(const PlannedRun& r, const ModelFacts& facts, RunR
   return Status::Ok();
 }
 
+// A command sweep's run: the program, its windows as phase rows.
+Status StudyRunner::CommandRun(const PlannedRun& r, const ModelFacts& facts, RunRecord* rec,
+                               std::vector<RunTimeline::Span>* spans) {
+  const SweepSpec& sw = spec_.sweeps[r.sweep];
+  const auto values = PlaceholderValues(r, spec_, env_->OnlineCpuCount());
+  std::vector<std::string> argv;
+  for (const auto& a : r.command) {
+    WATTLAB_ASSIGN_OR_RETURN(std::string filled, FillPlaceholders(a, values));
+    argv.push_back(std::move(filled));
+  }
+  Progress("command");
+  if (!options_.tty) Log("  $ " + Join(argv, " "));
+  CommandRunOptions o;
+  o.capture_stderr = true;
+  o.stderr_tail_lines = 20;
+  o.timeout =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(sw.timeout_s));
+  o.stop = [this] { return Interrupted(); };
+  o.on_warning = [this, &r](const std::string& w) { Log("  run " + std::to_string(r.run_id) + ": " + w); };
+  o.env = {{"WATTLAB_RUN_ID", std::to_string(r.run_id)}};
+  WATTLAB_ASSIGN_OR_RETURN(CommandRunResult res, RunCommandWithControl(env_, meter_, argv, o));
+  failed_stderr_ = res.stderr_tail;
+  if (res.stopped) return Status::Interrupted("interrupted");
+  if (!res.spawn_error.ok())
+    return Status::FailedPrecondition("cannot start " + argv[0] + ": " + res.spawn_error.message());
+  if (res.timed_out)
+    return Status::FailedPrecondition(
+        "the program ran longer than timeout_s = " + FormatDouble(sw.timeout_s) + " s and was ended");
+  if (res.exit_code != 0)
+    return Status::FailedPrecondition("the program exited with code " + std::to_string(res.exit_code));
+  // Each window its own span; those of a kept phase summed into its row.
+  std::map<std::string, std::vector<const ControlWindow*>> by_phase;
+  std::vector<std::string> seen;
+  for (const auto& w : res.windows) {
+    spans->push_back({w.result.name, w.result.start_s, w.result.start_s + w.result.duration_s});
+    seen.push_back(w.result.name);
+    std::string phase = PhaseOfWindow(sw, w.result.name);
+    if (!phase.empty()) by_phase[phase].push_back(&w);
+  }
+  if (by_phase.empty())
+    return Status::FailedPrecondition(
+        "the program opened no window of a kept phase (" + Join(sw.phases, ", ") +
+        (sw.windows.empty() ? ": windows named so" : ", as named or mapped by windows") +
+        "); windows seen: " +
+        (seen.empty() ? "none (did it write `begin NAME` lines to $WATTLAB_CONTROL?)" : Join(seen, ", ")));
+  if (sw.phases_given)
+    for (const auto& phase : sw.phases)
+      if (!by_phase.count(phase))
+        return Status::FailedPrecondition("the program opened no window for phase '" + phase +
+                                          "' (phases lists it); windows seen: " + Join(seen, ", "));
+  for (const char* phase : {"train", "eval", "infer"}) {
+    auto it = by_phase.find(phase);
+    if (it == by_phase.end()) continue;
+    std::vector<WindowResult> ws;
+    int64_t samples = 0;
+    bool reported = false;
+    for (const ControlWindow* w : it->second) {
+      ws.push_back(w->result);
+      samples += w->samples;
+      reported = reported || w->samples_reported;
+    }
+    MeteredWindow mw{phase, samples, std::nullopt, SumWindows(ws)};
+    mw.result.name = phase;
+    AddWindow(*rec, r, facts, "full", mw, samples, std::nullopt);
+    if (!reported)
+      Log("  run " + std::to_string(r.run_id) + ": no `samples N` line for phase " + phase +
+          ": its energy per sample is unknown, so analysis leaves it out");
+  }
+  return Status::Ok();
+}
+
 // ---------------------------------------------------------------- summary
 
 std::string SummarizeStudy(const std::vector<RunRow>& rows, EnergyBasisRequest request) {
@@ -653,8 +799,14 @@ std::string SummarizeStudy(const std::vector<RunRow>& rows, EnergyBasisRequest r
     };
     std::map<std::string, std::map<int64_t, std::vector<double>>> by_model;
     int64_t nothing_above = 0;
+    // Training: the profiles; a configuration without one (a command sweep's
+    // program trains for real) stands by its full training.
+    std::set<std::pair<std::string, std::string>> profiled;
+    for (const auto& r : rows)
+      if (r.phase == "train" && r.window == "profile") profiled.insert({r.study, r.config_id});
     for (const auto& r : rows) {
-      if (r.phase != phase || (phase == "train" && r.window != "profile")) continue;
+      if (r.phase != phase) continue;
+      if (phase == "train" && r.window != "profile" && profiled.count({r.study, r.config_id})) continue;
       double e = per_sample(r);
       if (!std::isfinite(e)) continue;
       if (energy_basis == EnergyBasis::kAboveIdle && ZeroRoundOff(r.energy_j, e * (double)r.samples) <= 0) {
@@ -679,7 +831,9 @@ std::string SummarizeStudy(const std::vector<RunRow>& rows, EnergyBasisRequest r
       if (batches.size() >= 2) optimal.push_back(model + " batch " + std::to_string(b_b));
     }
     std::sort(best.begin(), best.end());
-    const std::string label = phase == "infer" ? "inference" : "training (profile)";
+    const std::string label = phase == "infer"   ? "inference"
+                              : profiled.empty() ? "training"
+                                                 : "training (profile)";
     auto fmt = [](double j) {
       return j >= 0.1 ? FormatFixed(j, 3) + " J" : FormatFixed(j * 1000.0, 3) + " mJ";
     };

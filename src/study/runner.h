@@ -1,4 +1,5 @@
-// The study runner: executes a plan against a WorkloadEngine, measuring each
+// The study runner: executes a plan against a WorkloadEngine (and, for a
+// command sweep, the user's program: docs/own-workloads.md), measuring each
 // engine call through a MeteredRun (study/metered_run.h: meter windows bound
 // to the phases the engine announces), and writes each completed run to the
 // store in one transaction.
@@ -25,7 +26,16 @@
 // Interruption: `interrupted` is polled between runs and between steps (via
 // WorkloadObserver::ShouldStop); the current run is discarded (nothing
 // written) and Run returns with outcome.interrupted set. A run that fails
-// for another reason is logged, counted, not written, and the study goes on.
+// for another reason is logged, counted, not written (its message, and a
+// program's last stderr lines, go to the store's failed_runs), and the study
+// goes on.
+//
+// A command sweep's run spawns the program (meter/command_run.h) with the
+// placeholders filled; its windows named train/eval/infer (or mapped by the
+// sweep's `windows`) become train/full, eval/full, infer/full rows (several
+// windows of one phase summed; each its own span in the timeline); a
+// non-zero exit, a timeout or no such window fails the run. Needs no engine:
+// a study of command sweeps only may pass engine = nullptr.
 //
 // Ownership: the runner borrows engine, meter, store and env; all must
 // outlive it. Not thread-safe: one Run at a time, on the calling thread.
@@ -115,6 +125,10 @@ class StudyRunner {
                       std::vector<RunTimeline::Span>* spans);
   Status Inference(const PlannedRun& run, const ModelFacts& facts, RunRecord* rec,
                    std::vector<RunTimeline::Span>* spans);
+  // A command sweep's run: the program under the window protocol; one row per
+  // kept phase, its windows summed. Failure keeps its stderr in failed_stderr_.
+  Status CommandRun(const PlannedRun& run, const ModelFacts& facts, RunRecord* rec,
+                    std::vector<RunTimeline::Span>* spans);
   // Stop polling, progress lines labelled `label`, the setup/warm-up span.
   MeteredRunOptions CallOptions(const std::string& label);
   Status MeasureIdle();
@@ -135,6 +149,7 @@ class StudyRunner {
   RunnerOptions options_;
   std::vector<PlannedRun> plan_;
   std::map<std::string, ModelFacts> facts_;
+  std::vector<std::string> failed_stderr_;  // the last failed command run's stderr tail
   double start_mono_s_ = 0, last_idle_mono_s_ = 0;
   double est_total_s_ = 0, est_done_s_ = 0, actual_done_s_ = 0;
   int64_t progress_index_ = 0, progress_total_ = 0;

@@ -155,30 +155,6 @@ Result<std::vector<double>> GetPositiveNumbers(const toml::node& n, const std::s
   return out;
 }
 
-const std::vector<std::string>& SweepKeys() {
-  static const std::vector<std::string> k = {"name",
-                                             "models",
-                                             "batch_sizes",
-                                             "threads",
-                                             "precision",
-                                             "phases",
-                                             "profile_steps",
-                                             "epochs",
-                                             "steps_per_epoch",
-                                             "train_samples",
-                                             "full_length",
-                                             "evaluate",
-                                             "eval_samples",
-                                             "infer_samples",
-                                             "optimizer",
-                                             "lr",
-                                             "gpu_power_limits_w",
-                                             "gpu_power_limits_pct",
-                                             "cpu_power_limits_w",
-                                             "cpu_max_freqs_mhz",
-                                             "omp_wait_policy"};
-  return k;
-}
 
 }  // namespace
 
@@ -242,17 +218,108 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
     std::string p = "sweep[" + std::to_string(i + 1) + "].";
     SweepSpec sw;
     sw.line = (int)t.source().begin.line;
-    WATTLAB_RETURN_IF_ERROR(CheckKeys(t, SweepKeys(), p, err));
     if (const auto* n = t.get("name")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.label, GetString(*n, p + "name", err));
     }
+    // Which kind of sweep: the user's command, a TorchScript file, or zoo models.
+    const auto* command = t.get("command");
     const auto* models = t.get("models");
-    if (!models)
-      return err.At(sw.line, p + "models", "missing: list the models to sweep, e.g. models = [\"lenet\"]");
-    WATTLAB_ASSIGN_OR_RETURN(sw.models, GetStrings(*models, p + "models", err));
-    for (const auto& m : sw.models) {
-      Status s = catalog::CheckModelName(m);
-      if (!s.ok()) return err.At(*models, p + "models", s.message());
+    const auto* script = t.get("torchscript");
+    const std::string who = sw.label.empty() ? "" : "sweep '" + sw.label + "': ";
+    if (command && models)
+      return err.At(*command, p + "command",
+                    who + "give command (your program) or models (the zoo), not both in one sweep");
+    if (script && models)
+      return err.At(*script, p + "torchscript",
+                    who + "give torchscript (your model file) or models (the zoo), not both in one sweep");
+    static const std::vector<std::string> kModelKeys = {
+        "name",        "models",   "torchscript",   "input",         "batch_sizes",     "threads",
+        "precision",   "phases",   "profile_steps", "epochs",        "steps_per_epoch", "train_samples",
+        "full_length", "evaluate", "eval_samples",  "infer_samples", "optimizer",       "lr",
+        "gpu_power_limits_w", "gpu_power_limits_pct", "cpu_power_limits_w", "cpu_max_freqs_mhz",
+        "omp_wait_policy"};
+    static const std::vector<std::string> kCommandKeys = {
+        "name",   "command", "batch_sizes", "threads", "precision", "epochs",   "phases",
+        "params", "macs",    "torchscript", "input",   "windows",   "timeout_s",
+        "gpu_power_limits_w", "gpu_power_limits_pct", "cpu_power_limits_w", "cpu_max_freqs_mhz"};
+    if (command) {
+      for (auto&& [k, v] : t) {
+        std::string key(k.str());
+        if (std::find(kCommandKeys.begin(), kCommandKeys.end(), key) == kCommandKeys.end())
+          return err.At((int)k.source().begin.line, p + key,
+                        who +
+                            (std::find(kModelKeys.begin(), kModelKeys.end(), key) != kModelKeys.end()
+                                 ? "not used by a command sweep (your program decides it)"
+                                 : "unknown key") +
+                            "; allowed keys in a command sweep: " + Quoted(kCommandKeys));
+      }
+    } else {
+      for (auto&& [k, v] : t) {
+        std::string key(k.str());
+        if (std::find(kModelKeys.begin(), kModelKeys.end(), key) == kModelKeys.end())
+          return err.At((int)k.source().begin.line, p + key,
+                        who +
+                            (std::find(kCommandKeys.begin(), kCommandKeys.end(), key) != kCommandKeys.end()
+                                 ? "only for a command sweep (command = [...])"
+                                 : "unknown key") +
+                            "; allowed keys here: " + Quoted(kModelKeys));
+      }
+    }
+    if (script) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.torchscript, GetString(*script, p + "torchscript", err));
+      if (sw.torchscript.empty())
+        return err.At(*script, p + "torchscript", who + "empty: give the path of a TorchScript file");
+    }
+    if (const auto* n = t.get("input")) {
+      if (!script)
+        return err.At(*n, p + "input",
+                      who + "input is the shape of a torchscript model: give torchscript too");
+      WATTLAB_ASSIGN_OR_RETURN(sw.input, GetString(*n, p + "input", err));
+      auto shape = ParseShape(sw.input);
+      if (!shape.ok()) return err.At(*n, p + "input", who + shape.status().message());
+    }
+    if (command) {
+      if (sw.label.empty())
+        return err.At(*command, p + "name",
+                      "missing: a command sweep needs a name (the model name of its rows), e.g. name = "
+                      "\"my model\"");
+      if (!command->is_array() || command->as_array()->empty())
+        return err.At(*command, p + "command",
+                      who +
+                          "expected a non-empty array: the program and its arguments, e.g. command = "
+                          "[\"/usr/bin/python3\", \"train.py\", \"--batch-size\", \"{batch_size}\"]");
+      WATTLAB_ASSIGN_OR_RETURN(sw.command, GetStrings(*command, p + "command", err));
+      if (sw.command[0].empty())
+        return err.At(*command, p + "command", who + "the program (first element) is empty");
+      std::vector<std::pair<std::string, std::string>> probe;
+      for (const auto& ph : CommandPlaceholders()) probe.emplace_back(ph, "1");
+      for (const auto& a : sw.command) {
+        auto filled = FillPlaceholders(a, probe);
+        if (!filled.ok()) return err.At(*command, p + "command", who + filled.status().message());
+      }
+      if (const auto* n = t.get("params")) {
+        WATTLAB_ASSIGN_OR_RETURN(sw.params, GetInt(*n, p + "params", 1, err));
+      }
+      if (const auto* n = t.get("macs")) {
+        WATTLAB_ASSIGN_OR_RETURN(sw.macs, GetInt(*n, p + "macs", 1, err));
+      }
+      if (const auto* n = t.get("timeout_s")) {
+        WATTLAB_ASSIGN_OR_RETURN(sw.timeout_s, GetNumber(*n, p + "timeout_s", 0, err));
+        if (sw.timeout_s <= 0) return err.At(*n, p + "timeout_s", who + "must be > 0");
+      }
+    } else if (script) {
+      // The user's model file, trained and run by the engine: the rows' model name.
+      sw.models = {sw.label.empty() ? sw.torchscript : sw.label};
+    } else {
+      if (!models)
+        return err.At(sw.line, p + "models",
+                      "missing: list the models to sweep, e.g. models = [\"lenet\"] (or command = [...] "
+                      "for your own program, torchscript = \"model.pt\" for your own model)");
+      WATTLAB_ASSIGN_OR_RETURN(sw.models, GetStrings(*models, p + "models", err));
+      for (const auto& m : sw.models) {
+        Status s = catalog::CheckModelName(m);
+        if (!s.ok()) return err.At(*models, p + "models", s.message());
+      }
     }
     const auto* batches = t.get("batch_sizes");
     if (!batches) return err.At(sw.line, p + "batch_sizes", "missing: e.g. batch_sizes = [32]");
@@ -268,15 +335,40 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
         if (x != "fp32" && x != "bf16")
           return err.At(*n, p + "precision", "'" + x + "' is not allowed; allowed: fp32, bf16");
     }
-    sw.phases = {"train", "infer"};
+    sw.phases = sw.is_command() ? std::vector<std::string>{"train", "eval", "infer"}
+                                : std::vector<std::string>{"train", "infer"};
     if (const auto* n = t.get("phases")) {
+      sw.phases_given = true;
       WATTLAB_ASSIGN_OR_RETURN(sw.phases, GetStrings(*n, p + "phases", err));
-      for (const auto& x : sw.phases)
-        if (x != "train" && x != "infer")
+      for (const auto& x : sw.phases) {
+        if (sw.is_command()) {
+          if (x != "train" && x != "eval" && x != "infer")
+            return err.At(*n, p + "phases", who + "'" + x + "' is not allowed; allowed: train, eval, infer");
+        } else if (x != "train" && x != "infer") {
           return err.At(
               *n, p + "phases",
               "'" + x +
                   "' is not allowed; allowed: train, infer (eval runs inside train when evaluate = true)");
+        }
+      }
+    }
+    if (const auto* n = t.get("windows")) {
+      if (!n->is_table())
+        return err.At(*n, p + "windows",
+                      who +
+                          std::string("expected a table of phase = \"pattern\", e.g. windows = { train = "
+                                      "\"epoch*\", infer = \"predict\" }, got ") +
+                          TypeName(*n));
+      for (auto&& [k, v] : *n->as_table()) {
+        std::string phase(k.str());
+        const std::string key = p + "windows." + phase;
+        if (phase != "train" && phase != "eval" && phase != "infer")
+          return err.At(v, key, who + "'" + phase + "' is not a phase; allowed: train, eval, infer");
+        if (std::find(sw.phases.begin(), sw.phases.end(), phase) == sw.phases.end())
+          return err.At(v, key, who + "phase '" + phase + "' is not in phases (" + Quoted(sw.phases) + ")");
+        WATTLAB_ASSIGN_OR_RETURN(auto pats, GetStrings(v, key, err));
+        sw.windows.emplace_back(phase, std::move(pats));
+      }
     }
     if (const auto* n = t.get("omp_wait_policy")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.omp_wait_policy, GetStrings(*n, p + "omp_wait_policy", err));
@@ -343,12 +435,90 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
     if (const auto* n = t.get("cpu_max_freqs_mhz")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.cpu_max_freqs_mhz, GetPositiveNumbers(*n, p + "cpu_max_freqs_mhz", err));
     }
+    if (sw.is_command()) {
+      // A swept value the command never receives would give identical runs.
+      auto uses = [&](const std::string& ph) {
+        for (const auto& a : sw.command)
+          if (a.find("{" + ph + "}") != std::string::npos) return true;
+        return false;
+      };
+      const std::pair<const char*, size_t> swept[] = {{"batch_size", sw.batch_sizes.size()},
+                                                      {"threads", sw.threads.size()},
+                                                      {"precision", sw.precision.size()}};
+      for (const auto& [ph, count] : swept)
+        if (count > 1 && !uses(ph))
+          return err.At(sw.line, p + (std::string(ph) == "batch_size" ? "batch_sizes" : ph),
+                        who + std::to_string(count) + " values, but command has no {" + ph +
+                            "}: the runs would be identical; put {" + ph + "} in command or give one value");
+    }
     bool trains = std::find(sw.phases.begin(), sw.phases.end(), "train") != sw.phases.end();
     if (sw.full_length && !trains)
       return err.At(sw.line, p + "full_length", "full_length = true needs \"train\" in phases");
     spec.sweeps.push_back(std::move(sw));
   }
   return spec;
+}
+
+const std::vector<std::string>& CommandPlaceholders() {
+  static const std::vector<std::string> k = {"batch_size", "threads",    "precision", "epochs",
+                                             "seed",       "repetition", "run_id",    "dataset"};
+  return k;
+}
+
+Result<std::string> FillPlaceholders(const std::string& arg,
+                                     const std::vector<std::pair<std::string, std::string>>& values) {
+  std::string out;
+  for (size_t i = 0; i < arg.size(); ++i) {
+    const char c = arg[i];
+    if ((c == '{' || c == '}') && i + 1 < arg.size() && arg[i + 1] == c) {
+      out += c;
+      ++i;
+      continue;
+    }
+    if (c == '}')
+      return Status::InvalidArgument("'" + arg + "': a '}' without its '{' (write }} for a literal brace)");
+    if (c != '{') {
+      out += c;
+      continue;
+    }
+    size_t close = arg.find('}', i + 1);
+    if (close == std::string::npos)
+      return Status::InvalidArgument("'" + arg + "': a '{' without its '}' (write {{ for a literal brace)");
+    const std::string name = arg.substr(i + 1, close - i - 1);
+    bool found = false;
+    for (const auto& [k, v] : values)
+      if (k == name) {
+        out += v;
+        found = true;
+        break;
+      }
+    if (!found)
+      return Status::InvalidArgument("unknown placeholder {" + name + "} in '" + arg + "'; allowed: {" +
+                                     Join(CommandPlaceholders(), "}, {") +
+                                     "} (write {{ and }} for literal braces)");
+    i = close;
+  }
+  return out;
+}
+
+bool GlobMatch(const std::string& pattern, const std::string& text) {
+  // Iterative matcher with one backtrack point for the last '*'.
+  size_t p = 0, t = 0, star = std::string::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+      ++p, ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (star != std::string::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
 }
 
 const std::vector<std::string>& PresetNames() {
@@ -369,3 +539,5 @@ Result<StudySpec> LoadPreset(const std::string& name) {
 }
 
 }  // namespace wattlab
+
+#include "wattlab/workload.h"

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wattlab/status.h"
@@ -52,6 +53,22 @@ struct SweepSpec {
   std::vector<double> gpu_power_limits_pct;
   std::vector<double> cpu_power_limits_w;
   std::vector<double> cpu_max_freqs_mhz;
+
+  // A command sweep (docs/own-workloads.md) runs a program instead of zoo
+  // models: `command` is its argv with {placeholders} (CommandPlaceholders()),
+  // and `label` is the model name of its rows. Empty for a models sweep.
+  std::vector<std::string> command;
+  std::optional<int64_t> params, macs;  // given in the spec; absent: unknown (or counted from torchscript)
+  std::string torchscript;  // a TorchScript file: instead of models, or to count a command's model
+  std::string input;        // its input shape "CxHxW"; empty: the dataset's shape
+  // Phase -> the program's window names that stand for it (glob patterns,
+  // `*` and `?`); a phase without an entry is the window of its own name.
+  std::vector<std::pair<std::string, std::vector<std::string>>> windows;
+  bool phases_given = false;  // `phases` was in the spec (then each must be measured)
+  double timeout_s = 3600;
+  bool is_command() const { return !command.empty(); }
+  // A TorchScript sweep: the engine trains and runs the user's file (no command).
+  bool is_torchscript() const { return command.empty() && !torchscript.empty(); }
 };
 
 struct StudySpec {
@@ -67,6 +84,16 @@ struct StudySpec {
   std::string dataset = "fashion-mnist";
   std::vector<SweepSpec> sweeps;
 };
+
+// The placeholders a command sweep's `command` may use: batch_size, threads,
+// precision, epochs, seed, repetition, run_id, dataset.
+const std::vector<std::string>& CommandPlaceholders();
+// Fills {NAME} in `arg` from `values` ({{ and }} are literal braces).
+// InvalidArgument naming an unknown placeholder or an unclosed brace.
+Result<std::string> FillPlaceholders(const std::string& arg,
+                                     const std::vector<std::pair<std::string, std::string>>& values);
+// Shell-style glob: `*` any run of characters, `?` one character.
+bool GlobMatch(const std::string& pattern, const std::string& text);
 
 // Parses and validates. `file` names the source in messages.
 Result<StudySpec> ParseStudySpec(const std::string& toml_text, const std::string& file);

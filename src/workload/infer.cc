@@ -14,6 +14,7 @@
 
 #include "workload/data.h"
 #include "workload/engine.h"
+#include "workload/script.h"
 #include "workload/torch_util.h"
 #include "workload/zoo/zoo.h"
 
@@ -72,9 +73,15 @@ Result<ModelFacts> DescribeScript(torch::jit::Module& m, const std::string& path
     return Status::InvalidArgument("the TorchScript model '" + path + "' does not run on input " +
                                    input.ToString() + " (check --input): " + FirstLine(e.what()));
   }
-  WATTLAB_ASSIGN_OR_RETURN(zoo::OpCounts counts, zoo::CountTraced(fwd, input));
-  f.macs = counts.macs;
-  f.macs_by_kind = counts.macs_by_kind;
+  // The catalog's traced counter; a module it cannot trace keeps its
+  // parameter count and says its MACs are unknown (0) rather than failing.
+  auto counts = zoo::CountTraced(fwd, input);
+  if (counts.ok()) {
+    f.macs = counts->macs;
+    f.macs_by_kind = counts->macs_by_kind;
+  } else {
+    f.counter = "MACs unknown: " + counts.status().message();
+  }
   f.macs_per_param = f.params > 0 ? static_cast<double>(f.macs) / static_cast<double>(f.params) : 0;
   return f;
 }
@@ -176,6 +183,26 @@ Result<ModelFacts> DescribeTorchScriptFile(Env* env, const std::string& path, co
     WATTLAB_ASSIGN_OR_RETURN(torch::jit::Module m, LoadScript(env, path));
     return DescribeScript(m, path, input);
   });
+}
+
+Result<TrainableScript> LoadTrainableScript(Env* env, const std::string& path, const Shape& input,
+                                            torch::Dtype dtype) {
+  auto m = std::make_shared<torch::jit::Module>();
+  WATTLAB_ASSIGN_OR_RETURN(*m, LoadScript(env, path));
+  TrainableScript t;
+  WATTLAB_ASSIGN_OR_RETURN(t.facts, DescribeScript(*m, path, input));
+  m->to(dtype);  // before collecting: the optimizer must hold the tensors the module computes with
+  for (const auto& p : m->parameters())
+    if (p.requires_grad()) t.parameters.push_back(p);
+  if (t.parameters.empty())
+    return Status::InvalidArgument("the TorchScript model '" + path +
+                                   "' has no parameter that requires grad: nothing to train (save it "
+                                   "without freezing, e.g. torch.jit.script(model).save(path))");
+  m->train(true);
+  t.forward = [m](const torch::Tensor& x) { return FirstTensor(m->forward({x})); };
+  t.set_training = [m](bool on) { m->train(on); };
+  t.module = m;
+  return t;
 }
 
 Result<InferResult> RunInference(Env* env, const InferConfig& config, WorkloadObserver* observer) {

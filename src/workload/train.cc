@@ -9,11 +9,13 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <random>
 
 #include "workload/data.h"
 #include "workload/engine.h"
+#include "workload/script.h"
 #include "workload/torch_util.h"
 #include "workload/zoo/zoo.h"
 
@@ -27,8 +29,14 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
 }
 
 Status ValidateTrain(const TrainConfig& c) {
-  if (c.model.empty())
-    return Status::InvalidArgument("no model given: use --model NAME ('wattlab models' lists them)");
+  if (c.model.empty() && c.torchscript.empty())
+    return Status::InvalidArgument(
+        "no model given: use --model NAME ('wattlab models' lists them) or --torchscript FILE --input CxHxW");
+  if (!c.model.empty() && !c.torchscript.empty())
+    return Status::InvalidArgument("give --model NAME or --torchscript FILE, not both");
+  if (!c.torchscript.empty() && !c.input)
+    return Status::InvalidArgument(
+        "--torchscript needs --input CxHxW (the model's input shape, e.g. 3x32x32)");
   if ((c.epochs > 0) == (c.steps > 0))
     return Status::InvalidArgument("give exactly one of --epochs N or --steps N, with N > 0");
   if (c.epochs < 0 || c.steps < 0) return Status::InvalidArgument("--epochs and --steps must be positive");
@@ -67,28 +75,60 @@ Result<TrainResult> TrainImpl(Env* env, const TrainConfig& cfg, WorkloadObserver
   ConfigureThreads(cfg.threads);
   const torch::Dtype dtype = cfg.precision == "bf16" ? torch::kBFloat16 : torch::kFloat32;
 
-  // Fail on a bad model name before reading any data.
-  WATTLAB_ASSIGN_OR_RETURN(Shape native, zoo::NativeInput(cfg.model));
+  // Fail on a bad model name before reading any data. A TorchScript model's
+  // input is what the user says it is; the data is adapted to it as to a zoo
+  // model's native input.
+  Shape native;
+  if (!cfg.torchscript.empty()) {
+    native = *cfg.input;
+  } else {
+    WATTLAB_ASSIGN_OR_RETURN(native, zoo::NativeInput(cfg.model));
+  }
   WATTLAB_ASSIGN_OR_RETURN(DataSplit data,
                            LoadDataset(env, cfg.dataset, cfg.seed, cfg.train_samples, cfg.eval_samples));
   const Shape shape = AdaptedShape(data.train.shape, native);
   const int64_t classes = data.train.classes;
 
   TrainResult r;
-  WATTLAB_ASSIGN_OR_RETURN(r.model, DescribeZooModel(cfg.model, shape, classes));
   torch::manual_seed(cfg.seed);
-  WATTLAB_ASSIGN_OR_RETURN(std::shared_ptr<zoo::Net> net, zoo::Build(cfg.model, shape, classes));
-  net->to(dtype);
-  net->train();
+  // The model as a forward pass, its trainable parameters and its mode switch.
+  std::function<torch::Tensor(const torch::Tensor&)> forward;
+  std::vector<torch::Tensor> parameters;
+  std::function<void(bool)> set_training;
+  std::shared_ptr<zoo::Net> net;
+  TrainableScript script;
+  if (!cfg.torchscript.empty()) {
+    if (!(shape == native))
+      return Status::InvalidArgument("the data (" + data.train.shape.ToString() +
+                                     ") cannot be made into --input " + native.ToString() +
+                                     " (padding and 1 -> 3 channels only): give the model's real input shape "
+                                     "or another --dataset");
+    WATTLAB_ASSIGN_OR_RETURN(script, LoadTrainableScript(env, cfg.torchscript, shape, dtype));
+    if (script.facts.classes < classes)
+      return Status::InvalidArgument("the TorchScript model '" + cfg.torchscript + "' gives " +
+                                     std::to_string(script.facts.classes) + " outputs, but " + cfg.dataset +
+                                     " has " + std::to_string(classes) + " classes");
+    r.model = script.facts;
+    forward = script.forward;
+    parameters = script.parameters;
+    set_training = script.set_training;
+  } else {
+    WATTLAB_ASSIGN_OR_RETURN(r.model, DescribeZooModel(cfg.model, shape, classes));
+    WATTLAB_ASSIGN_OR_RETURN(net, zoo::Build(cfg.model, shape, classes));
+    net->to(dtype);
+    net->train();
+    forward = [&net](const torch::Tensor& x) { return net->forward(x); };
+    parameters = net->parameters();
+    set_training = [&net](bool on) { net->train(on); };
+  }
 
   std::unique_ptr<torch::optim::Optimizer> opt;
   if (cfg.optimizer == "adam") {
     opt = std::make_unique<torch::optim::Adam>(
-        net->parameters(), torch::optim::AdamOptions(cfg.lr).weight_decay(cfg.weight_decay));
+        parameters, torch::optim::AdamOptions(cfg.lr).weight_decay(cfg.weight_decay));
   } else {
     opt = std::make_unique<torch::optim::SGD>(
-        net->parameters(),
-        torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weight_decay));
+        parameters, torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weight_decay));
   }
 
   const Dataset& train = data.train;
@@ -100,7 +140,7 @@ Result<TrainResult> TrainImpl(Env* env, const TrainConfig& cfg, WorkloadObserver
 
   auto step = [&](const Batch& b) -> double {
     opt->zero_grad();
-    torch::Tensor logits = net->forward(b.x);
+    torch::Tensor logits = forward(b.x);
     torch::Tensor loss = torch::nn::functional::cross_entropy(logits.to(torch::kFloat32), b.y);
     loss.backward();
     opt->step();
@@ -161,7 +201,7 @@ Result<TrainResult> TrainImpl(Env* env, const TrainConfig& cfg, WorkloadObserver
     const Dataset& test = data.test;
     std::vector<int64_t> order(test.size());
     for (int64_t i = 0; i < test.size(); ++i) order[i] = i;
-    net->eval();
+    set_training(false);
     torch::NoGradGuard no_grad;
     int64_t correct = 0;
     obs->OnPhaseBegin("eval");
@@ -170,7 +210,7 @@ Result<TrainResult> TrainImpl(Env* env, const TrainConfig& cfg, WorkloadObserver
       if (obs->ShouldStop()) return Status::Interrupted("evaluation stopped on request");
       size_t end = std::min<size_t>(begin + cfg.batch_size, test.size());
       Batch b = MakeBatch(test, order, begin, end, shape, dtype);
-      torch::Tensor pred = net->forward(b.x).argmax(1);
+      torch::Tensor pred = forward(b.x).argmax(1);
       correct += pred.eq(b.y).sum().item<int64_t>();
     }
     r.eval_duration_s = Seconds(t_eval, Clock::now());
@@ -188,7 +228,8 @@ Result<TrainResult> RunTraining(Env* env, const TrainConfig& config, WorkloadObs
   WATTLAB_RETURN_IF_ERROR(ValidateTrain(config));
   WorkloadObserver none;
   WorkloadObserver* obs = observer ? observer : &none;
-  return CatchTorch("training " + config.model, [&]() { return TrainImpl(env, config, obs); });
+  return CatchTorch("training " + (config.model.empty() ? config.torchscript : config.model),
+                    [&]() { return TrainImpl(env, config, obs); });
 }
 
 }  // namespace wattlab::workload

@@ -340,6 +340,40 @@ TEST(Predictor, TooFewModelsSaysHowMany) {
   EXPECT_NE(p.note.find("at least 3"), std::string::npos);
 }
 
+// Issue 15: a command sweep's program without params/macs (0 = unknown)
+// is left out of the predictor and of the count correlations, with a note;
+// the fit over the other models is the one it would be without it.
+TEST(Predictor, RowsWithoutCountsAreLeftOutWithANote) {
+  auto rows = SyntheticStudy();
+  const auto clean = ComparePredictors(AggregateConfigs(rows, EnergyBasis::kAboveIdle), "infer")[0];
+  for (int64_t b : {32, 64, 128}) {
+    RunRow r = MakeRow({"my script", 0, 0}, "infer", 0.5, 1000, 0, b);
+    r.macs_per_param = 0;
+    r.config_id = "script-b" + std::to_string(b);
+    rows.push_back(r);
+  }
+  auto cfg = AggregateConfigs(rows, EnergyBasis::kAboveIdle);
+  const auto p = ComparePredictors(cfg, "infer")[0];
+  EXPECT_EQ(p.selected, clean.selected);
+  ASSERT_TRUE(p.nested_mape_pct && clean.nested_mape_pct);
+  EXPECT_DOUBLE_EQ(*p.nested_mape_pct, *clean.nested_mape_pct);
+  EXPECT_NE(p.note.find("left out for want of params and MACs: my script"), std::string::npos) << p.note;
+  for (const auto& c : Correlations(cfg, "infer")) {
+    if (c.x != "macs" && c.x != "params" && c.x != "macs_per_param") continue;
+    EXPECT_EQ(c.n, 8) << c.x;
+    EXPECT_NE(c.note.find("3 configuration(s) have no " + c.x), std::string::npos) << c.note;
+  }
+  PredictRequest req;
+  req.facts.name = "resnet34-ish";
+  req.facts.params = 21282122;
+  req.facts.macs = 1160000000;
+  req.facts.macs_per_param = 1160000000.0 / 21282122;
+  req.phase = "infer";
+  auto pred = PredictEnergy(rows, req);
+  ASSERT_TRUE(pred.ok()) << pred.status().ToString();
+  EXPECT_NE(pred->note.find("left out for want of params and MACs"), std::string::npos) << pred->note;
+}
+
 TEST(Predict, PureFunctionWithIntervalAndRefusals) {
   auto rows = SyntheticStudy();
   // Make the log-space residuals non-zero so the interval has width.

@@ -231,8 +231,24 @@ class FakeEngine : public WorkloadEngine {
     f.counter = "analytic";
     return f;
   }
-  Result<ModelFacts> DescribeTorchScript(const std::string&, const Shape&) override {
-    return Status::NotSupported("fake");
+  // "*.pt" files are TorchScript models it knows (without opening them).
+  Result<ModelFacts> DescribeTorchScript(const std::string& path, const Shape& input) override {
+    if (path.size() < 3 || path.compare(path.size() - 3, 3, ".pt") != 0)
+      return Status::NotFound("TorchScript file '" + path + "' does not exist or cannot be read");
+    ModelFacts f;
+    f.name = path;
+    f.input = input;
+    f.params = 5000;
+    f.macs = 400000;
+    f.macs_per_param = 80;
+    f.counter = "traced";
+    return f;
+  }
+  Result<ModelFacts> Facts(const std::string& model, const std::string& torchscript,
+                           const std::optional<Shape>& input) {
+    if (torchscript.empty()) return Describe(model, std::nullopt, std::nullopt);
+    if (!input) return Status::InvalidArgument("--torchscript needs --input");
+    return DescribeTorchScript(torchscript, *input);
   }
   Result<TrainResult> Train(const TrainConfig& c, WorkloadObserver* obs) override {
     {
@@ -240,7 +256,7 @@ class FakeEngine : public WorkloadEngine {
       train_calls.push_back(c);
     }
     if (c.model == "broken") return Status::Internal("the fake engine was told to fail");
-    WATTLAB_ASSIGN_OR_RETURN(auto facts, Describe(c.model, std::nullopt, std::nullopt));
+    WATTLAB_ASSIGN_OR_RETURN(auto facts, Facts(c.model, c.torchscript, c.input));
     env_->SleepFor(std::chrono::milliseconds(50));  // setup
     for (int64_t i = 0; i < c.warmup_steps; ++i) Step(c.batch_size);
     TrainResult r;
@@ -287,7 +303,7 @@ class FakeEngine : public WorkloadEngine {
       std::lock_guard<std::mutex> l(mu_);
       infer_calls.push_back(c);
     }
-    WATTLAB_ASSIGN_OR_RETURN(auto facts, Describe(c.model, std::nullopt, std::nullopt));
+    WATTLAB_ASSIGN_OR_RETURN(auto facts, Facts(c.model, c.torchscript, c.input));
     env_->SleepFor(std::chrono::milliseconds(20));
     InferResult r;
     r.model = facts;

@@ -75,13 +75,17 @@ class StudyCliTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   // Starts wattlab with args; stdout/stderr to files in dir_.
-  pid_t Spawn(const std::vector<std::string>& args, const std::string& tag) {
+  // extra_env ("NAME=VALUE") comes first, so it wins over the rest.
+  pid_t Spawn(const std::vector<std::string>& args, const std::string& tag,
+              const std::vector<std::string>& extra_env = {}) {
     std::vector<std::string> all = {WATTLAB_BIN};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
-    std::vector<std::string> envs = {"WATTLAB_TORCH_PLUGIN=" FAKE_PLUGIN, "WATTLAB_FAKE_S_PER_SAMPLE=0.002"};
+    std::vector<std::string> envs = extra_env;
+    envs.push_back("WATTLAB_TORCH_PLUGIN=" FAKE_PLUGIN);
+    envs.push_back("WATTLAB_FAKE_S_PER_SAMPLE=0.002");
     for (char** e = environ; *e; ++e)
       if (!StartsWith(*e, "WATTLAB_TORCH_PLUGIN=")) envs.push_back(*e);
     std::vector<char*> envp;
@@ -103,7 +107,10 @@ class StudyCliTest : public ::testing::Test {
     EXPECT_EQ(waitpid(pid, &status, 0), pid);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
-  int Run(const std::vector<std::string>& args, const std::string& tag) { return Wait(Spawn(args, tag)); }
+  int Run(const std::vector<std::string>& args, const std::string& tag,
+          const std::vector<std::string>& extra_env = {}) {
+    return Wait(Spawn(args, tag, extra_env));
+  }
   std::string Read(const std::string& tag, const char* ext) {
     std::ifstream in(dir_ / (tag + ext));
     std::stringstream s;
@@ -393,6 +400,134 @@ TEST_F(StudyCliTest, DevNullAsDatabaseIsRefusedBeforeAnything) {
   EXPECT_FALSE(fs::exists("/dev/null-wal"));
   EXPECT_EQ(Run({"analyze", "--db", "/proc/version"}, "proc"), 2);
   EXPECT_EQ(Read("proc", ".err").find("empty SQLite file"), std::string::npos) << Read("proc", ".err");
+}
+
+// A study of the user's own program (docs/own-workloads.md): a Python script
+// that marks its windows with the package's API, swept over three batch
+// sizes, with no workload plugin at all; then --resume adds nothing, and
+// analyze and report show it.
+TEST_F(StudyCliTest, CommandSweepStudyResumesAndIsAnalysedAndReported) {
+  std::ofstream(dir_ / "train.py") << "import sys\n"
+                                      "sys.path.insert(0, '" WATTLAB_PYTHON_DIR
+                                      "')\n"
+                                      "import wattlab\n"
+                                      "assert wattlab.mode() == 'control', wattlab.mode()\n"
+                                      "bs = int(sys.argv[1])\n"
+                                      "print('training at batch', bs)\n"
+                                      "for e in (1, 2):\n"
+                                      "    with wattlab.window(f'epoch {e}', samples=256):\n"
+                                      "        x = 0\n"
+                                      "        for i in range(400000 * 32 // bs): x += i\n"
+                                      "with wattlab.window('predict', samples=128):\n"
+                                      "    sum(range(300000))\n";
+  const std::string spec = (dir_ / "own.toml").string();
+  std::ofstream(spec) << R"(name = "own"
+seed = 11
+cooldown_s = 0
+idle_s = 0.3
+idle_every_s = 0
+
+[[sweep]]
+name = "my script"
+command = ["/usr/bin/python3", "train.py", "{batch_size}"]
+batch_sizes = [32, 64, 128]
+threads = [1]
+params = 1234567
+macs = 89000000
+windows = { train = "epoch*", infer = "predict" }
+phases = ["train", "infer"]
+timeout_s = 120
+)";
+  // No workload plugin: a command study must not need libtorch.
+  const std::vector<std::string> no_plugin = {"WATTLAB_TORCH_PLUGIN=/nonexistent/libwattlab_torch.so"};
+  ASSERT_EQ(Run({"study", "--spec", spec, "--db", db_, "--dry-run"}, "cdry", no_plugin), 0)
+      << Read("cdry", ".err");
+  EXPECT_NE(Read("cdry", ".out").find("command(train+infer)"), std::string::npos) << Read("cdry", ".out");
+  ASSERT_EQ(Run({"study", "--spec", spec, "--db", db_}, "cmd", no_plugin), 0)
+      << Read("cmd", ".err") << Read("cmd", ".out");
+  std::string out = Read("cmd", ".out");
+  EXPECT_NE(out.find("3 of 3 runs stored"), std::string::npos) << out;
+  EXPECT_NE(out.find("report: "), std::string::npos) << out;
+  // The program's stdout is its own; it does not break wattlab's summary.
+  EXPECT_NE(Read("cmd", ".err").find("$ /usr/bin/python3 train.py 64"), std::string::npos)
+      << Read("cmd", ".err");
+
+  auto rows = [&] {
+    auto st = Store::Open(StoreEnv(), db_, OpenMode::kReadOnly);
+    EXPECT_TRUE(st.ok()) << st.status().ToString();
+    auto r = (*st)->ReadRows("own");
+    EXPECT_TRUE(r.ok());
+    return *r;
+  };
+  auto first = rows();
+  ASSERT_EQ(first.size(), 6u);
+  std::set<int64_t> batches;
+  for (const auto& r : first) {
+    EXPECT_EQ(r.model, "my script");
+    EXPECT_EQ(r.window, "full");
+    EXPECT_EQ(r.params, 1234567);
+    EXPECT_EQ(r.macs, 89000000);
+    EXPECT_EQ(r.samples, r.phase == "train" ? 512 : 128) << r.phase;
+    EXPECT_GT(r.energy_j, 0);
+    EXPECT_GT(r.duration_s, 0);
+    batches.insert(r.batch_size);
+  }
+  EXPECT_EQ(batches, (std::set<int64_t>{32, 64, 128}));
+
+  // --resume: nothing to do, nothing added, the same rows.
+  ASSERT_EQ(Run({"study", "--spec", spec, "--db", db_, "--resume", "--no-report"}, "cres", no_plugin), 0)
+      << Read("cres", ".err");
+  EXPECT_NE(Read("cres", ".out").find("3 of 3 runs stored"), std::string::npos) << Read("cres", ".out");
+  EXPECT_NE(Read("cres", ".out").find("(0 this time"), std::string::npos) << Read("cres", ".out");
+  auto second = rows();
+  ASSERT_EQ(second.size(), first.size());
+  for (size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(second[i].run_id, first[i].run_id);
+    EXPECT_DOUBLE_EQ(second[i].energy_j, first[i].energy_j);
+  }
+
+  ASSERT_EQ(Run({"analyze", "--db", db_, "--json"}, "can"), 0) << Read("can", ".err");
+  auto j = nlohmann::json::parse(Read("can", ".out"));
+  EXPECT_NE(j.dump().find("my script"), std::string::npos);
+  ASSERT_EQ(Run({"analyze", "--db", db_}, "cant"), 0) << Read("cant", ".err");
+  EXPECT_NE(Read("cant", ".out").find("my script"), std::string::npos) << Read("cant", ".out");
+  ASSERT_EQ(Run({"report", "--db", db_, "--out", (dir_ / "rep").string()}, "crep"), 0)
+      << Read("crep", ".err");
+  std::ifstream md(dir_ / "rep" / "summary.md");
+  std::stringstream mds;
+  mds << md.rdbuf();
+  EXPECT_NE(mds.str().find("my script"), std::string::npos) << mds.str();
+  EXPECT_TRUE(fs::exists(dir_ / "rep" / "index.html"));
+}
+
+// A program that fails, or runs past timeout_s, fails its run cleanly: the
+// study goes on, says why, and keeps the program's last stderr lines.
+TEST_F(StudyCliTest, CommandSweepFailureAndTimeoutKeepStderr) {
+  const std::string spec = (dir_ / "bad.toml").string();
+  std::ofstream(spec) << R"(name = "bad"
+cooldown_s = 0
+idle_s = 0
+
+[[sweep]]
+name = "flaky"
+command = ["/bin/sh", "-c", "echo oops at $0 >&2; if [ $0 = 1 ]; then exit 4; fi; exec sleep 30", "{batch_size}"]
+batch_sizes = [1, 2]
+timeout_s = 0.5
+)";
+  ASSERT_EQ(Run({"study", "--spec", spec, "--db", db_, "--no-report"}, "bad", {}), 1) << Read("bad", ".err");
+  const std::string err = Read("bad", ".err");
+  EXPECT_NE(err.find("exited with code 4"), std::string::npos) << err;
+  EXPECT_NE(err.find("longer than timeout_s = 0.5 s"), std::string::npos) << err;
+  EXPECT_NE(err.find("stderr: oops at 1"), std::string::npos) << err;
+  auto st = Store::Open(StoreEnv(), db_, OpenMode::kReadOnly);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  auto failed = (*st)->ReadFailedRuns("bad");
+  ASSERT_TRUE(failed.ok());
+  ASSERT_EQ(failed->size(), 2u);
+  for (const auto& f : *failed) {
+    ASSERT_EQ(f.stderr_tail.size(), 1u);
+    EXPECT_EQ(f.stderr_tail[0].rfind("oops at ", 0), 0u) << f.stderr_tail[0];
+  }
 }
 
 }  // namespace

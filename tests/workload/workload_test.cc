@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -526,6 +527,98 @@ TEST(E2E, InferReportsLatencyAndEnergy) {
   EXPECT_NE(ts.out.find("/nonexistent.pt"), std::string::npos) << ts.out;
   CliRun no_input = RunWattlab("infer --torchscript x.pt");
   EXPECT_EQ(no_input.status, 2) << no_input.out;
+}
+
+// Issue 15: the user's own TorchScript model is trained (its parameters
+// that require grad, cross-entropy over the classes), by the engine and by
+// `wattlab train --torchscript`, and swept by a study.
+TEST(TorchScript, ScriptedModelTrains) {
+  TempDir dir;
+  std::string file = dir / "tiny10.pt";
+  std::string cmd = std::string("/usr/bin/python3 ") + WATTLAB_MAKE_TORCHSCRIPT + " " + file + " 10";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd << " failed (needs python3-torch)";
+  auto engine = NewTorchEngine(TestEnv());
+  TrainConfig cfg;
+  cfg.torchscript = file;
+  cfg.input = Shape{3, 32, 32};
+  cfg.dataset = "synthetic:3x32x32:64";
+  cfg.steps = 6;
+  cfg.batch_size = 8;
+  cfg.threads = 1;
+  cfg.lr = 0.05;
+  cfg.eval_samples = 16;
+  auto r = engine->Train(cfg, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->model.params, 4 * 3 * 9 + 4 + 4 * 10 + 10);
+  EXPECT_EQ(r->model.classes, 10);
+  EXPECT_EQ(r->samples, 48);
+  ASSERT_EQ(r->step_loss.size(), 6u);
+  for (double l : r->step_loss) EXPECT_TRUE(std::isfinite(l));
+  EXPECT_NE(r->step_loss.front(), r->step_loss.back());  // the weights moved
+  EXPECT_GT(r->eval_samples, 0);                         // the synthetic test split (at most eval_samples)
+  EXPECT_LE(r->eval_samples, 16);
+
+  // Fashion-MNIST's 1x28x28 into a 3-channel model: padded and repeated, as for the zoo.
+  TrainConfig five = cfg;
+  std::string file5 = dir / "tiny5.pt";
+  ASSERT_EQ(std::system((std::string("/usr/bin/python3 ") + WATTLAB_MAKE_TORCHSCRIPT + " " + file5).c_str()),
+            0);
+  five.torchscript = file5;
+  auto few = engine->Train(five, nullptr);
+  ASSERT_FALSE(few.ok());
+  EXPECT_NE(few.status().message().find("gives 5 outputs"), std::string::npos) << few.status().message();
+  TrainConfig both = cfg;
+  both.model = "lenet";
+  EXPECT_EQ(engine->Train(both, nullptr).status().kind(), Status::Kind::kInvalidArgument);
+  TrainConfig no_input = cfg;
+  no_input.input.reset();
+  EXPECT_EQ(engine->Train(no_input, nullptr).status().kind(), Status::Kind::kInvalidArgument);
+}
+
+TEST(E2E, TrainTorchScriptAndStudySweepOfIt) {
+  TempDir dir, empty;
+  std::string file = dir / "tiny10.pt";
+  ASSERT_EQ(
+      std::system((std::string("/usr/bin/python3 ") + WATTLAB_MAKE_TORCHSCRIPT + " " + file + " 10").c_str()),
+      0);
+  CliRun r =
+      RunWattlab("train --torchscript " + file +
+                     " --input 3x32x32 --dataset synthetic:3x32x32:64 --steps 4 --batch-size 8 --threads 1"
+                     " --idle-seconds 0 --eval-samples 16 --json" +
+                     IsolatedMeter(empty),
+                 false);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["model"]["params"], 4 * 3 * 9 + 4 + 4 * 10 + 10);
+  EXPECT_EQ(j["model"]["macs"], 4 * 3 * 9 * 32 * 32 + 40);
+  EXPECT_EQ(j["config"]["torchscript"], file);
+  EXPECT_EQ(j["phases"]["train"]["samples"], 32);
+  EXPECT_TRUE(j["phases"].contains("eval"));
+  CliRun no_input = RunWattlab("train --torchscript " + file);
+  EXPECT_EQ(no_input.status, 2) << no_input.out;
+  EXPECT_NE(no_input.out.find("--input"), std::string::npos) << no_input.out;
+
+  // A study sweeping the file over two batch sizes: profiled, extrapolated, inferred.
+  std::string spec = dir / "ts.toml";
+  WriteFile(spec,
+            "name = \"ts\"\ncooldown_s = 0\nidle_s = 0\ndataset = \"synthetic:3x32x32:64\"\n"
+            "[[sweep]]\nname = \"tiny\"\ntorchscript = \"" +
+                file +
+                "\"\ninput = \"3x32x32\"\n"
+                "batch_sizes = [4, 8]\nthreads = [1]\ninfer_samples = 16\n");
+  std::string db = dir / "ts.db";
+  CliRun st = RunWattlab("study --spec " + spec + " --db " + db + " --no-report" + IsolatedMeter(empty));
+  ASSERT_EQ(st.status, 0) << st.out;
+  EXPECT_NE(st.out.find("2 of 2 runs stored"), std::string::npos) << st.out;
+  CliRun rows = RunWattlab("runs --db " + db + " --json", false);
+  ASSERT_EQ(rows.status, 0) << rows.out;
+  auto rj = nlohmann::json::parse(rows.out);
+  ASSERT_EQ(rj.size(), 4u);  // train/profile and infer/full per run
+  for (const auto& row : rj) {
+    EXPECT_EQ(row["model"], "tiny");
+    EXPECT_EQ(row["params"], 4 * 3 * 9 + 4 + 4 * 10 + 10);
+    EXPECT_EQ(row["macs"], 4 * 3 * 9 * 32 * 32 + 40);
+  }
 }
 
 }  // namespace
