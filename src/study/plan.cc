@@ -21,6 +21,17 @@ uint32_t Fnv1a(const std::string& s) {
   return h;
 }
 
+// The caps part of the identity: empty for a run that sets none, so studies
+// from before caps keep their config ids (and --resume keeps working).
+std::string CapsKey(const PlannedRun& r) {
+  std::string k;
+  if (r.gpu_power_limit_w) k += "|gpu_w=" + FormatDouble(*r.gpu_power_limit_w);
+  if (r.gpu_power_limit_pct) k += "|gpu_pct=" + FormatDouble(*r.gpu_power_limit_pct);
+  if (r.cpu_power_limit_w) k += "|cpu_w=" + FormatDouble(*r.cpu_power_limit_w);
+  if (r.cpu_max_freq_mhz) k += "|cpu_mhz=" + FormatDouble(*r.cpu_max_freq_mhz);
+  return k;
+}
+
 std::string ConfigKey(const PlannedRun& r, const SweepSpec& sw, const std::string& dataset) {
   // Everything that changes what is measured; not the repetition or order.
   if (r.is_command()) {
