@@ -220,9 +220,10 @@ TEST_F(CapsStudyTest, GpuPercentSweepStoresOneRunPerCapRestoresAndFindsTheOptimu
     EXPECT_EQ(r.cpu_max_freq_mhz, 4900);
   }
   EXPECT_EQ(caps, (std::set<double>{105, 140, 175, 210, 245, 280, 315, 350}));
-  // The export carries them as the last three columns.
+  // The export carries them after idle_busy (schema v4; omp_wait_policy, v5, follows).
   const std::string csv = RunRowsToCsv(rows);
-  EXPECT_NE(csv.find("idle_busy,gpu_power_limit_w,cpu_power_limit_w,cpu_max_freq_mhz\n"), std::string::npos);
+  EXPECT_NE(csv.find("idle_busy,gpu_power_limit_w,cpu_power_limit_w,cpu_max_freq_mhz,omp_wait_policy\n"),
+            std::string::npos);
 
   // The analysis finds the device's known optimum: 175 W = 50% of 350 W.
   ASSERT_EQ(device_.OptimalCapW(), 175);
