@@ -353,14 +353,20 @@ int Train::Run() {
   if (!stop.ok()) return ReportError(cmd, stop.WithContext("stopping the meter"));
   const TrainResult& r = *result;
 
-  const nlohmann::json config_json = {{"dataset", cfg.dataset},     {"epochs", cfg.epochs},
-                                      {"steps", cfg.steps},         {"batch_size", cfg.batch_size},
-                                      {"optimizer", cfg.optimizer}, {"lr", cfg.lr},
-                                      {"momentum", cfg.momentum},   {"weight_decay", cfg.weight_decay},
-                                      {"threads", cfg.threads},     {"precision", cfg.precision},
-                                      {"seed", cfg.seed},           {"warmup_steps", cfg.warmup_steps},
-                                      {"torchscript", cfg.torchscript.empty() ? nlohmann::json()
-                                                                              : nlohmann::json(cfg.torchscript)}};
+  const nlohmann::json config_json = {
+      {"dataset", cfg.dataset},
+      {"epochs", cfg.epochs},
+      {"steps", cfg.steps},
+      {"batch_size", cfg.batch_size},
+      {"optimizer", cfg.optimizer},
+      {"lr", cfg.lr},
+      {"momentum", cfg.momentum},
+      {"weight_decay", cfg.weight_decay},
+      {"threads", cfg.threads},
+      {"precision", cfg.precision},
+      {"seed", cfg.seed},
+      {"warmup_steps", cfg.warmup_steps},
+      {"torchscript", cfg.torchscript.empty() ? nlohmann::json() : nlohmann::json(cfg.torchscript)}};
   std::optional<int64_t> stored_run;
   if (!db.empty()) {
     auto id = StoreRun(*session, db, study, cfg, config_json, r, run, plo_report, started_unix_s);

@@ -91,9 +91,8 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
     bool train = std::find(sw.phases.begin(), sw.phases.end(), "train") != sw.phases.end();
     bool infer = std::find(sw.phases.begin(), sw.phases.end(), "infer") != sw.phases.end();
     // The OpenMP policy is the zoo engine's: a command sweep's program runs its own.
-    const std::vector<std::string> policies = sw.omp_wait_policy.empty() || sw.is_command()
-                                                  ? std::vector<std::string>{""}
-                                                  : sw.omp_wait_policy;
+    const std::vector<std::string> policies =
+        sw.omp_wait_policy.empty() || sw.is_command() ? std::vector<std::string>{""} : sw.omp_wait_policy;
     const std::vector<std::string> models = sw.is_command() ? std::vector<std::string>{sw.label} : sw.models;
     for (const auto& model : models)
       for (int64_t b : sw.batch_sizes)
@@ -104,52 +103,52 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
               for (const auto& cpu_w : Axis(sw.cpu_power_limits_w))
                 for (const auto& mhz : Axis(sw.cpu_max_freqs_mhz)) {
                   for (const auto& omp : policies) {
-                  PlannedRun r;
-                  r.omp_wait_policy = omp;
-                  if (sw.gpu_power_limits_w.empty())
-                    r.gpu_power_limit_pct = gpu;
-                  else
-                    r.gpu_power_limit_w = gpu;
-                  r.cpu_power_limit_w = cpu_w;
-                  r.cpu_max_freq_mhz = mhz;
-                  r.sweep = si;
-                  r.model = model;
-                  r.batch_size = b;
-                  r.threads = th;
-                  r.precision = prec;
-                  r.train = train;
-                  r.infer = infer;
-                  r.full_length = sw.full_length && train;
-                  r.evaluate = sw.evaluate && r.full_length;
-                  r.profile_steps = train ? sw.profile_steps : 0;
-                  r.epochs = train ? sw.epochs : 0;
-                  r.train_samples = train ? (sw.train_samples > 0 ? sw.train_samples : dataset_size) : 0;
-                  r.steps_per_epoch =
-                      train ? (sw.steps_per_epoch > 0 ? sw.steps_per_epoch : (r.train_samples + b - 1) / b)
-                            : 0;
-                  r.eval_samples = r.evaluate ? sw.eval_samples : 0;
-                  r.infer_samples = infer ? sw.infer_samples : 0;
-                  r.optimizer = sw.optimizer;
-                  r.lr = sw.lr;
-                  if (!sw.torchscript.empty()) {
-                    r.torchscript = sw.torchscript;
-                    r.input = !sw.input.empty() ? sw.input : dataset.ok() ? dataset->shape.ToString() : "";
-                  }
-                  if (sw.is_command()) {
-                    // The program does its own training: only the phases and epochs are ours.
-                    r.command = sw.command;
-                    r.full_length = r.evaluate = false;
-                    r.profile_steps = r.steps_per_epoch = r.train_samples = r.infer_samples = 0;
-                    r.epochs = sw.epochs;
-                    r.optimizer.clear();
-                    r.lr = 0;
-                  }
-                  std::string key = ConfigKey(r, sw, spec.dataset);
-                  if (!seen.insert(key).second) continue;  // the same configuration from an earlier sweep
-                  char id[16];
-                  std::snprintf(id, sizeof id, "c%08x", Fnv1a(key));
-                  r.config_id = id;
-                  configs.push_back(std::move(r));
+                    PlannedRun r;
+                    r.omp_wait_policy = omp;
+                    if (sw.gpu_power_limits_w.empty())
+                      r.gpu_power_limit_pct = gpu;
+                    else
+                      r.gpu_power_limit_w = gpu;
+                    r.cpu_power_limit_w = cpu_w;
+                    r.cpu_max_freq_mhz = mhz;
+                    r.sweep = si;
+                    r.model = model;
+                    r.batch_size = b;
+                    r.threads = th;
+                    r.precision = prec;
+                    r.train = train;
+                    r.infer = infer;
+                    r.full_length = sw.full_length && train;
+                    r.evaluate = sw.evaluate && r.full_length;
+                    r.profile_steps = train ? sw.profile_steps : 0;
+                    r.epochs = train ? sw.epochs : 0;
+                    r.train_samples = train ? (sw.train_samples > 0 ? sw.train_samples : dataset_size) : 0;
+                    r.steps_per_epoch =
+                        train ? (sw.steps_per_epoch > 0 ? sw.steps_per_epoch : (r.train_samples + b - 1) / b)
+                              : 0;
+                    r.eval_samples = r.evaluate ? sw.eval_samples : 0;
+                    r.infer_samples = infer ? sw.infer_samples : 0;
+                    r.optimizer = sw.optimizer;
+                    r.lr = sw.lr;
+                    if (!sw.torchscript.empty()) {
+                      r.torchscript = sw.torchscript;
+                      r.input = !sw.input.empty() ? sw.input : dataset.ok() ? dataset->shape.ToString() : "";
+                    }
+                    if (sw.is_command()) {
+                      // The program does its own training: only the phases and epochs are ours.
+                      r.command = sw.command;
+                      r.full_length = r.evaluate = false;
+                      r.profile_steps = r.steps_per_epoch = r.train_samples = r.infer_samples = 0;
+                      r.epochs = sw.epochs;
+                      r.optimizer.clear();
+                      r.lr = 0;
+                    }
+                    std::string key = ConfigKey(r, sw, spec.dataset);
+                    if (!seen.insert(key).second) continue;  // the same configuration from an earlier sweep
+                    char id[16];
+                    std::snprintf(id, sizeof id, "c%08x", Fnv1a(key));
+                    r.config_id = id;
+                    configs.push_back(std::move(r));
                   }
                 }
   }

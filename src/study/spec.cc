@@ -155,7 +155,6 @@ Result<std::vector<double>> GetPositiveNumbers(const toml::node& n, const std::s
   return out;
 }
 
-
 }  // namespace
 
 Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& file) {
@@ -232,16 +231,46 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
     if (script && models)
       return err.At(*script, p + "torchscript",
                     who + "give torchscript (your model file) or models (the zoo), not both in one sweep");
-    static const std::vector<std::string> kModelKeys = {
-        "name",        "models",   "torchscript",   "input",         "batch_sizes",     "threads",
-        "precision",   "phases",   "profile_steps", "epochs",        "steps_per_epoch", "train_samples",
-        "full_length", "evaluate", "eval_samples",  "infer_samples", "optimizer",       "lr",
-        "gpu_power_limits_w", "gpu_power_limits_pct", "cpu_power_limits_w", "cpu_max_freqs_mhz",
-        "omp_wait_policy"};
-    static const std::vector<std::string> kCommandKeys = {
-        "name",   "command", "batch_sizes", "threads", "precision", "epochs",   "phases",
-        "params", "macs",    "torchscript", "input",   "windows",   "timeout_s",
-        "gpu_power_limits_w", "gpu_power_limits_pct", "cpu_power_limits_w", "cpu_max_freqs_mhz"};
+    static const std::vector<std::string> kModelKeys = {"name",
+                                                        "models",
+                                                        "torchscript",
+                                                        "input",
+                                                        "batch_sizes",
+                                                        "threads",
+                                                        "precision",
+                                                        "phases",
+                                                        "profile_steps",
+                                                        "epochs",
+                                                        "steps_per_epoch",
+                                                        "train_samples",
+                                                        "full_length",
+                                                        "evaluate",
+                                                        "eval_samples",
+                                                        "infer_samples",
+                                                        "optimizer",
+                                                        "lr",
+                                                        "gpu_power_limits_w",
+                                                        "gpu_power_limits_pct",
+                                                        "cpu_power_limits_w",
+                                                        "cpu_max_freqs_mhz",
+                                                        "omp_wait_policy"};
+    static const std::vector<std::string> kCommandKeys = {"name",
+                                                          "command",
+                                                          "batch_sizes",
+                                                          "threads",
+                                                          "precision",
+                                                          "epochs",
+                                                          "phases",
+                                                          "params",
+                                                          "macs",
+                                                          "torchscript",
+                                                          "input",
+                                                          "windows",
+                                                          "timeout_s",
+                                                          "gpu_power_limits_w",
+                                                          "gpu_power_limits_pct",
+                                                          "cpu_power_limits_w",
+                                                          "cpu_max_freqs_mhz"};
     if (command) {
       for (auto&& [k, v] : t) {
         std::string key(k.str());

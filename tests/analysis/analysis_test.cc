@@ -599,7 +599,8 @@ TEST(Csv, ReadsOmpWaitPolicy) {
       h + "\n" +
       "s,1,c1,0,lenet,infer,full,128,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81,,,,,"
       "Passive\n"
-      "s,2,c2,0,lenet,infer,full,64,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81,,,,,\n";
+      "s,2,c2,0,lenet,infer,full,64,2,fp32,62006,658000,10.61,,1000,2.5,100,40,,0.93,estimate,true,0.81,,,,,"
+      "\n";
   auto rows = ReadRunsCsv(text);
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ((*rows)[0].omp_wait_policy, "passive");

@@ -349,7 +349,8 @@ TEST(ExportTest, CsvColumnsExactlyAsRecordH) {
       Join((*parsed)[0], ","),
       "study,run_id,config_id,repetition,model,phase,window,batch_size,threads,precision,params,macs,"
       "macs_per_param,steps,samples,duration_s,energy_j,energy_above_idle_j,extrapolated_energy_j,cpu_util,"
-      "source,estimated,accuracy,idle_busy,gpu_power_limit_w,cpu_power_limit_w,cpu_max_freq_mhz,omp_wait_policy");
+      "source,estimated,accuracy,idle_busy,gpu_power_limit_w,cpu_power_limit_w,cpu_max_freq_mhz,omp_wait_"
+      "policy");
   const auto& f = (*parsed)[1];
   ASSERT_EQ(f.size(), RunRowColumns().size());
   EXPECT_EQ(f[0], "s,1");
