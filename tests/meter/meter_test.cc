@@ -140,12 +140,16 @@ TEST_F(MeterTest, MeasureIdleSetsTheBaseline) {
   env_->FreeRun();  // MeasureIdle sleeps on this thread
   auto idle = meter_->MeasureIdle(Ms(500));
   ASSERT_TRUE(idle.ok()) << idle.status().ToString();
-  EXPECT_NEAR(idle->power_w, 13.0, 1e-9);
-  EXPECT_NEAR(*meter_->idle_power_w(), 13.0, 1e-9);
+  // Free-running virtual time jumps by a whole sampler period whenever the
+  // other sleeping thread wakes, which can fall between a tick's one clock
+  // read and its counter reads (about 3% here, once in ~30 runs); real time
+  // moves microseconds there. Exact joules are checked by the RunUntil tests.
+  EXPECT_NEAR(idle->power_w, 13.0, 13.0 * 0.05);
+  EXPECT_NEAR(*meter_->idle_power_w(), idle->power_w, 1e-12);
   auto per_domain = meter_->idle_domain_powers_w();
   ASSERT_EQ(per_domain.size(), 2u);  // in_total domains only
   EXPECT_EQ(per_domain[0].first, "package-0");
-  EXPECT_NEAR(per_domain[0].second, 10.0, 1e-9);
+  EXPECT_NEAR(per_domain[0].second, 10.0, 10.0 * 0.05);
   ASSERT_TRUE(meter_->Stop().ok());
 }
 
