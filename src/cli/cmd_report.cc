@@ -75,6 +75,8 @@ CommandFn AddReport(CLI::App* root) {
             "energy per sample above idle or total; auto (default): above idle unless an idle baseline was "
             "measured "
             "busy, then total for the whole report (carbon always uses total energy)");
+  AddNumber(p, "--max-slowdown", &opt.max_slowdown, Range::AtLeast(1), "X",
+            "power caps: the lowest-energy cap whose time is within X times the highest cap's (default 1.1)");
   c->per_day = AddNumber(p, "--requests-per-day", &opt.inferences_per_day, Range::AtLeast(0), "N",
                          "inference traffic assumed by the lifecycle section (default 1000000)");
   c->per_day_alias = AddNumber(p, "--inferences-per-day", &opt.inferences_per_day, Range::AtLeast(0), "N",

@@ -34,6 +34,7 @@ Status WriteReport(const ReportData& data, const ReportOptions& options, const s
   analysis::AnalysisOptions aopt;
   aopt.intensity_g_per_kwh = options.carbon_intensity_g_per_kwh;
   aopt.pue = options.pue;
+  aopt.max_slowdown = options.max_slowdown;
   const EnergyBasisChoice basis = ChooseEnergyBasis(options.energy, in.rows);
   aopt.energy = basis.basis;
   aopt.energy_reason = basis.reason;

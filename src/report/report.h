@@ -40,6 +40,9 @@ struct ReportOptions {
   // Inferences (requests) per day assumed for the lifecycle (break-even) plot,
   // table and finding: `--requests-per-day` (alias `--inferences-per-day`).
   double inferences_per_day = 1e6;
+  // The power-cap section's "cheapest cap within X times the uncapped time"
+  // (`--max-slowdown`, as analyze's; >= 1).
+  double max_slowdown = 1.1;  // analysis::kDefaultMaxSlowdown
   // Basis of every per-sample figure (--energy auto|above-idle|total), chosen
   // once for all the rows by ChooseEnergyBasis. Carbon always uses total energy.
   EnergyBasisRequest energy = EnergyBasisRequest::kAuto;

@@ -36,7 +36,7 @@ Section PowerCapSection(const Context& c) {
       "quadratic in the cap. The ringed marker is the energy-optimal cap. Savings are against the highest "
       "cap measured, stated as energy saved for time added; the within-slowdown cap is the lowest-energy "
       "cap whose time stays within " +
-      FormatDouble(pc.max_slowdown) + "x (analyze --max-slowdown).");
+      FormatDouble(pc.max_slowdown) + "x (--max-slowdown of report and analyze).");
   if (!pc.note.empty()) s.paragraphs.push_back(pc.note);
   s.estimated = pc.estimated;
   for (size_t i = 0; i < pc.curves.size() && i < kMaxCurvePlots; ++i) {

@@ -143,6 +143,16 @@ TEST_F(CapsStudyCliTest, GpuPercentStudyStoresOneRunPerCapAndRestoresTheLimits) 
   EXPECT_EQ(html.find("nan"), std::string::npos);
   EXPECT_TRUE(fs::exists(fs::path(out) / "energy_vs_gpu_power_limit_w_1.csv"));
   EXPECT_NE(Slurp(fs::path(out) / "summary.md").find("## Energy and time vs power cap"), std::string::npos);
+  EXPECT_NE(html.find("within 1.1x"), std::string::npos);
+  // The report takes analyze's --max-slowdown, with the same range.
+  const std::string out2 = (dir_ / "report2").string();
+  ASSERT_EQ(
+      Run({"report", "--db", db, "--out", out2, "--energy", "total", "--max-slowdown", "1.5"}, "report2"), 0)
+      << Read("report2", ".err");
+  EXPECT_NE(Slurp(fs::path(out2) / "index.html").find("within 1.5x"), std::string::npos);
+  EXPECT_EQ(Run({"report", "--db", db, "--out", out2, "--max-slowdown", "0.5"}, "report3"), 2);
+  EXPECT_NE(Read("report3", ".err").find("--max-slowdown must be"), std::string::npos)
+      << Read("report3", ".err");
 }
 
 }  // namespace
