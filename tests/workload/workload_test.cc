@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "../data/dataset_files.h"
 #include "platform/real_env.h"
 #include "workload/data.h"
 #include "workload/engine.h"
@@ -26,70 +27,14 @@
 namespace wattlab::workload {
 namespace {
 
+using namespace wattlab::testing;  // NOLINT: the generated-file helpers
+
 namespace fs = std::filesystem;
 
 // The real Env the engine reaches files and the environment through.
 Env* TestEnv() {
   static const std::unique_ptr<Env> env = NewRealEnv();
   return env.get();
-}
-
-// A fresh temporary directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/wattlab-workload-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string Gzip(const std::string& raw) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, raw.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  zs.avail_in = static_cast<uInt>(raw.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
-void WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string Be32(uint32_t v) {
-  return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-                     static_cast<char>(v)};
-}
-
-// An idx file: magic 0x0000080R, big-endian dims, bytes.
-std::string Idx(const std::vector<uint32_t>& dims, const std::string& data) {
-  std::string s = Be32(0x800u | static_cast<uint32_t>(dims.size()));
-  for (uint32_t d : dims) s += Be32(d);
-  return s + data;
-}
-
-// n images 28x28 whose pixels are (i + y + x) % 256, labels i % 10.
-void WriteFashionSplit(const std::string& dir, const std::string& split, uint32_t n) {
-  std::string pixels, labels;
-  for (uint32_t i = 0; i < n; ++i) {
-    labels.push_back(static_cast<char>(i % 10));
-    for (int y = 0; y < 28; ++y)
-      for (int x = 0; x < 28; ++x) pixels.push_back(static_cast<char>((i + y + x) % 256));
-  }
-  WriteFile(dir + "/" + split + "-images-idx3-ubyte.gz", Gzip(Idx({n, 28, 28}, pixels)));
-  WriteFile(dir + "/" + split + "-labels-idx1-ubyte.gz", Gzip(Idx({n}, labels)));
 }
 
 TEST(FashionMnist, LoadsGeneratedFilesAndExplainsFailures) {
