@@ -106,37 +106,6 @@ void PrintOptimizer(const caps::OnlineOptimizerReport& r) {
               Join(orig, ", ").c_str());
 }
 
-// One measured window as a stored row (window "full"), with its extra and
-// per-domain energies, as the study runner stores a full-length run.
-void AddFullWindow(RunRecord& rec, const TrainConfig& cfg, const ModelFacts& f, const MeteredWindow& mw,
-                   std::optional<int64_t> steps, std::optional<double> accuracy) {
-  const WindowResult& w = mw.result;
-  RunRow row;
-  row.phase = mw.name;
-  row.window = "full";
-  row.batch_size = cfg.batch_size;
-  row.threads = cfg.threads;
-  row.precision = cfg.precision;
-  row.params = f.params;
-  row.macs = f.macs;
-  row.macs_per_param = f.macs_per_param;
-  row.steps = steps;
-  row.samples = mw.samples;
-  row.duration_s = w.duration_s;
-  row.energy_j = w.energy_j;
-  row.energy_above_idle_j = w.energy_above_idle_j;
-  if (w.energy_above_idle_j) row.idle_busy = w.idle_busy;
-  if (w.cpu_util > 0) row.cpu_util = w.cpu_util;
-  row.source = Join(w.sources, "+");
-  row.estimated = w.estimated;
-  row.accuracy = accuracy;
-  rec.rows.push_back(row);
-  rec.extras.push_back(WindowExtra{std::nullopt, w.idle_power_w, w.mean_power_w, w.samples});
-  for (const auto& d : w.domains)
-    rec.domains.push_back({mw.name, "full", d.name, d.source, ComponentName(d.component), d.in_total,
-                           d.estimated, d.energy_j, d.mean_power_w});
-}
-
 // --db: the run as the next run of the study (created when new): its
 // train/full and eval/full rows, the idle baseline it measured, and the
 // optimiser's candidates (power_limit_candidates).
@@ -169,8 +138,11 @@ Result<int64_t> StoreRun(MeteredSession& s, const std::string& db, const std::st
   rec.finished_at_unix_s = env->NowWallSeconds();
   rec.step_loss = r.step_loss;
   for (const auto& w : run.phases()) {
-    if (w.name == "train") AddFullWindow(rec, cfg, r.model, w, r.steps, r.accuracy);
-    if (w.name == "eval") AddFullWindow(rec, cfg, r.model, w, std::nullopt, r.accuracy);
+    if (w.name != "train" && w.name != "eval") continue;
+    RunRow& row =
+        AppendWindowRow(rec, cfg.batch_size, cfg.threads, cfg.precision, r.model, "full", w, 0, std::nullopt);
+    if (w.name == "train") row.steps = r.steps;
+    row.accuracy = r.accuracy;
   }
   if (plo) {
     for (const caps::CandidateResult& c : plo->candidates) {

@@ -230,4 +230,56 @@ std::optional<MeteredWindow> MeteredRun::Close(const std::string& name, int64_t 
   return MeteredWindow{name, samples, loss, std::move(*r)};
 }
 
+namespace {
+
+void AddDomains(RunRecord& rec, const std::string& phase, const std::string& window, const WindowResult& w) {
+  for (const auto& d : w.domains) {
+    DomainEnergyRow row;
+    row.phase = phase;
+    row.window = window;
+    row.domain = d.name;
+    row.source = d.source;
+    row.component = ComponentName(d.component);
+    row.in_total = d.in_total;
+    row.estimated = d.estimated;
+    row.energy_j = d.energy_j;
+    row.mean_power_w = d.mean_power_w;
+    rec.domains.push_back(std::move(row));
+  }
+}
+
+}  // namespace
+
+RunRow& AppendWindowRow(RunRecord& rec, int64_t batch_size, int64_t threads, const std::string& precision,
+                        const ModelFacts& f, const std::string& window, const MeteredWindow& mw,
+                        int64_t samples, std::optional<double> loss) {
+  const WindowResult& w = mw.result;
+  RunRow row;
+  row.phase = mw.name;
+  row.window = window;
+  row.batch_size = batch_size;
+  row.threads = threads;
+  row.precision = precision;
+  row.params = f.params;
+  row.macs = f.macs;
+  row.macs_per_param = f.macs_per_param;
+  row.samples = samples > 0 ? samples : mw.samples;
+  row.duration_s = w.duration_s;
+  row.energy_j = w.energy_j;
+  row.energy_above_idle_j = w.energy_above_idle_j;
+  if (w.energy_above_idle_j) row.idle_busy = w.idle_busy;
+  if (w.cpu_util > 0) row.cpu_util = w.cpu_util;
+  row.source = Join(w.sources, "+");
+  row.estimated = w.estimated;
+  WindowExtra x;
+  x.loss = loss;
+  x.idle_power_w = w.idle_power_w;
+  x.mean_power_w = w.mean_power_w;
+  x.meter_samples = w.samples;
+  rec.extras.push_back(x);
+  AddDomains(rec, mw.name, window, w);
+  rec.rows.push_back(std::move(row));
+  return rec.rows.back();
+}
+
 }  // namespace wattlab

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "core/env.h"
+#include "store/store.h"
 #include "wattlab/meter.h"
 #include "wattlab/record.h"
 #include "wattlab/workload.h"
@@ -68,6 +69,14 @@ struct MeterContext {
   std::string idle_store_warning;  // a measured baseline that could not be stored: why
   std::vector<std::pair<std::string, std::string>> versions;  // the engine's: libtorch, blas, ...
 };
+
+// One measured window as a stored row of rec, with its extra (loss, idle
+// and mean power, meter samples) and per-domain energies: the one shape of a
+// stored window, for the study runner and `train --db`. `samples` is the
+// engine's count, or the window's when 0.
+RunRow& AppendWindowRow(RunRecord& rec, int64_t batch_size, int64_t threads, const std::string& precision,
+                        const ModelFacts& facts, const std::string& window, const MeteredWindow& mw,
+                        int64_t samples, std::optional<double> loss);
 
 // Reads the context of a started meter and its engine.
 MeterContext CollectMeterContext(const Meter& meter, const WorkloadEngine& engine);
