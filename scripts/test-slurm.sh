@@ -210,7 +210,7 @@ models = ["lenet"]
 batch_sizes = [8, 16, 32]
 threads = [1]
 phases = ["train", "infer"]
-profile_steps = 2
+profile_steps = 3
 infer_samples = 64
 TOML
 "$WATTLAB" study --spec "$SPEC" --db "$T/plan.db" --no-report --dry-run >"$T/plan.txt" ||
