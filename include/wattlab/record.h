@@ -51,6 +51,10 @@ struct RunRow {
   // read it when libtorch loaded): "default" (the variable unset), "active" or
   // "passive"; empty when unknown (older databases and CSV files).
   std::string omp_wait_policy;
+  // The machine the run was measured on (schema v7, issue 16): a study merged
+  // from shards (`wattlab merge`) may hold runs of several hosts, and energy
+  // is per machine. Not an export column; empty from a CSV file.
+  std::string host;
 };
 
 // One idle measurement of a study.
@@ -59,6 +63,7 @@ struct IdleBaselineRecord {
   double power_w = 0;
   std::optional<double> cpu_util;  // machine CPU utilisation during it, 0..1
   bool busy = false;               // meter/busy.h
+  std::string host;                // the machine it was measured on (v7); empty: the study's host
 };
 
 // The context of one study: what every report opens with.
@@ -76,6 +81,7 @@ struct StudyInfo {
   bool estimated = false;                                        // true when any energy figure is estimated
   std::vector<std::pair<std::string, std::string>> meter_facts;  // TDP used, constants, GPU limits
   std::vector<IdleBaselineRecord> idle_baselines;                // each measured, in time order
+  std::string spec_hash;  // of spec_toml (v7): shards of one study share it (`wattlab merge` checks)
 };
 
 // A downsampled power timeline of one run, with its windows.

@@ -385,6 +385,12 @@ struct AnalysisResult {
   Carbon carbon;
   PowerCaps power_caps;           // AnalyzePowerCaps over the rows of the phase(s)
   std::vector<Finding> findings;  // HeadlineFindings(*this, opts)
+  // The machines the runs were measured on (RunRow::host), each with its
+  // number of runs, by name; empty when no row names one (a CSV file). A
+  // study merged from shards may hold several (issue 16): energy is per
+  // machine, so a note names every configuration whose repetitions come
+  // from more than one host.
+  std::vector<std::pair<std::string, int64_t>> hosts;
 };
 
 // InvalidArgument for bad options (phase, negative N, PUE < 1, unknown region);
@@ -394,7 +400,7 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
 // Top-level keys exactly: energy_basis ("above-idle" | "total"),
 // energy_basis_reason, correlations, train_vs_infer, predictor,
 // extrapolation, pareto, recommendations, lifecycle, carbon, power_caps,
-// findings.
+// findings, hosts ([{"host", "runs"}]).
 nlohmann::json ToJson(const AnalysisResult& result);
 
 // ---- prediction for an unseen model ------------------------------------------

@@ -9,6 +9,51 @@
 
 namespace wattlab::analysis {
 
+namespace {
+
+constexpr size_t kMixedListed = 5;
+
+// Names every host and warns where one configuration's repetitions come from
+// more than one (energy is per machine; issue 16).
+void DescribeHosts(const std::vector<RunRow>& rows, AnalysisResult* res) {
+  std::map<std::string, std::set<std::pair<std::string, int64_t>>> runs_by_host;
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> hosts_by_config;
+  std::map<std::pair<std::string, std::string>, std::string> label;
+  for (const auto& r : rows) {
+    if (r.host.empty()) continue;
+    runs_by_host[r.host].insert({r.study, r.run_id});
+    const auto key = std::make_pair(r.study, r.config_id);
+    hosts_by_config[key].insert(r.host);
+    label[key] = r.model + " batch " + std::to_string(r.batch_size) + " (" + r.config_id + ")";
+  }
+  std::vector<std::string> listed;
+  for (const auto& [host, runs] : runs_by_host) {
+    res->hosts.emplace_back(host, static_cast<int64_t>(runs.size()));
+    listed.push_back(host + " (" + std::to_string(runs.size()) + " runs)");
+  }
+  if (runs_by_host.size() < 2) return;
+  res->notes.push_back("runs from " + std::to_string(runs_by_host.size()) + " hosts: " + Join(listed, ", ") +
+                       "; energy is per machine");
+  std::vector<std::string> mixed;
+  size_t n_mixed = 0;
+  for (const auto& [key, hosts] : hosts_by_config) {
+    if (hosts.size() < 2) continue;
+    ++n_mixed;
+    if (mixed.size() < kMixedListed)
+      mixed.push_back(label[key] + " from " +
+                      Join(std::vector<std::string>(hosts.begin(), hosts.end()), ", "));
+  }
+  if (n_mixed > 0)
+    res->notes.push_back(
+        "WARNING: " + std::to_string(n_mixed) +
+        " configuration(s) pool repetitions measured on more than one host, averaged as one: " +
+        Join(mixed, "; ") +
+        (n_mixed > mixed.size() ? "; and " + std::to_string(n_mixed - mixed.size()) + " more" : "") +
+        ". Energy is per machine: their means mix machines; compare configurations within one host");
+}
+
+}  // namespace
+
 Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOptions& opts) {
   if (!opts.phase.empty() && opts.phase != "train" && opts.phase != "infer")
     return Status::InvalidArgument("--phase must be train or infer (got '" + opts.phase + "')");
@@ -51,6 +96,7 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
   (void)carbon_probe;
 
   res.configs = AggregateConfigs(rows, opts.energy, &res.notes);
+  DescribeHosts(rows, &res);
   // Lifecycle always weighs training against inference, whatever --phase shows.
   const std::vector<ConfigPoint> all_configs = res.configs;
   if (!opts.phase.empty()) {
@@ -142,6 +188,11 @@ nlohmann::json ToJson(const AnalysisResult& r) {
   json j = json::object();
   j["energy_basis"] = EnergyBasisName(r.energy_basis);
   j["energy_basis_reason"] = NoteOrNull(r.energy_basis_reason);
+  {
+    json hosts = json::array();
+    for (const auto& [host, runs] : r.hosts) hosts.push_back({{"host", host}, {"runs", runs}});
+    j["hosts"] = hosts;
+  }
   json corr = json::array();
   for (const auto& c : r.correlations) {
     json pts = json::array();

@@ -194,6 +194,13 @@ CLI::Option* AddStrings(CLI::App* cmd, const std::string& names, std::vector<std
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
+CLI::Option* AddPositionals(CLI::App* cmd, const std::string& name, std::vector<std::string>* out, size_t min,
+                            const std::string& value_name, const std::string& help) {
+  CLI::Option* o = cmd->add_option(name, *out, help)->type_name(value_name);
+  if (min > 0) o->required()->expected(static_cast<int>(min), CLI::detail::expected_max_vector_size);
+  return o;
+}
+
 CLI::Option* AddChoice(CLI::App* cmd, const std::string& names, std::string* out,
                        std::vector<std::string> choices, const std::string& help) {
   const std::string name = DisplayName(names), shown = Join(choices, "|");

@@ -73,6 +73,10 @@ CLI::Option* AddString(CLI::App* cmd, const std::string& names, std::string* out
 // Repeatable: every occurrence appended, one value each.
 CLI::Option* AddStrings(CLI::App* cmd, const std::string& names, std::vector<std::string>* out,
                         const std::string& value_name, const std::string& help);
+// Positional arguments (`name` without dashes, shown as value_name): every
+// one given, in order; at least `min` of them (fewer: CLI11's usage error).
+CLI::Option* AddPositionals(CLI::App* cmd, const std::string& name, std::vector<std::string>* out, size_t min,
+                            const std::string& value_name, const std::string& help);
 CLI::Option* AddChoice(CLI::App* cmd, const std::string& names, std::string* out,
                        std::vector<std::string> choices, const std::string& help);
 CLI::Option* AddCount(CLI::App* cmd, const std::string& names, int64_t* out, int64_t min,

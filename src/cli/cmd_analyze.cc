@@ -32,6 +32,12 @@ void PrintTables(const analysis::AnalysisResult& r) {
               static_cast<long long>(r.rows_read), static_cast<long long>(r.configs_used),
               r.estimated ? " [ESTIMATED energy: a model of CPU time]" : "");
   std::printf("  energy basis: %s (%s)\n", EnergyBasisName(r.energy_basis), r.energy_basis_reason.c_str());
+  if (!r.hosts.empty()) {
+    std::string hosts;
+    for (const auto& [host, runs] : r.hosts)
+      hosts += (hosts.empty() ? "" : ", ") + host + " (" + std::to_string(runs) + " runs)";
+    std::printf("  hosts: %s\n", hosts.c_str());
+  }
   if (r.estimated) std::printf("  estimate error: %s\n", EstimateErrorBandLine().c_str());
   for (const auto& n : r.notes) std::printf("  %s\n", n.c_str());
 

@@ -21,6 +21,7 @@
 #include "study/metered_run.h"
 #include "study/plan.h"
 #include "study/runner.h"
+#include "study/shard.h"
 #include "study/spec.h"
 
 namespace wattlab::cli {
@@ -32,7 +33,7 @@ constexpr int kExitInterrupted = 130;
 std::atomic<int> g_interrupted{0};
 
 struct Study {
-  std::string db = kDefaultDb, preset, spec_file, dataset, energy = "auto";
+  std::string db = kDefaultDb, preset, spec_file, dataset, energy = "auto", shard;
   bool resume = false, dry_run = false, no_report = false;
   MeterFlags mf;
   int Run(const std::vector<std::string>& args);
@@ -54,7 +55,7 @@ Status RunOtherPolicies(const StudyRunner& runner, Store& store, const std::stri
                         StudyOutcome* out) {
   WATTLAB_ASSIGN_OR_RETURN(std::set<int64_t> done, store.CompletedRunIds(study));
   std::vector<std::string> policies;
-  for (const auto& r : runner.plan())
+  for (const auto& r : runner.runs())
     if (!runner.RunsHere(r) && !done.count(r.run_id) &&
         std::find(policies.begin(), policies.end(), r.omp_wait_policy) == policies.end())
       policies.push_back(r.omp_wait_policy);
@@ -93,7 +94,7 @@ Status RunOtherPolicies(const StudyRunner& runner, Store& store, const std::stri
   WATTLAB_ASSIGN_OR_RETURN(std::set<int64_t> now, store.CompletedRunIds(study));
   out->done_now += (int64_t)now.size() - (int64_t)done.size();
   bool finished = true;
-  for (const auto& r : runner.plan())
+  for (const auto& r : runner.runs())
     if (!now.count(r.run_id)) finished = false;
   out->finished = finished;
   return Status::Ok();
@@ -107,7 +108,13 @@ CommandFn AddStudy(CLI::App* root) {
       AddCommand(root, "study",
                  "run a study (default: the built-in pilot study), store every run, print the findings and "
                  "write the report");
-  AddString(p, "--db", &c->db, "FILE", "database to write (default wattlab.db in the working directory)");
+  AddString(p, "--db", &c->db, "FILE",
+            "database to write (default wattlab.db in the working directory); in a Slurm job array %a is the "
+            "array task id and %A the array job id");
+  AddString(
+      p, "--shard", &c->shard, "K/N",
+      "run only the K-th of N shares of the plan (1-based; runs dealt round-robin from the seeded order); "
+      "in a Slurm job array the task's share unless given; merge the shards with `wattlab merge`");
   AddString(p, "--preset", &c->preset, "NAME",
             "built-in study: quick (< 2 min), default (<= 10 min), paper (needs --dataset cifar10:DIR)");
   AddString(p, "--spec", &c->spec_file, "FILE.toml",
@@ -129,9 +136,29 @@ CommandFn AddStudy(CLI::App* root) {
 int Study::Run(const std::vector<std::string>& args) {
   if (!preset.empty() && !spec_file.empty())
     return ReportError("study", Status::InvalidArgument("give --preset or --spec, not both"));
+  Shard my_shard;
+  if (!shard.empty()) {
+    auto parsed = ParseShard(shard);
+    if (!parsed.ok()) return ReportError("study", parsed.status());
+    my_shard = *parsed;
+  }
   auto opened = OpenEnv(mf);
   if (!opened.ok()) return ReportError("study", opened.status());
   std::unique_ptr<Env> env = std::move(*opened);
+  // Inside a Slurm job array: the task's shard (unless --shard), and %a/%A in --db.
+  if (shard.empty()) {
+    auto from_slurm = ShardFromSlurmEnv(env.get());
+    if (!from_slurm.ok()) return ReportError("study", from_slurm.status());
+    if (*from_slurm) {
+      my_shard = **from_slurm;
+      std::fprintf(stderr, "wattlab study: Slurm array task %s: shard %s (give --shard to choose another)\n",
+                   env->GetEnvVar("SLURM_ARRAY_TASK_ID").value_or("?").c_str(), my_shard.Label().c_str());
+    }
+  }
+  if (auto expanded = ExpandDbPattern(env.get(), db); expanded.ok())
+    db = *expanded;
+  else
+    return ReportError("study", expanded.status());
   auto mo = mf.ResolveOptions(env.get());
   if (!mo.ok()) return ReportError("study", mo.status());
   // One meter per node (docs/scale.md): a study's every figure is node
@@ -155,9 +182,7 @@ int Study::Run(const std::vector<std::string>& args) {
   if (!dataset.empty()) {
     Status ds = catalog::CheckDataset(dataset);
     if (!ds.ok()) return ReportError("study", Status::InvalidArgument("--dataset: " + ds.message()));
-    spec->dataset = dataset;
-    // Recorded with the spec, so --resume with another dataset is refused.
-    spec->toml += "\n# wattlab study --dataset " + dataset + "\n";
+    OverrideDataset(&*spec, dataset);  // recorded with the spec: --resume with another is refused
   }
   if (spec->dataset == "cifar10:REQUIRED")
     return ReportError(
@@ -165,7 +190,9 @@ int Study::Run(const std::vector<std::string>& args) {
         Status::InvalidArgument("the paper preset trains on CIFAR-10: pass --dataset cifar10:DIR with the "
                                 "directory holding data_batch_1.bin ... test_batch.bin"));
 
-  std::vector<PlannedRun> plan = ExpandPlan(*spec);
+  const std::vector<PlannedRun> whole_plan = ExpandPlan(*spec);
+  // This process's share (the whole plan unless sharded), run_ids unchanged.
+  const std::vector<PlannedRun> plan = ShardRuns(whole_plan, my_shard);
   // Before any work (docs/reliability.md): every model must fit in the memory
   // the machine has free (counted by the catalog: nothing is built), and
   // every output must be writable.
@@ -195,6 +222,10 @@ int Study::Run(const std::vector<std::string>& args) {
                                                             "': " + f.status().message()));
       macs[r.model] = f->macs;
     }
+    if (my_shard.n > 1)
+      std::cout << "Shard " << my_shard.Label() << ": " << plan.size() << " of the plan's "
+                << whole_plan.size()
+                << " runs (dealt round-robin from the seeded order; run ids are the whole plan's)\n";
     std::cout << FormatPlan(plan, *spec, macs);
     return kExitOk;
   }
@@ -233,6 +264,7 @@ int Study::Run(const std::vector<std::string>& args) {
   ro.interrupted = [] { return g_interrupted.load() != 0; };
   ro.caps.nvml_library = mo->nvml_library;  // the caps journal: $WATTLAB_CAPS_JOURNAL or /run/wattlab
   ro.omp_wait_policy = OmpWaitPolicyName(omp.policy);
+  ro.shard = my_shard;
   StudyRunner runner(*spec, *engine, meter->get(), nullptr, env.get(), ro);
   // Unknown models fail here, before a database is created.
   if (auto f = runner.DescribeModels(); !f.ok()) return ReportError("study", f.status());
@@ -287,7 +319,8 @@ int Study::Run(const std::vector<std::string>& args) {
   if (!resume) resume_cmd += " --resume";
   auto rows = (*store)->ReadRows(spec->name);
   std::cout << "\nstudy '" << spec->name << "': " << (out->done_before + out->done_now) << " of "
-            << out->planned << " runs stored in " << db << " (" << out->done_now << " this time, "
+            << out->planned << " runs" << (my_shard.n > 1 ? " of shard " + my_shard.Label() : std::string())
+            << " stored in " << db << " (" << out->done_now << " this time, "
             << FormatFixed(out->elapsed_s, 0) << " s)\n";
   if (rows.ok()) std::cout << SummarizeStudy(*rows, *ParseEnergyBasisRequest(energy));
   for (const auto& f : out->failures) std::cout << "failed: " << f << "\n";

@@ -122,9 +122,10 @@ Result<int64_t> StoreRun(MeteredSession& s, const std::string& db, const std::st
   info.started_at_unix_s = existing ? existing->started_at_unix_s : started_unix_s;
   WATTLAB_RETURN_IF_ERROR(store->UpsertStudy(info));
   if (s.context.idle_power_w && s.context.idle_measured_s > 0)
-    WATTLAB_RETURN_IF_ERROR(
-        store->AddIdleBaseline(study, IdleBaselineRecord{started_unix_s, *s.context.idle_power_w,
-                                                         s.context.idle_cpu_util, s.context.idle_busy}));
+    WATTLAB_RETURN_IF_ERROR(store->AddIdleBaseline(
+        study,
+        IdleBaselineRecord{
+            started_unix_s, *s.context.idle_power_w, s.context.idle_cpu_util, s.context.idle_busy, {}}));
   WATTLAB_ASSIGN_OR_RETURN(std::set<int64_t> ids, store->CompletedRunIds(study));
   RunRecord rec;
   rec.study = study;

@@ -29,6 +29,7 @@ CommandFn AddModels(CLI::App* root);
 CommandFn AddTrain(CLI::App* root);
 CommandFn AddInfer(CLI::App* root);
 CommandFn AddStudy(CLI::App* root);
+CommandFn AddMerge(CLI::App* root);
 CommandFn AddRuns(CLI::App* root);
 CommandFn AddAnalyze(CLI::App* root);
 CommandFn AddPredict(CLI::App* root);

@@ -31,6 +31,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"study", wattlab::cli::AddStudy, "run a study (default: the built-in pilot study) and store every run"},
+    {"merge", wattlab::cli::AddMerge, "merge the databases of a study's shards (Slurm job array) into one"},
     {"meters", wattlab::cli::AddMeters, "list every energy source tried, available or not and why"},
     {"measure", wattlab::cli::AddMeasure, "run a command and report its energy, like perf stat",
      wattlab::cli::kExitCannotStart, true},

@@ -53,7 +53,22 @@ void ContextSection(const Context& c, Table* context_table, std::string* banner,
     add(p + "date",
         FormatUtc(st->started_at_unix_s) +
             (st->finished_at_unix_s ? " to " + FormatUtc(*st->finished_at_unix_s) : " (not finished)"));
-    add(p + "machine", st->host);
+    {
+      // Every machine the study's runs were measured on (a study merged from
+      // shards may hold several: energy is per machine; issue 16).
+      std::map<std::string, std::set<int64_t>> hosts;
+      for (const auto& r : c.in.rows)
+        if (r.study == st->name && !r.host.empty()) hosts[r.host].insert(r.run_id);
+      if (hosts.size() > 1) {
+        std::vector<std::string> xs;
+        for (const auto& [h, runs] : hosts) xs.push_back(h + " (" + std::to_string(runs.size()) + " runs)");
+        add(p + "machines", Join(xs, ", ") +
+                                "; energy is per machine (the analysis notes name any configuration whose "
+                                "repetitions come from more than one)");
+      } else {
+        add(p + "machine", hosts.empty() ? st->host : hosts.begin()->first);
+      }
+    }
     add(p + "CPU", st->cpu);
     add(p + "GPUs", st->gpus.empty() ? "none" : Join(st->gpus, "; "));
     add(p + "kernel", st->kernel);

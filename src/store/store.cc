@@ -6,11 +6,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/strings.h"
 #include "store/env_vfs.h"
 
 namespace wattlab {
@@ -164,6 +167,28 @@ CREATE TABLE failed_runs (
   stderr_tail TEXT NOT NULL DEFAULT ''
 );
 )sql",
+    // v7 (beyond one machine, issue 16): studies sharded over a Slurm job
+    // array and merged (`wattlab study --shard K/N`, `wattlab merge`). Each
+    // study keeps its spec's hash; each run and idle baseline the machine it
+    // was measured on (NULL: the study's host, as before); study_shards says
+    // which share of the plan a database ran (an unsharded study is 1/1),
+    // one row per execution of a shard, with where a merge took it from.
+    R"sql(
+ALTER TABLE studies ADD COLUMN spec_hash TEXT;
+ALTER TABLE runs ADD COLUMN host TEXT;
+ALTER TABLE idle_baselines ADD COLUMN host TEXT;
+CREATE TABLE study_shards (
+  study TEXT NOT NULL,
+  shard_k INTEGER NOT NULL,
+  shard_n INTEGER NOT NULL,
+  spec_hash TEXT NOT NULL,
+  host TEXT NOT NULL,
+  started_at REAL NOT NULL,
+  finished_at REAL,
+  source_db TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (study, shard_k, shard_n, started_at)
+);
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kStoreSchemaVersion);
 
@@ -261,6 +286,8 @@ class Transaction {
   sqlite3* db_;
   bool done_ = false;
 };
+
+Status InsertRun(sqlite3* db, const std::string& path, const RunRecord& run);
 
 int PhaseOrder(const std::string& p) { return p == "train" ? 0 : p == "eval" ? 1 : p == "infer" ? 2 : 3; }
 
@@ -660,7 +687,8 @@ Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
       "w.threads,"
       " w.precision, w.params, w.macs, w.macs_per_param, w.steps, w.samples, w.duration_s, w.energy_j,"
       " w.energy_above_idle_j, w.extrapolated_energy_j, w.cpu_util, w.source, w.estimated, w.accuracy,"
-      " w.idle_busy, w.gpu_power_limit_w, w.cpu_power_limit_w, w.cpu_max_freq_mhz, w.omp_wait_policy"
+      " w.idle_busy, w.gpu_power_limit_w, w.cpu_power_limit_w, w.cpu_max_freq_mhz, w.omp_wait_policy,"
+      " r.host, s.context_json"
       " FROM windows w JOIN runs r ON r.study = w.study AND r.run_id = w.run_id"
       " JOIN studies s ON s.name = w.study";
   if (!study.empty()) sql += " WHERE w.study = ?1";
@@ -672,6 +700,7 @@ Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
   WATTLAB_RETURN_IF_ERROR(s.status("reading runs from " + path_));
   if (!study.empty()) s.Bind(1, study);
   std::vector<RunRow> rows;
+  std::map<std::string, std::optional<std::string>> study_hosts;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
     RunRow r;
@@ -703,6 +732,18 @@ Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
     r.cpu_power_limit_w = s.OptReal(25);
     r.cpu_max_freq_mhz = s.OptReal(26);
     r.omp_wait_policy = s.Text(27);
+    r.host = s.Text(28);
+    if (r.host.empty()) {
+      // Runs before v7 (or without a host): the study's machine.
+      auto& h = study_hosts[r.study];
+      if (!h) {
+        json ctx = json::parse(s.Text(29), nullptr, false);
+        h = ctx.is_object() && ctx.contains("host") && ctx["host"].is_string()
+                ? ctx["host"].get<std::string>()
+                : std::string();
+      }
+      r.host = *h;
+    }
     rows.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE)
@@ -711,9 +752,11 @@ Result<std::vector<RunRow>> Store::ReadRows(const std::string& study) {
 }
 
 Result<std::vector<StudyInfo>> Store::ReadStudies() {
-  Stmt s(
-      db_,
-      "SELECT name, spec_toml, started_at, finished_at, context_json FROM studies ORDER BY started_at, name");
+  Stmt s(db_, schema_version_ >= 7
+                  ? "SELECT name, spec_toml, started_at, finished_at, context_json, spec_hash FROM studies"
+                    " ORDER BY started_at, name"
+                  : "SELECT name, spec_toml, started_at, finished_at, context_json, NULL FROM studies"
+                    " ORDER BY started_at, name");
   WATTLAB_RETURN_IF_ERROR(s.status("reading studies from " + path_));
   std::vector<StudyInfo> out;
   int rc;
@@ -727,15 +770,19 @@ Result<std::vector<StudyInfo>> Store::ReadStudies() {
     if (ctx.is_discarded())
       return Status::Corruption("study '" + info.name + "' in " + path_ + " has an unreadable context");
     StudyContextFromJson(ctx, info);
+    info.spec_hash = s.IsNull(5) ? SpecHash(info.spec_toml) : s.Text(5);
     out.push_back(std::move(info));
   }
   if (rc != SQLITE_DONE)
     return Status::IOError("reading studies from " + path_ + ": " + SqliteErrorWithEnv(db_));
   if (schema_version_ >= 2) {
     const bool v3 = schema_version_ >= 3;
-    Stmt b(db_,
-           v3 ? "SELECT study, unix_s, power_w, cpu_util, busy FROM idle_baselines ORDER BY unix_s, rowid"
-              : "SELECT study, unix_s, power_w FROM idle_baselines ORDER BY unix_s, rowid");
+    Stmt b(
+        db_,
+        schema_version_ >= 7
+            ? "SELECT study, unix_s, power_w, cpu_util, busy, host FROM idle_baselines ORDER BY unix_s, rowid"
+        : v3 ? "SELECT study, unix_s, power_w, cpu_util, busy FROM idle_baselines ORDER BY unix_s, rowid"
+             : "SELECT study, unix_s, power_w FROM idle_baselines ORDER BY unix_s, rowid");
     WATTLAB_RETURN_IF_ERROR(b.status("reading idle baselines from " + path_));
     while (b.Step() == SQLITE_ROW) {
       std::string name = b.Text(0);
@@ -746,6 +793,7 @@ Result<std::vector<StudyInfo>> Store::ReadStudies() {
         rec.cpu_util = b.OptReal(3);
         rec.busy = b.Int(4) != 0;
       }
+      if (schema_version_ >= 7) rec.host = b.Text(5);
       for (auto& info : out)
         if (info.name == name) info.idle_baselines.push_back(rec);
     }
@@ -853,14 +901,16 @@ Status Store::UpsertStudy(const StudyInfo& info) {
   if (info.name.empty()) return Status::InvalidArgument("a study needs a name");
   Stmt s(
       db_,
-      "INSERT INTO studies(name, spec_toml, started_at, finished_at, context_json) VALUES(?1, ?2, ?3, ?4, ?5)"
-      " ON CONFLICT(name) DO UPDATE SET context_json = excluded.context_json, finished_at = NULL");
+      "INSERT INTO studies(name, spec_toml, started_at, finished_at, context_json, spec_hash)"
+      " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET context_json = excluded.context_json,"
+      " finished_at = NULL, spec_hash = COALESCE(spec_hash, excluded.spec_hash)");
   WATTLAB_RETURN_IF_ERROR(s.status("writing study to " + path_));
   s.Bind(1, info.name);
   s.Bind(2, info.spec_toml);
   s.Bind(3, info.started_at_unix_s);
   s.Bind(4, info.finished_at_unix_s);
   s.Bind(5, StudyContextJson(info).dump());
+  s.Bind(6, SpecHash(info.spec_toml));
   if (s.Step() != SQLITE_DONE)
     return Status::IOError("writing study to " + path_ + ": " + SqliteErrorWithEnv(db_));
   return Status::Ok();
@@ -875,13 +925,15 @@ Status Store::AddIdleBaseline(const std::string& study, double unix_s, double id
 
 Status Store::AddIdleBaseline(const std::string& study, const IdleBaselineRecord& baseline) {
   Stmt s(db_,
-         "INSERT INTO idle_baselines(study, unix_s, power_w, cpu_util, busy) VALUES(?1, ?2, ?3, ?4, ?5)");
+         "INSERT INTO idle_baselines(study, unix_s, power_w, cpu_util, busy, host)"
+         " VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
   WATTLAB_RETURN_IF_ERROR(s.status("writing idle baseline to " + path_));
   s.Bind(1, study);
   s.Bind(2, baseline.unix_s);
   s.Bind(3, baseline.power_w);
   s.Bind(4, baseline.cpu_util);
   s.Bind(5, baseline.busy);
+  if (!baseline.host.empty()) s.Bind(6, baseline.host);
   if (s.Step() != SQLITE_DONE)
     return Status::IOError("writing idle baseline to " + path_ + ": " + SqliteErrorWithEnv(db_));
   return Status::Ok();
@@ -956,6 +1008,14 @@ Status Store::WriteRun(const RunRecord& run) {
     return Status::Internal("RunRecord.extras must be empty or parallel to rows");
   Transaction tx(db_);
   WATTLAB_RETURN_IF_ERROR(tx.Begin().WithContext(path_));
+  WATTLAB_RETURN_IF_ERROR(InsertRun(db_, path_, run));
+  return tx.Commit().WithContext(path_);
+}
+
+namespace {
+
+// WriteRun's inserts, inside the caller's transaction.
+Status InsertRun(sqlite3* db_, const std::string& path_, const RunRecord& run) {
   {
     Stmt e(db_, "SELECT 1 FROM runs WHERE study = ?1 AND run_id = ?2");
     WATTLAB_RETURN_IF_ERROR(e.status("writing run"));
@@ -969,7 +1029,7 @@ Status Store::WriteRun(const RunRecord& run) {
     Stmt s(
         db_,
         "INSERT INTO runs(study, run_id, config_id, repetition, model, config_json, facts_json, started_at,"
-        " finished_at, step_loss_json) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+        " finished_at, step_loss_json, host) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
     WATTLAB_RETURN_IF_ERROR(s.status("writing run to " + path_));
     s.Bind(1, run.study);
     s.Bind(2, run.run_id);
@@ -983,6 +1043,7 @@ Status Store::WriteRun(const RunRecord& run) {
     json losses = json::array();
     for (double l : run.step_loss) losses.push_back(std::isfinite(l) ? json(l) : json(nullptr));
     s.Bind(10, losses.dump());
+    if (!run.host.empty()) s.Bind(11, run.host);
     if (s.Step() != SQLITE_DONE)
       return Status::IOError("writing run to " + path_ + ": " + SqliteErrorWithEnv(db_) +
                              " (is the study written first with UpsertStudy?)");
@@ -1108,7 +1169,293 @@ Status Store::WriteRun(const RunRecord& run) {
                                path_ + ": " + SqliteErrorWithEnv(db_));
     }
   }
-  return tx.Commit().WithContext(path_);
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string SpecHash(const std::string& spec_toml) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : spec_toml) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+Status Store::RecordShard(const ShardRecord& shard) {
+  if (shard.n < 1 || shard.k < 1 || shard.k > shard.n)
+    return Status::InvalidArgument("shard " + std::to_string(shard.k) + "/" + std::to_string(shard.n) +
+                                   " is not a shard: K/N needs 1 <= K <= N");
+  Stmt s(
+      db_,
+      "INSERT INTO study_shards(study, shard_k, shard_n, spec_hash, host, started_at, finished_at, source_db)"
+      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(study, shard_k, shard_n, started_at) DO UPDATE SET"
+      " host = excluded.host, finished_at = COALESCE(excluded.finished_at, finished_at)");
+  WATTLAB_RETURN_IF_ERROR(s.status("writing shard to " + path_));
+  s.Bind(1, shard.study);
+  s.Bind(2, shard.k);
+  s.Bind(3, shard.n);
+  s.Bind(4, shard.spec_hash);
+  s.Bind(5, shard.host);
+  s.Bind(6, shard.started_at_unix_s);
+  s.Bind(7, shard.finished_at_unix_s);
+  s.Bind(8, shard.source_db);
+  if (s.Step() != SQLITE_DONE)
+    return Status::IOError("writing shard to " + path_ + ": " + SqliteErrorWithEnv(db_));
+  return Status::Ok();
+}
+
+Result<std::vector<ShardRecord>> Store::ReadShards(const std::string& study) {
+  Stmt s(
+      db_,
+      "SELECT study, shard_k, shard_n, spec_hash, host, started_at, finished_at, source_db FROM study_shards"
+      " WHERE ?1 = '' OR study = ?1 ORDER BY study, shard_n, shard_k, started_at");
+  WATTLAB_RETURN_IF_ERROR(s.status("reading shards from " + path_));
+  s.Bind(1, study);
+  std::vector<ShardRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    ShardRecord r;
+    r.study = s.Text(0);
+    r.k = s.Int(1);
+    r.n = s.Int(2);
+    r.spec_hash = s.Text(3);
+    r.host = s.Text(4);
+    r.started_at_unix_s = s.Real(5);
+    r.finished_at_unix_s = s.OptReal(6);
+    r.source_db = s.Text(7);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE)
+    return Status::IOError("reading shards from " + path_ + ": " + SqliteErrorWithEnv(db_));
+  return out;
+}
+
+Result<StudyExport> Store::ExportStudy(const std::string& study) {
+  StudyExport ex;
+  ex.source = path_;
+  WATTLAB_ASSIGN_OR_RETURN(auto info, ReadStudy(study));
+  if (!info) return Status::NotFound("no study '" + study + "' in " + path_);
+  ex.info = std::move(*info);
+  for (auto& b : ex.info.idle_baselines)
+    if (b.host.empty()) b.host = ex.info.host;
+  WATTLAB_ASSIGN_OR_RETURN(ex.shards, ReadShards(study));
+  WATTLAB_ASSIGN_OR_RETURN(ex.failed, ReadFailedRuns(study));
+  const std::string what = "reading study '" + study + "' from " + path_;
+  std::map<int64_t, size_t> at;  // run_id -> index in ex.runs
+  {
+    Stmt s(db_,
+           "SELECT run_id, config_id, repetition, model, config_json, facts_json, started_at, finished_at,"
+           " step_loss_json, host FROM runs WHERE study = ?1 ORDER BY run_id");
+    WATTLAB_RETURN_IF_ERROR(s.status(what));
+    s.Bind(1, study);
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      RunRecord r;
+      r.study = study;
+      r.run_id = s.Int(0);
+      r.config_id = s.Text(1);
+      r.repetition = s.Int(2);
+      r.model = s.Text(3);
+      r.config_json = s.Text(4);
+      r.facts_json = s.Text(5);
+      r.started_at_unix_s = s.Real(6);
+      r.finished_at_unix_s = s.Real(7);
+      json losses = json::parse(s.Text(8), nullptr, false);
+      if (losses.is_array())
+        for (const auto& l : losses) r.step_loss.push_back(l.is_number() ? l.get<double>() : std::nan(""));
+      r.host = s.IsNull(9) || s.Text(9).empty() ? ex.info.host : s.Text(9);
+      at[r.run_id] = ex.runs.size();
+      ex.runs.push_back(std::move(r));
+    }
+    if (rc != SQLITE_DONE) return Status::IOError(what + ": " + SqliteErrorWithEnv(db_));
+  }
+  {
+    // Every window with its extras (ReadRows's columns and the v2 ones).
+    WATTLAB_ASSIGN_OR_RETURN(auto rows, ReadRows(study));
+    Stmt s(db_,
+           "SELECT loss, idle_power_w, mean_power_w, meter_samples FROM windows"
+           " WHERE study = ?1 AND run_id = ?2 AND phase = ?3 AND window = ?4");
+    WATTLAB_RETURN_IF_ERROR(s.status(what));
+    for (auto& row : rows) {
+      auto it = at.find(row.run_id);
+      if (it == at.end()) continue;
+      s.Reset();
+      s.Bind(1, study);
+      s.Bind(2, row.run_id);
+      s.Bind(3, row.phase);
+      s.Bind(4, row.window);
+      WindowExtra x;
+      if (s.Step() == SQLITE_ROW) {
+        x.loss = s.OptReal(0);
+        x.idle_power_w = s.OptReal(1);
+        x.mean_power_w = s.OptReal(2).value_or(0);
+        x.meter_samples = s.OptInt(3).value_or(0);
+      }
+      RunRecord& rec = ex.runs[it->second];
+      rec.rows.push_back(std::move(row));
+      rec.extras.push_back(x);
+    }
+  }
+  for (auto& rec : ex.runs) {
+    WATTLAB_ASSIGN_OR_RETURN(rec.domains, ReadDomainEnergy(study, rec.run_id));
+    WATTLAB_ASSIGN_OR_RETURN(rec.power_limit_candidates, ReadPowerLimitCandidates(study, rec.run_id));
+  }
+  WATTLAB_ASSIGN_OR_RETURN(auto timelines, ReadTimelines(study));
+  for (auto& t : timelines) {
+    auto it = at.find(t.run_id);
+    if (it != at.end()) ex.runs[it->second].timeline = std::move(t);
+  }
+  return ex;
+}
+
+namespace {
+
+// "2024-05-01 12:00:03 UTC": when a shard or run started, for messages.
+std::string UtcText(double unix_s) {
+  using namespace std::chrono;
+  const sys_seconds t{seconds(static_cast<int64_t>(std::floor(unix_s)))};
+  const auto day = floor<days>(t);
+  const year_month_day ymd(day);
+  const hh_mm_ss<seconds> hms(t - day);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02lld:%02lld:%02lld UTC", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<long long>(hms.hours().count()), static_cast<long long>(hms.minutes().count()),
+                static_cast<long long>(hms.seconds().count()));
+  return buf;
+}
+
+std::string ShardLabel(int64_t k, int64_t n) { return std::to_string(k) + "/" + std::to_string(n); }
+
+std::string ShardOrigin(const ShardRecord& s, const std::string& here) {
+  return (s.source_db.empty() ? here : s.source_db) + " (host " + s.host + ", started " +
+         UtcText(s.started_at_unix_s) + ")";
+}
+
+}  // namespace
+
+Result<std::vector<ImportCount>> Store::ImportStudies(
+    const std::vector<StudyExport>& studies,
+    const std::function<std::optional<double>(const StudyInfo&, const std::set<int64_t>&)>& finished_at) {
+  Transaction tx(db_);
+  WATTLAB_RETURN_IF_ERROR(tx.Begin().WithContext(path_));
+  std::vector<ImportCount> counts;
+  std::set<std::string> touched;
+  for (const StudyExport& ex : studies) {
+    ImportCount count;
+    const StudyInfo& in = ex.info;
+    const std::string hash = in.spec_hash.empty() ? SpecHash(in.spec_toml) : in.spec_hash;
+    WATTLAB_ASSIGN_OR_RETURN(auto here, ReadStudy(in.name));
+    if (here) {
+      if (here->spec_hash != hash)
+        return Status::FailedPrecondition(
+            ex.source + " holds study '" + in.name + "' of another spec (spec hash " + hash + ") than " +
+            path_ + " (spec hash " + here->spec_hash +
+            "): only shards of one spec merge into one study; merge it into another database, or give the "
+            "study another name in its spec");
+      Stmt u(db_, "UPDATE studies SET started_at = min(started_at, ?2) WHERE name = ?1");
+      WATTLAB_RETURN_IF_ERROR(u.status("merging into " + path_));
+      u.Bind(1, in.name);
+      u.Bind(2, in.started_at_unix_s);
+      if (u.Step() != SQLITE_DONE)
+        return Status::IOError("merging into " + path_ + ": " + SqliteErrorWithEnv(db_));
+    } else {
+      StudyInfo info = in;
+      info.finished_at_unix_s.reset();
+      WATTLAB_RETURN_IF_ERROR(UpsertStudy(info));
+    }
+    // A shard is one execution: the same k/n started at another time is another.
+    WATTLAB_ASSIGN_OR_RETURN(auto shards_here, ReadShards(in.name));
+    for (const ShardRecord& sh : ex.shards) {
+      for (const ShardRecord& h : shards_here)
+        if (h.k == sh.k && h.n == sh.n && h.started_at_unix_s != sh.started_at_unix_s)
+          return Status::FailedPrecondition(
+              ex.source + " and " + ShardOrigin(h, path_) + " both claim shard " + ShardLabel(sh.k, sh.n) +
+              " of study '" + in.name + "' with different runs (" + ex.source + " was started " +
+              UtcText(sh.started_at_unix_s) + " on " + sh.host +
+              "): two executions of one shard; merge only one of them (or each into its own database)");
+      ShardRecord copy = sh;
+      if (copy.source_db.empty()) copy.source_db = ex.source;
+      if (copy.spec_hash.empty()) copy.spec_hash = hash;
+      WATTLAB_RETURN_IF_ERROR(RecordShard(copy));
+    }
+    // Runs: the same run_id must be the same measurement.
+    Stmt find(
+        db_,
+        "SELECT config_id, repetition, started_at, finished_at FROM runs WHERE study = ?1 AND run_id = ?2");
+    WATTLAB_RETURN_IF_ERROR(find.status("merging into " + path_));
+    for (const RunRecord& run : ex.runs) {
+      find.Reset();
+      find.Bind(1, in.name);
+      find.Bind(2, run.run_id);
+      if (find.Step() == SQLITE_ROW) {
+        const bool same = find.Text(0) == run.config_id && find.Int(1) == run.repetition &&
+                          find.Real(2) == run.started_at_unix_s && find.Real(3) == run.finished_at_unix_s;
+        if (!same)
+          return Status::FailedPrecondition(
+              "run " + std::to_string(run.run_id) + " of study '" + in.name + "' is in both " + ex.source +
+              " and " + path_ + " with different measurements (started " + UtcText(run.started_at_unix_s) +
+              " vs " + UtcText(find.Real(2)) +
+              "): two databases claim the same shard with different runs; merge only one execution of each "
+              "shard");
+        ++count.already;
+        continue;
+      }
+      RunRecord copy = run;
+      copy.study = in.name;
+      if (copy.host.empty()) copy.host = in.host;
+      WATTLAB_RETURN_IF_ERROR(InsertRun(db_, path_, copy));
+      ++count.added;
+    }
+    // Idle baselines and failed attempts: each once.
+    for (const auto& b : in.idle_baselines) {
+      Stmt e(db_,
+             "SELECT 1 FROM idle_baselines WHERE study = ?1 AND unix_s = ?2 AND power_w = ?3 AND"
+             " COALESCE(host, '') = ?4");
+      WATTLAB_RETURN_IF_ERROR(e.status("merging into " + path_));
+      IdleBaselineRecord copy = b;
+      if (copy.host.empty()) copy.host = in.host;
+      e.Bind(1, in.name);
+      e.Bind(2, copy.unix_s);
+      e.Bind(3, copy.power_w);
+      e.Bind(4, copy.host);
+      if (e.Step() == SQLITE_ROW) continue;
+      WATTLAB_RETURN_IF_ERROR(AddIdleBaseline(in.name, copy));
+    }
+    for (const auto& f : ex.failed) {
+      Stmt e(
+          db_,
+          "SELECT 1 FROM failed_runs WHERE study = ?1 AND run_id = ?2 AND failed_at = ?3 AND message = ?4");
+      WATTLAB_RETURN_IF_ERROR(e.status("merging into " + path_));
+      e.Bind(1, in.name);
+      e.Bind(2, f.run_id);
+      e.Bind(3, f.failed_at_unix_s);
+      e.Bind(4, f.message);
+      if (e.Step() == SQLITE_ROW) continue;
+      FailedRun copy = f;
+      copy.study = in.name;
+      WATTLAB_RETURN_IF_ERROR(RecordFailedRun(copy));
+    }
+    touched.insert(in.name);
+    counts.push_back(count);
+  }
+  for (const auto& name : touched) {
+    WATTLAB_ASSIGN_OR_RETURN(auto info, ReadStudy(name));
+    WATTLAB_ASSIGN_OR_RETURN(auto ids, CompletedRunIds(name));
+    std::optional<double> done = finished_at && info ? finished_at(*info, ids) : std::nullopt;
+    Stmt u(db_, "UPDATE studies SET finished_at = ?2 WHERE name = ?1");
+    WATTLAB_RETURN_IF_ERROR(u.status("merging into " + path_));
+    u.Bind(1, name);
+    u.Bind(2, done);
+    if (u.Step() != SQLITE_DONE)
+      return Status::IOError("merging into " + path_ + ": " + SqliteErrorWithEnv(db_));
+  }
+  WATTLAB_RETURN_IF_ERROR(tx.Commit().WithContext(path_));
+  return counts;
 }
 
 }  // namespace wattlab

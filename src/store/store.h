@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -46,7 +47,7 @@ enum class OpenMode {
 };
 
 // The schema this build writes. History in docs/schema.md.
-inline constexpr int kStoreSchemaVersion = 6;
+inline constexpr int kStoreSchemaVersion = 7;
 
 // Energy of one domain over one window (the per-domain breakdown of a RunRow).
 struct DomainEnergyRow {
@@ -101,6 +102,7 @@ struct RunRecord {
   std::optional<RunTimeline> timeline;
   // The online power-limit optimiser's candidates, when the run had one (v4).
   std::vector<PowerLimitCandidateRow> power_limit_candidates;
+  std::string host;  // the machine it ran on (v7); empty: the study's host
 };
 
 // One failed attempt of a run (not in `runs`: --resume retries it).
@@ -112,6 +114,40 @@ struct FailedRun {
   std::string message;
   std::vector<std::string> stderr_tail;  // a command sweep's program: its last stderr lines
 };
+
+// One share of a study's plan that one database ran (v7, issue 16;
+// docs/scale.md): `wattlab study --shard K/N` runs the runs at positions
+// K, K+N, K+2N, ... of the seeded order. An unsharded study is shard 1/1.
+// One execution of a shard is (study, k, n, started_at): --resume keeps the
+// start, a second, separate run of the shard has its own.
+struct ShardRecord {
+  std::string study;
+  int64_t k = 1, n = 1;
+  std::string spec_hash;
+  std::string host;  // the machine that last wrote it
+  double started_at_unix_s = 0;
+  std::optional<double> finished_at_unix_s;  // every run of the shard stored
+  std::string source_db;                     // where `wattlab merge` took it from ("" where it ran)
+};
+
+// Everything one database holds of one study, as `wattlab merge` copies it.
+struct StudyExport {
+  StudyInfo info;  // with spec_hash and the idle baselines (each with its host)
+  std::vector<ShardRecord> shards;
+  std::vector<RunRecord> runs;  // complete records, by run_id; host filled in
+  std::vector<FailedRun> failed;
+  std::string source;  // the database's path
+};
+
+// What merging one StudyExport did.
+struct ImportCount {
+  int64_t added = 0;    // runs written
+  int64_t already = 0;  // runs the database held already (the same measurement)
+};
+
+// The stable hash of a study spec's text (16 hex digits, FNV-1a 64): every
+// shard of one study records the same one.
+std::string SpecHash(const std::string& spec_toml);
 
 class Store {
  public:
@@ -182,6 +218,27 @@ class Store {
   // Writes the whole run in one transaction. AlreadyExists-like: writing a
   // run_id twice for one study is FailedPrecondition (never duplicated).
   Status WriteRun(const RunRecord& run);
+
+  // ---- shards and merging (v7, issue 16; docs/scale.md) ----
+  // Inserts the shard execution, or refreshes its host and finished_at.
+  Status RecordShard(const ShardRecord& shard);
+  // All studies when `study` is empty; by study, k, started_at.
+  Result<std::vector<ShardRecord>> ReadShards(const std::string& study = "");
+  // The whole study, for ImportStudies (NotFound when it is not here).
+  Result<StudyExport> ExportStudy(const std::string& study);
+  // Merges studies from other databases into this one, in ONE transaction
+  // (all or nothing). Per study: created when missing; refused
+  // (FailedPrecondition, nothing written) when this database holds the study
+  // with another spec hash, when a shard (k/n) is here from another execution
+  // (another started_at), or when a run_id is here with another measurement
+  // (other config, repetition, start or end). A run, idle baseline, failed
+  // attempt or shard already here is not written again (merging twice adds
+  // nothing). `finished_at(study, run_ids)` is asked, inside the
+  // transaction, with the study's run_ids after the merge: the study's
+  // finished_at is set to what it returns (nullopt: not finished).
+  Result<std::vector<ImportCount>> ImportStudies(
+      const std::vector<StudyExport>& studies,
+      const std::function<std::optional<double>(const StudyInfo&, const std::set<int64_t>&)>& finished_at);
 
  private:
   Store(sqlite3* db, std::string path, int schema_version, std::unique_ptr<EnvVfs> vfs);

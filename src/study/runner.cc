@@ -257,7 +257,8 @@ StudyRunner::StudyRunner(StudySpec spec, WorkloadEngine* engine, Meter* meter, S
       store_(store),
       env_(env),
       options_(std::move(options)),
-      plan_(ExpandPlan(spec_)) {}
+      plan_(ExpandPlan(spec_)),
+      runs_(ShardRuns(plan_, options_.shard)) {}
 
 bool StudyRunner::RunsHere(const PlannedRun& r) const {
   return r.omp_wait_policy.empty() || r.omp_wait_policy == options_.omp_wait_policy;
@@ -282,7 +283,7 @@ void StudyRunner::Progress(const std::string& what) {
 
 Result<std::map<std::string, ModelFacts>> StudyRunner::DescribeModels() {
   std::map<std::string, ModelFacts> facts;
-  for (const auto& r : plan_) {
+  for (const auto& r : runs_) {
     if (facts.count(r.model)) continue;
     if (!r.torchscript.empty() && !engine_)
       return Status::Internal("a torchscript sweep without a workload engine");
@@ -336,14 +337,17 @@ Status StudyRunner::MeasureIdle() {
   rec.power_w = w->power_w;
   rec.cpu_util = w->cpu_util;
   rec.busy = w->busy;
+  rec.host = host_;
   return store_->AddIdleBaseline(spec_.name, rec);
 }
 
 Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
   if (!store_) return Status::Internal("StudyRunner::Run without a store");
   StudyOutcome out;
-  out.planned = (int64_t)plan_.size();
+  out.planned = (int64_t)runs_.size();
   start_mono_s_ = MonoS(env_);
+  host_ = context.host;
+  const bool sharded = options_.shard.n > 1;
 
   WATTLAB_ASSIGN_OR_RETURN(auto existing, store_->ReadStudy(spec_.name));
   std::set<int64_t> done;
@@ -351,7 +355,7 @@ Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
     WATTLAB_ASSIGN_OR_RETURN(done, store_->CompletedRunIds(spec_.name));
     if (!options_.resume)
       return Status::FailedPrecondition("study '" + spec_.name + "' is already in " + store_->path() + " (" +
-                                        std::to_string(done.size()) + " of " + std::to_string(plan_.size()) +
+                                        std::to_string(done.size()) + " of " + std::to_string(runs_.size()) +
                                         " runs done): pass --resume to continue it, or use another --db");
     if (existing->spec_toml != spec_.toml)
       return Status::FailedPrecondition("study '" + spec_.name + "' in " + store_->path() +
@@ -366,15 +370,23 @@ Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
   info.started_at_unix_s = existing ? existing->started_at_unix_s : env_->NowWallSeconds();
   info.finished_at_unix_s.reset();
   WATTLAB_RETURN_IF_ERROR(store_->UpsertStudy(info));
+  ShardRecord shard;
+  shard.study = spec_.name;
+  shard.k = options_.shard.k;
+  shard.n = options_.shard.n;
+  shard.spec_hash = SpecHash(spec_.toml);
+  shard.host = host_;
+  shard.started_at_unix_s = info.started_at_unix_s;
+  WATTLAB_RETURN_IF_ERROR(store_->RecordShard(shard));
 
-  for (const auto& r : plan_) {
+  for (const auto& r : runs_) {
     if (done.count(r.run_id)) ++out.done_before;
   }
   std::map<std::string, int64_t> macs;
   for (const auto& [m, f] : facts_) macs[m] = f.macs;
   std::vector<PlannedRun> todo;
   int64_t elsewhere = 0;  // runs left to a child process with another OpenMP wait policy
-  for (const auto& r : plan_) {
+  for (const auto& r : runs_) {
     if (done.count(r.run_id)) continue;
     if (RunsHere(r))
       todo.push_back(r);
@@ -385,6 +397,14 @@ Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
   if (existing && options_.resume)
     Log("resuming study '" + spec_.name + "': " + std::to_string(out.done_before) + " of " +
         std::to_string(out.planned) + " runs already done");
+  if (sharded)
+    Log("study '" + spec_.name + "' shard " + options_.shard.Label() + ": " + std::to_string(runs_.size()) +
+        " of the plan's " + std::to_string(plan_.size()) + " runs (plan positions " +
+        std::to_string(options_.shard.k) + ", " + std::to_string(options_.shard.k + options_.shard.n) +
+        ", ...), host " + host_);
+  if (sharded && runs_.empty())
+    Log("shard " + options_.shard.Label() + " has no runs: the plan has only " +
+        std::to_string(plan_.size()) + " (fewer than " + std::to_string(options_.shard.n) + " shards)");
   Log("study '" + spec_.name + "': " + std::to_string(todo.size()) + " runs to go under OpenMP wait policy " +
       options_.omp_wait_policy + ", estimated " + Clock(est_total_s_) + "; database " + store_->path() +
       (elsewhere > 0 ? " (" + std::to_string(elsewhere) + " more under other policies, in child processes)"
@@ -493,9 +513,14 @@ Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
   if (!stop.ok() && !out.interrupted) return stop.WithContext("stopping the meter");
   WATTLAB_ASSIGN_OR_RETURN(auto ids, store_->CompletedRunIds(spec_.name));
   out.finished = true;
-  for (const auto& r : plan_)
+  for (const auto& r : runs_)
     if (!ids.count(r.run_id)) out.finished = false;
-  if (out.finished) WATTLAB_RETURN_IF_ERROR(store_->FinishStudy(spec_.name, env_->NowWallSeconds()));
+  if (out.finished) {
+    const double now = env_->NowWallSeconds();
+    WATTLAB_RETURN_IF_ERROR(store_->FinishStudy(spec_.name, now));
+    shard.finished_at_unix_s = now;
+    WATTLAB_RETURN_IF_ERROR(store_->RecordShard(shard));
+  }
   return out;
 }
 
@@ -503,6 +528,7 @@ Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
 // inside a "run" window whose power timeline goes with the record.
 Result<RunRecord> StudyRunner::ExecuteRun(const PlannedRun& r, const ModelFacts& facts, int64_t, int64_t) {
   RunRecord rec = NewRecord(r, facts, spec_, options_.omp_wait_policy, env_->NowWallSeconds());
+  rec.host = host_;
   RunWindow run_window(meter_);
   std::vector<RunTimeline::Span> spans;
   failed_stderr_.clear();

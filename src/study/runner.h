@@ -7,7 +7,8 @@
 // Per study: the meter is started, an idle baseline measured (Meter::
 // MeasureIdle) and re-measured every idle_every_s; runs go in the plan's
 // seeded order, skipping those the store already holds (--resume), with a
-// cool-down between runs. Per run: a training profile (warm-up outside the
+// cool-down between runs. A sharded study (RunnerOptions::shard) runs only
+// its share of the plan, with its own idle baselines. Per run: a training profile (warm-up outside the
 // window, then profile_steps measured steps; extrapolated_energy_j = energy_j
 // x full-length samples / profile samples), then, when configured, the full
 // training (train/full row) and its test-set pass (eval/full row, with
@@ -54,6 +55,7 @@
 #include "store/store.h"
 #include "study/metered_run.h"
 #include "study/plan.h"
+#include "study/shard.h"
 #include "study/spec.h"
 #include "wattlab/meter.h"
 #include "wattlab/record.h"
@@ -77,10 +79,14 @@ struct RunnerOptions {
   // started with that policy (cli/cmd_study.cc), and the study stays
   // unfinished until it has run.
   std::string omp_wait_policy = "default";
+  // This process's share of the plan (study/shard.h; docs/scale.md): only
+  // its runs are run, their run_ids those of the whole plan. Recorded in the
+  // store (study_shards) with the spec hash and host; 1/1 is the whole plan.
+  Shard shard;
 };
 
 struct StudyOutcome {
-  int64_t planned = 0;
+  int64_t planned = 0;      // runs of this shard (the whole plan when unsharded)
   int64_t done_before = 0;  // runs already in the store (resume)
   int64_t done_now = 0;     // runs completed and written by this invocation
   int64_t failed = 0;
@@ -109,6 +115,8 @@ class StudyRunner {
   Result<StudyOutcome> Run(const StudyInfo& context);
 
   const std::vector<PlannedRun>& plan() const { return plan_; }
+  // The runs this runner runs: the shard's share of plan(), in plan order.
+  const std::vector<PlannedRun>& runs() const { return runs_; }
   // True when this process runs `run` (its policy is unswept or the one in force).
   bool RunsHere(const PlannedRun& run) const;
   // The store may be attached after DescribeModels, so a spec with an
@@ -148,6 +156,8 @@ class StudyRunner {
   Env* env_;
   RunnerOptions options_;
   std::vector<PlannedRun> plan_;
+  std::vector<PlannedRun> runs_;  // the shard's
+  std::string host_;              // recorded with every run and idle baseline
   std::map<std::string, ModelFacts> facts_;
   std::vector<std::string> failed_stderr_;  // the last failed command run's stderr tail
   double start_mono_s_ = 0, last_idle_mono_s_ = 0;

@@ -157,6 +157,27 @@ Result<std::vector<double>> GetPositiveNumbers(const toml::node& n, const std::s
 
 }  // namespace
 
+namespace {
+constexpr const char* kDatasetOverride = "\n# wattlab study --dataset ";
+}  // namespace
+
+void OverrideDataset(StudySpec* spec, const std::string& dataset) {
+  spec->dataset = dataset;
+  spec->toml += std::string(kDatasetOverride) + dataset + "\n";
+}
+
+Result<StudySpec> ParseStoredStudySpec(const std::string& stored_toml, const std::string& file) {
+  WATTLAB_ASSIGN_OR_RETURN(StudySpec spec, ParseStudySpec(stored_toml, file));
+  const size_t at = stored_toml.rfind(kDatasetOverride);
+  if (at != std::string::npos) {
+    const size_t from = at + std::string(kDatasetOverride).size();
+    const size_t end = stored_toml.find('\n', from);
+    spec.dataset = stored_toml.substr(from, end == std::string::npos ? std::string::npos : end - from);
+  }
+  spec.toml = stored_toml;
+  return spec;
+}
+
 Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& file) {
   Errors err(file);
   toml::table root;

@@ -98,6 +98,14 @@ bool GlobMatch(const std::string& pattern, const std::string& text);
 // Parses and validates. `file` names the source in messages.
 Result<StudySpec> ParseStudySpec(const std::string& toml_text, const std::string& file);
 
+// `--dataset` given to `wattlab study`: sets spec->dataset and records it at
+// the end of spec->toml ("# wattlab study --dataset DATA"), so --resume with
+// another dataset is refused and ParseStoredStudySpec finds it again.
+void OverrideDataset(StudySpec* spec, const std::string& dataset);
+// A spec as a study stored it (StudyInfo::spec_toml): parsed, with the
+// dataset OverrideDataset recorded in it. Gives the plan the study ran.
+Result<StudySpec> ParseStoredStudySpec(const std::string& stored_toml, const std::string& file);
+
 // "quick", "default", "paper".
 const std::vector<std::string>& PresetNames();
 // The embedded TOML text; NotFound (listing the names) for another name.

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -329,6 +330,73 @@ PRAGMA user_version = 1;
   EXPECT_EQ((*again)->ReadRows()->size(), 3u);
 }
 
+// v7 (issue 16): a run written without a host takes the study's, the spec
+// hash is the study text's; hosts, shards and the hash round-trip, and
+// ExportStudy gives back every part of a run.
+TEST_F(StoreTest, ShardsHostsAndSpecHashRoundTrip) {
+  {
+    auto st = Store::Open(env_.get(), Path("s.db"), OpenMode::kCreate);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("s")).ok());
+    RunRecord plain = MakeRun("s", 1);  // no host: the study's
+    ASSERT_TRUE((*st)->WriteRun(plain).ok());
+    RunRecord elsewhere = MakeRun("s", 2);
+    elsewhere.host = "node-7";
+    ASSERT_TRUE((*st)->WriteRun(elsewhere).ok());
+    IdleBaselineRecord b{1700000000, 11.5, 0.02, false, "node-7"};
+    ASSERT_TRUE((*st)->AddIdleBaseline("s", b).ok());
+    ShardRecord sh;
+    sh.study = "s";
+    sh.k = 2;
+    sh.n = 4;
+    sh.spec_hash = SpecHash(MakeStudy("s").spec_toml);
+    sh.host = "node-7";
+    sh.started_at_unix_s = 1700000000.5;
+    ASSERT_TRUE((*st)->RecordShard(sh).ok());
+    sh.finished_at_unix_s = 1700000100;
+    ASSERT_TRUE((*st)->RecordShard(sh).ok());  // the same execution: refreshed, not added
+    ShardRecord bad = sh;
+    bad.k = 5;
+    EXPECT_EQ((*st)->RecordShard(bad).kind(), Status::Kind::kInvalidArgument);
+  }
+  auto st = Store::Open(env_.get(), Path("s.db"), OpenMode::kReadOnly);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  auto info = *(*st)->ReadStudy("s");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->spec_hash, SpecHash("name = \"s\"\n"));
+  EXPECT_NE(SpecHash("name = \"s\"\n"), SpecHash("name = \"s\"\n# edited\n"));
+  ASSERT_EQ(info->idle_baselines.size(), 1u);
+  EXPECT_EQ(info->idle_baselines[0].host, "node-7");
+  std::map<int64_t, std::string> hosts;
+  const auto rows = *(*st)->ReadRows("s");
+  for (const auto& r : rows) hosts[r.run_id] = r.host;
+  EXPECT_EQ(hosts, (std::map<int64_t, std::string>{{1, "box"}, {2, "node-7"}}));
+  auto shards = *(*st)->ReadShards("s");
+  ASSERT_EQ(shards.size(), 1u);
+  EXPECT_EQ(shards[0].k, 2);
+  EXPECT_EQ(shards[0].n, 4);
+  EXPECT_EQ(shards[0].finished_at_unix_s, 1700000100);
+  EXPECT_EQ(shards[0].source_db, "");
+
+  auto ex = (*st)->ExportStudy("s");
+  ASSERT_TRUE(ex.ok()) << ex.status().ToString();
+  ASSERT_EQ(ex->runs.size(), 2u);
+  const RunRecord& r = ex->runs[0];
+  const RunRecord want = MakeRun("s", 1);
+  EXPECT_EQ(r.host, "box");
+  EXPECT_EQ(r.config_json, want.config_json);
+  EXPECT_EQ(r.step_loss, want.step_loss);
+  ASSERT_EQ(r.rows.size(), 2u);
+  ASSERT_EQ(r.extras.size(), 2u);
+  EXPECT_EQ(r.rows[0].phase, "train");  // read back in phase order
+  EXPECT_EQ(r.extras[0].loss, 2.3);
+  EXPECT_EQ(r.extras[0].mean_power_w, 30.0);
+  EXPECT_EQ(r.domains.size(), 2u);
+  ASSERT_TRUE(r.timeline.has_value());
+  EXPECT_EQ(r.timeline->power_w, want.timeline->power_w);
+  EXPECT_EQ((*st)->ExportStudy("nope").status().kind(), Status::Kind::kNotFound);
+}
+
 TEST(ExportTest, CsvColumnsExactlyAsRecordH) {
   RunRow r;
   r.study = "s,1";  // quoted
@@ -535,7 +603,7 @@ TEST_F(StoreDiagnosis, BusyBaselinesAndWindowFlagsRoundTrip) {
   auto st = Store::Open(env_.get(), Path("w.db"), OpenMode::kCreate);
   ASSERT_TRUE(st.ok());
   ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("pilot")).ok());
-  IdleBaselineRecord b{1700000000, 12.5, 0.52, true};
+  IdleBaselineRecord b{1700000000, 12.5, 0.52, true, ""};
   ASSERT_TRUE((*st)->AddIdleBaseline("pilot", b).ok());
   ASSERT_TRUE((*st)->AddIdleBaseline("pilot", 1700000100, 9.0).ok());
   RunRecord r = MakeRun("pilot", 1);

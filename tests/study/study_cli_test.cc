@@ -222,6 +222,83 @@ TEST_F(StudyCliTest, SigintDiscardsCurrentRunExits130WithHint) {
   EXPECT_EQ(CompletedRuns(), kRuns);
 }
 
+// ---- sharded studies (issue 16; docs/scale.md)
+
+// A Slurm job array task's environment (--array=1-N).
+std::vector<std::string> ArrayTask(int id, int count, const std::string& min = "1") {
+  return {"SLURM_ARRAY_JOB_ID=4242",     "SLURM_ARRAY_TASK_ID=" + std::to_string(id),
+          "SLURM_ARRAY_TASK_MIN=" + min, "SLURM_ARRAY_TASK_MAX=" + std::to_string(std::stoi(min) + count - 1),
+          "SLURM_ARRAY_TASK_STEP=1",     "SLURM_ARRAY_TASK_COUNT=" + std::to_string(count)};
+}
+
+// As scripts/test-slurm.sh runs it: each array task `study --db shard-%a.db`
+// (its shard from the array), then `merge merged.db shard-*.db`.
+TEST_F(StudyCliTest, SlurmArrayShardsMergeIntoOneStudy) {
+  ASSERT_EQ(Run({"study", "--spec", spec_, "--db", "shard-%a.db", "--dry-run"}, "sdry", ArrayTask(2, 2)), 0)
+      << Read("sdry", ".err");
+  EXPECT_NE(Read("sdry", ".out").find("Shard 2/2: 2 of the plan's 5 runs"), std::string::npos)
+      << Read("sdry", ".out");
+  EXPECT_NE(Read("sdry", ".out").find("study 'e2e' (" + spec_ + "): 2 runs"), std::string::npos)
+      << Read("sdry", ".out");
+  for (int id = 1; id <= 2; ++id) {
+    const std::string tag = "task" + std::to_string(id);
+    ASSERT_EQ(Run({"study", "--spec", spec_, "--db", "shard-%a.db", "--no-report"}, tag, ArrayTask(id, 2)), 0)
+        << Read(tag, ".err");
+    EXPECT_NE(Read(tag, ".err").find("shard " + std::to_string(id) + "/2"), std::string::npos)
+        << Read(tag, ".err");
+    EXPECT_TRUE(fs::exists(dir_ / ("shard-" + std::to_string(id) + ".db")));
+  }
+  EXPECT_NE(Read("task1", ".out").find("3 of 3 runs of shard 1/2 stored in shard-1.db"), std::string::npos)
+      << Read("task1", ".out");
+  ASSERT_EQ(Run({"merge", "merged.db", "shard-1.db", "shard-2.db"}, "merge"), 0) << Read("merge", ".err");
+  const std::string out = Read("merge", ".out");
+  EXPECT_NE(out.find("merged.db: study 'e2e'"), std::string::npos) << out;
+  EXPECT_NE(out.find("5 of 5 planned runs, complete"), std::string::npos) << out;
+  EXPECT_NE(out.find("hosts: "), std::string::npos) << out;
+  db_ = (dir_ / "merged.db").string();
+  EXPECT_EQ(CompletedRuns(), kRuns);
+  ASSERT_EQ(Run({"merge", "merged.db", "shard-2.db"}, "again"), 0) << Read("again", ".err");
+  EXPECT_NE(Read("again", ".out").find("0 added, 2 already merged"), std::string::npos)
+      << Read("again", ".out");
+  EXPECT_EQ(CompletedRuns(), kRuns);
+  ASSERT_EQ(Run({"analyze", "--db", "merged.db"}, "an"), 0) << Read("an", ".err");
+  EXPECT_NE(Read("an", ".out").find("  hosts: "), std::string::npos) << Read("an", ".out");
+
+  // --resume per shard: nothing left to do in a finished shard.
+  ASSERT_EQ(Run({"study", "--spec", spec_, "--db", "shard-%a.db", "--no-report", "--resume"}, "res",
+                ArrayTask(1, 2)),
+            0)
+      << Read("res", ".err");
+  EXPECT_NE(Read("res", ".out").find("3 of 3 runs of shard 1/2 stored"), std::string::npos)
+      << Read("res", ".out");
+}
+
+TEST_F(StudyCliTest, BadShardsAndArrayPatternsAreRefusedWithExit2) {
+  for (const char* bad : {"0/4", "5/4", "x", "1/0"}) {
+    EXPECT_EQ(Run({"study", "--spec", spec_, "--db", db_, "--shard", bad}, "bad"), 2) << bad;
+    EXPECT_NE(Read("bad", ".err").find(std::string("--shard ") + bad + ": "), std::string::npos)
+        << Read("bad", ".err");
+  }
+  EXPECT_EQ(Run({"study", "--spec", spec_, "--db", "shard-%a.db", "--dry-run"}, "pat"), 2);
+  EXPECT_NE(Read("pat", ".err").find("not a task of a Slurm job array"), std::string::npos)
+      << Read("pat", ".err");
+  // --array=1,3,7: not evenly stepped; wattlab asks for --shard ...
+  const std::vector<std::string> uneven = {"SLURM_ARRAY_JOB_ID=9",    "SLURM_ARRAY_TASK_ID=3",
+                                           "SLURM_ARRAY_TASK_MIN=1",  "SLURM_ARRAY_TASK_MAX=7",
+                                           "SLURM_ARRAY_TASK_STEP=1", "SLURM_ARRAY_TASK_COUNT=3"};
+  EXPECT_EQ(Run({"study", "--spec", spec_, "--db", "s-%a.db", "--dry-run"}, "uneven", uneven), 2);
+  EXPECT_NE(Read("uneven", ".err").find("pass --shard K/N"), std::string::npos) << Read("uneven", ".err");
+  // ... and --shard then wins.
+  EXPECT_EQ(
+      Run({"study", "--spec", spec_, "--db", "s-%a.db", "--dry-run", "--shard", "2/3"}, "given", uneven), 0)
+      << Read("given", ".err");
+  EXPECT_NE(Read("given", ".out").find("Shard 2/3: 2 of the plan's 5 runs"), std::string::npos)
+      << Read("given", ".out");
+  // merge needs OUT and at least one input.
+  EXPECT_EQ(Run({"merge", "out.db"}, "m1"), 2) << Read("m1", ".err");
+  EXPECT_FALSE(fs::exists(dir_ / "out.db"));
+}
+
 // ---- hardening (docs/reliability.md)
 
 // Four models (predict needs four), short windows, one idle baseline.
