@@ -296,6 +296,13 @@ if unfinished:
 failed = con.execute("SELECT run_id, message FROM failed_runs WHERE study='slurm-test'").fetchall()
 if failed:
     bad.append(f"failed runs: {failed}")
+tables = {t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+if "study_shards" not in tables:
+    bad.append("no study_shards table: the merged database does not say which shards it holds")
+else:
+    shards = sorted(con.execute("SELECT shard_k, shard_n FROM study_shards WHERE study='slurm-test'").fetchall())
+    if shards != [(1, 4), (2, 4), (3, 4), (4, 4)]:
+        bad.append(f"shards recorded {shards}, expected 1/4 .. 4/4 once each")
 if bad:
     sys.exit("\n".join(bad))
 print(f"merged study holds all {len(planned)} planned runs exactly once")
