@@ -78,8 +78,15 @@ PY=/usr/bin/python3
 T=$(mktemp -d /tmp/wattlab-slurm.XXXXXX)
 chmod 0755 "$T" # the job's user (root here) and munged's directory checks
 PIDS=()
+JOB=
 cleanup() {
   local rc=$?
+  # A job still running (a timeout, an interrupt) goes first: its slurmstepd
+  # would outlive slurmd.
+  if [[ -n ${JOB:-} ]] && [[ -n $(squeue -h -j "$JOB" -o '%i' 2>/dev/null) ]]; then
+    scancel "$JOB" 2>/dev/null || true
+    for _ in $(seq 20); do [[ -z $(squeue -h -j "$JOB" -o '%i' 2>/dev/null) ]] && break; sleep 0.5; done
+  fi
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
     kill "${PIDS[i]}" 2>/dev/null || true
   done
@@ -213,7 +220,8 @@ phases = ["train", "infer"]
 profile_steps = 3
 infer_samples = 64
 TOML
-"$WATTLAB" study --spec "$SPEC" --db "$T/plan.db" --no-report --dry-run >"$T/plan.txt" ||
+# --shard 1/1: the whole plan, even where this script itself runs in a job array.
+"$WATTLAB" study --spec "$SPEC" --shard 1/1 --db "$T/plan.db" --no-report --dry-run >"$T/plan.txt" ||
   fail "wattlab study --dry-run refused the test's spec"
 rm -f "$T/plan.db"*
 
