@@ -120,6 +120,13 @@ struct MeterOptions {
   std::string nvml_library = "libnvidia-ml.so.1";  // overridable for tests (WATTLAB_NVML_LIBRARY)
   bool include_psys = false;           // psys overlaps package+dram; reported, not summed, unless asked
   size_t timeline_capacity = 1 << 20;  // samples kept in memory
+  // One meter per node (docs/scale.md): this process's rank among the
+  // processes of one job on this node (SLURM_LOCALID / LOCAL_RANK; see
+  // meter/local_rank.h), unset outside such a job. Above 0, local rank 0
+  // meters the node: this meter reads no energy source at all (no counter,
+  // no estimate) and its windows carry only what is this process's own,
+  // its CPU-time share (WindowResult::node_metered false).
+  std::optional<int> local_rank;
 };
 
 struct DetectionReport {
@@ -168,6 +175,14 @@ struct WindowResult {
   // without an attribution pid.
   std::optional<int64_t> net_rx_bytes, net_tx_bytes, lo_rx_bytes, lo_tx_bytes;
   std::optional<int64_t> io_read_bytes, io_write_bytes;
+  // One meter per node: the local rank (MeterOptions::local_rank) when one
+  // was given. node_metered false (local rank > 0): local rank 0 meters the
+  // node, so energy_j, mean_power_w and domains are empty (0, not a
+  // measurement), there is no idle baseline and no attributed_energy_j;
+  // attributed_share (this process tree's share of the node's busy CPU
+  // time) is the figure to combine with local rank 0's dynamic CPU energy.
+  std::optional<int> local_rank;
+  bool node_metered = true;
 };
 
 struct TimelineSample {
@@ -196,6 +211,9 @@ class Meter {
   virtual std::vector<std::string> sources() const = 0;  // chosen source names
   virtual bool estimated() const = 0;
   virtual std::chrono::nanoseconds interval() const = 0;
+  // False when another process (local rank 0) meters this node
+  // (MeterOptions::local_rank > 0): no source is read.
+  virtual bool node_metered() const { return true; }
 
   virtual Status Start() = 0;
   virtual Status Stop() = 0;
@@ -220,6 +238,7 @@ class Meter {
   virtual std::vector<std::pair<std::string, double>> idle_domain_powers_w() const = 0;
   // Measures idle power for `duration` (meter must be started), judges it
   // (meter/busy.h) and sets it, whole machine and per domain, with its flag.
+  // FailedPrecondition where the node is metered by local rank 0.
   virtual Result<IdleMeasurement> MeasureIdle(std::chrono::nanoseconds duration) = 0;
 
   // Attribute windows to this process tree (its CPU time over machine CPU time).

@@ -17,6 +17,7 @@
 #include "core/env.h"
 #include "core/strings.h"
 #include "meter/json.h"
+#include "meter/local_rank.h"
 #include "platform/real_env.h"
 #include "wattlab/meter.h"
 
@@ -40,6 +41,11 @@ class PyMeter {
     }
     if (auto v = env_->GetEnvVar("WATTLAB_NVML_LIBRARY"); v && !v->empty()) o.nvml_library = *v;
     if (auto v = env_->GetEnvVar("WATTLAB_ESTIMATE_PROFILE"); v && !v->empty()) o.estimate_profile = *v;
+    // One meter per node (docs/scale.md): under torchrun or srun only local
+    // rank 0 reads the node; another rank's windows carry its CPU-time share.
+    auto rank = wattlab::LocalRankFromEnv(env_.get());
+    if (!rank.ok()) throw std::invalid_argument(rank.status().message());
+    if (*rank) o.local_rank = (*rank)->rank;
     auto m = wattlab::Meter::Create(env_.get(), o);
     if (!m.ok()) Throw(m.status());
     meter_ = std::move(*m);
@@ -76,6 +82,7 @@ class PyMeter {
   void SetIdlePower(double w) { meter_->SetIdlePower(w); }
   std::vector<std::string> Sources() const { return meter_->sources(); }
   bool Estimated() const { return meter_->estimated(); }
+  bool NodeMetered() const { return meter_->node_metered(); }
   double Interval() const { return std::chrono::duration<double>(meter_->interval()).count(); }
   void Stop() {
     py::gil_scoped_release release;
@@ -102,5 +109,7 @@ PYBIND11_MODULE(_native, m) {
       .def("stop", &PyMeter::Stop)
       .def_property_readonly("sources", &PyMeter::Sources)
       .def_property_readonly("estimated", &PyMeter::Estimated)
+      .def_property_readonly("node_metered", &PyMeter::NodeMetered,
+                             "False where local rank 0 meters this node (SLURM_LOCALID / LOCAL_RANK > 0)")
       .def_property_readonly("interval_s", &PyMeter::Interval);
 }

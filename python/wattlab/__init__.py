@@ -79,6 +79,13 @@ class Window:
     sources: List[str] = dataclasses.field(default_factory=list, repr=False)
     estimated: Optional[bool] = None
     start_unix_s: Optional[float] = dataclasses.field(default=None, repr=False)
+    # One meter per node (docs/scale.md): under torchrun or srun, a process
+    # whose local rank (LOCAL_RANK / SLURM_LOCALID) is above 0 reads no
+    # energy: energy_j is None, node_metered_by is "local rank 0", and
+    # attributed_share (its share of the node's busy CPU time) is its figure.
+    local_rank: Optional[int] = dataclasses.field(default=None, repr=False)
+    node_metered_by: Optional[str] = dataclasses.field(default=None, repr=False)
+    attributed_share: Optional[float] = dataclasses.field(default=None, repr=False)
     # The meter's whole record (meter/json.h's window shape) in-process.
     details: Dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
 
@@ -185,6 +192,9 @@ class _NativeBackend:
         w.sources = list(d.get("sources", []))
         w.estimated = d.get("estimated")
         w.start_unix_s = d.get("start_unix_s")
+        w.local_rank = d.get("local_rank")
+        w.node_metered_by = d.get("node_metered_by")
+        w.attributed_share = d.get("attributed_share")
 
 
 def _check_name(name: str) -> None:

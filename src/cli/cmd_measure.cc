@@ -23,6 +23,7 @@
 #include "meter/command_run.h"
 #include "meter/idle_store.h"
 #include "meter/json.h"
+#include "meter/local_rank.h"
 #include "meter/procfs.h"
 #include "platform/process.h"
 #include "report/codecarbon.h"
@@ -67,7 +68,8 @@ nlohmann::json ControlWindowToJson(const ControlWindow& w, double start_unix_s) 
 }
 
 std::string Human(const WindowResult& r, int exit_code, const std::vector<std::string>& command,
-                  std::optional<double> idle_age_s, const CommandRunResult& run) {
+                  std::optional<double> idle_age_s, const CommandRunResult& run,
+                  const std::optional<LocalRank>& rank) {
   std::string o;
   auto line = [&](const std::string& k, const std::string& v) {
     std::string key = "  " + k + " ";
@@ -76,6 +78,21 @@ std::string Human(const WindowResult& r, int exit_code, const std::vector<std::s
   };
   o += "\nwattlab measure: " + Join(command, " ") + "\n\n";
   line("duration", FormatFixed(r.duration_s, 3) + " s");
+  if (!r.node_metered) {
+    // One meter per node (docs/scale.md): nothing here to add to local rank 0's figure.
+    line("node energy", "not read here: this process is local rank " + std::to_string(rank->rank) + " (" +
+                            rank->from + "); the node is metered by " + kNodeMeteredByRank0);
+    line("cpu utilisation", FormatFixed(r.cpu_util * 100, 1) + " % (the node)");
+    if (r.attributed_share)
+      line("attributed share", FormatFixed(*r.attributed_share * 100, 1) +
+                                   " % of the node's busy CPU time (apply it to local rank 0's dynamic CPU "
+                                   "energy over the same span)");
+    if (r.io_read_bytes)
+      line("storage", std::to_string(*r.io_read_bytes) + " B read, " + std::to_string(*r.io_write_bytes) +
+                          " B written (the command's process tree)");
+    return o;
+  }
+  if (rank) line("local rank", "0 (" + rank->from + "): this process meters the node for the job");
   line("energy", FormatFixed(r.energy_j, 3) + " J (" + FormatFixed(r.energy_j / 3600.0, 6) + " Wh), mean " +
                      FormatFixed(r.mean_power_w, 2) + " W");
   if (r.energy_above_idle_j) {
@@ -226,6 +243,25 @@ int Measure::Run(const std::vector<std::string>& command) {
     if (Status t = CheckOutputPath(files.get(), "--timeline", timeline); !t.ok()) return Fail(t.message());
   auto options = flags.ResolveOptions(env.get());
   if (!options.ok()) return Fail(options.status().message());
+  // One meter per node (docs/scale.md): above local rank 0 no source is read.
+  auto rank = LocalRankFromEnv(env.get());
+  if (!rank.ok()) return Fail(rank.status().message());
+  if (*rank) options->local_rank = (*rank)->rank;
+  const bool node_metered = !(*rank && (*rank)->rank > 0);
+  auto elsewhere = [&](const std::string& what) {
+    std::fprintf(
+        stderr,
+        "wattlab measure: %s ignored: this process is local rank %d (%s), the node is metered by %s\n",
+        what.c_str(), (*rank)->rank, (*rank)->from.c_str(), kNodeMeteredByRank0);
+  };
+  if (!node_metered && subtract_idle) {
+    elsewhere("--subtract-idle");
+    subtract_idle = false;
+  }
+  if (!node_metered && !codecarbon_csv.empty()) {
+    elsewhere("--codecarbon-csv (it holds node energy)");
+    codecarbon_csv.clear();
+  }
   if (!codecarbon_csv.empty()) {
     Status cs = CheckCodeCarbonCsv(env.get(), codecarbon_csv);
     if (!cs.ok()) return Fail("--codecarbon-csv: " + cs.message());
@@ -305,7 +341,7 @@ int Measure::Run(const std::vector<std::string>& command) {
     j["control_warnings"] = run.warnings;
     summary = j.dump(2) + "\n";
   } else {
-    summary = Human(*result, exit_code, command, idle_age_s, run);
+    summary = Human(*result, exit_code, command, idle_age_s, run, *rank);
   }
   bool lost = false;
   auto fallback = [&](const std::string& what, const std::string& data, const Status& why) {

@@ -12,6 +12,7 @@
 #include "cli/common.h"
 #include "core/energy_basis.h"
 #include "core/strings.h"
+#include "meter/local_rank.h"
 #include "meter/procfs.h"
 #include "meter/wait_policy.h"
 #include "platform/plugin.h"
@@ -160,6 +161,9 @@ int Study::Run(const std::vector<std::string>& args) {
     return ReportError("study", expanded.status());
   auto mo = mf.ResolveOptions(env.get());
   if (!mo.ok()) return ReportError("study", mo.status());
+  // One meter per node (docs/scale.md): a study's every figure is node
+  // energy, which only local rank 0 reads; another rank would store nothing.
+  if (Status r = CheckMetersNode(env.get(), "a study"); !r.ok()) return ReportError("study", r);
 
   Result<StudySpec> spec = Status::Internal("unset");
   if (!spec_file.empty()) {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/energy_basis.h"
+#include "meter/local_rank.h"
 
 namespace wattlab {
 
@@ -111,6 +112,14 @@ nlohmann::json WindowToJson(const WindowResult& w, const std::optional<WindowWor
     dj["mean_power_w"] = NumberOrNull(d.mean_power_w);
     j["domains"].push_back(std::move(dj));
   }
+  // One meter per node (docs/scale.md): local rank 0 has the node's energy;
+  // this process read none, so its energy fields are null, not 0.
+  if (w.local_rank) j["local_rank"] = *w.local_rank;
+  if (!w.node_metered) {
+    j["node_metered_by"] = kNodeMeteredByRank0;
+    for (const char* k : {"energy_j", "mean_power_w", "energy_above_idle_j", "attributed_energy_j"})
+      j[k] = nullptr;
+  }
   if (work) {
     const double n = static_cast<double>(work->samples);
     const EnergyBasis basis = WindowEnergyBasis(w.energy_j, w.energy_above_idle_j, w.idle_busy);
@@ -120,6 +129,7 @@ nlohmann::json WindowToJson(const WindowResult& w, const std::optional<WindowWor
         NumberOrNull(EnergyPerSample(w.energy_j, w.energy_above_idle_j, work->samples, basis).value_or(0.0));
     j["energy_per_sample_basis"] = EnergyBasisField(basis);
     if (work->mean_loss) j["mean_loss"] = NumberOrNull(*work->mean_loss);
+    if (!w.node_metered) j["energy_per_sample_j"] = nullptr;
   }
   return j;
 }

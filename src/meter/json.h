@@ -42,6 +42,11 @@ struct WindowWork {
 //  (only when known)}. `meter_samples` counts sampler ticks; `samples` is
 // always workload samples (measure keeps its old `samples` key: see
 // docs/measurement.md).
+// One meter per node (docs/scale.md): `local_rank` when the meter was given
+// one; above 0 also `node_metered_by: "local rank 0"`, and energy_j,
+// mean_power_w, energy_above_idle_j, attributed_energy_j and
+// energy_per_sample_j are null (this process read no energy; its
+// attributed_share is what it reports).
 nlohmann::json WindowToJson(const WindowResult& w, const std::optional<WindowWork>& work = std::nullopt);
 
 }  // namespace wattlab

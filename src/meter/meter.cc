@@ -61,7 +61,10 @@ class MeterImpl : public Meter {
       : env_(env),
         options_(options),
         attempts_(std::move(report.attempts)),
-        sources_(std::move(report.chosen)) {
+        sources_(std::move(report.chosen)),
+        node_metered_(!(options.local_rank && *options.local_rank > 0)) {
+    // Local rank > 0: local rank 0 reads the node; not one source is read here.
+    if (!node_metered_) sources_.clear();
     std::vector<EnergySource*> raw;
     for (auto& s : sources_) raw.push_back(s.get());
     sampler_ = std::make_unique<Sampler>(env_, raw, options_.interval, options_.timeline_capacity);
@@ -82,6 +85,7 @@ class MeterImpl : public Meter {
     return false;
   }
   std::chrono::nanoseconds interval() const override { return options_.interval; }
+  bool node_metered() const override { return node_metered_; }
 
   Status Start() override {
     std::lock_guard<std::mutex> lock(start_mu_);
@@ -152,10 +156,13 @@ class MeterImpl : public Meter {
     bool idle_busy = false;
     std::vector<std::pair<std::string, double>> idle_domains;
     {
+      // Local rank > 0: no node energy here, so no baseline to subtract from it.
       std::lock_guard<std::mutex> lock(mu_);
-      idle_w = idle_power_w_;
-      idle_busy = idle_busy_;
-      idle_domains = idle_domain_w_;
+      if (node_metered_) {
+        idle_w = idle_power_w_;
+        idle_busy = idle_busy_;
+        idle_domains = idle_domain_w_;
+      }
     }
 
     const auto& domains = sampler_->domains();
@@ -164,6 +171,8 @@ class MeterImpl : public Meter {
     r.start_s = std::chrono::duration<double>(w.begin.t - sampler_->start_time()).count();
     r.duration_s = std::chrono::duration<double>(end.t - w.begin.t).count();
     r.samples = end.ticks - w.begin.ticks;
+    r.local_rank = options_.local_rank;
+    r.node_metered = node_metered_;
     double cpu_energy_j = 0, cpu_idle_w = 0;
     bool cpu_idle_known = !idle_domains.empty();
     for (size_t i = 0; i < domains.size(); ++i) {
@@ -227,7 +236,9 @@ class MeterImpl : public Meter {
         dynamic_cpu_j = std::max(0.0, cpu_energy_j - cpu_idle_j);
       }
       r.attributed_share = share;
-      r.attributed_energy_j = share * dynamic_cpu_j;
+      // Local rank > 0 read no CPU energy: the share is combined with local
+      // rank 0's dynamic CPU energy over the same span (docs/scale.md).
+      if (node_metered_) r.attributed_energy_j = share * dynamic_cpu_j;
     }
     if (w.net_begin && net_end) {
       r.net_rx_bytes = Grown(w.net_begin->rx, net_end->rx);
@@ -267,6 +278,10 @@ class MeterImpl : public Meter {
 
   Result<IdleMeasurement> MeasureIdle(std::chrono::nanoseconds duration) override {
     if (duration.count() <= 0) return Status::InvalidArgument("idle measurement needs a positive duration");
+    if (!node_metered_)
+      return Status::FailedPrecondition(
+          "this process is local rank " + std::to_string(*options_.local_rank) +
+          " on this node: local rank 0 meters the node and measures its idle power (docs/scale.md)");
     {
       std::lock_guard<std::mutex> lock(start_mu_);
       if (!started_)
@@ -320,6 +335,7 @@ class MeterImpl : public Meter {
   const std::vector<SourceAttempt> attempts_;
   std::vector<std::unique_ptr<EnergySource>> sources_;
   std::unique_ptr<Sampler> sampler_;
+  const bool node_metered_;  // false: local rank > 0, no source read (MeterOptions::local_rank)
 
   std::mutex start_mu_;
   bool started_ = false;  // GUARDED_BY(start_mu_)
@@ -340,6 +356,13 @@ std::unique_ptr<Meter> NewMeterFromDetection(Env* env, const MeterOptions& optio
 }
 
 Result<std::unique_ptr<Meter>> Meter::Create(Env* env, const MeterOptions& options) {
+  // One meter per node: above local rank 0 no source is probed nor read
+  // (not even the estimate); windows keep the clock and the CPU-time share.
+  if (options.local_rank && *options.local_rank > 0) {
+    if (options.interval.count() <= 0)
+      return Status::InvalidArgument("sampling interval must be positive, e.g. --interval 100ms");
+    return NewMeterFromDetection(env, options, DetectionReport{});
+  }
   auto report = DetectSources(env, options);
   if (!report.ok()) return report.status();
   if (report->chosen.empty()) {

@@ -231,6 +231,62 @@ TEST_F(E2E, MeasureJsonIsTheWindowShapeWithItsAliases) {
   EXPECT_FALSE(j.contains("energy_per_sample_j"));  // no workload samples in measure
 }
 
+// One meter per node (docs/scale.md): the same command at local rank 1 reads
+// no counter and reports its own CPU-time share; at local rank 0 it meters
+// the node exactly as a lone process does.
+TEST_F(E2E, MeasureAtLocalRank1ReportsItsShareNotTheNodeEnergy) {
+  const std::string busy =
+      "echo 1002000000 > '" + pkg_ + "'; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done";
+  Ran r = Wattlab(Measure({"--json"}, busy), {"LOCAL_RANK=1"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.err);
+  EXPECT_EQ(j.at("local_rank"), 1);
+  EXPECT_EQ(j.at("node_metered_by"), "local rank 0");
+  for (const char* k :
+       {"energy_j", "total_energy_j", "mean_power_w", "energy_above_idle_j", "attributed_energy_j"})
+    EXPECT_TRUE(j.at(k).is_null()) << k << ": " << j.dump();
+  EXPECT_EQ(j.at("domains"), json::array());
+  EXPECT_EQ(j.at("sources"), json::array());
+  ASSERT_TRUE(j.at("attributed_share").is_number()) << j.dump();
+  EXPECT_GT(j.at("attributed_share").get<double>(), 0.0);  // the shell loop is its own
+  EXPECT_GT(j.at("duration_s").get<double>(), 0.0);
+
+  // The human summary says who meters the node; options that need node energy say they are ignored.
+  Ran h = Wattlab(Measure({"--subtract-idle"}, "true"), {"SLURM_LOCALID=2"});
+  ASSERT_EQ(h.rc, 0) << h.err;
+  EXPECT_NE(h.err.find("--subtract-idle ignored: this process is local rank 2 (SLURM_LOCALID=2), the node is "
+                       "metered by local rank 0"),
+            std::string::npos)
+      << h.err;
+  EXPECT_NE(h.err.find("node energy"), std::string::npos) << h.err;
+  EXPECT_EQ(h.err.find(" J ("), std::string::npos) << h.err;  // no joules printed
+}
+
+TEST_F(E2E, MeasureAtLocalRank0MetersTheNode) {
+  Ran r =
+      Wattlab(Measure({"--json"}, "echo 1002000000 > '" + pkg_ + "'"), {"SLURM_LOCALID=0", "LOCAL_RANK=0"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.err);
+  EXPECT_EQ(j.at("local_rank"), 0);
+  EXPECT_FALSE(j.contains("node_metered_by"));
+  EXPECT_NEAR(j.at("energy_j").get<double>(), 2.0, 1e-9);
+  EXPECT_EQ(j.at("sources"), json::array({"rapl-powercap"}));
+}
+
+TEST_F(E2E, ABadLocalRankAndAStudyAtLocalRank1AreRefused) {
+  Ran bad = Wattlab(Measure({"--json"}, "true"), {"LOCAL_RANK=abc"});
+  EXPECT_NE(bad.rc, 0);
+  EXPECT_NE(bad.err.find("$LOCAL_RANK is 'abc', not a local rank"), std::string::npos) << bad.err;
+  const std::string db = (dir_ / "study.db").string();
+  Ran st = Wattlab({"study", "--preset", "quick", "--dry-run", "--db", db, "--sysfs-root", sys_},
+                   {"SLURM_LOCALID=1"});
+  EXPECT_EQ(st.rc, 1) << st.err;
+  EXPECT_NE(st.err.find("local rank 1 on this node (SLURM_LOCALID=1): a study records the node's energy"),
+            std::string::npos)
+      << st.err;
+  EXPECT_FALSE(fs::exists(db));
+}
+
 TEST_F(E2E, MeasureCorrectsAWrapDuringTheCommand) {
   // 1 J below the 262143.328850 J range, then 1 J past zero: 2 J.
   std::ofstream(pkg_) << "262142328850\n";

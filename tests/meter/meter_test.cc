@@ -6,9 +6,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "meter/busy.h"
 #include "meter/detect.h"
+#include "meter/json.h"
+#include "meter/local_rank.h"
 #include "meter/meter_impl.h"
 #include "meter_fakes.h"
 #include "platform/real_env.h"
@@ -45,7 +48,7 @@ class MeterTest : public ::testing::Test {
     std::ofstream(root_ / "proc/4242/stat") << pid_stat;
   }
   // Builds a meter over a package (10 W counter) and a dram (3 W counter).
-  void MakeMeter(nanoseconds interval = Ms(100)) {
+  void MakeMeter(nanoseconds interval = Ms(100), std::optional<int> local_rank = std::nullopt) {
     DetectionReport rep;
     rep.chosen.push_back(std::make_unique<FakeSource>(
         env_.get(), "rapl-powercap",
@@ -58,6 +61,7 @@ class MeterTest : public ::testing::Test {
     rep.attempts.push_back(a);
     MeterOptions o;
     o.interval = interval;
+    o.local_rank = local_rank;
     meter_ = NewMeterFromDetection(env_.get(), o, std::move(rep));
   }
   void Finish() {
@@ -247,6 +251,170 @@ TEST_F(MeterAttributionTest, ShareIsClampedToOne) {
   ASSERT_TRUE(r.ok());
   EXPECT_NEAR(*r->attributed_share, 1.0, 1e-12);
   EXPECT_NEAR(*r->attributed_energy_j, 10.0, 1e-9);
+}
+
+// One meter per node (docs/scale.md). The same window as
+// MeterAttributionTest: share 0.3, package 20 J, dram 6 J over 2 s.
+class MeterLocalRankTest : public MeterTest {
+ protected:
+  // Each call from a fresh clock and /proc (a test may compare two runs).
+  Result<WindowResult> RunWindow(std::optional<int> local_rank) {
+    meter_.reset();
+    env_ = std::make_unique<VirtualClockEnv>(real_.get());
+    WriteProc("cpu  100 0 100 800 0 0 0 0 0 0\n",
+              "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 10 5 0 0 20 0 1 0 1 0 0\n");
+    MakeMeter(Ms(100), local_rank);
+    meter_->SetIdlePower(7.0);
+    meter_->SetIdleDomainPowers({{"package-0", 4.0}, {"dram-0", 3.0}});
+    EXPECT_TRUE(meter_->Start().ok());
+    meter_->SetAttributionPid(4242);
+    auto w = meter_->BeginWindow("train");
+    WriteProc("cpu  300 0 200 1000 0 0 0 0 0 0\n",
+              "4242 (worker) S 1 4242 4242 0 -1 0 0 0 0 0 70 35 0 0 20 0 1 0 1 0 0\n");
+    env_->RunUntil(Ms(2000));
+    auto r = meter_->EndWindow(w);
+    Finish();
+    return r;
+  }
+};
+
+TEST_F(MeterLocalRankTest, RankAbove0ReportsItsShareAndNoNodeEnergy) {
+  auto r = RunWindow(1);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(meter_->node_metered());
+  EXPECT_TRUE(meter_->sources().empty());  // not one source read, not even the estimate
+  EXPECT_TRUE(meter_->domains().empty());
+  EXPECT_FALSE(r->node_metered);
+  EXPECT_EQ(r->local_rank, 1);
+  EXPECT_EQ(r->energy_j, 0.0);
+  EXPECT_TRUE(r->domains.empty());
+  EXPECT_TRUE(r->sources.empty());
+  EXPECT_FALSE(r->idle_power_w.has_value());  // no node energy to subtract a baseline from
+  EXPECT_FALSE(r->energy_above_idle_j.has_value());
+  EXPECT_NEAR(r->duration_s, 2.0, 1e-12);
+  EXPECT_NEAR(r->cpu_util, 0.6, 1e-12);
+  ASSERT_TRUE(r->attributed_share.has_value());
+  EXPECT_NEAR(*r->attributed_share, 0.3, 1e-12);
+  EXPECT_FALSE(r->attributed_energy_j.has_value());
+
+  nlohmann::json j = WindowToJson(*r, WindowWork{100, std::nullopt});
+  EXPECT_EQ(j.at("local_rank"), 1);
+  EXPECT_EQ(j.at("node_metered_by"), "local rank 0");
+  for (const char* k :
+       {"energy_j", "mean_power_w", "energy_above_idle_j", "attributed_energy_j", "energy_per_sample_j"})
+    EXPECT_TRUE(j.at(k).is_null()) << k << ": " << j.dump();
+  EXPECT_NEAR(j.at("attributed_share").get<double>(), 0.3, 1e-12);
+  EXPECT_EQ(j.at("domains"), nlohmann::json::array());
+}
+
+TEST_F(MeterLocalRankTest, Rank0MetersTheNodeAsALoneProcessDoes) {
+  auto lone = RunWindow(std::nullopt);
+  ASSERT_TRUE(lone.ok()) << lone.status().ToString();
+  auto r = RunWindow(0);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(meter_->node_metered());
+  EXPECT_TRUE(r->node_metered);
+  EXPECT_EQ(r->local_rank, 0);
+  EXPECT_FALSE(lone->local_rank.has_value());
+  EXPECT_NEAR(r->energy_j, 26.0, 1e-9);
+  EXPECT_EQ(r->energy_j, lone->energy_j);
+  EXPECT_NEAR(*r->energy_above_idle_j, 26.0 - 14.0, 1e-9);
+  EXPECT_NEAR(*r->attributed_energy_j, 0.3 * (20.0 - 8.0), 1e-9);
+  EXPECT_EQ(r->domains.size(), lone->domains.size());
+
+  nlohmann::json j = WindowToJson(*r), jl = WindowToJson(*lone);
+  EXPECT_EQ(j.at("local_rank"), 0);
+  EXPECT_FALSE(j.contains("node_metered_by"));
+  EXPECT_FALSE(jl.contains("local_rank"));  // outside a job: the shape as before
+  j.erase("local_rank");
+  EXPECT_EQ(j, jl);
+}
+
+TEST_F(MeterLocalRankTest, RankAbove0MeasuresNoIdle) {
+  MakeMeter(Ms(100), 2);
+  ASSERT_TRUE(meter_->Start().ok());
+  auto idle = meter_->MeasureIdle(Ms(100));
+  EXPECT_EQ(idle.status().kind(), Status::Kind::kFailedPrecondition);
+  EXPECT_NE(idle.status().message().find("local rank 0 meters the node"), std::string::npos)
+      << idle.status().message();
+  Finish();
+}
+
+TEST_F(MeterLocalRankTest, CreateAtRankAbove0ProbesNothing) {
+  MeterOptions o;
+  o.local_rank = 3;
+  auto m = Meter::Create(env_.get(), o);  // the temp root has no /sys at all
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_FALSE((*m)->node_metered());
+  EXPECT_TRUE((*m)->attempts().empty());
+  EXPECT_TRUE((*m)->sources().empty());
+  o.interval = nanoseconds(0);
+  EXPECT_EQ(Meter::Create(env_.get(), o).status().kind(), Status::Kind::kInvalidArgument);
+}
+
+class VarsEnv : public ForwardingEnv {
+ public:
+  VarsEnv(Env* t, std::map<std::string, std::string> vars) : ForwardingEnv(t), vars_(std::move(vars)) {}
+  std::optional<std::string> GetEnvVar(const std::string& n) override {
+    auto it = vars_.find(n);
+    if (it == vars_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::map<std::string, std::string> vars_;
+};
+
+TEST_F(MeterTest, LocalRankFromSlurmAndTorchVariables) {
+  auto rank = [&](std::map<std::string, std::string> vars) {
+    VarsEnv e(real_.get(), std::move(vars));
+    return LocalRankFromEnv(&e);
+  };
+  auto none = rank({});
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  auto empty = rank({{"LOCAL_RANK", ""}});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_FALSE(empty->has_value());
+  struct Case {
+    std::map<std::string, std::string> vars;
+    int rank;
+    std::string from;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{{"SLURM_LOCALID", "0"}}, 0, "SLURM_LOCALID=0"},
+           {{{"LOCAL_RANK", "1"}}, 1, "LOCAL_RANK=1"},
+           {{{"SLURM_LOCALID", "3"}}, 3, "SLURM_LOCALID=3"},
+           // torchrun under srun, one task per node: torchrun's workers decide.
+           {{{"SLURM_LOCALID", "0"}, {"LOCAL_RANK", "2"}}, 2, "LOCAL_RANK=2"},
+           {{{"SLURM_LOCALID", "1"}, {"LOCAL_RANK", "0"}}, 1, "SLURM_LOCALID=1"},
+           {{{"SLURM_LOCALID", "0"}, {"LOCAL_RANK", "0"}}, 0, "SLURM_LOCALID=0"},
+       }) {
+    auto r = rank(c.vars);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_TRUE(r->has_value());
+    EXPECT_EQ((*r)->rank, c.rank) << c.from;
+    EXPECT_EQ((*r)->from, c.from);
+  }
+  for (const char* bad : {"x", "-1", "+1", "1.5", " 1", "1 "}) {
+    auto r = rank({{"LOCAL_RANK", bad}});
+    EXPECT_EQ(r.status().kind(), Status::Kind::kInvalidArgument) << bad;
+    EXPECT_NE(r.status().message().find("$LOCAL_RANK"), std::string::npos) << r.status().message();
+  }
+}
+
+TEST_F(MeterTest, OnlyLocalRank0MayRecordNodeEnergy) {
+  VarsEnv alone(real_.get(), {});
+  EXPECT_TRUE(CheckMetersNode(&alone, "a study").ok());
+  VarsEnv zero(real_.get(), {{"SLURM_LOCALID", "0"}});
+  EXPECT_TRUE(CheckMetersNode(&zero, "a study").ok());
+  VarsEnv one(real_.get(), {{"LOCAL_RANK", "1"}});
+  Status st = CheckMetersNode(&one, "a study");
+  EXPECT_EQ(st.kind(), Status::Kind::kFailedPrecondition);
+  EXPECT_NE(st.message().find("local rank 1 on this node (LOCAL_RANK=1): a study records the node's energy, "
+                              "which only local rank 0 reads"),
+            std::string::npos)
+      << st.message();
 }
 
 TEST_F(MeterTest, AReadErrorFailsOnlyTheWindowsItFallsIn) {

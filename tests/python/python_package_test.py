@@ -28,6 +28,9 @@ def child_env(**extra):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.path.join(REPO, "python")
     env.pop("WATTLAB_CONTROL", None)
+    # Not a rank of a job unless a test says so (one meter per node).
+    env.pop("SLURM_LOCALID", None)
+    env.pop("LOCAL_RANK", None)
     env.update(extra)
     return env
 
@@ -140,6 +143,40 @@ print("ok")
                            timeout=300)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(r.stdout, "ok\n")
+
+    def test_in_process_local_rank_above_0_reports_its_share_not_node_energy(self):
+        # One meter per node (docs/scale.md): torchrun's LOCAL_RANK=1 reads no
+        # energy; LOCAL_RANK=0 meters the node as a lone process does.
+        code = r"""
+import json, sys, wattlab
+with wattlab.window("work", samples=1) as w:
+    sum(range(3000000))
+print(json.dumps({"energy_j": w.energy_j, "local_rank": w.local_rank, "by": w.node_metered_by,
+                  "share": w.attributed_share, "sources": w.sources, "details": w.details}))
+"""
+        out = {}
+        for rank in ("0", "1"):
+            r = subprocess.run(["/usr/bin/python3", "-c", code], env=child_env(LOCAL_RANK=rank),
+                               capture_output=True, text=True, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            out[rank] = json.loads(r.stdout)
+        one = out["1"]
+        self.assertIsNone(one["energy_j"])
+        self.assertEqual(one["local_rank"], 1)
+        self.assertEqual(one["by"], "local rank 0")
+        self.assertEqual(one["sources"], [])
+        self.assertEqual(one["details"]["domains"], [])
+        self.assertIsNone(one["details"]["attributed_energy_j"])
+        self.assertIsNone(one["details"]["energy_per_sample_j"])
+        self.assertIsNotNone(one["share"])
+        self.assertGreater(one["share"], 0)  # a busy loop of its own
+        zero = out["0"]
+        self.assertEqual(zero["local_rank"], 0)
+        self.assertIsNone(zero["by"])
+        self.assertIsNotNone(zero["energy_j"])
+        self.assertGreater(zero["energy_j"], 0)
+        self.assertNotEqual(zero["sources"], [])
+        self.assertIsNotNone(zero["details"]["attributed_energy_j"])
 
     def test_api_under_a_parent_speaks_the_protocol(self):
         code = r"""
