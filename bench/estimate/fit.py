@@ -38,6 +38,7 @@ the held-out points of every CPU.
 Run: /usr/bin/python3 bench/estimate/fit.py          (numpy only, ~20 s)
      /usr/bin/python3 bench/estimate/fit.py --objective=max
      /usr/bin/python3 bench/estimate/fit.py --json  (machine-readable summary)
+     /usr/bin/python3 bench/estimate/fit.py --client-full-load=0.85  (another prior)
 """
 import csv
 import glob
@@ -92,7 +93,9 @@ def load_profiles(folder):
 # src/meter/estimate.cc): tokens of the cpuinfo model name.
 SERVER_TOKENS = {"xeon", "epyc", "opteron"}
 CLIENT_TOKENS = {"core", "ryzen", "threadripper", "pentium", "celeron", "athlon"}
-CLIENT_FULL_LOAD = 1.0  # the client line's full-load ratio: a prior, never fitted
+# The client line's full-load ratio: a prior, never fitted (--client-full-load=X
+# reruns everything with another prior, to see how much the answer rests on it).
+CLIENT_FULL_LOAD = next((float(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--client-full-load=")), 1.0)
 
 
 def name_tokens(name):
@@ -307,6 +310,16 @@ def main():
         lines.append("  in sample against the lagged rapl_power column: " + ", ".join(
             "%s %.0f%%/%.0f%%" % (c.split(" (")[0], v["mape_all_pct"], v["mape_ge10_pct"])
             for c, v in f["against_rapl_power_column"].items()) + " (MAPE all / >=10%)")
+    # Each CPU fitted alone (saturating): how far one curve of u can get on that CPU at best.
+    lines.append("")
+    lines.append("Each CPU fitted alone (saturating, its own i, m, s): MAPE all / loads >= 10%")
+    for c in cpus:
+        p = fit("saturating", profiles, [c])
+        e = errors("saturating", p, profiles, c)
+        summary.setdefault("self_fit", {})[c] = {"params": p, "mape_all_pct": e["mape_all_pct"],
+                                                 "mape_ge10_pct": e["mape_ge10_pct"]}
+        lines.append("  %-36s %5.1f%% / %5.1f%%  %s" % (c, e["mape_all_pct"], e["mape_ge10_pct"],
+                                                     tuple(round(x, 3) for x in p)))
     # The choice: the fitted form with the lowest mean out-of-sample MAPE at
     # loads >= 10% (the issue's target metric); its all-CPU constants ship.
     chosen = min([f for f in FORMS if f != "cubic"], key=lambda f: summary["forms"][f]["loo_mean_mape_ge10_pct"])
