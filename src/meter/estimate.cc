@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -11,23 +12,53 @@
 
 namespace wattlab {
 
-double EstimateCpuPowerW(double tdp_w, double utilisation) {
+EstimateCurve EstimateCurveForCpu(const std::string& model_name, const std::string& vendor_id) {
+  EstimateCurve c;
+  const std::vector<std::string> tokens = NormalizeCpuModelTokens(model_name);
+  auto has = [&tokens](std::initializer_list<const char*> words) {
+    for (const auto& t : tokens)
+      for (const char* w : words)
+        if (t == w) return true;
+    return false;
+  };
+  if (has({"xeon", "epyc", "opteron"})) {
+    c.line = "server";
+  } else if (has({"core", "ryzen", "threadripper", "pentium", "celeron", "athlon"})) {
+    c.line = "client";
+  } else {
+    c.line = "server";  // a name that says neither: most often a VM's, on a server
+  }
+  c.full_load_fraction = c.line == "client" ? kClientFullLoadFraction : kServerFullLoadFraction;
+  bool amd = false;
+  if (vendor_id == "AuthenticAMD" || vendor_id == "HygonGenuine") {
+    amd = true;
+  } else if (vendor_id.empty()) {
+    amd = has({"amd", "epyc", "ryzen", "threadripper", "opteron", "athlon"});
+  }
+  c.vendor = amd ? "AMD" : "Intel";
+  c.idle_fraction = amd ? kIdleFractionAmd : kIdleFractionIntel;
+  c.saturation = kSaturationUtilisation;
+  return c;
+}
+
+double EstimateCpuPowerW(const EstimateCurve& curve, double tdp_w, double utilisation) {
   double u = utilisation >= 0 ? std::min(utilisation, 1.0) : 0.0;  // NaN -> 0
-  double rise = std::min(1.0, u / kSaturationUtilisation);
+  double rise = std::min(1.0, u / curve.saturation);
   // min(): the stated maximum holds exactly, whatever the rounding of i + (m - i).
-  return tdp_w * std::min(kFullLoadFractionOfTdp,
-                          kIdleFractionOfTdp + (kFullLoadFractionOfTdp - kIdleFractionOfTdp) * rise);
+  return tdp_w * std::min(curve.full_load_fraction,
+                          curve.idle_fraction + (curve.full_load_fraction - curve.idle_fraction) * rise);
 }
 
 namespace {
-// Constants as people write them: 0.635 - 0.095 prints "0.54", not "0.54000000000000004".
+// Constants as people write them: 0.565 - 0.21 prints "0.355", not "0.35499999999999998".
 std::string Constant(double v) { return FormatDouble(std::round(v * 1e6) / 1e6); }
 }  // namespace
 
-std::string EstimateCurveText() {
-  return "P = TDP x (" + Constant(kIdleFractionOfTdp) + " + " +
-         Constant(kFullLoadFractionOfTdp - kIdleFractionOfTdp) + " x min(1, u / " +
-         Constant(kSaturationUtilisation) + ")), fitted to RAPL load profiles of " +
+std::string EstimateCurveText(const EstimateCurve& c) {
+  return "P = TDP x (" + Constant(c.idle_fraction) + " + " +
+         Constant(c.full_load_fraction - c.idle_fraction) + " x min(1, u / " + Constant(c.saturation) +
+         ")) (" + c.vendor + " idle " + Constant(c.idle_fraction) + ", " + c.line + " line full load " +
+         Constant(c.full_load_fraction) + "), fitted to RAPL load profiles of " +
          std::to_string(kEstimateMeasuredCpus) + " CPUs (docs/measurement.md)";
 }
 
@@ -51,6 +82,12 @@ Result<CpuEstimate> EstimateForCpu(const EstimateQuery& q) {
   if (q.cpu_tdp_w && !(std::isfinite(*q.cpu_tdp_w) && *q.cpu_tdp_w > 0))
     return Status::InvalidArgument("a TDP override must be a positive number of watts, got " +
                                    FormatDouble(*q.cpu_tdp_w));
+  if (q.profile != nullptr &&
+      NormalizeCpuModelTokens(q.profile->cpu_model) != NormalizeCpuModelTokens(q.cpu_model))
+    return Status::InvalidArgument("the profile " + q.profile_path + " was measured on '" +
+                                   q.profile->cpu_model + "', not on '" + q.cpu_model +
+                                   "': record one on that CPU (wattlab idle --record-profile FILE) or drop "
+                                   "--estimate-profile");
   const CpuTdpRow* row = FindCpuTdpRow(q.cpu_model);
   CpuInfo info;
   info.model_name = q.cpu_model;
@@ -63,8 +100,10 @@ Result<CpuEstimate> EstimateForCpu(const EstimateQuery& q) {
     info.threads = *q.threads;
   } else if (row != nullptr && row->threads > 0) {
     info.threads = row->threads * q.sockets;
-  } else if (row != nullptr || q.cpu_tdp_w) {
-    info.threads = 1;  // the table's TDP (or the override) does not depend on it
+  } else if (q.profile != nullptr && q.profile->threads) {
+    info.threads = *q.profile->threads * q.sockets;
+  } else if (row != nullptr || q.cpu_tdp_w || q.profile != nullptr) {
+    info.threads = 1;  // the table's TDP (or the override, or the profile) does not depend on it
   } else {
     return Status::InvalidArgument("CPU '" + q.cpu_model +
                                    "' is not in the TDP table, so the fallback (generation rule or " +
@@ -78,10 +117,30 @@ Result<CpuEstimate> EstimateForCpu(const EstimateQuery& q) {
   e.tdp_w = tdp.tdp_w;
   e.tdp_method = tdp.method;
   e.tdp_explanation = tdp.explanation;
-  if (q.load) {
-    e.points.push_back({*q.load, EstimateCpuPowerW(tdp.tdp_w, *q.load)});
+  const EstimateCurve curve = EstimateCurveForCpu(q.cpu_model, q.vendor);
+  double scale = 1;
+  if (q.profile != nullptr) {
+    e.from_profile = true;
+    e.error_band_pct.reset();  // the band is about the fitted curve, not a measured one
+    if (q.threads && q.profile->threads && *q.threads < *q.profile->threads)
+      scale = static_cast<double>(*q.threads) / *q.profile->threads;
+    e.curve = "profile " + q.profile_path + " ('" + q.profile->cpu_model + "', " +
+              std::to_string(q.profile->points.size()) + " points, linear between them" +
+              (scale != 1 ? ", x " + FormatFixed(scale, 4) + " = " + std::to_string(*q.threads) + " of its " +
+                                std::to_string(*q.profile->threads) + " threads"
+                          : std::string()) +
+              ")";
   } else {
-    for (int i = 0; i <= 10; ++i) e.points.push_back({i / 10.0, EstimateCpuPowerW(tdp.tdp_w, i / 10.0)});
+    e.curve = "fitted: " + EstimateCurveText(curve);
+  }
+  auto power = [&](double u) {
+    return q.profile != nullptr ? scale * ProfilePowerW(*q.profile, u)
+                                : EstimateCpuPowerW(curve, tdp.tdp_w, u);
+  };
+  if (q.load) {
+    e.points.push_back({*q.load, power(*q.load)});
+  } else {
+    for (int i = 0; i <= 10; ++i) e.points.push_back({i / 10.0, power(i / 10.0)});
   }
   return e;
 }
@@ -196,12 +255,13 @@ std::chrono::nanoseconds TickLength(Env* env) {
 
 class EstimateSource : public EnergySource {
  public:
-  EstimateSource(Env* env, CpuTimes start, double tdp_w, std::optional<CpuLoadProfile> profile,
-                 double profile_scale, std::optional<double> dram_w, std::vector<DomainInfo> domains,
-                 std::vector<std::pair<std::string, std::string>> facts)
+  EstimateSource(Env* env, CpuTimes start, EstimateCurve curve, double tdp_w,
+                 std::optional<CpuLoadProfile> profile, double profile_scale, std::optional<double> dram_w,
+                 std::vector<DomainInfo> domains, std::vector<std::pair<std::string, std::string>> facts)
       : env_(env),
         prev_(start),
         tick_(TickLength(env)),
+        curve_(std::move(curve)),
         tdp_w_(tdp_w),
         profile_(std::move(profile)),
         profile_scale_(profile_scale),
@@ -242,7 +302,7 @@ class EstimateSource : public EnergySource {
  private:
   // The measured profile when one was given, else the fitted curve.
   double CpuPowerW(double u) const {
-    return profile_ ? profile_scale_ * ProfilePowerW(*profile_, u) : EstimateCpuPowerW(tdp_w_, u);
+    return profile_ ? profile_scale_ * ProfilePowerW(*profile_, u) : EstimateCpuPowerW(curve_, tdp_w_, u);
   }
 
   const std::string name_ = kSourceEstimate;
@@ -251,6 +311,7 @@ class EstimateSource : public EnergySource {
   const std::chrono::nanoseconds tick_;
   double last_util_ = 0;  // before any tick: idle, the conservative guess
   std::atomic<double> last_util_pub_{0};
+  const EstimateCurve curve_;
   double tdp_w_;
   std::optional<CpuLoadProfile> profile_;
   double profile_scale_ = 1;
@@ -294,6 +355,7 @@ ProbeResult ProbeEstimate(Env* env, const MeterOptions& options) {
     a.facts.emplace_back("estimate.cpuinfo_problem", ci.status().message());
   }
   CpuTdpResolution tdp = ResolveCpuTdp(info, options.cpu_tdp_w);
+  const EstimateCurve curve = EstimateCurveForCpu(info.model_name, info.vendor);
 
   a.facts.emplace_back("cpu.model_name", info.model_name.empty() ? "unknown" : info.model_name);
   a.facts.emplace_back("cpu.vendor", info.vendor.empty() ? "unknown" : info.vendor);
@@ -305,10 +367,11 @@ ProbeResult ProbeEstimate(Env* env, const MeterOptions& options) {
   a.facts.emplace_back("estimate.cpu_tdp_w", FormatDouble(tdp.tdp_w));
   a.facts.emplace_back("estimate.cpu_tdp_method", tdp.method);
   a.facts.emplace_back("estimate.cpu_tdp", tdp.explanation);
-  a.facts.emplace_back("estimate.cpu_model",
-                       EstimateCurveText() + ", u = busy/total ticks of /proc/stat between reads; idle " +
-                           FormatDouble(EstimateCpuPowerW(tdp.tdp_w, 0)) + " W, full load " +
-                           FormatDouble(EstimateCpuPowerW(tdp.tdp_w, 1)) + " W");
+  a.facts.emplace_back("estimate.cpu_model", EstimateCurveText(curve) +
+                                                 ", u = busy/total ticks of /proc/stat between reads; idle " +
+                                                 FormatDouble(EstimateCpuPowerW(curve, tdp.tdp_w, 0)) +
+                                                 " W, full load " +
+                                                 FormatDouble(EstimateCpuPowerW(curve, tdp.tdp_w, 1)) + " W");
   a.facts.emplace_back("estimate.error_band", EstimateErrorBandLine());
 
   // A measured profile replaces the fitted curve (the TDP facts stay, for reference).
@@ -347,14 +410,14 @@ ProbeResult ProbeEstimate(Env* env, const MeterOptions& options) {
   cpu.in_total = true;
   cpu.estimated = true;
   cpu.is_counter = false;
-  cpu.note =
-      profile ? "estimate: " + profile_text : "estimate: " + tdp.explanation + "; " + EstimateCurveText();
+  cpu.note = profile ? "estimate: " + profile_text
+                     : "estimate: " + tdp.explanation + "; " + EstimateCurveText(curve);
   if (profile) {
     double top = 0;
     for (const auto& p : profile->points) top = std::max(top, p.cpu_power_w);
     cpu.max_power_w = profile_scale * top;
   } else {
-    cpu.max_power_w = EstimateCpuPowerW(tdp.tdp_w, 1.0);
+    cpu.max_power_w = EstimateCpuPowerW(curve, tdp.tdp_w, 1.0);
   }
   std::vector<DomainInfo> domains = {cpu};
 
@@ -382,8 +445,8 @@ ProbeResult ProbeEstimate(Env* env, const MeterOptions& options) {
 
   a.available = true;
   a.domains = domains;
-  r.source = std::make_unique<EstimateSource>(env, *start, tdp.tdp_w, std::move(profile), profile_scale,
-                                              dram_w, std::move(domains), a.facts);
+  r.source = std::make_unique<EstimateSource>(env, *start, curve, tdp.tdp_w, std::move(profile),
+                                              profile_scale, dram_w, std::move(domains), a.facts);
   return r;
 }
 

@@ -5,13 +5,16 @@
 //
 // Model (fitted to measured RAPL profiles, docs/measurement.md and
 // bench/estimate/fit.py):
-//   cpu:  P = TDP x (i + (m - i) x min(1, u / s)),  i = 0.095, m = 0.635, s = 0.81
-//         i.e. idle = 9.5% of TDP, rising linearly with utilisation u (busy
-//         ticks / all ticks of /proc/stat between two reads) to 63.5% of TDP
-//         at u = 0.81, flat above: measured packages rise fast and flatten
-//         before full load, and draw 0.51-0.93 of TDP at full load. Never
-//         above m x TDP. Against RAPL on 4 CPUs it has erred by about
-//         +-kEstimateErrorBandPct percent (out of sample).
+//   cpu:  P = TDP x (i + (m - i) x min(1, u / s)), s = 0.75, where
+//         i (idle over TDP) = 0.21 for AMD, 0.065 for Intel and others, and
+//         m (full load over TDP) = 1 for a client line (Core, Ryzen,
+//         Threadripper, Pentium, Celeron, Athlon: a prior, not fitted: they
+//         boost until their power limit) and 0.565 for a server line (Xeon,
+//         EPYC, Opteron, or a name that says neither: they stop at their
+//         all-core turbo clock first). u = busy ticks / all ticks of
+//         /proc/stat between two reads. Never above m x TDP. Against RAPL on
+//         4 CPUs it has erred by about +-kEstimateErrorBandPct percent (out
+//         of sample).
 //   dram: P = 0.375 W per GiB of MemTotal, constant (DRAM power barely
 //         follows load at this level of modelling).
 // TDP comes from ResolveCpuTdp (override, table, generation, 4 W/thread).
@@ -36,26 +39,47 @@
 
 namespace wattlab {
 
-// The curve's constants, fitted by bench/estimate/fit.py (grid search, mean
-// over CPUs of each CPU's MAPE) on CodeCarbon's RAPL load profiles of four
-// CPUs; change them only together with that script's output and the docs.
-inline constexpr double kIdleFractionOfTdp = 0.095;      // P at u = 0, over TDP
-inline constexpr double kFullLoadFractionOfTdp = 0.635;  // P at u >= saturation, over TDP (the maximum)
-inline constexpr double kSaturationUtilisation = 0.81;   // u at which power stops rising
+// The curve's constants, fitted by bench/estimate/fit.py (form "line+vendor":
+// grid search, mean over CPUs of each CPU's MAPE) on CodeCarbon's RAPL load
+// profiles of four CPUs; change them only together with that script's output
+// and the docs.
+inline constexpr double kIdleFractionAmd = 0.21;          // P at u = 0, over TDP: AMD
+inline constexpr double kIdleFractionIntel = 0.065;       // the same: Intel and any other vendor
+inline constexpr double kServerFullLoadFraction = 0.565;  // P at u >= s, over TDP: server lines
+inline constexpr double kClientFullLoadFraction = 1.0;    // the same, client lines: a prior, not fitted
+inline constexpr double kSaturationUtilisation = 0.75;    // u at which power stops rising
 // The error the estimate is stated with: the smallest 5% step covering >= 80%
 // of the measured points of every CPU left out of the fit (leave-one-CPU-out),
 // and how many measured CPUs that rests on.
-inline constexpr int kEstimateErrorBandPct = 60;
+inline constexpr int kEstimateErrorBandPct = 45;
 inline constexpr int kEstimateMeasuredCpus = 4;
 inline constexpr double kDramWattsPerGiB = 0.375;
 
-// The load model: tdp_w x (0.095 + 0.54 min(1, u / 0.81)). u is clamped to
-// [0, 1] (NaN counts as 0); the result never exceeds 0.635 x tdp_w.
-double EstimateCpuPowerW(double tdp_w, double utilisation);
+// The curve for one CPU, chosen from what its name and vendor say.
+struct EstimateCurve {
+  double idle_fraction = kIdleFractionIntel;            // P / TDP at u = 0
+  double full_load_fraction = kServerFullLoadFraction;  // P / TDP at u >= saturation: the maximum
+  double saturation = kSaturationUtilisation;           // u at which power stops rising
+  std::string line = "server";                          // "client" or "server"
+  std::string vendor = "Intel";                         // "AMD" or "Intel" (Intel's idle for others)
+};
 
-// The curve in words, for facts and notes: "P = TDP x (0.095 + 0.54 x
-// min(1, u / 0.81)) ...".
-std::string EstimateCurveText();
+// The line from the model name's tokens (NormalizeCpuModelTokens): "xeon",
+// "epyc" or "opteron" -> server; else "core", "ryzen", "threadripper",
+// "pentium", "celeron" or "athlon" -> client; else server (a name that says
+// neither is most often a VM's, on a server). The vendor from cpuinfo's
+// vendor_id ("AuthenticAMD", "HygonGenuine" -> AMD; "GenuineIntel" -> Intel)
+// or, when that is empty, from the name (amd, epyc, ryzen, threadripper,
+// opteron, athlon -> AMD); anything else gets Intel's idle fraction.
+EstimateCurve EstimateCurveForCpu(const std::string& model_name, const std::string& vendor_id = "");
+
+// The load model: tdp_w x (i + (m - i) min(1, u / s)). u is clamped to
+// [0, 1] (NaN counts as 0); the result never exceeds m x tdp_w.
+double EstimateCpuPowerW(const EstimateCurve& curve, double tdp_w, double utilisation);
+
+// The curve in words, for facts and notes: "P = TDP x (0.21 + 0.355 x
+// min(1, u / 0.75)) (AMD idle, server line) ...".
+std::string EstimateCurveText(const EstimateCurve& curve);
 
 // The one line every output resting on the estimate states: "the estimate
 // has erred by about ±60% against RAPL on 4 measured CPUs".
@@ -64,12 +88,19 @@ std::string EstimateErrorBandLine();
 // ---- "What would the estimate say for CPU X?" (wattlab estimate, place)
 // A pure function over the TDP table and the curve: the CPU need not be
 // this machine's.
+struct CpuLoadProfile;  // below
+
 struct EstimateQuery {
   std::string cpu_model;            // cpuinfo-style name: "AMD EPYC 8024P 8-Core Processor"
   std::optional<int> threads;       // logical CPUs of the whole machine; needed when the table lacks the CPU
   int sockets = 1;                  // multiplies a table row's per-socket TDP
   std::optional<double> load;       // one point at this utilisation (0..1); none: 0, 0.1, ..., 1
   std::optional<double> cpu_tdp_w;  // an override, as --cpu-tdp-w
+  // A measured curve (--estimate-profile) to use instead of the fitted one,
+  // and the file it came from. Its cpu_model must name the same CPU as
+  // cpu_model (NormalizeCpuModelTokens equal), else InvalidArgument.
+  const CpuLoadProfile* profile = nullptr;
+  std::string profile_path;
   // Optional cpuinfo numbers for the generation rule (-1: unknown).
   std::string vendor;  // "GenuineIntel", "AuthenticAMD"
   int family = -1;
@@ -86,13 +117,19 @@ struct CpuEstimate {
   double tdp_w = 0;
   std::string tdp_method;  // kTdpMethod*: "table", "generation rule", "default 4 W per thread", "override"
   std::string tdp_explanation;  // which row (and its citation), rule or fallback
-  int error_band_pct = kEstimateErrorBandPct;
+  std::optional<int> error_band_pct = kEstimateErrorBandPct;  // none when a measured profile is used
+  // "fitted: P = TDP x (...)" or "profile FILE ('model', N points, ...)".
+  std::string curve;
+  bool from_profile = false;
   std::vector<EstimatePoint> points;
 };
 
 // InvalidArgument (with what to give instead) for a load outside 0..1, a
-// non-positive thread or socket count or override, an empty model name, or
-// a model missing from the table when no thread count is given.
+// non-positive thread or socket count or override, an empty model name, a
+// model missing from the table when no thread count is given (and no
+// profile), or a profile measured on another CPU model (naming both). With
+// a profile, a --threads below the profile's threads gets that share of its
+// power (as a VM slice does); the TDP is still resolved and reported.
 Result<CpuEstimate> EstimateForCpu(const EstimateQuery& query);
 
 // ---- A measured curve (--estimate-profile FILE): where a machine with

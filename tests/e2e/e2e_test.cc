@@ -715,35 +715,79 @@ TEST_F(E2E, EstimateForACpuModel) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items()) keys.push_back(k);
   // Exactly these keys (nlohmann::json lists them sorted).
-  EXPECT_EQ(keys, (std::vector<std::string>{"cpu_model", "error_band_pct", "points", "tdp_method", "tdp_w"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"cpu_model", "curve", "error_band_pct", "points", "tdp_method",
+                                            "tdp_w"}));
   EXPECT_EQ(j.at("cpu_model"), "AMD EPYC 8024P 8-Core Processor");
   EXPECT_EQ(j.at("tdp_w"), 90.0);  // Siena, from the table: not Bergamo's 22.5 W
   EXPECT_EQ(j.at("tdp_method"), "table");
-  EXPECT_EQ(j.at("error_band_pct"), 60);
+  EXPECT_EQ(j.at("error_band_pct"), 45);
+  EXPECT_EQ(j.at("curve").get<std::string>().rfind("fitted: P = TDP x (0.21 + 0.355 x min(1, u / 0.75))", 0),
+            0u)
+      << j.at("curve");
   ASSERT_EQ(j.at("points").size(), 11u);
   EXPECT_EQ(j.at("points")[0].at("load"), 0.0);
-  EXPECT_NEAR(j.at("points")[0].at("cpu_power_w").get<double>(), 8.55, 1e-9);
+  EXPECT_NEAR(j.at("points")[0].at("cpu_power_w").get<double>(), 18.9, 1e-9);  // AMD idle: 0.21 x 90 W
   EXPECT_EQ(j.at("points")[10].at("load"), 1.0);
-  EXPECT_NEAR(j.at("points")[10].at("cpu_power_w").get<double>(), 57.15, 1e-9);
+  EXPECT_NEAR(j.at("points")[10].at("cpu_power_w").get<double>(), 50.85, 1e-9);  // server: 0.565 x 90 W
 
   Ran one = Wattlab({"estimate", "--cpu-model", "Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz", "--sockets", "2",
-                     "--load", "0.81", "--json"});
+                     "--load", "0.75", "--json"});
   ASSERT_EQ(one.rc, 0) << one.err;
   json k = json::parse(one.out);
   EXPECT_EQ(k.at("tdp_w"), 170.0);
   ASSERT_EQ(k.at("points").size(), 1u);
-  EXPECT_NEAR(k.at("points")[0].at("cpu_power_w").get<double>(), 170 * 0.635, 1e-9);
+  EXPECT_NEAR(k.at("points")[0].at("cpu_power_w").get<double>(), 170 * 0.565, 1e-9);
 
   Ran text = Wattlab({"estimate", "--cpu-model", "Frobnicator 9000", "--threads", "8"});
   ASSERT_EQ(text.rc, 0) << text.err;
   EXPECT_NE(text.out.find("the fallback used: default 4 W per thread"), std::string::npos) << text.out;
-  EXPECT_NE(text.out.find("the estimate has erred by about ±60% against RAPL on 4 measured CPUs"),
+  EXPECT_NE(text.out.find("the estimate has erred by about ±45% against RAPL on 4 measured CPUs"),
             std::string::npos)
       << text.out;
   json u =
       json::parse(Wattlab({"estimate", "--cpu-model", "Frobnicator 9000", "--threads", "8", "--json"}).out);
   EXPECT_EQ(u.at("tdp_method"), "default 4 W per thread");
   EXPECT_EQ(u.at("tdp_w"), 32.0);
+}
+
+// wattlab estimate --estimate-profile: the measured curve of that CPU model, said so.
+TEST_F(E2E, EstimateWithAMeasuredProfile) {
+  const std::string profile = std::string(E2E_FIXTURES) + "/estimate-profile/epyc-8024p.json";
+  Ran r = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P 8-Core Processor", "--estimate-profile",
+                   profile, "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j.at("curve"),
+            "profile " + profile + " ('AMD EPYC 8024P 8-Core Processor', 4 points, linear between them)");
+  EXPECT_TRUE(j.at("error_band_pct").is_null());  // the band is the fitted curve's
+  EXPECT_EQ(j.at("tdp_w"), 90.0);
+  ASSERT_EQ(j.at("points").size(), 11u);
+  EXPECT_NEAR(j.at("points")[0].at("cpu_power_w").get<double>(), 18, 1e-9);
+  EXPECT_NEAR(j.at("points")[5].at("cpu_power_w").get<double>(), 48, 1e-9);
+  EXPECT_NEAR(j.at("points")[10].at("cpu_power_w").get<double>(), 46, 1e-9);
+  Ran text = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P", "--estimate-profile", profile});
+  ASSERT_EQ(text.rc, 0) << text.err;
+  EXPECT_NE(text.out.find("curve:      profile " + profile), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("the curve is this CPU model's measured profile"), std::string::npos) << text.out;
+  // Another CPU model: refused, naming both.
+  Ran other = Wattlab({"estimate", "--cpu-model", "Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz",
+                       "--estimate-profile", profile});
+  EXPECT_EQ(other.rc, 2);
+  EXPECT_EQ(other.out, "");
+  EXPECT_NE(other.err.find("was measured on 'AMD EPYC 8024P 8-Core Processor', not on 'Intel(R) Xeon(R) CPU "
+                           "E5-2620 v3 @ 2.40GHz'"),
+            std::string::npos)
+      << other.err;
+  // A bad file: the file and the reason.
+  Ran bad = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P", "--estimate-profile",
+                     std::string(E2E_FIXTURES) + "/estimate-profile/bad-load.json"});
+  EXPECT_EQ(bad.rc, 2);
+  EXPECT_NE(bad.err.find("bad-load.json"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("outside 0..1"), std::string::npos) << bad.err;
+  Ran missing = Wattlab({"estimate", "--cpu-model", "AMD EPYC 8024P", "--estimate-profile",
+                         (dir_ / "no-such-profile.json").string()});
+  EXPECT_EQ(missing.rc, 2);
+  EXPECT_NE(missing.err.find("cannot read the estimate profile"), std::string::npos) << missing.err;
 }
 
 TEST_F(E2E, MetersStatesTheEstimatesErrorBand) {
@@ -753,7 +797,7 @@ TEST_F(E2E, MetersStatesTheEstimatesErrorBand) {
                    (dir_ / "empty-sys").string(), "--nvml-library", "/nonexistent/libnvidia-ml.so.1"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("(ESTIMATED"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\nthe estimate has erred by about ±60% against RAPL on 4 measured CPUs\n"),
+  EXPECT_NE(r.out.find("\nthe estimate has erred by about ±45% against RAPL on 4 measured CPUs\n"),
             std::string::npos)
       << r.out;
   Ran measured = Wattlab({"meters", "--sysfs-root", sys_});

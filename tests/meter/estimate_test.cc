@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <deque>
+#include <initializer_list>
 #include <limits>
 #include <memory>
 #include <string>
@@ -52,39 +53,100 @@ std::string Fact(const SourceAttempt& a, const std::string& key) {
   return "";
 }
 
-// The fitted curve: 9.5% of TDP idle, linear to 63.5% of TDP at u = 0.81,
-// flat above (values worked out by hand from bench/estimate/fit.py's constants).
+// The fitted curve, by line and vendor (values worked out by hand from
+// bench/estimate/fit.py's constants): idle 6.5% of TDP (Intel) or 21% (AMD),
+// linear to 56.5% of TDP (server) or 100% (client) at u = 0.75, flat above.
 TEST(EstimateModelTest, FittedCurveExactValues) {
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 0), 9.5);
-  EXPECT_NEAR(EstimateCpuPowerW(100, 0.405), 36.5, 1e-9);  // half way to saturation
-  EXPECT_NEAR(EstimateCpuPowerW(100, 0.162), 20.3, 1e-9);  // a fifth of the way: 9.5 + 54 / 5
-  EXPECT_NEAR(EstimateCpuPowerW(200, 0.5), 2 * (9.5 + 54 * 0.5 / 0.81), 1e-9);
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 0.81), 63.5);
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 0.9), 63.5);  // flat above saturation
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 1), 63.5);
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(0, 0.7), 0);
+  const EstimateCurve xeon = EstimateCurveForCpu("Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz", "GenuineIntel");
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(xeon, 100, 0), 6.5);
+  EXPECT_NEAR(EstimateCpuPowerW(xeon, 100, 0.375), 31.5, 1e-9);  // half way to saturation: 6.5 + 50 / 2
+  EXPECT_NEAR(EstimateCpuPowerW(xeon, 100, 0.15), 16.5, 1e-9);   // a fifth of the way: 6.5 + 50 / 5
+  EXPECT_NEAR(EstimateCpuPowerW(xeon, 170, 0.5), 170 * (0.065 + 0.5 * 0.5 / 0.75), 1e-9);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(xeon, 100, 0.75), 56.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(xeon, 100, 0.9), 56.5);  // flat above saturation
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(xeon, 100, 1), 56.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(xeon, 0, 0.7), 0);
+  const EstimateCurve tr =
+      EstimateCurveForCpu("AMD Ryzen Threadripper 1950X 16-Core Processor", "AuthenticAMD");
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(tr, 180, 0), 180 * 0.21);
+  EXPECT_NEAR(EstimateCpuPowerW(tr, 180, 0.375), 180 * (0.21 + 0.79 / 2), 1e-9);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(tr, 180, 0.75), 180);  // a client part reaches its TDP
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(tr, 180, 1), 180);
+  const EstimateCurve epyc = EstimateCurveForCpu("AMD EPYC 8024P 8-Core Processor", "AuthenticAMD");
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(epyc, 90, 0), 90 * 0.21);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(epyc, 90, 1), 90 * 0.565);
+}
+
+// The line and vendor from what cpuinfo says (EstimateCurveForCpu's rule).
+TEST(EstimateModelTest, CurveLineAndVendorFromTheName) {
+  struct Case {
+    const char* name;
+    const char* vendor_id;
+    const char* line;
+    const char* vendor;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"AMD Ryzen Threadripper 1950X 16-Core Processor", "AuthenticAMD", "client", "AMD"},
+           {"AMD Ryzen Threadripper 1950X 16-Core Processor", "", "client", "AMD"},
+           {"AMD EPYC 8024P 8-Core Processor", "AuthenticAMD", "server", "AMD"},  // "8-Core" is no Core i
+           {"AMD EPYC 8024P 8-Core Processor", "", "server", "AMD"},
+           {"Intel(R) Xeon(R) CPU E3-1240 V2 @ 3.40GHz", "GenuineIntel", "server", "Intel"},
+           {"Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz", "", "server", "Intel"},
+           {"Intel(R) Core(TM) i7-8700K CPU @ 3.70GHz", "GenuineIntel", "client", "Intel"},
+           {"Intel(R) Core(TM) Ultra 7 155H", "", "client", "Intel"},
+           {"AMD Ryzen 9 7950X 16-Core Processor", "", "client", "AMD"},
+           {"Intel(R) Pentium(R) Gold G6400 CPU @ 4.00GHz", "", "client", "Intel"},
+           {"AMD EPYC", "AuthenticAMD", "server", "AMD"},
+           {"Intel Xeon Processor (Icelake)", "GenuineIntel", "server", "Intel"},
+           {"Common KVM processor", "AuthenticAMD", "server", "AMD"},  // a VM: vendor_id decides
+           {"QEMU Virtual CPU version 2.5+", "", "server", "Intel"},
+           {"Frobnicator 9000", "", "server", "Intel"},
+           {"Hygon C86 7185 32-core Processor", "HygonGenuine", "server", "AMD"},
+       }) {
+    EstimateCurve k = EstimateCurveForCpu(c.name, c.vendor_id);
+    EXPECT_EQ(k.line, c.line) << c.name;
+    EXPECT_EQ(k.vendor, c.vendor) << c.name;
+    EXPECT_DOUBLE_EQ(k.full_load_fraction,
+                     std::string(c.line) == "client" ? kClientFullLoadFraction : kServerFullLoadFraction)
+        << c.name;
+    EXPECT_DOUBLE_EQ(k.idle_fraction, std::string(c.vendor) == "AMD" ? kIdleFractionAmd : kIdleFractionIntel)
+        << c.name;
+    EXPECT_DOUBLE_EQ(k.saturation, kSaturationUtilisation);
+  }
 }
 
 TEST(EstimateModelTest, UtilisationIsClampedAndPowerNeverAboveItsMaximum) {
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 2), 63.5);
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, 1e300), 63.5);
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, -1), 9.5);
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, std::nan("")), 9.5);
-  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(100, std::numeric_limits<double>::infinity()), 63.5);
-  double prev = 0;
-  for (int i = -10; i <= 120; ++i) {
-    double p = EstimateCpuPowerW(137, i / 100.0);
-    EXPECT_LE(p, kFullLoadFractionOfTdp * 137) << i;
-    EXPECT_GE(p, kIdleFractionOfTdp * 137) << i;
-    EXPECT_GE(p, prev) << i;  // never falls as load rises
-    prev = p;
+  const EstimateCurve xeon = EstimateCurveForCpu("Intel Xeon", "GenuineIntel");
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(xeon, 100, 2), 56.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(xeon, 100, 1e300), 56.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(xeon, 100, -1), 6.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(xeon, 100, std::nan("")), 6.5);
+  EXPECT_DOUBLE_EQ(EstimateCpuPowerW(xeon, 100, std::numeric_limits<double>::infinity()), 56.5);
+  for (const char* name : {"Intel Xeon", "AMD EPYC", "Intel Core i5", "AMD Ryzen 5"}) {
+    const EstimateCurve c = EstimateCurveForCpu(name);
+    double prev = 0;
+    for (int i = -10; i <= 120; ++i) {
+      double p = EstimateCpuPowerW(c, 137, i / 100.0);
+      EXPECT_LE(p, c.full_load_fraction * 137) << name << " " << i;
+      EXPECT_GE(p, c.idle_fraction * 137) << name << " " << i;
+      EXPECT_GE(p, prev) << name << " " << i;  // never falls as load rises
+      prev = p;
+    }
   }
 }
 
 TEST(EstimateModelTest, ErrorBandLineAndCurveText) {
-  EXPECT_EQ(EstimateErrorBandLine(), "the estimate has erred by about ±60% against RAPL on 4 measured CPUs");
-  EXPECT_NE(EstimateCurveText().find("P = TDP x (0.095 + 0.54 x min(1, u / 0.81))"), std::string::npos)
-      << EstimateCurveText();
+  EXPECT_EQ(EstimateErrorBandLine(), "the estimate has erred by about ±45% against RAPL on 4 measured CPUs");
+  const std::string epyc = EstimateCurveText(EstimateCurveForCpu("AMD EPYC 8024P", "AuthenticAMD"));
+  EXPECT_NE(
+      epyc.find("P = TDP x (0.21 + 0.355 x min(1, u / 0.75)) (AMD idle 0.21, server line full load 0.565)"),
+      std::string::npos)
+      << epyc;
+  const std::string core = EstimateCurveText(EstimateCurveForCpu("Intel(R) Core(TM) i7-8700K CPU @ 3.70GHz"));
+  EXPECT_NE(
+      core.find("P = TDP x (0.065 + 0.935 x min(1, u / 0.75)) (Intel idle 0.065, client line full load 1)"),
+      std::string::npos)
+      << core;
 }
 
 TEST(EstimateModelTest, UtilisationBetweenSnapshots) {
@@ -134,14 +196,15 @@ TEST(EstimateSourceTest, ExactWattsAsProcStatChanges) {
   const double dram_w = 0.375 * 32768000.0 / (1024 * 1024);  // 31.25 GiB
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_NEAR(out[0].power_w.value_or(NAN), 9.5 + 54 * 0.5 / 0.81, 1e-9);
+  // i7-8700K: a client part by Intel: 6.5 + 93.5 x 0.5 / 0.75 at TDP 100.
+  EXPECT_NEAR(out[0].power_w.value_or(NAN), 6.5 + 93.5 * 0.5 / 0.75, 1e-9);
   EXPECT_DOUBLE_EQ(out[1].power_w.value_or(NAN), dram_w);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 63.5);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 100);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 63.5);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 100);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 9.5);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 6.5);
   EXPECT_DOUBLE_EQ(out[1].power_w.value_or(NAN), 11.71875);
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "override");
 }
@@ -154,12 +217,12 @@ TEST(EstimateSourceTest, TableTdpAndInformativeFacts) {
   ASSERT_TRUE(r.attempt.available);
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_NEAR(out[0].power_w.value_or(NAN), 95 * (0.095 + 0.54 * 0.5 / 0.81), 1e-9);
+  EXPECT_NEAR(out[0].power_w.value_or(NAN), 95 * (0.065 + 0.935 * 0.5 / 0.75), 1e-9);
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_w"), "95");
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_method"), "table");
   EXPECT_NE(Fact(r.attempt, "estimate.cpu_tdp").find("table row 'Core i7-8700K'"), std::string::npos);
   EXPECT_NE(Fact(r.attempt, "estimate.cpu_tdp").find("source:"), std::string::npos);
-  EXPECT_NE(Fact(r.attempt, "estimate.cpu_model").find("idle 9.025 W, full load 60.325 W"), std::string::npos)
+  EXPECT_NE(Fact(r.attempt, "estimate.cpu_model").find("idle 6.175 W, full load 95 W"), std::string::npos)
       << Fact(r.attempt, "estimate.cpu_model");
   EXPECT_EQ(Fact(r.attempt, "estimate.error_band"), EstimateErrorBandLine());
   EXPECT_NE(Fact(r.attempt, "estimate.dram").find("0.375 W/GiB x 31.25 GiB"), std::string::npos);
@@ -177,7 +240,7 @@ TEST(EstimateSourceTest, FirstReadAveragesSinceProbeNotSinceBoot) {
   ProbeResult r = ProbeEstimate(&env, opt);
   std::vector<Reading> out(2);
   ASSERT_TRUE(r.source->Read(out).ok());
-  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 4.75);
+  EXPECT_DOUBLE_EQ(out[0].power_w.value_or(NAN), 50 * 0.065);  // idle, Intel
 }
 
 TEST(EstimateSourceTest, EpycVmUsesGenerationPerThread) {
@@ -188,6 +251,10 @@ TEST(EstimateSourceTest, EpycVmUsesGenerationPerThread) {
   EXPECT_EQ(Fact(r.attempt, "estimate.cpu_tdp_w"), "3.75");  // 360 W / 192 threads x 2
   EXPECT_NE(Fact(r.attempt, "estimate.cpu_tdp").find("Genoa"), std::string::npos);
   EXPECT_EQ(Fact(r.attempt, "cpu.virtual_machine"), "yes");
+  // AMD, and a name ("AMD EPYC") of a server line: idle 0.21, full load 0.565 of 3.75 W.
+  EXPECT_NE(Fact(r.attempt, "estimate.cpu_model").find("idle 0.7875 W, full load 2.11875 W"),
+            std::string::npos)
+      << Fact(r.attempt, "estimate.cpu_model");
 }
 
 TEST(EstimateSourceTest, BadOverrideIsReportedNotUsed) {
@@ -524,14 +591,18 @@ TEST(EstimateForCpuTest, TableCpuGivesElevenPointsFromTheCurve) {
   EXPECT_DOUBLE_EQ(e->tdp_w, 90);
   EXPECT_EQ(e->tdp_method, "table");
   EXPECT_NE(e->tdp_explanation.find("AMD product page"), std::string::npos) << e->tdp_explanation;
-  EXPECT_EQ(e->error_band_pct, 60);
+  EXPECT_EQ(e->error_band_pct, 45);
+  EXPECT_FALSE(e->from_profile);
+  EXPECT_NE(e->curve.find("fitted: P = TDP x (0.21 + 0.355 x min(1, u / 0.75)) (AMD idle 0.21, server line"),
+            std::string::npos)
+      << e->curve;
   ASSERT_EQ(e->points.size(), 11u);
   EXPECT_DOUBLE_EQ(e->points[0].load, 0);
-  EXPECT_DOUBLE_EQ(e->points[0].cpu_power_w, 90 * 0.095);
+  EXPECT_DOUBLE_EQ(e->points[0].cpu_power_w, 90 * 0.21);
   EXPECT_DOUBLE_EQ(e->points[3].load, 0.3);
-  EXPECT_NEAR(e->points[3].cpu_power_w, 90 * (0.095 + 0.54 * 0.3 / 0.81), 1e-9);
+  EXPECT_NEAR(e->points[3].cpu_power_w, 90 * (0.21 + 0.355 * 0.3 / 0.75), 1e-9);
   EXPECT_DOUBLE_EQ(e->points[10].load, 1);
-  EXPECT_DOUBLE_EQ(e->points[10].cpu_power_w, 90 * 0.635);
+  EXPECT_DOUBLE_EQ(e->points[10].cpu_power_w, 90 * 0.565);
 }
 
 TEST(EstimateForCpuTest, OneLoadSocketsAndOverride) {
@@ -543,7 +614,7 @@ TEST(EstimateForCpuTest, OneLoadSocketsAndOverride) {
   ASSERT_TRUE(e.ok()) << e.status().message();
   EXPECT_DOUBLE_EQ(e->tdp_w, 170);
   ASSERT_EQ(e->points.size(), 1u);
-  EXPECT_NEAR(e->points[0].cpu_power_w, 170 * (0.095 + 0.54 * 0.5 / 0.81), 1e-9);
+  EXPECT_NEAR(e->points[0].cpu_power_w, 170 * (0.065 + 0.5 * 0.5 / 0.75), 1e-9);
   q.cpu_tdp_w = 100;
   e = EstimateForCpu(q);
   ASSERT_TRUE(e.ok());
@@ -598,6 +669,59 @@ TEST(EstimateForCpuTest, BadInputIsRefusedWithAReason) {
   q.cpu_tdp_w.reset();
   q.cpu_model = "  ";
   EXPECT_FALSE(EstimateForCpu(q).ok());
+}
+
+// wattlab estimate --estimate-profile: the measured curve of the same CPU
+// model replaces the fitted one; another model is refused, naming both.
+TEST(EstimateForCpuTest, ProfileOfTheSameModelReplacesTheCurve) {
+  auto env = ProcEnv("proc-i7-8700k");
+  const std::string path = std::string(WATTLAB_FIXTURES_DIR) + "/estimate-profile/epyc-8024p.json";
+  auto profile = LoadCpuLoadProfile(env.get(), path);
+  ASSERT_TRUE(profile.ok()) << profile.status().message();
+  EstimateQuery q;
+  q.cpu_model = "AMD EPYC 8024P 8-Core Processor";
+  q.profile = &*profile;
+  q.profile_path = path;
+  auto e = EstimateForCpu(q);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_TRUE(e->from_profile);
+  EXPECT_FALSE(e->error_band_pct.has_value());  // the band is the fitted curve's
+  EXPECT_EQ(e->curve,
+            "profile " + path + " ('AMD EPYC 8024P 8-Core Processor', 4 points, linear between them)");
+  EXPECT_EQ(e->tdp_method, "table");  // still reported
+  ASSERT_EQ(e->points.size(), 11u);
+  EXPECT_DOUBLE_EQ(e->points[0].cpu_power_w, 18);
+  EXPECT_DOUBLE_EQ(e->points[1].cpu_power_w, 28);  // half way from 18 W at 0 to 38 W at 0.2
+  EXPECT_NEAR(e->points[3].cpu_power_w, 38 + 10.0 / 3, 1e-9);
+  EXPECT_DOUBLE_EQ(e->points[10].cpu_power_w, 46);
+  // The same CPU spelled differently (no "8-Core Processor") is the same model.
+  q.cpu_model = "AMD EPYC 8024P";
+  q.load = 0.5;
+  q.threads = 4;  // a quarter of the 16 threads it was measured over
+  e = EstimateForCpu(q);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  ASSERT_EQ(e->points.size(), 1u);
+  EXPECT_DOUBLE_EQ(e->points[0].cpu_power_w, 48 * 0.25);
+  EXPECT_NE(e->curve.find("x 0.2500 = 4 of its 16 threads"), std::string::npos) << e->curve;
+}
+
+TEST(EstimateForCpuTest, ProfileOfAnotherModelIsRefusedNamingBoth) {
+  auto env = ProcEnv("proc-i7-8700k");
+  const std::string path = std::string(WATTLAB_FIXTURES_DIR) + "/estimate-profile/epyc-8024p.json";
+  auto profile = LoadCpuLoadProfile(env.get(), path);
+  ASSERT_TRUE(profile.ok());
+  EstimateQuery q;
+  q.cpu_model = "AMD EPYC 8124P 16-Core Processor";
+  q.profile = &*profile;
+  q.profile_path = path;
+  auto e = EstimateForCpu(q);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().kind(), Status::Kind::kInvalidArgument);
+  EXPECT_EQ(e.status().message(),
+            "the profile " + path +
+                " was measured on 'AMD EPYC 8024P 8-Core Processor', not on 'AMD EPYC 8124P "
+                "16-Core Processor': record one on that CPU (wattlab idle --record-profile "
+                "FILE) or drop --estimate-profile");
 }
 
 // ---- Measured profiles (--estimate-profile FILE)
