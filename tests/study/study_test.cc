@@ -204,6 +204,22 @@ TEST(SpecTest, PresetsParseAndFitTheirBudgets) {
   EXPECT_EQ(ExpandPlan(paper).size(), 16u + 16u * 11u);
 }
 
+// Issue 11: a study's defaults never pick the slower precision. bf16 training
+// can be several times slower than fp32 with more than one thread
+// (docs/benchmarks.md), so every preset, and a sweep that names no
+// precision, runs fp32; the OpenMP wait policy is left to the process.
+TEST(SpecTest, PresetsAndUnnamedPrecisionRunFp32) {
+  for (const auto& name : PresetNames()) {
+    auto s = LoadPreset(name);
+    ASSERT_TRUE(s.ok()) << name;
+    for (const auto& r : ExpandPlan(*s)) {
+      EXPECT_EQ(r.precision, "fp32") << name << " run " << r.run_id;
+      EXPECT_EQ(r.omp_wait_policy, "") << name << " run " << r.run_id;
+    }
+  }
+  for (const auto& r : ExpandPlan(Tiny())) EXPECT_EQ(r.precision, "fp32");
+}
+
 // ---------------------------------------------------------------- plan
 
 TEST(PlanTest, ExpandsEveryCombinationTimesRepetitions) {
