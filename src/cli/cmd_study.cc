@@ -1,10 +1,8 @@
 // wattlab study: the main job. Parses flags, builds the spec, engine, meter
 // and store, and hands them to the StudyRunner (src/study/runner.h).
-#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <iostream>
-#include <set>
 
 #include "catalog/catalog.h"
 #include "cli/cmd_report.h"
@@ -14,7 +12,6 @@
 #include "core/strings.h"
 #include "meter/local_rank.h"
 #include "meter/procfs.h"
-#include "meter/wait_policy.h"
 #include "platform/plugin.h"
 #include "platform/process.h"
 #include "store/store.h"
@@ -23,11 +20,14 @@
 #include "study/runner.h"
 #include "study/shard.h"
 #include "study/spec.h"
+#include "study/wait_policy_groups.h"
 
 namespace wattlab::cli {
 namespace {
 
+// 128 + SIGINT, as a shell reports it; a parent study reads a child's so.
 constexpr int kExitInterrupted = 130;
+static_assert(kExitInterrupted == kPolicyChildInterrupted);
 // Set by the Env's signal handler on SIGINT/SIGTERM (lives for the process,
 // as the handler may fire at any time).
 std::atomic<int> g_interrupted{0};
@@ -38,67 +38,6 @@ struct Study {
   MeterFlags mf;
   int Run(const std::vector<std::string>& args);
 };
-
-// Internal: set by a study for the child process it starts for one swept
-// OpenMP wait policy; the child runs only that policy's runs, under the
-// parent's lock, and leaves the findings to the parent.
-constexpr const char* kStudyOmpGroupEnvVar = "WATTLAB_STUDY_OMP_GROUP";
-
-// libgomp reads OMP_WAIT_POLICY once per process, so the runs of a swept
-// policy other than this process's run in a child: `wattlab study` again
-// (this binary, the same arguments, --resume --no-report), with the policy
-// set in its environment (or the variable removed, for "default"), one child
-// per policy. Their runs land in the same database; *out is brought up to
-// date from it.
-Status RunOtherPolicies(const StudyRunner& runner, Store& store, const std::string& study,
-                        const std::vector<std::string>& args, bool resume, std::atomic<int>* interrupted,
-                        StudyOutcome* out) {
-  WATTLAB_ASSIGN_OR_RETURN(std::set<int64_t> done, store.CompletedRunIds(study));
-  std::vector<std::string> policies;
-  for (const auto& r : runner.runs())
-    if (!runner.RunsHere(r) && !done.count(r.run_id) &&
-        std::find(policies.begin(), policies.end(), r.omp_wait_policy) == policies.end())
-      policies.push_back(r.omp_wait_policy);
-  for (const auto& name : policies) {
-    if (interrupted->load() != 0) {
-      out->interrupted = true;
-      break;
-    }
-    WATTLAB_ASSIGN_OR_RETURN(OmpWaitPolicy policy, ParseOmpWaitPolicy(name));
-    std::vector<std::string> argv = {"/proc/self/exe", "study"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    if (!resume) argv.push_back("--resume");
-    argv.push_back("--no-report");
-    SpawnOptions so;
-    so.env.emplace_back(kStudyOmpGroupEnvVar, name);
-    if (auto value = OmpWaitPolicyEnvValue(policy))
-      so.env.emplace_back(kOmpWaitPolicyEnvVar, *value);
-    else
-      so.unset_env.push_back(kOmpWaitPolicyEnvVar);
-    std::fprintf(stderr, "wattlab study: the runs under OpenMP wait policy %s go to a child process\n",
-                 name.c_str());
-    auto child = ChildProcess::Spawn(argv, so);
-    if (!child.ok()) return child.status().WithContext("starting the child for OpenMP wait policy " + name);
-    WATTLAB_ASSIGN_OR_RETURN(int code, (*child)->Wait());
-    if (code == kExitInterrupted || interrupted->load() != 0) {
-      out->interrupted = true;
-      break;
-    }
-    if (code != kExitOk) {
-      ++out->failed;
-      out->failures.push_back("the runs under OpenMP wait policy " + name +
-                              ": the child process exited with " + std::to_string(code) +
-                              " (its messages are above)");
-    }
-  }
-  WATTLAB_ASSIGN_OR_RETURN(std::set<int64_t> now, store.CompletedRunIds(study));
-  out->done_now += (int64_t)now.size() - (int64_t)done.size();
-  bool finished = true;
-  for (const auto& r : runner.runs())
-    if (!now.count(r.run_id)) finished = false;
-  out->finished = finished;
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -230,20 +169,12 @@ int Study::Run(const std::vector<std::string>& args) {
     return kExitOk;
   }
 
-  // libgomp reads OMP_WAIT_POLICY once, when the plugin loads libtorch
-  // (meter/wait_policy.h): the user's policy, else default unless the machine
-  // is busy now. A child started below for one swept policy got it from us.
-  const std::optional<std::string> group = env->GetEnvVar(kStudyOmpGroupEnvVar);
-  OmpWaitChoice omp;
-  if (group) {
-    auto policy = ParseOmpWaitPolicy(*group);
-    if (!policy.ok()) return ReportError("study", policy.status().WithContext(kStudyOmpGroupEnvVar));
-    omp.policy = *policy;
-    omp.why = "swept by the study (omp_wait_policy), run in a child process with that policy";
-  } else {
-    omp = ChooseOmpWaitPolicy(env.get());
-    if (omp.busy_at_start) std::fprintf(stderr, "wattlab study: %s\n", OmpBusyNote(omp).c_str());
-  }
+  // libgomp reads OMP_WAIT_POLICY once, when the plugin loads libtorch: the
+  // policy is chosen first (study/wait_policy_groups.h). A child started below
+  // for one swept policy got it from us.
+  auto omp = ChooseStudyWaitPolicy(env.get());
+  if (!omp.ok()) return ReportError("study", omp.status());
+  if (!omp->busy_note.empty()) std::fprintf(stderr, "wattlab study: %s\n", omp->busy_note.c_str());
 
   // libtorch only when a sweep runs models (the zoo's or a TorchScript file)
   // or counts one: a study of the user's own programs runs without the plugin.
@@ -263,7 +194,7 @@ int Study::Run(const std::vector<std::string>& args) {
   ro.tty = tty;
   ro.interrupted = [] { return g_interrupted.load() != 0; };
   ro.caps.nvml_library = mo->nvml_library;  // the caps journal: $WATTLAB_CAPS_JOURNAL or /run/wattlab
-  ro.omp_wait_policy = OmpWaitPolicyName(omp.policy);
+  ro.omp_wait_policy = omp->policy;
   ro.shard = my_shard;
   StudyRunner runner(*spec, *engine, meter->get(), nullptr, env.get(), ro);
   // Unknown models fail here, before a database is created.
@@ -273,7 +204,7 @@ int Study::Run(const std::vector<std::string>& args) {
   // on this database is refused at once, before it measures anything.
   // A child for one swept policy runs under its parent's lock.
   std::unique_ptr<FileLock> lock;
-  if (!group) {
+  if (!omp->child) {
     auto l = LockStudy(env.get(), db, spec->name);
     if (!l.ok()) return ReportError("study", l.status());
     lock = std::move(*l);
@@ -287,29 +218,32 @@ int Study::Run(const std::vector<std::string>& args) {
       !ws.ok())
     return ReportError("study", ws);
   StudyInfo context = CollectStudyContext(env.get(), **meter, *engine, WattlabVersion());
-  bool named = false;
-  for (auto& [k, v] : context.meter_facts)
-    if (k == "engine omp_wait_policy")
-      v = std::string(OmpWaitPolicyName(omp.policy)) + " (" + omp.why + ")", named = true;
-  if (!named)
-    context.meter_facts.emplace_back("engine omp_wait_policy",
-                                     std::string(OmpWaitPolicyName(omp.policy)) + " (" + omp.why + ")");
-  if (group) {
-    // The study's context is its parent's (which names the parent's policy;
-    // each window carries its own): the child does not overwrite it.
-    if (auto stored = (*store)->ReadStudy(spec->name); stored.ok() && *stored) context = **stored;
-  }
+  NameWaitPolicyInContext(*omp, **store, spec->name, &context);
   auto out = runner.Run(context);
   if (!out.ok()) return ReportError("study", out.status());
-  if (group) {
+  if (omp->child) {
     // A child: its runs are stored; the parent prints the findings.
     std::fprintf(stderr, "wattlab study: %lld run(s) under OpenMP wait policy %s stored (child process)\n",
-                 (long long)out->done_now, OmpWaitPolicyName(omp.policy));
+                 (long long)out->done_now, omp->policy.c_str());
     if (out->interrupted) return kExitInterrupted;
     return out->failed > 0 ? kExitFailure : kExitOk;
   }
   if (!out->interrupted) {
-    if (Status cs = RunOtherPolicies(runner, *store->get(), spec->name, args, resume, &g_interrupted, &*out);
+    // Each other swept policy in a child: this binary again, the same
+    // arguments, --resume --no-report, the policy's environment.
+    auto spawn = [&args, this](const PolicyChild& child) -> Result<int> {
+      std::vector<std::string> argv = {"/proc/self/exe", "study"};
+      argv.insert(argv.end(), args.begin(), args.end());
+      if (!resume) argv.push_back("--resume");
+      argv.push_back("--no-report");
+      SpawnOptions so;
+      so.env = child.set_env;
+      so.unset_env = child.unset_env;
+      WATTLAB_ASSIGN_OR_RETURN(auto process, ChildProcess::Spawn(argv, so));
+      return process->Wait();
+    };
+    if (Status cs = RunOtherWaitPolicies(
+            runner, **store, spec->name, spawn, [] { return g_interrupted.load() != 0; }, &std::cerr, &*out);
         !cs.ok())
       return ReportError("study", cs);
   }

@@ -25,6 +25,12 @@ Result<MeteredSession> OpenMeteredSession(const MeterFlags& flags) {
   MeteredSession s;
   WATTLAB_ASSIGN_OR_RETURN(s.env, OpenEnv(flags));
   WATTLAB_ASSIGN_OR_RETURN(MeterOptions options, flags.ResolveOptions(s.env.get()));
+  // A 0.25 s busy sample of its own, not the idle baseline's busy verdict:
+  // libgomp reads the policy when the plugin loads, and the baseline is
+  // measured (or a stored one reused, with no verdict about now) after the
+  // engine is loaded, so that loading libtorch is not idle time and a missing
+  // plugin fails before any wait. Measuring the baseline first would save
+  // 0.25 s only when no stored baseline is reused.
   s.omp = ChooseOmpWaitPolicy(s.env.get());
   // The engine first: loading libtorch is start-up work, not idle time.
   WATTLAB_ASSIGN_OR_RETURN(s.engine, LoadWorkloadEngine(s.env.get()));

@@ -76,7 +76,7 @@ struct RunnerOptions {
   // The OpenMP wait policy libgomp read in this process ("default", "active",
   // "passive"; meter/wait_policy.h). Recorded with every run; a run whose
   // sweep names another policy is not run here but left to a child process
-  // started with that policy (cli/cmd_study.cc), and the study stays
+  // started with that policy (study/wait_policy_groups.h), and the study stays
   // unfinished until it has run.
   std::string omp_wait_policy = "default";
   // This process's share of the plan (study/shard.h; docs/scale.md): only

@@ -33,7 +33,7 @@ struct SweepSpec {
   // OpenMP wait policies to sweep ("default" | "active" | "passive"); empty:
   // not swept, the runs take the policy of the study's own process. libgomp
   // reads the policy once per process, so each swept policy's runs go to a
-  // child process (cli/cmd_study.cc).
+  // child process (study/wait_policy_groups.h).
   std::vector<std::string> omp_wait_policy;
   int64_t profile_steps = 3;    // measured training steps of the profile (>= 3)
   int64_t epochs = 1;           // full training length the profile is extrapolated to

@@ -19,6 +19,7 @@
 #include "study/plan.h"
 #include "study/runner.h"
 #include "study/spec.h"
+#include "study/wait_policy_groups.h"
 
 extern char** environ;
 
@@ -201,6 +202,22 @@ TEST(SpecTest, PresetsParseAndFitTheirBudgets) {
   EXPECT_LT(EstimateStudySeconds(ExpandPlan(quick), quick), 90.0);
   auto paper = *LoadPreset("paper");
   EXPECT_EQ(ExpandPlan(paper).size(), 16u + 16u * 11u);
+}
+
+// Issue 11: a study's defaults never pick the slower precision. bf16 training
+// can be several times slower than fp32 with more than one thread
+// (docs/benchmarks.md), so every preset, and a sweep that names no
+// precision, runs fp32; the OpenMP wait policy is left to the process.
+TEST(SpecTest, PresetsAndUnnamedPrecisionRunFp32) {
+  for (const auto& name : PresetNames()) {
+    auto s = LoadPreset(name);
+    ASSERT_TRUE(s.ok()) << name;
+    for (const auto& r : ExpandPlan(*s)) {
+      EXPECT_EQ(r.precision, "fp32") << name << " run " << r.run_id;
+      EXPECT_EQ(r.omp_wait_policy, "") << name << " run " << r.run_id;
+    }
+  }
+  for (const auto& r : ExpandPlan(Tiny())) EXPECT_EQ(r.precision, "fp32");
 }
 
 // ---------------------------------------------------------------- plan
@@ -477,6 +494,112 @@ TEST_F(RunnerTest, RunsOnlyItsOwnOmpWaitPolicyAndRecordsIt) {
   EXPECT_NE(SummarizeStudy(*rows).find("OpenMP wait policy default (1 windows), passive (1 windows)"),
             std::string::npos)
       << SummarizeStudy(*rows);
+}
+
+// The parent's side of a policy sweep: one child per policy this process does
+// not run, with that policy's environment ("default": the variable removed);
+// the outcome comes from the store, whatever the children say.
+TEST_F(RunnerTest, OtherWaitPoliciesGoToOneChildEachWithTheirEnvironment) {
+  FakeClockEnv env;
+  FakeMeter meter(&env);
+  FakeEngine engine(&env);
+  auto store = OpenStore();
+  auto spec = ParseStudySpec(kOmpSweep, "omp.toml");
+  ASSERT_TRUE(spec.ok());
+  RunnerOptions opt;
+  opt.omp_wait_policy = "passive";  // the parent runs passive; "default" goes to a child
+  StudyRunner runner(*spec, &engine, &meter, store.get(), &env, opt);
+  auto out = runner.Run(StudyInfo{});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_FALSE(out->finished);
+
+  std::vector<PolicyChild> children;
+  auto spawn = [&](const PolicyChild& c) -> Result<int> {
+    children.push_back(c);
+    // The child: the same study, resumed, under its policy.
+    RunnerOptions o;
+    o.resume = true;
+    o.omp_wait_policy = c.policy;
+    StudyRunner child(*spec, &engine, &meter, store.get(), &env, o);
+    auto r = child.Run(StudyInfo{});
+    return r.ok() ? 0 : 1;
+  };
+  std::ostringstream log;
+  ASSERT_TRUE(RunOtherWaitPolicies(runner, *store, "omp", spawn, nullptr, &log, &*out).ok());
+  ASSERT_EQ(children.size(), 1u);
+  EXPECT_EQ(children[0].policy, "default");
+  EXPECT_EQ(children[0].set_env,
+            (std::vector<std::pair<std::string, std::string>>{{kStudyOmpGroupEnvVar, "default"}}));
+  EXPECT_EQ(children[0].unset_env, (std::vector<std::string>{"OMP_WAIT_POLICY"}));
+  EXPECT_TRUE(out->finished);
+  EXPECT_EQ(out->done_now, 2);
+  EXPECT_EQ(out->failed, 0);
+  EXPECT_NE(log.str().find("the runs under OpenMP wait policy default go to a child process"),
+            std::string::npos);
+
+  // Nothing left: no child.
+  children.clear();
+  ASSERT_TRUE(RunOtherWaitPolicies(runner, *store, "omp", spawn, nullptr, nullptr, &*out).ok());
+  EXPECT_TRUE(children.empty());
+}
+
+TEST_F(RunnerTest, AWaitPolicyChildThatFailsOrIsInterruptedIsReported) {
+  FakeClockEnv env;
+  FakeMeter meter(&env);
+  FakeEngine engine(&env);
+  auto store = OpenStore();
+  auto spec = ParseStudySpec(kOmpSweep, "omp.toml");
+  ASSERT_TRUE(spec.ok());
+  RunnerOptions opt;
+  opt.omp_wait_policy = "default";
+  StudyRunner runner(*spec, &engine, &meter, store.get(), &env, opt);
+  auto out = runner.Run(StudyInfo{});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+
+  StudyOutcome failed = *out;
+  ASSERT_TRUE(
+      RunOtherWaitPolicies(
+          runner, *store, "omp",
+          [](const PolicyChild& c) -> Result<int> {
+            EXPECT_EQ(c.set_env.back(), (std::pair<std::string, std::string>{"OMP_WAIT_POLICY", "PASSIVE"}));
+            return 3;
+          },
+          nullptr, nullptr, &failed)
+          .ok());
+  EXPECT_EQ(failed.failed, 1);
+  ASSERT_EQ(failed.failures.size(), 1u);
+  EXPECT_NE(failed.failures[0].find("OpenMP wait policy passive: the child process exited with 3"),
+            std::string::npos);
+  EXPECT_FALSE(failed.finished);
+  EXPECT_FALSE(failed.interrupted);
+
+  StudyOutcome stopped = *out;
+  ASSERT_TRUE(RunOtherWaitPolicies(
+                  runner, *store, "omp",
+                  [](const PolicyChild&) -> Result<int> { return kPolicyChildInterrupted; }, nullptr, nullptr,
+                  &stopped)
+                  .ok());
+  EXPECT_TRUE(stopped.interrupted);
+  EXPECT_EQ(stopped.failed, 0);
+
+  // Interrupted before: no child starts.
+  StudyOutcome before = *out;
+  bool spawned = false;
+  ASSERT_TRUE(RunOtherWaitPolicies(
+                  runner, *store, "omp", [&](const PolicyChild&) -> Result<int> { return spawned = true, 0; },
+                  [] { return true; }, nullptr, &before)
+                  .ok());
+  EXPECT_FALSE(spawned);
+  EXPECT_TRUE(before.interrupted);
+
+  // A child that cannot start is an error naming the policy.
+  StudyOutcome broken = *out;
+  Status st = RunOtherWaitPolicies(
+      runner, *store, "omp",
+      [](const PolicyChild&) -> Result<int> { return Status::NotFound("no such file"); }, nullptr, nullptr,
+      &broken);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("OpenMP wait policy passive"), std::string::npos) << st.ToString();
 }
 
 TEST_F(RunnerTest, RunOrderFollowsThePlan) {
