@@ -70,6 +70,12 @@ class WorkloadObserver {
   }
   // Polled between steps; true stops the run early with Status::Interrupted.
   virtual bool ShouldStop() { return false; }
+  // Polled after each training step (OnStepEnd): true ends the train phase
+  // there, normally (OnEpochEnd, OnPhaseEnd with the samples done), and the
+  // call goes on to evaluation as after its last step. TrainConfig's steps or
+  // epochs stay the most it runs. The study's profile ends on it once the
+  // mean step time is known well enough (study/profile.h).
+  virtual bool ShouldEndTraining() { return false; }
 };
 
 struct TrainConfig {

@@ -35,6 +35,7 @@ class TeeObserver : public WorkloadObserver {
     if (inner_) inner_->OnStepEnd(step, samples, loss);
   }
   bool ShouldStop() override { return driver_->ShouldStop() || (inner_ && inner_->ShouldStop()); }
+  bool ShouldEndTraining() override { return inner_ && inner_->ShouldEndTraining(); }
 
  private:
   WorkloadObserver* inner_;

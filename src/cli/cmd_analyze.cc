@@ -93,6 +93,10 @@ void PrintTables(const analysis::AnalysisResult& r) {
     std::printf("  error: mean |e| %s%%, median |e| %s%%, max |e| %s%%, mean (signed) %s%%\n",
                 Fmt(e.mean_abs_error_pct, 1).c_str(), Fmt(e.median_abs_error_pct, 1).c_str(),
                 Fmt(e.max_abs_error_pct, 1).c_str(), Fmt(e.mean_error_pct, 1).c_str());
+  for (const auto& p : e.points)  // every pair, so the worst has a name
+    std::printf("  %-6s %-24s rep %-3lld predicted %s J  measured %s J  error %+.1f%%\n", p.phase.c_str(),
+                p.model.c_str(), static_cast<long long>(p.repetition), Sci(p.predicted_j).c_str(),
+                Sci(p.measured_j).c_str(), p.error_pct);
   PrintNote(e.note);
 
   std::printf("\nAccuracy vs energy (Pareto front)\n");

@@ -165,15 +165,30 @@ void MeteredRun::OnPhaseBegin(const std::string& phase) {
   CloseSetup();
   open_[phase] = meter_->BeginWindow(phase);
   if (options_.progress) options_.progress(phase);
+  // The train phase's clock starts once its window is open.
+  if (phase == "train" && options_.clock_s) step_mark_s_ = options_.clock_s();
 }
 
 void MeteredRun::OnPhaseEnd(const std::string& phase, int64_t samples) {
+  if (phase == "train" && step_mark_s_) {
+    // The last epoch's end (its window closed) up to here: boundary time.
+    boundary_s_ += options_.clock_s() - *step_mark_s_;
+    step_mark_s_.reset();
+  }
   if (auto w = Close(phase, samples, std::nullopt)) phases_.push_back(std::move(*w));
 }
 
 void MeteredRun::OnEpochBegin(int64_t epoch) {
   const std::string name = "epoch " + std::to_string(epoch);
   open_[name] = meter_->BeginWindow(name);
+  ++epochs_begun_;
+  if (step_mark_s_) {
+    // From the last step's end (or the phase's opening) to here, with the
+    // previous epoch's window closed and this one's opened: boundary time.
+    const double now = options_.clock_s();
+    boundary_s_ += now - *step_mark_s_;
+    step_mark_s_ = now;
+  }
 }
 
 void MeteredRun::OnEpochEnd(int64_t epoch, int64_t samples, double mean_loss) {
@@ -181,11 +196,20 @@ void MeteredRun::OnEpochEnd(int64_t epoch, int64_t samples, double mean_loss) {
 }
 
 void MeteredRun::OnStepEnd(int64_t step, int64_t, double loss) {
+  if (step_mark_s_) {
+    // Timed first, before this observer's own bookkeeping (which the next
+    // step's time then carries, as every step does).
+    const double now = options_.clock_s();
+    step_s_.push_back(now - *step_mark_s_);
+    step_mark_s_ = now;
+  }
   losses_.push_back(loss);
   if (options_.progress) options_.progress("step " + std::to_string(step));
 }
 
 bool MeteredRun::ShouldStop() { return !error_.ok() || (options_.stop && options_.stop()); }
+
+bool MeteredRun::ShouldEndTraining() { return options_.end_training && options_.end_training(step_s_); }
 
 Result<const MeteredWindow*> MeteredRun::Phase(const std::string& name) const {
   for (const auto& w : phases_)

@@ -51,6 +51,12 @@ struct MeteredRunOptions {
   std::string setup_label;                           // empty: no setup/warm-up span
   std::function<bool()> stop;                        // polled between steps; true stops the run
   std::function<void(const std::string&)> progress;  // "train", "eval", "infer", "step 7"
+  // Monotonic seconds (the caller's clock). With it, the train phase's step
+  // times and epoch boundary costs are recorded (step_times(), boundary_s()).
+  std::function<double()> clock_s;
+  // Asked after each training step with the step times so far (empty without
+  // clock_s); true ends the train phase there (ShouldEndTraining).
+  std::function<bool(const std::vector<double>& step_s)> end_training;
 };
 
 // The context block of a metered command: what the meter and engine were.
@@ -132,6 +138,7 @@ class MeteredRun : public WorkloadObserver {
   void OnEpochEnd(int64_t epoch, int64_t samples, double mean_loss) override;
   void OnStepEnd(int64_t step, int64_t samples, double loss) override;
   bool ShouldStop() override;
+  bool ShouldEndTraining() override;
 
   // Results, in the order the windows closed.
   const std::vector<MeteredWindow>& phases() const { return phases_; }
@@ -141,6 +148,17 @@ class MeteredRun : public WorkloadObserver {
   // Every closed window and the setup span, meter time (seconds since Start).
   const std::vector<RunTimeline::Span>& spans() const { return spans_; }
   const std::vector<double>& step_losses() const { return losses_; }
+  // The train phase's step times (s), with clock_s: each from the end of the
+  // previous step (or of the phase's or epoch's opening) to the step's end,
+  // so a step's time includes its batch's data loading and excludes the
+  // epoch windows' opening and closing.
+  const std::vector<double>& step_times() const { return step_s_; }
+  // Time spent at epoch boundaries of the train phase (s), with clock_s: from
+  // the phase's opening (or a step's end) to an epoch's window opened, and
+  // from the last step's end to the phase's end (the epoch window closed),
+  // summed; and the number of epochs begun.
+  double boundary_s() const { return boundary_s_; }
+  int64_t epochs_begun() const { return epochs_begun_; }
   const Status& error() const { return error_; }
 
  private:
@@ -159,6 +177,10 @@ class MeteredRun : public WorkloadObserver {
   std::vector<MeteredWindow> phases_, epochs_;
   std::vector<RunTimeline::Span> spans_;
   std::vector<double> losses_;
+  std::vector<double> step_s_;
+  std::optional<double> step_mark_s_;  // the clock when the next step began (train phase only)
+  double boundary_s_ = 0;
+  int64_t epochs_begun_ = 0;
   Status error_;
 };
 

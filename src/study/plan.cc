@@ -44,8 +44,12 @@ std::string ConfigKey(const PlannedRun& r, const SweepSpec& sw, const std::strin
   }
   return r.model + (r.torchscript.empty() ? "" : "|ts:" + r.torchscript + ":" + r.input) + "|" +
          std::to_string(r.batch_size) + "|" + std::to_string(r.threads) + "|" + r.precision + "|" +
-         (r.train ? "train" : "") + (r.infer ? "+infer" : "") + "|" + std::to_string(r.profile_steps) + "|" +
-         (r.full_length ? "full" : "profile") + "|" + std::to_string(r.epochs) + "x" +
+         (r.train ? "train" : "") + (r.infer ? "+infer" : "") + "|" + std::to_string(r.profile_steps) +
+         // The profile's cap only when not the default, so the ids of specs without the key stay.
+         (r.train && r.max_profile_steps != kDefaultMaxProfileSteps
+              ? "-" + std::to_string(r.max_profile_steps)
+              : "") +
+         "|" + (r.full_length ? "full" : "profile") + "|" + std::to_string(r.epochs) + "x" +
          std::to_string(r.steps_per_epoch) + "|" + std::to_string(r.train_samples) + "|" +
          (r.evaluate ? "eval" + std::to_string(r.eval_samples) : "") + "|" + std::to_string(r.infer_samples) +
          "|" + r.optimizer + "|" + FormatDouble(r.lr) + "|" + dataset + CapsKey(r) +
@@ -121,6 +125,7 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
                     r.full_length = sw.full_length && train;
                     r.evaluate = sw.evaluate && r.full_length;
                     r.profile_steps = train ? sw.profile_steps : 0;
+                    r.max_profile_steps = train ? std::max(sw.max_profile_steps, sw.profile_steps) : 0;
                     r.epochs = train ? sw.epochs : 0;
                     r.train_samples = train ? (sw.train_samples > 0 ? sw.train_samples : dataset_size) : 0;
                     r.steps_per_epoch =
@@ -138,7 +143,8 @@ std::vector<PlannedRun> ExpandPlan(const StudySpec& spec) {
                       // The program does its own training: only the phases and epochs are ours.
                       r.command = sw.command;
                       r.full_length = r.evaluate = false;
-                      r.profile_steps = r.steps_per_epoch = r.train_samples = r.infer_samples = 0;
+                      r.profile_steps = r.max_profile_steps = r.steps_per_epoch = r.train_samples =
+                          r.infer_samples = 0;
                       r.epochs = sw.epochs;
                       r.optimizer.clear();
                       r.lr = 0;
@@ -191,8 +197,10 @@ double EstimateRunSeconds(const PlannedRun& r, const StudySpec& spec, int64_t ma
   auto eff = [](int64_t b) { return b >= 32 ? 1.0 : b >= 8 ? 1.5 : 2.5; };
   double s = kEstimateRunOverheadS;
   if (r.train) {
-    s +=
-        (double)((spec.warmup_steps + r.profile_steps) * r.batch_size) * per_train_sample * eff(r.batch_size);
+    // The profile runs profile_steps to its cap, stopping on the SE rule: a
+    // quiet machine stops early, so twice the minimum is assumed.
+    const int64_t profile = std::min(r.profile_step_cap(), 2 * r.profile_steps);
+    s += (double)((spec.warmup_steps + profile) * r.batch_size) * per_train_sample * eff(r.batch_size);
     if (r.full_length) {
       s += kEstimateRunOverheadS;
       s += (double)(spec.warmup_steps * r.batch_size + r.full_steps() * r.batch_size) * per_train_sample *
@@ -281,7 +289,10 @@ std::string FormatPlan(const std::vector<PlannedRun>& runs, const StudySpec& spe
     if (r.is_command()) {
       phases = "command(" + Join(spec.sweeps[r.sweep].phases, "+") + ")";
     } else {
-      if (r.train) phases += "train(" + std::to_string(r.profile_steps) + ")";
+      if (r.train)
+        phases +=
+            "train(" + std::to_string(r.profile_steps) +
+            (r.profile_step_cap() > r.profile_steps ? ".." + std::to_string(r.profile_step_cap()) : "") + ")";
       if (r.full_length) phases += "+full(" + std::to_string(r.full_steps()) + ")";
       if (r.evaluate) phases += "+eval";
       if (r.infer)

@@ -18,6 +18,7 @@
 // Pure code; thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -43,7 +44,8 @@ struct PlannedRun {
   bool infer = false;
   bool full_length = false;
   bool evaluate = false;
-  int64_t profile_steps = 0;
+  int64_t profile_steps = 0;      // the profile's fewest measured steps
+  int64_t max_profile_steps = 0;  // and its most (study/profile.h: it stops between on the SE rule)
   int64_t epochs = 0;
   int64_t steps_per_epoch = 0;  // resolved (never 0)
   int64_t train_samples = 0;    // per epoch, resolved (never 0)
@@ -70,6 +72,12 @@ struct PlannedRun {
   std::string input;  // "CxHxW"
   // The full training length the profile is extrapolated to.
   int64_t full_steps() const { return epochs * steps_per_epoch; }
+  // The most steps the profile runs: max_profile_steps, but never more than
+  // the full length it stands for (when that is at least profile_steps).
+  int64_t profile_step_cap() const {
+    const int64_t cap = std::max(max_profile_steps, profile_steps);
+    return full_steps() >= profile_steps ? std::min(cap, full_steps()) : cap;
+  }
 };
 
 // REQUIRES: spec validated by ParseStudySpec.

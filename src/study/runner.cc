@@ -7,12 +7,14 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "catalog/catalog.h"
 #include "core/energy_basis.h"
 #include "core/strings.h"
 #include "meter/busy.h"
 #include "meter/command_run.h"
 #include "study/command_sweep.h"
 #include "study/metered_run.h"
+#include "study/profile.h"
 
 namespace wattlab {
 namespace {
@@ -21,6 +23,8 @@ using json = nlohmann::json;
 
 // The span over an engine call's setup and warm-up, outside every phase window.
 constexpr const char* kSetupSpan = "setup+warmup";
+// Batches of the profile's short test pass (a configuration that evaluates).
+constexpr int64_t kProfileEvalBatches = 8;
 
 double MonoS(Env* env) { return std::chrono::duration<double>(env->NowMonotonic()).count(); }
 
@@ -49,6 +53,7 @@ json ConfigJson(const PlannedRun& r, const StudySpec& spec, const std::string& o
   j["evaluate"] = r.evaluate;
   j["warmup_steps"] = spec.warmup_steps;
   j["profile_steps"] = r.profile_steps;
+  j["max_profile_steps"] = r.profile_step_cap();
   j["epochs"] = r.epochs;
   j["steps_per_epoch"] = r.steps_per_epoch;
   j["train_samples"] = r.train_samples;
@@ -119,6 +124,18 @@ std::optional<Shape> ScriptInput(const PlannedRun& r) {
   return s.ok() ? std::optional<Shape>(*s) : std::nullopt;
 }
 
+// The test samples of the full run's eval pass, and the profile's share of them.
+int64_t FullEvalSamples(const PlannedRun& r, const StudySpec& spec) {
+  if (r.eval_samples > 0) return r.eval_samples;
+  auto d = catalog::LookupDataset(spec.dataset);
+  return d.ok() ? d->test_samples : 0;
+}
+int64_t ProfileEvalSamples(const PlannedRun& r, const StudySpec& spec) {
+  const int64_t full = FullEvalSamples(r, spec);
+  const int64_t want = kProfileEvalBatches * r.batch_size;
+  return full > 0 ? std::min(full, want) : want;
+}
+
 TrainConfig ProfileConfig(const PlannedRun& r, const StudySpec& spec) {
   TrainConfig tc;
   tc.model = r.torchscript.empty() ? r.model : "";
@@ -133,9 +150,15 @@ TrainConfig ProfileConfig(const PlannedRun& r, const StudySpec& spec) {
   tc.threads = (int)r.threads;
   tc.precision = r.precision;
   tc.seed = spec.seed;
-  tc.evaluate = false;
+  // profile_steps at least, then on until the mean step time is known to
+  // ±1% (the observer ends it: study/profile.h), at most the cap.
+  tc.steps = r.profile_step_cap();
   // Load only what the profile consumes: data loading is outside the window but not free.
-  tc.train_samples = std::min(r.train_samples, (spec.warmup_steps + r.profile_steps) * r.batch_size);
+  tc.train_samples = std::min(r.train_samples, (spec.warmup_steps + tc.steps) * r.batch_size);
+  // A configuration that evaluates after its full training gets a short
+  // test pass too, so the eval window is extrapolated from a measurement.
+  tc.evaluate = r.evaluate;
+  if (r.evaluate) tc.eval_samples = ProfileEvalSamples(r, spec);
   return tc;
 }
 
@@ -177,6 +200,7 @@ void TakeSpans(const MeteredRun& call, const std::string& setup_name, const std:
                std::vector<RunTimeline::Span>* spans) {
   for (const auto& s : call.spans()) {
     std::string name = s.name == kSetupSpan ? setup_name : s.name == "train" ? train_name : s.name;
+    if (s.name == "eval" && train_name != "train") name = "eval profile";  // the profile's short test pass
     spans->push_back({name, s.start_s, s.end_s});
   }
 }
@@ -617,18 +641,66 @@ MeteredRunOptions StudyRunner::CallOptions(const std::string& label) {
 }
 
 // train/profile: a short, measured stretch of training whose energy is
-// extrapolated to the full length.
+// extrapolated to the full length (study/profile.h); eval/profile, for a
+// configuration that evaluates, a short test pass extrapolated to the full one.
 Status StudyRunner::ProfileTraining(const PlannedRun& r, const ModelFacts& facts, RunRecord* rec,
                                     std::vector<RunTimeline::Span>* spans) {
-  MeteredRun call(meter_, CallOptions("train profile"));
+  MeteredRunOptions o = CallOptions("train profile");
+  o.clock_s = [this] { return MonoS(env_); };
+  const int64_t min_steps = r.profile_steps, max_steps = r.profile_step_cap();
+  o.end_training = [min_steps, max_steps](const std::vector<double>& step_s) {
+    return ProfileDone(step_s, min_steps, max_steps);
+  };
+  MeteredRun call(meter_, o);
   WATTLAB_ASSIGN_OR_RETURN(TrainResult res, call.Train(engine_, ProfileConfig(r, spec_)));
   WATTLAB_ASSIGN_OR_RETURN(const MeteredWindow* w, call.Phase("train"));
   RunRow& row = AddWindow(*rec, r, facts, "profile", *w, res.samples, MeanOf(res.step_loss, 0));
   row.steps = res.steps > 0 ? res.steps : r.profile_steps;
-  // Extrapolate by samples (not steps): a partial last batch costs less.
-  int64_t full_samples = r.epochs * std::min(r.train_samples, r.steps_per_epoch * r.batch_size);
-  if (row.samples > 0)
-    row.extrapolated_energy_j = w->result.energy_j * (double)full_samples / (double)row.samples;
+  ProfileMeasurement pm;
+  pm.steps = *row.steps;
+  pm.samples = row.samples;
+  pm.batch_size = r.batch_size;
+  pm.energy_j = w->result.energy_j;
+  pm.duration_s = w->result.duration_s;
+  pm.step_s = call.step_times();
+  pm.boundary_s = call.boundary_s();
+  FullLength full;
+  full.epochs = r.epochs;
+  full.samples = r.epochs * std::min(r.train_samples, r.steps_per_epoch * r.batch_size);
+  const StepStats st = SummarizeSteps(SteadySteps(pm.step_s));  // after warm-up: the rule's figures
+  json prof = {{"min_steps", min_steps},
+               {"max_steps", max_steps},
+               {"steps", pm.steps},
+               {"step_mean_s", st.mean_s},
+               {"step_sd_s", st.sd_s},
+               {"relative_se", std::isfinite(st.relative_se) ? json(st.relative_se) : json(nullptr)},
+               {"se_target", kProfileRelativeSe},
+               {"stopped_on", pm.steps >= max_steps ? "max_profile_steps" : "standard error"},
+               {"full_epochs", full.epochs},
+               {"full_samples", full.samples},
+               // The old rule (energy x sample ratio), kept for comparison.
+               {"sample_ratio_energy_j",
+                row.samples > 0 ? w->result.energy_j * (double)full.samples / (double)row.samples : 0.0}};
+  if (auto x = ExtrapolateTraining(pm, full)) {
+    row.extrapolated_energy_j = x->energy_j;
+    prof["train"] = {{"power_w", x->power_w},       {"predicted_s", x->duration_s},
+                     {"steps_s", x->steps_s},       {"first_step_excess_s", x->first_step_excess_s},
+                     {"boundary_s", pm.boundary_s}, {"boundaries_s", x->boundaries_s},
+                     {"edges_s", x->edges_s}};
+  }
+  if (r.evaluate) {
+    WATTLAB_ASSIGN_OR_RETURN(const MeteredWindow* ew, call.Phase("eval"));
+    RunRow& erow = AddWindow(*rec, r, facts, "profile", *ew, res.eval_samples, std::nullopt);
+    const int64_t full_eval = FullEvalSamples(r, spec_);
+    erow.extrapolated_energy_j = ExtrapolateEval(ew->result.energy_j, erow.samples, full_eval);
+    prof["eval"] = {{"samples", erow.samples},
+                    {"duration_s", ew->result.duration_s},
+                    {"energy_j", ew->result.energy_j},
+                    {"full_samples", full_eval}};
+  }
+  json config = json::parse(rec->config_json);
+  config["profile"] = prof;
+  rec->config_json = config.dump();
   rec->step_loss.insert(rec->step_loss.end(), res.step_loss.begin(), res.step_loss.end());
   TakeSpans(call, kSetupSpan, "train profile", spans);
   return Status::Ok();
@@ -637,13 +709,28 @@ Status StudyRunner::ProfileTraining(const PlannedRun& r, const ModelFacts& facts
 // train/full and eval/full: the whole training, then its test-set pass.
 Status StudyRunner::FullTraining(const PlannedRun& r, const ModelFacts& facts, RunRecord* rec,
                                  std::vector<RunTimeline::Span>* spans) {
-  MeteredRun call(meter_, CallOptions("full training"));
+  MeteredRunOptions o = CallOptions("full training");
+  o.clock_s = [this] { return MonoS(env_); };
+  MeteredRun call(meter_, o);
   WATTLAB_ASSIGN_OR_RETURN(TrainResult res, call.Train(engine_, FullTrainingConfig(r, spec_)));
   WATTLAB_ASSIGN_OR_RETURN(const MeteredWindow* w, call.Phase("train"));
   std::optional<double> loss =
       res.epoch_loss.empty() ? MeanOf(res.step_loss, 0) : std::optional<double>(res.epoch_loss.back());
   RunRow& row = AddWindow(*rec, r, facts, "full", *w, res.samples, loss);
   row.steps = res.steps;
+  // The full run's steps as the profile saw its own: where an extrapolation
+  // errs, this says whether the steps or the rest differed.
+  {
+    const std::vector<double>& ts = call.step_times();
+    const StepStats st = SummarizeSteps(SteadySteps(ts));
+    json config = json::parse(rec->config_json);
+    config["full"] = {
+        {"steps", (int64_t)ts.size()},   {"first_step_s", ts.empty() ? json(nullptr) : json(ts.front())},
+        {"step_mean_s", st.mean_s},  // after the first, as the profile's
+        {"step_sd_s", st.sd_s},          {"boundary_s", call.boundary_s()},
+        {"epochs", call.epochs_begun()}, {"duration_s", w->result.duration_s}};
+    rec->config_json = config.dump();
+  }
   if (res.accuracy_meaningful) row.accuracy = res.accuracy;
   if (r.evaluate) {
     WATTLAB_ASSIGN_OR_RETURN(const MeteredWindow* ew, call.Phase("eval"));
@@ -834,18 +921,31 @@ std::string SummarizeStudy(const std::vector<RunRow>& rows, EnergyBasisRequest r
           " window(s) had nothing above the idle baseline and are left out (compare with --energy total)\n";
     if (!optimal.empty()) out += label + ": energy-optimal batch: " + Join(optimal, ", ") + "\n";
   }
-  // Extrapolation check: profile prediction vs measured full-length training.
-  std::vector<std::string> ex;
-  for (const auto& p : rows) {
-    if (p.phase != "train" || p.window != "profile" || !p.extrapolated_energy_j) continue;
-    for (const auto& f : rows)
-      if (f.phase == "train" && f.window == "full" && f.config_id == p.config_id &&
-          f.repetition == p.repetition && f.study == p.study && f.energy_j > 0) {
-        double err = (*p.extrapolated_energy_j - f.energy_j) / f.energy_j * 100.0;
-        ex.push_back(p.model + " " + (err >= 0 ? "+" : "") + FormatFixed(err, 1) + "%");
-      }
+  // Extrapolation check: each profile's prediction (train, and eval where the
+  // profile had a test pass) vs the measured full-length window; every pair,
+  // then the mean and the worst.
+  for (const std::string phase : {"train", "eval"}) {
+    std::vector<std::string> ex;
+    double sum_abs = 0, worst = 0;
+    for (const auto& p : rows) {
+      if (p.phase != phase || p.window != "profile" || !p.extrapolated_energy_j) continue;
+      for (const auto& f : rows)
+        if (f.phase == phase && f.window == "full" && f.config_id == p.config_id &&
+            f.repetition == p.repetition && f.study == p.study && f.energy_j > 0) {
+          double err = (*p.extrapolated_energy_j - f.energy_j) / f.energy_j * 100.0;
+          if (std::fabs(err) < 0.05) err = 0;  // printed as +0.0%, never -0.0%
+          ex.push_back(p.model + " " + (err >= 0 ? "+" : "") + FormatFixed(err, 1) + "%");
+          sum_abs += std::fabs(err);
+          worst = std::max(worst, std::fabs(err));
+        }
+    }
+    if (ex.empty()) continue;
+    out += "profile -> full-length extrapolation error" + std::string(phase == "eval" ? " (eval)" : "") +
+           ": " + Join(ex, ", ") + "\n";
+    if (ex.size() > 1)
+      out += "  mean |error| " + FormatFixed(sum_abs / (double)ex.size(), 1) + "%, worst " +
+             FormatFixed(worst, 1) + "% (" + std::to_string(ex.size()) + " pairs)\n";
   }
-  if (!ex.empty()) out += "profile -> full-length extrapolation error: " + Join(ex, ", ") + "\n";
   // Test accuracy per configuration, mean over repetitions.
   std::map<std::string, std::pair<std::string, std::vector<double>>> acc;
   std::map<std::string, int64_t> train_samples;

@@ -9,10 +9,16 @@
 // seeded order, skipping those the store already holds (--resume), with a
 // cool-down between runs. A sharded study (RunnerOptions::shard) runs only
 // its share of the plan, with its own idle baselines. Per run: a training profile (warm-up outside the
-// window, then profile_steps measured steps; extrapolated_energy_j = energy_j
-// x full-length samples / profile samples), then, when configured, the full
-// training (train/full row) and its test-set pass (eval/full row, with
-// accuracy), then inference (infer/full row). A downsampled power timeline
+// window, then at least profile_steps measured steps, on until the mean step
+// time is known to ±1% or max_profile_steps: study/profile.h;
+// extrapolated_energy_j = the window's mean power x the predicted length of
+// the full training: steps by samples, epoch boundaries, window edges, each
+// measured in the profile; for a configuration that evaluates, a short test
+// pass too, eval/profile, extrapolated by samples), then, when configured,
+// the full training (train/full row) and its test-set pass (eval/full row,
+// with accuracy), then inference (infer/full row). What the profile measured
+// (steps, standard error reached, boundary and edge costs) goes into the
+// run's config_json under "profile". A downsampled power timeline
 // with the window spans goes with the run.
 //
 // Caps (docs/power-caps.md): a run whose sweep lists power caps or clocks

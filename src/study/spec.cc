@@ -10,6 +10,7 @@
 #include "catalog/catalog.h"
 #include "core/strings.h"
 #include "study/presets.h"  // generated from presets/*.toml
+#include "study/profile.h"
 
 namespace wattlab {
 namespace {
@@ -261,6 +262,7 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
                                                         "precision",
                                                         "phases",
                                                         "profile_steps",
+                                                        "max_profile_steps",
                                                         "epochs",
                                                         "steps_per_epoch",
                                                         "train_samples",
@@ -434,6 +436,18 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
     }
     if (const auto* n = t.get("profile_steps")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.profile_steps, GetInt(*n, p + "profile_steps", 3, err));
+    }
+    if (const auto* n = t.get("max_profile_steps")) {
+      WATTLAB_ASSIGN_OR_RETURN(sw.max_profile_steps, GetInt(*n, p + "max_profile_steps", 3, err));
+      if (sw.max_profile_steps < sw.profile_steps)
+        return err.At(*n, p + "max_profile_steps",
+                      who + std::to_string(sw.max_profile_steps) +
+                          " is less than profile_steps = " + std::to_string(sw.profile_steps) +
+                          " (the profile's minimum); give max_profile_steps >= profile_steps, or equal to "
+                          "it for a profile of exactly that many steps");
+    } else {
+      // Not given: the default, or profile_steps when that asks for more.
+      sw.max_profile_steps = std::max(kDefaultMaxProfileSteps, sw.profile_steps);
     }
     if (const auto* n = t.get("epochs")) {
       WATTLAB_ASSIGN_OR_RETURN(sw.epochs, GetInt(*n, p + "epochs", 1, err));

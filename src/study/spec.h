@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "study/profile.h"
 #include "wattlab/status.h"
 
 namespace wattlab {
@@ -35,7 +36,9 @@ struct SweepSpec {
   // reads the policy once per process, so each swept policy's runs go to a
   // child process (study/wait_policy_groups.h).
   std::vector<std::string> omp_wait_policy;
-  int64_t profile_steps = 3;    // measured training steps of the profile (>= 3)
+  int64_t profile_steps = 3;  // the profile's fewest measured training steps (>= 3)
+  int64_t max_profile_steps =
+      kDefaultMaxProfileSteps;  // its most; in between it stops at SE(mean step) <= 1%
   int64_t epochs = 1;           // full training length the profile is extrapolated to
   int64_t steps_per_epoch = 0;  // 0: ceil(train_samples / batch_size)
   int64_t train_samples = 0;    // per epoch; 0: the whole training set

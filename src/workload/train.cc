@@ -167,7 +167,8 @@ Result<TrainResult> TrainImpl(Env* env, const TrainConfig& cfg, WorkloadObserver
   // epoch edges inside it are included.
   const auto t_train = Clock::now();
   int64_t done = 0;
-  for (int64_t e = 1; e <= epochs && done < total_steps; ++e) {
+  bool ended = false;  // the observer ended the phase (ShouldEndTraining)
+  for (int64_t e = 1; e <= epochs && done < total_steps && !ended; ++e) {
     obs->OnEpochBegin(e);
     std::vector<int64_t> order = Permutation(n_train, rng);
     int64_t epoch_samples = 0;
@@ -184,6 +185,10 @@ Result<TrainResult> TrainImpl(Env* env, const TrainConfig& cfg, WorkloadObserver
       epoch_loss_sum += loss * static_cast<double>(n);
       r.step_loss.push_back(loss);
       obs->OnStepEnd(done, n, loss);
+      if (obs->ShouldEndTraining()) {
+        ended = true;
+        break;
+      }
     }
     double mean_loss = epoch_samples > 0 ? epoch_loss_sum / static_cast<double>(epoch_samples) : 0;
     r.epoch_loss.push_back(mean_loss);

@@ -43,6 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& p : w.precision) FUZZ_CHECK(p == "fp32" || p == "bf16", "precision '%s'", p.c_str());
     for (const auto& p : w.phases) FUZZ_CHECK(p == "train" || p == "infer", "phase '%s'", p.c_str());
     FUZZ_CHECK(w.profile_steps >= 3, "profile_steps %lld", static_cast<long long>(w.profile_steps));
+    FUZZ_CHECK(w.max_profile_steps >= w.profile_steps, "max_profile_steps %lld < profile_steps",
+               static_cast<long long>(w.max_profile_steps));
     FUZZ_CHECK(w.epochs >= 1, "epochs %lld", static_cast<long long>(w.epochs));
     FUZZ_CHECK(w.steps_per_epoch >= 0 && w.train_samples >= 0 && w.eval_samples >= 0, "a negative count");
     FUZZ_CHECK(w.infer_samples >= 1, "infer_samples %lld", static_cast<long long>(w.infer_samples));

@@ -266,7 +266,8 @@ class FakeEngine : public WorkloadEngine {
     int64_t epochs = c.epochs > 0 ? c.epochs : 1;
     int64_t per_epoch = c.steps > 0 ? c.steps : (c.train_samples + c.batch_size - 1) / c.batch_size;
     double t0 = Now();
-    for (int64_t e = 1; e <= epochs; ++e) {
+    bool ended = false;  // the observer ended the phase (ShouldEndTraining)
+    for (int64_t e = 1; e <= epochs && !ended; ++e) {
       if (c.epochs > 0) obs->OnEpochBegin(e);
       double sum = 0;
       for (int64_t s = 0; s < per_epoch; ++s) {
@@ -279,6 +280,10 @@ class FakeEngine : public WorkloadEngine {
         ++r.steps;
         r.samples += b;
         obs->OnStepEnd(r.steps, b, loss);
+        if (obs->ShouldEndTraining()) {
+          ended = true;
+          break;
+        }
       }
       if (c.epochs > 0) {
         r.epoch_loss.push_back(sum / (double)per_epoch);

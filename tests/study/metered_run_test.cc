@@ -49,6 +49,62 @@ class MeteredRunTest : public ::testing::Test {
   FakeEngine engine_{&env_, /*s_per_sample=*/0.001};
 };
 
+// Opening or closing an epoch window takes 2 ms (the meter's reads).
+class SlowEpochMeter : public FakeMeter {
+ public:
+  SlowEpochMeter(Env* env) : FakeMeter(env, 30, 10), env_(env) {}
+  WindowId BeginWindow(const std::string& name) override {
+    if (name.rfind("epoch", 0) == 0) env_->SleepFor(std::chrono::milliseconds(2));
+    return FakeMeter::BeginWindow(name);
+  }
+  Result<WindowResult> EndWindow(WindowId id) override {
+    auto r = FakeMeter::EndWindow(id);
+    if (r.ok() && r->name.rfind("epoch", 0) == 0) env_->SleepFor(std::chrono::milliseconds(2));
+    return r;
+  }
+
+ private:
+  Env* env_;
+};
+
+// With a clock: each step's time, and the epoch boundaries apart from them.
+TEST_F(MeteredRunTest, TimesStepsAndEpochBoundaries) {
+  SlowEpochMeter meter(&env_);
+  ASSERT_TRUE(meter.Start().ok());
+  MeteredRunOptions o;
+  o.clock_s = [this] { return std::chrono::duration<double>(env_.NowMonotonic()).count(); };
+  MeteredRun run(&meter, o);
+  auto r = run.Train(&engine_, TwoEpochs());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(run.step_times().size(), 8u);
+  for (double t : run.step_times()) EXPECT_NEAR(t, 0.016, 1e-9);  // 16 samples x 1 ms
+  EXPECT_NEAR(run.boundary_s(), 2 * (0.002 + 0.002), 1e-9);       // two epochs, opened and closed
+  EXPECT_EQ(run.epochs_begun(), 2);
+  // The train window holds exactly the steps and the boundaries.
+  ASSERT_TRUE(run.Phase("train").ok());
+  EXPECT_NEAR((*run.Phase("train"))->result.duration_s, 8 * 0.016 + 0.008, 1e-9);
+}
+
+// end_training sees the step times and ends the phase normally; eval follows.
+TEST_F(MeteredRunTest, EndTrainingEndsThePhaseNormally) {
+  MeteredRunOptions o;
+  o.clock_s = [this] { return std::chrono::duration<double>(env_.NowMonotonic()).count(); };
+  std::vector<size_t> seen;
+  o.end_training = [&](const std::vector<double>& step_s) {
+    seen.push_back(step_s.size());
+    return step_s.size() >= 3;
+  };
+  MeteredRun run(&meter_, o);
+  auto r = run.Train(&engine_, TwoEpochs());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->steps, 3);
+  EXPECT_EQ(seen, (std::vector<size_t>{1, 2, 3}));
+  ASSERT_EQ(run.phases().size(), 2u);
+  EXPECT_EQ(run.phases()[0].samples, 48);
+  EXPECT_EQ(run.phases()[1].name, "eval");
+  EXPECT_EQ(meter_.open_windows(), 0u);
+}
+
 TEST_F(MeteredRunTest, BindsWindowsToPhasesAndEpochsNestedInTrain) {
   MeteredRun run(&meter_);
   auto r = run.Train(&engine_, TwoEpochs());

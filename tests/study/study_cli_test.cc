@@ -59,7 +59,7 @@ full_length = true
 evaluate = true
 eval_samples = 64
 )";
-constexpr size_t kRuns = 5, kRows = 4 * 2 + 3;
+constexpr size_t kRuns = 5, kRows = 4 * 2 + 4;  // the full run: train and eval, profile and full
 
 class StudyCliTest : public ::testing::Test {
  protected:

@@ -375,8 +375,9 @@ TEST_F(RunnerTest, RunsEveryPlannedRunOnceWithRowsAndTimelines) {
   EXPECT_GE(meter.idle_measurements, 2);  // at start and again after idle_every_s
 
   auto rows = *store->ReadRows("tiny");
-  // 8 profile+infer runs x 2 rows + 2 full runs x 3 rows (profile, full, eval).
-  ASSERT_EQ(rows.size(), 8u * 2 + 2u * 3);
+  // 8 profile+infer runs x 2 rows + 2 full runs x 4 rows (train and eval
+  // profiles, train and eval full).
+  ASSERT_EQ(rows.size(), 8u * 2 + 2u * 4);
   for (const auto& r : rows) {
     EXPECT_EQ(r.source, "rapl-powercap");
     EXPECT_FALSE(r.estimated);
@@ -389,7 +390,7 @@ TEST_F(RunnerTest, RunsEveryPlannedRunOnceWithRowsAndTimelines) {
       EXPECT_EQ(r.samples, 3 * r.batch_size);
       ASSERT_TRUE(r.extrapolated_energy_j.has_value());
     }
-    if (r.phase == "eval") {
+    if (r.phase == "eval" && r.window == "full") {
       EXPECT_EQ(r.accuracy, 0.8);
     }
     if (r.model == "lenet") {
@@ -402,14 +403,14 @@ TEST_F(RunnerTest, RunsEveryPlannedRunOnceWithRowsAndTimelines) {
   for (const auto& p : rows) {
     if (p.window != "profile" || !p.extrapolated_energy_j) continue;
     for (const auto& f : rows) {
-      if (f.window == "full" && f.phase == "train" && f.config_id == p.config_id &&
+      if (f.window == "full" && f.phase == p.phase && f.config_id == p.config_id &&
           f.repetition == p.repetition) {
-        EXPECT_NEAR(*p.extrapolated_energy_j, f.energy_j, 1e-6 * f.energy_j);
+        EXPECT_NEAR(*p.extrapolated_energy_j, f.energy_j, 1e-6 * f.energy_j) << p.phase;
         ++compared;
       }
     }
   }
-  EXPECT_EQ(compared, 2);
+  EXPECT_EQ(compared, 4);  // train and eval, two repetitions
 
   auto tl = *store->ReadTimelines("tiny");
   ASSERT_EQ(tl.size(), 10u);
@@ -436,6 +437,47 @@ TEST_F(RunnerTest, RunsEveryPlannedRunOnceWithRowsAndTimelines) {
   EXPECT_NE(summary.find("inference: cheapest per sample"), std::string::npos) << summary;
   EXPECT_NE(summary.find("energy-optimal batch"), std::string::npos) << summary;
   EXPECT_NE(summary.find("extrapolation error: lenet +0.0%"), std::string::npos) << summary;
+}
+
+// The profile stops on the standard-error rule (study/profile.h): steady
+// steps stop at profile_steps; steps too noisy to settle run to the cap.
+TEST_F(RunnerTest, ProfileRunsUntilTheMeanStepIsKnownOrTheCap) {
+  const std::string spec_text = R"(name = "se"
+seed = 1
+repetitions = 1
+cooldown_s = 0
+idle_s = 1
+[[sweep]]
+models = ["lenet"]
+batch_sizes = [8]
+threads = [1]
+phases = ["train"]
+profile_steps = 4
+max_profile_steps = 12
+)";
+  for (double spread : {0.0, 0.005, 0.3}) {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    FakeClockEnv env;
+    FakeMeter meter(&env);
+    FakeEngine engine(&env);
+    int step = 0;
+    engine.slowdown = [&] { return 1.0 + (step++ % 2 == 0 ? spread : -spread); };
+    auto store = OpenStore();
+    auto spec = ParseStudySpec(spec_text, "se.toml");
+    ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+    StudyRunner runner(*spec, &engine, &meter, store.get(), &env, RunnerOptions{});
+    auto out = runner.Run(StudyInfo{});
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    ASSERT_EQ(engine.train_calls.size(), 1u);
+    EXPECT_EQ(engine.train_calls[0].steps, 12);  // the cap is the most the engine is asked for
+    auto rows = *store->ReadRows("se");
+    ASSERT_EQ(rows.size(), 1u);
+    // 0 and ±0.5%: SE <= 1% as soon as allowed; ±30% never within 12 steps.
+    EXPECT_EQ(rows[0].steps, spread < 0.1 ? 4 : 12) << "spread " << spread;
+    EXPECT_EQ(rows[0].samples, *rows[0].steps * 8);
+    ASSERT_TRUE(rows[0].extrapolated_energy_j.has_value());
+  }
 }
 
 TEST_F(RunnerTest, TtyProgressShowsRunModelPhaseElapsedEta) {
@@ -644,7 +686,7 @@ TEST_F(RunnerTest, ExistingStudyNeedsResume) {
   EXPECT_EQ(res->done_before, 10);
   EXPECT_EQ(res->done_now, 0);
   EXPECT_EQ(engine.train_calls.size(), calls);
-  EXPECT_EQ(store->ReadRows("tiny")->size(), 22u);
+  EXPECT_EQ(store->ReadRows("tiny")->size(), 24u);  // 8 x 2 + 2 x 4
 }
 
 TEST_F(RunnerTest, InterruptDiscardsCurrentRunAndResumeRedoesIt) {
@@ -673,7 +715,7 @@ TEST_F(RunnerTest, InterruptDiscardsCurrentRunAndResumeRedoesIt) {
   EXPECT_TRUE(res->finished);
   EXPECT_EQ(res->done_before + res->done_now, 10);
   EXPECT_EQ(store->CompletedRunIds("tiny")->size(), 10u);
-  EXPECT_EQ(store->ReadRows("tiny")->size(), 22u);
+  EXPECT_EQ(store->ReadRows("tiny")->size(), 24u);  // 8 x 2 + 2 x 4
 }
 
 TEST_F(RunnerTest, FailedRunIsSkippedNotWritten) {
@@ -775,7 +817,7 @@ TEST_F(RunnerTest, SigkillMidStudyThenResumeHoldsEveryRunOnce) {
   auto ids = *(*st)->CompletedRunIds("tiny");
   EXPECT_EQ(ids, (std::set<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
   auto rows = *(*st)->ReadRows("tiny");
-  EXPECT_EQ(rows.size(), 22u);
+  EXPECT_EQ(rows.size(), 24u);  // 8 x 2 + 2 x 4
   std::set<std::tuple<int64_t, std::string, std::string>> keys;
   for (const auto& r : rows)
     EXPECT_TRUE(keys.insert({r.run_id, r.phase, r.window}).second) << "duplicate row";

@@ -249,6 +249,33 @@ TEST(Train, SyntheticIsDeterministicAndHasNoAccuracy) {
   EXPECT_EQ(bf->steps, 3);
 }
 
+// The observer ends the train phase early (the study's profile, on its
+// standard-error rule): the phase and epoch close normally with the samples
+// done, and evaluation follows as after a last step.
+TEST(Train, ObserverEndsTheTrainPhase) {
+  class EndAfter : public Recorder {
+   public:
+    bool ShouldEndTraining() override { return steps >= 4; }
+  };
+  auto engine = NewTorchEngine(TestEnv());
+  TrainConfig cfg;
+  cfg.model = "lenet";
+  cfg.dataset = "synthetic:1x28x28:200";
+  cfg.steps = 50;  // the most
+  cfg.batch_size = 8;
+  cfg.threads = 2;
+  cfg.eval_samples = 16;
+  EndAfter rec;
+  auto r = engine->Train(cfg, &rec);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->steps, 4);
+  EXPECT_EQ(r->samples, 32);
+  EXPECT_EQ(r->step_loss.size(), 4u);
+  std::vector<std::string> want = {"begin train",  "epoch 1",    "epoch end 1 32",
+                                   "end train 32", "begin eval", "end eval 16"};
+  EXPECT_EQ(rec.events, want);
+}
+
 TEST(Train, RejectsBadInput) {
   auto engine = NewTorchEngine(TestEnv());
   TrainConfig cfg;
