@@ -31,6 +31,7 @@ CommandFn AddInfer(CLI::App* root);
 CommandFn AddStudy(CLI::App* root);
 CommandFn AddRuns(CLI::App* root);
 CommandFn AddAnalyze(CLI::App* root);
+CommandFn AddCalibrate(CLI::App* root);
 CommandFn AddPredict(CLI::App* root);
 CommandFn AddReport(CLI::App* root);
 CommandFn AddEstimate(CLI::App* root);
