@@ -131,6 +131,7 @@ Result<OpPrediction> Predict::PredictOpLevel(Env* env, WorkloadEngine* eng, cons
   return PredictWithOpModel(cost, *prof, batch, phase, *ph, n);
 }
 
+namespace {
 void PrintOp(const OpPrediction& p) {
   std::printf("  operator-level model (calibrated on this machine), batch %lld:\n",
               static_cast<long long>(p.batch_size));
@@ -158,6 +159,8 @@ void PrintOp(const OpPrediction& p) {
                 Join(p.unknown_ops, ", ").c_str());
   if (!p.note.empty()) std::printf("    note: %s\n", p.note.c_str());
 }
+
+}  // namespace
 
 int Predict::Run() {
   const std::string cmd = "predict";
