@@ -277,14 +277,14 @@ OpModelResult EvaluateOpModel(const std::vector<RunRow>& rows,
     for (const auto& c : configs) {
       if (c.phase != phase || c.samples <= 0 || c.time_per_sample_s <= 0 || c.energy_per_sample_j <= 0)
         continue;
-      auto prof = input.profiles.find(c.model);
-      if (prof == input.profiles.end()) {
-        missing_profile.insert(c.model);
-        continue;
-      }
       auto cm = models.find(CalibrationKey(c.threads, c.precision));
       if (cm == models.end()) {
         missing_calibration.insert(CalibrationKey(c.threads, c.precision));
+        continue;
+      }
+      auto prof = input.profiles.find(c.model);
+      if (prof == input.profiles.end()) {
+        missing_profile.insert(c.model);
         continue;
       }
       OpTime t = cm->second.TimePerSample(prof->second, c.batch_size, phase);
@@ -394,7 +394,8 @@ OpModelResult EvaluateOpModel(const std::vector<RunRow>& rows,
     out.notes.push_back("no operator profile for " + s + " (not judged)");
   }
   for (const auto& k : missing_calibration)
-    out.notes.push_back(
+    if (input.notes.empty())
+      out.notes.push_back(
         "no calibration for threads/precision " + k +
         " on this study's machine: its configurations are not judged (run `wattlab calibrate`)");
   return out;

@@ -5,8 +5,7 @@
 #include <set>
 
 #include "cli/common.h"
-#include "meter/idle_store.h"
-#include "meter/procfs.h"
+#include "study/metered_run.h"
 #include "platform/plugin.h"
 
 namespace wattlab::cli {
@@ -22,8 +21,8 @@ std::string VersionOf(WorkloadEngine& engine, const std::string& key) {
 CalibrationContext CurrentCalibrationContext(Env* env, WorkloadEngine& engine, int64_t threads,
                                              const std::string& precision, const std::string& wait_policy) {
   CalibrationContext c;
-  c.host = HostName(env);
-  if (auto cpu = ReadCpuInfo(env); cpu.ok()) c.cpu = cpu->model_name;
+  c.host = ContextHost(env);  // as the study context records them
+  c.cpu = ContextCpu(env);
   c.libtorch = VersionOf(engine, "libtorch");
   c.blas = VersionOf(engine, "blas");
   c.wait_policy = wait_policy;
