@@ -229,6 +229,7 @@ namespace {
 struct Judged {
   const analysis::ConfigPoint* config;
   double raw_s = 0, unknown_share = 0;
+  std::map<std::string, double> by_kind;
   std::optional<double> time_cv_pct, energy_cv_pct;
 };
 
@@ -289,7 +290,7 @@ OpModelResult EvaluateOpModel(const std::vector<RunRow>& rows,
       }
       OpTime t = cm->second.TimePerSample(prof->second, c.batch_size, phase);
       if (!(t.time_per_sample_s > 0)) continue;
-      Judged j{&c, t.time_per_sample_s, t.unknown_share, {}, {}};
+      Judged j{&c, t.time_per_sample_s, t.unknown_share, t.by_kind_s, {}, {}};
       // The repetitions' spread, from the rows behind the configuration.
       std::vector<double> times, energies;
       const std::set<int64_t> ids(c.run_ids.begin(), c.run_ids.end());
@@ -313,17 +314,35 @@ OpModelResult EvaluateOpModel(const std::vector<RunRow>& rows,
     for (const auto& j : judged) names.insert(j.config->model);
     ph.n_points = static_cast<int64_t>(judged.size());
     ph.n_models = static_cast<int64_t>(names.size());
-    auto fit = [&](const std::string& without, double* corr, double* power) {
+    // time = correction x calibrated + per_batch_s / batch, least squares on
+    // relative errors; a negative per-batch term falls back to the
+    // correction alone (geometric mean of measured / calibrated).
+    auto fit = [&](const std::string& without, double* corr, double* per_batch, double* power) {
       std::vector<double> ratio, watts;
+      double saa = 0, sab = 0, sbb = 0, sa = 0, sb = 0;
       for (const auto& j : judged) {
         if (j.config->model == without) continue;
-        ratio.push_back(j.config->time_per_sample_s / j.raw_s);
-        watts.push_back(j.config->energy_per_sample_j / j.config->time_per_sample_s);
+        const double y = j.config->time_per_sample_s;
+        const double a = j.raw_s / y,
+                     b = 1.0 / static_cast<double>(std::max<int64_t>(1, j.config->batch_size)) / y;
+        saa += a * a, sab += a * b, sbb += b * b, sa += a, sb += b;
+        ratio.push_back(y / j.raw_s);
+        watts.push_back(j.config->energy_per_sample_j / y);
+      }
+      *power = GeoMean(watts);
+      const double det = saa * sbb - sab * sab;
+      if (det > 1e-12 * saa * sbb) {
+        const double c = (sa * sbb - sb * sab) / det, d = (saa * sb - sab * sa) / det;
+        if (c > 0 && d >= 0) {
+          *corr = c;
+          *per_batch = d;
+          return;
+        }
       }
       *corr = GeoMean(ratio);
-      *power = GeoMean(watts);
+      *per_batch = 0;
     };
-    fit("", &ph.correction, &ph.power_w);
+    fit("", &ph.correction, &ph.per_batch_s, &ph.power_w);
     if (ph.n_models < 3) {
       ph.note = "leave-one-model-out needs at least 3 models with a calibration and a profile (have " +
                 std::to_string(ph.n_models) + ")";
@@ -335,15 +354,16 @@ OpModelResult EvaluateOpModel(const std::vector<RunRow>& rows,
     std::map<std::string, std::vector<std::optional<double>>> tcv, ecv;
     for (const auto& j : judged) {
       const auto& c = *j.config;
-      double corr = 1, power = 0;
-      fit(c.model, &corr, &power);
+      double corr = 1, per_batch = 0, power = 0;
+      fit(c.model, &corr, &per_batch, &power);
       OpModelPoint p;
       p.model = c.model;
       p.config_id = c.config_id;
       p.batch_size = c.batch_size;
       p.measured_time_s = c.time_per_sample_s;
       p.raw_time_s = j.raw_s;
-      p.predicted_time_s = j.raw_s * corr;
+      p.predicted_time_s =
+          j.raw_s * corr + per_batch / static_cast<double>(std::max<int64_t>(1, c.batch_size));
       p.measured_energy_j = c.energy_per_sample_j;
       p.predicted_energy_j = p.predicted_time_s * power;
       p.time_ape_pct = 100.0 * std::abs(p.predicted_time_s - p.measured_time_s) / p.measured_time_s;
@@ -352,6 +372,7 @@ OpModelResult EvaluateOpModel(const std::vector<RunRow>& rows,
       p.energy_cv_pct = j.energy_cv_pct;
       p.repetitions = c.repetitions;
       p.unknown_share = j.unknown_share;
+      p.raw_by_kind_s = j.by_kind;
       time_ape.push_back(p.time_ape_pct);
       energy_ape.push_back(p.energy_ape_pct);
       log_res.push_back(std::log(p.measured_time_s / p.predicted_time_s));
@@ -396,8 +417,8 @@ OpModelResult EvaluateOpModel(const std::vector<RunRow>& rows,
   for (const auto& k : missing_calibration)
     if (input.notes.empty())
       out.notes.push_back(
-        "no calibration for threads/precision " + k +
-        " on this study's machine: its configurations are not judged (run `wattlab calibrate`)");
+          "no calibration for threads/precision " + k +
+          " on this study's machine: its configurations are not judged (run `wattlab calibrate`)");
   return out;
 }
 
@@ -425,6 +446,7 @@ nlohmann::json ToJson(const OpModelResult& r) {
                       {"median_time_cv_pct", Opt(p.median_time_cv_pct)},
                       {"median_energy_cv_pct", Opt(p.median_energy_cv_pct)},
                       {"correction", p.correction},
+                      {"per_batch_s", p.per_batch_s},
                       {"power_w", p.power_w},
                       {"residual_sd_log", p.residual_sd_log},
                       {"note", p.note}};
@@ -436,6 +458,7 @@ nlohmann::json ToJson(const OpModelResult& r) {
                               {"measured_time_s", x.measured_time_s},
                               {"predicted_time_s", x.predicted_time_s},
                               {"calibrated_time_s", x.raw_time_s},
+                              {"calibrated_by_kind_s", x.raw_by_kind_s},
                               {"measured_energy_j", x.measured_energy_j},
                               {"predicted_energy_j", x.predicted_energy_j},
                               {"time_ape_pct", x.time_ape_pct},
@@ -474,8 +497,10 @@ Result<OpPrediction> PredictWithOpModel(const OpCostModel& cost, const OpProfile
   p.unknown_share = t.unknown_share;
   p.unknown_ops = profile.unknown_ops;
   p.correction = judged.correction;
+  p.per_batch_s = judged.per_batch_s;
   p.power_w = judged.power_w;
-  p.time_per_sample_s = t.time_per_sample_s * judged.correction;
+  p.time_per_sample_s = t.time_per_sample_s * judged.correction +
+                        judged.per_batch_s / static_cast<double>(std::max<int64_t>(1, batch));
   p.energy_per_sample_j = p.time_per_sample_s * judged.power_w;
   const double n = static_cast<double>(judged.n_points);
   const double half = analysis::StudentTQuantile(0.975, std::max(1.0, n - 1)) * judged.residual_sd_log *
@@ -524,6 +549,7 @@ nlohmann::json ToJson(const OpPrediction& p) {
                    {"energy_low_j", Opt(p.energy_low_j_total)},
                    {"energy_high_j", Opt(p.energy_high_j_total)},
                    {"correction", p.correction},
+                   {"per_batch_s", p.per_batch_s},
                    {"power_w", p.power_w},
                    {"unknown_share", p.unknown_share},
                    {"unknown_ops", p.unknown_ops},

@@ -18,11 +18,13 @@
 // windowed and global. "unknown" operators are costed as "other" (bytes).
 //
 // Fitted on a study's runs (and refitted without the held-out model in each
-// leave-one-model-out fold): one time correction per phase (the geometric
-// mean of measured / calibrated time: data handling, the loss, what the
-// micro-benchmarks miss) and the machine's power for that phase's load
-// (geometric mean of energy / time per sample), so energy per sample =
-// corrected time x power. Where the estimate is the only energy source,
+// leave-one-model-out fold), per phase: time per sample = correction x
+// calibrated time + per_batch_s / batch (least squares on relative errors:
+// a scale for what the micro-benchmarks miss, and a cost per batch they do
+// not see: the loop, data, the loss; a negative per-batch term falls back
+// to the correction alone, the geometric mean of measured / calibrated), and
+// the machine's power for that phase's load (geometric mean of energy / time
+// per sample), so energy per sample = corrected time x power. Where the estimate is the only energy source,
 // energy is a model of CPU time and energy errors track time errors.
 //
 // Pure code; thread-safe; namespace wattlab (new code, docs/architecture.md).
@@ -131,6 +133,7 @@ struct OpModelPoint {
   std::optional<double> time_cv_pct, energy_cv_pct;  // repetitions' coefficient of variation
   int64_t repetitions = 0;
   double unknown_share = 0;
+  std::map<std::string, double> raw_by_kind_s;  // uncorrected, per sample
 };
 
 struct OpModelModelError {
@@ -148,8 +151,8 @@ struct OpModelPhase {
   // Nothing is selected among alternatives, so the nested error is this one.
   std::optional<double> time_mape_pct, time_median_ape_pct, energy_mape_pct, energy_median_ape_pct;
   std::optional<double> median_time_cv_pct, median_energy_cv_pct;  // of the measurements judged
-  double correction = 1, power_w = 0;  // fitted on every model (what predict uses)
-  double residual_sd_log = 0;          // of the held-out log(measured / predicted) time
+  double correction = 1, per_batch_s = 0, power_w = 0;  // fitted on every model (what predict uses)
+  double residual_sd_log = 0;                           // of the held-out log(measured / predicted) time
   std::vector<OpModelPoint> points;
   std::vector<OpModelModelError> models;
   std::string note;
@@ -178,7 +181,7 @@ struct OpPrediction {
   double time_per_sample_s = 0, time_low_s = 0, time_high_s = 0;        // 95% interval
   double energy_per_sample_j = 0, energy_low_j = 0, energy_high_j = 0;  // 95% interval
   std::optional<double> samples, duration_s, energy_j, energy_low_j_total, energy_high_j_total;
-  double correction = 1, power_w = 0;
+  double correction = 1, per_batch_s = 0, power_w = 0;
   double unknown_share = 0;
   std::vector<std::string> unknown_ops;
   std::map<std::string, double> by_kind_s;
@@ -189,7 +192,8 @@ struct OpPrediction {
   std::string note;
 };
 
-// Corrected with the phase's fit over every model of `judged`; the 95%
+// Corrected with the phase's fit over every model of `judged` (correction and
+// per-batch cost); the 95%
 // interval is exp(+-t(0.975, n-1) x residual_sd_log x sqrt(1 + 1/n)) around
 // the prediction, widened by a factor (1 + 3 x unknown_share) each way.
 // FailedPrecondition when the phase has fewer than 3 models judged.

@@ -58,9 +58,12 @@ void PrintOpModel(const analysis::AnalysisResult& r) {
     }
     std::printf("  %-44s %12s %14s\n", "repetitions' CV (median; the noise floor)",
                 Pct(p.median_time_cv_pct).c_str(), Pct(p.median_energy_cv_pct).c_str());
-    std::printf("  fitted on all %lld models: time correction x%s, power %s W; %lld configurations\n",
-                static_cast<long long>(p.n_models), FormatFixed(p.correction, 3).c_str(),
-                FormatFixed(p.power_w, 2).c_str(), static_cast<long long>(p.n_points));
+    std::printf(
+        "  fitted on all %lld models: time = x%s calibrated + %s ms per batch; power %s W; %lld "
+        "configurations\n",
+        static_cast<long long>(p.n_models), FormatFixed(p.correction, 3).c_str(),
+        FormatFixed(p.per_batch_s * 1e3, 3).c_str(), FormatFixed(p.power_w, 2).c_str(),
+        static_cast<long long>(p.n_points));
     std::printf("  %-26s %8s %8s %10s %10s\n", "model", "time APE", "time CV", "energy APE", "energy CV");
     for (const auto& m : p.models)
       std::printf("  %-26s %7s%% %7s%% %9s%% %9s%%\n", m.model.c_str(),

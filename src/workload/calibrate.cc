@@ -117,8 +117,8 @@ Lists ShapesFor(const std::string& which) {
   l.pool = {{64, 32, 2, 2}, {256, 8, 2, 2}, {192, 32, 3, 1}, {512, 4, 4, 4}, {512, 4, 0, 1}, {1024, 8, 0, 1}};
   l.pointwise = {{16, 32}, {64, 32}, {256, 8}, {512, 4}, {1024, 2}, {128, 16}};
   l.optimizer = {{10000, 1}, {300000, 1}, {3000000, 1}, {20000000, 1}, {100, 64}};
-  l.batches = quick ? std::vector<int64_t>{16} : std::vector<int64_t>{4, 16, 64};
-  l.target_s = quick ? 0.02 : 0.1;
+  l.batches = quick ? std::vector<int64_t>{4, 16, 64} : std::vector<int64_t>{1, 4, 16, 64, 128};
+  l.target_s = quick ? 0.01 : 0.1;
   if (quick) {
     // Fewer shapes: every kind and class keeps at least two.
     auto keep = [](auto& v, std::vector<size_t> idx) {

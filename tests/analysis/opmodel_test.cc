@@ -147,8 +147,10 @@ TEST(CalibrationContext, MismatchIsRefusedNamingTheDifference) {
   EXPECT_EQ(best->id, 7);
 }
 
-// Four models whose measured time is exactly 2x the calibrated one, except
-// "odd" at 3x: LOMO refits the correction without the held-out model.
+// Four models whose measured time is exactly 2 x calibrated + 1 ms per
+// batch at batch 4 or 8, except "odd" at 3x: LOMO refits the correction and
+// the per-batch cost without the held-out model, so "odd" held out is
+// predicted from the three exact models (c = 2, 1 ms per batch) exactly.
 TEST(EvaluateOpModel, LeaveOneModelOutRefitsCorrectionAndPower) {
   auto cal = HandCalibration();
   OpModelInput in;
@@ -163,29 +165,31 @@ TEST(EvaluateOpModel, LeaveOneModelOutRefitsCorrectionAndPower) {
     p.facts.params = 1000;
     p.ops = {Op("conv", static_cast<int64_t>(1'000'000 * scale), 1000)};
     in.profiles[name] = p;
-    const double raw = cost->TimePerSample(p, 4, "infer").time_per_sample_s;
-    const double factor = name == "odd" ? 3 : 2;
-    for (int rep = 0; rep < 2; ++rep) {
-      RunRow r;
-      r.study = "s";
-      r.run_id = ++run;
-      r.config_id = name;
-      r.repetition = rep;
-      r.model = name;
-      r.phase = "infer";
-      r.window = "full";
-      r.batch_size = 4;
-      r.threads = 2;
-      r.precision = "fp32";
-      r.params = 1000;
-      r.macs = 1000;
-      r.samples = 100;
-      r.duration_s = raw * factor * 100 * (rep == 0 ? 0.99 : 1.01);
-      r.energy_j = r.duration_s * 10;  // 10 W
-      r.energy_above_idle_j = r.energy_j;
-      r.source = "estimate";
-      r.estimated = true;
-      rows.push_back(r);
+    for (int64_t batch : {4, 8}) {
+      const double raw = cost->TimePerSample(p, batch, "infer").time_per_sample_s;
+      const double factor = name == "odd" ? 3 : 2;
+      for (int rep = 0; rep < 2; ++rep) {
+        RunRow r;
+        r.study = "s";
+        r.run_id = ++run;
+        r.config_id = name + std::to_string(batch);
+        r.repetition = rep;
+        r.model = name;
+        r.phase = "infer";
+        r.window = "full";
+        r.batch_size = batch;
+        r.threads = 2;
+        r.precision = "fp32";
+        r.params = 1000;
+        r.macs = 1000;
+        r.samples = 100;
+        r.duration_s = (raw * factor + 1e-3 / batch) * 100 * (rep == 0 ? 0.99 : 1.01);
+        r.energy_j = r.duration_s * 10;  // 10 W
+        r.energy_above_idle_j = r.energy_j;
+        r.source = "estimate";
+        r.estimated = true;
+        rows.push_back(r);
+      }
     }
   }
   auto configs = analysis::AggregateConfigs(rows, EnergyBasis::kAboveIdle);
@@ -193,11 +197,13 @@ TEST(EvaluateOpModel, LeaveOneModelOutRefitsCorrectionAndPower) {
   ASSERT_EQ(res.phases.size(), 1u);
   const auto& ph = res.phases[0];
   EXPECT_EQ(ph.n_models, 4);
+  EXPECT_EQ(ph.n_points, 8);
   EXPECT_NEAR(ph.power_w, 10, 1e-9);
   for (const auto& p : ph.points) {
-    // Held out "a": the others' correction is (2 * 2 * 3)^(1/3); "odd": 2.
-    const double corr = p.model == "odd" ? 2.0 : std::cbrt(12.0);
-    EXPECT_NEAR(p.predicted_time_s, p.raw_time_s * corr, 1e-12) << p.model;
+    if (p.model == "odd")
+      EXPECT_NEAR(p.predicted_time_s, 2 * p.raw_time_s + 1e-3 / p.batch_size, 1e-12) << p.config_id;
+    else
+      EXPECT_GT(p.time_ape_pct, 0.1) << p.config_id;  // "odd" was in the fit
     EXPECT_NEAR(p.predicted_energy_j, p.predicted_time_s * 10, 1e-12);
     ASSERT_TRUE(p.time_cv_pct.has_value());
     EXPECT_NEAR(*p.time_cv_pct, 100 * 0.01 * std::sqrt(2.0), 1e-6);
@@ -211,7 +217,8 @@ TEST(EvaluateOpModel, LeaveOneModelOutRefitsCorrectionAndPower) {
   unseen.unknown_ops = {"weird_op"};
   auto pred = PredictWithOpModel(*cost, unseen, 4, "infer", ph, 1000.0);
   ASSERT_TRUE(pred.ok()) << pred.status().ToString();
-  EXPECT_NEAR(pred->time_per_sample_s, pred->raw_time_per_sample_s * ph.correction, 1e-15);
+  EXPECT_NEAR(pred->time_per_sample_s, pred->raw_time_per_sample_s * ph.correction + ph.per_batch_s / 4,
+              1e-15);
   EXPECT_LT(pred->time_low_s, pred->time_per_sample_s);
   EXPECT_GT(pred->time_high_s, pred->time_per_sample_s);
   EXPECT_GT(pred->unknown_share, 0);
