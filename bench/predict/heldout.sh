@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=./build/bin/wattlab
-DIR=$(mktemp -d /tmp/wattlab-heldout.XXXXXX)
+DIR=
 DB=
 while (($#)); do
   case "$1" in
@@ -29,6 +29,8 @@ while (($#)); do
   esac
   shift
 done
+[[ -n "$DIR" ]] || DIR=$(mktemp -d /tmp/wattlab-heldout.XXXXXX)
+mkdir -p "$DIR"
 HELD=(mobilenetv2 resnext29_2x64d regnetx_200mf senet18 googlenet)
 if [[ -z "$DB" ]]; then
   DB=$DIR/heldout.db

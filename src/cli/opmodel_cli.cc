@@ -5,8 +5,8 @@
 #include <set>
 
 #include "cli/common.h"
-#include "study/metered_run.h"
 #include "platform/plugin.h"
+#include "study/metered_run.h"
 
 namespace wattlab::cli {
 
