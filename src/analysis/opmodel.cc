@@ -330,8 +330,16 @@ OpModelResult EvaluateOpModel(const std::vector<RunRow>& rows,
         watts.push_back(j.config->energy_per_sample_j / y);
       }
       *power = GeoMean(watts);
+      // The per-batch term is told apart from the scale only by a model
+      // measured at several batch sizes; without one it would be a free
+      // intercept fitted to noise.
+      std::map<std::string, std::set<int64_t>> batches;
+      for (const auto& j : judged)
+        if (j.config->model != without) batches[j.config->model].insert(j.config->batch_size);
+      bool varied = false;
+      for (const auto& [m, b] : batches) varied = varied || b.size() >= 2;
       const double det = saa * sbb - sab * sab;
-      if (det > 1e-12 * saa * sbb) {
+      if (varied && det > 1e-12 * saa * sbb) {
         const double c = (sa * sbb - sb * sab) / det, d = (saa * sb - sab * sa) / det;
         if (c > 0 && d >= 0) {
           *corr = c;

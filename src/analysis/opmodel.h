@@ -21,8 +21,9 @@
 // leave-one-model-out fold), per phase: time per sample = correction x
 // calibrated time + per_batch_s / batch (least squares on relative errors:
 // a scale for what the micro-benchmarks miss, and a cost per batch they do
-// not see: the loop, data, the loss; a negative per-batch term falls back
-// to the correction alone, the geometric mean of measured / calibrated), and
+// not see: the loop, data, the loss; fitted only when some model was
+// measured at two batch sizes or more, and a negative per-batch term falls
+// back to the correction alone, the geometric mean of measured / calibrated), and
 // the machine's power for that phase's load (geometric mean of energy / time
 // per sample), so energy per sample = corrected time x power. Where the estimate is the only energy source,
 // energy is a model of CPU time and energy errors track time errors.
