@@ -140,6 +140,62 @@ struct InferResult {
   double checksum = 0;  // sum of outputs of the first batch, for determinism checks
 };
 
+// One operator of a forward pass, as the traced counter saw it at batch 1
+// (issue 12's operator-level cost model; docs/analysis.md). Kinds:
+//   "conv" (dense), "conv_grouped" (1 < groups < in channels),
+//   "conv_depthwise" (groups = in channels), "linear" (linear, addmm),
+//   "matmul" (mm, bmm, matmul: attention products too), "pool", "norm",
+//   "act", "elementwise", "other" (copies: cat, contiguous, pad, ...; costed
+//   by bytes), "unknown" (an operator the counter does not know: costed as
+//   "other" by bytes, listed, and it widens a prediction's interval).
+struct OpRecord {
+  std::string kind;
+  std::string op;               // aten name without "aten::", e.g. "conv2d"
+  int64_t work = 0;             // per sample: MACs (conv, linear, matmul), else elements (mac-convention)
+  int64_t bytes = 0;            // per sample: fp32 bytes of tensor inputs and the output
+  int64_t weight_elements = 0;  // per call: elements of the weight (conv, linear), read once a call
+  int64_t reduce = 0;           // conv: in/groups x kh x kw; linear, matmul: inner dimension
+  int64_t kernel = 0;           // conv, pool: kh x kw (0 for global pooling)
+  int64_t groups = 1;           // conv
+  bool operator==(const OpRecord&) const = default;
+};
+
+// A model's forward pass, operator by operator, at batch 1.
+struct OpProfile {
+  ModelFacts facts;                      // params, MACs (as Describe/DescribeTorchScript)
+  std::vector<OpRecord> ops;             // forward order
+  std::vector<std::string> unknown_ops;  // distinct names of the "unknown" ops, sorted
+  int64_t param_tensors = 0;             // trainable parameter tensors (the optimizer's per-tensor cost)
+};
+
+// `wattlab calibrate`: micro-benchmarks of each operator kind over a spread of
+// shapes and batch sizes, at one thread count and precision.
+struct CalibrationConfig {
+  int threads = 0;                 // 0 = every core
+  std::string precision = "fp32";  // "fp32" | "bf16"
+  // "default" (a few minutes on 2 cores), "quick" (under 60 s) or "tiny"
+  // (tests only: a handful of shapes, a few seconds; not for predictions).
+  std::string shapes = "default";
+};
+
+// One measured shape: the operator (as a model's OpRecord would describe it),
+// the batch it ran at, and its median time per call.
+struct CalibrationPoint {
+  OpRecord op;  // kind "optimizer": one SGD step over `work` parameters (batch 1)
+  int64_t batch = 1;
+  double forward_s = 0;  // inference: eval mode, no autograd
+  double train_s = 0;    // training: forward in train mode with autograd, plus its backward
+  bool operator==(const CalibrationPoint&) const = default;
+};
+
+struct CalibrationResult {
+  int threads = 0;  // in force (resolved from 0)
+  std::string precision;
+  std::string shapes;
+  double duration_s = 0;
+  std::vector<CalibrationPoint> points;
+};
+
 class WorkloadEngine {
  public:
   virtual ~WorkloadEngine() = default;
@@ -158,6 +214,22 @@ class WorkloadEngine {
                                                       std::optional<int64_t> classes) {
     (void)model, (void)input, (void)classes;
     return Status::NotSupported("this workload engine does not list split points");
+  }
+  // The forward pass operator by operator at batch 1 (OpRecord), for the
+  // operator-level cost model; input/classes as in Describe.
+  virtual Result<OpProfile> ProfileOps(const std::string& model, std::optional<Shape> input,
+                                       std::optional<int64_t> classes) {
+    (void)model, (void)input, (void)classes;
+    return Status::NotSupported("this workload engine does not profile operators");
+  }
+  virtual Result<OpProfile> ProfileTorchScriptOps(const std::string& path, const Shape& input) {
+    (void)path, (void)input;
+    return Status::NotSupported("this workload engine does not profile operators");
+  }
+  // Runs the operator micro-benchmarks (CalibrationConfig). Sets the thread count.
+  virtual Result<CalibrationResult> Calibrate(const CalibrationConfig& config) {
+    (void)config;
+    return Status::NotSupported("this workload engine does not calibrate");
   }
   // ("libtorch", "1.13.1"), ("blas", "openblas-openmp"), ...
   virtual std::vector<std::pair<std::string, std::string>> Versions() const = 0;

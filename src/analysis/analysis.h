@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/opmodel.h"
 #include "analysis/power_caps.h"
 #include "analysis/stats.h"
 #include "core/energy_basis.h"
@@ -60,6 +61,10 @@ struct AnalysisOptions {
   // Power caps: the slowdown (time / time at the highest cap) the
   // within-slowdown cap may cost (analysis/power_caps.h). >= 1.
   double max_slowdown = kDefaultMaxSlowdown;
+  // The operator-level model's inputs (profiles and calibrations), when the
+  // caller has them (analysis/opmodel.h); absent: the section says why.
+  std::optional<OpModelInput> op_model;
+  std::string op_model_note;  // why op_model is absent
 };
 
 inline constexpr double kDefaultIntensityGPerKwh = 475.0;  // world average, docs/conventions.md
@@ -391,6 +396,11 @@ struct AnalysisResult {
   // machine, so a note names every configuration whose repetitions come
   // from more than one host.
   std::vector<std::pair<std::string, int64_t>> hosts;
+  // The operator-level model beside the regressions (issue 12): its
+  // leave-one-model-out errors of time and energy per sample, and the same
+  // regressions fitted on time per sample (time_predictor) to compare with.
+  OpModelResult op_model;
+  std::vector<PhasePredictor> time_predictor;
 };
 
 // InvalidArgument for bad options (phase, negative N, PUE < 1, unknown region);
@@ -400,7 +410,7 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
 // Top-level keys exactly: energy_basis ("above-idle" | "total"),
 // energy_basis_reason, correlations, train_vs_infer, predictor,
 // extrapolation, pareto, recommendations, lifecycle, carbon, power_caps,
-// findings, hosts ([{"host", "runs"}]).
+// findings, hosts ([{"host", "runs"}]), op_model, time_predictor.
 nlohmann::json ToJson(const AnalysisResult& result);
 
 // ---- prediction for an unseen model ------------------------------------------

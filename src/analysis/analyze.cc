@@ -128,6 +128,18 @@ Result<AnalysisResult> Analyze(const std::vector<RunRow>& rows, const AnalysisOp
   res.correlations = Correlations(res.configs, opts.phase);
   res.train_vs_infer = CompareTrainInfer(res.configs);
   res.predictor = ComparePredictors(res.configs, opts.phase);
+  {
+    // The same regressions on time per sample, to set beside the operator-level model.
+    std::vector<ConfigPoint> timed = res.configs;
+    for (auto& c : timed) c.energy_per_sample_j = c.time_per_sample_s;
+    res.time_predictor = ComparePredictors(timed, opts.phase);
+  }
+  if (opts.op_model) {
+    res.op_model = EvaluateOpModel(rows, res.configs, *opts.op_model, opts.phase);
+  } else {
+    res.op_model.notes.push_back(opts.op_model_note.empty() ? "no operator calibration given"
+                                                            : opts.op_model_note);
+  }
   std::vector<RunRow> ex_rows;
   for (const auto& r : rows)
     if (opts.phase.empty() || r.phase == opts.phase) ex_rows.push_back(r);
@@ -273,6 +285,19 @@ nlohmann::json ToJson(const AnalysisResult& r) {
                     {"sets", sets}});
   }
   j["predictor"] = pred;
+  j["op_model"] = ::wattlab::ToJson(r.op_model);
+  json tpred = json::array();
+  for (const auto& p : r.time_predictor) {
+    json sets = json::array();
+    for (const auto& s : p.sets)
+      sets.push_back(
+          {{"name", s.set.name}, {"mape_pct", Opt(s.mape_pct)}, {"median_ape_pct", Opt(s.median_ape_pct)}});
+    tpred.push_back({{"phase", p.phase},
+                     {"selected", p.selected.empty() ? json(nullptr) : json(p.selected)},
+                     {"nested_mape_pct", Opt(p.nested_mape_pct)},
+                     {"sets", sets}});
+  }
+  j["time_predictor"] = tpred;
 
   const auto& e = r.extrapolation;
   json ep = json::array();

@@ -8,7 +8,9 @@
 #include "analysis/analysis.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/opmodel_cli.h"
 #include "cli/run_input.h"
+#include "cli/workload_cli.h"
 #include "core/energy_basis.h"
 #include "core/strings.h"
 #include "meter/estimate.h"
@@ -25,6 +27,52 @@ std::string Fmt(const std::optional<double>& v, int digits = 3) {
 
 void PrintNote(const std::string& note) {
   if (!note.empty()) std::printf("  note: %s\n", note.c_str());
+}
+
+std::string Pct(const std::optional<double>& v) { return v ? FormatFixed(*v, 1) : std::string("-"); }
+
+// The operator-level model beside the regressions (issue 12), each error
+// next to the repetitions' coefficient of variation.
+void PrintOpModel(const analysis::AnalysisResult& r) {
+  for (const auto& p : r.op_model.phases) {
+    std::printf(
+        "\nOperator-level model, phase %s (leave-one-model-out; correction and power refitted without the "
+        "held-out "
+        "model; nothing is selected, so nested = LOMO)\n",
+        p.phase.c_str());
+    std::printf("  %-44s %12s %14s\n", "predictor", "time MAPE %", "energy MAPE %");
+    std::printf("  %-44s %12s %14s\n", "operator-level (calibrated)", Pct(p.time_mape_pct).c_str(),
+                Pct(p.energy_mape_pct).c_str());
+    auto regression = [&](const std::vector<analysis::PhasePredictor>& v) -> const analysis::PhasePredictor* {
+      for (const auto& x : v)
+        if (x.phase == p.phase) return &x;
+      return nullptr;
+    };
+    const auto* te = regression(r.time_predictor);
+    const auto* en = regression(r.predictor);
+    if (te != nullptr || en != nullptr) {
+      std::string label = "regression, nested (time: " + (te ? te->selected : std::string("-")) +
+                          "; energy: " + (en ? en->selected : std::string("-")) + ")";
+      std::printf("  %-44s %12s %14s\n", label.c_str(), Pct(te ? te->nested_mape_pct : std::nullopt).c_str(),
+                  Pct(en ? en->nested_mape_pct : std::nullopt).c_str());
+    }
+    std::printf("  %-44s %12s %14s\n", "repetitions' CV (median; the noise floor)",
+                Pct(p.median_time_cv_pct).c_str(), Pct(p.median_energy_cv_pct).c_str());
+    std::printf(
+        "  fitted on all %lld models: time = x%s calibrated + %s ms per batch; power %s W; %lld "
+        "configurations\n",
+        static_cast<long long>(p.n_models), FormatFixed(p.correction, 3).c_str(),
+        FormatFixed(p.per_batch_s * 1e3, 3).c_str(), FormatFixed(p.power_w, 2).c_str(),
+        static_cast<long long>(p.n_points));
+    std::printf("  %-26s %8s %8s %10s %10s\n", "model", "time APE", "time CV", "energy APE", "energy CV");
+    for (const auto& m : p.models)
+      std::printf("  %-26s %7s%% %7s%% %9s%% %9s%%\n", m.model.c_str(),
+                  FormatFixed(m.time_ape_pct, 1).c_str(), Pct(m.time_cv_pct).c_str(),
+                  FormatFixed(m.energy_ape_pct, 1).c_str(), Pct(m.energy_cv_pct).c_str());
+    PrintNote(p.note);
+  }
+  for (const auto& n : r.op_model.notes)
+    std::printf("%s  operator-level model: %s\n", r.op_model.phases.empty() ? "\n" : "", n.c_str());
 }
 
 void PrintTables(const analysis::AnalysisResult& r) {
@@ -86,6 +134,8 @@ void PrintTables(const analysis::AnalysisResult& r) {
                   Fmt(p.nested_mape_pct, 1).c_str(), Fmt(p.nested_median_ape_pct, 1).c_str());
     PrintNote(p.note);
   }
+
+  PrintOpModel(r);
 
   const auto& e = r.extrapolation;
   std::printf("\nExtrapolation check (profile -> full run), %lld pairs\n", static_cast<long long>(e.n));
@@ -222,6 +272,16 @@ int Analyze::Run() {
   const EnergyBasisChoice basis = ChooseEnergyBasis(*ParseEnergyBasisRequest(energy), *rows);
   o.energy = basis.basis;
   o.energy_reason = basis.reason;
+  if (!csv.empty()) {
+    o.op_model_note = "the operator-level model needs the database (calibrations, model inputs): use --db";
+  } else {
+    PreferPassiveOpenMpWait(env.get());  // profiling is a one-off forward pass per model
+    auto in = GatherOpModelInput(env.get(), db, study, *rows);
+    if (in.ok())
+      o.op_model = std::move(*in);
+    else
+      o.op_model_note = in.status().message();
+  }
   auto res = analysis::Analyze(*rows, o);
   if (!res.ok()) return ReportError(cmd, res.status());
   if (json) {

@@ -7,6 +7,8 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/opmodel_cli.h"
+#include "cli/workload_cli.h"
 #include "core/strings.h"
 #include "meter/estimate.h"
 #include "report/report.h"
@@ -47,6 +49,11 @@ Status WriteReportFromDatabase(Env* env, const std::string& db_path, const std::
   }
   WATTLAB_ASSIGN_OR_RETURN(data.rows, store->ReadRows(options.study));
   WATTLAB_ASSIGN_OR_RETURN(data.timelines, store->ReadTimelines(options.study));
+  PreferPassiveOpenMpWait(env);  // when libtorch loads here: one-off forward passes to profile operators
+  if (auto in = GatherOpModelInput(env, db_path, options.study, data.rows); in.ok())
+    data.op_model = std::move(*in);
+  else
+    data.op_model_note = in.status().message();
   if (options.generated_at_unix_s <= 0) options.generated_at_unix_s = env->NowWallSeconds();
   if (options.estimate_error_band.empty()) options.estimate_error_band = EstimateErrorBandLine();
   return WriteReport(data, options, out_dir, env);

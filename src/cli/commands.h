@@ -32,6 +32,7 @@ CommandFn AddStudy(CLI::App* root);
 CommandFn AddMerge(CLI::App* root);
 CommandFn AddRuns(CLI::App* root);
 CommandFn AddAnalyze(CLI::App* root);
+CommandFn AddCalibrate(CLI::App* root);
 CommandFn AddPredict(CLI::App* root);
 CommandFn AddReport(CLI::App* root);
 CommandFn AddEstimate(CLI::App* root);

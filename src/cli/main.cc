@@ -42,6 +42,8 @@ const Command kCommands[] = {
     {"runs", wattlab::cli::AddRuns, "export stored runs (one row per measured window) as CSV or JSON"},
     {"analyze", wattlab::cli::AddAnalyze, "correlations, predictor error, trade-offs, lifecycle, carbon"},
     {"predict", wattlab::cli::AddPredict, "predict energy of a model never run here"},
+    {"calibrate", wattlab::cli::AddCalibrate,
+     "time each operator kind on this machine (for the operator-level model of analyze/predict)"},
     {"report", wattlab::cli::AddReport, "write an HTML + Markdown report of a study"},
     {"estimate", wattlab::cli::AddEstimate,
      "what the CPU estimate would say for a CPU model, with its error band"},

@@ -39,6 +39,8 @@ Status WriteReport(const ReportData& data, const ReportOptions& options, const s
   aopt.energy = basis.basis;
   aopt.energy_reason = basis.reason;
   in.energy_basis = basis;
+  aopt.op_model = data.op_model;
+  aopt.op_model_note = data.op_model_note;
   if (options.inferences_per_day > 0) {
     aopt.requests_per_day = options.inferences_per_day;
     aopt.days = 365;

@@ -17,9 +17,11 @@
 // out_dirs may run concurrently when the Env is thread-safe (the real one is).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "analysis/opmodel.h"
 #include "core/energy_basis.h"
 #include "core/env.h"
 #include "wattlab/record.h"
@@ -67,6 +69,9 @@ struct ReportData {
   std::vector<RunRow> rows;
   std::vector<StudyInfo> studies;
   std::vector<RunTimeline> timelines;
+  // The operator-level model's inputs (analysis::AnalysisOptions::op_model).
+  std::optional<OpModelInput> op_model;
+  std::string op_model_note;
 };
 
 // Analyses data.rows and writes the report into out_dir (written to a temp

@@ -141,6 +141,72 @@ Section PredictionSection(const Context& c) {
     b.has_data = true;
     s.plots.push_back(std::move(b));
   }
+  // The operator-level model (issue 12): predicted vs measured time per
+  // sample, held out one model at a time, with the identity line and a band
+  // of +-MAPE around it.
+  for (const std::string phase : {"infer", "train"}) {
+    PlotBlock b;
+    b.csv_name = "opmodel_time_" + phase + ".csv";
+    b.csv.header = {"model",           "config_id",         "batch_size",
+                    "measured_time_s", "predicted_time_s",  "time_ape_pct",
+                    "time_cv_pct",     "measured_energy_j", "predicted_energy_j",
+                    "energy_ape_pct",  "energy_cv_pct"};
+    b.spec.id = "opmodel-" + phase;
+    b.spec.title = "Operator-level model, " + PhaseName(phase) + ": predicted vs measured time per sample";
+    b.spec.x = {"measured time per sample (s)", AxisScale::kLog};
+    b.spec.y = {"predicted time per sample (s)", AxisScale::kLog};
+    b.spec.diagonal = true;
+    const OpModelPhase* op = nullptr;
+    if (c.a)
+      for (const auto& p : c.a->op_model.phases)
+        if (p.phase == phase) op = &p;
+    if (!op || op->points.empty()) {
+      std::string why = !c.a                          ? NoAnalysisReason(c)
+                        : op                          ? op->note
+                        : c.a->op_model.notes.empty() ? "no " + PhaseName(phase) + " configuration was judged"
+                                                      : c.a->op_model.notes.front();
+      b.empty_reason = why.empty() ? "no " + PhaseName(phase) + " configuration was judged" : why;
+      s.plots.push_back(std::move(b));
+      continue;
+    }
+    Series ser{"held-out configurations", SeriesKind::kScatter, {}, true, 2, 1};
+    double lo = 0, hi = 0;
+    for (const auto& p : op->points) {
+      ser.points.push_back({p.measured_time_s, p.predicted_time_s, p.model});
+      lo = lo == 0 ? p.measured_time_s : std::min(lo, p.measured_time_s);
+      hi = std::max(hi, p.measured_time_s);
+      b.csv.rows.push_back({p.model, p.config_id, std::to_string(p.batch_size), CsvNum(p.measured_time_s),
+                            CsvNum(p.predicted_time_s), CsvNum(p.time_ape_pct),
+                            p.time_cv_pct ? CsvNum(*p.time_cv_pct) : "", CsvNum(p.measured_energy_j),
+                            CsvNum(p.predicted_energy_j), CsvNum(p.energy_ape_pct),
+                            p.energy_cv_pct ? CsvNum(*p.energy_cv_pct) : ""});
+    }
+    LabelOncePerName(&ser.points);
+    b.spec.series.push_back(std::move(ser));
+    if (op->time_mape_pct && lo > 0) {
+      const double f = 1 + *op->time_mape_pct / 100;
+      b.spec.series.push_back(Series{"+-" + Fixed(*op->time_mape_pct, 1) + "% (the LOMO mean error)",
+                                     SeriesKind::kDashed,
+                                     {{lo, lo * f, ""}, {hi, hi * f, ""}},
+                                     false,
+                                     5,
+                                     0});
+      b.spec.series.push_back(
+          Series{"", SeriesKind::kDashed, {{lo, lo / f, ""}, {hi, hi / f, ""}}, false, 5, 0});
+    }
+    if (op->time_mape_pct)
+      b.spec.notes.push_back("LOMO mean error: time " + Fixed(*op->time_mape_pct, 1) + "%, energy " +
+                             Fixed(op->energy_mape_pct.value_or(0), 1) + "%");
+    if (op->median_time_cv_pct)
+      b.spec.notes.push_back("repetitions' median CV: time " + Fixed(*op->median_time_cv_pct, 1) + "%" +
+                             (op->median_energy_cv_pct
+                                  ? ", energy " + Fixed(*op->median_energy_cv_pct, 1) + "%"
+                                  : std::string()));
+    if (op->estimated) b.spec.notes.push_back(EstimatedNote(true));
+    s.estimated = s.estimated || op->estimated;
+    b.has_data = true;
+    s.plots.push_back(std::move(b));
+  }
   // Extrapolation.
   {
     PlotBlock b;

@@ -189,6 +189,26 @@ CREATE TABLE study_shards (
   PRIMARY KEY (study, shard_k, shard_n, started_at)
 );
 )sql",
+    // v8 (operator-level cost model, issue 12): `wattlab calibrate`'s
+    // micro-benchmarks, one row per calibration with the machine context it
+    // is valid for (host, CPU, libtorch, BLAS, OpenMP wait policy, threads,
+    // precision) and its points as JSON (docs/schema.md).
+    R"sql(
+CREATE TABLE calibrations (
+  calibration_id INTEGER PRIMARY KEY,
+  created_at REAL NOT NULL,
+  host TEXT NOT NULL,
+  cpu TEXT NOT NULL,
+  libtorch TEXT NOT NULL,
+  blas TEXT NOT NULL,
+  wait_policy TEXT NOT NULL,
+  threads INTEGER NOT NULL,
+  precision TEXT NOT NULL,
+  shapes TEXT NOT NULL,
+  duration_s REAL NOT NULL,
+  points_json TEXT NOT NULL
+);
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kStoreSchemaVersion);
 
@@ -990,6 +1010,116 @@ Result<std::vector<FailedRun>> Store::ReadFailedRuns(const std::string& study) {
       start = nl + 1;
     }
     out.push_back(std::move(f));
+  }
+  return out;
+}
+
+namespace {
+nlohmann::json PointsToJson(const std::vector<CalibrationPoint>& points) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& p : points)
+    a.push_back({{"kind", p.op.kind},
+                 {"op", p.op.op},
+                 {"work", p.op.work},
+                 {"bytes", p.op.bytes},
+                 {"weight_elements", p.op.weight_elements},
+                 {"reduce", p.op.reduce},
+                 {"kernel", p.op.kernel},
+                 {"groups", p.op.groups},
+                 {"batch", p.batch},
+                 {"forward_s", p.forward_s},
+                 {"train_s", p.train_s}});
+  return a;
+}
+
+Result<std::vector<CalibrationPoint>> PointsFromJson(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_array()) return Status::Corruption("calibration points are not a JSON array");
+  std::vector<CalibrationPoint> out;
+  try {
+    for (const auto& e : j) {
+      CalibrationPoint p;
+      p.op.kind = e.at("kind").get<std::string>();
+      p.op.op = e.at("op").get<std::string>();
+      p.op.work = e.at("work").get<int64_t>();
+      p.op.bytes = e.at("bytes").get<int64_t>();
+      p.op.weight_elements = e.at("weight_elements").get<int64_t>();
+      p.op.reduce = e.at("reduce").get<int64_t>();
+      p.op.kernel = e.at("kernel").get<int64_t>();
+      p.op.groups = e.at("groups").get<int64_t>();
+      p.batch = e.at("batch").get<int64_t>();
+      p.forward_s = e.at("forward_s").get<double>();
+      p.train_s = e.at("train_s").get<double>();
+      out.push_back(std::move(p));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string("a calibration point is malformed: ") + e.what());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<int64_t> Store::SaveCalibration(const CalibrationRow& c) {
+  Stmt s(db_,
+         "INSERT INTO calibrations (created_at, host, cpu, libtorch, blas, wait_policy, threads, precision, "
+         "shapes, duration_s, points_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+  WATTLAB_RETURN_IF_ERROR(s.status("saving a calibration in " + path_));
+  s.Bind(1, c.created_unix_s);
+  s.Bind(2, c.host);
+  s.Bind(3, c.cpu);
+  s.Bind(4, c.libtorch);
+  s.Bind(5, c.blas);
+  s.Bind(6, c.wait_policy);
+  s.Bind(7, c.threads);
+  s.Bind(8, c.precision);
+  s.Bind(9, c.shapes);
+  s.Bind(10, c.duration_s);
+  s.Bind(11, PointsToJson(c.points).dump());
+  if (s.Step() != SQLITE_DONE)
+    return Status::IOError("saving a calibration in " + path_ + ": " + SqliteErrorWithEnv(db_));
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+Result<std::vector<CalibrationRow>> Store::ReadCalibrations() {
+  std::vector<CalibrationRow> out;
+  if (schema_version_ < 8) return out;
+  Stmt s(db_,
+         "SELECT calibration_id, created_at, host, cpu, libtorch, blas, wait_policy, threads, precision, "
+         "shapes, duration_s, points_json FROM calibrations ORDER BY created_at, calibration_id");
+  WATTLAB_RETURN_IF_ERROR(s.status("reading calibrations from " + path_));
+  while (s.Step() == SQLITE_ROW) {
+    CalibrationRow c;
+    c.id = s.Int(0);
+    c.created_unix_s = s.Real(1);
+    c.host = s.Text(2);
+    c.cpu = s.Text(3);
+    c.libtorch = s.Text(4);
+    c.blas = s.Text(5);
+    c.wait_policy = s.Text(6);
+    c.threads = s.Int(7);
+    c.precision = s.Text(8);
+    c.shapes = s.Text(9);
+    c.duration_s = s.Real(10);
+    auto points = PointsFromJson(s.Text(11));
+    if (!points.ok())
+      return points.status().WithContext("calibration " + std::to_string(c.id) + " in " + path_);
+    c.points = std::move(*points);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::string>> Store::ReadModelInputs(const std::string& study) {
+  Stmt s(db_,
+         "SELECT model, json_extract(facts_json, '$.input') FROM runs WHERE (?1 = '' OR study = ?1) "
+         "ORDER BY study, run_id");
+  WATTLAB_RETURN_IF_ERROR(s.status("reading model inputs from " + path_));
+  s.Bind(1, study);
+  std::map<std::string, std::string> out;
+  while (s.Step() == SQLITE_ROW) {
+    std::string input = s.Text(1);
+    if (!input.empty()) out[s.Text(0)] = input;
   }
   return out;
 }

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -33,6 +34,7 @@
 #include "core/env.h"
 #include "wattlab/record.h"
 #include "wattlab/status.h"
+#include "wattlab/workload.h"
 
 struct sqlite3;
 
@@ -47,7 +49,7 @@ enum class OpenMode {
 };
 
 // The schema this build writes. History in docs/schema.md.
-inline constexpr int kStoreSchemaVersion = 7;
+inline constexpr int kStoreSchemaVersion = 8;
 
 // Energy of one domain over one window (the per-domain breakdown of a RunRow).
 struct DomainEnergyRow {
@@ -149,6 +151,19 @@ struct ImportCount {
 // shard of one study records the same one.
 std::string SpecHash(const std::string& spec_toml);
 
+// One `wattlab calibrate` (v8, issue 12): the machine context it was
+// measured in and its points (kept as JSON: an array of {kind, op, work,
+// bytes, weight_elements, reduce, kernel, groups, batch, forward_s, train_s}).
+struct CalibrationRow {
+  int64_t id = 0;  // assigned by SaveCalibration
+  double created_unix_s = 0;
+  std::string host, cpu, libtorch, blas, wait_policy, precision;
+  int64_t threads = 0;
+  std::string shapes;  // "default", "quick", "tiny"
+  double duration_s = 0;
+  std::vector<CalibrationPoint> points;
+};
+
 class Store {
  public:
   ~Store();
@@ -201,7 +216,15 @@ class Store {
   Result<std::vector<PowerLimitCandidateRow>> ReadPowerLimitCandidates(const std::string& study,
                                                                        int64_t run_id);
 
+  // Every calibration, oldest first (empty before v7).
+  Result<std::vector<CalibrationRow>> ReadCalibrations();
+  // Each model's input shape ("3x32x32") as its runs recorded it in
+  // facts_json; a model whose runs disagree keeps the last one's.
+  Result<std::map<std::string, std::string>> ReadModelInputs(const std::string& study = "");
+
   // ---- writes (the study runner) ----
+  // Appends a calibration; returns its id.
+  Result<int64_t> SaveCalibration(const CalibrationRow& row);
   // Inserts the study, or (resume) keeps the stored one and refreshes its
   // context fields. Idle baselines are appended with AddIdleBaseline.
   Status UpsertStudy(const StudyInfo& info);

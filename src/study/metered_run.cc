@@ -26,6 +26,16 @@ std::string FirstLine(Env* env, const std::string& path) {
 }
 }  // namespace
 
+std::string ContextHost(Env* env) { return FirstLine(env, "/proc/sys/kernel/hostname"); }
+
+std::string ContextCpu(Env* env) {
+  auto cpu = ReadCpuInfo(env);
+  if (!cpu.ok()) return "";
+  std::string s = cpu->model_name;
+  if (cpu->threads > 0) s += " (" + std::to_string(cpu->threads) + " threads)";
+  return s;
+}
+
 StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine& engine,
                               const std::string& wattlab_version) {
   return CollectStudyContext(env, meter, &engine, wattlab_version);
@@ -34,12 +44,9 @@ StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine
 StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine* engine,
                               const std::string& wattlab_version) {
   StudyInfo info;
-  info.host = FirstLine(env, "/proc/sys/kernel/hostname");
+  info.host = ContextHost(env);
   info.kernel = FirstLine(env, "/proc/sys/kernel/osrelease");
-  if (auto cpu = ReadCpuInfo(env); cpu.ok()) {
-    info.cpu = cpu->model_name;
-    if (cpu->threads > 0) info.cpu += " (" + std::to_string(cpu->threads) + " threads)";
-  }
+  info.cpu = ContextCpu(env);
   for (const auto& [k, v] :
        engine ? engine->Versions() : std::vector<std::pair<std::string, std::string>>{}) {
     if (k == "libtorch")

@@ -89,6 +89,12 @@ MeterContext CollectMeterContext(const Meter& meter, const WorkloadEngine& engin
 // The context block a study opens with: host, kernel and CPU (read through
 // env), the engine's versions, the meter's sources, interval and facts (GPU
 // names with their driver). Name, spec and times are the runner's to fill.
+// The host and CPU as a study's context records them (StudyInfo::host, cpu:
+// "MODEL NAME (N threads)"); `wattlab calibrate` records the same, so a
+// calibration matches the studies of its machine.
+std::string ContextHost(Env* env);
+std::string ContextCpu(Env* env);
+
 StudyInfo CollectStudyContext(Env* env, const Meter& meter, const WorkloadEngine& engine,
                               const std::string& wattlab_version);
 // The same without an engine (a study of command sweeps only: no libtorch loaded).

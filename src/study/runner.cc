@@ -365,6 +365,50 @@ Status StudyRunner::MeasureIdle() {
   return store_->AddIdleBaseline(spec_.name, rec);
 }
 
+Status StudyRunner::CalibrateIfAsked(const std::vector<PlannedRun>& todo, const StudyInfo& info) {
+  if (spec_.calibrate.empty()) return Status::Ok();
+  std::set<std::pair<int64_t, std::string>> wanted;
+  for (const auto& r : todo)
+    if (r.command.empty() && (r.train || r.infer)) wanted.insert({r.threads, r.precision});
+  if (wanted.empty()) return Status::Ok();
+  WATTLAB_ASSIGN_OR_RETURN(auto stored, store_->ReadCalibrations());
+  for (const auto& [threads, precision] : wanted) {
+    const bool have = std::any_of(stored.begin(), stored.end(), [&](const CalibrationRow& c) {
+      return c.host == info.host && c.cpu == info.cpu && c.libtorch == info.libtorch && c.blas == info.blas &&
+             c.wait_policy == options_.omp_wait_policy && c.threads == threads && c.precision == precision;
+    });
+    if (have) {
+      Log("operator calibration for " + std::to_string(threads) + " threads, " + precision +
+          ": reusing the stored one (same machine context)");
+      continue;
+    }
+    CalibrationConfig cfg;
+    cfg.threads = static_cast<int>(threads);
+    cfg.precision = precision;
+    cfg.shapes = spec_.calibrate;
+    Log("operator calibration (" + cfg.shapes + ") for " + std::to_string(threads) + " threads, " +
+        precision + " ...");
+    const double t0 = MonoS(env_);
+    WATTLAB_ASSIGN_OR_RETURN(CalibrationResult r, engine_->Calibrate(cfg));
+    CalibrationRow row;
+    row.created_unix_s = env_->NowWallSeconds();
+    row.host = info.host;
+    row.cpu = info.cpu;
+    row.libtorch = info.libtorch;
+    row.blas = info.blas;
+    row.wait_policy = options_.omp_wait_policy;
+    row.threads = threads > 0 ? threads : r.threads;
+    row.precision = r.precision;
+    row.shapes = r.shapes;
+    row.duration_s = r.duration_s;
+    row.points = std::move(r.points);
+    WATTLAB_RETURN_IF_ERROR(store_->SaveCalibration(row).status());
+    Log("operator calibration done in " + FormatFixed(MonoS(env_) - t0, 1) + " s (" +
+        std::to_string(row.points.size()) + " points)");
+  }
+  return Status::Ok();
+}
+
 Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
   if (!store_) return Status::Internal("StudyRunner::Run without a store");
   StudyOutcome out;
@@ -456,6 +500,7 @@ Result<StudyOutcome> StudyRunner::Run(const StudyInfo& context) {
     ~CloseCaps() { r->caps_.reset(); }
   } close_caps{this};
 
+  WATTLAB_RETURN_IF_ERROR(CalibrateIfAsked(todo, info));
   WATTLAB_RETURN_IF_ERROR(meter_->Start().WithContext("starting the meter"));
   Status st = todo.empty() ? Status::Ok() : MeasureIdle();
   progress_total_ = out.planned;

@@ -146,6 +146,9 @@ class StudyRunner {
   // Stop polling, progress lines labelled `label`, the setup/warm-up span.
   MeteredRunOptions CallOptions(const std::string& label);
   Status MeasureIdle();
+  // spec.calibrate: the operator micro-benchmarks for each threads/precision
+  // of `todo` that the database has no calibration for in this context.
+  Status CalibrateIfAsked(const std::vector<PlannedRun>& todo, const StudyInfo& info);
   // Sets the run's caps when they differ from those in force (restoring the
   // knobs a previous run changed and this one does not list).
   Status ApplyCaps(const PlannedRun& run);

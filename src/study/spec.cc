@@ -193,7 +193,7 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
   spec.toml = text;
   WATTLAB_RETURN_IF_ERROR(CheckKeys(root,
                                     {"name", "description", "seed", "repetitions", "warmup_steps",
-                                     "cooldown_s", "idle_s", "idle_every_s", "dataset", "sweep"},
+                                     "cooldown_s", "idle_s", "idle_every_s", "dataset", "calibrate", "sweep"},
                                     "", err));
   if (const auto* n = root.get("name")) {
     WATTLAB_ASSIGN_OR_RETURN(spec.name, GetString(*n, "name", err));
@@ -226,6 +226,16 @@ Result<StudySpec> ParseStudySpec(const std::string& text, const std::string& fil
     WATTLAB_ASSIGN_OR_RETURN(spec.dataset, GetString(*n, "dataset", err));
     Status ds = catalog::CheckDataset(spec.dataset);
     if (!ds.ok()) return err.At(*n, "dataset", ds.message());
+  }
+
+  if (const auto* n = root.get("calibrate")) {
+    if (n->is_boolean()) {
+      spec.calibrate = n->as_boolean()->get() ? "default" : "";
+    } else if (n->is_string() && (n->as_string()->get() == "quick" || n->as_string()->get() == "default")) {
+      spec.calibrate = n->as_string()->get();
+    } else {
+      return err.At(*n, "calibrate", "expected true, false, \"quick\" or \"default\"");
+    }
   }
 
   const toml::node* sweeps = root.get("sweep");

@@ -85,6 +85,11 @@ struct StudySpec {
   double idle_s = 5;          // idle baseline length
   double idle_every_s = 300;  // re-measure the idle baseline this often (0: only at start)
   std::string dataset = "fashion-mnist";
+  // `calibrate = true` ("default" shapes) or `calibrate = "quick"`: run
+  // `wattlab calibrate` for each threads/precision of the plan before the
+  // runs, unless the database has a calibration of the same context
+  // (issue 12). Empty: no calibration.
+  std::string calibrate;
   std::vector<SweepSpec> sweeps;
 };
 

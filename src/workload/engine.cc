@@ -103,6 +103,36 @@ class TorchEngine : public WorkloadEngine {
     });
   }
 
+  Result<OpProfile> ProfileOps(const std::string& model, std::optional<Shape> input,
+                               std::optional<int64_t> classes) override {
+    Shape shape;
+    if (input) {
+      shape = *input;
+    } else {
+      WATTLAB_ASSIGN_OR_RETURN(shape, zoo::NativeInput(model));
+    }
+    int64_t n_classes = classes ? *classes : zoo::NativeClasses(model);
+    if (n_classes < 1) return Status::InvalidArgument("--classes must be at least 1");
+    return CatchTorch("profiling the operators of " + model, [&]() -> Result<OpProfile> {
+      OpProfile p;
+      WATTLAB_ASSIGN_OR_RETURN(p.facts, DescribeZooModel(model, shape, n_classes));
+      WATTLAB_ASSIGN_OR_RETURN(auto net, zoo::Build(model, shape, n_classes));
+      net->eval();
+      for (const auto& t : net->parameters())
+        if (t.requires_grad()) ++p.param_tensors;
+      WATTLAB_ASSIGN_OR_RETURN(
+          p.ops,
+          zoo::TraceOps([&net](const torch::Tensor& x) { return net->forward(x); }, shape, &p.unknown_ops));
+      return p;
+    });
+  }
+  Result<OpProfile> ProfileTorchScriptOps(const std::string& path, const Shape& input) override {
+    return ProfileTorchScriptFile(env_, path, input);
+  }
+  Result<CalibrationResult> Calibrate(const CalibrationConfig& config) override {
+    return RunCalibration(config);
+  }
+
   Result<TrainResult> Train(const TrainConfig& config, WorkloadObserver* observer) override {
     return RunTraining(env_, config, observer);
   }

@@ -24,6 +24,12 @@ std::unique_ptr<WorkloadEngine> NewTorchEngine(Env* env);
 Result<TrainResult> RunTraining(Env* env, const TrainConfig& config, WorkloadObserver* observer);
 Result<InferResult> RunInference(Env* env, const InferConfig& config, WorkloadObserver* observer);
 
+// `wattlab calibrate`'s micro-benchmarks (calibrate.cc).
+Result<CalibrationResult> RunCalibration(const CalibrationConfig& config);
+
+// Operator records of a TorchScript file's forward pass in eval mode (infer.cc).
+Result<OpProfile> ProfileTorchScriptFile(Env* env, const std::string& path, const Shape& input);
+
 // Facts for a zoo model at the given input and classes (analytic counter).
 Result<ModelFacts> DescribeZooModel(const std::string& model, const Shape& input, int64_t classes);
 

@@ -185,6 +185,21 @@ Result<ModelFacts> DescribeTorchScriptFile(Env* env, const std::string& path, co
   });
 }
 
+Result<OpProfile> ProfileTorchScriptFile(Env* env, const std::string& path, const Shape& input) {
+  return CatchTorch("profiling the operators of TorchScript " + path, [&]() -> Result<OpProfile> {
+    WATTLAB_ASSIGN_OR_RETURN(torch::jit::Module m, LoadScript(env, path));
+    OpProfile p;
+    WATTLAB_ASSIGN_OR_RETURN(p.facts, DescribeScript(m, path, input));
+    m.eval();
+    for (const auto& t : m.parameters())
+      if (t.requires_grad()) ++p.param_tensors;
+    WATTLAB_ASSIGN_OR_RETURN(
+        p.ops, zoo::TraceOps([&m](const torch::Tensor& x) { return FirstTensor(m.forward({x})); }, input,
+                             &p.unknown_ops));
+    return p;
+  });
+}
+
 Result<TrainableScript> LoadTrainableScript(Env* env, const std::string& path, const Shape& input,
                                             torch::Dtype dtype) {
   auto m = std::make_shared<torch::jit::Module>();

@@ -691,7 +691,8 @@ TEST(Analyze, JsonTopLevelKeysExactly) {
   EXPECT_EQ(keys,
             (std::set<std::string>{"energy_basis", "energy_basis_reason", "correlations", "train_vs_infer",
                                    "predictor", "extrapolation", "pareto", "recommendations", "lifecycle",
-                                   "carbon", "power_caps", "findings", "hosts"}));
+                                   "carbon", "power_caps", "findings", "hosts", "op_model",
+                                   "time_predictor"}));
   // No cap was swept: no curves, and a note that says so.
   EXPECT_TRUE(j["power_caps"]["curves"].empty());
   EXPECT_TRUE(j["power_caps"]["note"].is_string());

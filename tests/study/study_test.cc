@@ -108,6 +108,22 @@ TEST(SpecTest, UnknownTopLevelKeyNamesFileLineKeyAndAllowed) {
               {"my.toml:2:", "key 'sed'", "unknown key", "seed"});
 }
 
+// Issue 12: `calibrate` runs the operator micro-benchmarks before a study.
+TEST(SpecTest, CalibrateKey) {
+  const std::string sweep = "[[sweep]]\nmodels=[\"lenet\"]\nbatch_sizes=[1]\n";
+  EXPECT_EQ(Tiny().calibrate, "");
+  for (const auto& [value, want] : std::vector<std::pair<std::string, std::string>>{
+           {"true", "default"}, {"false", ""}, {"\"quick\"", "quick"}, {"\"default\"", "default"}}) {
+    auto s = ParseStudySpec("name = \"x\"\ncalibrate = " + value + "\n" + sweep, "my.toml");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ(s->calibrate, want) << value;
+  }
+  ExpectError("name = \"x\"\ncalibrate = \"fast\"\n" + sweep, {"my.toml:2:", "calibrate", "\"quick\""});
+  auto preset = LoadPreset("default");
+  ASSERT_TRUE(preset.ok());
+  EXPECT_EQ(preset->calibrate, "quick");
+}
+
 TEST(SpecTest, UnknownSweepKey) {
   ExpectError("name = \"x\"\n[[sweep]]\nmodels=[\"lenet\"]\nbatch_sizes=[1]\nbatch=4\n",
               {"my.toml:5:", "key 'sweep[1].batch'", "allowed keys here", "batch_sizes"});

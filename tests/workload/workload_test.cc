@@ -593,5 +593,73 @@ TEST(E2E, TrainTorchScriptAndStudySweepOfIt) {
   }
 }
 
+// Issue 12: the operator-level model end to end. `calibrate --shapes tiny`
+// (the test-only shape set) stores a calibration; a calibration of another
+// thread count is refused for the runs, naming the difference; the matching
+// one judges the models leave-one-model-out in `analyze` and predicts a zoo
+// model and a TorchScript file with an interval in `predict`.
+TEST(E2E, CalibrateThenAnalyzeAndPredictWithTheOperatorModel) {
+  TempDir dir, empty;
+  const std::string db = dir / "op.db";
+  CliRun cal2 = RunWattlab("calibrate --db " + db + " --threads 2 --shapes tiny --json", false);
+  ASSERT_EQ(cal2.status, 0) << cal2.out;
+  auto cj = nlohmann::json::parse(cal2.out);
+  EXPECT_EQ(cj["threads"], 2);
+  EXPECT_GT(cj["points"].get<int>(), 10);
+  for (const char* k :
+       {"conv", "conv_depthwise", "conv_grouped", "linear", "pool", "norm", "act", "optimizer"})
+    EXPECT_TRUE(cj["points_by_kind"].contains(k)) << k << " " << cj.dump();
+
+  std::string spec = dir / "op.toml";
+  WriteFile(
+      spec,
+      "name = \"op\"\ncooldown_s = 0\nidle_s = 0\nrepetitions = 2\ndataset = \"synthetic:3x32x32:64\"\n"
+      "[[sweep]]\nname = \"m\"\nmodels = [\"lenet\", \"mlp:depth=2,width=32\", \"mlp:depth=3,width=64\", "
+      "\"resnet:depth=8,width=8\"]\nbatch_sizes = [8]\nthreads = [1]\nphases = [\"infer\"]\n"
+      "infer_samples = 32\n");
+  CliRun st = RunWattlab("study --spec " + spec + " --db " + db + " --no-report" + IsolatedMeter(empty));
+  ASSERT_EQ(st.status, 0) << st.out;
+
+  // Only a 2-thread calibration: the 1-thread runs are not judged, and the note says why.
+  CliRun refused = RunWattlab("analyze --db " + db);
+  ASSERT_EQ(refused.status, 0) << refused.out;
+  EXPECT_NE(refused.out.find("threads: calibrated 2, wanted 1"), std::string::npos) << refused.out;
+
+  CliRun cal1 = RunWattlab("calibrate --db " + db + " --threads 1 --shapes tiny");
+  ASSERT_EQ(cal1.status, 0) << cal1.out;
+  CliRun an = RunWattlab("analyze --db " + db + " --json", false);
+  ASSERT_EQ(an.status, 0) << an.out;
+  auto aj = nlohmann::json::parse(an.out);
+  ASSERT_EQ(aj["op_model"]["phases"].size(), 1u) << aj["op_model"].dump();
+  const auto& ph = aj["op_model"]["phases"][0];
+  EXPECT_EQ(ph["phase"], "infer");
+  EXPECT_EQ(ph["n_models"], 4);
+  EXPECT_TRUE(ph["time_mape_pct"].is_number()) << ph.dump();
+  EXPECT_TRUE(ph["median_time_cv_pct"].is_number()) << ph.dump();
+  EXPECT_EQ(ph["models"].size(), 4u);
+  CliRun table = RunWattlab("analyze --db " + db);
+  EXPECT_NE(table.out.find("Operator-level model, phase infer"), std::string::npos) << table.out;
+
+  CliRun pr = RunWattlab("predict --db " + db + " --model mlp:depth=2,width=64 --samples 1000 --json", false);
+  ASSERT_EQ(pr.status, 0) << pr.out;
+  auto pj = nlohmann::json::parse(pr.out);
+  ASSERT_TRUE(pj["op_model"].is_object()) << pj.dump();
+  const auto& op = pj["op_model"];
+  EXPECT_GT(op["time_per_sample_s"].get<double>(), 0);
+  EXPECT_LT(op["time_per_sample_low_s"].get<double>(), op["time_per_sample_s"].get<double>());
+  EXPECT_GT(op["energy_per_sample_high_j"].get<double>(), op["energy_per_sample_j"].get<double>());
+  EXPECT_TRUE(op["lomo_time_mape_pct"].is_number());
+  EXPECT_NEAR(op["energy_j"].get<double>(), 1000 * op["energy_per_sample_j"].get<double>(),
+              1e-9 * op["energy_j"].get<double>());
+
+  std::string file = dir / "tiny.pt";
+  ASSERT_EQ(std::system((std::string("/usr/bin/python3 ") + WATTLAB_MAKE_TORCHSCRIPT + " " + file).c_str()),
+            0);
+  CliRun ts = RunWattlab("predict --db " + db + " --torchscript " + file + " --input 3x32x32");
+  ASSERT_EQ(ts.status, 0) << ts.out;
+  EXPECT_NE(ts.out.find("operator-level model (calibrated on this machine)"), std::string::npos) << ts.out;
+  EXPECT_NE(ts.out.find("95% interval"), std::string::npos) << ts.out;
+}
+
 }  // namespace
 }  // namespace wattlab::workload

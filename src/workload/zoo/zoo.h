@@ -92,6 +92,16 @@ struct OpCounts {
 Result<OpCounts> CountTraced(const std::function<torch::Tensor(const torch::Tensor&)>& forward,
                              const Shape& input);
 
+// The operator-level view of the same pass (issue 12): every operator the
+// forward runs at batch 1, as OpRecords (wattlab/workload.h). Recognised
+// operators are taken at their outermost recognised level (as CountTraced
+// counts them); views and metadata operators are free; copies (cat, clone,
+// pad, a reshape that copies) are "other"; any other outermost aten operator
+// that runs no recognised operator inside is "unknown" and named in
+// *unknown. Runs with no grad, in the mode the caller chose.
+Result<std::vector<OpRecord>> TraceOps(const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+                                       const Shape& input, std::vector<std::string>* unknown);
+
 // Sum of numel over parameters with requires_grad.
 int64_t CountTrainableParams(torch::nn::Module& m);
 

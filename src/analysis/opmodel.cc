@@ -1,0 +1,573 @@
+// The operator-level cost model: see opmodel.h and docs/analysis.md.
+#include "analysis/opmodel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "analysis/analysis.h"
+#include "analysis/stats.h"
+
+namespace wattlab {
+
+std::string CalibrationContextDifference(const CalibrationContext& have, const CalibrationContext& want) {
+  std::vector<std::string> diffs;
+  auto check = [&](const char* name, const std::string& h, const std::string& w) {
+    if (!w.empty() && h != w)
+      diffs.push_back(std::string(name) + ": calibrated '" + h + "', wanted '" + w + "'");
+  };
+  check("host", have.host, want.host);
+  check("cpu", have.cpu, want.cpu);
+  check("libtorch", have.libtorch, want.libtorch);
+  check("blas", have.blas, want.blas);
+  check("wait policy", have.wait_policy, want.wait_policy);
+  check("precision", have.precision, want.precision);
+  if (want.threads > 0 && have.threads != want.threads)
+    diffs.push_back("threads: calibrated " + std::to_string(have.threads) + ", wanted " +
+                    std::to_string(want.threads));
+  std::string out;
+  for (const auto& d : diffs) out += (out.empty() ? "" : "; ") + d;
+  return out;
+}
+
+Result<StoredCalibration> ChooseCalibration(const std::vector<StoredCalibration>& stored,
+                                            const CalibrationContext& want) {
+  const std::string fix = "run `wattlab calibrate --threads " + std::to_string(want.threads) +
+                          " --precision " + (want.precision.empty() ? "fp32" : want.precision) +
+                          "` on this machine first";
+  const StoredCalibration* best = nullptr;
+  const StoredCalibration* nearest = nullptr;
+  for (const auto& c : stored) {
+    if (CalibrationContextDifference(c.context, want).empty()) {
+      if (best == nullptr || c.created_unix_s > best->created_unix_s) best = &c;
+    } else if (nearest == nullptr || c.created_unix_s > nearest->created_unix_s) {
+      nearest = &c;
+    }
+  }
+  if (best != nullptr) return *best;
+  if (nearest == nullptr) return Status::NotFound("no operator calibration in the database: " + fix);
+  return Status::NotFound("no operator calibration matches (newest differs in " +
+                          CalibrationContextDifference(nearest->context, want) + "): " + fix);
+}
+
+std::string CalibrationKey(int64_t threads, const std::string& precision) {
+  return std::to_string(threads) + "/" + precision;
+}
+
+// ---- the cost of one call -------------------------------------------------------
+
+std::string OpClassKey(const OpRecord& op) {
+  if (op.kind == "conv") {
+    if (op.kernel <= 1) return "conv/1x1";
+    return op.reduce < 64 ? "conv/kxk-small" : "conv/kxk";
+  }
+  if (op.kind == "pool") return op.kernel == 0 ? "pool/global" : "pool/window";
+  if (op.kind == "unknown") return "other";
+  return op.kind;
+}
+
+double OpCallWork(const OpRecord& op, int64_t batch) {
+  const bool by_macs = op.kind == "conv" || op.kind == "conv_grouped" || op.kind == "conv_depthwise" ||
+                       op.kind == "linear" || op.kind == "matmul";
+  const double per_sample = static_cast<double>(by_macs ? op.work : op.bytes);
+  return std::max(1.0, per_sample * static_cast<double>(std::max<int64_t>(1, batch)));
+}
+
+namespace {
+std::string KindOf(const std::string& key) { return key.substr(0, key.find('/')); }
+// Fallbacks when a class has no point: the other class of the same kind.
+std::vector<std::string> Fallbacks(const std::string& key) {
+  if (key == "conv/kxk-small") return {"conv/kxk", "conv/1x1"};
+  if (key == "conv/kxk") return {"conv/kxk-small", "conv/1x1"};
+  if (key == "conv/1x1") return {"conv/kxk"};
+  if (key == "pool/global") return {"pool/window"};
+  if (key == "pool/window") return {"pool/global"};
+  if (key == "conv_grouped") return {"conv/kxk"};
+  return {};
+}
+}  // namespace
+
+Result<OpCostModel> OpCostModel::Build(const std::vector<CalibrationPoint>& points) {
+  OpCostModel m;
+  std::map<std::string, std::vector<const CalibrationPoint*>> by_key;
+  double fastest_infer = std::numeric_limits<double>::infinity(), fastest_train = fastest_infer;
+  std::vector<const CalibrationPoint*> opt;
+  for (const auto& p : points) {
+    if (!(p.train_s > 0) || !std::isfinite(p.train_s)) continue;
+    if (p.op.kind == "optimizer") {
+      opt.push_back(&p);
+      continue;
+    }
+    if (!(p.forward_s > 0) || !std::isfinite(p.forward_s)) continue;
+    by_key[OpClassKey(p.op)].push_back(&p);
+    fastest_infer = std::min(fastest_infer, p.forward_s);
+    fastest_train = std::min(fastest_train, p.train_s);
+  }
+  for (const char* kind :
+       {"conv", "conv_depthwise", "linear", "pool", "norm", "act", "elementwise", "other"}) {
+    bool found = false;
+    for (const auto& [key, v] : by_key) found = found || KindOf(key) == kind;
+    if (!found)
+      return Status::FailedPrecondition(std::string("the calibration has no point for operator kind '") +
+                                        kind + "': run `wattlab calibrate` again");
+  }
+  std::vector<const CalibrationPoint*> single;
+  for (const auto* p : opt)
+    if (p->op.reduce <= 1) single.push_back(p);
+  if (single.empty())
+    return Status::FailedPrecondition(
+        "the calibration has no optimizer point: run `wattlab calibrate` again");
+  for (auto& [key, v] : by_key) {
+    std::sort(v.begin(), v.end(), [](const CalibrationPoint* a, const CalibrationPoint* b) {
+      return OpCallWork(a->op, a->batch) < OpCallWork(b->op, b->batch);
+    });
+    Curve c;
+    for (const auto* p : v) {
+      const double x = OpCallWork(p->op, p->batch);
+      // Points at (nearly) the same x are averaged in log space.
+      if (!c.x.empty() && x <= c.x.back() * 1.02) {
+        c.t_infer.back() = std::sqrt(c.t_infer.back() * p->forward_s);
+        c.t_train.back() = std::sqrt(c.t_train.back() * p->train_s);
+        continue;
+      }
+      c.x.push_back(x);
+      c.t_infer.push_back(p->forward_s);
+      c.t_train.push_back(p->train_s);
+    }
+    const std::string kind = KindOf(key);
+    double oi = fastest_infer, ot = fastest_train;
+    for (double t : c.t_infer) oi = std::min(oi, t);
+    for (double t : c.t_train) ot = std::min(ot, t);
+    m.overhead_infer_[kind] = m.overhead_infer_.count(kind) ? std::min(m.overhead_infer_[kind], oi) : oi;
+    m.overhead_train_[kind] = m.overhead_train_.count(kind) ? std::min(m.overhead_train_[kind], ot) : ot;
+    m.curves_[key] = std::move(c);
+  }
+  std::sort(single.begin(), single.end(),
+            [](const CalibrationPoint* a, const CalibrationPoint* b) { return a->op.work < b->op.work; });
+  for (const auto* p : single) {
+    m.optimizer_.x.push_back(static_cast<double>(std::max<int64_t>(1, p->op.work)));
+    m.optimizer_.t_train.push_back(p->train_s);
+    m.optimizer_.t_infer.push_back(p->train_s);
+  }
+  for (const auto* p : opt) {
+    if (p->op.reduce <= 1) continue;
+    // The optimizer's time is linear in parameters below its smallest point (no overhead floor).
+    const double base = Interpolate(m.optimizer_, m.optimizer_.t_train, static_cast<double>(p->op.work), 0);
+    m.per_tensor_s_ = std::max(m.per_tensor_s_, (p->train_s - base) / static_cast<double>(p->op.reduce - 1));
+  }
+  return m;
+}
+
+double OpCostModel::Interpolate(const Curve& c, const std::vector<double>& t, double x, double overhead) {
+  const size_t n = c.x.size();
+  if (n == 0) return 0;
+  if (x <= c.x[0]) {
+    const double o = std::min(overhead, t[0]);
+    return o + (t[0] - o) * x / c.x[0];
+  }
+  if (x >= c.x[n - 1]) return t[n - 1] * x / c.x[n - 1];
+  size_t i = 1;
+  while (c.x[i] < x) ++i;
+  const double f = std::log(x / c.x[i - 1]) / std::log(c.x[i] / c.x[i - 1]);
+  return std::exp(std::log(t[i - 1]) + f * std::log(t[i] / t[i - 1]));
+}
+
+const OpCostModel::Curve* OpCostModel::Find(const std::string& key) const {
+  auto it = curves_.find(key);
+  if (it != curves_.end()) return &it->second;
+  for (const auto& alt : Fallbacks(key)) {
+    it = curves_.find(alt);
+    if (it != curves_.end()) return &it->second;
+  }
+  return nullptr;
+}
+
+double OpCostModel::CallSeconds(const OpRecord& op, int64_t batch, bool train) const {
+  const std::string key = OpClassKey(op);
+  const Curve* c = Find(key);
+  if (c == nullptr) c = Find("other");
+  if (c == nullptr) return 0;
+  const std::string kind = KindOf(key);
+  const auto& over = train ? overhead_train_ : overhead_infer_;
+  auto it = over.find(kind);
+  const double o = it != over.end() ? it->second : 0;
+  return Interpolate(*c, train ? c->t_train : c->t_infer, OpCallWork(op, batch), o);
+}
+
+double OpCostModel::OptimizerSeconds(int64_t params, int64_t tensors) const {
+  if (optimizer_.x.empty()) return 0;
+  const double base =
+      Interpolate(optimizer_, optimizer_.t_train, static_cast<double>(std::max<int64_t>(1, params)), 0);
+  return base + per_tensor_s_ * static_cast<double>(std::max<int64_t>(0, tensors - 1));
+}
+
+OpTime OpCostModel::TimePerSample(const OpProfile& profile, int64_t batch, const std::string& phase) const {
+  OpTime r;
+  const bool train = phase == "train";
+  const double b = static_cast<double>(std::max<int64_t>(1, batch));
+  double unknown = 0;
+  for (const auto& op : profile.ops) {
+    const double s = CallSeconds(op, batch, train) / b;
+    r.by_kind_s[op.kind] += s;
+    r.time_per_sample_s += s;
+    if (op.kind == "unknown") unknown += s;
+  }
+  if (train) {
+    const double s = OptimizerSeconds(profile.facts.params, std::max<int64_t>(1, profile.param_tensors)) / b;
+    r.by_kind_s["optimizer"] += s;
+    r.time_per_sample_s += s;
+  }
+  r.unknown_share = r.time_per_sample_s > 0 ? unknown / r.time_per_sample_s : 0;
+  return r;
+}
+
+// ---- judged against a study ----------------------------------------------------
+
+namespace {
+
+struct Judged {
+  const analysis::ConfigPoint* config;
+  double raw_s = 0, unknown_share = 0;
+  std::map<std::string, double> by_kind;
+  std::optional<double> time_cv_pct, energy_cv_pct;
+};
+
+double GeoMean(const std::vector<double>& v) {
+  if (v.empty()) return 1;
+  double s = 0;
+  for (double x : v) s += std::log(x);
+  return std::exp(s / static_cast<double>(v.size()));
+}
+
+std::optional<double> Cv(const std::vector<double>& v) {
+  if (v.size() < 2) return std::nullopt;
+  const double m = analysis::Mean(v);
+  if (!(m > 0)) return std::nullopt;
+  return 100.0 * analysis::SampleStdDev(v) / m;
+}
+
+std::optional<double> MedianOf(const std::vector<std::optional<double>>& v) {
+  std::vector<double> x;
+  for (const auto& o : v)
+    if (o) x.push_back(*o);
+  if (x.empty()) return std::nullopt;
+  return analysis::Median(x);
+}
+
+}  // namespace
+
+OpModelResult EvaluateOpModel(const std::vector<RunRow>& rows,
+                              const std::vector<analysis::ConfigPoint>& configs, const OpModelInput& input,
+                              const std::string& phase_filter) {
+  OpModelResult out;
+  out.notes = input.notes;
+  std::map<std::string, OpCostModel> models;
+  for (const auto& [key, pts] : input.calibrations) {
+    auto m = OpCostModel::Build(pts);
+    if (m.ok())
+      models.emplace(key, std::move(*m));
+    else
+      out.notes.push_back("calibration " + key + ": " + m.status().message());
+  }
+  std::set<std::string> missing_profile, missing_calibration;
+  for (const char* phase : {"train", "infer"}) {
+    if (!phase_filter.empty() && phase_filter != phase) continue;
+    std::vector<Judged> judged;
+    bool estimated = false;
+    for (const auto& c : configs) {
+      if (c.phase != phase || c.samples <= 0 || c.time_per_sample_s <= 0 || c.energy_per_sample_j <= 0)
+        continue;
+      auto cm = models.find(CalibrationKey(c.threads, c.precision));
+      if (cm == models.end()) {
+        missing_calibration.insert(CalibrationKey(c.threads, c.precision));
+        continue;
+      }
+      auto prof = input.profiles.find(c.model);
+      if (prof == input.profiles.end()) {
+        missing_profile.insert(c.model);
+        continue;
+      }
+      OpTime t = cm->second.TimePerSample(prof->second, c.batch_size, phase);
+      if (!(t.time_per_sample_s > 0)) continue;
+      Judged j{&c, t.time_per_sample_s, t.unknown_share, t.by_kind_s, {}, {}};
+      // The repetitions' spread, from the rows behind the configuration.
+      std::vector<double> times, energies;
+      const std::set<int64_t> ids(c.run_ids.begin(), c.run_ids.end());
+      const std::string window = c.window == "profile" ? "profile" : "full";
+      for (const auto& r : rows) {
+        if (r.phase != phase || !ids.count(r.run_id) || r.samples <= 0) continue;
+        if ((r.window.empty() ? "full" : r.window) != window) continue;
+        times.push_back(r.duration_s / static_cast<double>(r.samples));
+      }
+      j.time_cv_pct = Cv(times);
+      if (c.repetitions >= 2 && c.energy_per_sample_j > 0)
+        j.energy_cv_pct = 100.0 * c.energy_per_sample_sd_j / c.energy_per_sample_j;
+      estimated = estimated || c.estimated;
+      judged.push_back(j);
+    }
+    if (judged.empty()) continue;
+    OpModelPhase ph;
+    ph.phase = phase;
+    ph.estimated = estimated;
+    std::set<std::string> names;
+    for (const auto& j : judged) names.insert(j.config->model);
+    ph.n_points = static_cast<int64_t>(judged.size());
+    ph.n_models = static_cast<int64_t>(names.size());
+    // time = correction x calibrated + per_batch_s / batch, least squares on
+    // relative errors; a negative per-batch term falls back to the
+    // correction alone (geometric mean of measured / calibrated).
+    auto fit = [&](const std::string& without, double* corr, double* per_batch, double* power) {
+      std::vector<double> ratio, watts;
+      double saa = 0, sab = 0, sbb = 0, sa = 0, sb = 0;
+      for (const auto& j : judged) {
+        if (j.config->model == without) continue;
+        const double y = j.config->time_per_sample_s;
+        const double a = j.raw_s / y,
+                     b = 1.0 / static_cast<double>(std::max<int64_t>(1, j.config->batch_size)) / y;
+        saa += a * a, sab += a * b, sbb += b * b, sa += a, sb += b;
+        ratio.push_back(y / j.raw_s);
+        watts.push_back(j.config->energy_per_sample_j / y);
+      }
+      *power = GeoMean(watts);
+      // The per-batch term is told apart from the scale only by a model
+      // measured at several batch sizes; without one it would be a free
+      // intercept fitted to noise.
+      std::map<std::string, std::set<int64_t>> batches;
+      for (const auto& j : judged)
+        if (j.config->model != without) batches[j.config->model].insert(j.config->batch_size);
+      bool varied = false;
+      for (const auto& [m, b] : batches) varied = varied || b.size() >= 2;
+      const double det = saa * sbb - sab * sab;
+      if (varied && det > 1e-12 * saa * sbb) {
+        const double c = (sa * sbb - sb * sab) / det, d = (saa * sb - sab * sa) / det;
+        if (c > 0 && d >= 0) {
+          *corr = c;
+          *per_batch = d;
+          return;
+        }
+      }
+      *corr = GeoMean(ratio);
+      *per_batch = 0;
+    };
+    fit("", &ph.correction, &ph.per_batch_s, &ph.power_w);
+    if (ph.n_models < 3) {
+      ph.note = "leave-one-model-out needs at least 3 models with a calibration and a profile (have " +
+                std::to_string(ph.n_models) + ")";
+      out.phases.push_back(std::move(ph));
+      continue;
+    }
+    std::vector<double> time_ape, energy_ape, log_res;
+    std::map<std::string, OpModelModelError> per_model;
+    std::map<std::string, std::vector<std::optional<double>>> tcv, ecv;
+    for (const auto& j : judged) {
+      const auto& c = *j.config;
+      double corr = 1, per_batch = 0, power = 0;
+      fit(c.model, &corr, &per_batch, &power);
+      OpModelPoint p;
+      p.model = c.model;
+      p.config_id = c.config_id;
+      p.batch_size = c.batch_size;
+      p.measured_time_s = c.time_per_sample_s;
+      p.raw_time_s = j.raw_s;
+      p.predicted_time_s =
+          j.raw_s * corr + per_batch / static_cast<double>(std::max<int64_t>(1, c.batch_size));
+      p.measured_energy_j = c.energy_per_sample_j;
+      p.predicted_energy_j = p.predicted_time_s * power;
+      p.time_ape_pct = 100.0 * std::abs(p.predicted_time_s - p.measured_time_s) / p.measured_time_s;
+      p.energy_ape_pct = 100.0 * std::abs(p.predicted_energy_j - p.measured_energy_j) / p.measured_energy_j;
+      p.time_cv_pct = j.time_cv_pct;
+      p.energy_cv_pct = j.energy_cv_pct;
+      p.repetitions = c.repetitions;
+      p.unknown_share = j.unknown_share;
+      p.raw_by_kind_s = j.by_kind;
+      time_ape.push_back(p.time_ape_pct);
+      energy_ape.push_back(p.energy_ape_pct);
+      log_res.push_back(std::log(p.measured_time_s / p.predicted_time_s));
+      auto& me = per_model[c.model];
+      me.model = c.model;
+      me.configs += 1;
+      me.time_ape_pct += p.time_ape_pct;
+      me.energy_ape_pct += p.energy_ape_pct;
+      tcv[c.model].push_back(p.time_cv_pct);
+      ecv[c.model].push_back(p.energy_cv_pct);
+      ph.points.push_back(std::move(p));
+    }
+    ph.time_mape_pct = analysis::Mean(time_ape);
+    ph.time_median_ape_pct = analysis::Median(time_ape);
+    ph.energy_mape_pct = analysis::Mean(energy_ape);
+    ph.energy_median_ape_pct = analysis::Median(energy_ape);
+    double ss = 0;
+    for (double r : log_res) ss += r * r;
+    ph.residual_sd_log = std::sqrt(ss / static_cast<double>(std::max<size_t>(1, log_res.size() - 1)));
+    std::vector<std::optional<double>> all_t, all_e;
+    for (const auto& p : ph.points) {
+      all_t.push_back(p.time_cv_pct);
+      all_e.push_back(p.energy_cv_pct);
+    }
+    ph.median_time_cv_pct = MedianOf(all_t);
+    ph.median_energy_cv_pct = MedianOf(all_e);
+    for (auto& [name, me] : per_model) {
+      me.time_ape_pct /= static_cast<double>(me.configs);
+      me.energy_ape_pct /= static_cast<double>(me.configs);
+      me.time_cv_pct = MedianOf(tcv[name]);
+      me.energy_cv_pct = MedianOf(ecv[name]);
+      ph.models.push_back(me);
+    }
+    if (estimated) ph.note = analysis::kEstimatedNote + std::string(": energy errors track time errors");
+    out.phases.push_back(std::move(ph));
+  }
+  if (!missing_profile.empty()) {
+    std::string s;
+    for (const auto& m : missing_profile) s += (s.empty() ? "" : ", ") + m;
+    out.notes.push_back("no operator profile for " + s + " (not judged)");
+  }
+  for (const auto& k : missing_calibration)
+    if (input.notes.empty())
+      out.notes.push_back(
+          "no calibration for threads/precision " + k +
+          " on this study's machine: its configurations are not judged (run `wattlab calibrate`)");
+  return out;
+}
+
+namespace {
+nlohmann::json Opt(const std::optional<double>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+}  // namespace
+
+nlohmann::json ToJson(const OpModelResult& r) {
+  nlohmann::json j;
+  j["notes"] = r.notes;
+  j["phases"] = nlohmann::json::array();
+  for (const auto& p : r.phases) {
+    nlohmann::json pj{{"phase", p.phase},
+                      {"estimated", p.estimated},
+                      {"n_points", p.n_points},
+                      {"n_models", p.n_models},
+                      {"time_mape_pct", Opt(p.time_mape_pct)},
+                      {"time_median_ape_pct", Opt(p.time_median_ape_pct)},
+                      {"energy_mape_pct", Opt(p.energy_mape_pct)},
+                      {"energy_median_ape_pct", Opt(p.energy_median_ape_pct)},
+                      {"nested_time_mape_pct", Opt(p.time_mape_pct)},
+                      {"nested_energy_mape_pct", Opt(p.energy_mape_pct)},
+                      {"median_time_cv_pct", Opt(p.median_time_cv_pct)},
+                      {"median_energy_cv_pct", Opt(p.median_energy_cv_pct)},
+                      {"correction", p.correction},
+                      {"per_batch_s", p.per_batch_s},
+                      {"power_w", p.power_w},
+                      {"residual_sd_log", p.residual_sd_log},
+                      {"note", p.note}};
+    pj["points"] = nlohmann::json::array();
+    for (const auto& x : p.points)
+      pj["points"].push_back({{"model", x.model},
+                              {"config_id", x.config_id},
+                              {"batch_size", x.batch_size},
+                              {"measured_time_s", x.measured_time_s},
+                              {"predicted_time_s", x.predicted_time_s},
+                              {"calibrated_time_s", x.raw_time_s},
+                              {"calibrated_by_kind_s", x.raw_by_kind_s},
+                              {"measured_energy_j", x.measured_energy_j},
+                              {"predicted_energy_j", x.predicted_energy_j},
+                              {"time_ape_pct", x.time_ape_pct},
+                              {"energy_ape_pct", x.energy_ape_pct},
+                              {"time_cv_pct", Opt(x.time_cv_pct)},
+                              {"energy_cv_pct", Opt(x.energy_cv_pct)},
+                              {"repetitions", x.repetitions}});
+    pj["models"] = nlohmann::json::array();
+    for (const auto& m : p.models)
+      pj["models"].push_back({{"model", m.model},
+                              {"configs", m.configs},
+                              {"time_ape_pct", m.time_ape_pct},
+                              {"energy_ape_pct", m.energy_ape_pct},
+                              {"time_cv_pct", Opt(m.time_cv_pct)},
+                              {"energy_cv_pct", Opt(m.energy_cv_pct)}});
+    j["phases"].push_back(std::move(pj));
+  }
+  return j;
+}
+
+// ---- predicting an unseen model ---------------------------------------------------
+
+Result<OpPrediction> PredictWithOpModel(const OpCostModel& cost, const OpProfile& profile, int64_t batch,
+                                        const std::string& phase, const OpModelPhase& judged,
+                                        std::optional<double> samples) {
+  if (judged.n_models < 3 || !judged.time_mape_pct)
+    return Status::FailedPrecondition("the operator-level model needs at least 3 measured models of phase " +
+                                      phase + " on this machine to fit and judge its correction (have " +
+                                      std::to_string(judged.n_models) + "): run a study first");
+  OpPrediction p;
+  p.phase = phase;
+  p.batch_size = batch;
+  OpTime t = cost.TimePerSample(profile, batch, phase);
+  p.raw_time_per_sample_s = t.time_per_sample_s;
+  p.by_kind_s = t.by_kind_s;
+  p.unknown_share = t.unknown_share;
+  p.unknown_ops = profile.unknown_ops;
+  p.correction = judged.correction;
+  p.per_batch_s = judged.per_batch_s;
+  p.power_w = judged.power_w;
+  p.time_per_sample_s = t.time_per_sample_s * judged.correction +
+                        judged.per_batch_s / static_cast<double>(std::max<int64_t>(1, batch));
+  p.energy_per_sample_j = p.time_per_sample_s * judged.power_w;
+  const double n = static_cast<double>(judged.n_points);
+  const double half = analysis::StudentTQuantile(0.975, std::max(1.0, n - 1)) * judged.residual_sd_log *
+                      std::sqrt(1 + 1 / std::max(1.0, n));
+  const double widen = 1 + 3 * t.unknown_share;
+  const double lo = std::exp(-half) / widen, hi = std::exp(half) * widen;
+  p.time_low_s = p.time_per_sample_s * lo;
+  p.time_high_s = p.time_per_sample_s * hi;
+  p.energy_low_j = p.energy_per_sample_j * lo;
+  p.energy_high_j = p.energy_per_sample_j * hi;
+  if (samples) {
+    p.samples = *samples;
+    p.duration_s = *samples * p.time_per_sample_s;
+    p.energy_j = *samples * p.energy_per_sample_j;
+    p.energy_low_j_total = *samples * p.energy_low_j;
+    p.energy_high_j_total = *samples * p.energy_high_j;
+  }
+  p.lomo_time_mape_pct = judged.time_mape_pct;
+  p.lomo_energy_mape_pct = judged.energy_mape_pct;
+  p.n_models = judged.n_models;
+  p.estimated = judged.estimated;
+  if (!profile.unknown_ops.empty()) {
+    std::string s;
+    for (const auto& u : profile.unknown_ops) s += (s.empty() ? "" : ", ") + u;
+    p.note = "operators the model does not know, costed as copies by bytes and widening the interval: " + s;
+  }
+  if (judged.estimated)
+    p.note += std::string(p.note.empty() ? "" : "; ") + analysis::kEstimatedNote +
+              ": the energy error tracks the time error";
+  return p;
+}
+
+nlohmann::json ToJson(const OpPrediction& p) {
+  nlohmann::json j{{"phase", p.phase},
+                   {"batch_size", p.batch_size},
+                   {"calibrated_time_per_sample_s", p.raw_time_per_sample_s},
+                   {"time_per_sample_s", p.time_per_sample_s},
+                   {"time_per_sample_low_s", p.time_low_s},
+                   {"time_per_sample_high_s", p.time_high_s},
+                   {"energy_per_sample_j", p.energy_per_sample_j},
+                   {"energy_per_sample_low_j", p.energy_low_j},
+                   {"energy_per_sample_high_j", p.energy_high_j},
+                   {"samples", Opt(p.samples)},
+                   {"duration_s", Opt(p.duration_s)},
+                   {"energy_j", Opt(p.energy_j)},
+                   {"energy_low_j", Opt(p.energy_low_j_total)},
+                   {"energy_high_j", Opt(p.energy_high_j_total)},
+                   {"correction", p.correction},
+                   {"per_batch_s", p.per_batch_s},
+                   {"power_w", p.power_w},
+                   {"unknown_share", p.unknown_share},
+                   {"unknown_ops", p.unknown_ops},
+                   {"by_kind_s", p.by_kind_s},
+                   {"lomo_time_mape_pct", Opt(p.lomo_time_mape_pct)},
+                   {"lomo_energy_mape_pct", Opt(p.lomo_energy_mape_pct)},
+                   {"n_models", p.n_models},
+                   {"estimated", p.estimated},
+                   {"note", p.note}};
+  return j;
+}
+
+}  // namespace wattlab
