@@ -688,11 +688,10 @@ TEST(Analyze, JsonTopLevelKeysExactly) {
   json j = ToJson(*r);
   std::set<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.insert(it.key());
-  EXPECT_EQ(keys,
-            (std::set<std::string>{"energy_basis", "energy_basis_reason", "correlations", "train_vs_infer",
-                                   "predictor", "extrapolation", "pareto", "recommendations", "lifecycle",
-                                   "carbon", "power_caps", "findings", "hosts", "op_model",
-                                   "time_predictor"}));
+  EXPECT_EQ(keys, (std::set<std::string>{"energy_basis", "energy_basis_reason", "correlations",
+                                         "train_vs_infer", "predictor", "extrapolation", "pareto",
+                                         "recommendations", "lifecycle", "carbon", "power_caps", "findings",
+                                         "hosts", "op_model", "time_predictor"}));
   // No cap was swept: no curves, and a note that says so.
   EXPECT_TRUE(j["power_caps"]["curves"].empty());
   EXPECT_TRUE(j["power_caps"]["note"].is_string());
