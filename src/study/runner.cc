@@ -372,7 +372,10 @@ Status StudyRunner::CalibrateIfAsked(const std::vector<PlannedRun>& todo, const 
     if (r.command.empty() && (r.train || r.infer)) wanted.insert({r.threads, r.precision});
   if (wanted.empty()) return Status::Ok();
   WATTLAB_ASSIGN_OR_RETURN(auto stored, store_->ReadCalibrations());
-  for (const auto& [threads, precision] : wanted) {
+  for (const auto& want : wanted) {
+    // Named copies, not a structured binding: clang before 16 cannot capture one in a lambda.
+    const int64_t threads = want.first;
+    const std::string& precision = want.second;
     const bool have = std::any_of(stored.begin(), stored.end(), [&](const CalibrationRow& c) {
       return c.host == info.host && c.cpu == info.cpu && c.libtorch == info.libtorch && c.blas == info.blas &&
              c.wait_policy == options_.omp_wait_policy && c.threads == threads && c.precision == precision;
