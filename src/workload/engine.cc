@@ -67,6 +67,24 @@ bool TuneAllocator() {
   return ok;
 }
 
+// A zoo model's input shape and class count: the caller's, else the model's native ones.
+struct ModelInput {
+  Shape shape;
+  int64_t classes = 0;
+};
+Result<ModelInput> ResolveModelInput(const std::string& model, std::optional<Shape> input,
+                                     std::optional<int64_t> classes) {
+  ModelInput in;
+  if (input) {
+    in.shape = *input;
+  } else {
+    WATTLAB_ASSIGN_OR_RETURN(in.shape, zoo::NativeInput(model));
+  }
+  in.classes = classes ? *classes : zoo::NativeClasses(model);
+  if (in.classes < 1) return Status::InvalidArgument("--classes must be at least 1");
+  return in;
+}
+
 class TorchEngine : public WorkloadEngine {
  public:
   explicit TorchEngine(Env* env) : env_(env), allocator_tuned_(TuneAllocator()) {}
@@ -75,14 +93,9 @@ class TorchEngine : public WorkloadEngine {
 
   Result<ModelFacts> Describe(const std::string& model, std::optional<Shape> input,
                               std::optional<int64_t> classes) override {
-    Shape shape;
-    if (input) {
-      shape = *input;
-    } else {
-      WATTLAB_ASSIGN_OR_RETURN(shape, zoo::NativeInput(model));
-    }
-    int64_t n_classes = classes ? *classes : zoo::NativeClasses(model);
-    if (n_classes < 1) return Status::InvalidArgument("--classes must be at least 1");
+    WATTLAB_ASSIGN_OR_RETURN(const ModelInput in, ResolveModelInput(model, input, classes));
+    const Shape& shape = in.shape;
+    const int64_t n_classes = in.classes;
     return DescribeZooModel(model, shape, n_classes);
   }
 
@@ -90,14 +103,9 @@ class TorchEngine : public WorkloadEngine {
 
   Result<std::vector<SplitPoint>> SplitPoints(const std::string& model, std::optional<Shape> input,
                                               std::optional<int64_t> classes) override {
-    Shape shape;
-    if (input) {
-      shape = *input;
-    } else {
-      WATTLAB_ASSIGN_OR_RETURN(shape, zoo::NativeInput(model));
-    }
-    int64_t n_classes = classes ? *classes : zoo::NativeClasses(model);
-    if (n_classes < 1) return Status::InvalidArgument("--classes must be at least 1");
+    WATTLAB_ASSIGN_OR_RETURN(const ModelInput in, ResolveModelInput(model, input, classes));
+    const Shape& shape = in.shape;
+    const int64_t n_classes = in.classes;
     return CatchTorch("finding split points of " + model, [&]() -> Result<std::vector<SplitPoint>> {
       return zoo::SplitPoints(model, shape, n_classes);
     });
@@ -105,14 +113,9 @@ class TorchEngine : public WorkloadEngine {
 
   Result<OpProfile> ProfileOps(const std::string& model, std::optional<Shape> input,
                                std::optional<int64_t> classes) override {
-    Shape shape;
-    if (input) {
-      shape = *input;
-    } else {
-      WATTLAB_ASSIGN_OR_RETURN(shape, zoo::NativeInput(model));
-    }
-    int64_t n_classes = classes ? *classes : zoo::NativeClasses(model);
-    if (n_classes < 1) return Status::InvalidArgument("--classes must be at least 1");
+    WATTLAB_ASSIGN_OR_RETURN(const ModelInput in, ResolveModelInput(model, input, classes));
+    const Shape& shape = in.shape;
+    const int64_t n_classes = in.classes;
     return CatchTorch("profiling the operators of " + model, [&]() -> Result<OpProfile> {
       OpProfile p;
       WATTLAB_ASSIGN_OR_RETURN(p.facts, DescribeZooModel(model, shape, n_classes));

@@ -149,19 +149,22 @@ std::unique_ptr<at::ObserverContext> OnStart(const at::RecordFunction& fn) {
   return ctx;
 }
 
+// The sizes of an operator's first defined tensor output (empty if none).
+std::vector<int64_t> FirstOutputShape(const at::RecordFunction& fn) {
+  for (const auto& v : fn.outputs())
+    if (v.isTensor() && v.toTensor().defined()) {
+      auto s = v.toTensor().sizes();
+      return {s.begin(), s.end()};
+    }
+  return {};
+}
+
 void OnEnd(const at::RecordFunction& fn, at::ObserverContext* base) {
   if (base == nullptr) return;
   --t_active;
   if (t_tally == nullptr) return;
   auto* ctx = static_cast<OpContext*>(base);
-  std::vector<int64_t> out;
-  for (const auto& v : fn.outputs()) {
-    if (v.isTensor() && v.toTensor().defined()) {
-      auto s = v.toTensor().sizes();
-      out.assign(s.begin(), s.end());
-      break;
-    }
-  }
+  const std::vector<int64_t> out = FirstOutputShape(fn);
   auto shape = [&](size_t i) -> const std::vector<int64_t>& {
     static const std::vector<int64_t> kEmpty;
     return i < ctx->shapes.size() ? ctx->shapes[i] : kEmpty;
@@ -383,14 +386,7 @@ void OnOpsEnd(const at::RecordFunction& fn, at::ObserverContext* base) {
   if (ctx->cls == 4 || t_ops == nullptr) return;
   if (ctx->cls == 0) --t_recognised;
   if (ctx->cls != 0 && t_outer == ctx) t_outer = nullptr;
-  std::vector<int64_t> out;
-  for (const auto& v : fn.outputs()) {
-    if (v.isTensor() && v.toTensor().defined()) {
-      auto s = v.toTensor().sizes();
-      out.assign(s.begin(), s.end());
-      break;
-    }
-  }
+  const std::vector<int64_t> out = FirstOutputShape(fn);
   auto shape = [&](size_t i) -> const std::vector<int64_t>& {
     static const std::vector<int64_t> kEmpty;
     return i < ctx->shapes.size() ? ctx->shapes[i] : kEmpty;
