@@ -62,7 +62,10 @@ t1=$SECONDS
 chroot "$ROOT" /bin/bash -c "cd /src/wattlab && ./scripts/setup.sh"
 t_setup=$((SECONDS - t1))
 t2=$SECONDS
-chroot "$ROOT" /bin/bash -c "cd /tmp && /src/wattlab/build/bin/wattlab study $(printf '%q ' "${RUN_ARGS[@]}")"
+# Quoted one by one; none at all when RUN_ARGS is empty (printf would give '').
+args=""
+((${#RUN_ARGS[@]})) && args=$(printf '%q ' "${RUN_ARGS[@]}")
+chroot "$ROOT" /bin/bash -c "cd /tmp && /src/wattlab/build/bin/wattlab study $args"
 t_study=$((SECONDS - t2))
 
 fmt() { printf '%d min %02d s' $(($1 / 60)) $(($1 % 60)); }

@@ -68,6 +68,9 @@ class WorkloadObserver {
   virtual void OnStepEnd(int64_t step, int64_t samples, double loss) {
     (void)step, (void)samples, (void)loss;
   }
+  // After each batch of the eval phase (1-based), with the samples it held;
+  // the study's profile times them to extrapolate evaluation (study/profile.h).
+  virtual void OnEvalBatchEnd(int64_t batch, int64_t samples) { (void)batch, (void)samples; }
   // Polled between steps; true stops the run early with Status::Interrupted.
   virtual bool ShouldStop() { return false; }
   // Polled after each training step (OnStepEnd): true ends the train phase

@@ -119,13 +119,23 @@ Result<OpCostModel> OpCostModel::Build(const std::vector<CalibrationPoint>& poin
     return Status::FailedPrecondition(
         "the calibration has no optimizer point: run `wattlab calibrate` again");
   for (auto& [key, v] : by_key) {
+    // One curve per calibrated batch size, over the work per sample: shapes
+    // are compared at the same batch, so a large weight at a small batch
+    // (bandwidth-bound) is never the neighbour of a small one at a large batch.
     std::sort(v.begin(), v.end(), [](const CalibrationPoint* a, const CalibrationPoint* b) {
-      return OpCallWork(a->op, a->batch) < OpCallWork(b->op, b->batch);
+      if (a->batch != b->batch) return a->batch < b->batch;
+      return OpCallWork(a->op, 1) < OpCallWork(b->op, 1);
     });
-    Curve c;
+    Surface s;
+    double oi = fastest_infer, ot = fastest_train;
     for (const auto* p : v) {
-      const double x = OpCallWork(p->op, p->batch);
-      // Points at (nearly) the same x are averaged in log space.
+      const double b = static_cast<double>(std::max<int64_t>(1, p->batch));
+      if (s.levels.empty() || s.levels.back().batch != b) s.levels.push_back(Level{b, {}});
+      Curve& c = s.levels.back().curve;
+      const double x = OpCallWork(p->op, 1);
+      oi = std::min(oi, p->forward_s);
+      ot = std::min(ot, p->train_s);
+      // Points at (nearly) the same work are averaged in log space.
       if (!c.x.empty() && x <= c.x.back() * 1.02) {
         c.t_infer.back() = std::sqrt(c.t_infer.back() * p->forward_s);
         c.t_train.back() = std::sqrt(c.t_train.back() * p->train_s);
@@ -136,12 +146,9 @@ Result<OpCostModel> OpCostModel::Build(const std::vector<CalibrationPoint>& poin
       c.t_train.push_back(p->train_s);
     }
     const std::string kind = KindOf(key);
-    double oi = fastest_infer, ot = fastest_train;
-    for (double t : c.t_infer) oi = std::min(oi, t);
-    for (double t : c.t_train) ot = std::min(ot, t);
     m.overhead_infer_[kind] = m.overhead_infer_.count(kind) ? std::min(m.overhead_infer_[kind], oi) : oi;
     m.overhead_train_[kind] = m.overhead_train_.count(kind) ? std::min(m.overhead_train_[kind], ot) : ot;
-    m.curves_[key] = std::move(c);
+    m.surfaces_[key] = std::move(s);
   }
   std::sort(single.begin(), single.end(),
             [](const CalibrationPoint* a, const CalibrationPoint* b) { return a->op.work < b->op.work; });
@@ -173,26 +180,48 @@ double OpCostModel::Interpolate(const Curve& c, const std::vector<double>& t, do
   return std::exp(std::log(t[i - 1]) + f * std::log(t[i] / t[i - 1]));
 }
 
-const OpCostModel::Curve* OpCostModel::Find(const std::string& key) const {
-  auto it = curves_.find(key);
-  if (it != curves_.end()) return &it->second;
+const OpCostModel::Surface* OpCostModel::Find(const std::string& key) const {
+  auto it = surfaces_.find(key);
+  if (it != surfaces_.end()) return &it->second;
   for (const auto& alt : Fallbacks(key)) {
-    it = curves_.find(alt);
-    if (it != curves_.end()) return &it->second;
+    it = surfaces_.find(alt);
+    if (it != surfaces_.end()) return &it->second;
   }
   return nullptr;
 }
 
 double OpCostModel::CallSeconds(const OpRecord& op, int64_t batch, bool train) const {
   const std::string key = OpClassKey(op);
-  const Curve* c = Find(key);
-  if (c == nullptr) c = Find("other");
-  if (c == nullptr) return 0;
+  const Surface* s = Find(key);
+  if (s == nullptr) s = Find("other");
+  if (s == nullptr || s->levels.empty()) return 0;
   const std::string kind = KindOf(key);
   const auto& over = train ? overhead_train_ : overhead_infer_;
   auto it = over.find(kind);
   const double o = it != over.end() ? it->second : 0;
-  return Interpolate(*c, train ? c->t_train : c->t_infer, OpCallWork(op, batch), o);
+  const double w = OpCallWork(op, 1);
+  // The call's time at one calibrated batch size: its curve over the work per
+  // sample, scaled as a call of work batch x w (below the smallest point:
+  // overhead + work / throughput; above the largest: linear).
+  auto at_level = [&](const Level& l) {
+    const Curve& c = l.curve;
+    return Interpolate(c, train ? c.t_train : c.t_infer, w, o);
+  };
+  const double b = static_cast<double>(std::max<int64_t>(1, batch));
+  const auto& lv = s->levels;
+  // Below the smallest calibrated batch: overhead + time in proportion to the
+  // batch; above the largest: in proportion to the batch; between two: log-log.
+  if (b <= lv.front().batch) {
+    const double t0 = at_level(lv.front());
+    const double floor = std::min(o, t0);
+    return floor + (t0 - floor) * b / lv.front().batch;
+  }
+  if (b >= lv.back().batch) return at_level(lv.back()) * b / lv.back().batch;
+  size_t i = 1;
+  while (lv[i].batch < b) ++i;
+  const double t0 = at_level(lv[i - 1]), t1 = at_level(lv[i]);
+  const double f = std::log(b / lv[i - 1].batch) / std::log(lv[i].batch / lv[i - 1].batch);
+  return std::exp(std::log(t0) + f * std::log(t1 / t0));
 }
 
 double OpCostModel::OptimizerSeconds(int64_t params, int64_t tensors) const {
@@ -213,6 +242,7 @@ OpTime OpCostModel::TimePerSample(const OpProfile& profile, int64_t batch, const
     r.time_per_sample_s += s;
     if (op.kind == "unknown") unknown += s;
   }
+  r.calls = static_cast<int64_t>(profile.ops.size()) + (train ? 1 : 0);
   if (train) {
     const double s = OptimizerSeconds(profile.facts.params, std::max<int64_t>(1, profile.param_tensors)) / b;
     r.by_kind_s["optimizer"] += s;
@@ -231,6 +261,7 @@ struct Judged {
   double raw_s = 0, unknown_share = 0;
   std::map<std::string, double> by_kind;
   std::optional<double> time_cv_pct, energy_cv_pct;
+  int64_t calls = 0;
 };
 
 double GeoMean(const std::vector<double>& v) {
@@ -290,7 +321,7 @@ OpModelResult EvaluateOpModel(const std::vector<RunRow>& rows,
       }
       OpTime t = cm->second.TimePerSample(prof->second, c.batch_size, phase);
       if (!(t.time_per_sample_s > 0)) continue;
-      Judged j{&c, t.time_per_sample_s, t.unknown_share, t.by_kind_s, {}, {}};
+      Judged j{&c, t.time_per_sample_s, t.unknown_share, t.by_kind_s, {}, {}, t.calls};
       // The repetitions' spread, from the rows behind the configuration.
       std::vector<double> times, energies;
       const std::set<int64_t> ids(c.run_ids.begin(), c.run_ids.end());
@@ -381,6 +412,7 @@ OpModelResult EvaluateOpModel(const std::vector<RunRow>& rows,
       p.repetitions = c.repetitions;
       p.unknown_share = j.unknown_share;
       p.raw_by_kind_s = j.by_kind;
+      p.calls = j.calls;
       time_ape.push_back(p.time_ape_pct);
       energy_ape.push_back(p.energy_ape_pct);
       log_res.push_back(std::log(p.measured_time_s / p.predicted_time_s));
@@ -467,6 +499,7 @@ nlohmann::json ToJson(const OpModelResult& r) {
                               {"predicted_time_s", x.predicted_time_s},
                               {"calibrated_time_s", x.raw_time_s},
                               {"calibrated_by_kind_s", x.raw_by_kind_s},
+                              {"calls_per_batch", x.calls},
                               {"measured_energy_j", x.measured_energy_j},
                               {"predicted_energy_j", x.predicted_energy_j},
                               {"time_ape_pct", x.time_ape_pct},

@@ -80,6 +80,7 @@ struct OpTime {
   double time_per_sample_s = 0;
   std::map<std::string, double> by_kind_s;  // per sample; "optimizer" in training
   double unknown_share = 0;                 // share of the time from "unknown" operators
+  int64_t calls = 0;                        // operator calls per batch (forward; + 1 optimizer step in training)
 };
 
 class OpCostModel {
@@ -99,9 +100,17 @@ class OpCostModel {
   struct Curve {
     std::vector<double> x, t_infer, t_train;  // sorted by x
   };
-  const Curve* Find(const std::string& key) const;
+  // A class's points at one calibrated batch size, over the work per sample.
+  struct Level {
+    double batch = 1;
+    Curve curve;
+  };
+  struct Surface {
+    std::vector<Level> levels;  // sorted by batch
+  };
+  const Surface* Find(const std::string& key) const;
   static double Interpolate(const Curve& c, const std::vector<double>& t, double x, double overhead);
-  std::map<std::string, Curve> curves_;                            // key: kind/class
+  std::map<std::string, Surface> surfaces_;                        // key: kind/class
   std::map<std::string, double> overhead_infer_, overhead_train_;  // per kind
   Curve optimizer_;
   double per_tensor_s_ = 0;
@@ -134,6 +143,7 @@ struct OpModelPoint {
   std::optional<double> time_cv_pct, energy_cv_pct;  // repetitions' coefficient of variation
   int64_t repetitions = 0;
   double unknown_share = 0;
+  int64_t calls = 0;                            // operator calls per batch (OpTime::calls)
   std::map<std::string, double> raw_by_kind_s;  // uncorrected, per sample
 };
 

@@ -34,6 +34,9 @@ class TeeObserver : public WorkloadObserver {
     driver_->OnStep();
     if (inner_) inner_->OnStepEnd(step, samples, loss);
   }
+  void OnEvalBatchEnd(int64_t batch, int64_t samples) override {
+    if (inner_) inner_->OnEvalBatchEnd(batch, samples);
+  }
   bool ShouldStop() override { return driver_->ShouldStop() || (inner_ && inner_->ShouldStop()); }
   bool ShouldEndTraining() override { return inner_ && inner_->ShouldEndTraining(); }
 

@@ -174,6 +174,7 @@ void MeteredRun::OnPhaseBegin(const std::string& phase) {
   if (options_.progress) options_.progress(phase);
   // The train phase's clock starts once its window is open.
   if (phase == "train" && options_.clock_s) step_mark_s_ = options_.clock_s();
+  if (phase == "eval" && options_.clock_s) eval_mark_s_ = options_.clock_s();
 }
 
 void MeteredRun::OnPhaseEnd(const std::string& phase, int64_t samples) {
@@ -182,6 +183,7 @@ void MeteredRun::OnPhaseEnd(const std::string& phase, int64_t samples) {
     boundary_s_ += options_.clock_s() - *step_mark_s_;
     step_mark_s_.reset();
   }
+  if (phase == "eval") eval_mark_s_.reset();
   if (auto w = Close(phase, samples, std::nullopt)) phases_.push_back(std::move(*w));
 }
 
@@ -212,6 +214,13 @@ void MeteredRun::OnStepEnd(int64_t step, int64_t, double loss) {
   }
   losses_.push_back(loss);
   if (options_.progress) options_.progress("step " + std::to_string(step));
+}
+
+void MeteredRun::OnEvalBatchEnd(int64_t, int64_t) {
+  if (!eval_mark_s_) return;
+  const double now = options_.clock_s();
+  eval_batch_s_.push_back(now - *eval_mark_s_);
+  eval_mark_s_ = now;
 }
 
 bool MeteredRun::ShouldStop() { return !error_.ok() || (options_.stop && options_.stop()); }

@@ -143,6 +143,7 @@ class MeteredRun : public WorkloadObserver {
   void OnEpochBegin(int64_t epoch) override;
   void OnEpochEnd(int64_t epoch, int64_t samples, double mean_loss) override;
   void OnStepEnd(int64_t step, int64_t samples, double loss) override;
+  void OnEvalBatchEnd(int64_t batch, int64_t samples) override;
   bool ShouldStop() override;
   bool ShouldEndTraining() override;
 
@@ -164,6 +165,9 @@ class MeteredRun : public WorkloadObserver {
   // from the last step's end to the phase's end (the epoch window closed),
   // summed; and the number of epochs begun.
   double boundary_s() const { return boundary_s_; }
+  // The eval phase's batch times (s), with clock_s: each from the end of the
+  // previous batch (the first from the phase's opening) to the batch's end.
+  const std::vector<double>& eval_batch_times() const { return eval_batch_s_; }
   int64_t epochs_begun() const { return epochs_begun_; }
   const Status& error() const { return error_; }
 
@@ -185,6 +189,8 @@ class MeteredRun : public WorkloadObserver {
   std::vector<double> losses_;
   std::vector<double> step_s_;
   std::optional<double> step_mark_s_;  // the clock when the next step began (train phase only)
+  std::optional<double> eval_mark_s_;  // the clock when the next eval batch began (eval phase only)
+  std::vector<double> eval_batch_s_;
   double boundary_s_ = 0;
   int64_t epochs_begun_ = 0;
   Status error_;

@@ -65,12 +65,33 @@ std::optional<TrainExtrapolation> ExtrapolateTraining(const ProfileMeasurement& 
   return x;
 }
 
-std::optional<double> ExtrapolateEval(double profile_eval_energy_j, int64_t profile_eval_samples,
-                                      int64_t full_eval_samples) {
-  if (profile_eval_samples <= 0 || full_eval_samples <= 0 || !std::isfinite(profile_eval_energy_j))
-    return std::nullopt;
-  return profile_eval_energy_j * static_cast<double>(full_eval_samples) /
-         static_cast<double>(profile_eval_samples);
+std::optional<EvalExtrapolation> ExtrapolateEval(const EvalMeasurement& p, int64_t full_eval_samples) {
+  if (p.samples <= 0 || full_eval_samples <= 0 || !std::isfinite(p.energy_j)) return std::nullopt;
+  EvalExtrapolation x;
+  const double ratio = static_cast<double>(full_eval_samples) / static_cast<double>(p.samples);
+  x.energy_j = p.energy_j * ratio;
+  const StepStats st = SummarizeSteps(SteadySteps(p.batch_s));
+  if (p.batch_s.size() < 3 || st.n != static_cast<int64_t>(p.batch_s.size()) - 1 || !(st.mean_s > 0) ||
+      !(p.duration_s > 0) || p.batch_size <= 0)
+    return x;
+  x.by_batches = true;
+  x.power_w = p.energy_j / p.duration_s;
+  x.batch_mean_s = st.mean_s;
+  // By samples (a short last batch costs less): the steady batches' time
+  // over their samples (all but the first batch's).
+  const int64_t steady_samples = p.samples - std::min(p.batch_size, p.samples);
+  if (steady_samples <= 0) {
+    x.by_batches = false;
+    return x;
+  }
+  const double per_sample_s = st.mean_s * static_cast<double>(st.n) / static_cast<double>(steady_samples);
+  x.first_batch_excess_s = p.batch_s.front() - st.mean_s;
+  double in_batches = 0;
+  for (double t : p.batch_s) in_batches += t;
+  x.edges_s = std::max(0.0, p.duration_s - in_batches);
+  x.duration_s = per_sample_s * static_cast<double>(full_eval_samples) + x.first_batch_excess_s + x.edges_s;
+  x.energy_j = x.power_w * x.duration_s;
+  return x;
 }
 
 }  // namespace wattlab

@@ -87,9 +87,33 @@ struct TrainExtrapolation {
 std::optional<TrainExtrapolation> ExtrapolateTraining(const ProfileMeasurement& profile,
                                                       const FullLength& full);
 
-// Evaluation: energy of eval_samples at the profile's energy per eval sample.
-// Absent when the profile evaluated nothing.
-std::optional<double> ExtrapolateEval(double profile_eval_energy_j, int64_t profile_eval_samples,
-                                      int64_t full_eval_samples);
+// What the profile's eval window measured.
+struct EvalMeasurement {
+  double energy_j = 0;
+  double duration_s = 0;
+  int64_t samples = 0;
+  int64_t batch_size = 0;
+  // Per-batch times (the runner's clock, one batch end to the next; the
+  // first from the phase start); empty when the engine does not report them.
+  std::vector<double> batch_s;
+};
+
+struct EvalExtrapolation {
+  double energy_j = 0;
+  double duration_s = 0;               // predicted length of the full eval window (0: ratio rule)
+  double power_w = 0;                  // the profile window's mean power
+  double batch_mean_s = 0;             // steady mean batch time (all but the first)
+  double first_batch_excess_s = 0;     // the first batch less that mean, added once
+  double edges_s = 0;                  // the window's own edges (duration less the batches)
+  bool by_batches = false;             // false: the sample-ratio rule (fewer than 3 batch times)
+};
+
+// Evaluation, as training: the window's mean power times the predicted
+// length of the full pass: its batches at the steady mean (all but the
+// first) scaled by samples, plus the first batch's excess once, plus the
+// window's own edges. With fewer than 3 batch times, the energy per eval
+// sample times the full pass's samples. Absent when the profile evaluated
+// nothing.
+std::optional<EvalExtrapolation> ExtrapolateEval(const EvalMeasurement& profile, int64_t full_eval_samples);
 
 }  // namespace wattlab

@@ -740,11 +740,27 @@ Status StudyRunner::ProfileTraining(const PlannedRun& r, const ModelFacts& facts
     WATTLAB_ASSIGN_OR_RETURN(const MeteredWindow* ew, call.Phase("eval"));
     RunRow& erow = AddWindow(*rec, r, facts, "profile", *ew, res.eval_samples, std::nullopt);
     const int64_t full_eval = FullEvalSamples(r, spec_);
-    erow.extrapolated_energy_j = ExtrapolateEval(ew->result.energy_j, erow.samples, full_eval);
+    EvalMeasurement em;
+    em.energy_j = ew->result.energy_j;
+    em.duration_s = ew->result.duration_s;
+    em.samples = erow.samples;
+    em.batch_size = r.batch_size;
+    em.batch_s = call.eval_batch_times();
+    const auto ex = ExtrapolateEval(em, full_eval);
+    if (ex) erow.extrapolated_energy_j = ex->energy_j;
     prof["eval"] = {{"samples", erow.samples},
                     {"duration_s", ew->result.duration_s},
                     {"energy_j", ew->result.energy_j},
-                    {"full_samples", full_eval}};
+                    {"full_samples", full_eval},
+                    {"batches", em.batch_s.size()},
+                    {"by_batches", ex && ex->by_batches}};
+    if (ex && ex->by_batches) {
+      prof["eval"]["power_w"] = ex->power_w;
+      prof["eval"]["predicted_s"] = ex->duration_s;
+      prof["eval"]["batch_mean_s"] = ex->batch_mean_s;
+      prof["eval"]["first_batch_excess_s"] = ex->first_batch_excess_s;
+      prof["eval"]["edges_s"] = ex->edges_s;
+    }
   }
   json config = json::parse(rec->config_json);
   config["profile"] = prof;

@@ -217,6 +217,7 @@ Result<TrainResult> TrainImpl(Env* env, const TrainConfig& cfg, WorkloadObserver
       Batch b = MakeBatch(test, order, begin, end, shape, dtype);
       torch::Tensor pred = forward(b.x).argmax(1);
       correct += pred.eq(b.y).sum().item<int64_t>();
+      obs->OnEvalBatchEnd(begin / cfg.batch_size + 1, static_cast<int64_t>(end) - begin);
     }
     r.eval_duration_s = Seconds(t_eval, Clock::now());
     r.eval_samples = test.size();

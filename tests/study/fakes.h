@@ -296,7 +296,11 @@ class FakeEngine : public WorkloadEngine {
     if (c.evaluate) {
       obs->OnPhaseBegin("eval");
       int64_t n = c.eval_samples > 0 ? c.eval_samples : 1000;
-      env_->SleepFor(std::chrono::nanoseconds((int64_t)(s_per_sample_ / 3 * 1e9 * (double)n)));
+      for (int64_t done = 0, batch = 1; done < n; done += c.batch_size, ++batch) {
+        const int64_t b = std::min(c.batch_size, n - done);
+        env_->SleepFor(std::chrono::nanoseconds((int64_t)(s_per_sample_ / 3 * 1e9 * (double)b)));
+        obs->OnEvalBatchEnd(batch, b);
+      }
       obs->OnPhaseEnd("eval", n);
       r.eval_samples = n;
       r.accuracy = 0.8;

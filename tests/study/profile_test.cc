@@ -143,8 +143,48 @@ TEST(ProfileExtrapolationTest, NothingMeasuredGivesNothing) {
   p.duration_s = 1;
   p.energy_j = 1;
   EXPECT_FALSE(ExtrapolateTraining(p, FullLength{1, 100}).has_value());  // no step times
-  EXPECT_FALSE(ExtrapolateEval(5, 0, 1000).has_value());
-  EXPECT_NEAR(*ExtrapolateEval(5, 512, 2000), 5 * 2000.0 / 512.0, 1e-12);
+  EvalMeasurement e;
+  e.energy_j = 5;
+  e.duration_s = 1;
+  e.batch_size = 64;
+  EXPECT_FALSE(ExtrapolateEval(e, 1000).has_value());  // no samples
+  e.samples = 512;
+  // Without batch times: the sample-ratio rule.
+  auto x = ExtrapolateEval(e, 2000);
+  ASSERT_TRUE(x.has_value());
+  EXPECT_FALSE(x->by_batches);
+  EXPECT_NEAR(x->energy_j, 5 * 2000.0 / 512.0, 1e-12);
+}
+
+// A short eval pass: a slow first batch and the window's own edges are paid
+// once, not in proportion to the samples, so the ratio rule over-predicts.
+TEST(ProfileExtrapolationTest, EvalPaysFirstBatchAndEdgesOnce) {
+  EvalMeasurement e;
+  e.batch_size = 100;
+  e.samples = 800;  // 8 batches
+  e.batch_s = {0.05, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01};
+  e.duration_s = 0.12 + 0.02;  // batches + 20 ms of window edges
+  e.energy_j = 10 * e.duration_s;  // 10 W
+  auto x = ExtrapolateEval(e, 10000);
+  ASSERT_TRUE(x.has_value());
+  EXPECT_TRUE(x->by_batches);
+  EXPECT_NEAR(x->power_w, 10, 1e-9);
+  EXPECT_NEAR(x->batch_mean_s, 0.01, 1e-12);
+  EXPECT_NEAR(x->first_batch_excess_s, 0.04, 1e-12);
+  EXPECT_NEAR(x->edges_s, 0.02, 1e-12);
+  // 10000 samples at 0.1 ms each, + 40 ms + 20 ms, at 10 W.
+  EXPECT_NEAR(x->duration_s, 1.0 + 0.06, 1e-9);
+  EXPECT_NEAR(x->energy_j, 10.6, 1e-9);
+  // The ratio rule would have said 1.4 J x 12.5 = 17.5 J.
+  EXPECT_LT(x->energy_j, e.energy_j * 10000.0 / 800.0);
+  // A short last batch: its samples, not batch_size, are what it stands for.
+  e.samples = 750;  // last batch of 50
+  e.batch_s.back() = 0.005;
+  e.duration_s = 0.115 + 0.02;
+  e.energy_j = 10 * e.duration_s;
+  x = ExtrapolateEval(e, 10000);
+  ASSERT_TRUE(x.has_value());
+  EXPECT_NEAR(x->duration_s, (0.065 / 650.0) * 10000 + (0.05 - 0.065 / 7) + 0.02, 1e-9);
 }
 
 TEST(ProfileSpecTest, MaxProfileStepsParsesDefaultsAndIsChecked) {

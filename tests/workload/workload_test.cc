@@ -189,6 +189,12 @@ class Recorder : public WorkloadObserver {
     ++steps;
     step_samples += n;
   }
+  int64_t eval_batches = 0, eval_batch_samples = 0, last_eval_batch = 0;
+  void OnEvalBatchEnd(int64_t batch, int64_t n) override {
+    ++eval_batches;
+    eval_batch_samples += n;
+    last_eval_batch = batch;
+  }
 };
 
 TEST(Train, LenetLearnsFashionMnist) {
@@ -219,6 +225,10 @@ TEST(Train, LenetLearnsFashionMnist) {
   EXPECT_LT(r->step_loss.back(), r->step_loss.front());
   EXPECT_EQ(rec.steps, 200);
   EXPECT_EQ(rec.step_samples, 200 * 32);
+  // Every eval batch is reported, numbered from 1, with the samples it held (2000 = 62 x 32 + 16).
+  EXPECT_EQ(rec.eval_batches, 63);
+  EXPECT_EQ(rec.last_eval_batch, 63);
+  EXPECT_EQ(rec.eval_batch_samples, 2000);
   std::vector<std::string> want = {"begin train",    "epoch 1",    "epoch end 1 6400",
                                    "end train 6400", "begin eval", "end eval 2000"};
   EXPECT_EQ(rec.events, want);
