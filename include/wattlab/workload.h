@@ -125,6 +125,9 @@ struct InferConfig {
   int64_t classes = 10;
   int64_t batch_size = 1;
   int64_t samples = 1000;
+  // When > 0, `samples` is the least: whole batches follow until the phase
+  // has lasted this long, so a small model's window is not mostly its edges.
+  double min_duration_s = 0;
   int64_t warmup_batches = 2;
   int threads = 0;
   std::string precision = "fp32";
@@ -188,6 +191,9 @@ struct CalibrationPoint {
   int64_t batch = 1;
   double forward_s = 0;  // inference: eval mode, no autograd
   double train_s = 0;    // training: forward in train mode with autograd, plus its backward
+  // Conv and linear: training as a model's first layer, whose input (the
+  // data) needs no gradient; 0 when not measured (older calibrations).
+  double train_first_s = 0;
   bool operator==(const CalibrationPoint&) const = default;
 };
 

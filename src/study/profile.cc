@@ -85,7 +85,10 @@ std::optional<EvalExtrapolation> ExtrapolateEval(const EvalMeasurement& p, int64
     return x;
   }
   const double per_sample_s = st.mean_s * static_cast<double>(st.n) / static_cast<double>(steady_samples);
-  x.first_batch_excess_s = p.batch_s.front() - st.mean_s;
+  // The first batch against what a steady batch of its size takes (the
+  // steady mean would count a short last batch against it).
+  x.first_batch_excess_s =
+      p.batch_s.front() - per_sample_s * static_cast<double>(std::min(p.batch_size, p.samples));
   double in_batches = 0;
   for (double t : p.batch_s) in_batches += t;
   x.edges_s = std::max(0.0, p.duration_s - in_batches);

@@ -100,12 +100,12 @@ struct EvalMeasurement {
 
 struct EvalExtrapolation {
   double energy_j = 0;
-  double duration_s = 0;               // predicted length of the full eval window (0: ratio rule)
-  double power_w = 0;                  // the profile window's mean power
-  double batch_mean_s = 0;             // steady mean batch time (all but the first)
-  double first_batch_excess_s = 0;     // the first batch less that mean, added once
-  double edges_s = 0;                  // the window's own edges (duration less the batches)
-  bool by_batches = false;             // false: the sample-ratio rule (fewer than 3 batch times)
+  double duration_s = 0;            // predicted length of the full eval window (0: ratio rule)
+  double power_w = 0;               // the profile window's mean power
+  double batch_mean_s = 0;          // steady mean batch time (all but the first)
+  double first_batch_excess_s = 0;  // the first batch less a steady batch of its size, added once
+  double edges_s = 0;               // the window's own edges (duration less the batches)
+  bool by_batches = false;          // false: the sample-ratio rule (fewer than 3 batch times)
 };
 
 // Evaluation, as training: the window's mean power times the predicted

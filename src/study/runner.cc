@@ -25,6 +25,13 @@ using json = nlohmann::json;
 constexpr const char* kSetupSpan = "setup+warmup";
 // Batches of the profile's short test pass (a configuration that evaluates).
 constexpr int64_t kProfileEvalBatches = 8;
+// A study's inference window lasts at least this long: `infer_samples` is the
+// least, and a small model runs on in whole batches. The window's own edges
+// (meter readings, the first batch's checksum) cost about 2 ms, measured:
+// LeNet at batch 128 ran 30.8 us a sample over 256 samples and 23.1 us over
+// 25,600 (`wattlab infer --model lenet --batch-size 128 --samples N`); at
+// 0.25 s they are under 1% of the window (docs/study.md).
+constexpr double kMinInferWindowS = 0.25;
 
 double MonoS(Env* env) { return std::chrono::duration<double>(env->NowMonotonic()).count(); }
 
@@ -179,6 +186,7 @@ InferConfig InferenceConfig(const PlannedRun& r, const StudySpec& spec) {
   ic.input = ScriptInput(r);
   ic.batch_size = r.batch_size;
   ic.samples = r.infer_samples;
+  ic.min_duration_s = kMinInferWindowS;
   ic.warmup_batches = spec.warmup_steps;
   ic.threads = (int)r.threads;
   ic.precision = r.precision;
@@ -748,12 +756,9 @@ Status StudyRunner::ProfileTraining(const PlannedRun& r, const ModelFacts& facts
     em.batch_s = call.eval_batch_times();
     const auto ex = ExtrapolateEval(em, full_eval);
     if (ex) erow.extrapolated_energy_j = ex->energy_j;
-    prof["eval"] = {{"samples", erow.samples},
-                    {"duration_s", ew->result.duration_s},
-                    {"energy_j", ew->result.energy_j},
-                    {"full_samples", full_eval},
-                    {"batches", em.batch_s.size()},
-                    {"by_batches", ex && ex->by_batches}};
+    prof["eval"] = {{"samples", erow.samples},         {"duration_s", ew->result.duration_s},
+                    {"energy_j", ew->result.energy_j}, {"full_samples", full_eval},
+                    {"batches", em.batch_s.size()},    {"by_batches", ex && ex->by_batches}};
     if (ex && ex->by_batches) {
       prof["eval"]["power_w"] = ex->power_w;
       prof["eval"]["predicted_s"] = ex->duration_s;

@@ -96,6 +96,8 @@ Status ValidateInfer(const InferConfig& c) {
   if (c.samples < 1) return Status::InvalidArgument("--samples must be at least 1");
   if (c.classes < 1) return Status::InvalidArgument("--classes must be at least 1");
   if (c.warmup_batches < 0) return Status::InvalidArgument("warm-up batches must be 0 or more");
+  if (!std::isfinite(c.min_duration_s) || c.min_duration_s < 0)
+    return Status::InvalidArgument("the least inference time must be a finite number of seconds, 0 or more");
   if (c.threads < 0) return Status::InvalidArgument("--threads must be 0 (all cores) or more");
   return CheckPrecision(c.precision);
 }
@@ -150,14 +152,17 @@ Result<InferResult> InferImpl(Env* env, const InferConfig& cfg, WorkloadObserver
   const int64_t batches = (cfg.samples + cfg.batch_size - 1) / cfg.batch_size;
   std::vector<double> latency_ms;
   latency_ms.reserve(batches);
+  int64_t b = 0;
   obs->OnPhaseBegin("infer");
   // Our own clock starts after the observer's edge work (a meter reading),
   // which would otherwise dominate short runs of small models.
   const auto t_run = Clock::now();
-  for (int64_t b = 0; b < batches; ++b) {
+  // The planned batches, then (min_duration_s) whole batches until the phase has lasted long enough.
+  for (; b < batches || (cfg.min_duration_s > 0 && Seconds(t_run, Clock::now()) < cfg.min_duration_s); ++b) {
     if (obs->ShouldStop())
       return Status::Interrupted("inference stopped on request after " + std::to_string(b) + " batches");
-    int64_t n = std::min(cfg.batch_size, cfg.samples - b * cfg.batch_size);
+    const int64_t n =
+        b < batches ? std::min(cfg.batch_size, cfg.samples - b * cfg.batch_size) : cfg.batch_size;
     const auto t0 = Clock::now();
     torch::Tensor out = fwd(n == cfg.batch_size ? x : x.narrow(0, 0, n));
     const auto t1 = Clock::now();
@@ -168,7 +173,7 @@ Result<InferResult> InferImpl(Env* env, const InferConfig& cfg, WorkloadObserver
   }
   r.duration_s = Seconds(t_run, Clock::now());
   obs->OnPhaseEnd("infer", r.samples);
-  r.batches = batches;
+  r.batches = b;
   r.samples_per_s = r.duration_s > 0 ? static_cast<double>(r.samples) / r.duration_s : 0;
   r.latency_p50_ms = Percentile(latency_ms, 0.50);
   r.latency_p90_ms = Percentile(latency_ms, 0.90);

@@ -163,7 +163,7 @@ TEST(ProfileExtrapolationTest, EvalPaysFirstBatchAndEdgesOnce) {
   e.batch_size = 100;
   e.samples = 800;  // 8 batches
   e.batch_s = {0.05, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01};
-  e.duration_s = 0.12 + 0.02;  // batches + 20 ms of window edges
+  e.duration_s = 0.12 + 0.02;      // batches + 20 ms of window edges
   e.energy_j = 10 * e.duration_s;  // 10 W
   auto x = ExtrapolateEval(e, 10000);
   ASSERT_TRUE(x.has_value());
@@ -184,7 +184,7 @@ TEST(ProfileExtrapolationTest, EvalPaysFirstBatchAndEdgesOnce) {
   e.energy_j = 10 * e.duration_s;
   x = ExtrapolateEval(e, 10000);
   ASSERT_TRUE(x.has_value());
-  EXPECT_NEAR(x->duration_s, (0.065 / 650.0) * 10000 + (0.05 - 0.065 / 7) + 0.02, 1e-9);
+  EXPECT_NEAR(x->duration_s, (0.065 / 650.0) * 10000 + (0.05 - 0.065 / 650.0 * 100) + 0.02, 1e-9);
 }
 
 TEST(ProfileSpecTest, MaxProfileStepsParsesDefaultsAndIsChecked) {

@@ -447,6 +447,9 @@ TEST_F(RunnerTest, RunsEveryPlannedRunOnceWithRowsAndTimelines) {
   EXPECT_GE(study->idle_baselines.size(), 2u);
   // Warm-up is outside the window: train calls ask for 1 warm-up step, 3 measured steps.
   EXPECT_EQ(engine.train_calls[0].warmup_steps, 1);
+  // Inference windows last at least 0.25 s (infer_samples the least), so a small model's is not mostly edges.
+  ASSERT_FALSE(engine.infer_calls.empty());
+  for (const auto& c : engine.infer_calls) EXPECT_DOUBLE_EQ(c.min_duration_s, 0.25);
   EXPECT_NE(log.str().find("run 1/10"), std::string::npos) << log.str();
 
   std::string summary = SummarizeStudy(rows);

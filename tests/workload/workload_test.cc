@@ -338,6 +338,29 @@ TEST(Infer, DeterministicChecksumAndPercentiles) {
   EXPECT_FALSE(engine->Infer(cfg, nullptr).ok());
 }
 
+// min_duration_s: the planned samples are the least; whole batches follow
+// until the phase has lasted that long (the study's short inference windows).
+TEST(Infer, RunsOnInWholeBatchesUntilTheLeastDuration) {
+  auto engine = NewTorchEngine(TestEnv());
+  InferConfig cfg;
+  cfg.model = "mlp:depth=2,width=16";
+  cfg.batch_size = 4;
+  cfg.samples = 10;
+  cfg.threads = 2;
+  cfg.min_duration_s = 0.05;
+  Recorder rec;
+  auto r = engine->Infer(cfg, &rec);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GE(r->duration_s, 0.05);
+  EXPECT_GT(r->batches, 3);
+  EXPECT_EQ(r->samples, 10 + 4 * (r->batches - 3));  // the planned 4 + 4 + 2, then whole batches
+  EXPECT_EQ(rec.step_samples, r->samples);
+  cfg.min_duration_s = -1;
+  auto bad = engine->Infer(cfg, nullptr);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("least inference time"), std::string::npos);
+}
+
 TEST(TorchScript, ScriptedAtTestTimeIsCountedAndRun) {
   TempDir dir;
   std::string file = dir / "tiny.pt";
