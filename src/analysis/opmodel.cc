@@ -59,10 +59,20 @@ std::string CalibrationKey(int64_t threads, const std::string& precision) {
 
 std::string OpClassKey(const OpRecord& op) {
   if (op.kind == "conv") {
+    // Few output channels (LeNet, thin ResNets) run far below the
+    // throughput of wide layers of the same work.
+    if (op.reduce > 0 && op.weight_elements > 0 && op.weight_elements / op.reduce <= kNarrowConvChannels)
+      return "conv/narrow";
     if (op.kernel <= 1) return "conv/1x1";
     return op.reduce < 64 ? "conv/kxk-small" : "conv/kxk";
   }
-  if (op.kind == "pool") return op.kernel == 0 ? "pool/global" : "pool/window";
+  if (op.kind == "pool") {
+    if (op.kernel == 0) return "pool/global";
+    // Overlapping windows (3x3 stride 1) read each input kernel times over:
+    // measured 5x the time per element of 2x2 stride 2.
+    const int64_t out = op.work / std::max<int64_t>(1, op.kernel), in = op.bytes / 4 - out;
+    return out > 0 && in > 0 && op.work * 2 > in * 3 ? "pool/overlap" : "pool/window";
+  }
   if (op.kind == "unknown") return "other";
   return op.kind;
 }
@@ -78,11 +88,13 @@ namespace {
 std::string KindOf(const std::string& key) { return key.substr(0, key.find('/')); }
 // Fallbacks when a class has no point: the other class of the same kind.
 std::vector<std::string> Fallbacks(const std::string& key) {
-  if (key == "conv/kxk-small") return {"conv/kxk", "conv/1x1"};
-  if (key == "conv/kxk") return {"conv/kxk-small", "conv/1x1"};
-  if (key == "conv/1x1") return {"conv/kxk"};
+  if (key == "conv/kxk-small") return {"conv/kxk", "conv/1x1", "conv/narrow"};
+  if (key == "conv/kxk") return {"conv/kxk-small", "conv/1x1", "conv/narrow"};
+  if (key == "conv/1x1") return {"conv/kxk", "conv/narrow"};
+  if (key == "conv/narrow") return {"conv/kxk-small", "conv/kxk", "conv/1x1"};
   if (key == "pool/global") return {"pool/window"};
-  if (key == "pool/window") return {"pool/global"};
+  if (key == "pool/window") return {"pool/overlap", "pool/global"};
+  if (key == "pool/overlap") return {"pool/window"};
   if (key == "conv_grouped") return {"conv/kxk"};
   return {};
 }
@@ -133,22 +145,49 @@ Result<OpCostModel> OpCostModel::Build(const std::vector<CalibrationPoint>& poin
       if (s.levels.empty() || s.levels.back().batch != b) s.levels.push_back(Level{b, {}});
       Curve& c = s.levels.back().curve;
       const double x = OpCallWork(p->op, 1);
+      // A convolution timed as a first layer (3 input channels or fewer) is
+      // only ever a first layer in a model: its training time is that one.
+      const double train_s = p->op.kind != "linear" && p->train_first_s > 0 ? p->train_first_s : p->train_s;
       oi = std::min(oi, p->forward_s);
-      ot = std::min(ot, p->train_s);
+      ot = std::min(ot, train_s);
       // Points at (nearly) the same work are averaged in log space.
       if (!c.x.empty() && x <= c.x.back() * 1.02) {
         c.t_infer.back() = std::sqrt(c.t_infer.back() * p->forward_s);
-        c.t_train.back() = std::sqrt(c.t_train.back() * p->train_s);
+        c.t_train.back() = std::sqrt(c.t_train.back() * train_s);
         continue;
       }
       c.x.push_back(x);
       c.t_infer.push_back(p->forward_s);
-      c.t_train.push_back(p->train_s);
+      c.t_train.push_back(train_s);
     }
     const std::string kind = KindOf(key);
     m.overhead_infer_[kind] = m.overhead_infer_.count(kind) ? std::min(m.overhead_infer_[kind], oi) : oi;
     m.overhead_train_[kind] = m.overhead_train_.count(kind) ? std::min(m.overhead_train_[kind], ot) : ot;
     m.surfaces_[key] = std::move(s);
+  }
+  // A model's first layer (its input is the data: no input gradient), from
+  // the points that timed it (conv with 3 input channels or fewer, linear).
+  std::map<std::string, std::vector<const CalibrationPoint*>> first;
+  for (const auto& [key, v] : by_key)
+    for (const auto* p : v)
+      if (p->train_first_s > 0 && std::isfinite(p->train_first_s)) first[key].push_back(p);
+  for (auto& [key, v] : first) {
+    Surface s;
+    for (const auto* p : v) {  // sorted by batch, then work, as above
+      const double b = static_cast<double>(std::max<int64_t>(1, p->batch));
+      if (s.levels.empty() || s.levels.back().batch != b) s.levels.push_back(Level{b, {}});
+      Curve& c = s.levels.back().curve;
+      const double x = OpCallWork(p->op, 1);
+      if (!c.x.empty() && x <= c.x.back() * 1.02) {
+        c.t_train.back() = std::sqrt(c.t_train.back() * p->train_first_s);
+        c.t_infer.back() = c.t_train.back();
+        continue;
+      }
+      c.x.push_back(x);
+      c.t_train.push_back(p->train_first_s);
+      c.t_infer.push_back(p->train_first_s);
+    }
+    m.first_surfaces_[key] = std::move(s);
   }
   std::sort(single.begin(), single.end(),
             [](const CalibrationPoint* a, const CalibrationPoint* b) { return a->op.work < b->op.work; });
@@ -190,9 +229,14 @@ const OpCostModel::Surface* OpCostModel::Find(const std::string& key) const {
   return nullptr;
 }
 
-double OpCostModel::CallSeconds(const OpRecord& op, int64_t batch, bool train) const {
+double OpCostModel::CallSeconds(const OpRecord& op, int64_t batch, bool train, bool first_layer) const {
   const std::string key = OpClassKey(op);
-  const Surface* s = Find(key);
+  const Surface* s = nullptr;
+  if (train && first_layer) {
+    auto it = first_surfaces_.find(key);
+    if (it != first_surfaces_.end()) s = &it->second;
+  }
+  if (s == nullptr) s = Find(key);
   if (s == nullptr) s = Find("other");
   if (s == nullptr || s->levels.empty()) return 0;
   const std::string kind = KindOf(key);
@@ -236,8 +280,14 @@ OpTime OpCostModel::TimePerSample(const OpProfile& profile, int64_t batch, const
   const bool train = phase == "train";
   const double b = static_cast<double>(std::max<int64_t>(1, batch));
   double unknown = 0;
+  // The first conv or linear layer takes the data: in training it computes
+  // no input gradient (ops before it, a cast or a pad, have none to pass on).
+  bool seen_layer = false;
   for (const auto& op : profile.ops) {
-    const double s = CallSeconds(op, batch, train) / b;
+    const bool layer =
+        op.kind == "conv" || op.kind == "conv_grouped" || op.kind == "conv_depthwise" || op.kind == "linear";
+    const double s = CallSeconds(op, batch, train, layer && !seen_layer) / b;
+    seen_layer = seen_layer || layer;
     r.by_kind_s[op.kind] += s;
     r.time_per_sample_s += s;
     if (op.kind == "unknown") unknown += s;
@@ -286,7 +336,101 @@ std::optional<double> MedianOf(const std::vector<std::optional<double>>& v) {
   return analysis::Median(x);
 }
 
+// Ridge weights tried for the per-group corrections (ChooseAndFit picks one
+// by leave-one-model-out); the largest all but forces the common scale.
+constexpr double kOpRidgeLambdas[] = {0.01, 0.03, 0.1, 0.3, 1, 3, 10, 100};
+
+// time = sum over groups of correction x calibrated time + per_batch_s /
+// batch (OpModelFit), least squares on relative errors with every correction
+// >= 0, each pulled toward the common scale (one correction for all kinds,
+// fitted the same way) by a ridge row of weight sqrt(lambda x n x share / groups), the
+// share being the group's mean share of the calibrated time: a group that
+// makes up little of any model is held near the scale, so one model cannot
+// set its correction. The per-batch term is fitted only when some model was
+// measured at two batch sizes or more (else it is an intercept fitted to noise).
+OpModelFit FitOpCorrections(const std::vector<const Judged*>& rows, double lambda) {
+  OpModelFit f;
+  f.lambda = lambda;
+  if (rows.empty()) return f;
+  std::vector<double> ratio, watts;
+  std::map<std::string, double> share;
+  std::map<std::string, std::set<int64_t>> batches;
+  for (const Judged* j : rows) {
+    const double y = j->config->time_per_sample_s;
+    ratio.push_back(y / j->raw_s);
+    watts.push_back(j->config->energy_per_sample_j / y);
+    for (const auto& [k, v] : j->by_kind) share[OpCorrectionGroup(k)] += v / j->raw_s;
+    batches[j->config->model].insert(j->config->batch_size);
+  }
+  f.power_w = GeoMean(watts);
+  bool varied = false;
+  for (const auto& [m, b] : batches) varied = varied || b.size() >= 2;
+  // The common scale: one correction for every kind (with the per-batch
+  // term when it can be told apart), or the geometric mean of measured /
+  // calibrated when that fit has no positive solution.
+  f.scale = GeoMean(ratio);
+  if (varied) {
+    std::vector<std::vector<double>> a1;
+    std::vector<double> b1;
+    for (const Judged* j : rows) {
+      const double y = j->config->time_per_sample_s;
+      a1.push_back(
+          {j->raw_s / y, 1.0 / static_cast<double>(std::max<int64_t>(1, j->config->batch_size)) / y});
+      b1.push_back(1.0);
+    }
+    if (auto x1 = analysis::NonNegativeLeastSquares(a1, b1); x1 && (*x1)[0] > 0) f.scale = (*x1)[0];
+  }
+  std::vector<std::string> groups;
+  for (auto& [g, v] : share) {
+    v /= static_cast<double>(rows.size());
+    if (v > 0) groups.push_back(g);
+  }
+  const size_t k = groups.size() + (varied ? 1 : 0);
+  std::vector<std::vector<double>> a;
+  std::vector<double> b;
+  for (const Judged* j : rows) {
+    const double y = j->config->time_per_sample_s;
+    std::vector<double> row(k, 0.0);
+    for (const auto& [kind, v] : j->by_kind) {
+      const auto it = std::find(groups.begin(), groups.end(), OpCorrectionGroup(kind));
+      if (it != groups.end()) row[static_cast<size_t>(it - groups.begin())] += v / y;
+    }
+    if (varied) row.back() = 1.0 / static_cast<double>(std::max<int64_t>(1, j->config->batch_size)) / y;
+    a.push_back(std::move(row));
+    b.push_back(1.0);
+  }
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const double w = std::sqrt(lambda * static_cast<double>(rows.size()) * std::max(share[groups[g]], 1e-3) /
+                               static_cast<double>(groups.size()));
+    std::vector<double> row(k, 0.0);
+    row[g] = w / f.scale;
+    a.push_back(std::move(row));
+    b.push_back(w);
+  }
+  auto x = analysis::NonNegativeLeastSquares(a, b);
+  if (!x) return f;  // the common scale alone
+  for (size_t g = 0; g < groups.size(); ++g) f.correction[groups[g]] = (*x)[g];
+  if (varied) f.per_batch_s = x->back();
+  return f;
+}
+
 }  // namespace
+
+std::string OpCorrectionGroup(const std::string& kind) {
+  if (kind == "matmul") return "linear";
+  if (kind == "act" || kind == "elementwise" || kind == "norm") return "pointwise";
+  if (kind == "unknown") return "other";
+  return kind;
+}
+
+double CorrectedTime(const OpModelFit& f, const std::map<std::string, double>& raw_by_kind, int64_t batch) {
+  double t = 0;
+  for (const auto& [kind, v] : raw_by_kind) {
+    const auto it = f.correction.find(OpCorrectionGroup(kind));
+    t += v * (it != f.correction.end() ? it->second : f.scale);
+  }
+  return t + f.per_batch_s / static_cast<double>(std::max<int64_t>(1, batch));
+}
 
 OpModelResult EvaluateOpModel(const std::vector<RunRow>& rows,
                               const std::vector<analysis::ConfigPoint>& configs, const OpModelInput& input,
@@ -345,43 +489,50 @@ OpModelResult EvaluateOpModel(const std::vector<RunRow>& rows,
     for (const auto& j : judged) names.insert(j.config->model);
     ph.n_points = static_cast<int64_t>(judged.size());
     ph.n_models = static_cast<int64_t>(names.size());
-    // time = correction x calibrated + per_batch_s / batch, least squares on
-    // relative errors; a negative per-batch term falls back to the
-    // correction alone (geometric mean of measured / calibrated).
-    auto fit = [&](const std::string& without, double* corr, double* per_batch, double* power) {
-      std::vector<double> ratio, watts;
-      double saa = 0, sab = 0, sbb = 0, sa = 0, sb = 0;
-      for (const auto& j : judged) {
-        if (j.config->model == without) continue;
-        const double y = j.config->time_per_sample_s;
-        const double a = j.raw_s / y,
-                     b = 1.0 / static_cast<double>(std::max<int64_t>(1, j.config->batch_size)) / y;
-        saa += a * a, sab += a * b, sbb += b * b, sa += a, sb += b;
-        ratio.push_back(y / j.raw_s);
-        watts.push_back(j.config->energy_per_sample_j / y);
-      }
-      *power = GeoMean(watts);
-      // The per-batch term is told apart from the scale only by a model
-      // measured at several batch sizes; without one it would be a free
-      // intercept fitted to noise.
-      std::map<std::string, std::set<int64_t>> batches;
+    // Fitted without `without` (a model; "" for none) at ridge weight
+    // lambda, or with lambda chosen by leave-one-model-out among the fitted
+    // models (ChooseAndFit): see OpModelFit.
+    auto fit_at = [&](const std::string& without, double lambda) {
+      std::vector<const Judged*> rows;
       for (const auto& j : judged)
-        if (j.config->model != without) batches[j.config->model].insert(j.config->batch_size);
-      bool varied = false;
-      for (const auto& [m, b] : batches) varied = varied || b.size() >= 2;
-      const double det = saa * sbb - sab * sab;
-      if (varied && det > 1e-12 * saa * sbb) {
-        const double c = (sa * sbb - sb * sab) / det, d = (saa * sb - sab * sa) / det;
-        if (c > 0 && d >= 0) {
-          *corr = c;
-          *per_batch = d;
-          return;
+        if (j.config->model != without) rows.push_back(&j);
+      return FitOpCorrections(rows, lambda);
+    };
+    auto choose_and_fit = [&](const std::string& without) {
+      std::set<std::string> models;
+      for (const auto& j : judged)
+        if (j.config->model != without) models.insert(j.config->model);
+      double best_lambda = kOpRidgeLambdas[0], best_err = std::numeric_limits<double>::infinity();
+      if (models.size() >= 3) {
+        for (double lambda : kOpRidgeLambdas) {
+          double sum = 0;
+          int64_t n = 0;
+          for (const auto& m : models) {
+            std::vector<const Judged*> rows;
+            for (const auto& j : judged)
+              if (j.config->model != without && j.config->model != m) rows.push_back(&j);
+            const OpModelFit f = FitOpCorrections(rows, lambda);
+            for (const auto& j : judged) {
+              if (j.config->model != m) continue;
+              const double pred = CorrectedTime(f, j.by_kind, j.config->batch_size);
+              sum += std::abs(pred - j.config->time_per_sample_s) / j.config->time_per_sample_s;
+              ++n;
+            }
+          }
+          const double err = n > 0 ? sum / static_cast<double>(n) : std::numeric_limits<double>::infinity();
+          if (err < best_err) best_err = err, best_lambda = lambda;
         }
       }
-      *corr = GeoMean(ratio);
-      *per_batch = 0;
+      return fit_at(without, best_lambda);
     };
-    fit("", &ph.correction, &ph.per_batch_s, &ph.power_w);
+    {
+      const OpModelFit all = choose_and_fit("");
+      ph.correction = all.scale;
+      ph.corrections = all.correction;
+      ph.ridge_lambda = all.lambda;
+      ph.per_batch_s = all.per_batch_s;
+      ph.power_w = all.power_w;
+    }
     if (ph.n_models < 3) {
       ph.note = "leave-one-model-out needs at least 3 models with a calibration and a profile (have " +
                 std::to_string(ph.n_models) + ")";
@@ -393,18 +544,16 @@ OpModelResult EvaluateOpModel(const std::vector<RunRow>& rows,
     std::map<std::string, std::vector<std::optional<double>>> tcv, ecv;
     for (const auto& j : judged) {
       const auto& c = *j.config;
-      double corr = 1, per_batch = 0, power = 0;
-      fit(c.model, &corr, &per_batch, &power);
+      const OpModelFit f = choose_and_fit(c.model);
       OpModelPoint p;
       p.model = c.model;
       p.config_id = c.config_id;
       p.batch_size = c.batch_size;
       p.measured_time_s = c.time_per_sample_s;
       p.raw_time_s = j.raw_s;
-      p.predicted_time_s =
-          j.raw_s * corr + per_batch / static_cast<double>(std::max<int64_t>(1, c.batch_size));
+      p.predicted_time_s = CorrectedTime(f, j.by_kind, c.batch_size);
       p.measured_energy_j = c.energy_per_sample_j;
-      p.predicted_energy_j = p.predicted_time_s * power;
+      p.predicted_energy_j = p.predicted_time_s * f.power_w;
       p.time_ape_pct = 100.0 * std::abs(p.predicted_time_s - p.measured_time_s) / p.measured_time_s;
       p.energy_ape_pct = 100.0 * std::abs(p.predicted_energy_j - p.measured_energy_j) / p.measured_energy_j;
       p.time_cv_pct = j.time_cv_pct;
@@ -489,7 +638,9 @@ nlohmann::json ToJson(const OpModelResult& r) {
                       {"per_batch_s", p.per_batch_s},
                       {"power_w", p.power_w},
                       {"residual_sd_log", p.residual_sd_log},
-                      {"note", p.note}};
+                      {"note", p.note},
+                      {"corrections_by_group", p.corrections},
+                      {"ridge_lambda", p.ridge_lambda}};
     pj["points"] = nlohmann::json::array();
     for (const auto& x : p.points)
       pj["points"].push_back({{"model", x.model},
@@ -540,8 +691,13 @@ Result<OpPrediction> PredictWithOpModel(const OpCostModel& cost, const OpProfile
   p.correction = judged.correction;
   p.per_batch_s = judged.per_batch_s;
   p.power_w = judged.power_w;
-  p.time_per_sample_s = t.time_per_sample_s * judged.correction +
-                        judged.per_batch_s / static_cast<double>(std::max<int64_t>(1, batch));
+  OpModelFit f;
+  f.correction = judged.corrections;
+  f.scale = judged.correction;
+  f.per_batch_s = judged.per_batch_s;
+  f.power_w = judged.power_w;
+  p.time_per_sample_s = CorrectedTime(f, t.by_kind_s, batch);
+  p.corrections = judged.corrections;
   p.energy_per_sample_j = p.time_per_sample_s * judged.power_w;
   const double n = static_cast<double>(judged.n_points);
   const double half = analysis::StudentTQuantile(0.975, std::max(1.0, n - 1)) * judged.residual_sd_log *
@@ -599,7 +755,8 @@ nlohmann::json ToJson(const OpPrediction& p) {
                    {"lomo_energy_mape_pct", Opt(p.lomo_energy_mape_pct)},
                    {"n_models", p.n_models},
                    {"estimated", p.estimated},
-                   {"note", p.note}};
+                   {"note", p.note},
+                   {"corrections_by_group", p.corrections}};
   return j;
 }
 

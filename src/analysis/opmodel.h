@@ -80,7 +80,7 @@ struct OpTime {
   double time_per_sample_s = 0;
   std::map<std::string, double> by_kind_s;  // per sample; "optimizer" in training
   double unknown_share = 0;                 // share of the time from "unknown" operators
-  int64_t calls = 0;                        // operator calls per batch (forward; + 1 optimizer step in training)
+  int64_t calls = 0;  // operator calls per batch (forward; + 1 optimizer step in training)
 };
 
 class OpCostModel {
@@ -89,8 +89,9 @@ class OpCostModel {
   // calibration was cut short or is from an older shape set).
   static Result<OpCostModel> Build(const std::vector<CalibrationPoint>& points);
   // Seconds per call of `op` at `batch`, inference (train = false) or
-  // training (forward + backward).
-  double CallSeconds(const OpRecord& op, int64_t batch, bool train) const;
+  // training (forward + backward; as the model's first layer, without the
+  // input's gradient, where the calibration timed that).
+  double CallSeconds(const OpRecord& op, int64_t batch, bool train, bool first_layer = false) const;
   // One SGD step over `params` parameters in `tensors` tensors.
   double OptimizerSeconds(int64_t params, int64_t tensors) const;
   // Uncorrected time per sample of a model at `batch`, phase "infer" or "train".
@@ -111,12 +112,16 @@ class OpCostModel {
   const Surface* Find(const std::string& key) const;
   static double Interpolate(const Curve& c, const std::vector<double>& t, double x, double overhead);
   std::map<std::string, Surface> surfaces_;                        // key: kind/class
+  std::map<std::string, Surface> first_surfaces_;                  // training as the first layer
   std::map<std::string, double> overhead_infer_, overhead_train_;  // per kind
   Curve optimizer_;
   double per_tensor_s_ = 0;
 };
 
-// The class key ("conv/kxk", "conv/kxk-small", "pool/global", "linear", ...)
+// Dense convolutions with at most this many output channels are "conv/narrow".
+inline constexpr int64_t kNarrowConvChannels = 16;
+// The class key ("conv/kxk", "conv/kxk-small", "conv/narrow", "pool/global",
+// "pool/overlap", "linear", ...)
 // and the x of a call, exposed for tests.
 std::string OpClassKey(const OpRecord& op);
 double OpCallWork(const OpRecord& op, int64_t batch);
@@ -133,6 +138,26 @@ struct OpModelInput {
   std::vector<std::string> notes;
 };
 std::string CalibrationKey(int64_t threads, const std::string& precision);
+
+// What is fitted on a study's runs, per phase (and refitted without the
+// held-out model in each leave-one-model-out fold): a correction per group
+// of operator kinds (OpCorrectionGroup), shrunk toward the common scale by a
+// ridge whose weight is chosen by leave-one-model-out among the fitted models,
+// a cost per batch, and the machine's power for the phase's load.
+struct OpModelFit {
+  std::map<std::string, double> correction;  // group -> factor on its calibrated time
+  double scale = 1;                          // geometric mean of measured / calibrated (groups not fitted)
+  double per_batch_s = 0;
+  double power_w = 0;
+  double lambda = 0;  // the ridge weight used
+};
+// "conv", "conv_depthwise", "conv_grouped", "linear" (with matmul),
+// "pointwise" (norm, act, elementwise: memory-bound, and a norm is followed by
+// an activation so often that apart their corrections trade off against each
+// other), "pool", "other" (with unknown), "optimizer".
+std::string OpCorrectionGroup(const std::string& kind);
+// Corrected time per sample from the calibrated time per kind.
+double CorrectedTime(const OpModelFit& f, const std::map<std::string, double>& raw_by_kind, int64_t batch);
 
 struct OpModelPoint {
   std::string model, config_id;
@@ -163,7 +188,9 @@ struct OpModelPhase {
   std::optional<double> time_mape_pct, time_median_ape_pct, energy_mape_pct, energy_median_ape_pct;
   std::optional<double> median_time_cv_pct, median_energy_cv_pct;  // of the measurements judged
   double correction = 1, per_batch_s = 0, power_w = 0;  // fitted on every model (what predict uses)
-  double residual_sd_log = 0;                           // of the held-out log(measured / predicted) time
+  std::map<std::string, double> corrections;            // per group (OpModelFit), fitted on every model
+  double ridge_lambda = 0;
+  double residual_sd_log = 0;  // of the held-out log(measured / predicted) time
   std::vector<OpModelPoint> points;
   std::vector<OpModelModelError> models;
   std::string note;
@@ -193,6 +220,7 @@ struct OpPrediction {
   double energy_per_sample_j = 0, energy_low_j = 0, energy_high_j = 0;  // 95% interval
   std::optional<double> samples, duration_s, energy_j, energy_low_j_total, energy_high_j_total;
   double correction = 1, per_batch_s = 0, power_w = 0;
+  std::map<std::string, double> corrections;  // per group (OpModelFit)
   double unknown_share = 0;
   std::vector<std::string> unknown_ops;
   std::map<std::string, double> by_kind_s;

@@ -200,6 +200,71 @@ std::optional<PowerLaw> FitPowerLaw(const std::vector<double>& x, const std::vec
   return law;
 }
 
+std::optional<std::vector<double>> NonNegativeLeastSquares(const std::vector<std::vector<double>>& a,
+                                                           const std::vector<double>& b) {
+  const size_t n = b.size();
+  if (a.size() != n || n == 0 || !AllFinite(b)) return std::nullopt;
+  const size_t k = a[0].size();
+  if (k == 0) return std::nullopt;
+  Eigen::MatrixXd m(n, k);
+  Eigen::VectorXd y(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i].size() != k || !AllFinite(a[i])) return std::nullopt;
+    for (size_t j = 0; j < k; ++j) m(i, j) = a[i][j];
+    y(i) = b[i];
+  }
+  const double tol = 1e-12 * std::max(1.0, m.cwiseAbs().maxCoeff() * y.cwiseAbs().maxCoeff());
+  std::vector<bool> passive(k, false);
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(k);
+  // Least squares on the passive columns, the others held at zero.
+  auto solve = [&]() {
+    std::vector<Eigen::Index> cols;
+    for (size_t j = 0; j < k; ++j)
+      if (passive[j]) cols.push_back(static_cast<Eigen::Index>(j));
+    Eigen::MatrixXd sub(n, cols.size());
+    for (size_t c = 0; c < cols.size(); ++c) sub.col(static_cast<Eigen::Index>(c)) = m.col(cols[c]);
+    const Eigen::VectorXd s = sub.colPivHouseholderQr().solve(y);
+    Eigen::VectorXd z = Eigen::VectorXd::Zero(k);
+    for (size_t c = 0; c < cols.size(); ++c) z(cols[c]) = s(static_cast<Eigen::Index>(c));
+    return z;
+  };
+  for (size_t outer = 0; outer < 3 * k + 3; ++outer) {
+    const Eigen::VectorXd w = m.transpose() * (y - m * x);
+    Eigen::Index best = -1;
+    for (size_t j = 0; j < k; ++j)
+      if (!passive[j] && w(static_cast<Eigen::Index>(j)) > tol &&
+          (best < 0 || w(static_cast<Eigen::Index>(j)) > w(best)))
+        best = static_cast<Eigen::Index>(j);
+    if (best < 0) break;
+    passive[static_cast<size_t>(best)] = true;
+    for (size_t inner = 0; inner < 3 * k + 3; ++inner) {
+      const Eigen::VectorXd z = solve();
+      bool feasible = true;
+      for (size_t j = 0; j < k; ++j)
+        if (passive[j] && z(static_cast<Eigen::Index>(j)) <= 0) feasible = false;
+      if (feasible) {
+        x = z;
+        break;
+      }
+      // Step from x toward z as far as stays feasible; the columns that hit zero leave.
+      double alpha = 1;
+      for (size_t j = 0; j < k; ++j) {
+        const auto jj = static_cast<Eigen::Index>(j);
+        if (passive[j] && z(jj) <= 0) alpha = std::min(alpha, x(jj) / (x(jj) - z(jj)));
+      }
+      x += alpha * (z - x);
+      for (size_t j = 0; j < k; ++j)
+        if (passive[j] && x(static_cast<Eigen::Index>(j)) <= tol) {
+          passive[j] = false;
+          x(static_cast<Eigen::Index>(j)) = 0;
+        }
+    }
+  }
+  std::vector<double> out(x.data(), x.data() + k);
+  for (double& v : out) v = std::max(0.0, v);
+  return out;
+}
+
 double PowerLaw::At(double x) const { return std::pow(10.0, log10_coefficient + exponent * std::log10(x)); }
 
 }  // namespace wattlab::analysis

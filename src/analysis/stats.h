@@ -58,6 +58,12 @@ struct OlsFit {
 };
 std::optional<OlsFit> LeastSquares(const std::vector<std::vector<double>>& x, const std::vector<double>& y);
 
+// Non-negative least squares (Lawson and Hanson's active set): the x >= 0
+// minimising |A x - b|, A row-major (n rows of k). nullopt when the shapes
+// disagree or a value is not finite. Columns never used stay 0.
+std::optional<std::vector<double>> NonNegativeLeastSquares(const std::vector<std::vector<double>>& a,
+                                                           const std::vector<double>& b);
+
 // A power law y = 10^log10_coefficient x^exponent, fitted by least squares on
 // (log10 x, log10 y): the dashed line of the report's log-log plots.
 struct PowerLaw {

@@ -58,12 +58,15 @@ void PrintOpModel(const analysis::AnalysisResult& r) {
     }
     std::printf("  %-44s %12s %14s\n", "repetitions' CV (median; the noise floor)",
                 Pct(p.median_time_cv_pct).c_str(), Pct(p.median_energy_cv_pct).c_str());
+    std::string groups;
+    for (const auto& [g, c] : p.corrections)
+      groups += (groups.empty() ? "" : ", ") + g + " x" + FormatFixed(c, 2);
     std::printf(
-        "  fitted on all %lld models: time = x%s calibrated + %s ms per batch; power %s W; %lld "
-        "configurations\n",
-        static_cast<long long>(p.n_models), FormatFixed(p.correction, 3).c_str(),
-        FormatFixed(p.per_batch_s * 1e3, 3).c_str(), FormatFixed(p.power_w, 2).c_str(),
-        static_cast<long long>(p.n_points));
+        "  fitted on all %lld models: time = calibrated per kind x correction (%s; common scale x%s, ridge "
+        "%s) + %s ms per batch; power %s W; %lld configurations\n",
+        static_cast<long long>(p.n_models), groups.c_str(), FormatFixed(p.correction, 3).c_str(),
+        FormatFixed(p.ridge_lambda, 2).c_str(), FormatFixed(p.per_batch_s * 1e3, 3).c_str(),
+        FormatFixed(p.power_w, 2).c_str(), static_cast<long long>(p.n_points));
     std::printf("  %-26s %8s %8s %10s %10s\n", "model", "time APE", "time CV", "energy APE", "energy CV");
     for (const auto& m : p.models)
       std::printf("  %-26s %7s%% %7s%% %9s%% %9s%%\n", m.model.c_str(),

@@ -144,6 +144,28 @@ TEST(Stats, LeastSquaresMatchesNumpy) {
   EXPECT_NEAR(*fit->f_p, std::pow(1 + 2 * f / dof, -dof / 2), 1e-12);
 }
 
+// Hand-worked: unconstrained least squares of y = 2 x0 - 1 x1 would give a
+// negative x1; NNLS drops it and fits x0 alone (x0 = sum(a0 b) / sum(a0^2)).
+TEST(Stats, NonNegativeLeastSquaresHandWorked) {
+  const std::vector<std::vector<double>> a = {{1, 1}, {2, 1}, {3, 1}, {4, 1}};
+  const std::vector<double> b = {1, 3, 5, 7};  // 2 x0 - 1 x1 exactly
+  auto x = NonNegativeLeastSquares(a, b);
+  ASSERT_TRUE(x.has_value());
+  EXPECT_NEAR((*x)[1], 0, 1e-12);
+  EXPECT_NEAR((*x)[0], (1 + 6 + 15 + 28) / 30.0, 1e-12);
+  // Both positive: the ordinary solution.
+  auto y = NonNegativeLeastSquares(a, {3, 5, 7, 9});  // 2 x0 + 1 x1
+  ASSERT_TRUE(y.has_value());
+  EXPECT_NEAR((*y)[0], 2, 1e-12);
+  EXPECT_NEAR((*y)[1], 1, 1e-12);
+  // Every column pointing the wrong way: all zero.
+  auto z = NonNegativeLeastSquares(a, {-1, -2, -3, -4});
+  ASSERT_TRUE(z.has_value());
+  EXPECT_EQ(*z, (std::vector<double>{0, 0}));
+  EXPECT_FALSE(NonNegativeLeastSquares({{1, 2}}, {1, 2}).has_value());  // shapes disagree
+  EXPECT_FALSE(NonNegativeLeastSquares({{1, std::nan("")}}, {1}).has_value());
+}
+
 TEST(Stats, DegenerateInputsGiveNoValue) {
   EXPECT_FALSE(Pearson({1, 2}, {3, 4}));               // n < 3
   EXPECT_FALSE(Pearson({1, 1, 1, 1}, {1, 2, 3, 4}));   // constant x

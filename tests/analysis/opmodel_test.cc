@@ -77,6 +77,16 @@ TEST(OpCostModel, ClassesAndKindsAreSeparate) {
   EXPECT_EQ(OpClassKey(Op("conv", 1, 1, 9, 576)), "conv/kxk");
   EXPECT_EQ(OpClassKey(Op("pool", 1, 1, 0)), "pool/global");
   EXPECT_EQ(OpClassKey(Op("unknown", 1, 1)), "other");
+  // Narrow: 16 output channels or fewer (weight elements / reduction).
+  OpRecord narrow = Op("conv", 1, 1, 25, 75);
+  narrow.weight_elements = 6 * 75;  // LeNet's first layer: 3 -> 6, 5x5
+  EXPECT_EQ(OpClassKey(narrow), "conv/narrow");
+  narrow.weight_elements = 64 * 75;
+  EXPECT_EQ(OpClassKey(narrow), "conv/kxk");
+  // Pooling: overlapping windows (3x3 stride 1: as many outputs as inputs,
+  // each reading 9) against 2x2 stride 2 (a quarter, each reading 4).
+  EXPECT_EQ(OpClassKey(Op("pool", 1000 * 9, 4 * (1000 + 1000), 9)), "pool/overlap");
+  EXPECT_EQ(OpClassKey(Op("pool", 250 * 4, 4 * (1000 + 250), 4)), "pool/window");
   // 1x1 has its own curve (0.5 ms at 1e6), kxk-small falls back to kxk.
   EXPECT_NEAR(m->CallSeconds(Op("conv", 1'000'000, 1000, 1, 64), 1, false), 0.5e-3, 1e-12);
   EXPECT_NEAR(m->CallSeconds(Op("conv", 1'000'000, 1000, 9, 27), 1, false), 1e-3, 1e-12);
@@ -231,6 +241,74 @@ TEST(EvaluateOpModel, LeaveOneModelOutRefitsCorrectionAndPower) {
   EXPECT_TRUE(none.phases.empty());
   ASSERT_FALSE(none.notes.empty());
   EXPECT_NE(none.notes.back().find("2/fp32"), std::string::npos);
+}
+
+// Two kinds the calibration gets wrong by different factors (conv 2x, norm
+// 4x): one common correction cannot fit both, the per-group corrections can,
+// and a held-out model's mix of the two is predicted from the others'.
+TEST(EvaluateOpModel, PerKindCorrectionsFitKindsTheCalibrationGetsWrongDifferently) {
+  auto cal = HandCalibration();
+  OpModelInput in;
+  in.calibrations[CalibrationKey(2, "fp32")] = cal;
+  auto cost = OpCostModel::Build(cal);
+  ASSERT_TRUE(cost.ok());
+  std::vector<RunRow> rows;
+  int64_t run = 0;
+  for (int i = 0; i < 6; ++i) {
+    const std::string name = "m" + std::to_string(i);
+    OpProfile p;
+    p.facts.params = 1000;
+    p.ops = {Op("conv", 200'000 * (i + 1), 1000)};
+    for (int n = 0; n < 5 - i; ++n) p.ops.push_back(Op("norm", 1000, 400'000));
+    in.profiles[name] = p;
+    const OpTime t = cost->TimePerSample(p, 4, "infer");
+    const double truth =
+        2 * t.by_kind_s.at("conv") + (t.by_kind_s.count("norm") ? 4 * t.by_kind_s.at("norm") : 0);
+    RunRow r;
+    r.study = "s";
+    r.run_id = ++run;
+    r.config_id = name;
+    r.model = name;
+    r.phase = "infer";
+    r.window = "full";
+    r.batch_size = 4;
+    r.threads = 2;
+    r.precision = "fp32";
+    r.params = 1000;
+    r.macs = 1000;
+    r.samples = 100;
+    r.duration_s = truth * 100;
+    r.energy_j = r.duration_s * 10;
+    r.energy_above_idle_j = r.energy_j;
+    r.source = "estimate";
+    r.estimated = true;
+    rows.push_back(r);
+  }
+  auto configs = analysis::AggregateConfigs(rows, EnergyBasis::kAboveIdle);
+  OpModelResult res = EvaluateOpModel(rows, configs, in, "");
+  ASSERT_EQ(res.phases.size(), 1u);
+  const auto& ph = res.phases[0];
+  EXPECT_NEAR(ph.corrections.at("conv"), 2, 0.1);
+  EXPECT_NEAR(ph.corrections.at("pointwise"), 4, 0.2);  // norm, with act and elementwise
+  EXPECT_EQ(ph.corrections.count("pool"), 0u);          // no model has one
+  ASSERT_TRUE(ph.time_mape_pct.has_value());
+  EXPECT_LT(*ph.time_mape_pct, 5);
+  // A common correction alone would miss by the mix: m0 (mostly norm) against m5 (conv only).
+  double lo = 1e9, hi = 0;
+  for (const auto& p : ph.points) {
+    lo = std::min(lo, p.measured_time_s / p.raw_time_s);
+    hi = std::max(hi, p.measured_time_s / p.raw_time_s);
+  }
+  EXPECT_GT(hi / lo, 1.3);
+  // The correction for a group no model had: the common scale.
+  OpModelFit f;
+  f.scale = 3;
+  f.correction = {{"conv", 2}};
+  EXPECT_NEAR(CorrectedTime(f, {{"conv", 1.0}, {"pool", 1.0}}, 4), 2 + 3, 1e-12);
+  EXPECT_EQ(OpCorrectionGroup("matmul"), "linear");
+  EXPECT_EQ(OpCorrectionGroup("elementwise"), "pointwise");
+  EXPECT_EQ(OpCorrectionGroup("norm"), "pointwise");
+  EXPECT_EQ(OpCorrectionGroup("unknown"), "other");
 }
 
 }  // namespace
