@@ -338,7 +338,10 @@ std::optional<double> MedianOf(const std::vector<std::optional<double>>& v) {
 
 // Ridge weights tried for the per-group corrections (ChooseAndFit picks one
 // by leave-one-model-out); the largest all but forces the common scale.
-constexpr double kOpRidgeLambdas[] = {0.01, 0.03, 0.1, 0.3, 1, 3, 10, 100};
+constexpr double kOpRidgeLambdas[] = {0.1, 0.3, 1, 3, 10, 100};
+// A group's own correction needs this many models with this share of their calibrated time in it.
+constexpr size_t kOpGroupSupport = 3;
+constexpr double kOpGroupShare = 0.05;
 
 // time = sum over groups of correction x calibrated time + per_batch_s /
 // batch (OpModelFit), least squares on relative errors with every correction
@@ -380,24 +383,41 @@ OpModelFit FitOpCorrections(const std::vector<const Judged*>& rows, double lambd
     }
     if (auto x1 = analysis::NonNegativeLeastSquares(a1, b1); x1 && (*x1)[0] > 0) f.scale = (*x1)[0];
   }
+  // A group gets its own correction only where it is told apart: at least
+  // kOpGroupSupport models spend kOpGroupShare of their calibrated time in
+  // it. Otherwise one model's small share would set it (a held-out check saw
+  // grouped convolutions corrected x4.9 from one model's 4%); it takes the
+  // common scale instead.
+  std::map<std::string, std::set<std::string>> support;
+  for (const Judged* j : rows) {
+    std::map<std::string, double> g;
+    for (const auto& [kind, v] : j->by_kind) g[OpCorrectionGroup(kind)] += v / j->raw_s;
+    for (const auto& [name, v] : g)
+      if (v >= kOpGroupShare) support[name].insert(j->config->model);
+  }
   std::vector<std::string> groups;
   for (auto& [g, v] : share) {
     v /= static_cast<double>(rows.size());
-    if (v > 0) groups.push_back(g);
+    if (v > 0 && support[g].size() >= kOpGroupSupport) groups.push_back(g);
   }
   const size_t k = groups.size() + (varied ? 1 : 0);
+  if (k == 0) return f;
   std::vector<std::vector<double>> a;
   std::vector<double> b;
   for (const Judged* j : rows) {
     const double y = j->config->time_per_sample_s;
     std::vector<double> row(k, 0.0);
+    double fixed = 0;  // the groups held at the common scale
     for (const auto& [kind, v] : j->by_kind) {
       const auto it = std::find(groups.begin(), groups.end(), OpCorrectionGroup(kind));
-      if (it != groups.end()) row[static_cast<size_t>(it - groups.begin())] += v / y;
+      if (it != groups.end())
+        row[static_cast<size_t>(it - groups.begin())] += v / y;
+      else
+        fixed += f.scale * v / y;
     }
     if (varied) row.back() = 1.0 / static_cast<double>(std::max<int64_t>(1, j->config->batch_size)) / y;
     a.push_back(std::move(row));
-    b.push_back(1.0);
+    b.push_back(1.0 - fixed);
   }
   for (size_t g = 0; g < groups.size(); ++g) {
     const double w = std::sqrt(lambda * static_cast<double>(rows.size()) * std::max(share[groups[g]], 1e-3) /
