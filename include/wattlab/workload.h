@@ -97,8 +97,13 @@ struct TrainConfig {
   int threads = 0;                 // 0 = all cores; always set explicitly on libtorch
   std::string precision = "fp32";  // "fp32" | "bf16"
   uint64_t seed = 1;
-  bool evaluate = true;       // run the eval phase over the test set
-  int64_t eval_samples = 0;   // 0 = whole test set
+  bool evaluate = true;      // run the eval phase over the test set
+  int64_t eval_samples = 0;  // 0 = whole test set
+  // When > 0: evaluation ends early, once it has run eval_min_batches batches
+  // and lasted this long (the study's profile: a short pass that is still
+  // long enough to time). eval_samples is then what it evaluated.
+  double eval_min_duration_s = 0;
+  int64_t eval_min_batches = 0;
   int64_t train_samples = 0;  // 0 = whole training set (limits data loaded)
 };
 

@@ -23,15 +23,17 @@ using json = nlohmann::json;
 
 // The span over an engine call's setup and warm-up, outside every phase window.
 constexpr const char* kSetupSpan = "setup+warmup";
-// Batches of the profile's short test pass (a configuration that evaluates).
+// A study's short windows last at least this long: inference (`infer_samples`
+// is the least; a small model runs on in whole batches) and the profile's
+// test pass. A window's own edges (meter readings, the first batch's
+// checksum) cost about 2 ms, measured: LeNet at batch 128 ran 30.8 us a
+// sample over 256 samples and 23.1 us over 25,600 (`wattlab infer --model
+// lenet --batch-size 128 --samples N`); at 0.25 s they are under 1% of the
+// window (docs/study.md).
+constexpr double kMinWindowS = 0.25;
+// The profile's test pass (a configuration that evaluates): at least this
+// many batches and kMinWindowS, at most the full pass.
 constexpr int64_t kProfileEvalBatches = 8;
-// A study's inference window lasts at least this long: `infer_samples` is the
-// least, and a small model runs on in whole batches. The window's own edges
-// (meter readings, the first batch's checksum) cost about 2 ms, measured:
-// LeNet at batch 128 ran 30.8 us a sample over 256 samples and 23.1 us over
-// 25,600 (`wattlab infer --model lenet --batch-size 128 --samples N`); at
-// 0.25 s they are under 1% of the window (docs/study.md).
-constexpr double kMinInferWindowS = 0.25;
 
 double MonoS(Env* env) { return std::chrono::duration<double>(env->NowMonotonic()).count(); }
 
@@ -137,10 +139,11 @@ int64_t FullEvalSamples(const PlannedRun& r, const StudySpec& spec) {
   auto d = catalog::LookupDataset(spec.dataset);
   return d.ok() ? d->test_samples : 0;
 }
+// The test samples the profile loads: the full pass's (it stops early, at
+// kProfileEvalBatches and kMinWindowS).
 int64_t ProfileEvalSamples(const PlannedRun& r, const StudySpec& spec) {
   const int64_t full = FullEvalSamples(r, spec);
-  const int64_t want = kProfileEvalBatches * r.batch_size;
-  return full > 0 ? std::min(full, want) : want;
+  return full > 0 ? full : kProfileEvalBatches * r.batch_size;
 }
 
 TrainConfig ProfileConfig(const PlannedRun& r, const StudySpec& spec) {
@@ -165,7 +168,11 @@ TrainConfig ProfileConfig(const PlannedRun& r, const StudySpec& spec) {
   // A configuration that evaluates after its full training gets a short
   // test pass too, so the eval window is extrapolated from a measurement.
   tc.evaluate = r.evaluate;
-  if (r.evaluate) tc.eval_samples = ProfileEvalSamples(r, spec);
+  if (r.evaluate) {
+    tc.eval_samples = ProfileEvalSamples(r, spec);
+    tc.eval_min_batches = kProfileEvalBatches;
+    tc.eval_min_duration_s = kMinWindowS;
+  }
   return tc;
 }
 
@@ -176,6 +183,8 @@ TrainConfig FullTrainingConfig(const PlannedRun& r, const StudySpec& spec) {
   full.train_samples = std::min(r.train_samples, r.steps_per_epoch * r.batch_size);
   full.evaluate = r.evaluate;
   full.eval_samples = r.eval_samples;
+  full.eval_min_batches = 0;  // the whole pass
+  full.eval_min_duration_s = 0;
   return full;
 }
 
@@ -186,7 +195,7 @@ InferConfig InferenceConfig(const PlannedRun& r, const StudySpec& spec) {
   ic.input = ScriptInput(r);
   ic.batch_size = r.batch_size;
   ic.samples = r.infer_samples;
-  ic.min_duration_s = kMinInferWindowS;
+  ic.min_duration_s = kMinWindowS;
   ic.warmup_batches = spec.warmup_steps;
   ic.threads = (int)r.threads;
   ic.precision = r.precision;

@@ -52,6 +52,8 @@ Status ValidateTrain(const TrainConfig& c) {
   if (c.threads < 0) return Status::InvalidArgument("--threads must be 0 (all cores) or more");
   if (c.eval_samples < 0 || c.train_samples < 0)
     return Status::InvalidArgument("sample limits must be 0 or more");
+  if (!std::isfinite(c.eval_min_duration_s) || c.eval_min_duration_s < 0 || c.eval_min_batches < 0)
+    return Status::InvalidArgument("the least evaluation time and batches must be 0 or more");
   return CheckPrecision(c.precision);
 }
 
@@ -208,22 +210,26 @@ Result<TrainResult> TrainImpl(Env* env, const TrainConfig& cfg, WorkloadObserver
     for (int64_t i = 0; i < test.size(); ++i) order[i] = i;
     set_training(false);
     torch::NoGradGuard no_grad;
-    int64_t correct = 0;
+    int64_t correct = 0, evaluated = 0, batches = 0;
     obs->OnPhaseBegin("eval");
     const auto t_eval = Clock::now();
     for (int64_t begin = 0; begin < test.size(); begin += cfg.batch_size) {
       if (obs->ShouldStop()) return Status::Interrupted("evaluation stopped on request");
+      if (cfg.eval_min_duration_s > 0 && batches >= cfg.eval_min_batches &&
+          Seconds(t_eval, Clock::now()) >= cfg.eval_min_duration_s)
+        break;
       size_t end = std::min<size_t>(begin + cfg.batch_size, test.size());
       Batch b = MakeBatch(test, order, begin, end, shape, dtype);
       torch::Tensor pred = forward(b.x).argmax(1);
       correct += pred.eq(b.y).sum().item<int64_t>();
-      obs->OnEvalBatchEnd(begin / cfg.batch_size + 1, static_cast<int64_t>(end) - begin);
+      obs->OnEvalBatchEnd(++batches, static_cast<int64_t>(end) - begin);
+      evaluated += static_cast<int64_t>(end) - begin;
     }
     r.eval_duration_s = Seconds(t_eval, Clock::now());
-    r.eval_samples = test.size();
+    r.eval_samples = evaluated;
     obs->OnPhaseEnd("eval", r.eval_samples);
-    if (test.accuracy_meaningful)
-      r.accuracy = static_cast<double>(correct) / static_cast<double>(test.size());
+    if (test.accuracy_meaningful && evaluated > 0)
+      r.accuracy = static_cast<double>(correct) / static_cast<double>(evaluated);
   }
   return r;
 }

@@ -296,11 +296,18 @@ class FakeEngine : public WorkloadEngine {
     if (c.evaluate) {
       obs->OnPhaseBegin("eval");
       int64_t n = c.eval_samples > 0 ? c.eval_samples : 1000;
-      for (int64_t done = 0, batch = 1; done < n; done += c.batch_size, ++batch) {
+      const double t_eval = Now();
+      int64_t done = 0;
+      for (int64_t batch = 1; done < n; ++batch) {
+        if (c.eval_min_duration_s > 0 && batch > c.eval_min_batches &&
+            Now() - t_eval >= c.eval_min_duration_s)
+          break;  // as the engine: at least eval_min_batches, then until eval_min_duration_s
         const int64_t b = std::min(c.batch_size, n - done);
         env_->SleepFor(std::chrono::nanoseconds((int64_t)(s_per_sample_ / 3 * 1e9 * (double)b)));
         obs->OnEvalBatchEnd(batch, b);
+        done += b;
       }
+      n = done;
       obs->OnPhaseEnd("eval", n);
       r.eval_samples = n;
       r.accuracy = 0.8;

@@ -259,6 +259,32 @@ TEST(Train, SyntheticIsDeterministicAndHasNoAccuracy) {
   EXPECT_EQ(bf->steps, 3);
 }
 
+// eval_min_duration_s: the pass ends once it has run eval_min_batches and
+// lasted that long (the study's profile); the samples it evaluated are reported.
+TEST(Train, EvaluationEndsEarlyAtItsLeastBatchesAndDuration) {
+  auto engine = NewTorchEngine(TestEnv());
+  TrainConfig cfg;
+  cfg.model = "lenet";
+  cfg.dataset = "synthetic:1x28x28:1000";  // a test split of 200
+  cfg.steps = 1;
+  cfg.batch_size = 16;
+  cfg.threads = 2;
+  cfg.eval_samples = 160;  // 10 batches
+  cfg.eval_min_batches = 3;
+  cfg.eval_min_duration_s = 1e-9;  // already past after the third batch
+  Recorder rec;
+  auto r = engine->Train(cfg, &rec);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->eval_samples, 3 * 16);
+  EXPECT_EQ(rec.eval_batches, 3);
+  cfg.eval_min_duration_s = 0;  // off: the whole pass
+  auto whole = engine->Train(cfg, nullptr);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(whole->eval_samples, 160);
+  cfg.eval_min_duration_s = std::nan("");
+  EXPECT_FALSE(engine->Train(cfg, nullptr).ok());
+}
+
 // The observer ends the train phase early (the study's profile, on its
 // standard-error rule): the phase and epoch close normally with the samples
 // done, and evaluation follows as after a last step.
@@ -270,8 +296,8 @@ TEST(Train, ObserverEndsTheTrainPhase) {
   auto engine = NewTorchEngine(TestEnv());
   TrainConfig cfg;
   cfg.model = "lenet";
-  cfg.dataset = "synthetic:1x28x28:200";
-  cfg.steps = 50;  // the most
+  cfg.dataset = "synthetic:1x28x28:1000";  // a test split of 200
+  cfg.steps = 50;                          // the most
   cfg.batch_size = 8;
   cfg.threads = 2;
   cfg.eval_samples = 16;
