@@ -748,5 +748,53 @@ TEST(ExportTest, OmpWaitPolicyIsTheLastColumnAndRoundTrips) {
   EXPECT_EQ(nlohmann::json::parse(RunRowsToJson({r}))[0]["omp_wait_policy"], "passive");
 }
 
+// Calibrations (v8) keep every point exactly, train_first_s included; a
+// points_json from before train_first_s was measured loads it as 0.
+TEST_F(StoreTest, CalibrationsRoundTripAndOlderPointsLoad) {
+  auto st = Store::Open(env_.get(), Path("a.db"), OpenMode::kCreate);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  auto& s = **st;
+  CalibrationRow row;
+  row.created_unix_s = 1795772000;
+  row.host = "h";
+  row.cpu = "Intel(R) Xeon(R) Processor";
+  row.libtorch = "1.13.1";
+  row.blas = "openblas";
+  row.wait_policy = "default";
+  row.precision = "fp32";
+  row.threads = 2;
+  row.shapes = "quick";
+  row.duration_s = 9.2;
+  CalibrationPoint p;
+  p.op.kind = "conv";
+  p.op.op = "conv2d";
+  p.op.work = 460800;
+  p.op.bytes = 31104;
+  p.op.weight_elements = 450;
+  p.op.reduce = 75;
+  p.op.kernel = 25;
+  p.batch = 64;
+  p.forward_s = 5.7e-4;
+  p.train_s = 3.95e-3;
+  p.train_first_s = 1.43e-3;
+  row.points = {p};
+  auto id = s.SaveCalibration(row);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto back = s.ReadCalibrations();
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->size(), 1u);
+  EXPECT_EQ((*back)[0].points, row.points);
+  EXPECT_EQ((*back)[0].threads, 2);
+  EXPECT_EQ((*back)[0].shapes, "quick");
+  // As an older wattlab wrote it: no train_first_s.
+  ExecSql(Path("a.db"),
+          "UPDATE calibrations SET points_json = json_remove(points_json, '$[0].train_first_s')");
+  back = s.ReadCalibrations();
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ((*back)[0].points.size(), 1u);
+  EXPECT_EQ((*back)[0].points[0].train_first_s, 0);
+  EXPECT_EQ((*back)[0].points[0].train_s, p.train_s);
+}
+
 }  // namespace
 }  // namespace wattlab
