@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <set>
 
@@ -100,6 +101,28 @@ std::vector<std::string> Fallbacks(const std::string& key) {
 }
 }  // namespace
 
+OpCostModel::Surface OpCostModel::MakeSurface(const std::vector<const CalibrationPoint*>& sorted,
+                                              const std::function<double(const CalibrationPoint&)>& train_s) {
+  Surface s;
+  for (const auto* p : sorted) {
+    const double b = static_cast<double>(std::max<int64_t>(1, p->batch));
+    if (s.levels.empty() || s.levels.back().batch != b) s.levels.push_back(Level{b, {}});
+    Curve& c = s.levels.back().curve;
+    const double x = OpCallWork(p->op, 1);
+    const double t = train_s(*p);
+    // Points at (nearly) the same work are averaged in log space.
+    if (!c.x.empty() && x <= c.x.back() * 1.02) {
+      c.t_infer.back() = std::sqrt(c.t_infer.back() * p->forward_s);
+      c.t_train.back() = std::sqrt(c.t_train.back() * t);
+      continue;
+    }
+    c.x.push_back(x);
+    c.t_infer.push_back(p->forward_s);
+    c.t_train.push_back(t);
+  }
+  return s;
+}
+
 Result<OpCostModel> OpCostModel::Build(const std::vector<CalibrationPoint>& points) {
   OpCostModel m;
   std::map<std::string, std::vector<const CalibrationPoint*>> by_key;
@@ -138,27 +161,15 @@ Result<OpCostModel> OpCostModel::Build(const std::vector<CalibrationPoint>& poin
       if (a->batch != b->batch) return a->batch < b->batch;
       return OpCallWork(a->op, 1) < OpCallWork(b->op, 1);
     });
-    Surface s;
+    // A convolution timed as a first layer (3 input channels or fewer) is
+    // only ever a first layer in a model: its training time is that one.
+    Surface s = MakeSurface(v, [](const CalibrationPoint& p) {
+      return p.op.kind != "linear" && p.train_first_s > 0 ? p.train_first_s : p.train_s;
+    });
     double oi = fastest_infer, ot = fastest_train;
-    for (const auto* p : v) {
-      const double b = static_cast<double>(std::max<int64_t>(1, p->batch));
-      if (s.levels.empty() || s.levels.back().batch != b) s.levels.push_back(Level{b, {}});
-      Curve& c = s.levels.back().curve;
-      const double x = OpCallWork(p->op, 1);
-      // A convolution timed as a first layer (3 input channels or fewer) is
-      // only ever a first layer in a model: its training time is that one.
-      const double train_s = p->op.kind != "linear" && p->train_first_s > 0 ? p->train_first_s : p->train_s;
-      oi = std::min(oi, p->forward_s);
-      ot = std::min(ot, train_s);
-      // Points at (nearly) the same work are averaged in log space.
-      if (!c.x.empty() && x <= c.x.back() * 1.02) {
-        c.t_infer.back() = std::sqrt(c.t_infer.back() * p->forward_s);
-        c.t_train.back() = std::sqrt(c.t_train.back() * train_s);
-        continue;
-      }
-      c.x.push_back(x);
-      c.t_infer.push_back(p->forward_s);
-      c.t_train.push_back(train_s);
+    for (const auto& l : s.levels) {
+      for (double t : l.curve.t_infer) oi = std::min(oi, t);
+      for (double t : l.curve.t_train) ot = std::min(ot, t);
     }
     const std::string kind = KindOf(key);
     m.overhead_infer_[kind] = m.overhead_infer_.count(kind) ? std::min(m.overhead_infer_[kind], oi) : oi;
@@ -167,27 +178,12 @@ Result<OpCostModel> OpCostModel::Build(const std::vector<CalibrationPoint>& poin
   }
   // A model's first layer (its input is the data: no input gradient), from
   // the points that timed it (conv with 3 input channels or fewer, linear).
-  std::map<std::string, std::vector<const CalibrationPoint*>> first;
-  for (const auto& [key, v] : by_key)
+  for (const auto& [key, v] : by_key) {
+    std::vector<const CalibrationPoint*> timed;  // still sorted by batch, then work
     for (const auto* p : v)
-      if (p->train_first_s > 0 && std::isfinite(p->train_first_s)) first[key].push_back(p);
-  for (auto& [key, v] : first) {
-    Surface s;
-    for (const auto* p : v) {  // sorted by batch, then work, as above
-      const double b = static_cast<double>(std::max<int64_t>(1, p->batch));
-      if (s.levels.empty() || s.levels.back().batch != b) s.levels.push_back(Level{b, {}});
-      Curve& c = s.levels.back().curve;
-      const double x = OpCallWork(p->op, 1);
-      if (!c.x.empty() && x <= c.x.back() * 1.02) {
-        c.t_train.back() = std::sqrt(c.t_train.back() * p->train_first_s);
-        c.t_infer.back() = c.t_train.back();
-        continue;
-      }
-      c.x.push_back(x);
-      c.t_train.push_back(p->train_first_s);
-      c.t_infer.push_back(p->train_first_s);
-    }
-    m.first_surfaces_[key] = std::move(s);
+      if (p->train_first_s > 0 && std::isfinite(p->train_first_s)) timed.push_back(p);
+    if (!timed.empty())
+      m.first_surfaces_[key] = MakeSurface(timed, [](const CalibrationPoint& p) { return p.train_first_s; });
   }
   std::sort(single.begin(), single.end(),
             [](const CalibrationPoint* a, const CalibrationPoint* b) { return a->op.work < b->op.work; });

@@ -32,6 +32,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -110,6 +111,9 @@ class OpCostModel {
     std::vector<Level> levels;  // sorted by batch
   };
   const Surface* Find(const std::string& key) const;
+  // The surface of points sorted by batch, then work; train_s picks each point's training time.
+  static Surface MakeSurface(const std::vector<const CalibrationPoint*>& sorted,
+                             const std::function<double(const CalibrationPoint&)>& train_s);
   static double Interpolate(const Curve& c, const std::vector<double>& t, double x, double overhead);
   std::map<std::string, Surface> surfaces_;                        // key: kind/class
   std::map<std::string, Surface> first_surfaces_;                  // training as the first layer
