@@ -558,9 +558,13 @@ OpModelResult EvaluateOpModel(const std::vector<RunRow>& rows,
     std::vector<double> time_ape, energy_ape, log_res;
     std::map<std::string, OpModelModelError> per_model;
     std::map<std::string, std::vector<std::optional<double>>> tcv, ecv;
+    // One fold per model (not per configuration: a model swept over batch
+    // sizes would choose and fit the same fold again for each).
+    std::map<std::string, OpModelFit> folds;
+    for (const auto& name : names) folds.emplace(name, choose_and_fit(name));
     for (const auto& j : judged) {
       const auto& c = *j.config;
-      const OpModelFit f = choose_and_fit(c.model);
+      const OpModelFit& f = folds.at(c.model);
       OpModelPoint p;
       p.model = c.model;
       p.config_id = c.config_id;
