@@ -54,6 +54,31 @@ std::vector<CalibrationPoint> HandCalibration() {
   return p;
 }
 
+// A made-up inference window of 100 samples at `per_sample_s`, 2 threads,
+// fp32, 10 W (the estimate).
+RunRow InferRun(const std::string& model, const std::string& config_id, int64_t run_id, int64_t batch,
+                double per_sample_s) {
+  RunRow r;
+  r.study = "s";
+  r.run_id = run_id;
+  r.config_id = config_id;
+  r.model = model;
+  r.phase = "infer";
+  r.window = "full";
+  r.batch_size = batch;
+  r.threads = 2;
+  r.precision = "fp32";
+  r.params = 1000;
+  r.macs = 1000;
+  r.samples = 100;
+  r.duration_s = per_sample_s * 100;
+  r.energy_j = r.duration_s * 10;  // 10 W
+  r.energy_above_idle_j = r.energy_j;
+  r.source = "estimate";
+  r.estimated = true;
+  return r;
+}
+
 TEST(OpCostModel, InterpolatesBetweenMeasuredShapesInLogLog) {
   auto m = OpCostModel::Build(HandCalibration());
   ASSERT_TRUE(m.ok()) << m.status().ToString();
@@ -179,25 +204,9 @@ TEST(EvaluateOpModel, LeaveOneModelOutRefitsCorrectionAndPower) {
       const double raw = cost->TimePerSample(p, batch, "infer").time_per_sample_s;
       const double factor = name == "odd" ? 3 : 2;
       for (int rep = 0; rep < 2; ++rep) {
-        RunRow r;
-        r.study = "s";
-        r.run_id = ++run;
-        r.config_id = name + std::to_string(batch);
+        RunRow r = InferRun(name, name + std::to_string(batch), ++run, batch,
+                            (raw * factor + 1e-3 / batch) * (rep == 0 ? 0.99 : 1.01));
         r.repetition = rep;
-        r.model = name;
-        r.phase = "infer";
-        r.window = "full";
-        r.batch_size = batch;
-        r.threads = 2;
-        r.precision = "fp32";
-        r.params = 1000;
-        r.macs = 1000;
-        r.samples = 100;
-        r.duration_s = (raw * factor + 1e-3 / batch) * 100 * (rep == 0 ? 0.99 : 1.01);
-        r.energy_j = r.duration_s * 10;  // 10 W
-        r.energy_above_idle_j = r.energy_j;
-        r.source = "estimate";
-        r.estimated = true;
         rows.push_back(r);
       }
     }
@@ -264,25 +273,7 @@ TEST(EvaluateOpModel, PerKindCorrectionsFitKindsTheCalibrationGetsWrongDifferent
     const OpTime t = cost->TimePerSample(p, 4, "infer");
     const double truth =
         2 * t.by_kind_s.at("conv") + (t.by_kind_s.count("norm") ? 4 * t.by_kind_s.at("norm") : 0);
-    RunRow r;
-    r.study = "s";
-    r.run_id = ++run;
-    r.config_id = name;
-    r.model = name;
-    r.phase = "infer";
-    r.window = "full";
-    r.batch_size = 4;
-    r.threads = 2;
-    r.precision = "fp32";
-    r.params = 1000;
-    r.macs = 1000;
-    r.samples = 100;
-    r.duration_s = truth * 100;
-    r.energy_j = r.duration_s * 10;
-    r.energy_above_idle_j = r.energy_j;
-    r.source = "estimate";
-    r.estimated = true;
-    rows.push_back(r);
+    rows.push_back(InferRun(name, name, ++run, 4, truth));
   }
   auto configs = analysis::AggregateConfigs(rows, EnergyBasis::kAboveIdle);
   OpModelResult res = EvaluateOpModel(rows, configs, in, "");

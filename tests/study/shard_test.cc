@@ -16,6 +16,7 @@
 #include "fakes.h"
 #include "platform/real_env.h"
 #include "store/store.h"
+#include "store_env.h"
 #include "study/merge.h"
 #include "study/plan.h"
 #include "study/runner.h"
@@ -24,15 +25,12 @@
 namespace wattlab {
 namespace {
 
+using testing::StoreEnv;
+
 namespace fs = std::filesystem;
 using testing::FakeClockEnv;
 using testing::FakeEngine;
 using testing::FakeMeter;
-
-Env* FileEnv() {
-  static const std::unique_ptr<Env> env = NewRealEnv();
-  return env.get();
-}
 
 // Ten runs: five configurations x two repetitions.
 const char* kSpec = R"(name = "sharded"
@@ -249,7 +247,7 @@ class ShardRunTest : public ::testing::Test {
     env.SleepFor(std::chrono::nanoseconds((int64_t)(skew_s * 1e9)));
     FakeMeter meter(&env);
     FakeEngine engine(&env);
-    auto store = Store::Open(FileEnv(), db, OpenMode::kCreate);
+    auto store = Store::Open(StoreEnv(), db, OpenMode::kCreate);
     if (!store.ok()) return store.status();
     RunnerOptions opt;
     opt.shard = shard;
@@ -265,7 +263,7 @@ class ShardRunTest : public ::testing::Test {
   }
 
   std::unique_ptr<Store> Open(const std::string& db) {
-    auto s = Store::Open(FileEnv(), db, OpenMode::kReadOnly);
+    auto s = Store::Open(StoreEnv(), db, OpenMode::kReadOnly);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(*s) : nullptr;
   }
@@ -316,7 +314,7 @@ TEST_F(ShardRunTest, MergeOfEveryShardHoldsEveryRunOnceWithEverythingAndNamesHos
     ASSERT_TRUE(RunShard(dbs.back(), Shard{k, 3}, "node-" + std::to_string(k), spec, 10.0 * k).ok());
   }
   const std::string out = Db("merged.db");
-  auto m = MergeDatabases(FileEnv(), out, dbs);
+  auto m = MergeDatabases(StoreEnv(), out, dbs);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_TRUE(m->created);
   ASSERT_EQ(m->inputs.size(), 3u);
@@ -384,7 +382,7 @@ TEST_F(ShardRunTest, MergeIsIncrementalAndIdempotent) {
     dbs.push_back(Db("s" + std::to_string(k) + ".db"));
     ASSERT_TRUE(RunShard(dbs.back(), Shard{k, 2}, "node-" + std::to_string(k), spec, 10.0 * k).ok());
   }
-  auto first = MergeDatabases(FileEnv(), out, {dbs[0]});
+  auto first = MergeDatabases(StoreEnv(), out, {dbs[0]});
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->inputs[0].added, 5);
   EXPECT_FALSE(first->studies[0].finished);
@@ -392,7 +390,7 @@ TEST_F(ShardRunTest, MergeIsIncrementalAndIdempotent) {
   EXPECT_FALSE((*Open(out)->ReadStudy("sharded"))->finished_at_unix_s.has_value());
 
   // The second shard later, with the first again: only the new runs are added.
-  auto second = MergeDatabases(FileEnv(), out, {dbs[0], dbs[1]});
+  auto second = MergeDatabases(StoreEnv(), out, {dbs[0], dbs[1]});
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   EXPECT_FALSE(second->created);
   EXPECT_EQ(second->inputs[0].added, 0);
@@ -408,7 +406,7 @@ TEST_F(ShardRunTest, MergeIsIncrementalAndIdempotent) {
                            s->ReadFailedRuns("sharded")->size());
   };
   const auto before = count();
-  auto again = MergeDatabases(FileEnv(), out, {dbs[1], dbs[0]});
+  auto again = MergeDatabases(StoreEnv(), out, {dbs[1], dbs[0]});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->inputs[0].added + again->inputs[1].added, 0);
   EXPECT_EQ(count(), before);
@@ -424,7 +422,7 @@ TEST_F(ShardRunTest, InterruptedShardMergesIncompleteAndResumedShardCompletesIt)
   ASSERT_TRUE(cut->interrupted);
   ASSERT_EQ(cut->done_now, 2);
 
-  auto m = MergeDatabases(FileEnv(), out, {s1, s2});
+  auto m = MergeDatabases(StoreEnv(), out, {s1, s2});
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   ASSERT_EQ(m->inputs[1].missing.size(), 3u);
   EXPECT_TRUE(Contains(m->inputs[1].missing[0], "run 6 ("))
@@ -439,7 +437,7 @@ TEST_F(ShardRunTest, InterruptedShardMergesIncompleteAndResumedShardCompletesIt)
   auto res = RunShard(s2, Shard{2, 2}, "node-2", spec, 200, 0, /*resume=*/true);
   ASSERT_TRUE(res.ok()) << res.status().ToString();
   EXPECT_TRUE(res->finished);
-  auto m2 = MergeDatabases(FileEnv(), out, {s2});
+  auto m2 = MergeDatabases(StoreEnv(), out, {s2});
   ASSERT_TRUE(m2.ok()) << m2.status().ToString();
   EXPECT_EQ(m2->inputs[0].added, 3);
   EXPECT_EQ(m2->inputs[0].already, 2);
@@ -456,7 +454,7 @@ TEST_F(ShardRunTest, MergeRefusesAnotherSpecAndLeavesOutUntouched) {
   ASSERT_TRUE(RunShard(other, Shard{2, 2}, "node-2", Spec("# edited\n"), 50).ok());
 
   // Into a new OUT: refused, and no OUT left behind.
-  auto fresh = MergeDatabases(FileEnv(), out, {s1, other});
+  auto fresh = MergeDatabases(StoreEnv(), out, {s1, other});
   ASSERT_FALSE(fresh.ok());
   EXPECT_EQ(fresh.status().kind(), Status::Kind::kFailedPrecondition);
   EXPECT_TRUE(Contains(fresh.status().message(), other + " holds study 'sharded' of another spec"))
@@ -464,9 +462,9 @@ TEST_F(ShardRunTest, MergeRefusesAnotherSpecAndLeavesOutUntouched) {
   EXPECT_FALSE(fs::exists(out));
 
   // Into an existing OUT: refused, nothing written.
-  ASSERT_TRUE(MergeDatabases(FileEnv(), out, {s1}).ok());
+  ASSERT_TRUE(MergeDatabases(StoreEnv(), out, {s1}).ok());
   const size_t rows = Open(out)->ReadRows("sharded")->size();
-  auto refused = MergeDatabases(FileEnv(), out, {other});
+  auto refused = MergeDatabases(StoreEnv(), out, {other});
   ASSERT_FALSE(refused.ok());
   EXPECT_TRUE(Contains(refused.status().message(), "spec hash")) << refused.status().message();
   EXPECT_EQ(Open(out)->ReadRows("sharded")->size(), rows);
@@ -481,7 +479,7 @@ TEST_F(ShardRunTest, MergeRefusesTwoDatabasesClaimingOneShardWithDifferentRuns) 
   ASSERT_TRUE(RunShard(b, Shard{2, 2}, "node-3", spec, 900).ok());  // shard 2 again, elsewhere
 
   // In one merge: all or nothing.
-  auto both = MergeDatabases(FileEnv(), out, {s1, a, b});
+  auto both = MergeDatabases(StoreEnv(), out, {s1, a, b});
   ASSERT_FALSE(both.ok());
   EXPECT_EQ(both.status().kind(), Status::Kind::kFailedPrecondition);
   EXPECT_TRUE(
@@ -492,16 +490,16 @@ TEST_F(ShardRunTest, MergeRefusesTwoDatabasesClaimingOneShardWithDifferentRuns) 
   EXPECT_FALSE(fs::exists(out));
 
   // Against what OUT holds already.
-  ASSERT_TRUE(MergeDatabases(FileEnv(), out, {s1, a}).ok());
+  ASSERT_TRUE(MergeDatabases(StoreEnv(), out, {s1, a}).ok());
   const size_t rows = Open(out)->ReadRows("sharded")->size();
-  auto later = MergeDatabases(FileEnv(), out, {b});
+  auto later = MergeDatabases(StoreEnv(), out, {b});
   ASSERT_FALSE(later.ok());
   EXPECT_TRUE(Contains(later.status().message(), "shard 2/2")) << later.status().message();
   EXPECT_EQ(Open(out)->ReadRows("sharded")->size(), rows);
 
   // A whole unsharded study of the same spec measured the same runs differently.
   ASSERT_TRUE(RunShard(Db("all.db"), Shard{}, "node-4", spec, 5000).ok());
-  auto whole = MergeDatabases(FileEnv(), out, {Db("all.db")});
+  auto whole = MergeDatabases(StoreEnv(), out, {Db("all.db")});
   ASSERT_FALSE(whole.ok());
   EXPECT_TRUE(Contains(whole.status().message(), "with different measurements")) << whole.status().message();
   EXPECT_EQ(Open(out)->ReadRows("sharded")->size(), rows);
@@ -510,13 +508,13 @@ TEST_F(ShardRunTest, MergeRefusesTwoDatabasesClaimingOneShardWithDifferentRuns) 
 TEST_F(ShardRunTest, MergeRefusesBadInputs) {
   const std::string s1 = Db("s1.db"), out = Db("merged.db");
   ASSERT_TRUE(RunShard(s1, Shard{1, 2}, "node-1", Spec()).ok());
-  auto none = MergeDatabases(FileEnv(), out, {});
+  auto none = MergeDatabases(StoreEnv(), out, {});
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.status().kind(), Status::Kind::kInvalidArgument);
-  auto self = MergeDatabases(FileEnv(), s1, {s1});
+  auto self = MergeDatabases(StoreEnv(), s1, {s1});
   ASSERT_FALSE(self.ok());
   EXPECT_TRUE(Contains(self.status().message(), "both the output and an input")) << self.status().message();
-  auto missing = MergeDatabases(FileEnv(), out, {Db("nope.db")});
+  auto missing = MergeDatabases(StoreEnv(), out, {Db("nope.db")});
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(Contains(missing.status().message(), "no database at")) << missing.status().message();
   EXPECT_FALSE(fs::exists(out));

@@ -18,6 +18,7 @@
 #include "core/strings.h"
 #include "platform/real_env.h"
 #include "store/store.h"
+#include "store_env.h"
 #include "wattlab/record.h"
 
 extern char** environ;
@@ -25,11 +26,7 @@ extern char** environ;
 namespace wattlab {
 namespace {
 
-// The real Env the store opens its files through in these tests.
-Env* StoreEnv() {
-  static const std::unique_ptr<Env> env = NewRealEnv();
-  return env.get();
-}
+using testing::StoreEnv;
 
 namespace fs = std::filesystem;
 

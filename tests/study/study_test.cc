@@ -16,6 +16,7 @@
 #include "fakes.h"
 #include "platform/real_env.h"
 #include "store/store.h"
+#include "store_env.h"
 #include "study/plan.h"
 #include "study/runner.h"
 #include "study/spec.h"
@@ -26,11 +27,7 @@ extern char** environ;
 namespace wattlab {
 namespace {
 
-// The real Env the store opens its files through in these tests.
-Env* StoreEnv() {
-  static const std::unique_ptr<Env> env = NewRealEnv();
-  return env.get();
-}
+using testing::StoreEnv;
 
 namespace fs = std::filesystem;
 using testing::FakeClockEnv;
