@@ -46,7 +46,7 @@ double MedianTime(const std::function<void()>& call, double target_s) {
   std::vector<double> t;
   const auto start = Clock::now();
   // At least 5 calls (3 for calls over 50 ms), so the median is not one
-  // slow call's: with 2, one page-faulting call set a point 4x too slow.
+  // slow call's: with 2, one slow call set a point 4x too slow.
   auto least = [&] { return !t.empty() && t.front() > 0.05 ? size_t{3} : size_t{5}; };
   while (t.size() < least() || (Seconds(start, Clock::now()) < target_s && t.size() < 200)) {
     const auto a = Clock::now();
