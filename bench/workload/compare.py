@@ -60,7 +60,7 @@ def py_train(a, m, batch, steps, warmup):
 def ours_infer(a, m, batch, samples, precision="fp32"):
     j, _ = run_json([a.wattlab, "infer", "--model", m, "--batch-size", str(batch), "--samples", str(samples),
                      "--threads", str(a.threads), "--warmup-batches", "5", "--idle-seconds", "0",
-                     "--precision", precision, "--json"])
+                     "--precision", precision, "--conv-weights", a.conv_weights, "--json"])
     return {"samples_per_s": j["samples_per_s"], "params": j["model"]["params"], "macs": j["model"]["macs"],
             "latency_p50_ms": j["latency_ms"]["p50"]}
 
@@ -144,7 +144,8 @@ def suite_infer(a):
                 raw.setdefault("%s/b%d" % (m, b), []).append(
                     alternate(rep, lambda: ours_infer(a, m, b, n), lambda: py_infer(a, m, b, n), "%s/b%d" % (m, b)))
     print("## Inference throughput: wattlab infer vs Python (same libtorch), %d threads, %d alternating "
-          "repetitions, OMP_WAIT_POLICY %s\n" % (a.threads, a.reps, a.omp_wait_policy or "as each side defaults"))
+          "repetitions, OMP_WAIT_POLICY %s, wattlab --conv-weights %s\n" % (
+              a.threads, a.reps, a.omp_wait_policy or "as each side defaults", a.conv_weights))
     print("| model/batch | params (ours / py) | wattlab median samples/s | python median samples/s | "
           "median ratio wattlab/python | goal |")
     print("|---|---|---|---|---|---|")
@@ -168,6 +169,9 @@ def main():
     p.add_argument("--train-samples", type=int, default=4096)
     p.add_argument("--quick", action="store_true", help="tiny sizes, to check the script runs")
     p.add_argument("--out", default="")
+    p.add_argument("--conv-weights", choices=["packed", "plain"], default="packed",
+                   help="wattlab infer's --conv-weights (default packed, its default; plain: libtorch's "
+                        "choice per call, the kernels Python runs)")
     p.add_argument("--omp-wait-policy", default="",
                    help="OMP_WAIT_POLICY given to both sides alike (default: unset, each side's own default)")
     a = p.parse_args()

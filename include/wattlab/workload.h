@@ -137,6 +137,12 @@ struct InferConfig {
   int threads = 0;
   std::string precision = "fp32";
   uint64_t seed = 1;
+  // "packed": a zoo model's fp32 convolutions run on oneDNN with weights
+  // reordered once before the window (src/workload/zoo/packing.h; same
+  // network and arithmetic, libtorch reorders them on every call); "plain":
+  // libtorch's own choice per call, as eager PyTorch. TorchScript files and
+  // bf16 always run plain.
+  std::string conv_weights = "packed";
 };
 
 struct InferResult {
@@ -148,7 +154,10 @@ struct InferResult {
   double duration_s = 0;
   double samples_per_s = 0;
   double latency_p50_ms = 0, latency_p90_ms = 0, latency_p99_ms = 0;  // per batch
-  double checksum = 0;  // sum of outputs of the first batch, for determinism checks
+  double checksum = 0;                 // sum of outputs of the first batch, for determinism checks
+  std::string conv_weights = "plain";  // in force: "packed" when any convolution was
+  int64_t convs = 0;                   // convolution layers seen when packing was asked (0: not asked)
+  int64_t packed_convs = 0;            // of them, packed
 };
 
 // One operator of a forward pass, as the traced counter saw it at batch 1
@@ -199,6 +208,9 @@ struct CalibrationPoint {
   // Conv and linear: training as a model's first layer, whose input (the
   // data) needs no gradient; 0 when not measured (older calibrations).
   double train_first_s = 0;
+  // Convolutions: forward_s ran with the weights packed once, as inference
+  // runs by default (InferConfig::conv_weights); false in older calibrations.
+  bool forward_packed = false;
   bool operator==(const CalibrationPoint&) const = default;
 };
 

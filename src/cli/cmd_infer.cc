@@ -38,6 +38,9 @@ CommandFn AddInfer(CLI::App* root) {
   AddCount(p, "--samples", &cfg.samples, 1, "N", "samples to run in the measured window (default 1000)");
   AddCount(p, "--threads", &c->n_threads, 1, "T", "libtorch threads (default: every core)");
   AddChoice(p, "--precision", &cfg.precision, {"fp32", "bf16"}, "number format (default fp32)");
+  AddChoice(p, "--conv-weights", &cfg.conv_weights, {"packed", "plain"},
+            "packed: convolutions on oneDNN with weights reordered once, before the window (default); "
+            "plain: libtorch's choice per call, as eager PyTorch");
   AddCount(p, "--seed", &c->n_seed, 0, "S", "seed for weights and inputs (default 1)");
   AddCount(p, "--warmup-batches", &cfg.warmup_batches, 0, "N",
            "unmeasured batches before the window (default 2)");
@@ -102,6 +105,7 @@ int Infer::Run() {
         {"precision", cfg.precision},
         {"seed", cfg.seed},
         {"warmup_batches", cfg.warmup_batches},
+        {"conv_weights", cfg.conv_weights},
         {"torchscript", cfg.torchscript.empty() ? nlohmann::json() : nlohmann::json(cfg.torchscript)}};
     j["versions"] = VersionsJson(session->context);
     j["meter"] = MeterJson(session->context);
@@ -116,6 +120,7 @@ int Infer::Run() {
     j["samples_per_s"] = r.samples_per_s;
     j["latency_ms"] = {{"p50", r.latency_p50_ms}, {"p90", r.latency_p90_ms}, {"p99", r.latency_p99_ms}};
     j["checksum"] = r.checksum;
+    j["conv_weights"] = ConvWeightsJson(r);
     j["phases"] = nlohmann::json::object();
     for (const auto& w : run.phases()) j["phases"][w.name] = WindowJson(w);
     std::cout << j.dump(2) << "\n";
@@ -131,6 +136,7 @@ int Infer::Run() {
               cfg.precision.c_str());
   std::printf("%s\n", MeterLine(session->context).c_str());
   std::printf("%s\n", OmpLine(session->omp).c_str());
+  std::printf("%s\n", ConvWeightsLine(r).c_str());
   std::printf("setup %.3f s, warm-up %.3f s (outside the window)\n", r.setup_s, r.warmup_s);
   if (win.ok()) std::printf("%s\n", WindowLine(**win).c_str());
   std::printf("latency per batch: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms; %.1f samples/s\n", r.latency_p50_ms,

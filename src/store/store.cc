@@ -1029,7 +1029,8 @@ nlohmann::json PointsToJson(const std::vector<CalibrationPoint>& points) {
                  {"batch", p.batch},
                  {"forward_s", p.forward_s},
                  {"train_s", p.train_s},
-                 {"train_first_s", p.train_first_s}});
+                 {"train_first_s", p.train_first_s},
+                 {"forward_packed", p.forward_packed}});
   return a;
 }
 
@@ -1051,7 +1052,8 @@ Result<std::vector<CalibrationPoint>> PointsFromJson(const std::string& text) {
       p.batch = e.at("batch").get<int64_t>();
       p.forward_s = e.at("forward_s").get<double>();
       p.train_s = e.at("train_s").get<double>();
-      p.train_first_s = e.value("train_first_s", 0.0);  // absent before it was measured
+      p.train_first_s = e.value("train_first_s", 0.0);      // absent before it was measured
+      p.forward_packed = e.value("forward_packed", false);  // absent before packing
       out.push_back(std::move(p));
     }
   } catch (const nlohmann::json::exception& e) {

@@ -144,6 +144,20 @@ nlohmann::json ModelFactsToJson(const ModelFacts& f) {
                         {"counter", f.counter}};
 }
 
+nlohmann::json ConvWeightsJson(const InferResult& r) {
+  return nlohmann::json{{"in_force", r.conv_weights}, {"convs", r.convs}, {"packed", r.packed_convs}};
+}
+
+std::string ConvWeightsLine(const InferResult& r) {
+  if (r.conv_weights == "packed")
+    return "convolution weights: packed once for oneDNN (" + std::to_string(r.packed_convs) + " of " +
+           std::to_string(r.convs) + " convolutions; --conv-weights plain runs libtorch's choice per call)";
+  if (r.convs > 0)
+    return "convolution weights: plain (none of " + std::to_string(r.convs) +
+           " convolutions qualifies for packing: libtorch's choice per call)";
+  return "convolution weights: plain (libtorch's choice per call)";
+}
+
 MeteredRun::MeteredRun(Meter* meter, MeteredRunOptions options)
     : meter_(meter), options_(std::move(options)) {}
 

@@ -126,6 +126,12 @@ Status EstablishIdleBaseline(Env* env, Meter* meter, const IdleBaselinePolicy& p
 // the model block of train/infer JSON and of every stored run.
 nlohmann::json ModelFactsToJson(const ModelFacts& facts);
 
+// How an inference ran its convolutions (InferConfig::conv_weights):
+// {"in_force": "packed"|"plain", "convs", "packed"}, in `infer --json` and a
+// study's infer runs (runs.config_json); and the text line `infer` prints.
+nlohmann::json ConvWeightsJson(const InferResult& r);
+std::string ConvWeightsLine(const InferResult& r);
+
 class MeteredRun : public WorkloadObserver {
  public:
   explicit MeteredRun(Meter* meter, MeteredRunOptions options = {});

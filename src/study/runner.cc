@@ -828,6 +828,9 @@ Status StudyRunner::Inference(const PlannedRun& r, const ModelFacts& facts, RunR
   WATTLAB_ASSIGN_OR_RETURN(const MeteredWindow* w, call.Phase("infer"));
   RunRow& row = AddWindow(*rec, r, facts, "full", *w, res.samples, std::nullopt);
   row.steps = res.batches;
+  json config = json::parse(rec->config_json);
+  config["conv_weights"] = ConvWeightsJson(res);
+  rec->config_json = config.dump();
   TakeSpans(call, std::string(kSetupSpan) + " (infer)", "infer", spans);
   return Status::Ok();
 }

@@ -20,6 +20,7 @@
 
 #include "workload/engine.h"
 #include "workload/torch_util.h"
+#include "workload/zoo/packing.h"
 #include "workload/zoo/zoo.h"
 
 namespace wattlab::workload {
@@ -39,6 +40,10 @@ struct Bench {
   std::function<at::Tensor(const at::Tensor&, bool train)> op;
   std::vector<at::Tensor> weights;  // made to require grad for the training time
   bool first_layer_too = false;     // also time training without the input's gradient
+  // Convolutions: the inference form of the op for input x as the engine
+  // runs it by default (weights packed once, packing.h), or empty where the
+  // engine would not pack it (then `op` is timed).
+  std::function<std::function<at::Tensor(const at::Tensor&)>(const at::Tensor& x)> packed_form;
 };
 
 double MedianTime(const std::function<void()>& call, double target_s) {
@@ -161,7 +166,11 @@ Status RunBench(const Bench& b, torch::Dtype dtype, double target_s, std::vector
     at::Tensor x = at::randn({batch, b.input.c, b.input.h, b.input.w}).to(dtype);
     {
       c10::InferenceMode guard;
-      p.forward_s = MedianTime([&] { (void)b.op(x, false); }, target_s);
+      std::function<at::Tensor(const at::Tensor&)> packed;
+      if (b.packed_form) packed = b.packed_form(x);
+      p.forward_packed = static_cast<bool>(packed);
+      p.forward_s = packed ? MedianTime([&] { (void)packed(x); }, target_s)
+                           : MedianTime([&] { (void)b.op(x, false); }, target_s);
     }
     at::Tensor xg = x.detach().clone().requires_grad_(true);
     for (const auto& w : b.weights) w.requires_grad_(true);
@@ -218,6 +227,18 @@ Result<CalibrationResult> CalibrateImpl(const CalibrationConfig& cfg) {
             },
             {w},
             /*first_layer_too=*/groups == 1 && in <= 3};
+    b.packed_form = [w, stride, k, groups, threads = r.threads](const at::Tensor& x) {
+      std::function<at::Tensor(const at::Tensor&)> f;
+      const std::vector<int64_t> st{stride, stride}, pad{k / 2, k / 2}, dil{1, 1};
+      if (!zoo::ConvPackingAvailable() || x.scalar_type() != at::kFloat ||
+          !zoo::PackableConv(w, x.sizes(), st, dil, threads))
+        return f;
+      at::Tensor packed = zoo::PackConvWeight(w, pad, st, dil, groups);
+      f = [packed, st, pad, dil, groups](const at::Tensor& in) {
+        return zoo::PackedConv(in, packed, c10::nullopt, pad, st, dil, groups);
+      };
+      return f;
+    };
     WATTLAB_RETURN_IF_ERROR(RunBench(b, dtype, l.target_s, &r.points));
   }
   for (const auto& c : l.linear) {

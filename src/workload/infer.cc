@@ -11,11 +11,13 @@
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "workload/data.h"
 #include "workload/engine.h"
 #include "workload/script.h"
 #include "workload/torch_util.h"
+#include "workload/zoo/packing.h"
 #include "workload/zoo/zoo.h"
 
 namespace wattlab::workload {
@@ -99,6 +101,8 @@ Status ValidateInfer(const InferConfig& c) {
   if (!std::isfinite(c.min_duration_s) || c.min_duration_s < 0)
     return Status::InvalidArgument("the least inference time must be a finite number of seconds, 0 or more");
   if (c.threads < 0) return Status::InvalidArgument("--threads must be 0 (all cores) or more");
+  if (c.conv_weights != "packed" && c.conv_weights != "plain")
+    return Status::InvalidArgument("unknown --conv-weights '" + c.conv_weights + "': use packed or plain");
   return CheckPrecision(c.precision);
 }
 
@@ -144,6 +148,14 @@ Result<InferResult> InferImpl(Env* env, const InferConfig& cfg, WorkloadObserver
       torch::randn({cfg.batch_size, shape.c, shape.h, shape.w}, torch::TensorOptions().dtype(torch::kFloat32))
           .to(dtype);
   c10::InferenceMode guard;
+  // Packed once here, in the setup (its first pass sees each layer's input).
+  std::optional<zoo::ConvPacking> packing;
+  if (net && cfg.conv_weights == "packed") {
+    packing.emplace(*net, x);
+    r.convs = packing->convs();
+    r.packed_convs = packing->packed();
+    if (r.packed_convs > 0) r.conv_weights = "packed";
+  }
   const auto t_warm = Clock::now();
   r.setup_s = Seconds(t_setup, t_warm);
   for (int64_t i = 0; i < cfg.warmup_batches; ++i) fwd(x);

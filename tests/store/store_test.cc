@@ -748,8 +748,9 @@ TEST(ExportTest, OmpWaitPolicyIsTheLastColumnAndRoundTrips) {
   EXPECT_EQ(nlohmann::json::parse(RunRowsToJson({r}))[0]["omp_wait_policy"], "passive");
 }
 
-// Calibrations (v8) keep every point exactly, train_first_s included; a
-// points_json from before train_first_s was measured loads it as 0.
+// Calibrations (v8) keep every point exactly, train_first_s and
+// forward_packed included; a points_json from before they were measured
+// loads them as 0 and false.
 TEST_F(StoreTest, CalibrationsRoundTripAndOlderPointsLoad) {
   auto st = Store::Open(env_.get(), Path("a.db"), OpenMode::kCreate);
   ASSERT_TRUE(st.ok()) << st.status().ToString();
@@ -777,6 +778,7 @@ TEST_F(StoreTest, CalibrationsRoundTripAndOlderPointsLoad) {
   p.forward_s = 5.7e-4;
   p.train_s = 3.95e-3;
   p.train_first_s = 1.43e-3;
+  p.forward_packed = true;
   row.points = {p};
   auto id = s.SaveCalibration(row);
   ASSERT_TRUE(id.ok()) << id.status().ToString();
@@ -786,13 +788,15 @@ TEST_F(StoreTest, CalibrationsRoundTripAndOlderPointsLoad) {
   EXPECT_EQ((*back)[0].points, row.points);
   EXPECT_EQ((*back)[0].threads, 2);
   EXPECT_EQ((*back)[0].shapes, "quick");
-  // As an older wattlab wrote it: no train_first_s.
+  // As an older wattlab wrote it: no train_first_s, no forward_packed.
   ExecSql(Path("a.db"),
-          "UPDATE calibrations SET points_json = json_remove(points_json, '$[0].train_first_s')");
+          "UPDATE calibrations SET points_json = json_remove(points_json, '$[0].train_first_s', "
+          "'$[0].forward_packed')");
   back = s.ReadCalibrations();
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   ASSERT_EQ((*back)[0].points.size(), 1u);
   EXPECT_EQ((*back)[0].points[0].train_first_s, 0);
+  EXPECT_FALSE((*back)[0].points[0].forward_packed);
   EXPECT_EQ((*back)[0].points[0].train_s, p.train_s);
 }
 

@@ -258,7 +258,10 @@ TEST_F(StudyCliTest, SlurmArrayShardsMergeIntoOneStudy) {
   EXPECT_NE(Read("again", ".out").find("0 added, 2 already merged"), std::string::npos)
       << Read("again", ".out");
   EXPECT_EQ(CompletedRuns(), kRuns);
-  ASSERT_EQ(Run({"analyze", "--db", "merged.db"}, "an"), 0) << Read("an", ".err");
+  // Total energy: these windows are milliseconds of the estimate, and on a
+  // loaded machine (ctest -j2) their energy above idle can be round-off,
+  // which analyze rightly refuses; the hosts line is what is checked here.
+  ASSERT_EQ(Run({"analyze", "--db", "merged.db", "--energy", "total"}, "an"), 0) << Read("an", ".err");
   EXPECT_NE(Read("an", ".out").find("  hosts: "), std::string::npos) << Read("an", ".out");
 
   // --resume per shard: nothing left to do in a finished shard.

@@ -447,6 +447,8 @@ TEST_F(RunnerTest, RunsEveryPlannedRunOnceWithRowsAndTimelines) {
   // Inference windows last at least 0.25 s (infer_samples the least), so a small model's is not mostly edges.
   ASSERT_FALSE(engine.infer_calls.empty());
   for (const auto& c : engine.infer_calls) EXPECT_DOUBLE_EQ(c.min_duration_s, 0.25);
+  // ... with convolution weights packed (the engine's default, zoo/packing.h).
+  for (const auto& c : engine.infer_calls) EXPECT_EQ(c.conv_weights, "packed");
   EXPECT_NE(log.str().find("run 1/10"), std::string::npos) << log.str();
 
   std::string summary = SummarizeStudy(rows);

@@ -387,6 +387,77 @@ TEST(Infer, RunsOnInWholeBatchesUntilTheLeastDuration) {
   EXPECT_NE(bad.status().message().find("least inference time"), std::string::npos);
 }
 
+// Issue 11: a zoo model's convolutions run with weights packed once
+// (zoo/packing.h) unless asked plain; same logits either way, and the
+// result says what was in force.
+TEST(Infer, ConvolutionWeightsPackedByDefaultSameLogitsAsPlain) {
+  auto engine = NewTorchEngine(TestEnv());
+  InferConfig cfg;
+  cfg.model = "resnet:depth=8,width=8";
+  cfg.batch_size = 3;
+  cfg.samples = 5;
+  cfg.threads = 2;
+  EXPECT_EQ(cfg.conv_weights, "packed");
+  auto packed = engine->Infer(cfg, nullptr);
+  ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+  EXPECT_EQ(packed->conv_weights, "packed");
+  EXPECT_GT(packed->convs, 0);
+  EXPECT_EQ(packed->packed_convs, packed->convs);
+  cfg.conv_weights = "plain";
+  auto plain = engine->Infer(cfg, nullptr);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->conv_weights, "plain");
+  EXPECT_EQ(plain->convs, 0);
+  EXPECT_EQ(plain->packed_convs, 0);
+  EXPECT_NEAR(packed->checksum, plain->checksum, 1e-4 * std::max(1.0, std::abs(plain->checksum)));
+
+  // bf16 cannot be packed: plain in force, though asked.
+  cfg.conv_weights = "packed";
+  cfg.precision = "bf16";
+  auto bf = engine->Infer(cfg, nullptr);
+  ASSERT_TRUE(bf.ok()) << bf.status().ToString();
+  EXPECT_EQ(bf->conv_weights, "plain");
+  EXPECT_EQ(bf->packed_convs, 0);
+
+  cfg.precision = "fp32";
+  cfg.conv_weights = "tiled";
+  auto bad = engine->Infer(cfg, nullptr);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().kind(), Status::Kind::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("use packed or plain"), std::string::npos) << bad.status().ToString();
+}
+
+// The calibration times a convolution's inference as the engine runs it by
+// default: packed where the rule packs it (dense 3x3 at two threads), plain
+// where it does not (1x1 stride 1 at batch 4 on one thread).
+TEST(Calibrate, ConvolutionsTimedAsInferenceRunsThem) {
+  auto engine = NewTorchEngine(TestEnv());
+  for (int threads : {2, 1}) {
+    CalibrationConfig cfg;
+    cfg.threads = threads;
+    cfg.shapes = "tiny";
+    auto r = engine->Calibrate(cfg);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    int dense3 = 0, one_by_one = 0;
+    for (const auto& p : r->points) {
+      if (p.op.kind.rfind("conv", 0) != 0) {
+        EXPECT_FALSE(p.forward_packed) << p.op.kind;
+        continue;
+      }
+      if (p.op.kernel == 9 && p.op.kind == "conv") {
+        ++dense3;
+        EXPECT_TRUE(p.forward_packed) << threads;
+      }
+      if (p.op.kernel == 1) {
+        ++one_by_one;
+        EXPECT_EQ(p.forward_packed, threads > 1) << threads;
+      }
+    }
+    EXPECT_GT(dense3, 0);
+    EXPECT_GT(one_by_one, 0);
+  }
+}
+
 TEST(TorchScript, ScriptedAtTestTimeIsCountedAndRun) {
   TempDir dir;
   std::string file = dir / "tiny.pt";
@@ -551,6 +622,19 @@ TEST(E2E, InferReportsLatencyAndEnergy) {
   ASSERT_TRUE(j["phases"].contains("infer"));
   EXPECT_EQ(j["phases"]["infer"]["energy_per_sample_basis"], "energy_j");  // no idle baseline
   EXPECT_EQ(j["estimated"], true);
+  EXPECT_EQ(j["config"]["conv_weights"], "packed");
+  EXPECT_EQ(j["conv_weights"]["in_force"], "packed");
+  EXPECT_EQ(j["conv_weights"]["convs"], 2);
+  EXPECT_EQ(j["conv_weights"]["packed"], 2);
+
+  CliRun plain =
+      RunWattlab("infer --model lenet --samples 4 --threads 2 --idle-seconds 0 --conv-weights plain" +
+                 IsolatedMeter(empty));
+  ASSERT_EQ(plain.status, 0) << plain.out;
+  EXPECT_NE(plain.out.find("convolution weights: plain"), std::string::npos) << plain.out;
+  CliRun bogus = RunWattlab("infer --model lenet --conv-weights tiled");
+  EXPECT_EQ(bogus.status, 2) << bogus.out;
+  EXPECT_NE(bogus.out.find("conv-weights"), std::string::npos) << bogus.out;
 
   CliRun ts = RunWattlab("infer --torchscript /nonexistent.pt --input 3x32x32 --idle-seconds 0" +
                          IsolatedMeter(empty));

@@ -34,6 +34,8 @@
 #include <string>
 #include <vector>
 
+#include "workload/zoo/packing.h"
+
 namespace wattlab::zoo {
 
 // A shape that became impossible (a map smaller than a kernel, ...).
@@ -105,7 +107,20 @@ inline int64_t OutSize(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, c
 }  // namespace detail
 
 // ---- convolution / linear / matmul ----
-inline at::Tensor Conv(torch::nn::Conv2d& m, const at::Tensor& x) { return m->forward(x); }
+// Inside a ConvPacking scope (packing.h, inference) a packed layer runs on
+// its packed weight; the scope's first pass records each layer's input.
+inline at::Tensor Conv(torch::nn::Conv2d& m, const at::Tensor& x) {
+  if (detail::t_conv_packing != nullptr) {
+    if (const at::Tensor* packed = ConvPacking::Find(m.get())) {
+      const auto& o = m->options;
+      const auto& pad = *c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+      return PackedConv(x, *packed, m->bias.defined() ? c10::optional<at::Tensor>(m->bias) : c10::nullopt,
+                        *pad, *o.stride(), *o.dilation(), o.groups());
+    }
+    ConvPacking::Record(m.get(), x);
+  }
+  return m->forward(x);
+}
 inline Sym Conv(torch::nn::Conv2d& m, const Sym& x) {
   const auto& o = m->options;
   const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());

@@ -1,0 +1,99 @@
+// Convolution weights packed once for inference: see packing.h.
+#include "workload/zoo/packing.h"
+
+#include <ATen/autocast_mode.h>
+
+#include "workload/zoo/zoo.h"
+
+namespace wattlab::zoo {
+
+namespace detail {
+thread_local ConvPacking* t_conv_packing = nullptr;
+}  // namespace detail
+
+bool ConvPackingAvailable() {
+  return at::hasMKLDNN() && at::globalContext().userEnabledMkldnn() && !at::autocast::is_cpu_enabled();
+}
+
+bool PackableConv(const at::Tensor& weight, at::IntArrayRef input_sizes, at::IntArrayRef stride,
+                  at::IntArrayRef dilation, int threads) {
+  if (weight.dim() != 4 || input_sizes.size() != 4 || weight.scalar_type() != at::kFloat) return false;
+  if (weight.is_mkldnn() || !weight.device().is_cpu()) return false;
+  bool strided = false, dilated = false;
+  for (int64_t s : stride) strided = strided || s != 1;
+  for (int64_t d : dilation) dilated = dilated || d != 1;
+  const bool one_by_one = weight.size(2) == 1 && weight.size(3) == 1;
+  // libtorch's own first clause (Convolution.cpp, use_mkldnn): a 1x1 kernel
+  // on a small batch at one thread stays on its own path. Its second clause
+  // (small batch-1 inputs stay off oneDNN) is the one we drop.
+  return strided || dilated || input_sizes[0] >= 16 || !one_by_one || threads > 1;
+}
+
+at::Tensor PackConvWeight(const at::Tensor& weight, at::IntArrayRef padding, at::IntArrayRef stride,
+                          at::IntArrayRef dilation, int64_t groups) {
+  return at::mkldnn_reorder_conv2d_weight(weight.contiguous().to_mkldnn(), padding, stride, dilation, groups);
+}
+
+at::Tensor PackedConv(const at::Tensor& x, const at::Tensor& packed, const c10::optional<at::Tensor>& bias,
+                      at::IntArrayRef padding, at::IntArrayRef stride, at::IntArrayRef dilation,
+                      int64_t groups) {
+  return at::mkldnn_convolution(x.contiguous(), packed, bias, padding, stride, dilation, groups);
+}
+
+namespace {
+// A conv module's explicit padding, or nullopt ("same"/"valid" strings, or a
+// padding mode other than zeros: those stay on libtorch's path).
+c10::optional<std::vector<int64_t>> ZeroPadding(const torch::nn::Conv2dImpl& c) {
+  if (!c10::get_if<torch::enumtype::kZeros>(&c.options.padding_mode())) return c10::nullopt;
+  const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&c.options.padding());
+  if (pad == nullptr) return c10::nullopt;
+  return std::vector<int64_t>((*pad)->begin(), (*pad)->end());
+}
+}  // namespace
+
+ConvPacking::ConvPacking(Net& net, const at::Tensor& x) {
+  outer_ = detail::t_conv_packing;
+  if (!ConvPackingAvailable() || x.scalar_type() != at::kFloat) {
+    looking_ = false;  // nothing to pack: in force, finding nothing
+    detail::t_conv_packing = this;
+    return;
+  }
+  detail::t_conv_packing = this;
+  try {
+    (void)net.forward(x);
+  } catch (...) {
+    detail::t_conv_packing = outer_;
+    throw;
+  }
+  looking_ = false;
+  const int threads = at::get_num_threads();
+  convs_ = static_cast<int64_t>(seen_.size());
+  for (const auto& [conv, sizes] : seen_) {
+    const auto pad = ZeroPadding(*conv);
+    if (!pad) continue;
+    const auto& o = conv->options;
+    const std::vector<int64_t> stride((*o.stride()).begin(), (*o.stride()).end());
+    const std::vector<int64_t> dilation((*o.dilation()).begin(), (*o.dilation()).end());
+    if (!PackableConv(conv->weight, sizes, stride, dilation, threads)) continue;
+    table_.emplace(conv, PackConvWeight(conv->weight, *pad, stride, dilation, o.groups()));
+  }
+  packed_ = static_cast<int64_t>(table_.size());
+  seen_.clear();
+}
+
+ConvPacking::~ConvPacking() { detail::t_conv_packing = outer_; }
+
+const at::Tensor* ConvPacking::Find(const torch::nn::Conv2dImpl* conv) {
+  const ConvPacking* p = detail::t_conv_packing;
+  if (p == nullptr || p->looking_) return nullptr;
+  auto it = p->table_.find(conv);
+  return it == p->table_.end() ? nullptr : &it->second;
+}
+
+void ConvPacking::Record(const torch::nn::Conv2dImpl* conv, const at::Tensor& x) {
+  ConvPacking* p = detail::t_conv_packing;
+  if (p == nullptr || !p->looking_) return;
+  p->seen_.emplace(conv, x.sizes().vec());
+}
+
+}  // namespace wattlab::zoo

@@ -1,0 +1,94 @@
+// Convolution weights packed once for inference (issue 11; docs/benchmarks.md,
+// "ResNet18 at batch 1").
+//
+// libtorch 1.13 runs an fp32 convolution either through oneDNN, which
+// reorders the weight tensor into its blocked layout on every call, or
+// through its own im2col + BLAS path, which it picks for batch-1 inputs of at
+// most 20,480 elements with kernels up to 3x3 ("for some case, native is
+// faster"). On the machines we measured, both cost: ResNet18 at batch 1 ran
+// 1.55x faster in Python with every convolution on oneDNN and its weights
+// reordered once (1.13x from the kernel choice alone), VGG16 1.96x,
+// MobileNetV2 1.10x; at batch 32 1.03x (bench/workload/probes/py_conv_paths.py).
+// The network is unchanged: the same layers and arithmetic, outputs within
+// float rounding (4e-9 on ResNet18's logits); only the weights' storage and
+// the kernel differ. It applies to inference only (the weights must not
+// change), fp32, when libtorch has oneDNN enabled and autocast is off.
+//
+// A convolution is packed unless libtorch's own rule keeps it off oneDNN for
+// a reason other than the small-input clause: a 1x1 kernel, stride 1, no
+// dilation, batch under 16 and one thread (there libtorch's path measured
+// faster: MobileNetV2 at 1 thread 0.83x with every convolution packed, 1.02x
+// with this rule).
+//
+// Thread-safety: a ConvPacking is in force on the thread that made it, from
+// construction to destruction (the zoo's Conv() looks it up there); the
+// intra-op threads inside a kernel need nothing. Scopes nest (the inner one
+// wins). Not copyable.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <torch/nn/modules/conv.h>
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+namespace wattlab::zoo {
+
+class Net;
+
+// Whether a convolution with this weight (fp32 [out, in/groups, kh, kw]),
+// stride and dilation, on an input of these sizes, runs on oneDNN with a
+// packed weight at `threads` intra-op threads (the rule above). The caller
+// checks the process-wide conditions (ConvPackingAvailable).
+bool PackableConv(const at::Tensor& weight, at::IntArrayRef input_sizes, at::IntArrayRef stride,
+                  at::IntArrayRef dilation, int threads);
+
+// oneDNN compiled in and enabled, autocast off: packing can apply at all.
+bool ConvPackingAvailable();
+
+// The weight reordered once into oneDNN's layout for these parameters.
+at::Tensor PackConvWeight(const at::Tensor& weight, at::IntArrayRef padding, at::IntArrayRef stride,
+                          at::IntArrayRef dilation, int64_t groups);
+
+// y = conv(x, packed weight): what the zoo's Conv() runs for a packed layer.
+at::Tensor PackedConv(const at::Tensor& x, const at::Tensor& packed, const c10::optional<at::Tensor>& bias,
+                      at::IntArrayRef padding, at::IntArrayRef stride, at::IntArrayRef dilation,
+                      int64_t groups);
+
+class ConvPacking {
+ public:
+  // Runs `net` once on `x` (the caller holds an InferenceMode guard and has
+  // put the net in eval mode) to see each convolution's input, then packs
+  // the eligible ones for batches shaped like x (a smaller last batch works
+  // too). Where packing cannot apply at all (see ConvPackingAvailable, or x
+  // is not fp32) nothing is packed and convolutions run as before. Throws
+  // what libtorch throws.
+  ConvPacking(Net& net, const at::Tensor& x);
+  ~ConvPacking();
+  ConvPacking(const ConvPacking&) = delete;
+  ConvPacking& operator=(const ConvPacking&) = delete;
+
+  int64_t convs() const { return convs_; }    // convolutions the pass ran
+  int64_t packed() const { return packed_; }  // of them, packed
+
+  // The packed weight of `conv` when the scope in force on this thread
+  // packed it, else nullptr. For the zoo's Conv().
+  static const at::Tensor* Find(const torch::nn::Conv2dImpl* conv);
+  // Records `conv`'s input sizes while a scope is looking (its first pass).
+  static void Record(const torch::nn::Conv2dImpl* conv, const at::Tensor& x);
+
+ private:
+  std::unordered_map<const torch::nn::Conv2dImpl*, at::Tensor> table_;
+  std::unordered_map<const torch::nn::Conv2dImpl*, std::vector<int64_t>> seen_;
+  ConvPacking* outer_ = nullptr;
+  bool looking_ = true;  // the first pass: record inputs, pack nothing
+  int64_t convs_ = 0, packed_ = 0;
+};
+
+namespace detail {
+// The scope in force on this thread (nullptr: none); read by Conv() inline.
+extern thread_local ConvPacking* t_conv_packing;
+}  // namespace detail
+
+}  // namespace wattlab::zoo
