@@ -49,6 +49,7 @@ Status WriteReportFromDatabase(Env* env, const std::string& db_path, const std::
   }
   WATTLAB_ASSIGN_OR_RETURN(data.rows, store->ReadRows(options.study));
   WATTLAB_ASSIGN_OR_RETURN(data.timelines, store->ReadTimelines(options.study));
+  WATTLAB_ASSIGN_OR_RETURN(data.conv_weights, store->ReadConvWeights(options.study));
   PreferPassiveOpenMpWait(env);  // when libtorch loads here: one-off forward passes to profile operators
   if (auto in = GatherOpModelInput(env, db_path, options.study, data.rows); in.ok())
     data.op_model = std::move(*in);

@@ -12,6 +12,8 @@
 // given directory and a temporary sibling of it.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +31,9 @@ struct ReportInput {
   std::vector<RunRow> rows;
   std::vector<StudyInfo> studies;
   std::vector<RunTimeline> timelines;
+  // How inference ran its convolutions, runs by kind (Store::ReadConvWeights);
+  // empty: no inference run, or not read.
+  std::map<std::string, int64_t> conv_weights;
   // Absent when the analysis could not run (no usable row); analysis_error
   // then says why, and every analysis section repeats it.
   std::optional<analysis::AnalysisResult> analysis;

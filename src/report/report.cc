@@ -30,6 +30,7 @@ Status WriteReport(const ReportData& data, const ReportOptions& options, const s
   in.rows = data.rows;
   in.studies = data.studies;
   in.timelines = data.timelines;
+  in.conv_weights = data.conv_weights;
 
   analysis::AnalysisOptions aopt;
   aopt.intensity_g_per_kwh = options.carbon_intensity_g_per_kwh;

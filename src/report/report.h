@@ -17,6 +17,8 @@
 // out_dirs may run concurrently when the Env is thread-safe (the real one is).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,6 +74,8 @@ struct ReportData {
   // The operator-level model's inputs (analysis::AnalysisOptions::op_model).
   std::optional<OpModelInput> op_model;
   std::string op_model_note;
+  // Store::ReadConvWeights: how inference ran its convolutions, runs by kind.
+  std::map<std::string, int64_t> conv_weights;
 };
 
 // Analyses data.rows and writes the report into out_dir (written to a temp

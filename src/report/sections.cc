@@ -125,6 +125,17 @@ void ContextSection(const Context& c, Table* context_table, std::string* banner,
       add("OpenMP wait policy in force", list(omp));
       add("precision in force", list(precision));
     }
+    // How inference ran its convolutions (issue 11): packed once for oneDNN, or libtorch's choice per call.
+    if (!c.in.conv_weights.empty()) {
+      std::vector<std::string> xs;
+      for (const auto& [k, n] : c.in.conv_weights) {
+        const std::string what = k == "packed"  ? "packed once for oneDNN"
+                                 : k == "plain" ? "plain (libtorch's choice per call)"
+                                                : k;
+        xs.push_back(what + " (" + std::to_string(n) + (n == 1 ? " run" : " runs") + ")");
+      }
+      add("inference convolution weights", Join(xs, ", "));
+    }
   }
   const bool above = c.in.energy_basis.basis == EnergyBasis::kAboveIdle;
   add("energy per sample", std::string(above ? "above idle (energy_above_idle_j)" : "total (energy_j)") +

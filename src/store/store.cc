@@ -1128,6 +1128,21 @@ Result<std::map<std::string, std::string>> Store::ReadModelInputs(const std::str
   return out;
 }
 
+Result<std::map<std::string, int64_t>> Store::ReadConvWeights(const std::string& study) {
+  Stmt s(db_,
+         "SELECT CASE WHEN json_extract(config_json, '$.conv_weights.in_force') IS NULL THEN 'not recorded' "
+         "WHEN json_extract(config_json, '$.conv_weights.convs') = 0 THEN 'no convolution' "
+         "ELSE json_extract(config_json, '$.conv_weights.in_force') END, COUNT(*) FROM runs "
+         "WHERE (?1 = '' OR study = ?1) AND json_valid(config_json) "
+         "AND json_extract(config_json, '$.infer') = 1 AND json_type(config_json, '$.command') IS NULL "
+         "GROUP BY 1");
+  WATTLAB_RETURN_IF_ERROR(s.status("reading how inference ran its convolutions from " + path_));
+  s.Bind(1, study);
+  std::map<std::string, int64_t> out;
+  while (s.Step() == SQLITE_ROW) out[s.Text(0)] = s.Int(1);
+  return out;
+}
+
 Result<std::set<int64_t>> Store::CompletedRunIds(const std::string& study) {
   Stmt s(db_, "SELECT run_id FROM runs WHERE study = ?1");
   WATTLAB_RETURN_IF_ERROR(s.status("reading runs from " + path_));

@@ -221,6 +221,11 @@ class Store {
   // Each model's input shape ("3x32x32") as its runs recorded it in
   // facts_json; a model whose runs disagree keeps the last one's.
   Result<std::map<std::string, std::string>> ReadModelInputs(const std::string& study = "");
+  // How the runs with an inference window ran their convolutions (issue 11,
+  // runs.config_json.conv_weights): run counts by "packed", "plain", "no
+  // convolution" (plain because the model has none) and "not recorded"
+  // (runs from before it was recorded). Command runs are not counted.
+  Result<std::map<std::string, int64_t>> ReadConvWeights(const std::string& study = "");
 
   // ---- writes (the study runner) ----
   // Appends a calibration; returns its id.

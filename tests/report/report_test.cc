@@ -311,6 +311,24 @@ TEST_P(ReportBuilderTest, WritesEveryFileWellFormedAndFinite) {
     EXPECT_NE(doc->content.find("OpenBLAS"), std::string::npos);
     EXPECT_NE(doc->content.find("idle baseline"), std::string::npos);
   }
+  // How inference ran its convolutions, when the database said (issue 11).
+  {
+    ReportInput with = in;
+    with.conv_weights = {{"packed", 54}, {"no convolution", 16}};
+    const auto files2 = BuildReport(with, FixtureOptions());
+    bool seen = false;
+    for (const auto& f : files2) {
+      if (f.name != "index.html" && f.name != "summary.md") continue;
+      EXPECT_NE(f.content.find("inference convolution weights"), std::string::npos) << f.name;
+      EXPECT_NE(f.content.find("no convolution (16 runs), packed once for oneDNN (54 runs)"),
+                std::string::npos)
+          << f.name;
+      seen = true;
+    }
+    EXPECT_TRUE(seen);
+    for (const auto* doc : {html, md})
+      EXPECT_EQ(doc->content.find("inference convolution weights"), std::string::npos);  // not read: no line
+  }
   // Deterministic: the same input gives the same bytes.
   const auto again = BuildReport(in, FixtureOptions());
   ASSERT_EQ(again.size(), files.size());

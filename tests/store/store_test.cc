@@ -193,6 +193,38 @@ TEST_F(StoreTest, ReadOnlySeesWrittenData) {
   EXPECT_EQ(rows->size(), 2u);
 }
 
+// How inference ran its convolutions, counted from runs.config_json (issue
+// 11): by in_force, plain-with-no-convolution apart, older runs "not
+// recorded", runs without inference and command runs not counted.
+TEST_F(StoreTest, ReadConvWeightsCountsInferenceRunsByKind) {
+  auto st = Store::Open(env_.get(), Path("a.db"), OpenMode::kCreate);
+  ASSERT_TRUE(st.ok());
+  ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("s")).ok());
+  ASSERT_TRUE((*st)->UpsertStudy(MakeStudy("t")).ok());
+  const std::vector<std::pair<std::string, std::string>> runs = {
+      {"s", R"({"infer":true,"conv_weights":{"in_force":"packed","convs":20,"packed":20}})"},
+      {"s", R"({"infer":true,"conv_weights":{"in_force":"packed","convs":2,"packed":2}})"},
+      {"s", R"({"infer":true,"conv_weights":{"in_force":"plain","convs":0,"packed":0}})"},
+      {"s", R"({"infer":true,"conv_weights":{"in_force":"plain","convs":3,"packed":0}})"},
+      {"s", R"({"infer":true})"},
+      {"s", R"({"infer":false})"},
+      {"s", R"({"infer":true,"command":["python3","x.py"]})"},
+      {"t", R"({"infer":true,"conv_weights":{"in_force":"packed","convs":20,"packed":20}})"}};
+  int64_t id = 0;
+  for (const auto& [study, config] : runs) {
+    RunRecord r = MakeRun(study, ++id);
+    r.config_json = config;
+    ASSERT_TRUE((*st)->WriteRun(r).ok());
+  }
+  auto s = (*st)->ReadConvWeights("s");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(*s, (std::map<std::string, int64_t>{
+                    {"packed", 2}, {"plain", 1}, {"no convolution", 1}, {"not recorded", 1}}));
+  auto all = (*st)->ReadConvWeights();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->at("packed"), 3);
+}
+
 TEST_F(StoreTest, RunNeverWrittenTwice) {
   auto st = Store::Open(env_.get(), Path("a.db"), OpenMode::kCreate);
   ASSERT_TRUE(st.ok());
