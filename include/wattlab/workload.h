@@ -156,8 +156,12 @@ struct InferResult {
   double latency_p50_ms = 0, latency_p90_ms = 0, latency_p99_ms = 0;  // per batch
   double checksum = 0;                 // sum of outputs of the first batch, for determinism checks
   std::string conv_weights = "plain";  // in force: "packed" when any convolution was
-  int64_t convs = 0;                   // convolution layers seen when packing was asked (0: not asked)
-  int64_t packed_convs = 0;            // of them, packed
+  // Why plain: "asked" (--conv-weights plain), "no convolution", "TorchScript
+  // file", "bf16", "oneDNN unavailable" (libtorch without it, disabled, or
+  // autocast on), "none qualifies"; empty when packed.
+  std::string conv_weights_why = "asked";
+  int64_t convs = 0;         // a zoo model's convolution layers when packing was asked (else 0)
+  int64_t packed_convs = 0;  // of them, packed
 };
 
 // One operator of a forward pass, as the traced counter saw it at batch 1
@@ -186,6 +190,11 @@ struct OpProfile {
   std::vector<OpRecord> ops;             // forward order
   std::vector<std::string> unknown_ops;  // distinct names of the "unknown" ops, sorted
   int64_t param_tensors = 0;             // trainable parameter tensors (the optimizer's per-tensor cost)
+  // Inference runs this model's convolutions with weights packed once (zoo
+  // models, InferConfig::conv_weights "packed"); false for TorchScript files,
+  // which run libtorch's choice per call: predictions use the calibration's
+  // plain times for them (CalibrationPoint::forward_plain_s).
+  bool convs_packed = false;
 };
 
 // `wattlab calibrate`: micro-benchmarks of each operator kind over a spread of
@@ -211,6 +220,9 @@ struct CalibrationPoint {
   // Convolutions: forward_s ran with the weights packed once, as inference
   // runs by default (InferConfig::conv_weights); false in older calibrations.
   bool forward_packed = false;
+  // When forward_packed: the same inference as libtorch runs it per call
+  // (TorchScript files, --conv-weights plain); 0 otherwise (forward_s is that).
+  double forward_plain_s = 0;
   bool operator==(const CalibrationPoint&) const = default;
 };
 

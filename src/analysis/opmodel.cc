@@ -111,14 +111,18 @@ OpCostModel::Surface OpCostModel::MakeSurface(const std::vector<const Calibratio
     const double x = OpCallWork(p->op, 1);
     const double t = train_s(*p);
     // Points at (nearly) the same work are averaged in log space.
+    const double plain = p->forward_plain_s > 0 && std::isfinite(p->forward_plain_s) ? p->forward_plain_s
+                                                                                      : p->forward_s;
     if (!c.x.empty() && x <= c.x.back() * 1.02) {
       c.t_infer.back() = std::sqrt(c.t_infer.back() * p->forward_s);
       c.t_train.back() = std::sqrt(c.t_train.back() * t);
+      c.t_infer_plain.back() = std::sqrt(c.t_infer_plain.back() * plain);
       continue;
     }
     c.x.push_back(x);
     c.t_infer.push_back(p->forward_s);
     c.t_train.push_back(t);
+    c.t_infer_plain.push_back(plain);
   }
   return s;
 }
@@ -225,7 +229,8 @@ const OpCostModel::Surface* OpCostModel::Find(const std::string& key) const {
   return nullptr;
 }
 
-double OpCostModel::CallSeconds(const OpRecord& op, int64_t batch, bool train, bool first_layer) const {
+double OpCostModel::CallSeconds(const OpRecord& op, int64_t batch, bool train, bool first_layer,
+                                bool packed) const {
   const std::string key = OpClassKey(op);
   const Surface* s = nullptr;
   if (train && first_layer) {
@@ -245,7 +250,7 @@ double OpCostModel::CallSeconds(const OpRecord& op, int64_t batch, bool train, b
   // overhead + work / throughput; above the largest: linear).
   auto at_level = [&](const Level& l) {
     const Curve& c = l.curve;
-    return Interpolate(c, train ? c.t_train : c.t_infer, w, o);
+    return Interpolate(c, train ? c.t_train : packed ? c.t_infer : c.t_infer_plain, w, o);
   };
   const double b = static_cast<double>(std::max<int64_t>(1, batch));
   const auto& lv = s->levels;
@@ -282,7 +287,7 @@ OpTime OpCostModel::TimePerSample(const OpProfile& profile, int64_t batch, const
   for (const auto& op : profile.ops) {
     const bool layer =
         op.kind == "conv" || op.kind == "conv_grouped" || op.kind == "conv_depthwise" || op.kind == "linear";
-    const double s = CallSeconds(op, batch, train, layer && !seen_layer) / b;
+    const double s = CallSeconds(op, batch, train, layer && !seen_layer, profile.convs_packed) / b;
     seen_layer = seen_layer || layer;
     r.by_kind_s[op.kind] += s;
     r.time_per_sample_s += s;

@@ -91,8 +91,10 @@ class OpCostModel {
   static Result<OpCostModel> Build(const std::vector<CalibrationPoint>& points);
   // Seconds per call of `op` at `batch`, inference (train = false) or
   // training (forward + backward; as the model's first layer, without the
-  // input's gradient, where the calibration timed that).
-  double CallSeconds(const OpRecord& op, int64_t batch, bool train, bool first_layer = false) const;
+  // input's gradient, where the calibration timed that). packed: inference
+  // runs convolutions with packed weights (OpProfile::convs_packed).
+  double CallSeconds(const OpRecord& op, int64_t batch, bool train, bool first_layer = false,
+                     bool packed = true) const;
   // One SGD step over `params` parameters in `tensors` tensors.
   double OptimizerSeconds(int64_t params, int64_t tensors) const;
   // Uncorrected time per sample of a model at `batch`, phase "infer" or "train".
@@ -100,7 +102,9 @@ class OpCostModel {
 
  private:
   struct Curve {
-    std::vector<double> x, t_infer, t_train;  // sorted by x
+    // sorted by x; t_infer_plain: inference with libtorch's per-call
+    // convolutions (the plain time where a point has one, else t_infer)
+    std::vector<double> x, t_infer, t_train, t_infer_plain;
   };
   // A class's points at one calibrated batch size, over the work per sample.
   struct Level {

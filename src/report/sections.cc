@@ -129,10 +129,8 @@ void ContextSection(const Context& c, Table* context_table, std::string* banner,
     if (!c.in.conv_weights.empty()) {
       std::vector<std::string> xs;
       for (const auto& [k, n] : c.in.conv_weights) {
-        const std::string what = k == "packed"  ? "packed once for oneDNN"
-                                 : k == "plain" ? "plain (libtorch's choice per call)"
-                                                : k;
-        xs.push_back(what + " (" + std::to_string(n) + (n == 1 ? " run" : " runs") + ")");
+        const std::string what = k == "packed" ? "packed once for oneDNN" : k;
+        xs.push_back(what + ": " + std::to_string(n) + (n == 1 ? " run" : " runs"));
       }
       add("inference convolution weights", Join(xs, ", "));
     }

@@ -1030,7 +1030,8 @@ nlohmann::json PointsToJson(const std::vector<CalibrationPoint>& points) {
                  {"forward_s", p.forward_s},
                  {"train_s", p.train_s},
                  {"train_first_s", p.train_first_s},
-                 {"forward_packed", p.forward_packed}});
+                 {"forward_packed", p.forward_packed},
+                 {"forward_plain_s", p.forward_plain_s}});
   return a;
 }
 
@@ -1054,6 +1055,7 @@ Result<std::vector<CalibrationPoint>> PointsFromJson(const std::string& text) {
       p.train_s = e.at("train_s").get<double>();
       p.train_first_s = e.value("train_first_s", 0.0);      // absent before it was measured
       p.forward_packed = e.value("forward_packed", false);  // absent before packing
+      p.forward_plain_s = e.value("forward_plain_s", 0.0);
       out.push_back(std::move(p));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -1131,8 +1133,9 @@ Result<std::map<std::string, std::string>> Store::ReadModelInputs(const std::str
 Result<std::map<std::string, int64_t>> Store::ReadConvWeights(const std::string& study) {
   Stmt s(db_,
          "SELECT CASE WHEN json_extract(config_json, '$.conv_weights.in_force') IS NULL THEN 'not recorded' "
-         "WHEN json_extract(config_json, '$.conv_weights.convs') = 0 THEN 'no convolution' "
-         "ELSE json_extract(config_json, '$.conv_weights.in_force') END, COUNT(*) FROM runs "
+         "WHEN json_extract(config_json, '$.conv_weights.in_force') = 'packed' THEN 'packed' "
+         "ELSE 'plain (' || COALESCE(json_extract(config_json, '$.conv_weights.why'), 'why not recorded') || ')' "
+         "END, COUNT(*) FROM runs "
          "WHERE (?1 = '' OR study = ?1) AND json_valid(config_json) "
          "AND json_extract(config_json, '$.infer') = 1 AND json_type(config_json, '$.command') IS NULL "
          "GROUP BY 1");

@@ -222,9 +222,10 @@ class Store {
   // facts_json; a model whose runs disagree keeps the last one's.
   Result<std::map<std::string, std::string>> ReadModelInputs(const std::string& study = "");
   // How the runs with an inference window ran their convolutions (issue 11,
-  // runs.config_json.conv_weights): run counts by "packed", "plain", "no
-  // convolution" (plain because the model has none) and "not recorded"
-  // (runs from before it was recorded). Command runs are not counted.
+  // runs.config_json.conv_weights): run counts by "packed", "plain (WHY)"
+  // (WHY: conv_weights.why, e.g. "no convolution", "TorchScript file",
+  // "bf16") and "not recorded" (runs from before it was). Command runs are
+  // not counted.
   Result<std::map<std::string, int64_t>> ReadConvWeights(const std::string& study = "");
 
   // ---- writes (the study runner) ----

@@ -145,17 +145,17 @@ nlohmann::json ModelFactsToJson(const ModelFacts& f) {
 }
 
 nlohmann::json ConvWeightsJson(const InferResult& r) {
-  return nlohmann::json{{"in_force", r.conv_weights}, {"convs", r.convs}, {"packed", r.packed_convs}};
+  nlohmann::json j{{"in_force", r.conv_weights}, {"convs", r.convs}, {"packed", r.packed_convs}};
+  if (r.conv_weights != "packed") j["why"] = r.conv_weights_why;
+  return j;
 }
 
 std::string ConvWeightsLine(const InferResult& r) {
   if (r.conv_weights == "packed")
     return "convolution weights: packed once for oneDNN (" + std::to_string(r.packed_convs) + " of " +
            std::to_string(r.convs) + " convolutions; --conv-weights plain runs libtorch's choice per call)";
-  if (r.convs > 0)
-    return "convolution weights: plain (none of " + std::to_string(r.convs) +
-           " convolutions qualifies for packing: libtorch's choice per call)";
-  return "convolution weights: plain (libtorch's choice per call)";
+  const std::string why = r.conv_weights_why == "asked" ? "as asked" : r.conv_weights_why;
+  return "convolution weights: plain, libtorch's choice per call (" + why + ")";
 }
 
 MeteredRun::MeteredRun(Meter* meter, MeteredRunOptions options)

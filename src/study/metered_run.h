@@ -127,7 +127,8 @@ Status EstablishIdleBaseline(Env* env, Meter* meter, const IdleBaselinePolicy& p
 nlohmann::json ModelFactsToJson(const ModelFacts& facts);
 
 // How an inference ran its convolutions (InferConfig::conv_weights):
-// {"in_force": "packed"|"plain", "convs", "packed"}, in `infer --json` and a
+// {"in_force": "packed"|"plain", "convs", "packed", "why" (when plain:
+// InferResult::conv_weights_why)}, in `infer --json` and a
 // study's infer runs (runs.config_json); and the text line `infer` prints.
 nlohmann::json ConvWeightsJson(const InferResult& r);
 std::string ConvWeightsLine(const InferResult& r);

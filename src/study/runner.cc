@@ -382,6 +382,22 @@ Status StudyRunner::MeasureIdle() {
   return store_->AddIdleBaseline(spec_.name, rec);
 }
 
+namespace {
+// An fp32 calibration none of whose convolutions was timed packed: made
+// before inference packed convolution weights (issue 11), or by a libtorch
+// without oneDNN (then every study calibrates afresh: seconds).
+bool ConvolutionsTimedUnpacked(const std::vector<CalibrationPoint>& points, const std::string& precision) {
+  if (precision != "fp32") return false;
+  bool convs = false;
+  for (const auto& p : points) {
+    if (p.op.kind.rfind("conv", 0) != 0) continue;
+    if (p.forward_packed) return false;
+    convs = true;
+  }
+  return convs;
+}
+}  // namespace
+
 Status StudyRunner::CalibrateIfAsked(const std::vector<PlannedRun>& todo, const StudyInfo& info) {
   if (spec_.calibrate.empty()) return Status::Ok();
   std::set<std::pair<int64_t, std::string>> wanted;
@@ -393,10 +409,22 @@ Status StudyRunner::CalibrateIfAsked(const std::vector<PlannedRun>& todo, const 
     // Named copies, not a structured binding: clang before 16 cannot capture one in a lambda.
     const int64_t threads = want.first;
     const std::string& precision = want.second;
+    bool unpacked = false;
     const bool have = std::any_of(stored.begin(), stored.end(), [&](const CalibrationRow& c) {
-      return c.host == info.host && c.cpu == info.cpu && c.libtorch == info.libtorch && c.blas == info.blas &&
-             c.wait_policy == options_.omp_wait_policy && c.threads == threads && c.precision == precision;
+      const bool same = c.host == info.host && c.cpu == info.cpu && c.libtorch == info.libtorch &&
+                        c.blas == info.blas && c.wait_policy == options_.omp_wait_policy &&
+                        c.threads == threads && c.precision == precision;
+      // Inference now packs convolution weights: a calibration that timed them unpacked would cost it high.
+      if (same && ConvolutionsTimedUnpacked(c.points, c.precision)) {
+        unpacked = true;
+        return false;
+      }
+      return same;
     });
+    if (!have && unpacked)
+      Log("operator calibration for " + std::to_string(threads) + " threads, " + precision +
+          ": the stored one timed convolutions unpacked (before inference packed their weights): "
+          "calibrating again");
     if (have) {
       Log("operator calibration for " + std::to_string(threads) + " threads, " + precision +
           ": reusing the stored one (same machine context)");

@@ -171,6 +171,8 @@ Status RunBench(const Bench& b, torch::Dtype dtype, double target_s, std::vector
       p.forward_packed = static_cast<bool>(packed);
       p.forward_s = packed ? MedianTime([&] { (void)packed(x); }, target_s)
                            : MedianTime([&] { (void)b.op(x, false); }, target_s);
+      // Packed: also as libtorch runs it per call, for TorchScript files.
+      if (packed) p.forward_plain_s = MedianTime([&] { (void)b.op(x, false); }, target_s);
     }
     at::Tensor xg = x.detach().clone().requires_grad_(true);
     for (const auto& w : b.weights) w.requires_grad_(true);

@@ -123,6 +123,7 @@ class TorchEngine : public WorkloadEngine {
       net->eval();
       for (const auto& t : net->parameters())
         if (t.requires_grad()) ++p.param_tensors;
+      p.convs_packed = true;  // as `infer` runs a zoo model by default
       WATTLAB_ASSIGN_OR_RETURN(
           p.ops,
           zoo::TraceOps([&net](const torch::Tensor& x) { return net->forward(x); }, shape, &p.unknown_ops));

@@ -143,18 +143,27 @@ Result<InferResult> InferImpl(Env* env, const InferConfig& cfg, WorkloadObserver
     fwd = [&net](const torch::Tensor& x) { return net->forward(x); };
   }
   // Inputs from their own seeded generator, so the checksum depends only on
-  // seed, model, shape, precision and threads.
+  // seed, model, shape, precision, threads and (at float rounding) conv_weights.
   torch::Tensor x =
       torch::randn({cfg.batch_size, shape.c, shape.h, shape.w}, torch::TensorOptions().dtype(torch::kFloat32))
           .to(dtype);
   c10::InferenceMode guard;
   // Packed once here, in the setup (its first pass sees each layer's input).
   std::optional<zoo::ConvPacking> packing;
-  if (net && cfg.conv_weights == "packed") {
-    packing.emplace(*net, x);
-    r.convs = packing->convs();
-    r.packed_convs = packing->packed();
-    if (r.packed_convs > 0) r.conv_weights = "packed";
+  if (cfg.conv_weights == "packed") {
+    if (!net) {
+      r.conv_weights_why = "TorchScript file";
+    } else {
+      packing.emplace(*net, x);
+      r.convs = packing->convs();
+      r.packed_convs = packing->packed();
+      r.conv_weights = r.packed_convs > 0 ? "packed" : "plain";
+      r.conv_weights_why = r.packed_convs > 0          ? ""
+                           : r.convs == 0              ? "no convolution"
+                           : dtype != torch::kFloat32  ? "bf16"
+                           : !zoo::ConvPackingAvailable() ? "oneDNN unavailable"
+                                                          : "none qualifies";
+    }
   }
   const auto t_warm = Clock::now();
   r.setup_s = Seconds(t_setup, t_warm);

@@ -146,6 +146,34 @@ TEST(OpCostModel, TimePerSampleSumsOperatorsAndAddsTheOptimizerInTraining) {
   EXPECT_NEAR(train.by_kind_s.at("optimizer"), opt / 8, 1e-9);
 }
 
+// Inference of a model whose convolutions run packed (zoo models) takes the
+// calibration's packed times; a TorchScript file's (plain) the plain ones,
+// where a point has them; training is the same either way.
+TEST(OpCostModel, PackedAndPlainConvolutionsTakeTheirOwnInferenceTimes) {
+  auto pts = HandCalibration();
+  pts[0].forward_packed = true;
+  pts[0].forward_plain_s = 3e-3;  // conv kxk at batch 1: packed 1 ms, plain 3 ms
+  auto m = OpCostModel::Build(pts);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const OpRecord conv = Op("conv", 1'000'000, 1000);
+  EXPECT_NEAR(m->CallSeconds(conv, 1, false, false, /*packed=*/true), 1e-3, 1e-12);
+  EXPECT_NEAR(m->CallSeconds(conv, 1, false, false, /*packed=*/false), 3e-3, 1e-12);
+  // The batch-8 point has no plain time: its forward time serves both.
+  EXPECT_NEAR(m->CallSeconds(conv, 8, false, false, false), 4e-3, 1e-12);
+  EXPECT_NEAR(m->CallSeconds(conv, 1, true, false, false), m->CallSeconds(conv, 1, true, false, true), 1e-15);
+  OpProfile p;
+  p.facts.params = 1000;
+  p.ops = {conv, Op("act", 1000, 8000)};
+  p.convs_packed = true;
+  const double packed = m->TimePerSample(p, 1, "infer").time_per_sample_s;
+  p.convs_packed = false;
+  const double plain = m->TimePerSample(p, 1, "infer").time_per_sample_s;
+  EXPECT_NEAR(plain - packed, 2e-3, 1e-12);
+  const double train_plain = m->TimePerSample(p, 1, "train").time_per_sample_s;
+  p.convs_packed = true;
+  EXPECT_NEAR(m->TimePerSample(p, 1, "train").time_per_sample_s, train_plain, 1e-15);
+}
+
 TEST(OpCostModel, RefusesACalibrationMissingAKind) {
   auto pts = HandCalibration();
   std::erase_if(pts, [](const CalibrationPoint& p) { return p.op.kind == "conv_depthwise"; });

@@ -314,13 +314,13 @@ TEST_P(ReportBuilderTest, WritesEveryFileWellFormedAndFinite) {
   // How inference ran its convolutions, when the database said (issue 11).
   {
     ReportInput with = in;
-    with.conv_weights = {{"packed", 54}, {"no convolution", 16}};
+    with.conv_weights = {{"packed", 54}, {"plain (no convolution)", 16}};
     const auto files2 = BuildReport(with, FixtureOptions());
     bool seen = false;
     for (const auto& f : files2) {
       if (f.name != "index.html" && f.name != "summary.md") continue;
       EXPECT_NE(f.content.find("inference convolution weights"), std::string::npos) << f.name;
-      EXPECT_NE(f.content.find("no convolution (16 runs), packed once for oneDNN (54 runs)"),
+      EXPECT_NE(f.content.find("packed once for oneDNN: 54 runs, plain (no convolution): 16 runs"),
                 std::string::npos)
           << f.name;
       seen = true;

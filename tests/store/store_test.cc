@@ -194,8 +194,8 @@ TEST_F(StoreTest, ReadOnlySeesWrittenData) {
 }
 
 // How inference ran its convolutions, counted from runs.config_json (issue
-// 11): by in_force, plain-with-no-convolution apart, older runs "not
-// recorded", runs without inference and command runs not counted.
+// 11): packed, plain by why, older runs "not recorded", runs without
+// inference and command runs not counted.
 TEST_F(StoreTest, ReadConvWeightsCountsInferenceRunsByKind) {
   auto st = Store::Open(env_.get(), Path("a.db"), OpenMode::kCreate);
   ASSERT_TRUE(st.ok());
@@ -204,7 +204,9 @@ TEST_F(StoreTest, ReadConvWeightsCountsInferenceRunsByKind) {
   const std::vector<std::pair<std::string, std::string>> runs = {
       {"s", R"({"infer":true,"conv_weights":{"in_force":"packed","convs":20,"packed":20}})"},
       {"s", R"({"infer":true,"conv_weights":{"in_force":"packed","convs":2,"packed":2}})"},
-      {"s", R"({"infer":true,"conv_weights":{"in_force":"plain","convs":0,"packed":0}})"},
+      {"s", R"({"infer":true,"conv_weights":{"in_force":"plain","convs":0,"packed":0,"why":"no convolution"}})"},
+      {"s", R"({"infer":true,"conv_weights":{"in_force":"plain","convs":0,"packed":0,"why":"TorchScript file"}})"},
+      {"s", R"({"infer":true,"conv_weights":{"in_force":"plain","convs":3,"packed":0,"why":"bf16"}})"},
       {"s", R"({"infer":true,"conv_weights":{"in_force":"plain","convs":3,"packed":0}})"},
       {"s", R"({"infer":true})"},
       {"s", R"({"infer":false})"},
@@ -218,8 +220,12 @@ TEST_F(StoreTest, ReadConvWeightsCountsInferenceRunsByKind) {
   }
   auto s = (*st)->ReadConvWeights("s");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_EQ(*s, (std::map<std::string, int64_t>{
-                    {"packed", 2}, {"plain", 1}, {"no convolution", 1}, {"not recorded", 1}}));
+  EXPECT_EQ(*s, (std::map<std::string, int64_t>{{"packed", 2},
+                                                 {"plain (no convolution)", 1},
+                                                 {"plain (TorchScript file)", 1},
+                                                 {"plain (bf16)", 1},
+                                                 {"plain (why not recorded)", 1},
+                                                 {"not recorded", 1}}));
   auto all = (*st)->ReadConvWeights();
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->at("packed"), 3);
@@ -811,6 +817,7 @@ TEST_F(StoreTest, CalibrationsRoundTripAndOlderPointsLoad) {
   p.train_s = 3.95e-3;
   p.train_first_s = 1.43e-3;
   p.forward_packed = true;
+  p.forward_plain_s = 9.1e-4;
   row.points = {p};
   auto id = s.SaveCalibration(row);
   ASSERT_TRUE(id.ok()) << id.status().ToString();
@@ -823,12 +830,13 @@ TEST_F(StoreTest, CalibrationsRoundTripAndOlderPointsLoad) {
   // As an older wattlab wrote it: no train_first_s, no forward_packed.
   ExecSql(Path("a.db"),
           "UPDATE calibrations SET points_json = json_remove(points_json, '$[0].train_first_s', "
-          "'$[0].forward_packed')");
+          "'$[0].forward_packed', '$[0].forward_plain_s')");
   back = s.ReadCalibrations();
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   ASSERT_EQ((*back)[0].points.size(), 1u);
   EXPECT_EQ((*back)[0].points[0].train_first_s, 0);
   EXPECT_FALSE((*back)[0].points[0].forward_packed);
+  EXPECT_EQ((*back)[0].points[0].forward_plain_s, 0);
   EXPECT_EQ((*back)[0].points[0].train_s, p.train_s);
 }
 

@@ -407,6 +407,7 @@ TEST(Infer, ConvolutionWeightsPackedByDefaultSameLogitsAsPlain) {
   auto plain = engine->Infer(cfg, nullptr);
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   EXPECT_EQ(plain->conv_weights, "plain");
+  EXPECT_EQ(plain->conv_weights_why, "asked");
   EXPECT_EQ(plain->convs, 0);
   EXPECT_EQ(plain->packed_convs, 0);
   EXPECT_NEAR(packed->checksum, plain->checksum, 1e-4 * std::max(1.0, std::abs(plain->checksum)));
@@ -417,6 +418,8 @@ TEST(Infer, ConvolutionWeightsPackedByDefaultSameLogitsAsPlain) {
   auto bf = engine->Infer(cfg, nullptr);
   ASSERT_TRUE(bf.ok()) << bf.status().ToString();
   EXPECT_EQ(bf->conv_weights, "plain");
+  EXPECT_EQ(bf->conv_weights_why, "bf16");
+  EXPECT_EQ(bf->convs, packed->convs);
   EXPECT_EQ(bf->packed_convs, 0);
 
   cfg.precision = "fp32";
@@ -442,6 +445,7 @@ TEST(Calibrate, ConvolutionsTimedAsInferenceRunsThem) {
     for (const auto& p : r->points) {
       if (p.op.kind.rfind("conv", 0) != 0) {
         EXPECT_FALSE(p.forward_packed) << p.op.kind;
+        EXPECT_EQ(p.forward_plain_s, 0) << p.op.kind;
         continue;
       }
       if (p.op.kernel == 9 && p.op.kind == "conv") {
@@ -452,6 +456,8 @@ TEST(Calibrate, ConvolutionsTimedAsInferenceRunsThem) {
         ++one_by_one;
         EXPECT_EQ(p.forward_packed, threads > 1) << threads;
       }
+      // Packed points are also timed plain (TorchScript files run that way).
+      EXPECT_EQ(p.forward_plain_s > 0, p.forward_packed) << p.op.kind;
     }
     EXPECT_GT(dense3, 0);
     EXPECT_GT(one_by_one, 0);
@@ -485,6 +491,8 @@ TEST(TorchScript, ScriptedAtTestTimeIsCountedAndRun) {
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(a->model.params, 137);
   EXPECT_EQ(a->samples, 6);
+  EXPECT_EQ(a->conv_weights, "plain");  // a TorchScript file runs as given
+  EXPECT_EQ(a->conv_weights_why, "TorchScript file");
   EXPECT_EQ(a->checksum, b->checksum);
 
   WriteFile(dir / "junk.pt", "definitely not a zip archive");

@@ -53,21 +53,27 @@ c10::optional<std::vector<int64_t>> ZeroPadding(const torch::nn::Conv2dImpl& c) 
 
 ConvPacking::ConvPacking(Net& net, const at::Tensor& x) {
   outer_ = detail::t_conv_packing;
+  for (const auto& m : net.modules(/*include_self=*/false))
+    if (dynamic_cast<const torch::nn::Conv2dImpl*>(m.get()) != nullptr) ++convs_;
+  detail::t_conv_packing = this;
   if (!ConvPackingAvailable() || x.scalar_type() != at::kFloat) {
     looking_ = false;  // nothing to pack: in force, finding nothing
-    detail::t_conv_packing = this;
     return;
   }
-  detail::t_conv_packing = this;
+  // In force from here: a throw (the pass, a reorder, memory) must hand the
+  // thread back to the outer scope, as the destructor would.
   try {
-    (void)net.forward(x);
+    Pack(net, x);
   } catch (...) {
     detail::t_conv_packing = outer_;
     throw;
   }
+}
+
+void ConvPacking::Pack(Net& net, const at::Tensor& x) {
+  (void)net.forward(x);
   looking_ = false;
   const int threads = at::get_num_threads();
-  convs_ = static_cast<int64_t>(seen_.size());
   for (const auto& [conv, sizes] : seen_) {
     const auto pad = ZeroPadding(*conv);
     if (!pad) continue;

@@ -5,20 +5,21 @@
 // reorders the weight tensor into its blocked layout on every call, or
 // through its own im2col + BLAS path, which it picks for batch-1 inputs of at
 // most 20,480 elements with kernels up to 3x3 ("for some case, native is
-// faster"). On the machines we measured, both cost: ResNet18 at batch 1 ran
-// 1.55x faster in Python with every convolution on oneDNN and its weights
-// reordered once (1.13x from the kernel choice alone), VGG16 1.96x,
-// MobileNetV2 1.10x; at batch 32 1.03x (bench/workload/probes/py_conv_paths.py).
+// faster"). On the machine we measured both cost: at batch 1 and 2 threads
+// ResNet18 ran 1.57x faster in Python with the rule below (1.11x from the
+// kernel choice alone, weights still reordered every call), VGG16 2.02x,
+// MobileNetV2 1.13x; ResNet18 at batch 32 1.02x
+// (bench/workload/probes/py_conv_paths.py; docs/benchmarks.md).
 // The network is unchanged: the same layers and arithmetic, outputs within
-// float rounding (4e-9 on ResNet18's logits); only the weights' storage and
+// float rounding (3.7e-9 on ResNet18's logits); only the weights' storage and
 // the kernel differ. It applies to inference only (the weights must not
 // change), fp32, when libtorch has oneDNN enabled and autocast is off.
 //
 // A convolution is packed unless libtorch's own rule keeps it off oneDNN for
 // a reason other than the small-input clause: a 1x1 kernel, stride 1, no
 // dilation, batch under 16 and one thread (there libtorch's path measured
-// faster: MobileNetV2 at 1 thread 0.83x with every convolution packed, 1.02x
-// with this rule).
+// faster: MobileNetV2 at batch 1 on one thread 0.92x of eager with every
+// convolution packed, 0.995x with this rule).
 //
 // Thread-safety: a ConvPacking is in force on the thread that made it, from
 // construction to destruction (the zoo's Conv() looks it up there); the
@@ -69,7 +70,7 @@ class ConvPacking {
   ConvPacking(const ConvPacking&) = delete;
   ConvPacking& operator=(const ConvPacking&) = delete;
 
-  int64_t convs() const { return convs_; }    // convolutions the pass ran
+  int64_t convs() const { return convs_; }    // the net's convolution layers (modules)
   int64_t packed() const { return packed_; }  // of them, packed
 
   // The packed weight of `conv` when the scope in force on this thread
@@ -79,6 +80,7 @@ class ConvPacking {
   static void Record(const torch::nn::Conv2dImpl* conv, const at::Tensor& x);
 
  private:
+  void Pack(Net& net, const at::Tensor& x);  // the first pass, then the reorders
   std::unordered_map<const torch::nn::Conv2dImpl*, at::Tensor> table_;
   std::unordered_map<const torch::nn::Conv2dImpl*, std::vector<int64_t>> seen_;
   ConvPacking* outer_ = nullptr;

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "workload/zoo/net.h"
+#include "workload/zoo/ops.h"
 #include "workload/zoo/zoo.h"
 
 namespace wattlab::zoo {
@@ -100,7 +101,7 @@ TEST_F(PackingTest, NothingPackedForBf16AutocastOrOneDnnOff) {
     bf->to(at::kBFloat16);
     ConvPacking p(*bf, x.to(at::kBFloat16));
     EXPECT_EQ(p.packed(), 0);
-    EXPECT_EQ(p.convs(), 0);
+    EXPECT_EQ(p.convs(), 2);  // counted, not packed
   }
   {
     at::autocast::set_cpu_enabled(true);
@@ -109,12 +110,36 @@ TEST_F(PackingTest, NothingPackedForBf16AutocastOrOneDnnOff) {
     EXPECT_EQ(p.packed(), 0);
   }
   {
+    const at::Tensor before = net->forward(x);
     at::globalContext().setUserEnabledMkldnn(false);
     ConvPacking p(*net, x);
-    at::globalContext().setUserEnabledMkldnn(true);
     EXPECT_EQ(p.packed(), 0);
-    EXPECT_TRUE(at::allclose(net->forward(x), net->forward(x)));
+    const at::Tensor inside = net->forward(x);  // libtorch's own path, oneDNN off
+    at::globalContext().setUserEnabledMkldnn(true);
+    EXPECT_TRUE(at::allclose(inside, before, 1e-4, 1e-5));
   }
+}
+
+// A net that throws in the middle of its forward pass (after a convolution).
+struct ThrowingNet : Net {
+  ThrowingNet() { conv = register_module("conv", MakeConv(3, 4, 3, 1, 1)); }
+  torch::Tensor forward(torch::Tensor x) override {
+    (void)Conv(conv, x);
+    throw std::runtime_error("boom");
+  }
+  torch::nn::Conv2d conv{nullptr};
+};
+
+// A throw while packing (here the first pass) leaves no scope in force.
+TEST_F(PackingTest, AThrowWhilePackingLeavesNoScopeBehind) {
+  auto outer_net = Eval("lenet");
+  ThrowingNet bad;
+  bad.eval();
+  at::Tensor x = at::randn({1, 3, 32, 32});
+  c10::InferenceMode guard;
+  ConvPacking outer(*outer_net, x);
+  EXPECT_THROW(ConvPacking inner(bad, x), std::runtime_error);
+  EXPECT_EQ(detail::t_conv_packing, &outer);
 }
 
 // A scope is in force until it ends; an inner scope wins and hands back to
