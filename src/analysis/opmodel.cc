@@ -111,8 +111,8 @@ OpCostModel::Surface OpCostModel::MakeSurface(const std::vector<const Calibratio
     const double x = OpCallWork(p->op, 1);
     const double t = train_s(*p);
     // Points at (nearly) the same work are averaged in log space.
-    const double plain = p->forward_plain_s > 0 && std::isfinite(p->forward_plain_s) ? p->forward_plain_s
-                                                                                      : p->forward_s;
+    const double plain =
+        p->forward_plain_s > 0 && std::isfinite(p->forward_plain_s) ? p->forward_plain_s : p->forward_s;
     if (!c.x.empty() && x <= c.x.back() * 1.02) {
       c.t_infer.back() = std::sqrt(c.t_infer.back() * p->forward_s);
       c.t_train.back() = std::sqrt(c.t_train.back() * t);

@@ -1134,7 +1134,8 @@ Result<std::map<std::string, int64_t>> Store::ReadConvWeights(const std::string&
   Stmt s(db_,
          "SELECT CASE WHEN json_extract(config_json, '$.conv_weights.in_force') IS NULL THEN 'not recorded' "
          "WHEN json_extract(config_json, '$.conv_weights.in_force') = 'packed' THEN 'packed' "
-         "ELSE 'plain (' || COALESCE(json_extract(config_json, '$.conv_weights.why'), 'why not recorded') || ')' "
+         "ELSE 'plain (' || COALESCE(json_extract(config_json, '$.conv_weights.why'), 'why not recorded') || "
+         "')' "
          "END, COUNT(*) FROM runs "
          "WHERE (?1 = '' OR study = ?1) AND json_valid(config_json) "
          "AND json_extract(config_json, '$.infer') = 1 AND json_type(config_json, '$.command') IS NULL "

@@ -204,8 +204,10 @@ TEST_F(StoreTest, ReadConvWeightsCountsInferenceRunsByKind) {
   const std::vector<std::pair<std::string, std::string>> runs = {
       {"s", R"({"infer":true,"conv_weights":{"in_force":"packed","convs":20,"packed":20}})"},
       {"s", R"({"infer":true,"conv_weights":{"in_force":"packed","convs":2,"packed":2}})"},
-      {"s", R"({"infer":true,"conv_weights":{"in_force":"plain","convs":0,"packed":0,"why":"no convolution"}})"},
-      {"s", R"({"infer":true,"conv_weights":{"in_force":"plain","convs":0,"packed":0,"why":"TorchScript file"}})"},
+      {"s",
+       R"({"infer":true,"conv_weights":{"in_force":"plain","convs":0,"packed":0,"why":"no convolution"}})"},
+      {"s",
+       R"({"infer":true,"conv_weights":{"in_force":"plain","convs":0,"packed":0,"why":"TorchScript file"}})"},
       {"s", R"({"infer":true,"conv_weights":{"in_force":"plain","convs":3,"packed":0,"why":"bf16"}})"},
       {"s", R"({"infer":true,"conv_weights":{"in_force":"plain","convs":3,"packed":0}})"},
       {"s", R"({"infer":true})"},
@@ -221,11 +223,11 @@ TEST_F(StoreTest, ReadConvWeightsCountsInferenceRunsByKind) {
   auto s = (*st)->ReadConvWeights("s");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(*s, (std::map<std::string, int64_t>{{"packed", 2},
-                                                 {"plain (no convolution)", 1},
-                                                 {"plain (TorchScript file)", 1},
-                                                 {"plain (bf16)", 1},
-                                                 {"plain (why not recorded)", 1},
-                                                 {"not recorded", 1}}));
+                                                {"plain (no convolution)", 1},
+                                                {"plain (TorchScript file)", 1},
+                                                {"plain (bf16)", 1},
+                                                {"plain (why not recorded)", 1},
+                                                {"not recorded", 1}}));
   auto all = (*st)->ReadConvWeights();
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->at("packed"), 3);

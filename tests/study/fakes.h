@@ -338,8 +338,27 @@ class FakeEngine : public WorkloadEngine {
     return {{"libtorch", "fake"}};
   }
 
+  // One conv point, timed packed (as the engine's inference runs).
+  Result<CalibrationResult> Calibrate(const CalibrationConfig& c) override {
+    calibrate_calls.push_back(c);
+    CalibrationResult r;
+    r.threads = c.threads;
+    r.precision = c.precision;
+    r.shapes = c.shapes;
+    CalibrationPoint p;
+    p.op.kind = "conv";
+    p.op.op = "conv2d";
+    p.forward_s = 1e-3;
+    p.train_s = 3e-3;
+    p.forward_packed = true;
+    p.forward_plain_s = 2e-3;
+    r.points = {p};
+    return r;
+  }
+
   std::vector<TrainConfig> train_calls;
   std::vector<InferConfig> infer_calls;
+  std::vector<CalibrationConfig> calibrate_calls;
   // When set, every training step takes this factor longer (a power cap
   // below the device's demand: capped_device.h).
   std::function<double()> slowdown;

@@ -459,6 +459,53 @@ TEST_F(RunnerTest, RunsEveryPlannedRunOnceWithRowsAndTimelines) {
 
 // The profile stops on the standard-error rule (study/profile.h): steady
 // steps stop at profile_steps; steps too noisy to settle run to the cap.
+// A study that calibrates reuses a stored calibration of the same machine
+// context, except one that timed convolutions unpacked (made before
+// inference packed their weights): that one is calibrated again.
+TEST_F(RunnerTest, CalibratesAgainWhenTheStoredCalibrationTimedConvolutionsUnpacked) {
+  // Runs a study that asks to calibrate; returns the engine's calibrations and the log.
+  auto run = [&](const std::string& name, std::string* log_text) -> size_t {
+    FakeClockEnv env;
+    FakeMeter meter(&env);
+    FakeEngine engine(&env);
+    auto store = OpenStore();
+    StudySpec spec = Tiny();
+    spec.name = name;
+    spec.calibrate = "quick";
+    std::ostringstream log;
+    RunnerOptions opt;
+    opt.log = &log;
+    StudyRunner runner(spec, &engine, &meter, store.get(), &env, opt);
+    StudyInfo ctx;
+    ctx.host = "h";
+    auto out = runner.Run(ctx);
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    *log_text = log.str();
+    return engine.calibrate_calls.size();
+  };
+  {
+    auto store = OpenStore();
+    CalibrationRow old;
+    old.host = "h";
+    old.wait_policy = "default";
+    old.threads = 1;
+    old.precision = "fp32";
+    old.shapes = "quick";
+    CalibrationPoint p;
+    p.op.kind = "conv";
+    p.forward_s = 2e-3;
+    p.train_s = 3e-3;  // forward_packed false: as calibrations before packing were
+    old.points = {p};
+    ASSERT_TRUE(store->SaveCalibration(old).ok());
+  }
+  std::string log;
+  EXPECT_EQ(run("first", &log), 1u) << log;
+  EXPECT_NE(log.find("timed convolutions unpacked"), std::string::npos) << log;
+  // The new one (packed) is reused by the next study.
+  EXPECT_EQ(run("second", &log), 0u) << log;
+  EXPECT_NE(log.find("reusing the stored one"), std::string::npos) << log;
+}
+
 TEST_F(RunnerTest, ProfileRunsUntilTheMeanStepIsKnownOrTheCap) {
   const std::string spec_text = R"(name = "se"
 seed = 1
