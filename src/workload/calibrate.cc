@@ -229,16 +229,13 @@ Result<CalibrationResult> CalibrateImpl(const CalibrationConfig& cfg) {
             },
             {w},
             /*first_layer_too=*/groups == 1 && in <= 3};
-    b.packed_form = [w, stride, k, groups, threads = r.threads](const at::Tensor& x) {
+    b.packed_form = [w, stride, k, groups](const at::Tensor& x) {
       std::function<at::Tensor(const at::Tensor&)> f;
       const std::vector<int64_t> st{stride, stride}, pad{k / 2, k / 2}, dil{1, 1};
-      if (!zoo::ConvPackingAvailable() || x.scalar_type() != at::kFloat ||
-          !zoo::PackableConv(w, x.sizes(), st, dil, threads))
-        return f;
-      at::Tensor packed = zoo::PackConvWeight(w, pad, st, dil, groups);
-      f = [packed, st, pad, dil, groups](const at::Tensor& in) {
-        return zoo::PackedConv(in, packed, c10::nullopt, pad, st, dil, groups);
-      };
+      if (auto packed = zoo::PackForInput(w, x.sizes(), x.scalar_type(), pad, st, dil, groups))
+        f = [p = *packed, st, pad, dil, groups](const at::Tensor& in) {
+          return zoo::PackedConv(in, p, c10::nullopt, pad, st, dil, groups);
+        };
       return f;
     };
     WATTLAB_RETURN_IF_ERROR(RunBench(b, dtype, l.target_s, &r.points));

@@ -158,11 +158,7 @@ Result<InferResult> InferImpl(Env* env, const InferConfig& cfg, WorkloadObserver
       r.convs = packing->convs();
       r.packed_convs = packing->packed();
       r.conv_weights = r.packed_convs > 0 ? "packed" : "plain";
-      r.conv_weights_why = r.packed_convs > 0             ? ""
-                           : r.convs == 0                 ? "no convolution"
-                           : dtype != torch::kFloat32     ? "bf16"
-                           : !zoo::ConvPackingAvailable() ? "oneDNN unavailable"
-                                                          : "none qualifies";
+      r.conv_weights_why = packing->why_plain();
     }
   }
   const auto t_warm = Clock::now();

@@ -333,13 +333,19 @@ TEST(Train, RejectsBadInput) {
   EXPECT_EQ(engine->Train(cfg, nullptr).status().kind(), Status::Kind::kInvalidArgument);
 }
 
+// A zoo model's inference at 2 threads: the tests' common configuration.
+InferConfig ZooInfer(const std::string& model, int64_t batch, int64_t samples) {
+  InferConfig cfg;
+  cfg.model = model;
+  cfg.batch_size = batch;
+  cfg.samples = samples;
+  cfg.threads = 2;
+  return cfg;
+}
+
 TEST(Infer, DeterministicChecksumAndPercentiles) {
   auto engine = NewTorchEngine(TestEnv());
-  InferConfig cfg;
-  cfg.model = "lenet";
-  cfg.batch_size = 4;
-  cfg.samples = 10;
-  cfg.threads = 2;
+  InferConfig cfg = ZooInfer("lenet", 4, 10);
   Recorder rec;
   auto a = engine->Infer(cfg, &rec);
   auto b = engine->Infer(cfg, nullptr);
@@ -368,11 +374,7 @@ TEST(Infer, DeterministicChecksumAndPercentiles) {
 // until the phase has lasted that long (the study's short inference windows).
 TEST(Infer, RunsOnInWholeBatchesUntilTheLeastDuration) {
   auto engine = NewTorchEngine(TestEnv());
-  InferConfig cfg;
-  cfg.model = "mlp:depth=2,width=16";
-  cfg.batch_size = 4;
-  cfg.samples = 10;
-  cfg.threads = 2;
+  InferConfig cfg = ZooInfer("mlp:depth=2,width=16", 4, 10);
   cfg.min_duration_s = 0.05;
   Recorder rec;
   auto r = engine->Infer(cfg, &rec);
@@ -392,11 +394,7 @@ TEST(Infer, RunsOnInWholeBatchesUntilTheLeastDuration) {
 // result says what was in force.
 TEST(Infer, ConvolutionWeightsPackedByDefaultSameLogitsAsPlain) {
   auto engine = NewTorchEngine(TestEnv());
-  InferConfig cfg;
-  cfg.model = "resnet:depth=8,width=8";
-  cfg.batch_size = 3;
-  cfg.samples = 5;
-  cfg.threads = 2;
+  InferConfig cfg = ZooInfer("resnet:depth=8,width=8", 3, 5);
   EXPECT_EQ(cfg.conv_weights, "packed");
   auto packed = engine->Infer(cfg, nullptr);
   ASSERT_TRUE(packed.ok()) << packed.status().ToString();

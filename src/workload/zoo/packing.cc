@@ -34,6 +34,15 @@ at::Tensor PackConvWeight(const at::Tensor& weight, at::IntArrayRef padding, at:
   return at::mkldnn_reorder_conv2d_weight(weight.contiguous().to_mkldnn(), padding, stride, dilation, groups);
 }
 
+c10::optional<at::Tensor> PackForInput(const at::Tensor& weight, at::IntArrayRef input_sizes,
+                                       at::ScalarType input_type, at::IntArrayRef padding,
+                                       at::IntArrayRef stride, at::IntArrayRef dilation, int64_t groups) {
+  if (!ConvPackingAvailable() || input_type != at::kFloat ||
+      !PackableConv(weight, input_sizes, stride, dilation, at::get_num_threads()))
+    return c10::nullopt;
+  return PackConvWeight(weight, padding, stride, dilation, groups);
+}
+
 at::Tensor PackedConv(const at::Tensor& x, const at::Tensor& packed, const c10::optional<at::Tensor>& bias,
                       at::IntArrayRef padding, at::IntArrayRef stride, at::IntArrayRef dilation,
                       int64_t groups) {
@@ -56,7 +65,12 @@ ConvPacking::ConvPacking(Net& net, const at::Tensor& x) {
   for (const auto& m : net.modules(/*include_self=*/false))
     if (dynamic_cast<const torch::nn::Conv2dImpl*>(m.get()) != nullptr) ++convs_;
   detail::t_conv_packing = this;
-  if (!ConvPackingAvailable() || x.scalar_type() != at::kFloat) {
+  why_plain_ = convs_ == 0                        ? "no convolution"
+               : x.scalar_type() == at::kBFloat16 ? "bf16"
+               : x.scalar_type() != at::kFloat    ? "not fp32"
+               : !ConvPackingAvailable()          ? "oneDNN unavailable"
+                                                  : "";
+  if (!why_plain_.empty()) {
     looking_ = false;  // nothing to pack: in force, finding nothing
     return;
   }
@@ -73,17 +87,16 @@ ConvPacking::ConvPacking(Net& net, const at::Tensor& x) {
 void ConvPacking::Pack(Net& net, const at::Tensor& x) {
   (void)net.forward(x);
   looking_ = false;
-  const int threads = at::get_num_threads();
   for (const auto& [conv, sizes] : seen_) {
     const auto pad = ZeroPadding(*conv);
     if (!pad) continue;
     const auto& o = conv->options;
-    const std::vector<int64_t> stride((*o.stride()).begin(), (*o.stride()).end());
-    const std::vector<int64_t> dilation((*o.dilation()).begin(), (*o.dilation()).end());
-    if (!PackableConv(conv->weight, sizes, stride, dilation, threads)) continue;
-    table_.emplace(conv, PackConvWeight(conv->weight, *pad, stride, dilation, o.groups()));
+    if (auto w =
+            PackForInput(conv->weight, sizes, x.scalar_type(), *pad, *o.stride(), *o.dilation(), o.groups()))
+      table_.emplace(conv, std::move(*w));
   }
   packed_ = static_cast<int64_t>(table_.size());
+  if (packed_ == 0) why_plain_ = "none qualifies";
   seen_.clear();
 }
 

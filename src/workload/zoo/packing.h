@@ -31,6 +31,7 @@
 #include <torch/nn/modules/conv.h>
 
 #include <cstdint>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -52,6 +53,15 @@ bool ConvPackingAvailable();
 at::Tensor PackConvWeight(const at::Tensor& weight, at::IntArrayRef padding, at::IntArrayRef stride,
                           at::IntArrayRef dilation, int64_t groups);
 
+// The whole decision for one convolution on an input of these sizes and
+// type: its weight packed (PackConvWeight) when packing applies
+// (ConvPackingAvailable, fp32 input, PackableConv at the current thread
+// count), else nullopt. What ConvPacking does per layer and what the
+// operator calibration times.
+c10::optional<at::Tensor> PackForInput(const at::Tensor& weight, at::IntArrayRef input_sizes,
+                                       at::ScalarType input_type, at::IntArrayRef padding,
+                                       at::IntArrayRef stride, at::IntArrayRef dilation, int64_t groups);
+
 // y = conv(x, packed weight): what the zoo's Conv() runs for a packed layer.
 at::Tensor PackedConv(const at::Tensor& x, const at::Tensor& packed, const c10::optional<at::Tensor>& bias,
                       at::IntArrayRef padding, at::IntArrayRef stride, at::IntArrayRef dilation,
@@ -72,6 +82,10 @@ class ConvPacking {
 
   int64_t convs() const { return convs_; }    // the net's convolution layers (modules)
   int64_t packed() const { return packed_; }  // of them, packed
+  // Why none is packed: "no convolution", "bf16" (or "not fp32"), "oneDNN
+  // unavailable" (not compiled in, disabled, or autocast on), "none
+  // qualifies"; empty when some are.
+  const std::string& why_plain() const { return why_plain_; }
 
   // The packed weight of `conv` when the scope in force on this thread
   // packed it, else nullptr. For the zoo's Conv().
@@ -86,6 +100,7 @@ class ConvPacking {
   ConvPacking* outer_ = nullptr;
   bool looking_ = true;  // the first pass: record inputs, pack nothing
   int64_t convs_ = 0, packed_ = 0;
+  std::string why_plain_;
 };
 
 namespace detail {
