@@ -77,6 +77,7 @@ Sampler::Sampler(Env* env, std::vector<EnergySource*> sources, std::chrono::nano
   if (tick_period_.count() == 0) tick_period_ = interval_;
   energy_j_.assign(domains_.size(), 0.0);
   last_power_w_.assign(domains_.size(), 0.0);
+  reported_j_.assign(domains_.size(), 0.0);
 }
 
 Sampler::~Sampler() { (void)Stop(); }
@@ -184,7 +185,7 @@ void Sampler::ReadSourceLocked(SourceState& s, const std::vector<size_t>& which,
   s.last_read = now;
 }
 
-EnergySnapshot Sampler::SnapshotLocked(std::chrono::nanoseconds now) const {
+EnergySnapshot Sampler::SnapshotLocked(std::chrono::nanoseconds now) {
   EnergySnapshot snap;
   snap.t = now;
   snap.ticks = ticks_;
@@ -198,6 +199,12 @@ EnergySnapshot Sampler::SnapshotLocked(std::chrono::nanoseconds now) const {
       // edge between two reads is not cut short.
       if (!domains_[d].is_counter && since_s > 0) snap.energy_j[d] += last_power_w_[d] * since_s;
     }
+  }
+  // An extrapolation that overshot (the next read found a lower power) must
+  // not make a later snapshot read less: a window would get negative joules.
+  for (size_t d = 0; d < snap.energy_j.size(); ++d) {
+    snap.energy_j[d] = std::max(snap.energy_j[d], reported_j_[d]);
+    reported_j_[d] = snap.energy_j[d];
   }
   return snap;
 }

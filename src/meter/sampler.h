@@ -35,6 +35,11 @@
 // at begin and end): counters are always read, so a window shorter than the
 // interval is still exact for counters; a power source read less than its
 // min_interval ago is not re-read, its last power is extrapolated instead.
+// Snapshots never go back: when the next read of a power source finds a
+// lower power than the one extrapolated, the energy an earlier snapshot
+// already reported stands (a window over that span reads 0 J, not less) and
+// the windows after it pay the overshoot back until the reads catch up;
+// from then on snapshots are the integral of the reads again.
 //
 // Ownership: the sources are owned by the caller (the Meter) and must outlive
 // the Sampler. Thread-safety: every public method may be called from any
@@ -125,7 +130,7 @@ class Sampler {
   // cumulative energy. Caller holds mu_.
   void ReadSourceLocked(SourceState& s, const std::vector<size_t>& which, std::chrono::nanoseconds now);
   void NoteErrorLocked(const Status& st);
-  EnergySnapshot SnapshotLocked(std::chrono::nanoseconds now) const;
+  EnergySnapshot SnapshotLocked(std::chrono::nanoseconds now);
   void AppendTimelineLocked(std::chrono::nanoseconds now);
 
   Env* const env_;
@@ -139,6 +144,7 @@ class Sampler {
   std::vector<SourceState> states_;   // GUARDED_BY(mu_)
   std::vector<double> energy_j_;      // GUARDED_BY(mu_) cumulative per domain at each domain's last read
   std::vector<double> last_power_w_;  // GUARDED_BY(mu_) mean power over each domain's last read interval
+  std::vector<double> reported_j_;    // GUARDED_BY(mu_) the most energy a snapshot reported per domain
   // The timeline as a ring of fixed-size rows (t, then one power per
   // domain), flat so a tick appends without allocating once it is full.
   std::vector<double> timeline_;  // GUARDED_BY(mu_)

@@ -247,6 +247,32 @@ TEST_F(SamplerTest, EdgeSamplesMakeShortWindowsExact) {
   ASSERT_TRUE(s.Stop().ok());
 }
 
+// A power source extrapolated at one edge, then read lower before the next:
+// the window between does not get negative joules (it gets none), the
+// windows after it pay the overshoot back until the reads catch up, and
+// from then on snapshots are the integral of the reads again.
+TEST_F(SamplerTest, ExtrapolationThatOvershootsNeverGivesAWindowNegativeEnergy) {
+  FakeSource power(&env_, "estimate", {{Dom("cpu", Component::kCpu, false, 0, true, true), 1.0, 0}}, Ms(100));
+  power.Script({{30}, {30}});  // reads at start and at 100 ms; 1 W from the 200 ms read on
+  Sampler s(&env_, {&power}, Ms(100), 1000);
+  ASSERT_TRUE(s.Start().ok());
+  env_.RunUntil(Ms(190));
+  EnergySnapshot a = s.SampleNow();  // 3 J read + 30 W x 90 ms extrapolated
+  EXPECT_NEAR(a.energy_j[0], 5.7, 1e-9);
+  env_.RunUntil(Ms(205));
+  EnergySnapshot b = s.SampleNow();  // the 200 ms read said 1 W: the integral is 3.1 + 0.005 J
+  EXPECT_EQ(power.reads(), 3);
+  EXPECT_NEAR(b.energy_j[0] - a.energy_j[0], 0.0, 1e-12);
+  env_.RunUntil(Ms(1000));
+  EnergySnapshot c = s.SampleNow();  // 3.9 J read: still under what a reported
+  EXPECT_NEAR(c.energy_j[0], a.energy_j[0], 1e-12);
+  env_.RunUntil(Ms(3000));
+  EnergySnapshot d = s.SampleNow();  // 30 W x 0.1 s + 1 W x 2.9 s: caught up
+  EXPECT_NEAR(d.energy_j[0], 5.9, 1e-9);
+  env_.FreeRun();
+  ASSERT_TRUE(s.Stop().ok());
+}
+
 TEST_F(SamplerTest, KeepsTheFirstError) {
   FakeSource src(&env_, "rapl-powercap", {{Dom("package-0", Component::kCpu), 10.0, 0}});
   src.FailOnRead(3, "first failure");
