@@ -1,12 +1,15 @@
 // Test-only workload plugin: the fake engine of fakes.h behind the real
 // plugin entry point, so the real `wattlab study` runs a tiny study without
 // libtorch (WATTLAB_TORCH_PLUGIN=<this .so>). Steps take real time:
-// WATTLAB_FAKE_S_PER_SAMPLE seconds per training sample (default 0.0005).
+// WATTLAB_FAKE_S_PER_SAMPLE seconds per training sample (default 0.0005),
+// spent busy on one core as a real step is: a sleeping fake made every
+// window idle, so its energy above the idle baseline was noise around zero
+// and a loaded machine could leave a study with no window above idle.
 #include <cctype>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
-#include <thread>
 
 #include "fakes.h"
 
@@ -18,7 +21,12 @@ class RealClockEnv : public wattlab::testing::FakeClockEnv {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::steady_clock::now().time_since_epoch());
   }
-  void SleepFor(std::chrono::nanoseconds d) override { std::this_thread::sleep_for(d); }
+  void SleepFor(std::chrono::nanoseconds d) override {
+    const auto until = std::chrono::steady_clock::now() + d;
+    volatile uint64_t work = 0;
+    while (std::chrono::steady_clock::now() < until)
+      for (int i = 0; i < 1000; ++i) work = work + static_cast<uint64_t>(i);
+  }
 };
 
 // A child `wattlab study` started for one swept OpenMP wait policy
