@@ -194,17 +194,15 @@ EnergySnapshot Sampler::SnapshotLocked(std::chrono::nanoseconds now) {
     if (s.counter_source) continue;
     for (size_t i = 0; i < s.readings.size(); ++i) {
       const size_t d = s.first_domain + i;
-      const double since_s = Seconds(now - s.dom[i].last_read);
+      if (domains_[d].is_counter) continue;  // its integral only grows: never goes back
       // Power sources between reads: extrapolate the last mean power so an
-      // edge between two reads is not cut short.
-      if (!domains_[d].is_counter && since_s > 0) snap.energy_j[d] += last_power_w_[d] * since_s;
+      // edge between two reads is not cut short; an extrapolation that
+      // overshot (the next read found a lower power) must not make a later
+      // snapshot read less, or a window would get negative joules.
+      const double since_s = Seconds(now - s.dom[i].last_read);
+      const double e = energy_j_[d] + (since_s > 0 ? last_power_w_[d] * since_s : 0.0);
+      snap.energy_j[d] = reported_j_[d] = std::max(e, reported_j_[d]);
     }
-  }
-  // An extrapolation that overshot (the next read found a lower power) must
-  // not make a later snapshot read less: a window would get negative joules.
-  for (size_t d = 0; d < snap.energy_j.size(); ++d) {
-    snap.energy_j[d] = std::max(snap.energy_j[d], reported_j_[d]);
-    reported_j_[d] = snap.energy_j[d];
   }
   return snap;
 }

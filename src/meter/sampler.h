@@ -144,7 +144,7 @@ class Sampler {
   std::vector<SourceState> states_;   // GUARDED_BY(mu_)
   std::vector<double> energy_j_;      // GUARDED_BY(mu_) cumulative per domain at each domain's last read
   std::vector<double> last_power_w_;  // GUARDED_BY(mu_) mean power over each domain's last read interval
-  std::vector<double> reported_j_;    // GUARDED_BY(mu_) the most energy a snapshot reported per domain
+  std::vector<double> reported_j_;    // GUARDED_BY(mu_) power domains: the most energy a snapshot reported
   // The timeline as a ring of fixed-size rows (t, then one power per
   // domain), flat so a tick appends without allocating once it is full.
   std::vector<double> timeline_;  // GUARDED_BY(mu_)
